@@ -1,0 +1,230 @@
+/*
+ * root.c - the root scheme ":" (also "/scheme"), served by the broker
+ * through the same protocol as any provider.
+ *
+ * As on Redox: opening "" gives a snapshot of the names, one per line,
+ * that can be read and seeked; opening a name gives a file holding the
+ * name; unlink(":name") removes a scheme (for its owner or root).  Schemes
+ * are created through the control connection, not by an open here.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../proto/slots.h"
+#include "broker.h"
+#include "log.h"
+
+struct rootfile {
+	char *data;
+	size_t len;
+	uint64_t pos;
+	bool dir;
+};
+
+static struct slots files;
+
+static const char *
+trim(char *path, size_t *len)
+{
+	while (*len > 0 && path[*len - 1] == '/')
+		path[--*len] = '\0';
+	while (*path == '/') {
+		path++;
+		--*len;
+	}
+	return path;
+}
+
+static int64_t
+root_open(struct broker *b, const struct scheme_packet *p)
+{
+	size_t len = p->c;
+	const char *path = trim((char *)(uintptr_t)p->b, &len);
+	struct rootfile *f;
+	uint64_t key;
+
+	if ((p->d & O_CREAT) != 0)
+		return -EACCES; /* a provider creates by the control socket */
+	if (len != 0 && registry_by_name(b, path) == NULL)
+		return -ENOENT;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -ENOMEM;
+	f->dir = len == 0;
+	f->len = f->dir ? registry_list(b, NULL, 0) : len;
+	f->data = malloc(f->len + 1);
+	if (f->data == NULL || (key = slots_put(&files, f)) == 0) {
+		free(f->data);
+		free(f);
+		return -ENOMEM;
+	}
+	if (f->dir)
+		registry_list(b, f->data, f->len);
+	else
+		memcpy(f->data, path, len);
+	return (int64_t)key;
+}
+
+static int64_t
+root_unlink(struct broker *b, const struct scheme_packet *p)
+{
+	size_t len = p->c;
+	const char *name = trim((char *)(uintptr_t)p->b, &len);
+	struct scheme *s = registry_by_name(b, name);
+
+	if (s == NULL)
+		return -ENOENT;
+	if (s->builtin != NULL)
+		return -EPERM;
+	if (p->uid != 0 && p->uid != s->owner.uid)
+		return -EACCES;
+	log_info("scheme %s: removed by pid %d", s->name, (int)p->pid);
+	control_close(b, s->conn); /* the provider reads end-of-file */
+	return 0;
+}
+
+static int64_t
+root_seek(struct rootfile *f, const struct scheme_packet *p)
+{
+	int64_t base, off = (int64_t)p->c;
+
+	switch (p->d) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = (int64_t)f->pos;
+		break;
+	case SEEK_END:
+		base = (int64_t)f->len;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (base + off < 0)
+		return -EINVAL;
+	f->pos = (uint64_t)(base + off);
+	return (int64_t)f->pos;
+}
+
+static int64_t
+root_file_op(struct rootfile *f, const struct scheme_packet *p)
+{
+	struct stat *st;
+	uint64_t n;
+
+	switch (p->a) {
+	case SYS_READ:
+		n = f->pos < f->len ? f->len - f->pos : 0;
+		n = n < p->d ? n : p->d;
+		memcpy((void *)(uintptr_t)p->c, f->data + f->pos, n);
+		f->pos += n;
+		return (int64_t)n;
+	case SYS_LSEEK:
+		return root_seek(f, p);
+	case SYS_FSTAT:
+		if (p->d < sizeof(*st))
+			return -EINVAL;
+		st = (struct stat *)(uintptr_t)p->c;
+		st->st_mode = f->dir ? S_IFDIR | 0555 : S_IFREG | 0444;
+		st->st_nlink = f->dir ? 2 : 1;
+		st->st_size = (off_t)f->len;
+		st->st_blksize = 4096;
+		return 0;
+	case SYS_FPATH:
+		n = 1 + (f->dir ? 0 : f->len);
+		n = n < p->d ? n : p->d;
+		if (n > 0) {
+			((char *)(uintptr_t)p->c)[0] = ':';
+			memcpy((char *)(uintptr_t)p->c + 1, f->data, n - 1);
+		}
+		return (int64_t)n;
+	case SYS_FCNTL:
+	case SYS_FSYNC:
+		return 0;
+	case SYS_FEVENT:
+		return EVENT_READ;
+	case SYS_WRITE:
+	case SYS_FTRUNCATE:
+		return -EBADF;
+	default:
+		return -ENOSYS;
+	}
+}
+
+static int64_t
+root_handle(struct broker *b, const struct scheme_packet *p)
+{
+	struct rootfile *f;
+
+	switch (p->a) {
+	case SYS_OPEN:
+		return root_open(b, p);
+	case SYS_UNLINK:
+		return root_unlink(b, p);
+	case SYS_RMDIR:
+		return -ENOTDIR;
+	}
+	f = slots_get(&files, p->b);
+	if (f == NULL)
+		return -EBADF;
+	if (p->a == SYS_CLOSE) {
+		slots_del(&files, p->b);
+		free(f->data);
+		free(f);
+		return 0;
+	}
+	return root_file_op(f, p);
+}
+
+void
+root_ready(struct broker *b)
+{
+	struct scheme_packet pkts[16];
+	ssize_t n, i;
+
+	while ((n = serve_read(b->root.builtin, pkts, 16, 0)) > 0) {
+		for (i = 0; i < n; i++) {
+			pkts[i].a = (uint64_t)root_handle(b, &pkts[i]);
+			serve_write(b->root.builtin, &pkts[i]);
+		}
+	}
+}
+
+int
+root_init(struct broker *b)
+{
+	struct serve_config cfg = {.broker = b->id, .inst = INST_ROOT};
+
+	b->root.builtin = serve_new(&cfg);
+	if (b->root.builtin == NULL)
+		return -errno;
+	b->root.inst = INST_ROOT;
+	b->root.owner.uid = geteuid();
+	registry_add(b, &b->root);
+	b->rootsrc.kind = SRC_SERVE;
+	b->rootsrc.fd = serve_fd(b->root.builtin);
+	return broker_watch(b, &b->rootsrc);
+}
+
+void
+root_free(struct broker *b)
+{
+	struct rootfile *f;
+	uint32_t i;
+
+	serve_free(b->root.builtin);
+	for (i = 0; i < files.used; i++) {
+		f = files.obj[i];
+		if (f != NULL) {
+			free(f->data);
+			free(f);
+		}
+	}
+	slots_free(&files);
+}

@@ -1,0 +1,213 @@
+/*
+ * schemed.c - the scheme broker: start-up, event loop, shutdown.
+ *
+ *	schemed [--socket PATH] [--pidfile FILE] [--verbose]
+ *
+ * Runs in the foreground until SIGINT, SIGTERM or `schemectl stop`.
+ */
+#define _GNU_SOURCE
+#include <bsd/libutil.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "../proto/sockpath.h"
+#include "broker.h"
+#include "log.h"
+
+struct broker *br;
+
+int
+broker_watch(struct broker *b, struct src *src)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = src};
+
+	if (epoll_ctl(b->ep, EPOLL_CTL_ADD, src->fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+void
+broker_unwatch(struct broker *b, struct src *src)
+{
+	epoll_ctl(b->ep, EPOLL_CTL_DEL, src->fd, NULL);
+}
+
+static int
+signals_init(struct broker *b)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	b->sig.kind = SRC_SIGNAL;
+	b->sig.fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (b->sig.fd < 0)
+		return -errno;
+	return broker_watch(b, &b->sig);
+}
+
+static void
+signal_ready(struct broker *b)
+{
+	struct signalfd_siginfo si;
+
+	while (read(b->sig.fd, &si, sizeof(si)) == sizeof(si)) {
+		log_info("signal %u: shutting down", si.ssi_signo);
+		b->quit = true;
+	}
+}
+
+static void
+loop(struct broker *b)
+{
+	struct epoll_event ev[64];
+	int n, i;
+
+	while (!b->quit) {
+		n = epoll_wait(b->ep, ev, 64, -1);
+		if (n < 0 && errno != EINTR)
+			fatalx("epoll_wait: %s", strerror(errno));
+		for (i = 0; i < n && !b->quit; i++) {
+			struct src *s = ev[i].data.ptr;
+
+			switch (s->kind) {
+			case SRC_LISTEN:
+				control_accept(b);
+				break;
+			case SRC_CONN:
+				control_ready(b, (struct conn *)s,
+					      ev[i].events);
+				break;
+			case SRC_SERVE:
+				root_ready(b);
+				break;
+			case SRC_SIGNAL:
+				signal_ready(b);
+				break;
+			}
+		}
+		control_reap();
+	}
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+		"usage: schemed [--socket PATH] [--pidfile FILE] [--verbose]\n"
+		"  --socket PATH   listen here (default: $SCHEME_SOCKET, or\n"
+		"                  /run/scheme for root, or "
+		"$XDG_RUNTIME_DIR/scheme)\n"
+		"  --pidfile FILE  write our pid there while we run\n"
+		"  --verbose       log every connection\n");
+	exit(2);
+}
+
+static void
+parse_args(struct broker *b, int argc, char **argv, const char **pidpath,
+	   int *verbose)
+{
+	static const struct option opts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"pidfile", required_argument, NULL, 'p'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "s:p:vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			if (strlcpy(b->path, optarg, sizeof(b->path)) >=
+			    sizeof(b->path))
+				fatalx("socket path too long: %s", optarg);
+			break;
+		case 'p':
+			*pidpath = optarg;
+			break;
+		case 'v':
+			*verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+static struct pidfh *
+pidfile_start(const char *path)
+{
+	struct pidfh *pfh;
+	pid_t other;
+
+	if (path == NULL)
+		return NULL;
+	pfh = pidfile_open(path, 0600, &other);
+	if (pfh == NULL) {
+		if (errno == EEXIST)
+			fatalx("already running as pid %d (%s)", (int)other,
+			       path);
+		fatalx("pidfile %s: %s", path, strerror(errno));
+	}
+	return pfh;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct broker b;
+	const char *pidpath = NULL;
+	struct pidfh *pfh;
+	int verbose = 0, r;
+
+	br = &b;
+	TAILQ_INIT(&b.conns);
+	RB_INIT(&b.names);
+	RB_INIT(&b.insts);
+	b.next_inst = INST_FIRST;
+	parse_args(&b, argc, argv, &pidpath, &verbose);
+	log_init("schemed", verbose);
+	if (b.path[0] == '\0' &&
+	    (sockpath_default(b.path, sizeof(b.path)) < 0 ||
+	     sockpath_mkdir(b.path) < 0))
+		fatalx("no usable socket path; give one with --socket");
+	pfh = pidfile_start(pidpath);
+	while (getrandom(&b.id, sizeof(b.id), 0) != sizeof(b.id) || b.id == 0)
+		;
+	b.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (b.ep < 0 || signals_init(&b) < 0)
+		fatalx("setting up: %s", strerror(errno));
+	if ((r = control_listen(&b)) < 0)
+		fatalx("%s: %s", b.path,
+		       r == -EADDRINUSE ? "another broker is answering there"
+					: strerror(-r));
+	if ((r = root_init(&b)) < 0)
+		fatalx("root scheme: %s", strerror(-r));
+	if (pfh != NULL)
+		pidfile_write(pfh);
+	log_info("listening on %s (broker %016llx)", b.path,
+		 (unsigned long long)b.id);
+	loop(&b);
+	control_shutdown(&b);
+	root_free(&b);
+	if (pfh != NULL)
+		pidfile_remove(pfh);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,28 @@
+# SchemeInstall.cmake - the header, scheme.pc and a CMake package.
+#
+#   pkg-config --cflags scheme        the provider ABI
+#   pkg-config --variable=preload scheme   the preload library's path
+#   find_package(Scheme): Scheme::headers, SCHEME_PRELOAD_LIBRARY
+include(CMakePackageConfigHelpers)
+
+install(FILES ${PROJECT_SOURCE_DIR}/include/scheme/scheme.h
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/scheme)
+
+configure_file(${PROJECT_SOURCE_DIR}/cmake/scheme.pc.in
+  ${PROJECT_BINARY_DIR}/scheme.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/scheme.pc
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+set_target_properties(scheme_headers PROPERTIES EXPORT_NAME headers)
+install(TARGETS scheme_headers EXPORT SchemeTargets)
+install(EXPORT SchemeTargets NAMESPACE Scheme::
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Scheme)
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/SchemeConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/SchemeConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Scheme
+  PATH_VARS CMAKE_INSTALL_LIBDIR)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/SchemeConfigVersion.cmake
+  COMPATIBILITY SameMajorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/SchemeConfig.cmake
+  ${PROJECT_BINARY_DIR}/SchemeConfigVersion.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Scheme)

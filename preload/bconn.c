@@ -1,0 +1,168 @@
+/*
+ * bconn.c - this process's control connection to the broker (bconn.h).
+ *
+ * Lock order: bconn's lock is taken with no other preload lock held, and
+ * nothing is called under it that could take one.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "../proto/sockpath.h"
+#include "../proto/sys.h"
+#include "bconn.h"
+#include "creds.h"
+#include "hidden.h"
+#include "real.h"
+
+static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int cfd = -1;
+static _Atomic(pthread_t) holder;
+static atomic_bool held;
+
+void
+bconn_init(void)
+{
+	if (sockpath_default(path, sizeof(path)) < 0)
+		path[0] = '\0';
+}
+
+const char *
+bconn_path(void)
+{
+	return path;
+}
+
+/* A new connection, not hidden; -ENOTCONN when no broker answers. */
+int
+bconn_open(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, saved = errno;
+
+	if (path[0] == '\0')
+		return -ENOTCONN;
+	strcpy(sa.sun_path, path);
+	fd = SYS(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fd = -errno;
+		errno = saved;
+		return fd;
+	}
+	if (SYS(connect)(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		SYS(close)(fd);
+		errno = saved;
+		return -ENOTCONN;
+	}
+	errno = saved;
+	return fd;
+}
+
+static int
+exchange(int fd, struct wire_ctl *req, const void *payload, size_t len,
+	 struct wire_ctl *rep, void *rbuf, size_t rlen, int *rfd)
+{
+	struct iovec iov[2] = {{rep, sizeof(*rep)}, {rbuf, rlen}};
+	struct wire_creds cr;
+	ssize_t n;
+
+	req->len = (uint32_t)len;
+	creds_get(&cr);
+	n = wire_send(fd, req, sizeof(*req), payload, len, -1, &cr, 0);
+	if (n == -EPERM) {
+		creds_refresh(); /* our ids changed under us */
+		creds_get(&cr);
+		n = wire_send(fd, req, sizeof(*req), payload, len, -1, &cr, 0);
+	}
+	if (n < 0)
+		return -ENOTCONN;
+	do
+		n = wire_recv(fd, iov, rbuf ? 2 : 1, rfd, NULL,
+			      MSG_CMSG_CLOEXEC);
+	while (n == -EINTR); /* control calls are short; stay in step */
+	if (n <= 0 || wire_ctl_check(rep, (size_t)n) < 0 ||
+	    rep->type != (req->type | WIRE_CTL_REPLY)) {
+		if (rfd != NULL && *rfd >= 0)
+			REAL(close)(*rfd);
+		return -ENOTCONN;
+	}
+	return rep->err;
+}
+
+static void
+relocate(void *ctx, int oldfd, int newfd)
+{
+	int expected = oldfd;
+
+	atomic_compare_exchange_strong(&cfd, &expected, newfd);
+}
+
+/*
+ * Returns the broker's answer (0 or -errno), or -ENOTCONN when no broker
+ * answers at our socket path.  A connection found broken (the broker was
+ * restarted) is replaced once.
+ */
+int
+bconn_call(struct wire_ctl *req, const void *payload, size_t len,
+	   struct wire_ctl *rep, void *rbuf, size_t rlen, int *fd)
+{
+	int r, tries, tmp;
+
+	if (atomic_load(&held) && pthread_equal(atomic_load(&holder),
+						pthread_self())) {
+		/* A signal handler interrupted our own call: go alone. */
+		if ((tmp = bconn_open()) < 0)
+			return tmp;
+		r = exchange(tmp, req, payload, len, rep, rbuf, rlen, fd);
+		REAL(close)(tmp);
+		return r;
+	}
+	pthread_mutex_lock(&lock);
+	atomic_store(&holder, pthread_self());
+	atomic_store(&held, true);
+	for (tries = 0; tries < 2; tries++) {
+		if (atomic_load(&cfd) < 0) {
+			r = bconn_open();
+			if (r < 0)
+				break;
+			atomic_store(&cfd, hidden_move(r, relocate, NULL));
+		}
+		r = exchange(atomic_load(&cfd), req, payload, len, rep, rbuf,
+			     rlen, fd);
+		if (r != -ENOTCONN)
+			break;
+		hidden_close(atomic_exchange(&cfd, -1));
+	}
+	atomic_store(&held, false);
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+void
+bconn_atfork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void
+bconn_atfork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+/* The child must not share the parent's connection: framing would mix. */
+void
+bconn_atfork_child(void)
+{
+	int fd = atomic_exchange(&cfd, -1);
+
+	if (fd >= 0)
+		hidden_close(fd);
+	atomic_store(&held, false);
+	pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,25 @@
+/*
+ * bconn.h - this process's control connection to the broker.
+ *
+ * One per process, made on first need, CLOEXEC and hidden, dropped in a
+ * forked child.  Calls are serialised; a call from a signal handler that
+ * interrupted one in the same thread uses a connection of its own.
+ */
+#ifndef PRELOAD_BCONN_H
+#define PRELOAD_BCONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../proto/wire.h"
+
+int bconn_call(struct wire_ctl *req, const void *payload, size_t len,
+	       struct wire_ctl *rep, void *rbuf, size_t rlen, int *fd);
+int bconn_open(void);
+const char *bconn_path(void);
+void bconn_init(void);
+void bconn_atfork_prepare(void);
+void bconn_atfork_parent(void);
+void bconn_atfork_child(void);
+
+#endif

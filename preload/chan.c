@@ -1,0 +1,294 @@
+/*
+ * chan.c - a client thread's channels (see chan.h).
+ *
+ * The thread list is only touched by its thread (and by the fork child
+ * handler, when no other thread exists).  The process list exists so that
+ * a forked child can close channels made by threads it does not have; it
+ * has its own lock, taken with no other preload lock held.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../proto/sys.h"
+#include "bconn.h"
+#include "chan.h"
+#include "creds.h"
+#include "hidden.h"
+#include "real.h"
+
+static __thread struct chan *mine __attribute__((tls_model("initial-exec")));
+static pthread_mutex_t glock = PTHREAD_MUTEX_INITIALIZER;
+static struct chan *all;
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+
+static void
+unlink_thread(struct chan *ch)
+{
+	struct chan **pp;
+
+	for (pp = &mine; *pp != NULL; pp = &(*pp)->tnext)
+		if (*pp == ch) {
+			*pp = ch->tnext;
+			break;
+		}
+}
+
+static void
+unlink_global(struct chan *ch)
+{
+	pthread_mutex_lock(&glock);
+	if (ch->gprev != NULL) {
+		*ch->gprev = ch->gnext;
+		if (ch->gnext != NULL)
+			ch->gnext->gprev = ch->gprev;
+		ch->gprev = NULL;
+	}
+	pthread_mutex_unlock(&glock);
+}
+
+void
+chan_drop(struct chan *ch)
+{
+	unlink_thread(ch);
+	unlink_global(ch);
+	hidden_close(ch->fd);
+	free(ch);
+}
+
+/* A thread's channels go when the thread does. */
+static void
+thread_exit(void *unused)
+{
+	while (mine != NULL)
+		chan_drop(mine);
+}
+
+static void
+make_exit_key(void)
+{
+	pthread_key_create(&exit_key, thread_exit);
+}
+
+static void
+relocate(void *ctx, int oldfd, int newfd)
+{
+	struct chan *ch = ctx;
+
+	if (ch->fd == oldfd)
+		ch->fd = newfd;
+}
+
+static int
+connect_chan(const char *name, uint64_t broker, uint64_t inst,
+	     struct chan **out, bool temp)
+{
+	struct wire_ctl req, rep;
+	struct chan *ch = NULL;
+	int fd = -1, r;
+
+	wire_ctl_init(&req, WIRE_CTL_CONNECT);
+	req.inst = inst;
+	r = bconn_call(&req, name, inst ? 0 : strlen(name), &rep, NULL, 0,
+		       &fd);
+	if (r == 0 && fd < 0)
+		r = -EPROTO;
+	if (r == 0 && broker != 0 && rep.broker != broker)
+		r = -EBADF; /* the fd belongs to another broker's world */
+	if (r == 0 && (ch = calloc(1, sizeof(*ch))) == NULL)
+		r = -ENOMEM;
+	if (r < 0) {
+		if (fd >= 0)
+			REAL(close)(fd);
+		return r;
+	}
+	ch->fd = hidden_move(fd, relocate, ch);
+	ch->broker = rep.broker;
+	ch->inst = rep.inst;
+	ch->temp = temp;
+	ch->busy = true;
+	strcpy(ch->name, inst ? "" : name);
+	ch->tnext = mine;
+	mine = ch;
+	pthread_once(&exit_once, make_exit_key);
+	pthread_setspecific(exit_key, ch);
+	pthread_mutex_lock(&glock);
+	ch->gnext = all;
+	if (all != NULL)
+		all->gprev = &ch->gnext;
+	all = ch;
+	ch->gprev = &all;
+	pthread_mutex_unlock(&glock);
+	*out = ch;
+	return 0;
+}
+
+/*
+ * A channel is busy while this thread has a request on it; a signal
+ * handler that makes a call meanwhile gets a temporary one of its own.
+ */
+int
+chan_by_name(const char *name, struct chan **out)
+{
+	struct chan *ch;
+	bool temp = false;
+
+	for (ch = mine; ch != NULL; ch = ch->tnext) {
+		if (strcmp(ch->name, name) != 0 || ch->name[0] == '\0')
+			continue;
+		if (ch->busy) {
+			temp = true;
+			break;
+		}
+		ch->busy = true;
+		*out = ch;
+		return 0;
+	}
+	return connect_chan(name, 0, 0, out, temp);
+}
+
+int
+chan_by_inst(uint64_t broker, uint64_t inst, struct chan **out)
+{
+	struct chan *ch;
+	bool temp = false;
+
+	for (ch = mine; ch != NULL; ch = ch->tnext) {
+		if (ch->inst != inst || ch->broker != broker)
+			continue;
+		if (ch->busy) {
+			temp = true;
+			continue;
+		}
+		ch->busy = true;
+		*out = ch;
+		return 0;
+	}
+	return connect_chan("", broker, inst, out, temp);
+}
+
+void
+chan_release(struct chan *ch)
+{
+	ch->busy = false;
+	if (ch->temp)
+		chan_drop(ch);
+}
+
+static void
+cancelled(void *arg)
+{
+	chan_drop(arg); /* its answer would reach whoever asks next */
+}
+
+static ssize_t
+send_req(struct chan *ch, struct iovec *iov, int n, int sendfd)
+{
+	struct wire_creds cr;
+	ssize_t r;
+
+	creds_get(&cr);
+	r = wire_sendv(ch->fd, iov, n, sendfd, &cr, 0);
+	if (r == -EPERM) {
+		creds_refresh();
+		creds_get(&cr);
+		r = wire_sendv(ch->fd, iov, n, sendfd, &cr, 0);
+	}
+	return r;
+}
+
+static int
+finish_call(struct chan *ch, const struct wire_req *req,
+	    const struct wire_rep *rep, ssize_t n, int *fd)
+{
+	int r = 0;
+
+	if (n == -EINTR)
+		r = -EINTR;
+	else if (n <= 0 || wire_rep_check(rep, (size_t)n) < 0 ||
+		 rep->seq != req->seq)
+		r = -EIO;
+	if (r < 0) {
+		if (fd != NULL && *fd >= 0)
+			REAL(close)(*fd);
+		chan_drop(ch);
+	}
+	return r;
+}
+
+/*
+ * Send req with in[] as its payload (and sendfd, if not -1), and wait for
+ * the answer, whose payload lands in out[] and whose fd, if any, in *fd.
+ * On success the caller still holds the channel (chan_release).  On
+ * failure it is gone: -ENOTCONN if the request could not be sent (the
+ * provider went away earlier: reconnect and retry), -EIO if the provider
+ * went away without answering, -EINTR if a signal ended the wait.
+ */
+int
+chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
+	  int nin, struct iovec *out, int nout, struct wire_rep *rep,
+	  int *fd, int rflags, int sendfd)
+{
+	struct iovec iov[1 + CHAN_MAX_IOV];
+	ssize_t n;
+	int i;
+
+	if (fd != NULL)
+		*fd = -1;
+	if (nin > CHAN_MAX_IOV || nout > CHAN_MAX_IOV) {
+		chan_release(ch);
+		return -EINVAL;
+	}
+	req->seq = ++ch->seq;
+	req->len = 0;
+	iov[0].iov_base = req;
+	iov[0].iov_len = sizeof(*req);
+	for (i = 0; i < nin; i++) {
+		iov[1 + i] = in[i];
+		req->len += (uint32_t)in[i].iov_len;
+	}
+	n = send_req(ch, iov, 1 + nin, sendfd);
+	if (n < 0) {
+		chan_drop(ch);
+		return -ENOTCONN;
+	}
+	iov[0].iov_base = rep;
+	iov[0].iov_len = sizeof(*rep);
+	for (i = 0; i < nout; i++)
+		iov[1 + i] = out[i];
+	/* recvmsg is a cancellation point: a cancelled wait drops it. */
+	pthread_cleanup_push(cancelled, ch);
+	n = wire_recv(ch->fd, iov, 1 + nout, fd, NULL, rflags);
+	pthread_cleanup_pop(0);
+	return finish_call(ch, req, rep, n, fd);
+}
+
+void
+chan_atfork_prepare(void)
+{
+	pthread_mutex_lock(&glock);
+}
+
+void
+chan_atfork_parent(void)
+{
+	pthread_mutex_unlock(&glock);
+}
+
+/* Every channel here is the parent's: close our copies. */
+void
+chan_atfork_child(void)
+{
+	struct chan *ch;
+
+	while ((ch = all) != NULL) {
+		all = ch->gnext;
+		hidden_close(ch->fd);
+		free(ch);
+	}
+	mine = NULL;
+	pthread_mutex_unlock(&glock);
+}

@@ -1,0 +1,44 @@
+/*
+ * chan.h - a client thread's channels, one per provider it talks to.
+ *
+ * A channel is a socket pair the broker made: our end here, the other in
+ * the provider.  Each thread has its own, so replies can never go to the
+ * wrong waiter: not across threads, and not across fork (a child makes its
+ * own and proves it holds the fds it inherited).  A request is answered
+ * on the channel it came by, and a thread has at most one outstanding:
+ * when a wait is interrupted the channel is dropped, so a late answer
+ * cannot be taken for the next one.
+ */
+#ifndef PRELOAD_CHAN_H
+#define PRELOAD_CHAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "../proto/wire.h"
+
+#define CHAN_MAX_IOV 64 /* longer vectors are served in parts */
+
+struct chan {
+	int fd;
+	uint64_t broker, inst;
+	char name[WIRE_MAX_NAME + 1]; /* "" when reached by instance */
+	uint64_t seq;
+	bool busy, temp;
+	struct chan *tnext;	      /* this thread's channels */
+	struct chan *gnext, **gprev;  /* every channel of the process */
+};
+
+int chan_by_name(const char *name, struct chan **out);
+int chan_by_inst(uint64_t broker, uint64_t inst, struct chan **out);
+void chan_release(struct chan *ch);
+void chan_drop(struct chan *ch);
+int chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
+	      int nin, struct iovec *out, int nout, struct wire_rep *rep,
+	      int *fd, int rflags, int sendfd);
+void chan_atfork_prepare(void);
+void chan_atfork_parent(void);
+void chan_atfork_child(void);
+
+#endif

@@ -1,0 +1,362 @@
+/*
+ * client.c - scheme paths and fds, as requests on this thread's channel.
+ *
+ * A description is named by (broker, instance, key), all three carried in
+ * the abstract name of its fd.  The provider answers requests for it only
+ * on channels that proved they hold it: the one it was opened on, and any
+ * other that sent the fd itself over SCM_RIGHTS (WIRE_OP_ATTACH), which
+ * is what a forked child, a thread, or a process that got the fd by exec
+ * or SCM_RIGHTS does once, on its first call.
+ *
+ * Blocking.  A provider answers a blocking read either late (it keeps the
+ * request) or with EAGAIN.  EAGAIN reaches the program only on an
+ * O_NONBLOCK file; otherwise we wait (WIRE_OP_WAIT) until the provider
+ * posts an event for the description, and ask again.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <scheme/scheme.h>
+
+#include "../proto/wire.h"
+#include "chan.h"
+#include "client.h"
+#include "provider.h"
+#include "real.h"
+#include "stdio.h"
+
+static atomic_uint cached_umask = 022;
+
+void
+sc_umask_set(mode_t m)
+{
+	atomic_store(&cached_umask, m & 0777);
+}
+
+/*
+ * One request on a description.  Reconnects when the cached channel turns
+ * out dead, attaches the channel when the provider asks, and says EBADF
+ * when the provider is gone for good.  Fills *rep; returns 0 or -errno.
+ */
+static int
+desc_call(int fd, const struct sfd *e, struct wire_req *req,
+	  const struct iovec *in, int nin, struct iovec *out, int nout,
+	  struct wire_rep *rep)
+{
+	struct wire_req att;
+	struct wire_rep arep;
+	struct chan *ch;
+	int tries, r;
+
+	for (tries = 0; tries < 4; tries++) {
+		r = chan_by_inst(e->broker, e->inst, &ch);
+		if (r < 0)
+			return r == -ENOMEM ? r : -EBADF;
+		r = chan_call(ch, req, in, nin, out, nout, rep, NULL,
+			      MSG_CMSG_CLOEXEC, -1);
+		if (r == -ENOTCONN)
+			continue;
+		if (r < 0)
+			return r;
+		if (rep->status != WIRE_NOTATTACHED) {
+			chan_release(ch);
+			return 0;
+		}
+		wire_req_init(&att, WIRE_OP_ATTACH, e->key);
+		r = chan_call(ch, &att, NULL, 0, NULL, 0, &arep, NULL,
+			      MSG_CMSG_CLOEXEC, fd);
+		if (r == -ENOTCONN)
+			continue;
+		if (r < 0)
+			return r;
+		chan_release(ch);
+		if ((int64_t)arep.result < 0)
+			return -EBADF;
+	}
+	return -EIO;
+}
+
+/* Wait until the provider posts an event newer than gen. */
+static int
+wait_event(int fd, const struct sfd *e, uint64_t gen)
+{
+	struct wire_req req;
+	struct wire_rep rep;
+
+	wire_req_init(&req, WIRE_OP_WAIT, e->key);
+	req.arg[2] = gen;
+	return desc_call(fd, e, &req, NULL, 0, NULL, 0, &rep);
+}
+
+/* A request whose answer is a value; EAGAIN waits unless O_NONBLOCK. */
+static int64_t
+simple(int fd, const struct sfd *e, uint32_t op, uint64_t c, uint64_t d,
+       const struct iovec *in, int nin, struct iovec *out, int nout,
+       struct wire_rep *rep)
+{
+	struct wire_req req;
+	int64_t res;
+	int r;
+
+	for (;;) {
+		wire_req_init(&req, op, e->key);
+		req.arg[1] = c;
+		req.arg[2] = d;
+		r = desc_call(fd, e, &req, in, nin, out, nout, rep);
+		if (r < 0)
+			return r;
+		res = (int64_t)rep->result;
+		if (res != -EAGAIN || (rep->dflags & O_NONBLOCK))
+			return res;
+		if ((r = wait_event(fd, e, rep->gen)) < 0)
+			return r;
+	}
+}
+
+/* Those of iov[] that fit in one message, skipping `skip` bytes. */
+static int
+iov_clip(const struct iovec *iov, int n, size_t skip, struct iovec *out,
+	 size_t *total)
+{
+	int i, k = 0;
+
+	*total = 0;
+	for (i = 0; i < n && k < CHAN_MAX_IOV && *total < WIRE_MAX_DATA;
+	     i++) {
+		size_t len = iov[i].iov_len;
+		char *base = iov[i].iov_base;
+
+		if (skip >= len) {
+			skip -= len;
+			continue;
+		}
+		base += skip;
+		len -= skip;
+		skip = 0;
+		if (len > WIRE_MAX_DATA - *total)
+			len = WIRE_MAX_DATA - *total;
+		out[k].iov_base = base;
+		out[k++].iov_len = len;
+		*total += len;
+	}
+	return k;
+}
+
+/* A read returns what one answer holds (at most WIRE_MAX_DATA bytes). */
+ssize_t
+sc_readv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
+{
+	struct iovec part[CHAN_MAX_IOV];
+	struct wire_rep rep;
+	size_t total;
+	int64_t res;
+	int k;
+
+	if (iovcnt < 0)
+		return -EINVAL;
+	k = iov_clip(iov, iovcnt, 0, part, &total);
+	res = simple(fd, e, SYS_READ, 0, total, NULL, 0, part, k, &rep);
+	if (res > 0 && (uint64_t)res != rep.len)
+		return -EIO; /* the data did not come with the count */
+	return res;
+}
+
+/* A write goes out in parts; it stops at the first short or failed one. */
+ssize_t
+sc_writev(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
+{
+	struct iovec part[CHAN_MAX_IOV];
+	struct wire_rep rep;
+	size_t total, want = 0, done = 0;
+	int64_t res;
+	int i, k;
+
+	if (iovcnt < 0)
+		return -EINVAL;
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > SSIZE_MAX - want)
+			return -EINVAL;
+		want += iov[i].iov_len;
+	}
+	do {
+		k = iov_clip(iov, iovcnt, done, part, &total);
+		res = simple(fd, e, SYS_WRITE, 0, total, part, k, NULL, 0,
+			     &rep);
+		if (res < 0)
+			return done > 0 ? (ssize_t)done : res;
+		if ((uint64_t)res > total)
+			return -EIO;
+		done += (size_t)res;
+	} while ((size_t)res == total && done < want);
+	return (ssize_t)done;
+}
+
+/*
+ * Redox has no pread: like relibc, seek, read, and seek back.  Unlike a
+ * kernel pread this is not atomic against other users of the offset.
+ */
+ssize_t
+sc_preadv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt,
+	  off_t off, bool write)
+{
+	off_t cur, r;
+	ssize_t n;
+
+	if (off < 0)
+		return -EINVAL;
+	if ((cur = sc_lseek(fd, e, 0, SEEK_CUR)) < 0)
+		return cur;
+	if ((r = sc_lseek(fd, e, off, SEEK_SET)) < 0)
+		return r;
+	n = write ? sc_writev(fd, e, iov, iovcnt) : sc_readv(fd, e, iov, iovcnt);
+	if ((r = sc_lseek(fd, e, cur, SEEK_SET)) < 0 && n >= 0)
+		return r;
+	return n;
+}
+
+off_t
+sc_lseek(int fd, const struct sfd *e, off_t off, int whence)
+{
+	struct wire_rep rep;
+
+	return simple(fd, e, SYS_LSEEK, (uint64_t)off, (uint64_t)whence, NULL,
+		      0, NULL, 0, &rep);
+}
+
+/* As on Redox, the device number says which scheme. */
+int
+sc_fstat(int fd, const struct sfd *e, struct stat *st)
+{
+	struct iovec out = {st, sizeof(*st)};
+	struct wire_rep rep;
+	int64_t r;
+
+	r = simple(fd, e, SYS_FSTAT, 0, sizeof(*st), NULL, 0, &out, 1, &rep);
+	if (r < 0)
+		return (int)r;
+	if (rep.len != sizeof(*st))
+		return -EIO;
+	st->st_dev = makedev(0, 0xf0000 | (unsigned)(e->inst & 0xffff));
+	return 0;
+}
+
+int
+sc_fcntl(int fd, const struct sfd *e, int cmd, uint64_t arg)
+{
+	struct wire_rep rep;
+
+	return (int)simple(fd, e, SYS_FCNTL, (uint64_t)cmd, arg, NULL, 0,
+			   NULL, 0, &rep);
+}
+
+int
+sc_fsync(int fd, const struct sfd *e)
+{
+	struct wire_rep rep;
+
+	return (int)simple(fd, e, SYS_FSYNC, 0, 0, NULL, 0, NULL, 0, &rep);
+}
+
+int
+sc_ftruncate(int fd, const struct sfd *e, off_t len)
+{
+	struct wire_rep rep;
+
+	if (len < 0)
+		return -EINVAL;
+	return (int)simple(fd, e, SYS_FTRUNCATE, (uint64_t)len, 0, NULL, 0,
+			   NULL, 0, &rep);
+}
+
+static int
+adopt(int cfd, const struct chan *ch, uint64_t key)
+{
+	struct sfd *e = sfd_new(SFD_CLIENT);
+
+	if (e == NULL || fdtab_set(cfd, e) < 0) {
+		sfd_free(e);
+		REAL(close)(cfd);
+		return -ENOMEM;
+	}
+	e->broker = ch->broker;
+	e->inst = ch->inst;
+	e->key = key;
+	if (cfd <= 2)
+		stdio_std_update(cfd);
+	return cfd;
+}
+
+/*
+ * Open: the description's fd comes with the answer, at the lowest free
+ * number, as open() would give.  A channel found dead (its provider was
+ * replaced) is replaced once.
+ */
+int
+sc_open(const struct scheme_path *sp, int flags, mode_t mode)
+{
+	struct iovec in = {(void *)sp->rest, sp->restlen};
+	struct wire_req req;
+	struct wire_rep rep;
+	struct chan *ch;
+	int tries, r, cfd;
+	int64_t res;
+
+	if (sp->name[0] == '\0' && sp->restlen > 0 && (flags & O_CREAT))
+		return provider_create(sp->rest, sp->restlen, flags);
+	if (flags & (O_CREAT | O_TMPFILE))
+		mode &= ~atomic_load(&cached_umask);
+	else
+		mode = 0;
+	for (tries = 0; tries < 2; tries++) {
+		r = chan_by_name(sp->name, &ch);
+		if (r == -ENOENT || r == -ENOTCONN)
+			return SC_PASS; /* no such scheme: an ordinary path */
+		if (r < 0)
+			return r;
+		wire_req_init(&req, SYS_OPEN, 0);
+		req.arg[2] = (uint32_t)(flags & ~O_CLOEXEC) |
+			     (uint64_t)(mode & 07777) << 32;
+		r = chan_call(ch, &req, &in, 1, NULL, 0, &rep, &cfd,
+			      (flags & O_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0, -1);
+		if (r == -ENOTCONN)
+			continue;
+		if (r < 0)
+			return r;
+		res = (int64_t)rep.result;
+		if (res >= 0 && cfd < 0)
+			res = -EIO;
+		if (res < 0) {
+			chan_release(ch);
+			if (cfd >= 0)
+				REAL(close)(cfd);
+			return (int)res;
+		}
+		r = adopt(cfd, ch, rep.key);
+		chan_release(ch);
+		return r;
+	}
+	return -EIO;
+}
+
+/* stat() on a scheme path: open it for its metadata only, as Redox does. */
+int
+sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
+{
+	struct sfd *e;
+	int fd, r;
+
+	fd = sc_open(sp, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0), 0);
+	if (fd < 0)
+		return fd;
+	e = fdtab_get(fd);
+	r = e != NULL ? sc_fstat(fd, e, st) : -EIO;
+	sfd_free(fdtab_take(fd));
+	REAL(close)(fd);
+	return r;
+}

@@ -1,0 +1,38 @@
+/*
+ * client.h - what the program's calls on scheme paths and fds become.
+ *
+ * Every function returns >= 0 or -errno; the wrappers turn that into
+ * errno and -1.  SC_PASS means "not a scheme after all" (no broker, or no
+ * scheme by that name): the wrapper then does what the kernel would do
+ * with the path, so "a:b.txt" on disk still opens.
+ */
+#ifndef PRELOAD_CLIENT_H
+#define PRELOAD_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "../proto/path.h"
+#include "fdtab.h"
+
+#define SC_PASS (-0x40000000)
+
+int sc_open(const struct scheme_path *sp, int flags, mode_t mode);
+int sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow);
+ssize_t sc_readv(int fd, const struct sfd *e, const struct iovec *iov,
+		 int iovcnt);
+ssize_t sc_writev(int fd, const struct sfd *e, const struct iovec *iov,
+		  int iovcnt);
+ssize_t sc_preadv(int fd, const struct sfd *e, const struct iovec *iov,
+		  int iovcnt, off_t off, bool write);
+off_t sc_lseek(int fd, const struct sfd *e, off_t off, int whence);
+int sc_fstat(int fd, const struct sfd *e, struct stat *st);
+int sc_fcntl(int fd, const struct sfd *e, int cmd, uint64_t arg);
+int sc_fsync(int fd, const struct sfd *e);
+int sc_ftruncate(int fd, const struct sfd *e, off_t len);
+void sc_umask_set(mode_t m);
+
+#endif

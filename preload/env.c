@@ -1,0 +1,79 @@
+/*
+ * env.c - keeping the preload across exec.
+ *
+ * A program that clears its environment (env -i, a sanitising daemon)
+ * would start its children without us and without the broker's address.
+ * The exec wrappers put LD_PRELOAD and SCHEME_SOCKET back when they are
+ * missing; a program that sets either to something else is obeyed.
+ * Built on the caller's stack: exec may run in a vfork child, where
+ * malloc is not safe.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bconn.h"
+#include "init.h"
+
+static char preload_var[4096];
+static char socket_var[256];
+
+void
+env_capture(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+	int n;
+
+	if (p != NULL) {
+		n = snprintf(preload_var, sizeof(preload_var), "LD_PRELOAD=%s",
+			     p);
+		if (n < 0 || (size_t)n >= sizeof(preload_var))
+			preload_var[0] = '\0';
+	}
+	if (bconn_path()[0] != '\0')
+		snprintf(socket_var, sizeof(socket_var), "SCHEME_SOCKET=%s",
+			 bconn_path());
+}
+
+size_t
+env_space(char *const envp[])
+{
+	size_t n = 0;
+
+	while (envp != NULL && envp[n] != NULL)
+		n++;
+	return n + 3;
+}
+
+static int
+has(char *const envp[], const char *var)
+{
+	size_t len = strcspn(var, "=") + 1;
+
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, var, len) == 0)
+			return 1;
+	return 0;
+}
+
+char **
+env_fix(char *const envp[], char **space, size_t nspace)
+{
+	size_t n = 0;
+	int need_p = preload_var[0] && !has(envp, preload_var);
+	int need_s = socket_var[0] && !has(envp, socket_var);
+
+	if (!need_p && !need_s)
+		return (char **)envp;
+	while (envp != NULL && envp[n] != NULL && n + 3 <= nspace) {
+		space[n] = envp[n];
+		n++;
+	}
+	if (need_p)
+		space[n++] = preload_var;
+	if (need_s)
+		space[n++] = socket_var;
+	space[n] = NULL;
+	return space;
+}

@@ -1,0 +1,146 @@
+/*
+ * fdtab.c - which of the program's fds are ours (see fdtab.h).
+ *
+ * Chunks of the table and entries are never given back: a reader that
+ * loaded a pointer just before another thread closed the fd still reads
+ * valid memory.  What it reads may describe the file the fd referred to a
+ * moment ago, which is the race the program made by closing an fd another
+ * thread is using; the kernel's own fd table has the same one.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "fdtab.h"
+
+_Atomic(struct sfd *) *_Atomic fdtab_top[FDTAB_CHUNKS];
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sfd *freelist;
+
+static _Atomic(struct sfd *) *
+chunk_for(unsigned u)
+{
+	_Atomic(struct sfd *) *c;
+	size_t len = sizeof(*c) << FDTAB_CHUNK_BITS;
+
+	c = atomic_load(&fdtab_top[u >> FDTAB_CHUNK_BITS]);
+	if (c != NULL)
+		return c;
+	/* mmap, not malloc: this may run inside the program's allocator. */
+	c = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (c == MAP_FAILED)
+		return NULL;
+	atomic_store(&fdtab_top[u >> FDTAB_CHUNK_BITS], c);
+	return c;
+}
+
+int
+fdtab_set(int fd, struct sfd *e)
+{
+	_Atomic(struct sfd *) *c;
+	struct sfd *old;
+	unsigned u = (unsigned)fd;
+
+	if (fd < 0 || u >= (unsigned)FDTAB_CHUNKS << FDTAB_CHUNK_BITS)
+		return e == NULL ? 0 : -EMFILE;
+	pthread_mutex_lock(&lock);
+	c = e != NULL ? chunk_for(u) : atomic_load(&fdtab_top[u >>
+							      FDTAB_CHUNK_BITS]);
+	if (c == NULL) {
+		pthread_mutex_unlock(&lock);
+		return e == NULL ? 0 : -ENOMEM;
+	}
+	old = atomic_exchange(&c[u & ((1u << FDTAB_CHUNK_BITS) - 1)], e);
+	pthread_mutex_unlock(&lock);
+	if (old != NULL && old != e)
+		sfd_free(old);
+	return 0;
+}
+
+/* Clear an fd's entry and hand it to the caller (who frees it). */
+struct sfd *
+fdtab_take(int fd)
+{
+	_Atomic(struct sfd *) *c;
+	unsigned u = (unsigned)fd;
+
+	if (fd < 0 || u >= (unsigned)FDTAB_CHUNKS << FDTAB_CHUNK_BITS)
+		return NULL;
+	c = atomic_load(&fdtab_top[u >> FDTAB_CHUNK_BITS]);
+	if (c == NULL)
+		return NULL;
+	return atomic_exchange(&c[u & ((1u << FDTAB_CHUNK_BITS) - 1)], NULL);
+}
+
+struct sfd *
+sfd_new(int type)
+{
+	struct sfd *e;
+	size_t i, n = 4096 / sizeof(*e);
+
+	pthread_mutex_lock(&lock);
+	if (freelist == NULL) {
+		e = mmap(NULL, n * sizeof(*e), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (e == MAP_FAILED) {
+			pthread_mutex_unlock(&lock);
+			return NULL;
+		}
+		for (i = 0; i < n; i++) {
+			e[i].next_free = freelist;
+			freelist = &e[i];
+		}
+	}
+	e = freelist;
+	freelist = e->next_free;
+	pthread_mutex_unlock(&lock);
+	memset(e, 0, sizeof(*e));
+	e->type = type;
+	return e;
+}
+
+struct sfd *
+sfd_copy(const struct sfd *e)
+{
+	struct sfd *n = sfd_new(e->type);
+
+	if (n != NULL) {
+		*n = *e;
+		n->next_free = NULL;
+	}
+	return n;
+}
+
+void
+sfd_free(struct sfd *e)
+{
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&lock);
+	e->next_free = freelist;
+	freelist = e;
+	pthread_mutex_unlock(&lock);
+}
+
+void
+fdtab_atfork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void
+fdtab_atfork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+void
+fdtab_atfork_child(void)
+{
+	pthread_mutex_unlock(&lock);
+}

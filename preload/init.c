@@ -1,0 +1,72 @@
+/*
+ * init.c - start-up and fork.
+ *
+ * The constructor resolves the real functions, recognises scheme fds the
+ * process was born with, and swaps the std streams over any of them.
+ * Calls that arrive before it (from other constructors) resolve what they
+ * need on their own (REAL).
+ *
+ * Fork: the child must not use the parent's broker connection or
+ * channels (replies would go to whichever process reads first), so it
+ * closes its copies and makes its own on first need.  Lock order, taken
+ * in this order by prepare: bconn, chan, fdtab.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bconn.h"
+#include "chan.h"
+#include "client.h"
+#include "creds.h"
+#include "fdtab.h"
+#include "init.h"
+#include "io.h"
+#include "real.h"
+#include "stdio.h"
+
+static void
+prepare(void)
+{
+	bconn_atfork_prepare();
+	chan_atfork_prepare();
+	fdtab_atfork_prepare();
+}
+
+static void
+parent(void)
+{
+	fdtab_atfork_parent();
+	chan_atfork_parent();
+	bconn_atfork_parent();
+}
+
+void
+init_atfork_child(void)
+{
+	fdtab_atfork_child();
+	bconn_atfork_child();
+	chan_atfork_child();
+	creds_refresh();
+}
+
+__attribute__((constructor)) static void
+preload_init(void)
+{
+	mode_t m;
+
+	real_init();
+	creds_refresh();
+	bconn_init();
+	env_capture();
+	m = REAL(umask)(0); /* no getumask(); no other thread exists yet */
+	REAL(umask)(m);
+	sc_umask_set(m);
+	pthread_atfork(prepare, parent, init_atfork_child);
+	identify_all();
+	stdio_std_update(0);
+	stdio_std_update(1);
+	stdio_std_update(2);
+}

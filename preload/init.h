@@ -1,0 +1,12 @@
+/*
+ * init.h - start-up, fork and exec plumbing shared by the wrappers.
+ */
+#ifndef PRELOAD_INIT_H
+#define PRELOAD_INIT_H
+
+void init_atfork_child(void);
+void env_capture(void);
+char **env_fix(char *const envp[], char **space, size_t nspace);
+size_t env_space(char *const envp[]);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * provider.h - schemes this process provides.
+ *
+ * open(":name", O_CREAT) registers the name with the broker over a
+ * connection of its own and returns an fd the program reads packets from
+ * and writes answers to.  The fd is (a dup of) the epoll fd of a struct
+ * serve, so poll, select and epoll work on it as they are.
+ */
+#ifndef PRELOAD_PROVIDER_H
+#define PRELOAD_PROVIDER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "fdtab.h"
+
+int provider_create(const char *name, size_t len, int flags);
+ssize_t provider_read(struct sfd *e, void *buf, size_t n);
+ssize_t provider_write(struct sfd *e, const void *buf, size_t n);
+void provider_hold(struct sfd *e);
+void provider_put(struct sfd *e);
+void provider_setfl(struct sfd *e, int flags);
+
+#endif

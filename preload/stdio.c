@@ -1,0 +1,206 @@
+/*
+ * stdio.c - FILE streams over scheme fds (see stdio.h).
+ *
+ * A cookie stream's fileno() is its fd (glibc keeps _fileno and honours
+ * it for cookie streams), so isatty(fileno(stdout)) and fstat still work.
+ * Swapping the std streams assigns the `stdin`/`stdout`/`stderr`
+ * variables, which the program and libc both read through the same copy.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fdtab.h"
+#include "io.h"
+#include "stdio.h"
+
+struct cookie {
+	int fd;
+	bool owns; /* fclose closes the fd (not for a swapped std stream) */
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static FILE *orig[3];
+static bool swapped[3];
+
+static ssize_t
+ck_read(void *c, char *buf, size_t n)
+{
+	struct iovec iov = {buf, n};
+	ssize_t r = io_readv(((struct cookie *)c)->fd, &iov, 1);
+
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+static ssize_t
+ck_write(void *c, const char *buf, size_t n)
+{
+	struct iovec iov = {(void *)buf, n};
+	ssize_t r = io_writev(((struct cookie *)c)->fd, &iov, 1);
+
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+static int
+ck_seek(void *c, off64_t *pos, int whence)
+{
+	off_t r = io_lseek(((struct cookie *)c)->fd, *pos, whence);
+
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	*pos = r;
+	return 0;
+}
+
+static int
+ck_close(void *c)
+{
+	struct cookie *k = c;
+	int r = 0;
+
+	if (k->owns && (r = io_close(k->fd)) < 0) {
+		errno = -r;
+		r = -1;
+	}
+	free(k);
+	return r;
+}
+
+FILE *
+stdio_cookie(int fd, const char *mode, bool owns)
+{
+	static const cookie_io_functions_t fns = {ck_read, ck_write, ck_seek,
+						  ck_close};
+	struct cookie *k = malloc(sizeof(*k));
+	FILE *f;
+
+	if (k == NULL)
+		return NULL;
+	k->fd = fd;
+	k->owns = owns;
+	f = fopencookie(k, mode, fns);
+	if (f == NULL) {
+		free(k);
+		return NULL;
+	}
+	f->_fileno = fd;
+	return f;
+}
+
+/* fopen's mode letters as open() flags. */
+int
+stdio_mode_flags(const char *mode)
+{
+	int flags;
+
+	switch (mode[0]) {
+	case 'r':
+		flags = O_RDONLY;
+		break;
+	case 'w':
+		flags = O_WRONLY | O_CREAT | O_TRUNC;
+		break;
+	case 'a':
+		flags = O_WRONLY | O_CREAT | O_APPEND;
+		break;
+	default:
+		return -EINVAL;
+	}
+	for (mode++; *mode != '\0' && *mode != ','; mode++) {
+		if (*mode == '+')
+			flags = (flags & ~O_ACCMODE) | O_RDWR;
+		else if (*mode == 'e')
+			flags |= O_CLOEXEC;
+		else if (*mode == 'x')
+			flags |= O_EXCL;
+	}
+	return flags;
+}
+
+static FILE **
+std_slot(int fd)
+{
+	return fd == 0 ? &stdin : fd == 1 ? &stdout : &stderr;
+}
+
+/*
+ * Before fd 0-2 changes: push out what its stream holds, to where it was
+ * meant to go.
+ */
+void
+stdio_std_flush(int fd)
+{
+	if (fd == 1 || fd == 2)
+		fflush(*std_slot(fd));
+}
+
+void
+stdio_std_update(int fd)
+{
+	struct sfd *e;
+	FILE **slot, *f;
+	bool scheme;
+
+	if (fd < 0 || fd > 2)
+		return;
+	e = fdtab_get(fd);
+	scheme = e != NULL && e->type == SFD_CLIENT;
+	slot = std_slot(fd);
+	pthread_mutex_lock(&lock);
+	if (scheme && !swapped[fd]) {
+		f = stdio_cookie(fd, fd == 0 ? "r" : "w", false);
+		if (f != NULL) {
+			if (fd == 2)
+				setvbuf(f, NULL, _IONBF, 0);
+			orig[fd] = *slot;
+			*slot = f;
+			swapped[fd] = true;
+		}
+	} else if (!scheme && swapped[fd]) {
+		f = *slot;
+		*slot = orig[fd];
+		swapped[fd] = false;
+		fclose(f); /* flushes; does not close the fd */
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+/*
+ * freopen() on a swapped std stream: give the program's original stream
+ * back, so that the real freopen works on it and keeps its fd number.
+ */
+FILE *
+stdio_std_release(FILE *fp)
+{
+	FILE *ret = fp;
+	int fd;
+
+	pthread_mutex_lock(&lock);
+	for (fd = 0; fd < 3; fd++) {
+		if (!swapped[fd] || *std_slot(fd) != fp)
+			continue;
+		fflush(fp);
+		*std_slot(fd) = orig[fd];
+		ret = orig[fd];
+		swapped[fd] = false;
+		pthread_mutex_unlock(&lock);
+		sfd_free(fdtab_take(fd));
+		fclose(fp);
+		return ret;
+	}
+	pthread_mutex_unlock(&lock);
+	return ret;
+}

@@ -1,0 +1,31 @@
+/*
+ * wrap.h - what every exported wrapper shares.
+ *
+ * A wrapper looks the fd or path up, hands an ordinary one straight to
+ * the real function (the program's errno untouched), and converts our
+ * -errno results into errno and -1 at this one boundary, leaving errno as
+ * it was on success.
+ */
+#ifndef PRELOAD_WRAP_H
+#define PRELOAD_WRAP_H
+
+#include <errno.h>
+
+#include "fdtab.h"
+#include "real.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+
+static inline long
+wrap_ret(long r, int saved)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	errno = saved;
+	return r;
+}
+
+#endif

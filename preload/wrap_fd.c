@@ -1,0 +1,311 @@
+/*
+ * wrap_fd.c - the fd table's own calls: close, close_range, closefrom,
+ * dup, dup2, dup3, fcntl, and recvmsg (fds arriving by SCM_RIGHTS).
+ *
+ * The kernel does the real work (a scheme fd is a real fd; dups share the
+ * description, and the last close is what the provider hears); we keep
+ * our table in step with it.  Entries are cleared before the real close,
+ * so no other thread can open a new file under a stale entry.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "client.h"
+#include "hidden.h"
+#include "io.h"
+#include "provider.h"
+#include "stdio.h"
+#include "wrap.h"
+
+/* An entry that left the table: free it (a scheme's last fd ends it). */
+void
+io_release(struct sfd *e)
+{
+	if (e == NULL)
+		return;
+	if (e->type == SFD_PROVIDER)
+		provider_put(e);
+	sfd_free(e);
+}
+
+/* newfd is a dup of an fd whose entry is e. */
+int
+io_adopt_copy(int newfd, const struct sfd *e)
+{
+	struct sfd *n = sfd_copy(e);
+
+	if (n == NULL)
+		return -ENOMEM;
+	if (n->type == SFD_PROVIDER)
+		provider_hold(n);
+	if (fdtab_set(newfd, n) < 0) {
+		io_release(n);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+io_close(int fd)
+{
+	struct sfd *e = fdtab_get(fd);
+	int r;
+
+	if (e != NULL && e->type == SFD_HIDDEN)
+		return -EBADF; /* ours, not the program's */
+	e = fdtab_take(fd);
+	r = REAL(close)(fd);
+	r = r < 0 ? -errno : 0;
+	io_release(e);
+	return r;
+}
+
+EXPORT int
+close(int fd)
+{
+	struct sfd *e = fdtab_get(fd);
+	int saved = errno;
+
+	if (LIKELY(e == NULL))
+		return REAL(close)(fd);
+	return (int)wrap_ret(io_close(fd), saved);
+}
+
+static int
+real_close_range(unsigned lo, unsigned hi, int flags)
+{
+	unsigned fd;
+
+	if (lo > hi)
+		return 0;
+	if (REAL(close_range)(lo, hi, flags) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -errno;
+	for (fd = lo; fd <= hi && fd < (unsigned)FDTAB_CHUNKS << 10; fd++)
+		REAL(close)((int)fd); /* a kernel before 5.9 */
+	return 0;
+}
+
+/*
+ * Close [lo, hi] around our hidden fds: the real call runs on each gap
+ * between them.  Entries of the program's scheme fds in the range go.
+ */
+static int
+range_close(unsigned lo, unsigned hi, int flags)
+{
+	const uint64_t mask = (1u << FDTAB_CHUNK_BITS) - 1;
+	uint64_t max = (uint64_t)FDTAB_CHUNKS << FDTAB_CHUNK_BITS;
+	uint64_t fd, start = lo, end = (uint64_t)hi + 1;
+	struct sfd *e;
+	int r = 0;
+
+	if (flags & CLOSE_RANGE_CLOEXEC) /* ours are close-on-exec already */
+		return REAL(close_range)(lo, hi, flags) < 0 ? -errno : 0;
+	for (fd = lo; fd < end && fd < max; fd++) {
+		if ((fd & mask) == 0 && fdtab_top[fd >> FDTAB_CHUNK_BITS] == NULL) {
+			fd |= mask; /* a chunk with no entries */
+			continue;
+		}
+		e = fdtab_get((int)fd);
+		if (e == NULL)
+			continue;
+		if (e->type == SFD_HIDDEN) {
+			if (fd > start && r == 0)
+				r = real_close_range((unsigned)start,
+						     (unsigned)fd - 1, flags);
+			start = fd + 1;
+			continue;
+		}
+		e = fdtab_take((int)fd);
+		REAL(close)((int)fd);
+		io_release(e);
+	}
+	if (r == 0 && start < end)
+		r = real_close_range((unsigned)start, hi, flags);
+	return r;
+}
+
+EXPORT int
+close_range(unsigned lo, unsigned hi, int flags)
+{
+	int saved = errno;
+
+	if (lo > hi) {
+		errno = EINVAL;
+		return -1;
+	}
+	return (int)wrap_ret(range_close(lo, hi, flags), saved);
+}
+
+EXPORT void
+closefrom(int lo)
+{
+	int saved = errno;
+
+	if (lo < 0)
+		lo = 0;
+	range_close((unsigned)lo, UINT_MAX, 0);
+	errno = saved;
+}
+
+EXPORT int
+dup(int fd)
+{
+	struct sfd *e = fdtab_get(fd);
+	int saved = errno, r;
+
+	if (LIKELY(e == NULL))
+		return REAL(dup)(fd);
+	if (e->type == SFD_HIDDEN)
+		return (int)wrap_ret(-EBADF, saved);
+	if ((r = REAL(dup)(fd)) < 0)
+		return r;
+	if (io_adopt_copy(r, e) < 0) {
+		REAL(close)(r);
+		return (int)wrap_ret(-ENOMEM, saved);
+	}
+	errno = saved;
+	return r;
+}
+
+/*
+ * dup2/dup3: if the target is one of ours it moves first; if it is 0-2
+ * the std stream is flushed to where it pointed, then follows the fd.
+ */
+static int
+dup_onto(int old, int new, int flags, bool three)
+{
+	struct sfd *e = fdtab_get(old), *prev;
+	int r;
+
+	if (e != NULL && e->type == SFD_HIDDEN)
+		return -EBADF;
+	hidden_evict(new);
+	if (new >= 0 && new <= 2 && old != new)
+		stdio_std_flush(new);
+	prev = old != new ? fdtab_take(new) : NULL;
+	r = three ? REAL(dup3)(old, new, flags) : REAL(dup2)(old, new);
+	if (r < 0) {
+		r = -errno;
+		if (prev != NULL && fdtab_set(new, prev) < 0)
+			io_release(prev);
+		return r;
+	}
+	io_release(prev);
+	if (e != NULL && old != new && io_adopt_copy(new, e) < 0)
+		return -ENOMEM;
+	stdio_std_update(new);
+	return new;
+}
+
+EXPORT int
+dup2(int old, int new)
+{
+	int saved = errno;
+
+	if (LIKELY(fdtab_get(old) == NULL && fdtab_get(new) == NULL &&
+		   (new < 0 || new > 2)))
+		return REAL(dup2)(old, new);
+	return (int)wrap_ret(dup_onto(old, new, 0, false), saved);
+}
+
+EXPORT int
+dup3(int old, int new, int flags)
+{
+	int saved = errno;
+
+	if (LIKELY(fdtab_get(old) == NULL && fdtab_get(new) == NULL &&
+		   (new < 0 || new > 2)))
+		return REAL(dup3)(old, new, flags);
+	return (int)wrap_ret(dup_onto(old, new, flags, true), saved);
+}
+
+/*
+ * fcntl: F_GETFL and F_SETFL on a scheme fd reach the provider
+ * (SYS_FCNTL), which may refuse; the flags are then kept with the
+ * description, as on Redox.  Everything else is the kernel's.
+ */
+static int
+fd_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg,
+	 int (*real)(int, int, ...))
+{
+	int r;
+
+	if (e->type == SFD_HIDDEN)
+		return -EBADF;
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
+		if ((r = real(fd, cmd, arg)) < 0)
+			return -errno;
+		if (io_adopt_copy(r, e) < 0) {
+			REAL(close)(r);
+			return -ENOMEM;
+		}
+		return r;
+	}
+	if (e->type == SFD_CLIENT && (cmd == F_GETFL || cmd == F_SETFL)) {
+		r = sc_fcntl(fd, e, cmd, cmd == F_SETFL ? arg : 0);
+		if (r >= 0 && cmd == F_SETFL)
+			real(fd, F_SETFL, arg); /* keep the kernel in step */
+		return r;
+	}
+	if (e->type == SFD_PROVIDER && cmd == F_SETFL)
+		provider_setfl(e, (int)arg);
+	r = real(fd, cmd, arg);
+	return r < 0 ? -errno : r;
+}
+
+#define FCNTL(name)                                                           \
+	EXPORT int name(int fd, int cmd, ...)                                 \
+	{                                                                     \
+		struct sfd *e = fdtab_get(fd);                                \
+		int saved = errno;                                            \
+		va_list ap;                                                   \
+		void *arg;                                                    \
+                                                                              \
+		va_start(ap, cmd);                                            \
+		arg = va_arg(ap, void *); /* as glibc does */                 \
+		va_end(ap);                                                   \
+		if (LIKELY(e == NULL))                                        \
+			return REAL(name)(fd, cmd, arg);                      \
+		return (int)wrap_ret(                                         \
+		    fd_fcntl(fd, e, cmd, (uintptr_t)arg, REAL(name)), saved); \
+	}
+
+FCNTL(fcntl)
+FCNTL(fcntl64)
+
+/* Scheme fds that arrive by SCM_RIGHTS are recognised as they come. */
+EXPORT ssize_t
+recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct cmsghdr *c;
+	ssize_t r;
+	int i, n, f, saved;
+
+	if (hidden_is(fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	r = REAL(recvmsg)(fd, msg, flags);
+	if (r < 0 || msg->msg_controllen == 0)
+		return r;
+	saved = errno;
+	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (i = 0; i < n; i++) {
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(f));
+			if (identify_fd(f))
+				stdio_std_update(f);
+		}
+	}
+	errno = saved;
+	return r;
+}

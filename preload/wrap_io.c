@@ -1,0 +1,313 @@
+/*
+ * wrap_io.c - reading, writing, seeking, syncing and truncating.
+ *
+ * For an fd that is not ours a wrapper is one table lookup and a jump to
+ * the real function.  Scheme fds become requests (client.c), provider fds
+ * carry packets (provider.c), and our own hidden fds look closed.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/uio.h>
+
+#include "client.h"
+#include "io.h"
+#include "provider.h"
+#include "wrap.h"
+
+void __chk_fail(void) __attribute__((noreturn));
+
+ssize_t
+io_readv(int fd, const struct iovec *iov, int n)
+{
+	struct sfd *e = fdtab_get(fd);
+	ssize_t r;
+
+	if (e == NULL) {
+		r = REAL(readv)(fd, iov, n);
+		return r < 0 ? -errno : r;
+	}
+	switch (e->type) {
+	case SFD_CLIENT:
+		return sc_readv(fd, e, iov, n);
+	case SFD_PROVIDER:
+		return n > 0 ? provider_read(e, iov[0].iov_base,
+					     iov[0].iov_len)
+			     : -EINVAL;
+	default:
+		return -EBADF;
+	}
+}
+
+ssize_t
+io_writev(int fd, const struct iovec *iov, int n)
+{
+	struct sfd *e = fdtab_get(fd);
+	ssize_t r;
+
+	if (e == NULL) {
+		r = REAL(writev)(fd, iov, n);
+		return r < 0 ? -errno : r;
+	}
+	switch (e->type) {
+	case SFD_CLIENT:
+		return sc_writev(fd, e, iov, n);
+	case SFD_PROVIDER:
+		return n > 0 ? provider_write(e, iov[0].iov_base,
+					      iov[0].iov_len)
+			     : -EINVAL;
+	default:
+		return -EBADF;
+	}
+}
+
+static ssize_t
+io_pv(int fd, struct sfd *e, const struct iovec *iov, int n, off_t off,
+      bool write)
+{
+	switch (e->type) {
+	case SFD_CLIENT:
+		return sc_preadv(fd, e, iov, n, off, write);
+	case SFD_PROVIDER:
+		return -ESPIPE;
+	default:
+		return -EBADF;
+	}
+}
+
+off_t
+io_lseek(int fd, off_t off, int whence)
+{
+	struct sfd *e = fdtab_get(fd);
+	off_t r;
+
+	if (e == NULL || e->type == SFD_PROVIDER) {
+		r = REAL(lseek)(fd, off, whence);
+		return r < 0 ? -errno : r;
+	}
+	if (e->type == SFD_CLIENT)
+		return sc_lseek(fd, e, off, whence);
+	return -EBADF;
+}
+
+static inline ssize_t
+do_read(int fd, void *buf, size_t n)
+{
+	struct sfd *e = fdtab_get(fd);
+	struct iovec iov = {buf, n};
+	int saved;
+
+	if (LIKELY(e == NULL))
+		return REAL(read)(fd, buf, n);
+	saved = errno;
+	return wrap_ret(io_readv(fd, &iov, 1), saved);
+}
+
+EXPORT ssize_t
+read(int fd, void *buf, size_t n)
+{
+	return do_read(fd, buf, n);
+}
+
+EXPORT ssize_t
+__read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	if (n > buflen)
+		__chk_fail();
+	return do_read(fd, buf, n);
+}
+
+EXPORT ssize_t
+readv(int fd, const struct iovec *iov, int n)
+{
+	struct sfd *e = fdtab_get(fd);
+	int saved;
+
+	if (LIKELY(e == NULL))
+		return REAL(readv)(fd, iov, n);
+	saved = errno;
+	return wrap_ret(io_readv(fd, iov, n), saved);
+}
+
+EXPORT ssize_t
+write(int fd, const void *buf, size_t n)
+{
+	struct sfd *e = fdtab_get(fd);
+	struct iovec iov = {(void *)buf, n};
+	int saved;
+
+	if (LIKELY(e == NULL))
+		return REAL(write)(fd, buf, n);
+	saved = errno;
+	return wrap_ret(io_writev(fd, &iov, 1), saved);
+}
+
+EXPORT ssize_t
+writev(int fd, const struct iovec *iov, int n)
+{
+	struct sfd *e = fdtab_get(fd);
+	int saved;
+
+	if (LIKELY(e == NULL))
+		return REAL(writev)(fd, iov, n);
+	saved = errno;
+	return wrap_ret(io_writev(fd, iov, n), saved);
+}
+
+static inline ssize_t
+pio(int fd, const struct iovec *iov, int n, off_t off, bool write,
+    struct sfd *e)
+{
+	int saved = errno;
+
+	return wrap_ret(io_pv(fd, e, iov, n, off, write), saved);
+}
+
+/* Positioned I/O: a single buffer, or a vector. */
+#define PIO_BUF(name, ptype, otype, write)                                    \
+	EXPORT ssize_t name(int fd, ptype buf, size_t n, otype off)           \
+	{                                                                     \
+		struct sfd *e = fdtab_get(fd);                                \
+		struct iovec iov = {(void *)buf, n};                          \
+                                                                              \
+		if (LIKELY(e == NULL))                                        \
+			return REAL(name)(fd, buf, n, off);                   \
+		return pio(fd, &iov, 1, off, write, e);                       \
+	}
+
+#define PIO_VEC(name, otype, write)                                           \
+	EXPORT ssize_t name(int fd, const struct iovec *iov, int n,           \
+			    otype off)                                        \
+	{                                                                     \
+		struct sfd *e = fdtab_get(fd);                                \
+                                                                              \
+		if (LIKELY(e == NULL))                                        \
+			return REAL(name)(fd, iov, n, off);                   \
+		return pio(fd, iov, n, off, write, e);                        \
+	}
+
+PIO_BUF(pread, void *, off_t, false)
+PIO_BUF(pread64, void *, off64_t, false)
+PIO_BUF(pwrite, const void *, off_t, true)
+PIO_BUF(pwrite64, const void *, off64_t, true)
+PIO_VEC(preadv, off_t, false)
+PIO_VEC(preadv64, off64_t, false)
+PIO_VEC(pwritev, off_t, true)
+PIO_VEC(pwritev64, off64_t, true)
+
+EXPORT ssize_t
+__pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+{
+	struct sfd *e = fdtab_get(fd);
+	struct iovec iov[1] = {{buf, n}};
+	int saved = errno;
+
+	if (n > buflen)
+		__chk_fail();
+	if (LIKELY(e == NULL))
+		return REAL(pread)(fd, buf, n, off);
+	return wrap_ret(io_pv(fd, e, iov, 1, off, false), saved);
+}
+
+EXPORT ssize_t
+__pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen)
+{
+	struct sfd *e = fdtab_get(fd);
+	struct iovec iov[1] = {{buf, n}};
+	int saved = errno;
+
+	if (n > buflen)
+		__chk_fail();
+	if (LIKELY(e == NULL))
+		return REAL(pread64)(fd, buf, n, off);
+	return wrap_ret(io_pv(fd, e, iov, 1, off, false), saved);
+}
+
+EXPORT off_t
+lseek(int fd, off_t off, int whence)
+{
+	struct sfd *e = fdtab_get(fd);
+
+	if (LIKELY(e == NULL))
+		return REAL(lseek)(fd, off, whence);
+	int saved = errno;
+
+	return wrap_ret(io_lseek(fd, off, whence), saved);
+}
+
+EXPORT off64_t
+lseek64(int fd, off64_t off, int whence)
+{
+	struct sfd *e = fdtab_get(fd);
+
+	if (LIKELY(e == NULL))
+		return REAL(lseek64)(fd, off, whence);
+	int saved = errno;
+
+	return wrap_ret(io_lseek(fd, off, whence), saved);
+}
+
+static int
+io_sync(int fd, struct sfd *e, int (*real)(int))
+{
+	if (e->type == SFD_CLIENT)
+		return sc_fsync(fd, e);
+	if (e->type == SFD_PROVIDER)
+		return real(fd) < 0 ? -errno : 0;
+	return -EBADF;
+}
+
+EXPORT int
+fsync(int fd)
+{
+	struct sfd *e = fdtab_get(fd);
+
+	if (LIKELY(e == NULL))
+		return REAL(fsync)(fd);
+	int saved = errno;
+
+	return (int)wrap_ret(io_sync(fd, e, REAL(fsync)), saved);
+}
+
+EXPORT int
+fdatasync(int fd)
+{
+	struct sfd *e = fdtab_get(fd);
+
+	if (LIKELY(e == NULL))
+		return REAL(fdatasync)(fd);
+	int saved = errno;
+
+	return (int)wrap_ret(io_sync(fd, e, REAL(fdatasync)), saved);
+}
+
+static int
+io_truncate(int fd, struct sfd *e, off_t len)
+{
+	if (e->type == SFD_CLIENT)
+		return sc_ftruncate(fd, e, len);
+	return e->type == SFD_PROVIDER ? -EINVAL : -EBADF;
+}
+
+EXPORT int
+ftruncate(int fd, off_t len)
+{
+	struct sfd *e = fdtab_get(fd);
+
+	if (LIKELY(e == NULL))
+		return REAL(ftruncate)(fd, len);
+	int saved = errno;
+
+	return (int)wrap_ret(io_truncate(fd, e, len), saved);
+}
+
+EXPORT int
+ftruncate64(int fd, off64_t len)
+{
+	struct sfd *e = fdtab_get(fd);
+
+	if (LIKELY(e == NULL))
+		return REAL(ftruncate64)(fd, len);
+	int saved = errno;
+
+	return (int)wrap_ret(io_truncate(fd, e, len), saved);
+}

@@ -1,0 +1,202 @@
+/*
+ * wrap_stat.c - every generation of stat: stat/lstat/fstat/fstatat and
+ * their 64 names (glibc >= 2.33), the __xstat family older binaries call,
+ * and statx (coreutils >= 8.32: ls, stat).  On x86_64 struct stat64 is
+ * struct stat.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "../proto/path.h"
+#include "client.h"
+#include "wrap.h"
+
+_Static_assert(sizeof(struct stat) == sizeof(struct stat64),
+	       "struct stat64 must be struct stat here");
+
+/* fstat on one of our fds; -EAGAIN-free, returns 0 or -errno. */
+static int
+fd_stat(int fd, struct sfd *e, struct stat *st,
+	int (*real)(int, struct stat *))
+{
+	if (e->type == SFD_CLIENT)
+		return sc_fstat(fd, e, st);
+	if (e->type == SFD_PROVIDER)
+		return real(fd, st) < 0 ? -errno : 0;
+	return -EBADF;
+}
+
+static int
+real_fstat(int fd, struct stat *st)
+{
+	return REAL(fstat)(fd, st);
+}
+
+/* stat of a path: SC_PASS when it is not a scheme path after all. */
+static int
+path_stat(const char *path, struct stat *st, bool nofollow)
+{
+	struct scheme_path sp;
+
+	if (LIKELY(!path_classify(path, &sp)))
+		return SC_PASS;
+	return sc_stat(&sp, st, nofollow);
+}
+
+#define PATH_STAT(name, type, nofollow)                                       \
+	EXPORT int name(const char *path, type *st)                           \
+	{                                                                     \
+		int saved = errno;                                            \
+		int r = path_stat(path, (struct stat *)st, nofollow);         \
+                                                                              \
+		if (LIKELY(r == SC_PASS)) {                                   \
+			errno = saved;                                        \
+			return REAL(name)(path, st);                          \
+		}                                                             \
+		return (int)wrap_ret(r, saved);                               \
+	}
+
+PATH_STAT(stat, struct stat, false)
+PATH_STAT(stat64, struct stat64, false)
+PATH_STAT(lstat, struct stat, true)
+PATH_STAT(lstat64, struct stat64, true)
+
+#define FD_STAT(name, type)                                                   \
+	EXPORT int name(int fd, type *st)                                     \
+	{                                                                     \
+		struct sfd *e = fdtab_get(fd);                                \
+		int saved = errno;                                            \
+                                                                              \
+		if (LIKELY(e == NULL))                                        \
+			return REAL(name)(fd, st);                            \
+		return (int)wrap_ret(                                         \
+		    fd_stat(fd, e, (struct stat *)st, real_fstat), saved);    \
+	}
+
+FD_STAT(fstat, struct stat)
+FD_STAT(fstat64, struct stat64)
+
+/* fstatat: an empty path with AT_EMPTY_PATH means the fd itself. */
+static int
+at_stat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	struct sfd *e;
+
+	if (path != NULL && path[0] == '\0' && (flags & AT_EMPTY_PATH)) {
+		e = fdtab_get(dirfd);
+		return e == NULL ? SC_PASS : fd_stat(dirfd, e, st, real_fstat);
+	}
+	return path_stat(path, st, (flags & AT_SYMLINK_NOFOLLOW) != 0);
+}
+
+#define AT_STAT(name, type)                                                   \
+	EXPORT int name(int dirfd, const char *path, type *st, int flags)     \
+	{                                                                     \
+		int saved = errno;                                            \
+		int r = at_stat(dirfd, path, (struct stat *)st, flags);       \
+                                                                              \
+		if (LIKELY(r == SC_PASS)) {                                   \
+			errno = saved;                                        \
+			return REAL(name)(dirfd, path, st, flags);            \
+		}                                                             \
+		return (int)wrap_ret(r, saved);                               \
+	}
+
+AT_STAT(fstatat, struct stat)
+AT_STAT(fstatat64, struct stat64)
+
+static void
+to_statx(const struct stat *st, struct statx *sx)
+{
+	memset(sx, 0, sizeof(*sx));
+	sx->stx_mask = STATX_BASIC_STATS;
+	sx->stx_blksize = (uint32_t)st->st_blksize;
+	sx->stx_nlink = (uint32_t)st->st_nlink;
+	sx->stx_uid = st->st_uid;
+	sx->stx_gid = st->st_gid;
+	sx->stx_mode = (uint16_t)st->st_mode;
+	sx->stx_ino = st->st_ino;
+	sx->stx_size = (uint64_t)st->st_size;
+	sx->stx_blocks = (uint64_t)st->st_blocks;
+	sx->stx_atime.tv_sec = st->st_atim.tv_sec;
+	sx->stx_atime.tv_nsec = (uint32_t)st->st_atim.tv_nsec;
+	sx->stx_mtime.tv_sec = st->st_mtim.tv_sec;
+	sx->stx_mtime.tv_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	sx->stx_ctime.tv_sec = st->st_ctim.tv_sec;
+	sx->stx_ctime.tv_nsec = (uint32_t)st->st_ctim.tv_nsec;
+	sx->stx_rdev_major = major(st->st_rdev);
+	sx->stx_rdev_minor = minor(st->st_rdev);
+	sx->stx_dev_major = major(st->st_dev);
+	sx->stx_dev_minor = minor(st->st_dev);
+}
+
+EXPORT int
+statx(int dirfd, const char *path, int flags, unsigned mask,
+      struct statx *sx)
+{
+	struct stat st;
+	int saved = errno;
+	int r = at_stat(dirfd, path, &st, flags);
+
+	if (LIKELY(r == SC_PASS)) {
+		errno = saved;
+		return REAL(statx)(dirfd, path, flags, mask, sx);
+	}
+	if (r == 0)
+		to_statx(&st, sx);
+	return (int)wrap_ret(r, saved);
+}
+
+/* glibc < 2.33 binaries: the version argument is always 1 on x86_64. */
+#define XSTAT(name, type, nofollow)                                           \
+	EXPORT int name(int ver, const char *path, type *st)                  \
+	{                                                                     \
+		int saved = errno;                                            \
+		int r = path_stat(path, (struct stat *)st, nofollow);         \
+                                                                              \
+		if (LIKELY(r == SC_PASS)) {                                   \
+			errno = saved;                                        \
+			return REAL(name)(ver, path, st);                     \
+		}                                                             \
+		return (int)wrap_ret(r, saved);                               \
+	}
+
+XSTAT(__xstat, struct stat, false)
+XSTAT(__xstat64, struct stat64, false)
+XSTAT(__lxstat, struct stat, true)
+XSTAT(__lxstat64, struct stat64, true)
+
+#define FXSTAT(name, type)                                                    \
+	EXPORT int name(int ver, int fd, type *st)                            \
+	{                                                                     \
+		struct sfd *e = fdtab_get(fd);                                \
+		int saved = errno;                                            \
+                                                                              \
+		if (LIKELY(e == NULL))                                        \
+			return REAL(name)(ver, fd, st);                       \
+		return (int)wrap_ret(                                         \
+		    fd_stat(fd, e, (struct stat *)st, real_fstat), saved);    \
+	}
+
+FXSTAT(__fxstat, struct stat)
+FXSTAT(__fxstat64, struct stat64)
+
+#define FXSTATAT(name, type)                                                  \
+	EXPORT int name(int ver, int dirfd, const char *path, type *st,       \
+			int flags)                                            \
+	{                                                                     \
+		int saved = errno;                                            \
+		int r = at_stat(dirfd, path, (struct stat *)st, flags);       \
+                                                                              \
+		if (LIKELY(r == SC_PASS)) {                                   \
+			errno = saved;                                        \
+			return REAL(name)(ver, dirfd, path, st, flags);       \
+		}                                                             \
+		return (int)wrap_ret(r, saved);                               \
+	}
+
+FXSTATAT(__fxstatat, struct stat)
+FXSTATAT(__fxstatat64, struct stat64)

@@ -1,0 +1,1032 @@
+/*
+ * serve.c - the provider's end of the protocol (see serve.h).
+ *
+ * Sources.  Everything a provider waits on sits in one epoll set: client
+ * channels, the provider end of every description socket, watched fds (the
+ * broker registration) and an eventfd that is readable while packets we
+ * made up ourselves are queued.  Epoll data carries a kind and a slot key,
+ * never a pointer, so an event fetched by one thread for a source another
+ * thread has since closed finds nothing and is skipped.
+ *
+ * Locking.  One mutex guards the whole struct; it is dropped around
+ * epoll_wait() so that a provider may answer from one thread while another
+ * blocks in read().  Nothing else here blocks: replies are sent with
+ * MSG_DONTWAIT, and a client whose socket is full is cut off rather than
+ * allowed to stall the provider.
+ *
+ * Order within one batch of events: channel requests first, then closed
+ * descriptions, then watched fds.  A client's last request on a
+ * description is therefore delivered before its SYS_CLOSE, and a watch
+ * callback that stops the scheme runs when nothing else is in hand.
+ *
+ * Lifetimes.  A channel lives while its socket is open and while a request
+ * from it is pending (the provider still holds pointers into its buffer).
+ * A description lives until the kernel tells us the last client fd is
+ * gone: then the provider gets SYS_CLOSE, exactly once.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/tree.h>
+#include <unistd.h>
+
+#include "serve.h"
+#include "slots.h"
+#include "sys.h"
+#include "wire.h"
+
+#define MAX_EVENTS	 64
+#define CHAN_MAX_PENDING 64
+#define RECVBUF		 (sizeof(struct wire_req) + WIRE_MAX_DATA + 1)
+#define SETFL_MASK	 (O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME | O_NONBLOCK)
+#define STATUS_MASK	 (O_ACCMODE | SETFL_MASK | O_SYNC | O_DSYNC)
+
+enum src_kind { SRC_CHAN = 1, SRC_DESC, SRC_WATCH, SRC_KICK };
+
+struct chan {
+	int fd;
+	uint64_t key;
+	int refs; /* 1 while open, +1 per pending request */
+	bool dead;
+	unsigned pending;
+	char *buf; /* receive buffer; NULL while lent to a request */
+	TAILQ_ENTRY(chan) link;
+};
+
+struct desc {
+	int fd; /* our end of the description socket */
+	uint64_t key;
+	uint64_t handle; /* the provider's number */
+	uint64_t gen;	 /* bumped by every post */
+	uint64_t owner;	 /* key of the channel that opened it */
+	uint64_t *att;	 /* other channels that proved they hold it */
+	uint32_t natt, catt;
+	uint32_t flags; /* access mode and status flags */
+	ino_t c_ino;	/* inode of the client's end */
+	struct wire_creds cr;
+	RB_ENTRY(desc) by_handle;
+};
+
+struct pend {
+	uint64_t id;
+	struct chan *ch; /* NULL: nobody waits for the answer */
+	const struct wire_op *op;
+	uint64_t seq, key;
+	uint64_t size; /* bytes offered for output */
+	uint64_t cmd, arg;
+	uint32_t oflags;
+	struct wire_creds cr;
+	char *buf; /* the channel buffer the packet points into */
+};
+
+struct watch {
+	int fd;
+	serve_watch_fn fn;
+	void *arg;
+	TAILQ_ENTRY(watch) link;
+};
+
+struct waiter {
+	struct chan *ch;
+	uint64_t seq, key;
+	TAILQ_ENTRY(waiter) link;
+};
+
+struct synth {
+	struct scheme_packet pkt;
+	TAILQ_ENTRY(synth) link;
+};
+
+RB_HEAD(handles, desc);
+
+struct serve {
+	struct serve_config cfg;
+	pthread_mutex_t lock;
+	int ep;
+	int kick;
+	bool stopped;
+	struct slots chans, descs, pends, watchv;
+	TAILQ_HEAD(, chan) chanlist;
+	TAILQ_HEAD(, watch) watches;
+	TAILQ_HEAD(, waiter) waiters;
+	TAILQ_HEAD(, synth) synths;
+	struct handles handles;
+	struct wire_stats st;
+};
+
+static int
+handle_cmp(const struct desc *a, const struct desc *b)
+{
+	if (a->handle != b->handle)
+		return a->handle < b->handle ? -1 : 1;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return 0;
+}
+
+RB_PROTOTYPE(handles, desc, by_handle, handle_cmp)
+RB_GENERATE(handles, desc, by_handle, handle_cmp)
+
+static uint64_t
+evdata(int kind, uint64_t key)
+{
+	return (uint64_t)kind << SLOTS_KEY_BITS | key;
+}
+
+static int
+ep_add(struct serve *s, int fd, int kind, uint64_t key)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = evdata(kind, key)};
+
+	if (SYS(epoll_ctl)(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+static void
+xclose(int fd)
+{
+	int saved = errno;
+
+	if (fd >= 0)
+		SYS(close)(fd);
+	errno = saved;
+}
+
+/* Close one of serve's own fds (hidden, when inside a program). */
+static void
+own_close(const struct serve *s, int fd)
+{
+	if (fd < 0)
+		return;
+	if (s->cfg.close_fd != NULL)
+		s->cfg.close_fd(fd, s->cfg.ctx);
+	else
+		xclose(fd);
+}
+
+static int
+own_hide(const struct serve *s, int fd)
+{
+	if (fd < 0 || s->cfg.hide_fd == NULL)
+		return fd;
+	return s->cfg.hide_fd(fd, s->cfg.ctx);
+}
+
+/* Channels ------------------------------------------------------------ */
+
+static void
+chan_put(struct chan *ch)
+{
+	if (--ch->refs > 0)
+		return;
+	free(ch->buf);
+	free(ch);
+}
+
+static void
+waiters_drop(struct serve *s, struct chan *ch, uint64_t key)
+{
+	struct waiter *w, *tmp;
+
+	TAILQ_FOREACH_SAFE(w, &s->waiters, link, tmp) {
+		if ((ch != NULL && w->ch != ch) || (key != 0 && w->key != key))
+			continue;
+		TAILQ_REMOVE(&s->waiters, w, link);
+		w->ch->pending--;
+		chan_put(w->ch);
+		free(w);
+	}
+}
+
+static void
+chan_kill(struct serve *s, struct chan *ch)
+{
+	if (ch->dead)
+		return;
+	ch->dead = true;
+	own_close(s, ch->fd); /* also leaves the epoll set */
+	ch->fd = -1;
+	slots_del(&s->chans, ch->key);
+	TAILQ_REMOVE(&s->chanlist, ch, link);
+	waiters_drop(s, ch, 0);
+	chan_put(ch);
+}
+
+static void
+reply(struct serve *s, struct chan *ch, struct wire_rep *rep,
+      const void *data, size_t len, int fd)
+{
+	ssize_t r;
+
+	if (ch == NULL || ch->dead)
+		return;
+	rep->len = (uint32_t)len;
+	r = wire_send(ch->fd, rep, sizeof(*rep), data, len, fd, NULL,
+		      MSG_DONTWAIT);
+	if (r < 0)
+		chan_kill(s, ch); /* gone, or not reading its replies */
+}
+
+static void
+reply_err(struct serve *s, struct chan *ch, uint64_t seq, int64_t err,
+	  uint32_t status)
+{
+	struct wire_rep rep;
+
+	wire_rep_init(&rep, seq);
+	rep.result = (uint64_t)err;
+	rep.status = status;
+	reply(s, ch, &rep, NULL, 0, -1);
+}
+
+int
+serve_add_chan(struct serve *s, int fd)
+{
+	struct chan *ch;
+	int one = 1, r;
+
+	ch = calloc(1, sizeof(*ch));
+	if (ch == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->lock);
+	ch->fd = fd;
+	ch->refs = 1;
+	ch->key = slots_put(&s->chans, ch);
+	r = ch->key ? 0 : -ENOMEM;
+	if (r == 0 &&
+	    SYS(setsockopt)(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+		r = -errno;
+	if (r == 0)
+		r = ep_add(s, fd, SRC_CHAN, ch->key);
+	if (r < 0) {
+		slots_del(&s->chans, ch->key);
+		free(ch);
+		own_close(s, fd);
+	} else {
+		wire_setsockbuf(fd);
+		TAILQ_INSERT_TAIL(&s->chanlist, ch, link);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* Descriptions -------------------------------------------------------- */
+
+static bool
+desc_attached(const struct desc *d, const struct chan *ch)
+{
+	if (d->owner == ch->key)
+		return true;
+	for (uint32_t i = 0; i < d->natt; i++)
+		if (d->att[i] == ch->key)
+			return true;
+	return false;
+}
+
+/* Forget channels that have closed, so that thread churn cannot grow it. */
+static void
+att_compact(struct serve *s, struct desc *d)
+{
+	uint32_t i, j = 0;
+
+	for (i = 0; i < d->natt; i++)
+		if (slots_get(&s->chans, d->att[i]) != NULL)
+			d->att[j++] = d->att[i];
+	d->natt = j;
+}
+
+static int
+att_add(struct serve *s, struct desc *d, struct chan *ch)
+{
+	uint64_t *n;
+
+	if (desc_attached(d, ch))
+		return 0;
+	if (d->natt == d->catt)
+		att_compact(s, d);
+	if (d->natt == d->catt) {
+		n = reallocarray(d->att, d->catt ? d->catt * 2 : 2, sizeof(*n));
+		if (n == NULL)
+			return -ENOMEM;
+		d->att = n;
+		d->catt = d->catt ? d->catt * 2 : 2;
+	}
+	d->att[d->natt++] = ch->key;
+	return 0;
+}
+
+static void
+desc_free(struct serve *s, struct desc *d)
+{
+	waiters_drop(s, NULL, d->key);
+	RB_REMOVE(handles, &s->handles, d);
+	slots_del(&s->descs, d->key);
+	own_close(s, d->fd);
+	free(d->att);
+	free(d);
+}
+
+/*
+ * A new description: a socket pair whose client end is named after it and
+ * goes to the client; our end tells us when the last copy of theirs closes.
+ */
+static struct desc *
+desc_new(struct serve *s, const struct pend *p, uint64_t handle, int *cfd,
+	 int *err)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	struct desc *d;
+	socklen_t len;
+	int sv[2], r;
+
+	d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (SYS(socketpair)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		*err = -errno;
+		free(d);
+		return NULL;
+	}
+	d->fd = own_hide(s, sv[1]);
+	d->key = slots_put(&s->descs, d);
+	len = wire_fdname(&sa, s->cfg.broker, s->cfg.inst, d->key);
+	r = d->key ? 0 : -ENOMEM;
+	if (r == 0 && SYS(bind)(sv[0], (struct sockaddr *)&sa, len) < 0)
+		r = -errno;
+	if (r == 0 && SYS(fstat)(sv[0], &st) < 0)
+		r = -errno;
+	if (r == 0)
+		r = ep_add(s, d->fd, SRC_DESC, d->key);
+	if (r < 0) {
+		slots_del(&s->descs, d->key);
+		xclose(sv[0]);
+		own_close(s, d->fd);
+		free(d);
+		*err = r;
+		return NULL;
+	}
+	d->c_ino = st.st_ino;
+	d->handle = handle;
+	d->flags = p->oflags & STATUS_MASK;
+	d->owner = p->ch != NULL ? p->ch->key : 0;
+	d->cr = p->cr;
+	RB_INSERT(handles, &s->handles, d);
+	*cfd = sv[0];
+	return d;
+}
+
+/* Packets we make up ourselves (a close for an open nobody took). */
+static void
+synth_close(struct serve *s, uint64_t handle, const struct wire_creds *cr)
+{
+	struct synth *y = calloc(1, sizeof(*y));
+	uint64_t one = 1;
+
+	if (y == NULL)
+		return; /* the provider keeps a handle; nothing else breaks */
+	y->pkt.a = SYS_CLOSE;
+	y->pkt.b = handle;
+	y->pkt.pid = cr->pid;
+	y->pkt.uid = cr->uid;
+	y->pkt.gid = cr->gid;
+	TAILQ_INSERT_TAIL(&s->synths, y, link);
+	if (SYS(write)(s->kick, &one, sizeof(one)) < 0) {
+		/* the counter cannot overflow in practice; nothing to do */
+	}
+}
+
+/* Pending requests ---------------------------------------------------- */
+
+static struct pend *
+pend_new(struct serve *s, struct chan *ch, const struct wire_op *op)
+{
+	struct pend *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->id = slots_put(&s->pends, p);
+	if (p->id == 0) {
+		free(p);
+		return NULL;
+	}
+	p->op = op;
+	if (ch != NULL) {
+		p->ch = ch;
+		ch->refs++;
+		ch->pending++;
+	}
+	return p;
+}
+
+static void
+pend_free(struct serve *s, struct pend *p)
+{
+	slots_del(&s->pends, p->id);
+	if (p->ch != NULL) {
+		p->ch->pending--;
+		if (p->buf != NULL && p->ch->buf == NULL && !p->ch->dead) {
+			p->ch->buf = p->buf; /* lend it back */
+			p->buf = NULL;
+		}
+		chan_put(p->ch);
+	}
+	free(p->buf);
+	free(p);
+}
+
+/* Requests ------------------------------------------------------------- */
+
+static void
+do_attach(struct serve *s, struct chan *ch, struct desc *d,
+	  const struct wire_req *req, int fd)
+{
+	struct stat st;
+	int64_t r = -EBADF;
+
+	if (fd >= 0 && SYS(fstat)(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    st.st_ino == d->c_ino)
+		r = att_add(s, d, ch);
+	xclose(fd);
+	reply_err(s, ch, req->seq, r, WIRE_OK);
+}
+
+static void
+do_wait(struct serve *s, struct chan *ch, struct desc *d,
+	const struct wire_req *req)
+{
+	struct waiter *w;
+	struct wire_rep rep;
+
+	if (d->gen == req->arg[2]) {
+		w = calloc(1, sizeof(*w));
+		if (w != NULL) {
+			w->ch = ch;
+			ch->refs++;
+			ch->pending++;
+			w->seq = req->seq;
+			w->key = d->key;
+			TAILQ_INSERT_TAIL(&s->waiters, w, link);
+			return;
+		}
+	}
+	wire_rep_init(&rep, req->seq);
+	rep.gen = d->gen;
+	rep.dflags = d->flags;
+	reply(s, ch, &rep, NULL, 0, -1);
+}
+
+static int
+payload_ok(const struct wire_op *op, const struct wire_req *req,
+	   const char *payload)
+{
+	switch (op->in) {
+	case WIRE_IN_PATH:
+		if (req->len > WIRE_MAX_PATH)
+			return -ENAMETOOLONG;
+		if (memchr(payload, '\0', req->len) != NULL)
+			return -EINVAL;
+		return 0;
+	case WIRE_IN_BUF:
+		return 0;
+	default:
+		return req->len == 0 ? 0 : -EPROTO;
+	}
+}
+
+/* Fill the packet the provider will read; its pointers go into buf. */
+static void
+fill_packet(struct scheme_packet *pkt, struct pend *p, const struct desc *d,
+	    const struct wire_req *req, char *payload)
+{
+	pkt->id = p->id;
+	pkt->pid = p->cr.pid;
+	pkt->uid = p->cr.uid;
+	pkt->gid = p->cr.gid;
+	pkt->a = req->op;
+	pkt->b = d != NULL ? d->handle : 0;
+	pkt->c = req->arg[1];
+	pkt->d = req->arg[2];
+	payload[req->len] = '\0'; /* paths are NUL-terminated at b[c] */
+	if (p->op->in == WIRE_IN_PATH) {
+		pkt->b = (uintptr_t)payload;
+		pkt->c = req->len;
+	} else if (p->op->in == WIRE_IN_BUF) {
+		pkt->c = (uintptr_t)payload;
+		pkt->d = req->len;
+	}
+	if (p->op->out != WIRE_OUT_NONE) {
+		p->size = req->arg[2] < WIRE_MAX_DATA ? req->arg[2]
+						      : WIRE_MAX_DATA;
+		if (p->op->out == WIRE_OUT_STRUCT)
+			memset(payload, 0, p->size);
+		pkt->c = (uintptr_t)payload;
+		pkt->d = p->size;
+	}
+}
+
+static size_t
+chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
+	     const struct wire_creds *cr, struct scheme_packet *pkt)
+{
+	const struct wire_op *op = wire_op(req->op);
+	char *payload = (char *)(req + 1);
+	struct desc *d = NULL;
+	struct pend *p;
+	int r;
+
+	if (op == NULL || req->op == SYS_CLOSE) {
+		xclose(fd);
+		reply_err(s, ch, req->seq, -ENOSYS, WIRE_OK);
+		return 0;
+	}
+	if (op->keyed && (d = slots_get(&s->descs, req->key)) == NULL) {
+		xclose(fd);
+		reply_err(s, ch, req->seq, -EBADF, WIRE_OK);
+		return 0;
+	}
+	if (req->op == WIRE_OP_ATTACH) {
+		do_attach(s, ch, d, req, fd);
+		return 0;
+	}
+	xclose(fd); /* nobody else sends fds */
+	if (d != NULL && !desc_attached(d, ch)) {
+		reply_err(s, ch, req->seq, -EBADF, WIRE_NOTATTACHED);
+		return 0;
+	}
+	if (ch->pending >= CHAN_MAX_PENDING) {
+		reply_err(s, ch, req->seq, -EAGAIN, WIRE_OK);
+		return 0;
+	}
+	if (req->op == WIRE_OP_WAIT) {
+		do_wait(s, ch, d, req);
+		return 0;
+	}
+	if ((r = payload_ok(op, req, payload)) < 0) {
+		reply_err(s, ch, req->seq, r, WIRE_OK);
+		return 0;
+	}
+	if ((p = pend_new(s, ch, op)) == NULL) {
+		reply_err(s, ch, req->seq, -EAGAIN, WIRE_OK);
+		return 0;
+	}
+	p->seq = req->seq;
+	p->key = req->key;
+	p->cmd = req->arg[1];
+	p->arg = req->arg[2];
+	p->oflags = op->opens && d != NULL ? d->flags : (uint32_t)req->arg[2];
+	p->cr = *cr;
+	fill_packet(pkt, p, d, req, payload);
+	if (op->in != WIRE_IN_NONE || op->out != WIRE_OUT_NONE) {
+		p->buf = ch->buf; /* the packet points into it */
+		ch->buf = NULL;
+	}
+	s->st.requests++;
+	return 1;
+}
+
+static size_t
+chan_ready(struct serve *s, struct chan *ch, struct scheme_packet *pkt)
+{
+	struct wire_creds cr;
+	struct iovec iov;
+	ssize_t n;
+	int fd;
+
+	if (ch->buf == NULL && (ch->buf = malloc(RECVBUF)) == NULL)
+		return 0; /* try again on the next event */
+	iov.iov_base = ch->buf;
+	iov.iov_len = RECVBUF - 1;
+	n = wire_recv(ch->fd, &iov, 1, &fd, &cr,
+		      MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n == -EAGAIN || n == -EINTR)
+		return 0;
+	if (n <= 0 || wire_req_check((struct wire_req *)ch->buf,
+				     (size_t)n) < 0) {
+		if (n != 0)
+			s->st.dropped_malformed++;
+		xclose(fd);
+		chan_kill(s, ch);
+		return 0;
+	}
+	return chan_request(s, ch, (struct wire_req *)ch->buf, fd, &cr, pkt);
+}
+
+/* The last client fd of a description closed: tell the provider, once. */
+static size_t
+desc_ready(struct serve *s, struct desc *d, uint32_t events,
+	   struct scheme_packet *pkt)
+{
+	struct pend *p;
+	char junk[256];
+
+	if (!(events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))) {
+		/* Bytes written straight to the fd, bypassing the preload. */
+		while (SYS(recv)(d->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			s->st.dropped_malformed++;
+		return 0;
+	}
+	p = pend_new(s, NULL, wire_op(SYS_CLOSE));
+	if (p == NULL)
+		return 0; /* the event stays; try again */
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->id = p->id;
+	pkt->pid = d->cr.pid;
+	pkt->uid = d->cr.uid;
+	pkt->gid = d->cr.gid;
+	pkt->a = SYS_CLOSE;
+	pkt->b = d->handle;
+	desc_free(s, d);
+	return 1;
+}
+
+static size_t
+take_synths(struct serve *s, struct scheme_packet *pkts, size_t max)
+{
+	struct synth *y;
+	struct pend *p;
+	uint64_t v;
+	size_t n = 0;
+
+	while (n < max && (y = TAILQ_FIRST(&s->synths)) != NULL) {
+		p = pend_new(s, NULL, wire_op(SYS_CLOSE));
+		if (p == NULL)
+			break;
+		y->pkt.id = p->id;
+		pkts[n++] = y->pkt;
+		TAILQ_REMOVE(&s->synths, y, link);
+		free(y);
+	}
+	if (TAILQ_EMPTY(&s->synths) &&
+	    SYS(read)(s->kick, &v, sizeof(v)) < 0) {
+		/* already zero */
+	}
+	return n;
+}
+
+/*
+ * Watch callbacks run without the lock: they call back into serve (to add
+ * a channel, or to stop).  Watches are only freed by serve_free().
+ */
+static void
+run_watch(struct serve *s, struct watch *w, uint32_t events)
+{
+	pthread_mutex_unlock(&s->lock);
+	w->fn(s, w->arg, events);
+	pthread_mutex_lock(&s->lock);
+}
+
+static size_t
+dispatch(struct serve *s, const struct epoll_event *ev, int n,
+	 struct scheme_packet *pkts, size_t max)
+{
+	size_t out = 0;
+	int pass, i;
+
+	for (pass = SRC_CHAN; pass <= SRC_WATCH; pass++) {
+		for (i = 0; i < n && out < max; i++) {
+			int kind = (int)(ev[i].data.u64 >> SLOTS_KEY_BITS);
+			uint64_t key = ev[i].data.u64 &
+				       ((1ull << SLOTS_KEY_BITS) - 1);
+			void *o;
+
+			if (kind != pass)
+				continue;
+			if (kind == SRC_CHAN &&
+			    (o = slots_get(&s->chans, key)) != NULL)
+				out += chan_ready(s, o, &pkts[out]);
+			else if (kind == SRC_DESC &&
+				 (o = slots_get(&s->descs, key)) != NULL)
+				out += desc_ready(s, o, ev[i].events,
+						  &pkts[out]);
+			else if (kind == SRC_WATCH &&
+				 (o = slots_get(&s->watchv, key)) != NULL)
+				run_watch(s, o, ev[i].events);
+		}
+	}
+	return out;
+}
+
+ssize_t
+serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
+	   int timeout_ms)
+{
+	struct epoll_event ev[MAX_EVENTS];
+	size_t out;
+	int n, saved = errno;
+
+	if (max == 0)
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		if (s->stopped) {
+			pthread_mutex_unlock(&s->lock);
+			return 0;
+		}
+		out = take_synths(s, pkts, max);
+		if (out > 0)
+			break;
+		pthread_mutex_unlock(&s->lock);
+		n = SYS(epoll_wait)(s->ep, ev,
+				    max < MAX_EVENTS ? (int)max : MAX_EVENTS,
+				    timeout_ms);
+		if (n < 0) {
+			n = -errno;
+			errno = saved;
+			return n;
+		}
+		pthread_mutex_lock(&s->lock);
+		out = dispatch(s, ev, n, pkts, max);
+		if (out > 0 || (timeout_ms >= 0 && !s->stopped))
+			break;
+	}
+	pthread_mutex_unlock(&s->lock);
+	errno = saved;
+	return out > 0 ? (ssize_t)out : -EAGAIN;
+}
+
+/* Answers -------------------------------------------------------------- */
+
+static void
+post(struct serve *s, uint64_t handle, uint64_t flags)
+{
+	struct desc find = {.handle = handle, .key = 0}, *d;
+	struct waiter *w, *tmp;
+	struct wire_rep rep;
+
+	for (d = RB_NFIND(handles, &s->handles, &find);
+	     d != NULL && d->handle == handle;
+	     d = RB_NEXT(handles, &s->handles, d)) {
+		d->gen++;
+		TAILQ_FOREACH_SAFE(w, &s->waiters, link, tmp) {
+			if (w->key != d->key)
+				continue;
+			wire_rep_init(&rep, w->seq);
+			rep.result = flags;
+			rep.gen = d->gen;
+			rep.dflags = d->flags;
+			TAILQ_REMOVE(&s->waiters, w, link);
+			w->ch->pending--;
+			reply(s, w->ch, &rep, NULL, 0, -1);
+			chan_put(w->ch);
+			free(w);
+		}
+	}
+}
+
+/* F_GETFL and F_SETFL are ours to keep once the provider agrees. */
+static int64_t
+fcntl_result(struct pend *p, struct desc *d, int64_t res)
+{
+	if (res < 0 && res != -ENOSYS)
+		return res;
+	if (p->cmd == F_GETFL)
+		return d->flags;
+	if (p->cmd == F_SETFL) {
+		d->flags = (d->flags & ~SETFL_MASK) |
+			   ((uint32_t)p->arg & SETFL_MASK);
+		return 0;
+	}
+	return res;
+}
+
+static void
+answer(struct serve *s, struct pend *p, int64_t res)
+{
+	struct desc *d = slots_get(&s->descs, p->key);
+	const char *data = p->buf ? p->buf + sizeof(struct wire_req) : NULL;
+	struct wire_rep rep;
+	size_t len = 0;
+	int cfd = -1;
+
+	wire_rep_init(&rep, p->seq);
+	if (p->op->opens && res >= 0) {
+		/*
+		 * If the client is gone, closing our copy of its end below is
+		 * what makes the provider hear SYS_CLOSE; only a description
+		 * we could not make needs a close made up for it.
+		 */
+		int err = 0;
+
+		d = desc_new(s, p, (uint64_t)res, &cfd, &err);
+		if (d == NULL) {
+			synth_close(s, (uint64_t)res, &p->cr);
+			res = err;
+		} else {
+			rep.key = d->key;
+		}
+	}
+	if (p->op->op == SYS_FCNTL && d != NULL)
+		res = fcntl_result(p, d, res);
+	if (res >= 0 && p->op->out == WIRE_OUT_BYTES)
+		len = (size_t)res;
+	else if (res == 0 && p->op->out == WIRE_OUT_STRUCT)
+		len = p->size;
+	if (d != NULL) {
+		rep.gen = d->gen;
+		rep.dflags = d->flags;
+	}
+	rep.result = (uint64_t)res;
+	reply(s, p->ch, &rep, data, len, cfd);
+	xclose(cfd);
+}
+
+void
+serve_write(struct serve *s, const struct scheme_packet *pkt)
+{
+	struct pend *p;
+	int64_t res = (int64_t)pkt->a;
+
+	pthread_mutex_lock(&s->lock);
+	if (pkt->id == 0) {
+		if (pkt->a == SYS_FEVENT)
+			post(s, pkt->b, pkt->c);
+		else
+			s->st.dropped_malformed++;
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	p = slots_get(&s->pends, pkt->id);
+	if (p == NULL) {
+		s->st.dropped_unknown++;
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	s->st.answers++;
+	if (res == -41) /* Redox's EWOULDBLOCK */
+		res = -EAGAIN;
+	if (p->op->out == WIRE_OUT_BYTES && res > 0 &&
+	    (uint64_t)res > p->size) {
+		s->st.dropped_badsize++;
+		res = -EIO;
+	}
+	if (p->op->op != SYS_CLOSE)
+		answer(s, p, res);
+	pend_free(s, p);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Set up and tear down ------------------------------------------------- */
+
+int
+serve_watch(struct serve *s, int fd, serve_watch_fn fn, void *arg)
+{
+	struct watch *w = calloc(1, sizeof(*w));
+	uint64_t key;
+	int r;
+
+	if (w == NULL)
+		return -ENOMEM;
+	w->fd = fd;
+	w->fn = fn;
+	w->arg = arg;
+	pthread_mutex_lock(&s->lock);
+	key = slots_put(&s->watchv, w);
+	r = key ? ep_add(s, fd, SRC_WATCH, key) : -ENOMEM;
+	if (r < 0) {
+		slots_del(&s->watchv, key);
+		free(w);
+	} else {
+		TAILQ_INSERT_TAIL(&s->watches, w, link);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+struct serve *
+serve_new(const struct serve_config *cfg)
+{
+	struct serve *s = calloc(1, sizeof(*s));
+	int saved = errno;
+
+	if (s == NULL)
+		return NULL;
+	s->cfg = *cfg;
+	pthread_mutex_init(&s->lock, NULL);
+	TAILQ_INIT(&s->chanlist);
+	TAILQ_INIT(&s->watches);
+	TAILQ_INIT(&s->waiters);
+	TAILQ_INIT(&s->synths);
+	RB_INIT(&s->handles);
+	s->ep = own_hide(s, SYS(epoll_create1)(EPOLL_CLOEXEC));
+	/* Hidden before epoll learns it: epoll keys items by fd number. */
+	s->kick = own_hide(s, SYS(eventfd)(0, EFD_CLOEXEC | EFD_NONBLOCK));
+	if (s->ep < 0 || s->kick < 0 || ep_add(s, s->kick, SRC_KICK, 1) < 0) {
+		own_close(s, s->ep);
+		own_close(s, s->kick);
+		free(s);
+		errno = saved;
+		return NULL;
+	}
+	errno = saved;
+	return s;
+}
+
+int
+serve_fd(const struct serve *s)
+{
+	return s->ep;
+}
+
+void
+serve_stop(struct serve *s)
+{
+	struct chan *ch;
+	struct desc *d;
+
+	pthread_mutex_lock(&s->lock);
+	s->stopped = true;
+	while ((ch = TAILQ_FIRST(&s->chanlist)) != NULL)
+		chan_kill(s, ch);
+	while ((d = RB_MIN(handles, &s->handles)) != NULL)
+		desc_free(s, d);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * One of our fds was moved to another number (the program wanted it).
+ * Epoll keeps reporting it: its item stays with the open file.
+ */
+void
+serve_relocate(struct serve *s, int oldfd, int newfd)
+{
+	struct chan *ch;
+	struct desc *d;
+	uint32_t i;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->ep == oldfd)
+		s->ep = newfd;
+	if (s->kick == oldfd)
+		s->kick = newfd;
+	TAILQ_FOREACH(ch, &s->chanlist, link)
+		if (ch->fd == oldfd)
+			ch->fd = newfd;
+	for (i = 0; i < s->descs.used; i++) {
+		d = s->descs.obj[i];
+		if (d != NULL && d->fd == oldfd)
+			d->fd = newfd;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+int
+serve_stopped(const struct serve *s)
+{
+	return s->stopped;
+}
+
+void
+serve_free(struct serve *s)
+{
+	struct watch *w;
+	struct synth *y;
+	uint32_t i;
+
+	if (s == NULL)
+		return;
+	serve_stop(s);
+	for (i = 0; i < s->pends.used; i++)
+		if (s->pends.obj[i] != NULL)
+			pend_free(s, s->pends.obj[i]);
+	while ((w = TAILQ_FIRST(&s->watches)) != NULL) {
+		TAILQ_REMOVE(&s->watches, w, link);
+		free(w);
+	}
+	while ((y = TAILQ_FIRST(&s->synths)) != NULL) {
+		TAILQ_REMOVE(&s->synths, y, link);
+		free(y);
+	}
+	slots_free(&s->chans);
+	slots_free(&s->descs);
+	slots_free(&s->pends);
+	slots_free(&s->watchv);
+	own_close(s, s->ep);
+	own_close(s, s->kick);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void
+serve_stats(const struct serve *s, struct wire_stats *st)
+{
+	*st = s->st;
+}
+
+size_t
+serve_count_descs(const struct serve *s)
+{
+	return (size_t)(s->descs.used - s->descs.nfree);
+}

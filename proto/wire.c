@@ -1,0 +1,365 @@
+/*
+ * wire.c - building, sending, receiving and checking messages.
+ *
+ * Everything here returns >= 0 or -errno and never touches the caller's
+ * errno on success (the preload calls it inside other programs).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <scheme/scheme.h>
+
+#include "sys.h"
+#include "wire.h"
+
+#define OP(o, i, out, k, n) {o, #o, i, out, k, n}
+
+/* The opcode table: how each request's arguments travel, and its name. */
+static const struct wire_op ops[] = {
+	OP(SYS_OPEN, WIRE_IN_PATH, WIRE_OUT_NONE, 0, 1),
+	OP(SYS_UNLINK, WIRE_IN_PATH, WIRE_OUT_NONE, 0, 0),
+	OP(SYS_RMDIR, WIRE_IN_PATH, WIRE_OUT_NONE, 0, 0),
+	OP(SYS_DUP, WIRE_IN_BUF, WIRE_OUT_NONE, 1, 1),
+	OP(SYS_READ, WIRE_IN_NONE, WIRE_OUT_BYTES, 1, 0),
+	OP(SYS_WRITE, WIRE_IN_BUF, WIRE_OUT_NONE, 1, 0),
+	OP(SYS_LSEEK, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+	OP(SYS_FCNTL, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+	OP(SYS_FEVENT, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+	OP(SYS_FPATH, WIRE_IN_NONE, WIRE_OUT_BYTES, 1, 0),
+	OP(SYS_FSTAT, WIRE_IN_NONE, WIRE_OUT_STRUCT, 1, 0),
+	OP(SYS_FSTATVFS, WIRE_IN_NONE, WIRE_OUT_STRUCT, 1, 0),
+	OP(SYS_FSYNC, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+	OP(SYS_FTRUNCATE, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+	OP(SYS_FCHMOD, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+	OP(SYS_FCHOWN, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+	OP(SYS_FRENAME, WIRE_IN_BUF, WIRE_OUT_NONE, 1, 0),
+	OP(SYS_FUTIMENS, WIRE_IN_BUF, WIRE_OUT_NONE, 1, 0),
+	OP(SYS_CLOSE, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+	OP(WIRE_OP_ATTACH, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+	OP(WIRE_OP_WAIT, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+};
+
+const struct wire_op *
+wire_op(uint32_t op)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (ops[i].op == op)
+			return &ops[i];
+	return NULL;
+}
+
+/*
+ * One message from iov[], with at most one fd and the sender's
+ * credentials.  Explicit credentials let a process send its effective uid,
+ * which the kernel checks is one of its own; without them the kernel
+ * would attach the real uid.
+ */
+ssize_t
+wire_sendv(int sock, const struct iovec *iov, int iovcnt, int fd,
+	   const struct wire_creds *cr, int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = {.msg_iov = (struct iovec *)iov,
+			   .msg_iovlen = (size_t)iovcnt};
+	struct cmsghdr *c;
+	size_t clen = 0;
+	ssize_t r;
+	int saved = errno;
+
+	memset(&u, 0, sizeof(u));
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	c = CMSG_FIRSTHDR(&m);
+	if (cr != NULL) {
+		struct ucred uc = {(pid_t)cr->pid, cr->uid, cr->gid};
+
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_CREDENTIALS;
+		c->cmsg_len = CMSG_LEN(sizeof(uc));
+		memcpy(CMSG_DATA(c), &uc, sizeof(uc));
+		clen += CMSG_SPACE(sizeof(uc));
+		c = CMSG_NXTHDR(&m, c);
+	}
+	if (fd >= 0) {
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		clen += CMSG_SPACE(sizeof(int));
+	}
+	m.msg_controllen = clen;
+	if (clen == 0)
+		m.msg_control = NULL;
+	do
+		r = SYS(sendmsg)(sock, &m, flags | MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	r = r < 0 ? -errno : r;
+	errno = saved;
+	return r;
+}
+
+/* One message: a header and one payload buffer. */
+ssize_t
+wire_send(int sock, const void *hdr, size_t hlen, const void *data,
+	  size_t dlen, int fd, const struct wire_creds *cr, int flags)
+{
+	struct iovec iov[2] = {{(void *)hdr, hlen}, {(void *)data, dlen}};
+
+	return wire_sendv(sock, iov, dlen ? 2 : 1, fd, cr, flags);
+}
+
+static void
+take_cmsgs(struct msghdr *m, int *fd, struct wire_creds *cr)
+{
+	struct cmsghdr *c;
+	int i, n, f;
+
+	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SCM_CREDENTIALS && cr != NULL &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+			struct ucred uc;
+
+			memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+			cr->pid = (uint32_t)uc.pid;
+			cr->uid = uc.uid;
+			cr->gid = uc.gid;
+		} else if (c->cmsg_type == SCM_RIGHTS) {
+			n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			for (i = 0; i < n; i++) {
+				memcpy(&f, CMSG_DATA(c) + i * sizeof(int),
+				       sizeof(int));
+				if (fd != NULL && *fd < 0)
+					*fd = f; /* the one we expect */
+				else
+					SYS(close)(f); /* never leak extras */
+			}
+		}
+	}
+}
+
+/*
+ * Receive one message.  At most one fd is kept (in *fd, or closed when the
+ * caller expects none); the kernel closes any that did not fit.  A message
+ * longer than the buffer is an error, never silently cut.  Pass
+ * MSG_CMSG_CLOEXEC in flags unless the fd is meant to survive exec.
+ */
+ssize_t
+wire_recv(int sock, struct iovec *iov, int iovcnt, int *fd,
+	  struct wire_creds *cr, int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
+	ssize_t r;
+	int saved = errno;
+
+	if (fd != NULL)
+		*fd = -1;
+	if (cr != NULL)
+		memset(cr, 0, sizeof(*cr));
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	r = SYS(recvmsg)(sock, &m, flags);
+	if (r < 0) {
+		r = -errno;
+		errno = saved;
+		return r;
+	}
+	take_cmsgs(&m, fd, cr);
+	errno = saved;
+	if (m.msg_flags & MSG_TRUNC) {
+		if (fd != NULL && *fd >= 0) {
+			SYS(close)(*fd);
+			*fd = -1;
+		}
+		return -EMSGSIZE;
+	}
+	return r;
+}
+
+static int
+magic_ok(uint16_t magic, uint16_t version)
+{
+	return magic == WIRE_MAGIC && version == WIRE_VERSION;
+}
+
+int
+wire_req_check(const struct wire_req *r, size_t n)
+{
+	if (n < sizeof(*r) || !magic_ok(r->magic, r->version))
+		return -EPROTO;
+	if (r->len > WIRE_MAX_DATA || n - sizeof(*r) != r->len)
+		return -EPROTO;
+	return 0;
+}
+
+int
+wire_rep_check(const struct wire_rep *r, size_t n)
+{
+	if (n < sizeof(*r) || !magic_ok(r->magic, r->version))
+		return -EPROTO;
+	if (r->len > WIRE_MAX_DATA || n - sizeof(*r) != r->len)
+		return -EPROTO;
+	return 0;
+}
+
+int
+wire_ctl_check(const struct wire_ctl *c, size_t n)
+{
+	if (n < sizeof(*c) || !magic_ok(c->magic, c->version))
+		return -EPROTO;
+	if (c->len > WIRE_MAX_DATA || n - sizeof(*c) != c->len)
+		return -EPROTO;
+	return 0;
+}
+
+/*
+ * A scheme name: 1 to WIRE_MAX_NAME printable bytes, no ':' or '/' (they
+ * would make paths ambiguous), not "." or "..".
+ */
+int
+wire_name_check(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return -EINVAL;
+	if (len > WIRE_MAX_NAME)
+		return -ENAMETOOLONG;
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.'))
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if (ch <= ' ' || ch >= 0x7f || ch == ':' || ch == '/')
+			return -EINVAL;
+	}
+	return 0;
+}
+
+void
+wire_req_init(struct wire_req *r, uint32_t op, uint64_t key)
+{
+	memset(r, 0, sizeof(*r));
+	r->magic = WIRE_MAGIC;
+	r->version = WIRE_VERSION;
+	r->op = op;
+	r->key = key;
+}
+
+void
+wire_rep_init(struct wire_rep *r, uint64_t seq)
+{
+	memset(r, 0, sizeof(*r));
+	r->magic = WIRE_MAGIC;
+	r->version = WIRE_VERSION;
+	r->seq = seq;
+}
+
+void
+wire_ctl_init(struct wire_ctl *c, uint32_t type)
+{
+	memset(c, 0, sizeof(*c));
+	c->magic = WIRE_MAGIC;
+	c->version = WIRE_VERSION;
+	c->type = type;
+}
+
+#define FDNAME_PREFIX "scheme/"
+
+/*
+ * The abstract name a description's client end carries: which broker,
+ * provider instance and description it is.  It is how a process that got
+ * the fd by exec or SCM_RIGHTS recognises it.  Connecting to it is refused
+ * (the socket is not listening), and it vanishes with the socket.
+ */
+socklen_t
+wire_fdname(struct sockaddr_un *sa, uint64_t broker, uint64_t inst,
+	    uint64_t key)
+{
+	int n;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
+		     FDNAME_PREFIX "%016" PRIx64 "/%" PRIx64 "/%" PRIx64,
+		     broker, inst, key);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			   (size_t)n);
+}
+
+static int
+hex64(const char **s, const char *end, uint64_t *v)
+{
+	const char *p = *s;
+	uint64_t x = 0;
+	int digits = 0;
+
+	for (; p < end && *p != '/'; p++, digits++) {
+		int d;
+
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else
+			return -1;
+		if (digits == 16)
+			return -1;
+		x = x << 4 | (uint64_t)d;
+	}
+	if (digits == 0)
+		return -1;
+	*v = x;
+	*s = p;
+	return 0;
+}
+
+int
+wire_fdname_parse(const struct sockaddr_un *sa, socklen_t len,
+		  uint64_t *broker, uint64_t *inst, uint64_t *key)
+{
+	size_t plen = sizeof(FDNAME_PREFIX) - 1;
+	const char *p, *end;
+
+	if (len <= offsetof(struct sockaddr_un, sun_path) + 1 + plen ||
+	    sa->sun_family != AF_UNIX || sa->sun_path[0] != '\0')
+		return -1;
+	p = sa->sun_path + 1;
+	end = (const char *)sa + len;
+	if (memcmp(p, FDNAME_PREFIX, plen) != 0)
+		return -1;
+	p += plen;
+	if (hex64(&p, end, broker) < 0 || p == end || *p++ != '/' ||
+	    hex64(&p, end, inst) < 0 || p == end || *p++ != '/' ||
+	    hex64(&p, end, key) < 0 || p != end)
+		return -1;
+	return 0;
+}
+
+/* Room for one full message each way (the kernel clamps to wmem_max). */
+int
+wire_setsockbuf(int sock)
+{
+	int sz = 2 * (WIRE_MAX_DATA + 4096);
+
+	if (SYS(setsockopt)(sock, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)) < 0)
+		return -errno;
+	return 0;
+}

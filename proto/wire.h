@@ -1,0 +1,143 @@
+/*
+ * wire.h - messages between the preload, providers and the broker.
+ *
+ * Three kinds of connection carry them, all AF_UNIX SOCK_SEQPACKET so that
+ * one send is one message and fds and credentials ride along:
+ *
+ *  - the control connection, from a process (or schemectl) to schemed:
+ *    struct wire_ctl, a fixed header and a short payload (a scheme name,
+ *    a listing).  CONNECT answers with a channel fd, CREATE turns the
+ *    connection into the provider's registration, which the broker later
+ *    uses to hand the provider new channels (NEWCHAN).
+ *
+ *  - a channel, from one client thread straight to one provider: each
+ *    struct wire_req is answered by exactly one struct wire_rep with the
+ *    same seq.  The broker is not on this path.
+ *
+ *  - a description socket: the client's end is the fd the program sees
+ *    (bound to an abstract name that says which description it is), the
+ *    provider keeps the other end.  Nothing flows on it; the kernel's
+ *    reference count on the client's end is the description's lifetime.
+ *
+ * Every header starts with a magic and a version, and every reader checks
+ * them, the lengths, and that nothing is left over (wire_*_check).
+ */
+#ifndef PROTO_WIRE_H
+#define PROTO_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+
+#define WIRE_MAGIC    0x5343 /* "SC" */
+#define WIRE_VERSION  1
+#define WIRE_MAX_DATA (256 * 1024) /* payload of one message */
+#define WIRE_MAX_PATH 4096
+#define WIRE_MAX_NAME 64
+
+/* Channel operations of our own, outside Redox's SYS_* numbering. */
+#define WIRE_OP_ATTACH 0x7f000001 /* SCM_RIGHTS proof that we hold the fd */
+#define WIRE_OP_WAIT   0x7f000002 /* answer once an event passes arg[1] */
+
+struct wire_req {
+	uint16_t magic, version;
+	uint32_t op;	 /* SYS_* or WIRE_OP_* */
+	uint64_t seq;	 /* the client's tag, echoed in the reply */
+	uint64_t key;	 /* description, 0 for path operations */
+	uint64_t arg[3]; /* the packet's b, c, d; pointers become 0 */
+	uint32_t len;	 /* payload bytes after the header */
+	uint32_t pad;
+};
+
+enum wire_status {
+	WIRE_OK = 0,
+	WIRE_NOTATTACHED = 1, /* attach this channel to the fd, then retry */
+};
+
+struct wire_rep {
+	uint16_t magic, version;
+	uint32_t status; /* enum wire_status */
+	uint64_t seq;
+	uint64_t result; /* the packet's a: a value or -errno */
+	uint64_t key;	 /* for an open: the new description's key */
+	uint64_t gen;	 /* the description's event generation */
+	uint32_t len;	 /* payload bytes after the header */
+	uint32_t dflags; /* the description's status flags (O_NONBLOCK...) */
+};
+
+enum wire_ctl_type {
+	WIRE_CTL_CONNECT = 1, /* name or inst -> channel fd */
+	WIRE_CTL_CREATE,      /* name -> this connection provides it */
+	WIRE_CTL_LIST,	      /* -> names, one per line */
+	WIRE_CTL_STOP,	      /* ask the broker to exit */
+	WIRE_CTL_NEWCHAN,     /* broker -> provider: a client's channel */
+	WIRE_CTL_STATS,	      /* provider -> broker: struct wire_stats */
+	WIRE_CTL_INFO,	      /* -> "key value" lines about the broker */
+};
+#define WIRE_CTL_REPLY 0x100u /* or'ed into the type of an answer */
+
+struct wire_ctl {
+	uint16_t magic, version;
+	uint32_t type; /* enum wire_ctl_type, | WIRE_CTL_REPLY */
+	int32_t err;   /* 0, or -errno in an answer */
+	uint32_t len;  /* payload bytes after the header */
+	uint64_t inst; /* provider instance */
+	uint64_t broker;
+};
+
+/* Counters a provider's preload reports to the broker. */
+struct wire_stats {
+	uint64_t requests;
+	uint64_t answers;
+	uint64_t dropped_unknown; /* answers with an id nobody asked */
+	uint64_t dropped_badsize; /* answers claiming more than was asked */
+	uint64_t dropped_malformed;
+};
+
+/* How a request's arguments travel (see the table in scheme.h). */
+enum wire_in { WIRE_IN_NONE, WIRE_IN_PATH, WIRE_IN_BUF };
+enum wire_out { WIRE_OUT_NONE, WIRE_OUT_BYTES, WIRE_OUT_STRUCT };
+
+struct wire_op {
+	uint32_t op;
+	const char *name;
+	uint8_t in;    /* enum wire_in: payload becomes b,c or c,d */
+	uint8_t out;   /* enum wire_out: reply payload comes from c,d */
+	uint8_t keyed; /* acts on a description */
+	uint8_t opens; /* success creates a description */
+};
+
+/* Credentials the kernel vouches for (SCM_CREDENTIALS). */
+struct wire_creds {
+	uint32_t pid, uid, gid;
+};
+
+const struct wire_op *wire_op(uint32_t op);
+
+ssize_t wire_sendv(int sock, const struct iovec *iov, int iovcnt, int fd,
+		   const struct wire_creds *cr, int flags);
+ssize_t wire_send(int sock, const void *hdr, size_t hlen, const void *data,
+		  size_t dlen, int fd, const struct wire_creds *cr, int flags);
+ssize_t wire_recv(int sock, struct iovec *iov, int iovcnt, int *fd,
+		  struct wire_creds *cr, int flags);
+
+int wire_req_check(const struct wire_req *r, size_t n);
+int wire_rep_check(const struct wire_rep *r, size_t n);
+int wire_ctl_check(const struct wire_ctl *c, size_t n);
+int wire_name_check(const char *name, size_t len);
+
+void wire_req_init(struct wire_req *r, uint32_t op, uint64_t key);
+void wire_rep_init(struct wire_rep *r, uint64_t seq);
+void wire_ctl_init(struct wire_ctl *c, uint32_t type);
+
+socklen_t wire_fdname(struct sockaddr_un *sa, uint64_t broker, uint64_t inst,
+		      uint64_t key);
+int wire_fdname_parse(const struct sockaddr_un *sa, socklen_t len,
+		      uint64_t *broker, uint64_t *inst, uint64_t *key);
+
+int wire_setsockbuf(int sock);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * schemerun - run a command with schemes reachable.
+ *
+ *	schemerun [--socket PATH] [--] CMD [ARGS...]
+ *
+ * Puts the preload library in LD_PRELOAD and the broker's address in
+ * SCHEME_SOCKET, starts a broker on that address if none answers (in the
+ * background, logging to PATH.log, not our child), then execs CMD: its pid,
+ * signals and exit status are CMD's own.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../proto/sockpath.h"
+#include "paths.h"
+
+static const char *prog = "schemerun";
+
+static void
+die(const char *msg, const char *detail)
+{
+	fprintf(stderr, "%s: %s%s%s\n", prog, msg, detail ? ": " : "",
+		detail ? detail : "");
+	exit(127);
+}
+
+static int
+broker_answers(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, ok;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return 0;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Start schemed detached (double fork, new session), and wait for it. */
+static void
+start_broker(const char *schemed, const char *path)
+{
+	char log[PATH_MAX];
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	pid_t pid;
+	int i, st, fd;
+
+	snprintf(log, sizeof(log), "%s.log", path);
+	pid = fork();
+	if (pid < 0)
+		die("cannot fork", strerror(errno));
+	if (pid == 0) {
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		fd = open("/dev/null", O_RDONLY);
+		dup2(fd, 0);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		unsetenv("LD_PRELOAD");
+		execl(schemed, "schemed", "--socket", path, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	for (i = 0; i < 500; i++) { /* 5 seconds */
+		if (broker_answers(path))
+			return;
+		nanosleep(&ts, NULL);
+	}
+	die("no broker answers; its log is", log);
+}
+
+/* Our preload first (after the sanitizer runtime, which must lead). */
+static void
+set_preload(const char *lib)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *val;
+	int n;
+
+	if (old != NULL && strstr(old, lib) != NULL)
+		return;
+	n = asprintf(&val, "%s%s%s%s%s", SCHEME_ASAN_RUNTIME,
+		     SCHEME_ASAN_RUNTIME[0] ? ":" : "", lib,
+		     old && *old ? ":" : "", old && *old ? old : "");
+	if (n < 0 || setenv("LD_PRELOAD", val, 1) < 0)
+		die("out of memory", NULL);
+	free(val);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+		"usage: schemerun [--socket PATH] [--] CMD [ARGS...]\n"
+		"  Runs CMD with scheme paths (name:path, /scheme/name/path)\n"
+		"  reachable, starting a broker on PATH if none answers.\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char lib[PATH_MAX], schemed[PATH_MAX];
+	int ch;
+
+	path[0] = '\0';
+	while ((ch = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
+		if (ch == 's')
+			snprintf(path, sizeof(path), "%s", optarg);
+		else
+			usage();
+	}
+	if (optind >= argc)
+		usage();
+	if (path[0] == '\0' && sockpath_default(path, sizeof(path)) < 0)
+		die("socket path too long; set SCHEME_SOCKET", NULL);
+	if (sockpath_mkdir(path) < 0)
+		die("cannot use the directory of", path);
+	if (paths_find(lib, sizeof(lib), PATHS_PRELOAD) < 0 ||
+	    paths_find(schemed, sizeof(schemed), PATHS_SCHEMED) < 0)
+		die("cannot find the preload library or schemed", NULL);
+	setenv("SCHEME_SOCKET", path, 1);
+	if (!broker_answers(path))
+		start_broker(schemed, path);
+	set_preload(lib);
+	execvp(argv[optind], argv + optind);
+	fprintf(stderr, "%s: %s: %s\n", prog, argv[optind], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
