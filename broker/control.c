@@ -65,8 +65,13 @@ new_channel(int sv[2])
 	return 0;
 }
 
+/*
+ * Give the provider its end of a new channel.  A provider whose queue is
+ * full is busy (EAGAIN); one whose connection is broken has died, and
+ * we may not have read its hang-up yet: it is removed now.
+ */
 static int
-hand_to_provider(struct scheme *s, int fd)
+hand_to_provider(struct scheme *s, int fd, int gone)
 {
 	struct wire_ctl m;
 	ssize_t r;
@@ -79,7 +84,13 @@ hand_to_provider(struct scheme *s, int fd)
 	r = wire_send(s->conn->src.fd, &m, sizeof(m), NULL, 0, fd, NULL,
 		      MSG_DONTWAIT);
 	close(fd);
-	return r < 0 ? -EAGAIN : 0;
+	if (r == -EAGAIN || r == -ENOBUFS)
+		return -EAGAIN;
+	if (r < 0) {
+		control_close(br, s->conn);
+		return gone;
+	}
+	return 0;
 }
 
 static void
@@ -103,7 +114,7 @@ do_connect(struct conn *c, const struct wire_ctl *m, const char *payload)
 	if (r == 0)
 		r = new_channel(sv);
 	if (r == 0) {
-		r = hand_to_provider(s, sv[1]);
+		r = hand_to_provider(s, sv[1], m->inst ? -EBADF : -ENOENT);
 		sv[1] = -1;
 	}
 	if (r < 0) {

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -32,9 +33,19 @@ bconn_init(void)
 		path[0] = '\0';
 }
 
+/*
+ * $SCHEME_SOCKET as it is now (a program may set it before its first
+ * scheme call), else as it was at start-up (a program that cleared its
+ * environment keeps its broker).
+ */
 const char *
 bconn_path(void)
 {
+	const char *env = getenv("SCHEME_SOCKET");
+
+	if (env != NULL && env[0] != '\0' &&
+	    strlen(env) < sizeof(((struct sockaddr_un *)0)->sun_path))
+		return env;
 	return path;
 }
 
@@ -43,11 +54,12 @@ int
 bconn_open(void)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *p = bconn_path();
 	int fd, saved = errno;
 
-	if (path[0] == '\0')
+	if (p[0] == '\0')
 		return -ENOTCONN;
-	strcpy(sa.sun_path, path);
+	strcpy(sa.sun_path, p);
 	fd = SYS(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fd = -errno;

@@ -8,8 +8,9 @@
  *
  * Fork: the child must not use the parent's broker connection or
  * channels (replies would go to whichever process reads first), so it
- * closes its copies and makes its own on first need.  Lock order, taken
- * in this order by prepare: bconn, chan, fdtab.
+ * closes its copies and makes its own on first need; schemes the parent
+ * provides stay the parent's (provider.c).  Lock order, taken in this
+ * order by prepare: bconn, chan, providers (then each scheme's), fdtab.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -24,6 +25,7 @@
 #include "fdtab.h"
 #include "init.h"
 #include "io.h"
+#include "provider.h"
 #include "real.h"
 #include "stdio.h"
 
@@ -32,6 +34,7 @@ prepare(void)
 {
 	bconn_atfork_prepare();
 	chan_atfork_prepare();
+	provider_atfork_prepare();
 	fdtab_atfork_prepare();
 }
 
@@ -39,6 +42,7 @@ static void
 parent(void)
 {
 	fdtab_atfork_parent();
+	provider_atfork_parent();
 	chan_atfork_parent();
 	bconn_atfork_parent();
 }
@@ -49,6 +53,7 @@ init_atfork_child(void)
 	fdtab_atfork_child();
 	bconn_atfork_child();
 	chan_atfork_child();
+	provider_atfork_child();
 	creds_refresh();
 }
 

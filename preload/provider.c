@@ -30,13 +30,19 @@
 #define BATCH 64
 
 struct provider {
-	struct serve *s;
+	struct serve *s; /* NULL in a forked child: not ours to serve */
 	_Atomic int ctl;
 	atomic_int refs;
 	atomic_bool nonblock;
 	pthread_mutex_t lock; /* reported counters */
 	struct wire_stats reported;
+	struct provider *next, **prev;
 };
+
+/* Every scheme this process provides, for fork. */
+static pthread_mutex_t plock = PTHREAD_MUTEX_INITIALIZER;
+static struct provider *plist;
+static bool keep_on_fork;
 
 static void
 serve_moved(void *ctx, int oldfd, int newfd)
@@ -113,6 +119,7 @@ report(struct provider *p)
 	p->reported = st;
 	pthread_mutex_unlock(&p->lock);
 	wire_ctl_init(&m, WIRE_CTL_STATS);
+	m.len = sizeof(st);
 	wire_send(atomic_load(&p->ctl), &m, sizeof(m), &st, sizeof(st), -1,
 		  NULL, MSG_DONTWAIT);
 }
@@ -160,6 +167,18 @@ do_register(const char *name, size_t len, struct wire_ctl *rep)
 static void
 provider_free(struct provider *p)
 {
+	if (p->s == NULL) { /* abandoned in a fork: nothing else is left */
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+		return;
+	}
+	pthread_mutex_lock(&plock);
+	if (p->prev != NULL) {
+		*p->prev = p->next;
+		if (p->next != NULL)
+			p->next->prev = p->prev;
+	}
+	pthread_mutex_unlock(&plock);
 	serve_free(p->s);
 	hidden_close(atomic_load(&p->ctl));
 	pthread_mutex_destroy(&p->lock);
@@ -200,6 +219,13 @@ provider_create(const char *name, size_t len, int flags)
 				 0);
 	if (e != NULL)
 		e->prov = p; /* complete before the table shows it */
+	pthread_mutex_lock(&plock);
+	p->next = plist;
+	if (plist != NULL)
+		plist->prev = &p->next;
+	plist = p;
+	p->prev = &plist;
+	pthread_mutex_unlock(&plock);
 	atomic_store(&p->refs, 1);
 	atomic_store(&p->nonblock, (flags & O_NONBLOCK) != 0);
 	if (fd < 0 || fdtab_set(fd, e) < 0) {
@@ -223,6 +249,8 @@ provider_read(struct sfd *e, void *buf, size_t n)
 
 	if (want == 0)
 		return -EINVAL;
+	if (p->s == NULL)
+		return 0; /* a forked child's copy: the scheme is not here */
 	r = serve_read(p->s, pkts, want < BATCH ? want : BATCH,
 		       atomic_load(&p->nonblock) ? 0 : -1);
 	if (r <= 0)
@@ -242,6 +270,8 @@ provider_write(struct sfd *e, const void *buf, size_t n)
 
 	if (n % sizeof(pkt) != 0)
 		return -EINVAL;
+	if (p->s == NULL)
+		return -EBADF;
 	for (i = 0; i < n; i += sizeof(pkt)) {
 		memcpy(&pkt, (const char *)buf + i, sizeof(pkt));
 		serve_write(p->s, &pkt);
@@ -270,4 +300,56 @@ void
 provider_setfl(struct sfd *e, int flags)
 {
 	atomic_store(&e->prov->nonblock, (flags & O_NONBLOCK) != 0);
+}
+
+/*
+ * Fork.  A scheme belongs to the process that created it: in a child the
+ * copies of its sockets are closed (or the broker and the provider would
+ * never hear of a close while the child lives), and the child's scheme fd
+ * reads end-of-file.  daemon() is the exception: its parent exits at
+ * once, and the child carries on as the provider.
+ */
+void
+provider_keep_on_fork(bool keep)
+{
+	keep_on_fork = keep;
+}
+
+void
+provider_atfork_prepare(void)
+{
+	struct provider *p;
+
+	pthread_mutex_lock(&plock);
+	for (p = plist; p != NULL; p = p->next)
+		serve_lock(p->s);
+}
+
+void
+provider_atfork_parent(void)
+{
+	struct provider *p;
+
+	for (p = plist; p != NULL; p = p->next)
+		serve_unlock(p->s);
+	pthread_mutex_unlock(&plock);
+}
+
+void
+provider_atfork_child(void)
+{
+	struct provider *p;
+
+	for (p = plist; p != NULL; p = p->next) {
+		if (keep_on_fork) {
+			serve_unlock(p->s);
+			continue;
+		}
+		serve_abandon(p->s);
+		p->s = NULL;
+		hidden_close(atomic_exchange(&p->ctl, -1));
+	}
+	if (!keep_on_fork)
+		plist = NULL;
+	pthread_mutex_unlock(&plock);
 }

@@ -9,6 +9,7 @@
 #ifndef PRELOAD_PROVIDER_H
 #define PRELOAD_PROVIDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -20,5 +21,9 @@ ssize_t provider_write(struct sfd *e, const void *buf, size_t n);
 void provider_hold(struct sfd *e);
 void provider_put(struct sfd *e);
 void provider_setfl(struct sfd *e, int flags);
+void provider_keep_on_fork(bool keep);
+void provider_atfork_prepare(void);
+void provider_atfork_parent(void);
+void provider_atfork_child(void);
 
 #endif

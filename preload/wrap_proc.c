@@ -15,6 +15,7 @@
 #include "client.h"
 #include "init.h"
 #include "io.h"
+#include "provider.h"
 #include "stdio.h"
 #include "wrap.h"
 
@@ -155,7 +156,9 @@ daemon(int nochdir, int noclose)
 		fflush(stdout);
 		fflush(stderr);
 	}
+	provider_keep_on_fork(true); /* the parent exits: the child serves */
 	r = REAL(daemon)(nochdir, noclose);
+	provider_keep_on_fork(false);
 	if (r == 0 && !noclose) {
 		for (fd = 0; fd <= 2; fd++) {
 			struct sfd *e = fdtab_get(fd);

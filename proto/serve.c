@@ -37,6 +37,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/tree.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "serve.h"
@@ -719,16 +720,40 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 	return out;
 }
 
+static int
+remaining_ms(const struct timespec *deadline)
+{
+	struct timespec now;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (deadline->tv_sec - now.tv_sec) * 1000 +
+	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? (int)ms : 0;
+}
+
+/*
+ * Up to max packets: at least one, or -EAGAIN once timeout_ms (-1:
+ * forever) has passed with none, or 0 when the scheme has been stopped.
+ */
 ssize_t
 serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 	   int timeout_ms)
 {
 	struct epoll_event ev[MAX_EVENTS];
+	struct timespec deadline;
 	size_t out;
-	int n, saved = errno;
+	int n, wait = timeout_ms, saved = errno;
 
 	if (max == 0)
 		return -EINVAL;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		if (s->stopped) {
@@ -741,7 +766,7 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 		pthread_mutex_unlock(&s->lock);
 		n = SYS(epoll_wait)(s->ep, ev,
 				    max < MAX_EVENTS ? (int)max : MAX_EVENTS,
-				    timeout_ms);
+				    wait);
 		if (n < 0) {
 			n = -errno;
 			errno = saved;
@@ -749,7 +774,11 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 		}
 		pthread_mutex_lock(&s->lock);
 		out = dispatch(s, ev, n, pkts, max);
-		if (out > 0 || (timeout_ms >= 0 && !s->stopped))
+		if (out > 0)
+			break;
+		if (s->stopped)
+			continue; /* read returns 0 from now on */
+		if (timeout_ms >= 0 && (wait = remaining_ms(&deadline)) == 0)
 			break;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -1017,6 +1046,31 @@ serve_free(struct serve *s)
 	own_close(s, s->kick);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+/* For fork: no thread may be inside serve while the process is copied. */
+void
+serve_lock(struct serve *s)
+{
+	pthread_mutex_lock(&s->lock);
+}
+
+void
+serve_unlock(struct serve *s)
+{
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * In a forked child that is not the scheme's provider: close our copies
+ * of everything (nobody else notices) and forget.  The lock was taken by
+ * serve_lock() in the parent before the fork.
+ */
+void
+serve_abandon(struct serve *s)
+{
+	pthread_mutex_unlock(&s->lock);
+	serve_free(s);
 }
 
 void

@@ -49,6 +49,9 @@ ssize_t serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 void serve_write(struct serve *s, const struct scheme_packet *pkt);
 void serve_stop(struct serve *s);
 void serve_relocate(struct serve *s, int oldfd, int newfd);
+void serve_lock(struct serve *s);
+void serve_unlock(struct serve *s);
+void serve_abandon(struct serve *s);
 int serve_stopped(const struct serve *s);
 void serve_stats(const struct serve *s, struct wire_stats *st);
 size_t serve_count_descs(const struct serve *s);

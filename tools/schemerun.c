@@ -77,7 +77,8 @@ start_broker(const char *schemed, const char *path)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		unsetenv("LD_PRELOAD");
+		/* Empty, not unset: our exec wrappers restore a missing one. */
+		setenv("LD_PRELOAD", "", 1);
 		execl(schemed, "schemed", "--socket", path, (char *)NULL);
 		_exit(127);
 	}

@@ -1,0 +1,339 @@
+/*
+ * harness.c - starting and stopping the real things tests run against
+ * (see harness.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../proto/wire.h"
+#include "harness.h"
+
+static char dir[64];
+
+const char *
+h_dir(void)
+{
+	if (dir[0] == '\0') {
+		strcpy(dir, "/tmp/scheme-test-XXXXXX");
+		if (mkdtemp(dir) == NULL) {
+			perror("mkdtemp");
+			exit(1);
+		}
+	}
+	return dir;
+}
+
+const char *
+h_socket(void)
+{
+	static char s[128];
+
+	snprintf(s, sizeof(s), "%s/sock", h_dir());
+	return s;
+}
+
+void
+h_setup_env(void)
+{
+	setenv("SCHEME_SOCKET", h_socket(), 1);
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * The environment a child gets.  "Without the preload" is an empty
+ * LD_PRELOAD, not a missing one: a missing one is what the preload's exec
+ * wrappers restore.
+ */
+static void
+child_env(bool preload)
+{
+	char val[4096];
+
+	if (preload) {
+		snprintf(val, sizeof(val), "%s%s%s", TEST_ASAN_RUNTIME,
+			 TEST_ASAN_RUNTIME[0] ? ":" : "", TEST_PRELOAD);
+		setenv("LD_PRELOAD", val, 1);
+	} else {
+		setenv("LD_PRELOAD", "", 1);
+	}
+	setenv("SCHEME_SOCKET", h_socket(), 1);
+}
+
+pid_t
+h_spawn(char *const argv[], bool preload, int outfd)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	child_env(preload);
+	if (outfd >= 0) {
+		dup2(outfd, 1);
+		dup2(outfd, 2);
+	}
+	execvp(argv[0], argv);
+	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static int
+broker_connect(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	strcpy(sa.sun_path, h_socket());
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+pid_t
+h_start_broker(void)
+{
+	char *argv[] = {(char *)TEST_SCHEMED, (char *)"--socket",
+			(char *)h_socket(), NULL};
+	char log[128];
+	pid_t pid;
+	int fd, i, out;
+
+	snprintf(log, sizeof(log), "%s/broker.log", h_dir());
+	out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	pid = h_spawn(argv, false, out);
+	close(out);
+	for (i = 0; i < 500; i++) {
+		if ((fd = broker_connect()) >= 0) {
+			close(fd);
+			return pid;
+		}
+		sleep_ms(10);
+	}
+	fprintf(stderr, "harness: the broker did not come up\n");
+	h_stop(pid);
+	return -1;
+}
+
+bool
+h_scheme_exists(const char *name)
+{
+	char buf[sizeof(struct wire_ctl) + 4096], list[4096 + 2], want[80];
+	struct wire_ctl req, *rep = (struct wire_ctl *)buf;
+	struct iovec iov = {buf, sizeof(buf)};
+	ssize_t n;
+	int fd = broker_connect();
+
+	if (fd < 0)
+		return false;
+	wire_ctl_init(&req, WIRE_CTL_LIST);
+	n = wire_send(fd, &req, sizeof(req), NULL, 0, -1, NULL, 0);
+	if (n > 0)
+		n = wire_recv(fd, &iov, 1, NULL, NULL, MSG_CMSG_CLOEXEC);
+	close(fd);
+	if (n <= 0 || wire_ctl_check(rep, (size_t)n) < 0)
+		return false;
+	/* "\nname\n" matches whole lines, the first one too. */
+	snprintf(list, sizeof(list), "\n%.*s", (int)rep->len, buf + sizeof(*rep));
+	snprintf(want, sizeof(want), "\n%s\n", name);
+	return strstr(list, want) != NULL;
+}
+
+pid_t
+h_start_memfs(const char *name)
+{
+	char *argv[] = {(char *)TEST_MEMFS, (char *)name, NULL};
+	char log[128];
+	pid_t pid;
+	int i, out;
+
+	snprintf(log, sizeof(log), "%s/memfs-%s.log", h_dir(), name);
+	out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	pid = h_spawn(argv, true, out);
+	close(out);
+	for (i = 0; i < 500; i++) {
+		if (h_scheme_exists(name))
+			return pid;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			break;
+		sleep_ms(10);
+	}
+	fprintf(stderr, "harness: scheme-memfs %s did not come up\n", name);
+	h_stop(pid);
+	return -1;
+}
+
+int
+h_wait_exit(pid_t pid, int seconds)
+{
+	int st, i;
+
+	for (i = 0; i < seconds * 100; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st)
+					     : 128 + WTERMSIG(st);
+		sleep_ms(10);
+	}
+	return -1;
+}
+
+void
+h_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	if (h_wait_exit(pid, 3) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static void
+collect(struct run_result *r, int outfd, int errfd, pid_t pid, int seconds)
+{
+	struct pollfd p[2] = {{outfd, POLLIN, 0}, {errfd, POLLIN, 0}};
+	struct timespec start, now;
+	ssize_t n;
+	int st, open_fds = 2;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (open_fds > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= seconds) {
+			r->timed_out = true;
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(p, 2, 100) <= 0)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			char *buf = i ? r->err : r->out;
+			size_t *len = i ? &r->errlen : &r->outlen;
+			size_t cap = i ? sizeof(r->err) : sizeof(r->out);
+
+			if (!(p[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			n = read(p[i].fd, buf + *len, cap - 1 - *len);
+			if (n <= 0) {
+				p[i].fd = -1;
+				open_fds--;
+			} else {
+				*len += (size_t)n;
+			}
+		}
+	}
+	waitpid(pid, &st, 0);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r->out[r->outlen] = '\0';
+	r->err[r->errlen] = '\0';
+}
+
+void
+h_run(struct run_result *r, bool preload, const char *input, int seconds,
+      char *const argv[])
+{
+	int in[2], out[2], err[2];
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(err, O_CLOEXEC) < 0) {
+		r->status = -1;
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		child_env(preload);
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	if (input != NULL && write(in[1], input, strlen(input)) < 0)
+		r->status = -1;
+	close(in[1]);
+	collect(r, out[0], err[0], pid, seconds);
+	close(out[0]);
+	close(err[0]);
+}
+
+void
+h_sh(struct run_result *r, const char *script)
+{
+	char *argv[] = {(char *)"bash", (char *)"-c", (char *)script, NULL};
+
+	h_run(r, true, NULL, 20, argv);
+}
+
+int
+h_count_fds(void)
+{
+	int fd, n = 0;
+
+	for (fd = 0; fd < 4096; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
+
+char *
+h_read_file(const char *path, size_t *len)
+{
+	char *buf = malloc(1 << 20);
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*len = 0;
+	if (fd < 0 || buf == NULL) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while ((n = read(fd, buf + *len, (1 << 20) - 1 - *len)) > 0)
+		*len += (size_t)n;
+	buf[*len] = '\0';
+	close(fd);
+	return buf;
+}
+
+/* A counter from scheme-memfs's NAME:.stats, read by a real cat. */
+long
+h_stat_field(const char *scheme, const char *key)
+{
+	struct run_result *r = malloc(sizeof(*r));
+	char path[128], *p;
+	long v = -1;
+
+	snprintf(path, sizeof(path), "%s:.stats", scheme);
+	char *argv[] = {(char *)"cat", path, NULL};
+	h_run(r, true, NULL, 10, argv);
+	p = strstr(r->out, key);
+	if (r->status == 0 && p != NULL)
+		v = strtol(p + strlen(key), NULL, 10);
+	free(r);
+	return v;
+}

@@ -1,0 +1,47 @@
+/*
+ * harness.h - starting and stopping the real things tests run against.
+ *
+ * Every service a test needs is started here, as a child process, and
+ * stopped by its pid (SIGTERM, then SIGKILL after a grace period).  Each
+ * test binary gets its own broker socket in a fresh directory, so suites
+ * can run in parallel and never meet a broker they did not start.
+ */
+#ifndef TEST_HARNESS_H
+#define TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct run_result {
+	int status;  /* exit status, or 128 + signal */
+	char out[65536];
+	size_t outlen;
+	char err[8192];
+	size_t errlen;
+	bool timed_out;
+};
+
+/* A directory of our own, with the broker socket in it. */
+const char *h_dir(void);
+const char *h_socket(void);
+void h_setup_env(void);
+
+pid_t h_start_broker(void);
+pid_t h_start_memfs(const char *name);
+pid_t h_spawn(char *const argv[], bool preload, int outfd);
+void h_stop(pid_t pid);
+int h_wait_exit(pid_t pid, int seconds);
+bool h_scheme_exists(const char *name);
+
+/* Run a command to completion (bounded in time), capturing its output. */
+void h_run(struct run_result *r, bool preload, const char *input,
+	   int seconds, char *const argv[]);
+void h_sh(struct run_result *r, const char *script);
+
+/* Files the program can see (hidden fds of the preload look closed). */
+int h_count_fds(void);
+char *h_read_file(const char *path, size_t *len);
+long h_stat_field(const char *scheme, const char *key);
+
+#endif

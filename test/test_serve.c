@@ -1,0 +1,466 @@
+/*
+ * test_serve.c - the provider's end of the protocol (proto/serve.c),
+ * driven over real socket pairs: what the provider reads, what clients
+ * get back, and what happens with bad answers and closed clients.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <scheme/scheme.h>
+
+#include "../proto/serve.h"
+#include "../proto/wire.h"
+
+static struct serve *s;
+static int cli; /* the client's end of one channel */
+
+static int
+new_chan(void)
+{
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
+				    0, sv),
+			 0);
+	ck_assert_int_eq(serve_add_chan(s, sv[1]), 0);
+	return sv[0];
+}
+
+static void
+setup(void)
+{
+	struct serve_config cfg = {.broker = 0xabc, .inst = 42};
+
+	s = serve_new(&cfg);
+	ck_assert_ptr_nonnull(s);
+	cli = new_chan();
+}
+
+static void
+teardown(void)
+{
+	close(cli);
+	serve_free(s);
+}
+
+static void
+send_req(int fd, uint32_t op, uint64_t key, uint64_t c, uint64_t d,
+	 const void *data, size_t len, uint64_t seq)
+{
+	struct wire_req r;
+
+	wire_req_init(&r, op, key);
+	r.seq = seq;
+	r.arg[1] = c;
+	r.arg[2] = d;
+	r.len = (uint32_t)len;
+	ck_assert_int_gt(wire_send(fd, &r, sizeof(r), data, len, -1, NULL, 0),
+			 0);
+}
+
+static ssize_t
+recv_rep(int fd, struct wire_rep *rep, void *data, size_t len, int *rfd)
+{
+	struct iovec iov[2] = {{rep, sizeof(*rep)}, {data, len}};
+	ssize_t n = wire_recv(fd, iov, 2, rfd, NULL, MSG_CMSG_CLOEXEC);
+
+	ck_assert_int_ge(n, (ssize_t)sizeof(*rep));
+	ck_assert_int_eq(wire_rep_check(rep, (size_t)n), 0);
+	return n;
+}
+
+static void
+read_one(struct scheme_packet *p)
+{
+	ck_assert_int_eq(serve_read(s, p, 1, 1000), 1);
+}
+
+/* Open "path" and answer with handle h; returns the client's fd. */
+static int
+do_open(int ch, const char *path, uint64_t h, uint64_t *key)
+{
+	struct scheme_packet p;
+	struct wire_rep rep;
+	int fd;
+
+	send_req(ch, SYS_OPEN, 0, 0, O_RDWR | (0644ull << 32), path,
+		 strlen(path), 1);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_OPEN);
+	ck_assert_uint_eq(p.c, strlen(path));
+	ck_assert_int_eq(memcmp((char *)(uintptr_t)p.b, path, p.c), 0);
+	ck_assert_int_eq(((char *)(uintptr_t)p.b)[p.c], '\0');
+	ck_assert_uint_eq(p.d, O_RDWR | (0644ull << 32));
+	ck_assert_uint_eq(p.pid, (uint64_t)getpid()); /* from the kernel */
+	p.a = h;
+	serve_write(s, &p);
+	recv_rep(ch, &rep, NULL, 0, &fd);
+	ck_assert_uint_eq(rep.result, h);
+	ck_assert_int_ge(fd, 0);
+	*key = rep.key;
+	return fd;
+}
+
+START_TEST(open_read_write_roundtrip)
+{
+	struct scheme_packet p;
+	struct wire_rep rep;
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	uint64_t key, b, i, k;
+	char buf[16] = {0};
+	int fd = do_open(cli, "some/file", 7, &key);
+
+	/* The fd names its description. */
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	ck_assert_int_eq(wire_fdname_parse(&sa, len, &b, &i, &k), 0);
+	ck_assert_uint_eq(b, 0xabc);
+	ck_assert_uint_eq(i, 42);
+	ck_assert_uint_eq(k, key);
+
+	send_req(cli, SYS_WRITE, key, 0, 5, "abcde", 5, 2);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_WRITE);
+	ck_assert_uint_eq(p.b, 7);
+	ck_assert_uint_eq(p.d, 5);
+	ck_assert_int_eq(memcmp((void *)(uintptr_t)p.c, "abcde", 5), 0);
+	p.a = 5;
+	serve_write(s, &p);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	ck_assert_uint_eq(rep.seq, 2);
+	ck_assert_uint_eq(rep.result, 5);
+
+	send_req(cli, SYS_READ, key, 0, 10, NULL, 0, 3);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_READ);
+	ck_assert_uint_eq(p.d, 10);
+	memcpy((void *)(uintptr_t)p.c, "xyz", 3);
+	p.a = 3;
+	serve_write(s, &p);
+	ck_assert_int_eq(recv_rep(cli, &rep, buf, sizeof(buf), NULL),
+			 (ssize_t)sizeof(rep) + 3);
+	ck_assert_uint_eq(rep.result, 3);
+	ck_assert_str_eq(buf, "xyz");
+	close(fd);
+}
+END_TEST
+
+START_TEST(close_reaches_provider_once)
+{
+	struct scheme_packet p;
+	uint64_t key;
+	int fd = do_open(cli, "f", 9, &key), dupfd = dup(fd);
+
+	close(fd);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN); /* a dup lives */
+	close(dupfd);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_CLOSE);
+	ck_assert_uint_eq(p.b, 9);
+	p.a = 0;
+	serve_write(s, &p);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	ck_assert_uint_eq(serve_count_descs(s), 0);
+}
+END_TEST
+
+START_TEST(answers_in_any_order)
+{
+	struct scheme_packet p1, p2;
+	struct wire_rep rep;
+	uint64_t key;
+	int other = new_chan(), fd = do_open(cli, "f", 1, &key);
+	int att = -1;
+
+	/* The second channel proves it holds the fd, then asks too. */
+	send_req(other, SYS_READ, key, 0, 4, NULL, 0, 1);
+	ck_assert_int_eq(serve_read(s, &p1, 1, 100), -EAGAIN);
+	recv_rep(other, &rep, NULL, 0, NULL);
+	ck_assert_uint_eq(rep.status, WIRE_NOTATTACHED);
+	{
+		struct wire_req r;
+
+		wire_req_init(&r, WIRE_OP_ATTACH, key);
+		r.seq = 2;
+		ck_assert_int_gt(wire_send(other, &r, sizeof(r), NULL, 0, fd,
+					   NULL, 0),
+				 0);
+		ck_assert_int_eq(serve_read(s, &p1, 1, 100), -EAGAIN);
+		recv_rep(other, &rep, NULL, 0, &att);
+		ck_assert_int_eq((int64_t)rep.result, 0);
+	}
+	send_req(cli, SYS_READ, key, 0, 4, NULL, 0, 10);
+	send_req(other, SYS_READ, key, 0, 4, NULL, 0, 20);
+	read_one(&p1);
+	read_one(&p2);
+	/* Answer the later one first; each goes to its own channel. */
+	memcpy((void *)(uintptr_t)p2.c, "two", 3);
+	p2.a = 3;
+	serve_write(s, &p2);
+	memcpy((void *)(uintptr_t)p1.c, "1", 1);
+	p1.a = 1;
+	serve_write(s, &p1);
+	char b1[8] = {0}, b2[8] = {0};
+	recv_rep(cli, &rep, b1, sizeof(b1), NULL);
+	ck_assert_uint_eq(rep.seq, 10);
+	recv_rep(other, &rep, b2, sizeof(b2), NULL);
+	ck_assert_uint_eq(rep.seq, 20);
+	ck_assert_str_eq(b1, "1");
+	ck_assert_str_eq(b2, "two");
+	close(other);
+	close(fd);
+}
+END_TEST
+
+START_TEST(attach_needs_the_right_fd)
+{
+	struct wire_req r;
+	struct wire_rep rep;
+	uint64_t key;
+	int other = new_chan(), fd = do_open(cli, "f", 1, &key);
+	int wrong[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, wrong), 0);
+	wire_req_init(&r, WIRE_OP_ATTACH, key);
+	ck_assert_int_gt(
+	    wire_send(other, &r, sizeof(r), NULL, 0, wrong[0], NULL, 0), 0);
+	struct scheme_packet p;
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	recv_rep(other, &rep, NULL, 0, NULL);
+	ck_assert_int_eq((int64_t)rep.result, -EBADF);
+	/* A request for a key nobody opened. */
+	send_req(other, SYS_READ, key + 1, 0, 1, NULL, 0, 5);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	recv_rep(other, &rep, NULL, 0, NULL);
+	ck_assert_int_eq((int64_t)rep.result, -EBADF);
+	close(wrong[0]);
+	close(wrong[1]);
+	close(other);
+	close(fd);
+}
+END_TEST
+
+START_TEST(bad_answers_are_counted)
+{
+	struct scheme_packet p, bogus = {.id = 999999, .a = 1};
+	struct wire_stats st;
+	struct wire_rep rep;
+	uint64_t key;
+	int fd = do_open(cli, "f", 1, &key);
+
+	serve_write(s, &bogus); /* unknown id */
+	send_req(cli, SYS_READ, key, 0, 4, NULL, 0, 2);
+	read_one(&p);
+	p.a = 100; /* more than the 4 bytes asked */
+	serve_write(s, &p);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	ck_assert_int_eq((int64_t)rep.result, -EIO);
+	serve_write(s, &p); /* answered already: unknown now */
+	serve_stats(s, &st);
+	ck_assert_uint_eq(st.dropped_unknown, 2);
+	ck_assert_uint_eq(st.dropped_badsize, 1);
+	/* Redox's EWOULDBLOCK (41) arrives as EAGAIN. */
+	send_req(cli, SYS_READ, key, 0, 4, NULL, 0, 3);
+	read_one(&p);
+	p.a = (uint64_t)-41;
+	serve_write(s, &p);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	ck_assert_int_eq((int64_t)rep.result, -EAGAIN);
+	close(fd);
+}
+END_TEST
+
+START_TEST(malformed_request_drops_channel)
+{
+	struct scheme_packet p;
+	struct wire_stats st;
+	char junk[10] = "garbage!!";
+	char c;
+
+	ck_assert_int_eq(send(cli, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	serve_stats(s, &st);
+	ck_assert_uint_eq(st.dropped_malformed, 1);
+	ck_assert_int_eq(recv(cli, &c, 1, 0), 0); /* hung up on */
+}
+END_TEST
+
+START_TEST(wait_until_posted)
+{
+	struct scheme_packet p, post = {.a = SYS_FEVENT, .b = 5,
+					.c = EVENT_READ};
+	struct pollfd pf = {0, POLLIN, 0};
+	struct wire_rep rep;
+	uint64_t key;
+	int fd = do_open(cli, "f", 5, &key);
+
+	send_req(cli, SYS_READ, key, 0, 4, NULL, 0, 2);
+	read_one(&p);
+	p.a = (uint64_t)-EAGAIN;
+	serve_write(s, &p);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	ck_assert_int_eq((int64_t)rep.result, -EAGAIN);
+	send_req(cli, WIRE_OP_WAIT, key, 0, rep.gen, NULL, 0, 3);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	pf.fd = cli;
+	ck_assert_int_eq(poll(&pf, 1, 100), 0); /* not answered yet */
+	serve_write(s, &post);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	ck_assert_uint_eq(rep.seq, 3);
+	ck_assert_uint_eq(rep.result, EVENT_READ);
+	/* A wait for a generation already passed is answered at once. */
+	send_req(cli, WIRE_OP_WAIT, key, 0, rep.gen - 1, NULL, 0, 4);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	ck_assert_uint_eq(rep.seq, 4);
+	close(fd);
+}
+END_TEST
+
+START_TEST(fcntl_flags_kept)
+{
+	struct scheme_packet p;
+	struct wire_rep rep;
+	uint64_t key;
+	int fd = do_open(cli, "f", 1, &key);
+
+	send_req(cli, SYS_FCNTL, key, F_SETFL, O_NONBLOCK, NULL, 0, 2);
+	read_one(&p);
+	ck_assert_uint_eq(p.c, F_SETFL);
+	p.a = 0;
+	serve_write(s, &p);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	ck_assert_uint_eq(rep.dflags & O_NONBLOCK, O_NONBLOCK);
+	send_req(cli, SYS_FCNTL, key, F_GETFL, 0, NULL, 0, 3);
+	read_one(&p);
+	p.a = (uint64_t)-ENOSYS; /* no opinion: the kept flags stand */
+	serve_write(s, &p);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	ck_assert_int_eq((int)rep.result, O_RDWR | O_NONBLOCK);
+	/* A refusal reaches the client. */
+	send_req(cli, SYS_FCNTL, key, F_SETFL, 0, NULL, 0, 4);
+	read_one(&p);
+	p.a = (uint64_t)-EPERM;
+	serve_write(s, &p);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	ck_assert_int_eq((int64_t)rep.result, -EPERM);
+	close(fd);
+}
+END_TEST
+
+START_TEST(late_answer_after_client_left)
+{
+	struct scheme_packet p;
+	struct wire_stats st;
+	uint64_t key;
+	int fd = do_open(cli, "f", 3, &key);
+
+	send_req(cli, SYS_READ, key, 0, 4, NULL, 0, 2);
+	read_one(&p);
+	close(cli); /* the client dies while we hold its request */
+	close(fd);
+	cli = -1;
+	struct scheme_packet c;
+	read_one(&c);
+	ck_assert_uint_eq(c.a, SYS_CLOSE);
+	/* The buffer is still ours until we answer. */
+	memset((void *)(uintptr_t)p.c, 'x', p.d);
+	p.a = 4;
+	serve_write(s, &p);
+	serve_stats(s, &st);
+	ck_assert_uint_eq(st.dropped_unknown, 0);
+}
+END_TEST
+
+START_TEST(open_failure_and_orphan_open)
+{
+	struct scheme_packet p;
+	struct wire_rep rep;
+	int fd;
+
+	send_req(cli, SYS_OPEN, 0, 0, O_RDONLY, "nope", 4, 1);
+	read_one(&p);
+	p.a = (uint64_t)-ENOENT;
+	serve_write(s, &p);
+	recv_rep(cli, &rep, NULL, 0, &fd);
+	ck_assert_int_eq((int64_t)rep.result, -ENOENT);
+	ck_assert_int_eq(fd, -1);
+	/* An open answered after its client left is closed for us. */
+	send_req(cli, SYS_OPEN, 0, 0, O_RDONLY, "late", 4, 2);
+	read_one(&p);
+	close(cli);
+	cli = -1;
+	p.a = 77;
+	serve_write(s, &p);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_CLOSE);
+	ck_assert_uint_eq(p.b, 77);
+}
+END_TEST
+
+START_TEST(path_with_nul_refused)
+{
+	struct scheme_packet p;
+	struct wire_rep rep;
+
+	send_req(cli, SYS_OPEN, 0, 0, O_RDONLY, "a\0b", 3, 1);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	ck_assert_int_eq((int64_t)rep.result, -EINVAL);
+}
+END_TEST
+
+START_TEST(stop_ends_reads)
+{
+	struct scheme_packet p;
+	char c;
+
+	serve_stop(s);
+	ck_assert_int_eq(serve_read(s, &p, 1, -1), 0);
+	ck_assert_int_eq(recv(cli, &c, 1, 0), 0);
+}
+END_TEST
+
+static Suite *
+serve_suite(void)
+{
+	Suite *su = suite_create("serve");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 10);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, open_read_write_roundtrip);
+	tcase_add_test(tc, close_reaches_provider_once);
+	tcase_add_test(tc, answers_in_any_order);
+	tcase_add_test(tc, attach_needs_the_right_fd);
+	tcase_add_test(tc, bad_answers_are_counted);
+	tcase_add_test(tc, malformed_request_drops_channel);
+	tcase_add_test(tc, wait_until_posted);
+	tcase_add_test(tc, fcntl_flags_kept);
+	tcase_add_test(tc, late_answer_after_client_left);
+	tcase_add_test(tc, open_failure_and_orphan_open);
+	tcase_add_test(tc, path_with_nul_refused);
+	tcase_add_test(tc, stop_ends_reads);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(serve_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
