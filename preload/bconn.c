@@ -21,7 +21,8 @@
 #include "real.h"
 
 static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t plock = PTHREAD_MUTEX_INITIALIZER; /* path */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;  /* cfd */
 static _Atomic int cfd = -1;
 static _Atomic(pthread_t) holder;
 static atomic_bool held;
@@ -34,19 +35,30 @@ bconn_init(void)
 }
 
 /*
- * $SCHEME_SOCKET as it is now (a program may set it before its first
- * scheme call), else as it was at start-up (a program that cleared its
- * environment keeps its broker).
+ * The broker's address: $SCHEME_SOCKET as last seen (a program may set it
+ * after start-up), else where the broker was at start-up.  It is noted at
+ * each connection and fork, so that a program that then clears its
+ * environment keeps its broker, and so do its children.
  */
-const char *
-bconn_path(void)
+void
+bconn_refresh(void)
 {
 	const char *env = getenv("SCHEME_SOCKET");
 
-	if (env != NULL && env[0] != '\0' &&
-	    strlen(env) < sizeof(((struct sockaddr_un *)0)->sun_path))
-		return env;
-	return path;
+	if (env == NULL || env[0] == '\0' || strlen(env) >= sizeof(path))
+		return;
+	pthread_mutex_lock(&plock);
+	strcpy(path, env);
+	pthread_mutex_unlock(&plock);
+}
+
+void
+bconn_path(char *buf, size_t len)
+{
+	bconn_refresh();
+	pthread_mutex_lock(&plock);
+	snprintf(buf, len, "%s", path);
+	pthread_mutex_unlock(&plock);
 }
 
 /* A new connection, not hidden; -ENOTCONN when no broker answers. */
@@ -54,12 +66,11 @@ int
 bconn_open(void)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	const char *p = bconn_path();
 	int fd, saved = errno;
 
-	if (p[0] == '\0')
+	bconn_path(sa.sun_path, sizeof(sa.sun_path));
+	if (sa.sun_path[0] == '\0')
 		return -ENOTCONN;
-	strcpy(sa.sun_path, p);
 	fd = SYS(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fd = -errno;
@@ -177,4 +188,5 @@ bconn_atfork_child(void)
 		hidden_close(fd);
 	atomic_store(&held, false);
 	pthread_mutex_unlock(&lock);
+	bconn_refresh();
 }

@@ -16,7 +16,8 @@
 int bconn_call(struct wire_ctl *req, const void *payload, size_t len,
 	       struct wire_ctl *rep, void *rbuf, size_t rlen, int *fd);
 int bconn_open(void);
-const char *bconn_path(void);
+void bconn_path(char *buf, size_t len);
+void bconn_refresh(void);
 void bconn_init(void);
 void bconn_atfork_prepare(void);
 void bconn_atfork_parent(void);

@@ -17,7 +17,6 @@
 #include "init.h"
 
 static char preload_var[4096];
-static char socket_var[256];
 
 void
 env_capture(void)
@@ -31,9 +30,6 @@ env_capture(void)
 		if (n < 0 || (size_t)n >= sizeof(preload_var))
 			preload_var[0] = '\0';
 	}
-	if (bconn_path()[0] != '\0')
-		snprintf(socket_var, sizeof(socket_var), "SCHEME_SOCKET=%s",
-			 bconn_path());
 }
 
 size_t
@@ -57,12 +53,21 @@ has(char *const envp[], const char *var)
 	return 0;
 }
 
+/*
+ * envp, or a copy of it in space[] with what is missing added; sockvar is
+ * the caller's buffer for "SCHEME_SOCKET=...".
+ */
 char **
-env_fix(char *const envp[], char **space, size_t nspace)
+env_fix(char *const envp[], char **space, size_t nspace, char *sockvar,
+	size_t socklen)
 {
-	size_t n = 0;
+	size_t n = 0, k = sizeof("SCHEME_SOCKET=") - 1;
 	int need_p = preload_var[0] && !has(envp, preload_var);
-	int need_s = socket_var[0] && !has(envp, socket_var);
+	int need_s;
+
+	memcpy(sockvar, "SCHEME_SOCKET=", k);
+	bconn_path(sockvar + k, socklen - k);
+	need_s = sockvar[k] != '\0' && !has(envp, sockvar);
 
 	if (!need_p && !need_s)
 		return (char **)envp;
@@ -73,7 +78,7 @@ env_fix(char *const envp[], char **space, size_t nspace)
 	if (need_p)
 		space[n++] = preload_var;
 	if (need_s)
-		space[n++] = socket_var;
+		space[n++] = sockvar;
 	space[n] = NULL;
 	return space;
 }

@@ -20,11 +20,63 @@
 struct cookie {
 	int fd;
 	bool owns; /* fclose closes the fd (not for a swapped std stream) */
+	FILE *f;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *orig[3];
 static bool swapped[3];
+
+/*
+ * Our cookie streams, so that freopen() never hands one to glibc (whose
+ * freopen cannot take a cookie stream: it crashes on its wide data).
+ */
+static pthread_mutex_t ours_lock = PTHREAD_MUTEX_INITIALIZER;
+static FILE **ours;
+static size_t nours, cours;
+
+static void
+ours_add(FILE *f)
+{
+	FILE **n;
+
+	pthread_mutex_lock(&ours_lock);
+	if (nours == cours) {
+		n = reallocarray(ours, cours ? cours * 2 : 16, sizeof(*n));
+		if (n == NULL) {
+			pthread_mutex_unlock(&ours_lock);
+			return;
+		}
+		ours = n;
+		cours = cours ? cours * 2 : 16;
+	}
+	ours[nours++] = f;
+	pthread_mutex_unlock(&ours_lock);
+}
+
+static void
+ours_del(FILE *f)
+{
+	pthread_mutex_lock(&ours_lock);
+	for (size_t i = 0; i < nours; i++)
+		if (ours[i] == f) {
+			ours[i] = ours[--nours];
+			break;
+		}
+	pthread_mutex_unlock(&ours_lock);
+}
+
+bool
+stdio_is_ours(FILE *f)
+{
+	bool r = false;
+
+	pthread_mutex_lock(&ours_lock);
+	for (size_t i = 0; i < nours && !r; i++)
+		r = ours[i] == f;
+	pthread_mutex_unlock(&ours_lock);
+	return r;
+}
 
 static ssize_t
 ck_read(void *c, char *buf, size_t n)
@@ -71,6 +123,7 @@ ck_close(void *c)
 	struct cookie *k = c;
 	int r = 0;
 
+	ours_del(k->f);
 	if (k->owns && (r = io_close(k->fd)) < 0) {
 		errno = -r;
 		r = -1;
@@ -97,6 +150,8 @@ stdio_cookie(int fd, const char *mode, bool owns)
 		return NULL;
 	}
 	f->_fileno = fd;
+	k->f = f;
+	ours_add(f);
 	return f;
 }
 

@@ -18,6 +18,7 @@ FILE *stdio_cookie(int fd, const char *mode, bool owns);
 void stdio_std_flush(int fd);
 void stdio_std_update(int fd);
 FILE *stdio_std_release(FILE *fp);
+bool stdio_is_ours(FILE *f);
 int stdio_mode_flags(const char *mode);
 
 #endif

@@ -23,8 +23,9 @@ extern char **environ;
 
 #define WITH_ENV(envp, call)                                                  \
 	do {                                                                  \
-		char *space_[env_space(envp)];                                \
-		char **env_ = env_fix(envp, space_, env_space(envp));         \
+		char *space_[env_space(envp)], sock_[128];                    \
+		char **env_ = env_fix(envp, space_, env_space(envp), sock_,   \
+				      sizeof(sock_));                         \
 		return call;                                                  \
 	} while (0)
 

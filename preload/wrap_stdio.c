@@ -82,34 +82,21 @@ fdopen(int fd, const char *mode)
 }
 
 /*
- * freopen onto a scheme path.  For stdin, stdout and stderr the new file
- * takes the stream's fd number, as glibc does, and the std stream becomes
- * a cookie stream over it: the stream the program gets back is then not
- * the one it passed, which matters only to code that kept the old
- * pointer.  Another stream is closed and replaced.
+ * freopen.  For stdin, stdout and stderr a scheme file takes the stream's
+ * fd number, as glibc does, and the std stream becomes (or stays) a cookie
+ * stream over it.  Any other stream, or any stream of ours (glibc's
+ * freopen cannot take a cookie stream), is closed and a new one returned:
+ * code that keeps using the old pointer instead of the result loses.
  */
 static FILE *
-scheme_freopen(const char *path, const char *mode, FILE *fp, bool *pass,
-	       FILE *(*real)(const char *, const char *, FILE *))
+std_freopen(FILE *f, int stdfd)
 {
-	int stdfd = fp == stdin ? 0 : fp == stdout ? 1 : fp == stderr ? 2 : -1;
-	FILE *f;
-	int fd;
+	FILE *fp = stdfd == 0 ? stdin : stdfd == 1 ? stdout : stderr;
+	int fd = fileno(f);
 
-	f = path != NULL ? scheme_fopen(path, mode, pass) : NULL;
-	if (path == NULL || *pass) {
-		*pass = true;
-		return NULL;
-	}
-	if (f == NULL)
-		return NULL;
-	if (stdfd < 0) {
-		fclose(fp);
-		return f;
-	}
-	fd = fileno(f);
 	fflush(fp);
-	if (REAL(dup2)(fd, stdfd) < 0 || io_adopt_copy(stdfd, fdtab_get(fd)) < 0) {
+	if (REAL(dup2)(fd, stdfd) < 0 ||
+	    io_adopt_copy(stdfd, fdtab_get(fd)) < 0) {
 		fclose(f);
 		return NULL;
 	}
@@ -118,21 +105,39 @@ scheme_freopen(const char *path, const char *mode, FILE *fp, bool *pass,
 	return stdfd == 0 ? stdin : stdfd == 1 ? stdout : stderr;
 }
 
+static FILE *
+do_freopen(const char *path, const char *mode, FILE *fp,
+	   FILE *(*real)(const char *, const char *, FILE *))
+{
+	int stdfd = fp == stdin ? 0 : fp == stdout ? 1 : fp == stderr ? 2 : -1;
+	bool pass = true;
+	FILE *f = NULL;
+
+	if (path == NULL) /* a change of mode only */
+		return stdio_is_ours(fp) ? fp : real(path, mode, fp);
+	f = scheme_fopen(path, mode, &pass);
+	if (!pass && f == NULL)
+		return NULL; /* a scheme path that failed to open */
+	if (!pass && stdfd >= 0)
+		return std_freopen(f, stdfd);
+	if (pass && stdfd >= 0) /* ordinary file: the real stream again */
+		return real(path, mode, stdio_std_release(fp));
+	if (pass && !stdio_is_ours(fp))
+		return real(path, mode, fp);
+	if (pass)
+		f = REAL(fopen)(path, mode);
+	fclose(fp);
+	return f;
+}
+
 EXPORT FILE *
 freopen(const char *path, const char *mode, FILE *fp)
 {
-	bool pass;
-	FILE *f = scheme_freopen(path, mode, fp, &pass, REAL(freopen));
-
-	/* Onto an ordinary file: a swapped std stream turns back first. */
-	return pass ? REAL(freopen)(path, mode, stdio_std_release(fp)) : f;
+	return do_freopen(path, mode, fp, REAL(freopen));
 }
 
 EXPORT FILE *
 freopen64(const char *path, const char *mode, FILE *fp)
 {
-	bool pass;
-	FILE *f = scheme_freopen(path, mode, fp, &pass, REAL(freopen64));
-
-	return pass ? REAL(freopen64)(path, mode, stdio_std_release(fp)) : f;
+	return do_freopen(path, mode, fp, REAL(freopen64));
 }
