@@ -114,6 +114,7 @@ struct serve {
 	pthread_mutex_t lock;
 	int ep;
 	int kick;
+	bool kicked; /* kick holds a count to take back */
 	bool stopped;
 	struct slots chans, descs, pends, watchv;
 	TAILQ_HEAD(, chan) chanlist;
@@ -404,9 +405,8 @@ synth_close(struct serve *s, uint64_t handle, const struct wire_creds *cr)
 	y->pkt.uid = cr->uid;
 	y->pkt.gid = cr->gid;
 	TAILQ_INSERT_TAIL(&s->synths, y, link);
-	if (SYS(write)(s->kick, &one, sizeof(one)) < 0) {
-		/* the counter cannot overflow in practice; nothing to do */
-	}
+	if (!s->kicked && SYS(write)(s->kick, &one, sizeof(one)) == sizeof(one))
+		s->kicked = true;
 }
 
 /* Pending requests ---------------------------------------------------- */
@@ -670,10 +670,9 @@ take_synths(struct serve *s, struct scheme_packet *pkts, size_t max)
 		TAILQ_REMOVE(&s->synths, y, link);
 		free(y);
 	}
-	if (TAILQ_EMPTY(&s->synths) &&
-	    SYS(read)(s->kick, &v, sizeof(v)) < 0) {
-		/* already zero */
-	}
+	if (s->kicked && TAILQ_EMPTY(&s->synths) &&
+	    SYS(read)(s->kick, &v, sizeof(v)) == sizeof(v))
+		s->kicked = false;
 	return n;
 }
 

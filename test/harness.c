@@ -77,6 +77,31 @@ child_env(bool preload)
 	setenv("SCHEME_SOCKET", h_socket(), 1);
 }
 
+/*
+ * With SCHEME_TEST_VALGRIND=1 our own daemons run under memcheck; an error
+ * or a leak makes them exit 99, which the fixtures that check the exit
+ * status report.
+ */
+static void
+exec_maybe_valgrind(char *const argv[])
+{
+	char *vg[16] = {(char *)"valgrind", (char *)"-q",
+			(char *)"--error-exitcode=99",
+			(char *)"--leak-check=full",
+			(char *)"--errors-for-leak-kinds=definite",
+			(char *)"--trace-children=no"};
+	int n = 6;
+
+	if (getenv("SCHEME_TEST_VALGRIND") != NULL &&
+	    (strcmp(argv[0], TEST_SCHEMED) == 0 ||
+	     strcmp(argv[0], TEST_MEMFS) == 0)) {
+		while (*argv != NULL && n < 15)
+			vg[n++] = *argv++;
+		vg[n] = NULL;
+		execvp("valgrind", vg);
+	}
+}
+
 pid_t
 h_spawn(char *const argv[], bool preload, int outfd)
 {
@@ -89,6 +114,7 @@ h_spawn(char *const argv[], bool preload, int outfd)
 		dup2(outfd, 1);
 		dup2(outfd, 2);
 	}
+	exec_maybe_valgrind(argv);
 	execvp(argv[0], argv);
 	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
@@ -119,9 +145,14 @@ h_start_broker(void)
 
 	snprintf(log, sizeof(log), "%s/broker.log", h_dir());
 	out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	/* Our daemon's leaks are ours: a leak makes its exit status 23. */
+	if (TEST_ASAN_RUNTIME[0] != '\0')
+		setenv("ASAN_OPTIONS", "detect_leaks=1:exitcode=23", 1);
 	pid = h_spawn(argv, false, out);
+	if (TEST_ASAN_RUNTIME[0] != '\0')
+		setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
 	close(out);
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < 1500; i++) {
 		if ((fd = broker_connect()) >= 0) {
 			close(fd);
 			return pid;
@@ -169,7 +200,7 @@ h_start_memfs(const char *name)
 	out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	pid = h_spawn(argv, true, out);
 	close(out);
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < 1500; i++) {
 		if (h_scheme_exists(name))
 			return pid;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
@@ -195,16 +226,39 @@ h_wait_exit(pid_t pid, int seconds)
 	return -1;
 }
 
+int h_daemon_failures;
+
+/*
+ * Stop one of our daemons and count it as a failure unless it exits
+ * cleanly (under valgrind or the sanitizers an error changes its status).
+ */
 void
+h_stop_daemon(pid_t pid, const char *what)
+{
+	int st = h_stop(pid);
+
+	if (st != 0) {
+		fprintf(stderr, "harness: %s exited with status %d; see %s\n",
+			what, st, h_dir());
+		h_daemon_failures++;
+	}
+}
+
+/* Stop by pid; returns how it ended (128 + signal if it had to be killed). */
+int
 h_stop(pid_t pid)
 {
+	int st;
+
 	if (pid <= 0)
-		return;
+		return 0;
 	kill(pid, SIGTERM);
-	if (h_wait_exit(pid, 3) < 0) {
+	if ((st = h_wait_exit(pid, 10)) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
+		st = 128 + SIGKILL;
 	}
+	return st;
 }
 
 static void

@@ -30,7 +30,9 @@ void h_setup_env(void);
 pid_t h_start_broker(void);
 pid_t h_start_memfs(const char *name);
 pid_t h_spawn(char *const argv[], bool preload, int outfd);
-void h_stop(pid_t pid);
+int h_stop(pid_t pid);
+void h_stop_daemon(pid_t pid, const char *what);
+extern int h_daemon_failures;
 int h_wait_exit(pid_t pid, int seconds);
 bool h_scheme_exists(const char *name);
 

@@ -41,8 +41,8 @@ start_world(void)
 static void
 stop_world(void)
 {
-	h_stop(memfs);
-	h_stop(broker);
+	h_stop_daemon(memfs, "scheme-memfs");
+	h_stop_daemon(broker, "schemed");
 }
 
 static void
@@ -681,5 +681,5 @@ main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	return failed ? 1 : 0;
+	return failed || h_daemon_failures ? 1 : 0;
 }

@@ -37,7 +37,8 @@ start_broker(void)
 static void
 stop_broker(void)
 {
-	h_stop(broker);
+	if (broker > 0)
+		h_stop_daemon(broker, "schemed");
 }
 
 static void
@@ -183,7 +184,7 @@ START_TEST(client_killed_mid_request)
 	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 14);
 	close(fd);
 	ck_assert_int_eq(kill(memfs, 0), 0);
-	h_stop(memfs);
+	ck_assert_int_eq(h_stop(memfs), 0);
 }
 END_TEST
 
@@ -400,5 +401,5 @@ main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	return failed ? 1 : 0;
+	return failed || h_daemon_failures ? 1 : 0;
 }

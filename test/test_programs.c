@@ -38,8 +38,8 @@ start_world(void)
 static void
 stop_world(void)
 {
-	h_stop(memfs);
-	h_stop(broker);
+	h_stop_daemon(memfs, "scheme-memfs");
+	h_stop_daemon(broker, "schemed");
 }
 
 static void
@@ -122,7 +122,12 @@ START_TEST(head_and_stdio_tools)
 }
 END_TEST
 
-/* dd with block sizes, skip and seek: same bytes as on a plain file. */
+/*
+ * dd with block sizes, skip and seek: same bytes as on a plain file.
+ * Block sizes are page multiples because dd asks aligned_alloc for sizes
+ * that are not, which C17 and glibc allow and AddressSanitizer (preloaded
+ * into dd by the sanitizer build) refuses.
+ */
 START_TEST(dd_matches_plain_file)
 {
 	char script[2048];
@@ -131,13 +136,13 @@ START_TEST(dd_matches_plain_file)
 		 "set -e; cd %s; head -c 409600 /dev/urandom > src;"
 		 "dd if=src of=" S ":dd bs=4096 status=none;"
 		 "cmp src " S ":dd;"
-		 "dd if=" S ":dd bs=1000 skip=3 count=5 status=none > a;"
-		 "dd if=src bs=1000 skip=3 count=5 status=none > b;"
+		 "dd if=" S ":dd bs=8192 skip=3 count=5 status=none > a;"
+		 "dd if=src bs=8192 skip=3 count=5 status=none > b;"
 		 "cmp a b;"
 		 "cp src plain;"
-		 "dd if=/dev/zero of=" S ":dd bs=512 seek=7 count=3 "
+		 "dd if=/dev/zero of=" S ":dd bs=4096 seek=7 count=3 "
 		 "conv=notrunc status=none;"
-		 "dd if=/dev/zero of=plain bs=512 seek=7 count=3 "
+		 "dd if=/dev/zero of=plain bs=4096 seek=7 count=3 "
 		 "conv=notrunc status=none;"
 		 "cmp plain " S ":dd; echo same",
 		 h_dir());
@@ -274,5 +279,5 @@ main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	return failed ? 1 : 0;
+	return failed || h_daemon_failures ? 1 : 0;
 }

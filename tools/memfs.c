@@ -11,12 +11,13 @@
  *			readers get EAGAIN instead.  Data read is consumed.
  *	NAME:.stats	"handles N\nopens N\ncloses N\n", as of its open.
  *
- * Plain POSIX C against <scheme/scheme.h> alone: open the scheme, read
- * requests, write answers.  The dispatch table names each request.
+ * Plain POSIX C against <scheme/scheme.h> alone: open the scheme, poll it
+ * (with a self-pipe for SIGTERM), read requests, write answers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,19 @@ static int nwaiting;
 static unsigned long opens, closes, nhandles;
 static ino_t next_ino = 2;
 static int sfd;
+static int stop_pipe[2];
+
+/* The self-pipe: poll() sees the signal however it lands. */
+static void
+on_term(int sig)
+{
+	int saved = errno;
+
+	if (write(stop_pipe[1], "x", 1) < 0) {
+		/* the pipe is full: a stop is already pending */
+	}
+	errno = saved;
+}
 
 static struct file *
 find(const char *name)
@@ -458,12 +472,12 @@ main(int argc, char **argv)
 	static struct scheme_packet pkts[64];
 	char path[128];
 	struct file *f;
-	ssize_t n;
+	ssize_t n = 0;
 
 	if (argc > 1)
 		scheme = argv[1];
 	snprintf(path, sizeof(path), ":%s", scheme);
-	sfd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	sfd = open(path, O_CREAT | O_RDWR | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (sfd < 0) {
 		fprintf(stderr, "scheme-memfs: cannot create %s: %s\n", path,
 			strerror(errno));
@@ -475,7 +489,20 @@ main(int argc, char **argv)
 	f = create("fifo", 0666, getuid(), getgid());
 	f->fifo = 1;
 	signal(SIGPIPE, SIG_IGN);
-	while ((n = read(sfd, pkts, sizeof(pkts))) > 0) {
+	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return 1;
+	sigaction(SIGTERM, &(struct sigaction){.sa_handler = on_term}, NULL);
+	sigaction(SIGINT, &(struct sigaction){.sa_handler = on_term}, NULL);
+	for (;;) {
+		struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {stop_pipe[0], POLLIN, 0}};
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents)
+			break; /* SIGTERM or SIGINT */
+		n = read(sfd, pkts, sizeof(pkts));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break; /* the scheme was removed, or broken */
 		for (ssize_t i = 0; i < n / (ssize_t)sizeof(pkts[0]); i++) {
 			int defer = 0;
 			int64_t r = dispatch(&pkts[i], &defer);
@@ -484,9 +511,17 @@ main(int argc, char **argv)
 				answer(&pkts[i], r);
 		}
 	}
-	if (n < 0) {
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		fprintf(stderr, "scheme-memfs: read: %s\n", strerror(errno));
 		return 1;
 	}
-	return 0; /* the scheme was removed */
+	close(sfd);
+	for (int i = 0; i < MAX_FILES; i++)
+		if (files[i] != NULL) {
+			free(files[i]->data);
+			free(files[i]);
+		}
+	for (int h = 0; h < MAX_HANDLES; h++)
+		free(handles[h].text);
+	return 0; /* stopped, or the scheme was removed */
 }
