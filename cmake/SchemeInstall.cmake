@@ -8,6 +8,9 @@ include(CMakePackageConfigHelpers)
 install(FILES ${PROJECT_SOURCE_DIR}/include/scheme/scheme.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/scheme)
 
+file(RELATIVE_PATH SCHEME_PC_TO_PREFIX
+  ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
+string(REGEX REPLACE "/$" "" SCHEME_PC_TO_PREFIX "${SCHEME_PC_TO_PREFIX}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/scheme.pc.in
   ${PROJECT_BINARY_DIR}/scheme.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/scheme.pc

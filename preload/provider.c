@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "../proto/serve.h"
 #include "../proto/sys.h"
@@ -36,6 +37,7 @@ struct provider {
 	atomic_bool nonblock;
 	pthread_mutex_t lock; /* reported counters */
 	struct wire_stats reported;
+	struct timespec reported_at;
 	struct provider *next, **prev;
 };
 
@@ -101,22 +103,33 @@ ctl_ready(struct serve *s, void *arg, uint32_t events)
 	}
 }
 
+/*
+ * Counters go to the broker when an answer was dropped, and otherwise at
+ * most every 100 ms while requests come in (schemectl info shows them as
+ * last reported).
+ */
 static void
 report(struct provider *p)
 {
 	struct wire_stats st;
 	struct wire_ctl m;
+	struct timespec now;
+	long ms;
 
 	serve_stats(p->s, &st);
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&p->lock);
+	ms = (now.tv_sec - p->reported_at.tv_sec) * 1000 +
+	     (now.tv_nsec - p->reported_at.tv_nsec) / 1000000;
 	if (st.dropped_unknown == p->reported.dropped_unknown &&
 	    st.dropped_badsize == p->reported.dropped_badsize &&
 	    st.dropped_malformed == p->reported.dropped_malformed &&
-	    st.requests - p->reported.requests < 1024) {
+	    (st.answers == p->reported.answers || ms < 100)) {
 		pthread_mutex_unlock(&p->lock);
 		return;
 	}
 	p->reported = st;
+	p->reported_at = now;
 	pthread_mutex_unlock(&p->lock);
 	wire_ctl_init(&m, WIRE_CTL_STATS);
 	m.len = sizeof(st);

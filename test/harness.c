@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,7 +20,27 @@
 #include "../proto/wire.h"
 #include "harness.h"
 
+int h_daemon_failures;
 static char dir[64];
+static pid_t dir_owner;
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/*
+ * The directory goes when the process that made it exits (not the forked
+ * test cases), unless a daemon failed: then its logs are what to read.
+ */
+static void
+rm_dir(void)
+{
+	if (getpid() == dir_owner && h_daemon_failures == 0 &&
+	    getenv("SCHEME_TEST_KEEP") == NULL)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 const char *
 h_dir(void)
@@ -30,6 +51,8 @@ h_dir(void)
 			perror("mkdtemp");
 			exit(1);
 		}
+		dir_owner = getpid();
+		atexit(rm_dir);
 	}
 	return dir;
 }
@@ -94,7 +117,8 @@ exec_maybe_valgrind(char *const argv[])
 
 	if (getenv("SCHEME_TEST_VALGRIND") != NULL &&
 	    (strcmp(argv[0], TEST_SCHEMED) == 0 ||
-	     strcmp(argv[0], TEST_MEMFS) == 0)) {
+	     strcmp(argv[0], TEST_MEMFS) == 0 ||
+	     strcmp(argv[0], TEST_HELLO) == 0)) {
 		while (*argv != NULL && n < 15)
 			vg[n++] = *argv++;
 		vg[n] = NULL;
@@ -191,7 +215,14 @@ h_scheme_exists(const char *name)
 pid_t
 h_start_memfs(const char *name)
 {
-	char *argv[] = {(char *)TEST_MEMFS, (char *)name, NULL};
+	return h_start_provider(TEST_MEMFS, name);
+}
+
+/* A provider program of ours, under the preload, serving `name`. */
+pid_t
+h_start_provider(const char *prog, const char *name)
+{
+	char *argv[] = {(char *)prog, (char *)name, NULL};
 	char log[128];
 	pid_t pid;
 	int i, out;
@@ -207,7 +238,7 @@ h_start_memfs(const char *name)
 			break;
 		sleep_ms(10);
 	}
-	fprintf(stderr, "harness: scheme-memfs %s did not come up\n", name);
+	fprintf(stderr, "harness: %s %s did not come up\n", prog, name);
 	h_stop(pid);
 	return -1;
 }
@@ -226,7 +257,6 @@ h_wait_exit(pid_t pid, int seconds)
 	return -1;
 }
 
-int h_daemon_failures;
 
 /*
  * Stop one of our daemons and count it as a failure unless it exits

@@ -88,6 +88,23 @@ START_TEST(cat_lists_schemes)
 }
 END_TEST
 
+/* The README's smallest provider, as a user would run it. */
+START_TEST(hello_provider)
+{
+	pid_t hello = h_start_provider(TEST_HELLO, "greet");
+
+	ck_assert_int_gt(hello, 0);
+	RUN((char *)"cat", (char *)"greet:world");
+	ck_assert_int_eq(r->status, 0);
+	ck_assert_str_eq(r->out, "Hello, world!\n");
+	SH("python3 -c 'print(open(\"greet:python\").read(), end=\"\")'");
+	ck_assert_str_eq(r->out, "Hello, python!\n");
+	RUN((char *)"cat", (char *)":");
+	ck_assert_str_eq(r->out, "greet\n" S "\n");
+	ck_assert_int_eq(h_stop(hello), 128 + 15); /* it has no handler */
+}
+END_TEST
+
 START_TEST(bash_redirections)
 {
 	SH("echo hi > " S ":b1; cat < " S ":b1");
@@ -259,6 +276,7 @@ programs_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, cat_prints_what_provider_serves);
 	tcase_add_test(tc, cat_lists_schemes);
+	tcase_add_test(tc, hello_provider);
 	tcase_add_test(tc, bash_redirections);
 	tcase_add_test(tc, head_and_stdio_tools);
 	tcase_add_test(tc, dd_matches_plain_file);

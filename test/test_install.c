@@ -1,0 +1,125 @@
+/*
+ * test_install.c - what `cmake --install` puts in place works for a
+ * provider author: the header through pkg-config and through
+ * find_package(Scheme), and the installed tools run the result.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static struct run_result *r;
+static char prefix[256];
+
+static void
+sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+sh(const char *fmt, ...)
+{
+	char script[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(script, sizeof(script), fmt, ap);
+	va_end(ap);
+	char *argv[] = {(char *)"sh", (char *)"-c", script, NULL};
+	h_run(r, false, NULL, 120, argv);
+	ck_assert_msg(r->status == 0, "%s\nstatus %d\n%s%s", script, r->status,
+		      r->out, r->err);
+}
+
+static void
+setup(void)
+{
+	r = calloc(1, sizeof(*r));
+	snprintf(prefix, sizeof(prefix), "%s/prefix", h_dir());
+	sh("'%s' --install '%s' --prefix '%s' >/dev/null", TEST_CMAKE,
+	   TEST_BUILD_DIR, prefix);
+}
+
+static void
+teardown(void)
+{
+	free(r);
+}
+
+START_TEST(installed_files)
+{
+	const char *files[] = {"bin/schemed", "bin/schemerun", "bin/schemectl",
+			       "include/scheme/scheme.h"};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		sh("test -x '%s/%s' || test -f '%s/%s'", prefix, files[i],
+		   prefix, files[i]);
+	sh("ls '%s'/lib*/libscheme-preload.so '%s'/lib*/pkgconfig/scheme.pc "
+	   "'%s'/lib*/cmake/Scheme/SchemeConfig.cmake",
+	   prefix, prefix, prefix);
+}
+END_TEST
+
+/* A provider built with pkg-config, run by the installed schemerun. */
+START_TEST(pkg_config_provider_runs)
+{
+	sh("set -e; export PKG_CONFIG_PATH=$(echo '%s'/lib*/pkgconfig);"
+	   "test -f \"$(pkg-config --variable=preload scheme)\";"
+	   "cc $(pkg-config --cflags scheme) -o '%s/prov' '%s/tools/hello.c';"
+	   "export SCHEME_SOCKET='%s/inst.sock';"
+	   "'%s/bin/schemerun' '%s/prov' inst & p=$!;"
+	   "for i in $(seq 100); do '%s/bin/schemectl' list 2>/dev/null |"
+	   " grep -qx inst && break; sleep 0.05; done;"
+	   "'%s/bin/schemerun' cat inst:pkgconfig; kill $p; wait $p || true;"
+	   "'%s/bin/schemectl' stop",
+	   prefix, h_dir(), TEST_SOURCE_DIR, h_dir(), prefix, h_dir(), prefix,
+	   prefix, prefix);
+	ck_assert_str_eq(r->out, "Hello, pkgconfig!\n");
+}
+END_TEST
+
+/* The CMake package: a project that says find_package(Scheme). */
+START_TEST(cmake_package_builds)
+{
+	sh("set -e; d='%s/consumer'; mkdir -p \"$d\";"
+	   "printf 'cmake_minimum_required(VERSION 3.18)\\nproject(c C)\\n"
+	   "find_package(Scheme REQUIRED)\\nadd_executable(prov %s/tools/hello.c)\\n"
+	   "target_link_libraries(prov Scheme::headers)\\n"
+	   "file(WRITE ${CMAKE_BINARY_DIR}/preload.txt ${SCHEME_PRELOAD_LIBRARY})\\n'"
+	   " > \"$d/CMakeLists.txt\";"
+	   "'%s' -S \"$d\" -B \"$d/b\" -DCMAKE_PREFIX_PATH='%s' >/dev/null;"
+	   "'%s' --build \"$d/b\" >/dev/null; test -x \"$d/b/prov\";"
+	   "test -f \"$(cat \"$d/b/preload.txt\")\"",
+	   h_dir(), TEST_SOURCE_DIR, TEST_CMAKE, prefix, TEST_CMAKE);
+}
+END_TEST
+
+static Suite *
+install_suite(void)
+{
+	Suite *s = suite_create("install");
+	TCase *tc = tcase_create("install");
+
+	tcase_set_timeout(tc, 180);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, installed_files);
+	tcase_add_test(tc, pkg_config_provider_runs);
+	tcase_add_test(tc, cmake_package_builds);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(install_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the Debian 12 packages the build, the demo and the tests use,
+# those that are missing only.  Root runs apt-get itself; others via sudo.
+set -eu
+
+pkgs="cmake gcc make libc6-dev pkg-config libbsd-dev check libffi-dev
+	python3 valgrind"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null ||
+		{ echo "install-deps: need root or sudo for:$missing" >&2; exit 1; }
+	sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine may have no package lists yet.
+$sudo apt-get install -y --no-install-recommends $missing ||
+	{ $sudo apt-get update && $sudo apt-get install -y --no-install-recommends $missing; }
