@@ -24,7 +24,7 @@
 #include "../proto/serve.h"
 #include "../proto/wire.h"
 
-#define INST_ROOT  1  /* instances below INST_FIRST are built in */
+#define INST_ROOT  1 /* instances below INST_FIRST are built in */
 #define INST_FIRST 16
 
 enum src_kind { SRC_LISTEN = 1, SRC_CONN, SRC_SERVE, SRC_SIGNAL };

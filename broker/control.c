@@ -153,8 +153,8 @@ do_create(struct conn *c, const struct wire_ctl *m, const char *payload)
 		return;
 	}
 	c->scheme = s;
-	log_info("scheme %s: created by pid %d uid %u (instance %llu)",
-		 s->name, (int)c->peer.pid, (unsigned)c->peer.uid,
+	log_info("scheme %s: created by pid %d uid %u (instance %llu)", s->name,
+		 (int)c->peer.pid, (unsigned)c->peer.uid,
 		 (unsigned long long)s->inst);
 	ctl_reply(c, m, 0, s->inst, NULL, 0, -1);
 }
@@ -186,7 +186,8 @@ do_info(struct conn *c, const struct wire_ctl *m)
 			     "schemes %zu\nconnections %zu\n",
 			     (int)getpid(), (unsigned long long)br->id,
 			     br->path, br->nschemes - 1, br->nconns);
-	RB_FOREACH(s, scheme_names, &br->names) {
+	RB_FOREACH(s, scheme_names, &br->names)
+	{
 		if (s->builtin != NULL || n >= sizeof(buf))
 			continue;
 		n += (size_t)snprintf(

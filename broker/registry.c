@@ -76,7 +76,8 @@ registry_list(struct broker *b, char *buf, size_t len)
 	struct scheme *s;
 	size_t n = 0, l;
 
-	RB_FOREACH(s, scheme_names, &b->names) {
+	RB_FOREACH(s, scheme_names, &b->names)
+	{
 		l = strlen(s->name);
 		if (l == 0)
 			continue;

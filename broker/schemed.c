@@ -121,11 +121,11 @@ parse_args(struct broker *b, int argc, char **argv, const char **pidpath,
 	   int *verbose)
 {
 	static const struct option opts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"pidfile", required_argument, NULL, 'p'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"pidfile", required_argument, NULL, 'p'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 

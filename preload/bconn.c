@@ -136,8 +136,8 @@ bconn_call(struct wire_ctl *req, const void *payload, size_t len,
 {
 	int r, tries, tmp;
 
-	if (atomic_load(&held) && pthread_equal(atomic_load(&holder),
-						pthread_self())) {
+	if (atomic_load(&held) &&
+	    pthread_equal(atomic_load(&holder), pthread_self())) {
 		/* A signal handler interrupted our own call: go alone. */
 		if ((tmp = bconn_open()) < 0)
 			return tmp;

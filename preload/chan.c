@@ -92,8 +92,7 @@ connect_chan(const char *name, uint64_t broker, uint64_t inst,
 
 	wire_ctl_init(&req, WIRE_CTL_CONNECT);
 	req.inst = inst;
-	r = bconn_call(&req, name, inst ? 0 : strlen(name), &rep, NULL, 0,
-		       &fd);
+	r = bconn_call(&req, name, inst ? 0 : strlen(name), &rep, NULL, 0, &fd);
 	if (r == 0 && fd < 0)
 		r = -EPROTO;
 	if (r == 0 && broker != 0 && rep.broker != broker)
@@ -229,8 +228,8 @@ finish_call(struct chan *ch, const struct wire_req *req,
  */
 int
 chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
-	  int nin, struct iovec *out, int nout, struct wire_rep *rep,
-	  int *fd, int rflags, int sendfd)
+	  int nin, struct iovec *out, int nout, struct wire_rep *rep, int *fd,
+	  int rflags, int sendfd)
 {
 	struct iovec iov[1 + CHAN_MAX_IOV];
 	ssize_t n;

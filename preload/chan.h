@@ -26,8 +26,8 @@ struct chan {
 	char name[WIRE_MAX_NAME + 1]; /* "" when reached by instance */
 	uint64_t seq;
 	bool busy, temp;
-	struct chan *tnext;	      /* this thread's channels */
-	struct chan *gnext, **gprev;  /* every channel of the process */
+	struct chan *tnext;	     /* this thread's channels */
+	struct chan *gnext, **gprev; /* every channel of the process */
 };
 
 int chan_by_name(const char *name, struct chan **out);

@@ -127,8 +127,7 @@ iov_clip(const struct iovec *iov, int n, size_t skip, struct iovec *out,
 	int i, k = 0;
 
 	*total = 0;
-	for (i = 0; i < n && k < CHAN_MAX_IOV && *total < WIRE_MAX_DATA;
-	     i++) {
+	for (i = 0; i < n && k < CHAN_MAX_IOV && *total < WIRE_MAX_DATA; i++) {
 		size_t len = iov[i].iov_len;
 		char *base = iov[i].iov_base;
 
@@ -186,8 +185,8 @@ sc_writev(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
 	}
 	do {
 		k = iov_clip(iov, iovcnt, done, part, &total);
-		res = simple(fd, e, SYS_WRITE, 0, total, part, k, NULL, 0,
-			     &rep);
+		res =
+		    simple(fd, e, SYS_WRITE, 0, total, part, k, NULL, 0, &rep);
 		if (res < 0)
 			return done > 0 ? (ssize_t)done : res;
 		if ((uint64_t)res > total)
@@ -214,7 +213,8 @@ sc_preadv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt,
 		return cur;
 	if ((r = sc_lseek(fd, e, off, SEEK_SET)) < 0)
 		return r;
-	n = write ? sc_writev(fd, e, iov, iovcnt) : sc_readv(fd, e, iov, iovcnt);
+	n = write ? sc_writev(fd, e, iov, iovcnt)
+		  : sc_readv(fd, e, iov, iovcnt);
 	if ((r = sc_lseek(fd, e, cur, SEEK_SET)) < 0 && n >= 0)
 		return r;
 	return n;
@@ -251,8 +251,8 @@ sc_fcntl(int fd, const struct sfd *e, int cmd, uint64_t arg)
 {
 	struct wire_rep rep;
 
-	return (int)simple(fd, e, SYS_FCNTL, (uint64_t)cmd, arg, NULL, 0,
-			   NULL, 0, &rep);
+	return (int)simple(fd, e, SYS_FCNTL, (uint64_t)cmd, arg, NULL, 0, NULL,
+			   0, &rep);
 }
 
 int

@@ -8,7 +8,7 @@
 
 #include "creds.h"
 
-static _Atomic uint64_t ids;  /* euid << 32 | egid */
+static _Atomic uint64_t ids; /* euid << 32 | egid */
 static _Atomic uint32_t mypid;
 
 void

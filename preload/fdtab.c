@@ -31,8 +31,8 @@ chunk_for(unsigned u)
 	if (c != NULL)
 		return c;
 	/* mmap, not malloc: this may run inside the program's allocator. */
-	c = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	c = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
 	if (c == MAP_FAILED)
 		return NULL;
 	atomic_store(&fdtab_top[u >> FDTAB_CHUNK_BITS], c);
@@ -49,8 +49,8 @@ fdtab_set(int fd, struct sfd *e)
 	if (fd < 0 || u >= (unsigned)FDTAB_CHUNKS << FDTAB_CHUNK_BITS)
 		return e == NULL ? 0 : -EMFILE;
 	pthread_mutex_lock(&lock);
-	c = e != NULL ? chunk_for(u) : atomic_load(&fdtab_top[u >>
-							      FDTAB_CHUNK_BITS]);
+	c = e != NULL ? chunk_for(u)
+		      : atomic_load(&fdtab_top[u >> FDTAB_CHUNK_BITS]);
 	if (c == NULL) {
 		pthread_mutex_unlock(&lock);
 		return e == NULL ? 0 : -ENOMEM;

@@ -22,8 +22,8 @@ struct provider;
 
 struct sfd {
 	int type;
-	uint64_t broker, inst, key;   /* SFD_CLIENT: which description */
-	struct provider *prov;	      /* SFD_PROVIDER */
+	uint64_t broker, inst, key;	    /* SFD_CLIENT: which description */
+	struct provider *prov;		    /* SFD_PROVIDER */
 	void (*relocate)(void *, int, int); /* SFD_HIDDEN: it must move */
 	void *ctx;
 	struct sfd *next_free;

@@ -226,10 +226,9 @@ provider_create(const char *name, size_t len, int flags)
 	fd = -1;
 	if (e != NULL && (p->s = serve_new(&cfg)) != NULL &&
 	    serve_watch(p->s, atomic_load(&p->ctl), ctl_ready, p) == 0)
-		fd = REAL(fcntl)(serve_fd(p->s),
-				 (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC
-						     : F_DUPFD,
-				 0);
+		fd = REAL(fcntl)(
+		    serve_fd(p->s),
+		    (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
 	if (e != NULL)
 		e->prov = p; /* complete before the table shows it */
 	pthread_mutex_lock(&plock);

@@ -23,8 +23,8 @@ real_init(void)
 
 	if (!atomic_compare_exchange_strong(&resolving, &expected, 1))
 		return;
-#define RESOLVE(f)                                                            \
-	if (real_fn.f == NULL)                                                \
+#define RESOLVE(f)                                                             \
+	if (real_fn.f == NULL)                                                 \
 		real_fn.f = (__typeof__(f) *)dlsym(RTLD_NEXT, #f);
 	REAL_FNS(RESOLVE)
 #undef RESOLVE

@@ -14,7 +14,7 @@
 #include "fdtab.h"
 #include "real.h"
 
-#define EXPORT __attribute__((visibility("default")))
+#define EXPORT	  __attribute__((visibility("default")))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 
 static inline long

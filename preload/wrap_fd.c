@@ -108,7 +108,8 @@ range_close(unsigned lo, unsigned hi, int flags)
 	if (flags & CLOSE_RANGE_CLOEXEC) /* ours are close-on-exec already */
 		return REAL(close_range)(lo, hi, flags) < 0 ? -errno : 0;
 	for (fd = lo; fd < end && fd < max; fd++) {
-		if ((fd & mask) == 0 && fdtab_top[fd >> FDTAB_CHUNK_BITS] == NULL) {
+		if ((fd & mask) == 0 &&
+		    fdtab_top[fd >> FDTAB_CHUNK_BITS] == NULL) {
 			fd |= mask; /* a chunk with no entries */
 			continue;
 		}
@@ -198,7 +199,7 @@ dup_onto(int old, int new, int flags, bool three)
 		return r;
 	}
 	io_release(prev);
-	if (e != NULL && old != new && io_adopt_copy(new, e) < 0)
+	if (e != NULL && old != new &&io_adopt_copy(new, e) < 0)
 		return -ENOMEM;
 	stdio_std_update(new);
 	return new;
@@ -260,21 +261,21 @@ fd_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg,
 	return r < 0 ? -errno : r;
 }
 
-#define FCNTL(name)                                                           \
-	EXPORT int name(int fd, int cmd, ...)                                 \
-	{                                                                     \
-		struct sfd *e = fdtab_get(fd);                                \
-		int saved = errno;                                            \
-		va_list ap;                                                   \
-		void *arg;                                                    \
-                                                                              \
-		va_start(ap, cmd);                                            \
-		arg = va_arg(ap, void *); /* as glibc does */                 \
-		va_end(ap);                                                   \
-		if (LIKELY(e == NULL))                                        \
-			return REAL(name)(fd, cmd, arg);                      \
-		return (int)wrap_ret(                                         \
-		    fd_fcntl(fd, e, cmd, (uintptr_t)arg, REAL(name)), saved); \
+#define FCNTL(name)                                                            \
+	EXPORT int name(int fd, int cmd, ...)                                  \
+	{                                                                      \
+		struct sfd *e = fdtab_get(fd);                                 \
+		int saved = errno;                                             \
+		va_list ap;                                                    \
+		void *arg;                                                     \
+                                                                               \
+		va_start(ap, cmd);                                             \
+		arg = va_arg(ap, void *); /* as glibc does */                  \
+		va_end(ap);                                                    \
+		if (LIKELY(e == NULL))                                         \
+			return REAL(name)(fd, cmd, arg);                       \
+		return (int)wrap_ret(                                          \
+		    fd_fcntl(fd, e, cmd, (uintptr_t)arg, REAL(name)), saved);  \
 	}
 
 FCNTL(fcntl)

@@ -30,8 +30,7 @@ io_readv(int fd, const struct iovec *iov, int n)
 	case SFD_CLIENT:
 		return sc_readv(fd, e, iov, n);
 	case SFD_PROVIDER:
-		return n > 0 ? provider_read(e, iov[0].iov_base,
-					     iov[0].iov_len)
+		return n > 0 ? provider_read(e, iov[0].iov_base, iov[0].iov_len)
 			     : -EINVAL;
 	default:
 		return -EBADF;
@@ -52,9 +51,9 @@ io_writev(int fd, const struct iovec *iov, int n)
 	case SFD_CLIENT:
 		return sc_writev(fd, e, iov, n);
 	case SFD_PROVIDER:
-		return n > 0 ? provider_write(e, iov[0].iov_base,
-					      iov[0].iov_len)
-			     : -EINVAL;
+		return n > 0
+			   ? provider_write(e, iov[0].iov_base, iov[0].iov_len)
+			   : -EINVAL;
 	default:
 		return -EBADF;
 	}
@@ -163,26 +162,25 @@ pio(int fd, const struct iovec *iov, int n, off_t off, bool write,
 }
 
 /* Positioned I/O: a single buffer, or a vector. */
-#define PIO_BUF(name, ptype, otype, write)                                    \
-	EXPORT ssize_t name(int fd, ptype buf, size_t n, otype off)           \
-	{                                                                     \
-		struct sfd *e = fdtab_get(fd);                                \
-		struct iovec iov = {(void *)buf, n};                          \
-                                                                              \
-		if (LIKELY(e == NULL))                                        \
-			return REAL(name)(fd, buf, n, off);                   \
-		return pio(fd, &iov, 1, off, write, e);                       \
+#define PIO_BUF(name, ptype, otype, write)                                     \
+	EXPORT ssize_t name(int fd, ptype buf, size_t n, otype off)            \
+	{                                                                      \
+		struct sfd *e = fdtab_get(fd);                                 \
+		struct iovec iov = {(void *)buf, n};                           \
+                                                                               \
+		if (LIKELY(e == NULL))                                         \
+			return REAL(name)(fd, buf, n, off);                    \
+		return pio(fd, &iov, 1, off, write, e);                        \
 	}
 
-#define PIO_VEC(name, otype, write)                                           \
-	EXPORT ssize_t name(int fd, const struct iovec *iov, int n,           \
-			    otype off)                                        \
-	{                                                                     \
-		struct sfd *e = fdtab_get(fd);                                \
-                                                                              \
-		if (LIKELY(e == NULL))                                        \
-			return REAL(name)(fd, iov, n, off);                   \
-		return pio(fd, iov, n, off, write, e);                        \
+#define PIO_VEC(name, otype, write)                                            \
+	EXPORT ssize_t name(int fd, const struct iovec *iov, int n, otype off) \
+	{                                                                      \
+		struct sfd *e = fdtab_get(fd);                                 \
+                                                                               \
+		if (LIKELY(e == NULL))                                         \
+			return REAL(name)(fd, iov, n, off);                    \
+		return pio(fd, iov, n, off, write, e);                         \
 	}
 
 PIO_BUF(pread, void *, off_t, false)

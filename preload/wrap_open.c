@@ -24,23 +24,23 @@ try_open(const char *path, int flags, mode_t mode)
 	return sc_open(&sp, flags, mode);
 }
 
-#define MODE_ARG(flags, mode)                                                 \
-	do {                                                                  \
-		if ((flags) & (O_CREAT | O_TMPFILE)) {                        \
-			va_list ap;                                           \
-			va_start(ap, flags);                                  \
-			mode = va_arg(ap, mode_t);                            \
-			va_end(ap);                                           \
-		}                                                             \
+#define MODE_ARG(flags, mode)                                                  \
+	do {                                                                   \
+		if ((flags) & (O_CREAT | O_TMPFILE)) {                         \
+			va_list ap;                                            \
+			va_start(ap, flags);                                   \
+			mode = va_arg(ap, mode_t);                             \
+			va_end(ap);                                            \
+		}                                                              \
 	} while (0)
 
 /* Each wrapper: a scheme open, or else the real call, untouched. */
-#define OPEN_BODY(realcall)                                                   \
-	int saved = errno, r = try_open(path, flags, mode);                   \
-	if (r == SC_PASS) {                                                   \
-		errno = saved;                                                \
-		return realcall;                                              \
-	}                                                                     \
+#define OPEN_BODY(realcall)                                                    \
+	int saved = errno, r = try_open(path, flags, mode);                    \
+	if (r == SC_PASS) {                                                    \
+		errno = saved;                                                 \
+		return realcall;                                               \
+	}                                                                      \
 	return (int)wrap_ret(r, saved)
 
 EXPORT int

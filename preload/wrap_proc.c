@@ -21,12 +21,12 @@
 
 extern char **environ;
 
-#define WITH_ENV(envp, call)                                                  \
-	do {                                                                  \
-		char *space_[env_space(envp)], sock_[128];                    \
-		char **env_ = env_fix(envp, space_, env_space(envp), sock_,   \
-				      sizeof(sock_));                         \
-		return call;                                                  \
+#define WITH_ENV(envp, call)                                                   \
+	do {                                                                   \
+		char *space_[env_space(envp)], sock_[128];                     \
+		char **env_ = env_fix(envp, space_, env_space(envp), sock_,    \
+				      sizeof(sock_));                          \
+		return call;                                                   \
 	} while (0)
 
 EXPORT int
@@ -73,13 +73,13 @@ count_args(va_list ap)
 	return n;
 }
 
-#define COLLECT(arg, argv, n, ap)                                             \
-	do {                                                                  \
-		size_t i_;                                                    \
-		argv[0] = (char *)arg;                                        \
-		for (i_ = 1; i_ < n; i_++)                                    \
-			argv[i_] = va_arg(ap, char *);                        \
-		argv[n] = NULL;                                               \
+#define COLLECT(arg, argv, n, ap)                                              \
+	do {                                                                   \
+		size_t i_;                                                     \
+		argv[0] = (char *)arg;                                         \
+		for (i_ = 1; i_ < n; i_++)                                     \
+			argv[i_] = va_arg(ap, char *);                         \
+		argv[n] = NULL;                                                \
 	} while (0)
 
 EXPORT int

@@ -19,8 +19,7 @@ _Static_assert(sizeof(struct stat) == sizeof(struct stat64),
 
 /* fstat on one of our fds; -EAGAIN-free, returns 0 or -errno. */
 static int
-fd_stat(int fd, struct sfd *e, struct stat *st,
-	int (*real)(int, struct stat *))
+fd_stat(int fd, struct sfd *e, struct stat *st, int (*real)(int, struct stat *))
 {
 	if (e->type == SFD_CLIENT)
 		return sc_fstat(fd, e, st);
@@ -46,17 +45,17 @@ path_stat(const char *path, struct stat *st, bool nofollow)
 	return sc_stat(&sp, st, nofollow);
 }
 
-#define PATH_STAT(name, type, nofollow)                                       \
-	EXPORT int name(const char *path, type *st)                           \
-	{                                                                     \
-		int saved = errno;                                            \
-		int r = path_stat(path, (struct stat *)st, nofollow);         \
-                                                                              \
-		if (LIKELY(r == SC_PASS)) {                                   \
-			errno = saved;                                        \
-			return REAL(name)(path, st);                          \
-		}                                                             \
-		return (int)wrap_ret(r, saved);                               \
+#define PATH_STAT(name, type, nofollow)                                        \
+	EXPORT int name(const char *path, type *st)                            \
+	{                                                                      \
+		int saved = errno;                                             \
+		int r = path_stat(path, (struct stat *)st, nofollow);          \
+                                                                               \
+		if (LIKELY(r == SC_PASS)) {                                    \
+			errno = saved;                                         \
+			return REAL(name)(path, st);                           \
+		}                                                              \
+		return (int)wrap_ret(r, saved);                                \
 	}
 
 PATH_STAT(stat, struct stat, false)
@@ -64,16 +63,16 @@ PATH_STAT(stat64, struct stat64, false)
 PATH_STAT(lstat, struct stat, true)
 PATH_STAT(lstat64, struct stat64, true)
 
-#define FD_STAT(name, type)                                                   \
-	EXPORT int name(int fd, type *st)                                     \
-	{                                                                     \
-		struct sfd *e = fdtab_get(fd);                                \
-		int saved = errno;                                            \
-                                                                              \
-		if (LIKELY(e == NULL))                                        \
-			return REAL(name)(fd, st);                            \
-		return (int)wrap_ret(                                         \
-		    fd_stat(fd, e, (struct stat *)st, real_fstat), saved);    \
+#define FD_STAT(name, type)                                                    \
+	EXPORT int name(int fd, type *st)                                      \
+	{                                                                      \
+		struct sfd *e = fdtab_get(fd);                                 \
+		int saved = errno;                                             \
+                                                                               \
+		if (LIKELY(e == NULL))                                         \
+			return REAL(name)(fd, st);                             \
+		return (int)wrap_ret(                                          \
+		    fd_stat(fd, e, (struct stat *)st, real_fstat), saved);     \
 	}
 
 FD_STAT(fstat, struct stat)
@@ -92,17 +91,17 @@ at_stat(int dirfd, const char *path, struct stat *st, int flags)
 	return path_stat(path, st, (flags & AT_SYMLINK_NOFOLLOW) != 0);
 }
 
-#define AT_STAT(name, type)                                                   \
-	EXPORT int name(int dirfd, const char *path, type *st, int flags)     \
-	{                                                                     \
-		int saved = errno;                                            \
-		int r = at_stat(dirfd, path, (struct stat *)st, flags);       \
-                                                                              \
-		if (LIKELY(r == SC_PASS)) {                                   \
-			errno = saved;                                        \
-			return REAL(name)(dirfd, path, st, flags);            \
-		}                                                             \
-		return (int)wrap_ret(r, saved);                               \
+#define AT_STAT(name, type)                                                    \
+	EXPORT int name(int dirfd, const char *path, type *st, int flags)      \
+	{                                                                      \
+		int saved = errno;                                             \
+		int r = at_stat(dirfd, path, (struct stat *)st, flags);        \
+                                                                               \
+		if (LIKELY(r == SC_PASS)) {                                    \
+			errno = saved;                                         \
+			return REAL(name)(dirfd, path, st, flags);             \
+		}                                                              \
+		return (int)wrap_ret(r, saved);                                \
 	}
 
 AT_STAT(fstatat, struct stat)
@@ -134,8 +133,7 @@ to_statx(const struct stat *st, struct statx *sx)
 }
 
 EXPORT int
-statx(int dirfd, const char *path, int flags, unsigned mask,
-      struct statx *sx)
+statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *sx)
 {
 	struct stat st;
 	int saved = errno;
@@ -151,17 +149,17 @@ statx(int dirfd, const char *path, int flags, unsigned mask,
 }
 
 /* glibc < 2.33 binaries: the version argument is always 1 on x86_64. */
-#define XSTAT(name, type, nofollow)                                           \
-	EXPORT int name(int ver, const char *path, type *st)                  \
-	{                                                                     \
-		int saved = errno;                                            \
-		int r = path_stat(path, (struct stat *)st, nofollow);         \
-                                                                              \
-		if (LIKELY(r == SC_PASS)) {                                   \
-			errno = saved;                                        \
-			return REAL(name)(ver, path, st);                     \
-		}                                                             \
-		return (int)wrap_ret(r, saved);                               \
+#define XSTAT(name, type, nofollow)                                            \
+	EXPORT int name(int ver, const char *path, type *st)                   \
+	{                                                                      \
+		int saved = errno;                                             \
+		int r = path_stat(path, (struct stat *)st, nofollow);          \
+                                                                               \
+		if (LIKELY(r == SC_PASS)) {                                    \
+			errno = saved;                                         \
+			return REAL(name)(ver, path, st);                      \
+		}                                                              \
+		return (int)wrap_ret(r, saved);                                \
 	}
 
 XSTAT(__xstat, struct stat, false)
@@ -169,33 +167,33 @@ XSTAT(__xstat64, struct stat64, false)
 XSTAT(__lxstat, struct stat, true)
 XSTAT(__lxstat64, struct stat64, true)
 
-#define FXSTAT(name, type)                                                    \
-	EXPORT int name(int ver, int fd, type *st)                            \
-	{                                                                     \
-		struct sfd *e = fdtab_get(fd);                                \
-		int saved = errno;                                            \
-                                                                              \
-		if (LIKELY(e == NULL))                                        \
-			return REAL(name)(ver, fd, st);                       \
-		return (int)wrap_ret(                                         \
-		    fd_stat(fd, e, (struct stat *)st, real_fstat), saved);    \
+#define FXSTAT(name, type)                                                     \
+	EXPORT int name(int ver, int fd, type *st)                             \
+	{                                                                      \
+		struct sfd *e = fdtab_get(fd);                                 \
+		int saved = errno;                                             \
+                                                                               \
+		if (LIKELY(e == NULL))                                         \
+			return REAL(name)(ver, fd, st);                        \
+		return (int)wrap_ret(                                          \
+		    fd_stat(fd, e, (struct stat *)st, real_fstat), saved);     \
 	}
 
 FXSTAT(__fxstat, struct stat)
 FXSTAT(__fxstat64, struct stat64)
 
-#define FXSTATAT(name, type)                                                  \
-	EXPORT int name(int ver, int dirfd, const char *path, type *st,       \
-			int flags)                                            \
-	{                                                                     \
-		int saved = errno;                                            \
-		int r = at_stat(dirfd, path, (struct stat *)st, flags);       \
-                                                                              \
-		if (LIKELY(r == SC_PASS)) {                                   \
-			errno = saved;                                        \
-			return REAL(name)(ver, dirfd, path, st, flags);       \
-		}                                                             \
-		return (int)wrap_ret(r, saved);                               \
+#define FXSTATAT(name, type)                                                   \
+	EXPORT int name(int ver, int dirfd, const char *path, type *st,        \
+			int flags)                                             \
+	{                                                                      \
+		int saved = errno;                                             \
+		int r = at_stat(dirfd, path, (struct stat *)st, flags);        \
+                                                                               \
+		if (LIKELY(r == SC_PASS)) {                                    \
+			errno = saved;                                         \
+			return REAL(name)(ver, dirfd, path, st, flags);        \
+		}                                                              \
+		return (int)wrap_ret(r, saved);                                \
 	}
 
 FXSTATAT(__fxstatat, struct stat)

@@ -147,7 +147,8 @@ evdata(int kind, uint64_t key)
 static int
 ep_add(struct serve *s, int fd, int kind, uint64_t key)
 {
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = evdata(kind, key)};
+	struct epoll_event ev = {.events = EPOLLIN,
+				 .data.u64 = evdata(kind, key)};
 
 	if (SYS(epoll_ctl)(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
@@ -200,7 +201,8 @@ waiters_drop(struct serve *s, struct chan *ch, uint64_t key)
 {
 	struct waiter *w, *tmp;
 
-	TAILQ_FOREACH_SAFE(w, &s->waiters, link, tmp) {
+	TAILQ_FOREACH_SAFE(w, &s->waiters, link, tmp)
+	{
 		if ((ch != NULL && w->ch != ch) || (key != 0 && w->key != key))
 			continue;
 		TAILQ_REMOVE(&s->waiters, w, link);
@@ -225,8 +227,8 @@ chan_kill(struct serve *s, struct chan *ch)
 }
 
 static void
-reply(struct serve *s, struct chan *ch, struct wire_rep *rep,
-      const void *data, size_t len, int fd)
+reply(struct serve *s, struct chan *ch, struct wire_rep *rep, const void *data,
+      size_t len, int fd)
 {
 	ssize_t r;
 
@@ -357,7 +359,8 @@ desc_new(struct serve *s, const struct pend *p, uint64_t handle, int *cfd,
 		*err = -ENOMEM;
 		return NULL;
 	}
-	if (SYS(socketpair)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+	if (SYS(socketpair)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) <
+	    0) {
 		*err = -errno;
 		free(d);
 		return NULL;
@@ -529,8 +532,8 @@ fill_packet(struct scheme_packet *pkt, struct pend *p, const struct desc *d,
 		pkt->d = req->len;
 	}
 	if (p->op->out != WIRE_OUT_NONE) {
-		p->size = req->arg[2] < WIRE_MAX_DATA ? req->arg[2]
-						      : WIRE_MAX_DATA;
+		p->size =
+		    req->arg[2] < WIRE_MAX_DATA ? req->arg[2] : WIRE_MAX_DATA;
 		if (p->op->out == WIRE_OUT_STRUCT)
 			memset(payload, 0, p->size);
 		pkt->c = (uintptr_t)payload;
@@ -614,8 +617,8 @@ chan_ready(struct serve *s, struct chan *ch, struct scheme_packet *pkt)
 		      MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n == -EAGAIN || n == -EINTR)
 		return 0;
-	if (n <= 0 || wire_req_check((struct wire_req *)ch->buf,
-				     (size_t)n) < 0) {
+	if (n <= 0 ||
+	    wire_req_check((struct wire_req *)ch->buf, (size_t)n) < 0) {
 		if (n != 0)
 			s->st.dropped_malformed++;
 		xclose(fd);
@@ -698,8 +701,8 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 	for (pass = SRC_CHAN; pass <= SRC_WATCH; pass++) {
 		for (i = 0; i < n && out < max; i++) {
 			int kind = (int)(ev[i].data.u64 >> SLOTS_KEY_BITS);
-			uint64_t key = ev[i].data.u64 &
-				       ((1ull << SLOTS_KEY_BITS) - 1);
+			uint64_t key =
+			    ev[i].data.u64 & ((1ull << SLOTS_KEY_BITS) - 1);
 			void *o;
 
 			if (kind != pass)
@@ -709,8 +712,8 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 				out += chan_ready(s, o, &pkts[out]);
 			else if (kind == SRC_DESC &&
 				 (o = slots_get(&s->descs, key)) != NULL)
-				out += desc_ready(s, o, ev[i].events,
-						  &pkts[out]);
+				out +=
+				    desc_ready(s, o, ev[i].events, &pkts[out]);
 			else if (kind == SRC_WATCH &&
 				 (o = slots_get(&s->watchv, key)) != NULL)
 				run_watch(s, o, ev[i].events);
@@ -763,9 +766,8 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 		if (out > 0)
 			break;
 		pthread_mutex_unlock(&s->lock);
-		n = SYS(epoll_wait)(s->ep, ev,
-				    max < MAX_EVENTS ? (int)max : MAX_EVENTS,
-				    wait);
+		n = SYS(epoll_wait)(
+		    s->ep, ev, max < MAX_EVENTS ? (int)max : MAX_EVENTS, wait);
 		if (n < 0) {
 			n = -errno;
 			errno = saved;
@@ -798,7 +800,8 @@ post(struct serve *s, uint64_t handle, uint64_t flags)
 	     d != NULL && d->handle == handle;
 	     d = RB_NEXT(handles, &s->handles, d)) {
 		d->gen++;
-		TAILQ_FOREACH_SAFE(w, &s->waiters, link, tmp) {
+		TAILQ_FOREACH_SAFE(w, &s->waiters, link, tmp)
+		{
 			if (w->key != d->key)
 				continue;
 			wire_rep_init(&rep, w->seq);
@@ -823,8 +826,8 @@ fcntl_result(struct pend *p, struct desc *d, int64_t res)
 	if (p->cmd == F_GETFL)
 		return d->flags;
 	if (p->cmd == F_SETFL) {
-		d->flags = (d->flags & ~SETFL_MASK) |
-			   ((uint32_t)p->arg & SETFL_MASK);
+		d->flags =
+		    (d->flags & ~SETFL_MASK) | ((uint32_t)p->arg & SETFL_MASK);
 		return 0;
 	}
 	return res;
@@ -1000,8 +1003,8 @@ serve_relocate(struct serve *s, int oldfd, int newfd)
 	if (s->kick == oldfd)
 		s->kick = newfd;
 	TAILQ_FOREACH(ch, &s->chanlist, link)
-		if (ch->fd == oldfd)
-			ch->fd = newfd;
+	if (ch->fd == oldfd)
+		ch->fd = newfd;
 	for (i = 0; i < s->descs.used; i++) {
 		d = s->descs.obj[i];
 		if (d != NULL && d->fd == oldfd)

@@ -16,31 +16,34 @@
 #include "sys.h"
 #include "wire.h"
 
-#define OP(o, i, out, k, n) {o, #o, i, out, k, n}
+#define OP(o, i, out, k, n)                                                    \
+	{                                                                      \
+		o, #o, i, out, k, n                                            \
+	}
 
 /* The opcode table: how each request's arguments travel, and its name. */
 static const struct wire_op ops[] = {
-	OP(SYS_OPEN, WIRE_IN_PATH, WIRE_OUT_NONE, 0, 1),
-	OP(SYS_UNLINK, WIRE_IN_PATH, WIRE_OUT_NONE, 0, 0),
-	OP(SYS_RMDIR, WIRE_IN_PATH, WIRE_OUT_NONE, 0, 0),
-	OP(SYS_DUP, WIRE_IN_BUF, WIRE_OUT_NONE, 1, 1),
-	OP(SYS_READ, WIRE_IN_NONE, WIRE_OUT_BYTES, 1, 0),
-	OP(SYS_WRITE, WIRE_IN_BUF, WIRE_OUT_NONE, 1, 0),
-	OP(SYS_LSEEK, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
-	OP(SYS_FCNTL, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
-	OP(SYS_FEVENT, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
-	OP(SYS_FPATH, WIRE_IN_NONE, WIRE_OUT_BYTES, 1, 0),
-	OP(SYS_FSTAT, WIRE_IN_NONE, WIRE_OUT_STRUCT, 1, 0),
-	OP(SYS_FSTATVFS, WIRE_IN_NONE, WIRE_OUT_STRUCT, 1, 0),
-	OP(SYS_FSYNC, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
-	OP(SYS_FTRUNCATE, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
-	OP(SYS_FCHMOD, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
-	OP(SYS_FCHOWN, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
-	OP(SYS_FRENAME, WIRE_IN_BUF, WIRE_OUT_NONE, 1, 0),
-	OP(SYS_FUTIMENS, WIRE_IN_BUF, WIRE_OUT_NONE, 1, 0),
-	OP(SYS_CLOSE, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
-	OP(WIRE_OP_ATTACH, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
-	OP(WIRE_OP_WAIT, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+    OP(SYS_OPEN, WIRE_IN_PATH, WIRE_OUT_NONE, 0, 1),
+    OP(SYS_UNLINK, WIRE_IN_PATH, WIRE_OUT_NONE, 0, 0),
+    OP(SYS_RMDIR, WIRE_IN_PATH, WIRE_OUT_NONE, 0, 0),
+    OP(SYS_DUP, WIRE_IN_BUF, WIRE_OUT_NONE, 1, 1),
+    OP(SYS_READ, WIRE_IN_NONE, WIRE_OUT_BYTES, 1, 0),
+    OP(SYS_WRITE, WIRE_IN_BUF, WIRE_OUT_NONE, 1, 0),
+    OP(SYS_LSEEK, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+    OP(SYS_FCNTL, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+    OP(SYS_FEVENT, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+    OP(SYS_FPATH, WIRE_IN_NONE, WIRE_OUT_BYTES, 1, 0),
+    OP(SYS_FSTAT, WIRE_IN_NONE, WIRE_OUT_STRUCT, 1, 0),
+    OP(SYS_FSTATVFS, WIRE_IN_NONE, WIRE_OUT_STRUCT, 1, 0),
+    OP(SYS_FSYNC, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+    OP(SYS_FTRUNCATE, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+    OP(SYS_FCHMOD, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+    OP(SYS_FCHOWN, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+    OP(SYS_FRENAME, WIRE_IN_BUF, WIRE_OUT_NONE, 1, 0),
+    OP(SYS_FUTIMENS, WIRE_IN_BUF, WIRE_OUT_NONE, 1, 0),
+    OP(SYS_CLOSE, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+    OP(WIRE_OP_ATTACH, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+    OP(WIRE_OP_WAIT, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
 };
 
 const struct wire_op *
@@ -110,8 +113,8 @@ wire_sendv(int sock, const struct iovec *iov, int iovcnt, int fd,
 
 /* One message: a header and one payload buffer. */
 ssize_t
-wire_send(int sock, const void *hdr, size_t hlen, const void *data,
-	  size_t dlen, int fd, const struct wire_creds *cr, int flags)
+wire_send(int sock, const void *hdr, size_t hlen, const void *data, size_t dlen,
+	  int fd, const struct wire_creds *cr, int flags)
 {
 	struct iovec iov[2] = {{(void *)hdr, hlen}, {(void *)data, dlen}};
 
@@ -332,8 +335,8 @@ hex64(const char **s, const char *end, uint64_t *v)
 }
 
 int
-wire_fdname_parse(const struct sockaddr_un *sa, socklen_t len,
-		  uint64_t *broker, uint64_t *inst, uint64_t *key)
+wire_fdname_parse(const struct sockaddr_un *sa, socklen_t len, uint64_t *broker,
+		  uint64_t *inst, uint64_t *key)
 {
 	size_t plen = sizeof(FDNAME_PREFIX) - 1;
 	const char *p, *end;

@@ -108,7 +108,8 @@ child_env(bool preload)
 static void
 exec_maybe_valgrind(char *const argv[])
 {
-	char *vg[16] = {(char *)"valgrind", (char *)"-q",
+	char *vg[16] = {(char *)"valgrind",
+			(char *)"-q",
 			(char *)"--error-exitcode=99",
 			(char *)"--leak-check=full",
 			(char *)"--errors-for-leak-kinds=definite",
@@ -207,7 +208,8 @@ h_scheme_exists(const char *name)
 	if (n <= 0 || wire_ctl_check(rep, (size_t)n) < 0)
 		return false;
 	/* "\nname\n" matches whole lines, the first one too. */
-	snprintf(list, sizeof(list), "\n%.*s", (int)rep->len, buf + sizeof(*rep));
+	snprintf(list, sizeof(list), "\n%.*s", (int)rep->len,
+		 buf + sizeof(*rep));
 	snprintf(want, sizeof(want), "\n%s\n", name);
 	return strstr(list, want) != NULL;
 }
@@ -256,7 +258,6 @@ h_wait_exit(pid_t pid, int seconds)
 	}
 	return -1;
 }
-
 
 /*
  * Stop one of our daemons and count it as a failure unless it exits

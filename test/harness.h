@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 struct run_result {
-	int status;  /* exit status, or 128 + signal */
+	int status; /* exit status, or 128 + signal */
 	char out[65536];
 	size_t outlen;
 	char err[8192];
@@ -38,8 +38,8 @@ int h_wait_exit(pid_t pid, int seconds);
 bool h_scheme_exists(const char *name);
 
 /* Run a command to completion (bounded in time), capturing its output. */
-void h_run(struct run_result *r, bool preload, const char *input,
-	   int seconds, char *const argv[]);
+void h_run(struct run_result *r, bool preload, const char *input, int seconds,
+	   char *const argv[]);
 void h_sh(struct run_result *r, const char *script);
 
 /* Files the program can see (hidden fds of the preload look closed). */

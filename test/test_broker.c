@@ -63,9 +63,8 @@ call(int fd, uint32_t type, uint64_t inst, const char *payload, char *out,
 	wire_ctl_init(&req, type);
 	req.inst = inst;
 	req.len = (uint32_t)len;
-	ck_assert_int_gt(wire_send(fd, &req, sizeof(req), payload, len, -1,
-				   NULL, 0),
-			 0);
+	ck_assert_int_gt(
+	    wire_send(fd, &req, sizeof(req), payload, len, -1, NULL, 0), 0);
 	n = wire_recv(fd, &iov, 1, rfd, NULL, MSG_CMSG_CLOEXEC);
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_eq(wire_ctl_check(rep, (size_t)n), 0);
@@ -135,8 +134,7 @@ START_TEST(removed_when_provider_goes)
 	char out[256];
 	int a = conn(), b, i;
 
-	ck_assert_int_eq(call(a, WIRE_CTL_CREATE, 0, "gone", NULL, 0, NULL),
-			 0);
+	ck_assert_int_eq(call(a, WIRE_CTL_CREATE, 0, "gone", NULL, 0, NULL), 0);
 	list(out, sizeof(out));
 	ck_assert_str_eq(out, "gone\n");
 	close(a);
@@ -148,8 +146,7 @@ START_TEST(removed_when_provider_goes)
 	}
 	ck_assert_str_eq(out, "");
 	b = conn();
-	ck_assert_int_eq(call(b, WIRE_CTL_CREATE, 0, "gone", NULL, 0, NULL),
-			 0);
+	ck_assert_int_eq(call(b, WIRE_CTL_CREATE, 0, "gone", NULL, 0, NULL), 0);
 	close(b);
 }
 END_TEST
@@ -164,9 +161,8 @@ START_TEST(connect_hands_out_channels)
 
 	ck_assert_int_eq(call(prov, WIRE_CTL_CREATE, 0, "cc", NULL, 0, NULL),
 			 0);
-	ck_assert_int_eq(call(cli, WIRE_CTL_CONNECT, 0, "cc", out, sizeof(out),
-			      &cfd),
-			 0);
+	ck_assert_int_eq(
+	    call(cli, WIRE_CTL_CONNECT, 0, "cc", out, sizeof(out), &cfd), 0);
 	ck_assert_int_ge(cfd, 0);
 	ck_assert_int_gt(wire_recv(prov, &iov, 1, &pfd, NULL, MSG_CMSG_CLOEXEC),
 			 0);
@@ -178,9 +174,8 @@ START_TEST(connect_hands_out_channels)
 	ck_assert_int_eq(memcmp(out, "ping", 4), 0);
 	ck_assert_int_eq(call(cli, WIRE_CTL_CONNECT, 0, "nope", NULL, 0, NULL),
 			 -ENOENT);
-	ck_assert_int_eq(call(cli, WIRE_CTL_CONNECT, 999999, NULL, NULL, 0,
-			      NULL),
-			 -EBADF);
+	ck_assert_int_eq(
+	    call(cli, WIRE_CTL_CONNECT, 999999, NULL, NULL, 0, NULL), -EBADF);
 	/* The root scheme is always there. */
 	ck_assert_int_eq(call(cli, WIRE_CTL_CONNECT, 0, "", NULL, 0, &cfd), 0);
 	close(cfd);
@@ -196,11 +191,9 @@ START_TEST(credentials_from_kernel)
 	char out[4096], want[64];
 	int a = conn(), b = conn();
 
-	ck_assert_int_eq(call(a, WIRE_CTL_CREATE, 0, "cred", NULL, 0, NULL),
-			 0);
-	ck_assert_int_eq(call(b, WIRE_CTL_INFO, 0, NULL, out, sizeof(out),
-			      NULL),
-			 0);
+	ck_assert_int_eq(call(a, WIRE_CTL_CREATE, 0, "cred", NULL, 0, NULL), 0);
+	ck_assert_int_eq(
+	    call(b, WIRE_CTL_INFO, 0, NULL, out, sizeof(out), NULL), 0);
 	snprintf(want, sizeof(want), "scheme cred instance");
 	ck_assert_ptr_nonnull(strstr(out, want));
 	snprintf(want, sizeof(want), " pid %d ", (int)getpid());
@@ -224,11 +217,11 @@ START_TEST(garbage_dropped_broker_lives)
 	close(a);
 	close(b);
 	a = conn();
-	ck_assert_int_eq(call(a, 0xdead, 0, NULL, out, sizeof(out), NULL),
-			 -ENOSYS); /* unknown request: an answer, not a hang-up */
-	ck_assert_int_eq(call(a, WIRE_CTL_LIST, 0, NULL, out, sizeof(out),
-			      NULL),
-			 0);
+	ck_assert_int_eq(
+	    call(a, 0xdead, 0, NULL, out, sizeof(out), NULL),
+	    -ENOSYS); /* unknown request: an answer, not a hang-up */
+	ck_assert_int_eq(
+	    call(a, WIRE_CTL_LIST, 0, NULL, out, sizeof(out), NULL), 0);
 	close(a);
 	ck_assert_int_eq(kill(broker, 0), 0);
 }

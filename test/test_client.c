@@ -418,9 +418,8 @@ START_TEST(threads_share_fd)
 	int fd = make_file("thr", "sixsix", 0);
 
 	for (int i = 0; i < 4; i++)
-		ck_assert_int_eq(pthread_create(&t[i], NULL, reader_thread,
-						&fd),
-				 0);
+		ck_assert_int_eq(
+		    pthread_create(&t[i], NULL, reader_thread, &fd), 0);
 	for (int i = 0; i < 4; i++) {
 		ck_assert_int_eq(pthread_join(t[i], &bad), 0);
 		ck_assert_ptr_null(bad);
@@ -496,7 +495,8 @@ START_TEST(fd_passed_by_scm_rights)
 	if (pid == 0) {
 		char buf[16] = {0}, c;
 		struct iovec ri = {&c, 1};
-		struct msghdr rm = {.msg_iov = &ri, .msg_iovlen = 1,
+		struct msghdr rm = {.msg_iov = &ri,
+				    .msg_iovlen = 1,
 				    .msg_control = u.buf,
 				    .msg_controllen = sizeof(u.buf)};
 		int got;

@@ -148,9 +148,8 @@ call(const char *name, const char *sig, ...)
 	va_end(ap);
 	if (nfixed >= 0)
 		ck_assert_int_eq(ffi_prep_cif_var(&cif, FFI_DEFAULT_ABI,
-						  (unsigned)nfixed,
-						  (unsigned)n, ftype(sig[0]),
-						  types),
+						  (unsigned)nfixed, (unsigned)n,
+						  ftype(sig[0]), types),
 				 FFI_OK);
 	else
 		ck_assert_int_eq(ffi_prep_cif(&cif, FFI_DEFAULT_ABI,
@@ -200,18 +199,18 @@ START_TEST(open_family)
 
 	check_world_fd((int)call("open", "i:pi.u", p, O_RDONLY, 0u));
 	check_world_fd((int)call("open64", "i:pi.u", p, O_RDONLY, 0u));
-	check_world_fd((int)call("openat", "i:ipi.u", AT_FDCWD, p, O_RDONLY,
-				 0u));
-	check_world_fd((int)call("openat64", "i:ipi.u", AT_FDCWD, p, O_RDONLY,
-				 0u));
+	check_world_fd(
+	    (int)call("openat", "i:ipi.u", AT_FDCWD, p, O_RDONLY, 0u));
+	check_world_fd(
+	    (int)call("openat64", "i:ipi.u", AT_FDCWD, p, O_RDONLY, 0u));
 	check_world_fd((int)call("__open_2", "i:pi", p, O_RDONLY));
 	check_world_fd((int)call("__open64_2", "i:pi", p, O_RDONLY));
 	check_world_fd((int)call("__openat_2", "i:ipi", AT_FDCWD, p, O_RDONLY));
-	check_world_fd((int)call("__openat64_2", "i:ipi", AT_FDCWD, p,
-				 O_RDONLY));
+	check_world_fd(
+	    (int)call("__openat64_2", "i:ipi", AT_FDCWD, p, O_RDONLY));
 	/* Variadic mode with O_CREAT, through the variadic convention. */
-	int fd = (int)call("open", "i:pi.u", S ":made", O_CREAT | O_RDWR,
-			   0640u);
+	int fd =
+	    (int)call("open", "i:pi.u", S ":made", O_CREAT | O_RDWR, 0640u);
 	struct stat st;
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(fstat(fd, &st), 0);
@@ -238,9 +237,8 @@ START_TEST(io_family)
 	ck_assert_int_eq(call("write", "l:ipz", fd, "abcdefgh", (size_t)8), 8);
 	ck_assert_int_eq(call("lseek", "l:ili", fd, 0L, SEEK_SET), 0);
 	ck_assert_int_eq(call("read", "l:ipz", fd, b, (size_t)2), 2);
-	ck_assert_int_eq(call("__read_chk", "l:ipzz", fd, b, (size_t)2,
-			      sizeof(b)),
-			 2);
+	ck_assert_int_eq(
+	    call("__read_chk", "l:ipzz", fd, b, (size_t)2, sizeof(b)), 2);
 	ck_assert_str_eq(b, "cd");
 	ck_assert_int_eq(call("readv", "l:ipi", fd, iv, 2), 4); /* 2 + 2 */
 	ck_assert_int_eq(call("lseek64", "l:ili", fd, 0L, SEEK_CUR), 8);
@@ -248,13 +246,12 @@ START_TEST(io_family)
 	ck_assert_int_eq(call("pread", "l:ipzl", fd, b, (size_t)3, 1L), 3);
 	ck_assert_str_eq(b, "bcd");
 	ck_assert_int_eq(call("pread64", "l:ipzl", fd, b, (size_t)1, 0L), 1);
-	ck_assert_int_eq(call("__pread_chk", "l:ipzlz", fd, b, (size_t)1, 7L,
-			      sizeof(b)),
-			 1);
+	ck_assert_int_eq(
+	    call("__pread_chk", "l:ipzlz", fd, b, (size_t)1, 7L, sizeof(b)), 1);
 	ck_assert_int_eq(b[0], 'h');
-	ck_assert_int_eq(call("__pread64_chk", "l:ipzlz", fd, b, (size_t)1,
-			      6L, sizeof(b)),
-			 1);
+	ck_assert_int_eq(
+	    call("__pread64_chk", "l:ipzlz", fd, b, (size_t)1, 6L, sizeof(b)),
+	    1);
 	ck_assert_int_eq(b[0], 'g');
 	iv[0].iov_len = 1;
 	iv[1].iov_len = 1;
@@ -262,8 +259,7 @@ START_TEST(io_family)
 	ck_assert_int_eq(call("preadv64", "l:ipil", fd, iv, 2, 4L), 2);
 	ck_assert_int_eq(b[0], 'e');
 	ck_assert_int_eq(call("pwrite", "l:ipzl", fd, "X", (size_t)1, 0L), 1);
-	ck_assert_int_eq(call("pwrite64", "l:ipzl", fd, "Y", (size_t)1, 1L),
-			 1);
+	ck_assert_int_eq(call("pwrite64", "l:ipzl", fd, "Y", (size_t)1, 1L), 1);
 	struct iovec wv[2] = {{(char *)"1", 1}, {(char *)"2", 1}};
 	ck_assert_int_eq(call("pwritev", "l:ipil", fd, wv, 2, 2L), 2);
 	ck_assert_int_eq(call("pwritev64", "l:ipil", fd, wv, 1, 4L), 1);
@@ -286,11 +282,11 @@ START_TEST(stat_family)
 	const char *p = S ":world";
 	int fd = open(p, O_RDONLY);
 
-#define SZ(expr)                                                              \
-	do {                                                                  \
-		memset(&st, 0, sizeof(st));                                   \
-		ck_assert_int_eq((expr), 0);                                  \
-		ck_assert_int_eq(st.st_size, 14);                             \
+#define SZ(expr)                                                               \
+	do {                                                                   \
+		memset(&st, 0, sizeof(st));                                    \
+		ck_assert_int_eq((expr), 0);                                   \
+		ck_assert_int_eq(st.st_size, 14);                              \
 	} while (0)
 	SZ(call("stat", "i:pp", p, &st));
 	SZ(call("stat64", "i:pp", p, &st));
@@ -309,9 +305,9 @@ START_TEST(stat_family)
 	SZ(call("__fxstatat", "i:iippi", 1, AT_FDCWD, p, &st, 0));
 	SZ(call("__fxstatat64", "i:iippi", 1, AT_FDCWD, p, &st, 0));
 #undef SZ
-	ck_assert_int_eq(call("statx", "i:ipiup", AT_FDCWD, p, 0,
-			      (unsigned)STATX_SIZE, &sx),
-			 0);
+	ck_assert_int_eq(
+	    call("statx", "i:ipiup", AT_FDCWD, p, 0, (unsigned)STATX_SIZE, &sx),
+	    0);
 	ck_assert_uint_eq(sx.stx_size, 14);
 	close(fd);
 }
@@ -324,9 +320,9 @@ START_TEST(fd_family)
 
 	ck_assert_int_eq(call("fcntl", "i:ii.p", fd, F_GETFL, NULL) & O_ACCMODE,
 			 O_RDWR);
-	ck_assert_int_eq(call("fcntl64", "i:ii.p", fd, F_SETFL,
-			      (void *)(long)O_NONBLOCK),
-			 0);
+	ck_assert_int_eq(
+	    call("fcntl64", "i:ii.p", fd, F_SETFL, (void *)(long)O_NONBLOCK),
+	    0);
 	ck_assert_int_eq(call("fcntl", "i:ii.p", fd, F_GETFL, NULL) &
 			     O_NONBLOCK,
 			 O_NONBLOCK);
@@ -386,9 +382,9 @@ END_TEST
 static void
 exec_one(const char *name)
 {
-	char *const argv[] = {(char *)"sh", (char *)"-c",
-			      (char *)"test -n \"$LD_PRELOAD\" && cat " S ":world",
-			      NULL};
+	char *const argv[] = {
+	    (char *)"sh", (char *)"-c",
+	    (char *)"test -n \"$LD_PRELOAD\" && cat " S ":world", NULL};
 	char *const envp[] = {NULL};
 	char out[64] = {0};
 	int p[2], st;
@@ -425,8 +421,8 @@ exec_one(const char *name)
 	close(p[1]);
 	ck_assert_int_ge(read(p[0], out, sizeof(out) - 1), 0);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "%s: status %d", name, st);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status %d",
+		      name, st);
 	ck_assert_str_eq(out, "Hello, world!\n");
 	close(p[0]);
 }

@@ -16,8 +16,7 @@
 static struct run_result *r;
 static char prefix[256];
 
-static void
-sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void
 sh(const char *fmt, ...)
@@ -86,9 +85,11 @@ START_TEST(cmake_package_builds)
 {
 	sh("set -e; d='%s/consumer'; mkdir -p \"$d\";"
 	   "printf 'cmake_minimum_required(VERSION 3.18)\\nproject(c C)\\n"
-	   "find_package(Scheme REQUIRED)\\nadd_executable(prov %s/tools/hello.c)\\n"
+	   "find_package(Scheme REQUIRED)\\nadd_executable(prov "
+	   "%s/tools/hello.c)\\n"
 	   "target_link_libraries(prov Scheme::headers)\\n"
-	   "file(WRITE ${CMAKE_BINARY_DIR}/preload.txt ${SCHEME_PRELOAD_LIBRARY})\\n'"
+	   "file(WRITE ${CMAKE_BINARY_DIR}/preload.txt "
+	   "${SCHEME_PRELOAD_LIBRARY})\\n'"
 	   " > \"$d/CMakeLists.txt\";"
 	   "'%s' -S \"$d\" -B \"$d/b\" -DCMAKE_PREFIX_PATH='%s' >/dev/null;"
 	   "'%s' --build \"$d/b\" >/dev/null; test -x \"$d/b/prov\";"

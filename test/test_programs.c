@@ -54,17 +54,17 @@ teardown(void)
 	free(r);
 }
 
-#define RUN(...)                                                              \
-	do {                                                                  \
-		char *argv_[] = {__VA_ARGS__, NULL};                          \
-		h_run(r, true, NULL, 20, argv_);                              \
+#define RUN(...)                                                               \
+	do {                                                                   \
+		char *argv_[] = {__VA_ARGS__, NULL};                           \
+		h_run(r, true, NULL, 20, argv_);                               \
 	} while (0)
 
-#define SH(script)                                                            \
-	do {                                                                  \
-		h_sh(r, script);                                              \
-		ck_assert_msg(r->status == 0, "%s: status %d, stderr: %s",    \
-			      script, r->status, r->err);                     \
+#define SH(script)                                                             \
+	do {                                                                   \
+		h_sh(r, script);                                               \
+		ck_assert_msg(r->status == 0, "%s: status %d, stderr: %s",     \
+			      script, r->status, r->err);                      \
 	} while (0)
 
 START_TEST(cat_prints_what_provider_serves)
@@ -175,10 +175,14 @@ START_TEST(python_open_read_write)
 	SH("python3 - <<'EOF'\n"
 	   "import os\n"
 	   "with open('" S ":py', 'w') as f: f.write('text\\nlines\\n')\n"
-	   "with open('" S ":py') as f: assert f.readlines() == ['text\\n', 'lines\\n']\n"
-	   "with open('" S ":pyb', 'wb') as f: f.write(bytes(range(256)) * 64)\n"
-	   "with open('" S ":pyb', 'rb') as f: assert f.read() == bytes(range(256)) * 64\n"
-	   "fd = os.open('" S ":pyos', os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)\n"
+	   "with open('" S
+	   ":py') as f: assert f.readlines() == ['text\\n', 'lines\\n']\n"
+	   "with open('" S
+	   ":pyb', 'wb') as f: f.write(bytes(range(256)) * 64)\n"
+	   "with open('" S
+	   ":pyb', 'rb') as f: assert f.read() == bytes(range(256)) * 64\n"
+	   "fd = os.open('" S
+	   ":pyos', os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)\n"
 	   "assert os.write(fd, b'0123456789') == 10\n"
 	   "assert os.lseek(fd, 2, os.SEEK_SET) == 2\n"
 	   "assert os.read(fd, 3) == b'234'\n"
@@ -200,8 +204,8 @@ START_TEST(schemerun_runs_and_propagates_status)
 {
 	char *argv[] = {(char *)TEST_SCHEMERUN, (char *)"cat",
 			(char *)S ":world", NULL};
-	char *argv2[] = {(char *)TEST_SCHEMERUN, (char *)"--",
-			 (char *)"sh", (char *)"-c", (char *)"exit 7", NULL};
+	char *argv2[] = {(char *)TEST_SCHEMERUN, (char *)"--",	   (char *)"sh",
+			 (char *)"-c",		 (char *)"exit 7", NULL};
 	char *argv3[] = {(char *)TEST_SCHEMERUN, (char *)"no-such-command-x",
 			 NULL};
 
@@ -243,7 +247,7 @@ START_TEST(schemerun_starts_broker_schemectl_stops_it)
 
 	snprintf(sock, sizeof(sock), "%s/own.sock", h_dir());
 	char *run[] = {(char *)TEST_SCHEMERUN, (char *)"--socket", sock,
-		       (char *)"cat", (char *)":", NULL};
+		       (char *)"cat",	       (char *)":",	   NULL};
 	char *stop[] = {(char *)TEST_SCHEMECTL, (char *)"--socket", sock,
 			(char *)"stop", NULL};
 	h_run(r, false, NULL, 20, run);

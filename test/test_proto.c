@@ -138,8 +138,7 @@ START_TEST(fdname_on_socket)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
 	len = wire_fdname(&sa, getpid(), 99, 12345);
 	ck_assert_int_eq(bind(sv[0], (struct sockaddr *)&sa, len), 0);
-	ck_assert_int_eq(getsockname(sv[0], (struct sockaddr *)&got, &glen),
-			 0);
+	ck_assert_int_eq(getsockname(sv[0], (struct sockaddr *)&got, &glen), 0);
 	ck_assert_int_eq(wire_fdname_parse(&got, glen, &b, &i, &k), 0);
 	ck_assert_uint_eq(i, 99);
 	ck_assert_uint_eq(k, 12345);

@@ -27,9 +27,8 @@ new_chan(void)
 {
 	int sv[2];
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
-				    0, sv),
-			 0);
+	ck_assert_int_eq(
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	ck_assert_int_eq(serve_add_chan(s, sv[1]), 0);
 	return sv[0];
 }
@@ -190,9 +189,8 @@ START_TEST(answers_in_any_order)
 
 		wire_req_init(&r, WIRE_OP_ATTACH, key);
 		r.seq = 2;
-		ck_assert_int_gt(wire_send(other, &r, sizeof(r), NULL, 0, fd,
-					   NULL, 0),
-				 0);
+		ck_assert_int_gt(
+		    wire_send(other, &r, sizeof(r), NULL, 0, fd, NULL, 0), 0);
 		ck_assert_int_eq(serve_read(s, &p1, 1, 100), -EAGAIN);
 		recv_rep(other, &rep, NULL, 0, &att);
 		ck_assert_int_eq((int64_t)rep.result, 0);
@@ -285,7 +283,8 @@ START_TEST(malformed_request_drops_channel)
 	char junk[10] = "garbage!!";
 	char c;
 
-	ck_assert_int_eq(send(cli, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	ck_assert_int_eq(send(cli, junk, sizeof(junk), 0),
+			 (ssize_t)sizeof(junk));
 	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
 	serve_stats(s, &st);
 	ck_assert_uint_eq(st.dropped_malformed, 1);
@@ -295,8 +294,8 @@ END_TEST
 
 START_TEST(wait_until_posted)
 {
-	struct scheme_packet p, post = {.a = SYS_FEVENT, .b = 5,
-					.c = EVENT_READ};
+	struct scheme_packet p,
+	    post = {.a = SYS_FEVENT, .b = 5, .c = EVENT_READ};
 	struct pollfd pf = {0, POLLIN, 0};
 	struct wire_rep rep;
 	uint64_t key;

@@ -41,8 +41,8 @@ struct file {
 	gid_t gid;
 	ino_t ino;
 	struct timespec mtime;
-	int refs;      /* open handles */
-	int unlinked;  /* freed with its last handle */
+	int refs;     /* open handles */
+	int unlinked; /* freed with its last handle */
 	int fifo;
 };
 
@@ -158,7 +158,8 @@ new_handle(struct file *f, char *text, size_t textlen, int flags, int dir)
 	for (int64_t h = 0; h < MAX_HANDLES; h++) {
 		if (handles[h].used)
 			continue;
-		handles[h] = (struct handle){f, text, textlen, 0, flags, 1, dir};
+		handles[h] =
+		    (struct handle){f, text, textlen, 0, flags, 1, dir};
 		if (f)
 			f->refs++;
 		nhandles++;
@@ -213,8 +214,7 @@ do_open(const struct scheme_packet *p)
 		return -ENOSPC;
 	if (flags & O_DIRECTORY)
 		return -ENOTDIR;
-	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY &&
-	    !f->fifo)
+	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY && !f->fifo)
 		resize(f, 0);
 	return new_handle(f, NULL, 0, flags, 0);
 }
@@ -341,8 +341,8 @@ static int64_t
 do_fpath(struct handle *h, const struct scheme_packet *p)
 {
 	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "%s:%s", scheme,
-			 h->f ? h->f->name : "");
+	int n =
+	    snprintf(buf, sizeof(buf), "%s:%s", scheme, h->f ? h->f->name : "");
 	size_t len = (size_t)n < p->d ? (size_t)n : p->d;
 
 	memcpy((void *)(uintptr_t)p->c, buf, len);
@@ -494,7 +494,8 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &(struct sigaction){.sa_handler = on_term}, NULL);
 	sigaction(SIGINT, &(struct sigaction){.sa_handler = on_term}, NULL);
 	for (;;) {
-		struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {stop_pipe[0], POLLIN, 0}};
+		struct pollfd pfd[2] = {{sfd, POLLIN, 0},
+					{stop_pipe[0], POLLIN, 0}};
 
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			break;

@@ -123,9 +123,9 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char lib[PATH_MAX], schemed[PATH_MAX];

@@ -59,21 +59,21 @@
 extern "C" {
 #endif
 
-struct scheme_packet {		/* 56 bytes, Redox layout */
-	uint64_t id;		/* request id; 0 = provider-to-broker post */
-	uint64_t pid;		/* caller's pid (from the kernel) */
-	uint32_t uid, gid;	/* caller's effective uid/gid (kernel) */
-	uint64_t a;		/* request: SYS_*; response: result */
-	uint64_t b, c, d;	/* arguments, see the table above */
+struct scheme_packet {	   /* 56 bytes, Redox layout */
+	uint64_t id;	   /* request id; 0 = provider-to-broker post */
+	uint64_t pid;	   /* caller's pid (from the kernel) */
+	uint32_t uid, gid; /* caller's effective uid/gid (kernel) */
+	uint64_t a;	   /* request: SYS_*; response: result */
+	uint64_t b, c, d;  /* arguments, see the table above */
 };
 
-struct scheme_event {		/* 24 bytes */
-	uint64_t id;		/* the fd */
-	uint64_t flags;		/* EVENT_READ | EVENT_WRITE */
-	uint64_t data;		/* caller's token, returned as given */
+struct scheme_event {	/* 24 bytes */
+	uint64_t id;	/* the fd */
+	uint64_t flags; /* EVENT_READ | EVENT_WRITE */
+	uint64_t data;	/* caller's token, returned as given */
 };
 
-struct scheme_timespec {	/* 16 bytes (4 bytes padding) */
+struct scheme_timespec { /* 16 bytes (4 bytes padding) */
 	int64_t tv_sec;
 	int32_t tv_nsec;
 };
@@ -86,7 +86,7 @@ struct scheme_timespec {	/* 16 bytes (4 bytes padding) */
 #define SYS_OPEN      0x10100005
 #define SYS_UNLINK    0x1000000A
 #define SYS_RMDIR     0x10000054
-#define SYS_DUP       0x20100029
+#define SYS_DUP	      0x20100029
 #define SYS_READ      0x22000003
 #define SYS_WRITE     0x21000004
 #define SYS_LSEEK     0x20000013
@@ -103,8 +103,8 @@ struct scheme_timespec {	/* 16 bytes (4 bytes padding) */
 #define SYS_FUTIMENS  0x21000140
 #define SYS_CLOSE     0x20000006
 
-long getns(void);			/* 0 = null namespace */
-int setrens(long rns, long ens);	/* -1 = unchanged */
+long getns(void);				    /* 0 = null namespace */
+int setrens(long rns, long ens);		    /* -1 = unchanged */
 long mkns(const char *const names[], size_t count); /* new namespace id */
 
 #ifdef __cplusplus
