@@ -65,25 +65,14 @@ bconn_path(char *buf, size_t len)
 int
 bconn_open(void)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd, saved = errno;
+	char p[sizeof(path)];
+	int fd;
 
-	bconn_path(sa.sun_path, sizeof(sa.sun_path));
-	if (sa.sun_path[0] == '\0')
+	bconn_path(p, sizeof(p));
+	if (p[0] == '\0')
 		return -ENOTCONN;
-	fd = SYS(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fd = -errno;
-		errno = saved;
-		return fd;
-	}
-	if (SYS(connect)(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		SYS(close)(fd);
-		errno = saved;
-		return -ENOTCONN;
-	}
-	errno = saved;
-	return fd;
+	fd = sockpath_connect(p);
+	return fd == -EMFILE || fd == -ENFILE || fd >= 0 ? fd : -ENOTCONN;
 }
 
 static int

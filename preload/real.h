@@ -22,16 +22,16 @@
 
 #define REAL_FNS(X)                                                            \
 	X(open)                                                                \
-	X(open64) X(openat) X(openat64) X(__open_2) X(__open64_2) X(           \
-	    __openat_2) X(__openat64_2) X(creat) X(creat64) X(fopen)           \
-	    X(fopen64) X(freopen) X(freopen64) X(fdopen) X(read) X(            \
-		__read_chk) X(readv) X(pread) X(pread64) X(__pread_chk)        \
-		X(__pread64_chk) X(preadv) X(preadv64) X(write) X(writev) X(   \
-		    pwrite) X(pwrite64) X(pwritev) X(pwritev64) X(lseek)       \
-		    X(lseek64) X(fstat) X(fstat64) X(stat) X(stat64) X(        \
-			lstat) X(lstat64) X(fstatat) X(fstatat64) X(statx)     \
-			X(__fxstat) X(__fxstat64) X(__xstat) X(__xstat64) X(   \
-			    __lxstat) X(__lxstat64) X(__fxstatat)              \
+	X(open64)                                                              \
+	X(openat) X(openat64) X(__open_2) X(__open64_2) X(__openat_2) X(       \
+	    __openat64_2) X(creat) X(creat64) X(fopen) X(fopen64) X(freopen)   \
+	    X(freopen64) X(fdopen) X(read) X(__read_chk) X(readv) X(pread) X(  \
+		pread64) X(__pread_chk) X(__pread64_chk) X(preadv) X(preadv64) \
+		X(write) X(writev) X(pwrite) X(pwrite64) X(pwritev) X(         \
+		    pwritev64) X(lseek) X(lseek64) X(fstat) X(fstat64) X(stat) \
+		    X(stat64) X(lstat) X(lstat64) X(fstatat) X(fstatat64)      \
+			X(statx) X(__fxstat) X(__fxstat64) X(__xstat) X(       \
+			    __xstat64) X(__lxstat) X(__lxstat64) X(__fxstatat) \
 			    X(__fxstatat64) X(fcntl) X(fcntl64) X(fsync) X(    \
 				fdatasync) X(ftruncate) X(ftruncate64) X(dup)  \
 				X(dup2) X(dup3) X(close) X(close_range)        \

@@ -192,8 +192,9 @@ PIO_VEC(preadv64, off64_t, false)
 PIO_VEC(pwritev, off_t, true)
 PIO_VEC(pwritev64, off64_t, true)
 
-EXPORT ssize_t
-__pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+static inline ssize_t
+pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen,
+	  ssize_t (*real)(int, void *, size_t, off_t))
 {
 	struct sfd *e = fdtab_get(fd);
 	struct iovec iov[1] = {{buf, n}};
@@ -202,22 +203,20 @@ __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
 	if (n > buflen)
 		__chk_fail();
 	if (LIKELY(e == NULL))
-		return REAL(pread)(fd, buf, n, off);
+		return real(fd, buf, n, off);
 	return wrap_ret(io_pv(fd, e, iov, 1, off, false), saved);
+}
+
+EXPORT ssize_t
+__pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+{
+	return pread_chk(fd, buf, n, off, buflen, REAL(pread));
 }
 
 EXPORT ssize_t
 __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen)
 {
-	struct sfd *e = fdtab_get(fd);
-	struct iovec iov[1] = {{buf, n}};
-	int saved = errno;
-
-	if (n > buflen)
-		__chk_fail();
-	if (LIKELY(e == NULL))
-		return REAL(pread64)(fd, buf, n, off);
-	return wrap_ret(io_pv(fd, e, iov, 1, off, false), saved);
+	return pread_chk(fd, buf, n, off, buflen, REAL(pread64));
 }
 
 EXPORT off_t

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -60,4 +61,30 @@ sockpath_mkdir(const char *path)
 	if (st.st_uid != geteuid() && st.st_uid != 0)
 		return -EPERM; /* someone else's directory in /tmp */
 	return 0;
+}
+
+/* A connection to the broker at path: an fd (close-on-exec) or -errno. */
+int
+sockpath_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, r, saved = errno;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = SYS(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		errno = saved;
+		return r;
+	}
+	if (SYS(connect)(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		SYS(close)(fd);
+		errno = saved;
+		return r;
+	}
+	errno = saved;
+	return fd;
 }

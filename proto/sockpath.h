@@ -13,5 +13,6 @@
 
 int sockpath_default(char *buf, size_t len);
 int sockpath_mkdir(const char *path);
+int sockpath_connect(const char *path);
 
 #endif

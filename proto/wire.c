@@ -195,40 +195,38 @@ wire_recv(int sock, struct iovec *iov, int iovcnt, int *fd,
 	return r;
 }
 
+/* A header of hlen bytes, then exactly len bytes of payload, in n bytes. */
 static int
-magic_ok(uint16_t magic, uint16_t version)
+check(size_t n, size_t hlen, uint16_t magic, uint16_t version, uint32_t len)
 {
-	return magic == WIRE_MAGIC && version == WIRE_VERSION;
+	if (n < hlen || magic != WIRE_MAGIC || version != WIRE_VERSION ||
+	    len > WIRE_MAX_DATA || n - hlen != len)
+		return -EPROTO;
+	return 0;
 }
 
 int
 wire_req_check(const struct wire_req *r, size_t n)
 {
-	if (n < sizeof(*r) || !magic_ok(r->magic, r->version))
-		return -EPROTO;
-	if (r->len > WIRE_MAX_DATA || n - sizeof(*r) != r->len)
-		return -EPROTO;
-	return 0;
+	return n < sizeof(*r)
+		   ? -EPROTO
+		   : check(n, sizeof(*r), r->magic, r->version, r->len);
 }
 
 int
 wire_rep_check(const struct wire_rep *r, size_t n)
 {
-	if (n < sizeof(*r) || !magic_ok(r->magic, r->version))
-		return -EPROTO;
-	if (r->len > WIRE_MAX_DATA || n - sizeof(*r) != r->len)
-		return -EPROTO;
-	return 0;
+	return n < sizeof(*r)
+		   ? -EPROTO
+		   : check(n, sizeof(*r), r->magic, r->version, r->len);
 }
 
 int
 wire_ctl_check(const struct wire_ctl *c, size_t n)
 {
-	if (n < sizeof(*c) || !magic_ok(c->magic, c->version))
-		return -EPROTO;
-	if (c->len > WIRE_MAX_DATA || n - sizeof(*c) != c->len)
-		return -EPROTO;
-	return 0;
+	return n < sizeof(*c)
+		   ? -EPROTO
+		   : check(n, sizeof(*c), c->magic, c->version, c->len);
 }
 
 /*

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../proto/sockpath.h"
 #include "../proto/wire.h"
 #include "harness.h"
 
@@ -72,8 +73,8 @@ h_setup_env(void)
 	setenv("SCHEME_SOCKET", h_socket(), 1);
 }
 
-static void
-sleep_ms(int ms)
+void
+h_sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
@@ -148,15 +149,7 @@ h_spawn(char *const argv[], bool preload, int outfd)
 static int
 broker_connect(void)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-	strcpy(sa.sun_path, h_socket());
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
+	return sockpath_connect(h_socket());
 }
 
 pid_t
@@ -182,7 +175,7 @@ h_start_broker(void)
 			close(fd);
 			return pid;
 		}
-		sleep_ms(10);
+		h_sleep_ms(10);
 	}
 	fprintf(stderr, "harness: the broker did not come up\n");
 	h_stop(pid);
@@ -238,7 +231,7 @@ h_start_provider(const char *prog, const char *name)
 			return pid;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			break;
-		sleep_ms(10);
+		h_sleep_ms(10);
 	}
 	fprintf(stderr, "harness: %s %s did not come up\n", prog, name);
 	h_stop(pid);
@@ -254,7 +247,7 @@ h_wait_exit(pid_t pid, int seconds)
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			return WIFEXITED(st) ? WEXITSTATUS(st)
 					     : 128 + WTERMSIG(st);
-		sleep_ms(10);
+		h_sleep_ms(10);
 	}
 	return -1;
 }
@@ -421,4 +414,40 @@ h_stat_field(const char *scheme, const char *key)
 		v = strtol(p + strlen(key), NULL, 10);
 	free(r);
 	return v;
+}
+
+pid_t h_broker = -1, h_memfs = -1;
+
+void
+h_world_start(const char *name)
+{
+	h_setup_env();
+	h_broker = h_start_broker();
+	if (h_broker < 0)
+		abort();
+	if (name != NULL && (h_memfs = h_start_memfs(name)) < 0)
+		abort();
+}
+
+void
+h_world_stop(void)
+{
+	if (h_memfs > 0)
+		h_stop_daemon(h_memfs, "scheme-memfs");
+	if (h_broker > 0)
+		h_stop_daemon(h_broker, "schemed");
+	h_memfs = h_broker = -1;
+}
+
+/* Run a suite; fail if a test did, or a daemon did not exit cleanly. */
+int
+h_main(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed || h_daemon_failures ? 1 : 0;
 }

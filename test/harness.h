@@ -9,6 +9,7 @@
 #ifndef TEST_HARNESS_H
 #define TEST_HARNESS_H
 
+#include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -41,6 +42,17 @@ bool h_scheme_exists(const char *name);
 void h_run(struct run_result *r, bool preload, const char *input, int seconds,
 	   char *const argv[]);
 void h_sh(struct run_result *r, const char *script);
+
+/*
+ * The usual world of an integration suite: a broker, and scheme-memfs
+ * serving `name` (none if NULL), for an unchecked fixture.
+ */
+extern pid_t h_broker, h_memfs;
+void h_world_start(const char *name);
+void h_world_stop(void);
+
+void h_sleep_ms(int ms);
+int h_main(Suite *s);
 
 /* Files the program can see (hidden fds of the preload look closed). */
 int h_count_fds(void);

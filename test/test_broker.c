@@ -19,15 +19,10 @@
 #include "../proto/wire.h"
 #include "harness.h"
 
-static pid_t broker;
-
 static void
 start_broker(void)
 {
-	h_setup_env();
-	broker = h_start_broker();
-	if (broker < 0)
-		abort();
+	h_world_start(NULL);
 }
 
 /* Each test's broker must exit cleanly: in the sanitizer build a leak
@@ -35,7 +30,8 @@ start_broker(void)
 static void
 stop_broker(void)
 {
-	ck_assert_int_eq(h_stop(broker), 0);
+	ck_assert_int_eq(h_stop(h_broker), 0);
+	h_broker = -1;
 }
 
 static int
@@ -223,7 +219,7 @@ START_TEST(garbage_dropped_broker_lives)
 	ck_assert_int_eq(
 	    call(a, WIRE_CTL_LIST, 0, NULL, out, sizeof(out), NULL), 0);
 	close(a);
-	ck_assert_int_eq(kill(broker, 0), 0);
+	ck_assert_int_eq(kill(h_broker, 0), 0);
 }
 END_TEST
 
@@ -233,9 +229,9 @@ START_TEST(stop_exits)
 
 	ck_assert_int_eq(call(a, WIRE_CTL_STOP, 0, NULL, NULL, 0, NULL), 0);
 	close(a);
-	ck_assert_int_eq(h_wait_exit(broker, 5), 0);
+	ck_assert_int_eq(h_wait_exit(h_broker, 5), 0);
 	ck_assert_int_eq(access(h_socket(), F_OK), -1); /* cleaned up */
-	broker = -1;
+	h_broker = -1;
 }
 END_TEST
 
@@ -250,7 +246,7 @@ START_TEST(second_broker_refused)
 	ck_assert_int_eq(r->status, 1);
 	ck_assert_ptr_nonnull(strstr(r->err, "another broker"));
 	free(r);
-	ck_assert_int_eq(kill(broker, 0), 0);
+	ck_assert_int_eq(kill(h_broker, 0), 0);
 }
 END_TEST
 
@@ -277,11 +273,5 @@ broker_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(broker_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return h_main(broker_suite());
 }

@@ -26,31 +26,10 @@
 
 #define S "tc" /* the suite's scheme */
 
-static pid_t broker, memfs;
-
 static void
 start_world(void)
 {
-	h_setup_env();
-	broker = h_start_broker();
-	memfs = h_start_memfs(S);
-	if (broker < 0 || memfs < 0)
-		abort();
-}
-
-static void
-stop_world(void)
-{
-	h_stop_daemon(memfs, "scheme-memfs");
-	h_stop_daemon(broker, "schemed");
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
+	h_world_start(S);
 }
 
 static ssize_t
@@ -106,7 +85,7 @@ wait_handles(long want)
 	long h = -1;
 
 	for (int i = 0; i < 300 && (h = handles()) != want; i++)
-		sleep_ms(10);
+		h_sleep_ms(10);
 	return h;
 }
 
@@ -309,7 +288,7 @@ START_TEST(deferred_read_and_nonblock)
 	if (pid == 0) {
 		int w = open(S ":fifo", O_WRONLY);
 
-		sleep_ms(200);
+		h_sleep_ms(200);
 		_exit(write(w, "later", 5) == 5 ? 0 : 1);
 	}
 	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 5);
@@ -647,7 +626,7 @@ client_suite(void)
 	TCase *tc = tcase_create("posix");
 
 	tcase_set_timeout(tc, 30);
-	tcase_add_unchecked_fixture(tc, start_world, stop_world);
+	tcase_add_unchecked_fixture(tc, start_world, h_world_stop);
 	tcase_add_test(tc, open_read_close);
 	tcase_add_test(tc, scheme_dir_form);
 	tcase_add_test(tc, create_write_seek_stat);
@@ -675,11 +654,5 @@ client_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(client_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed || h_daemon_failures ? 1 : 0;
+	return h_main(client_suite());
 }

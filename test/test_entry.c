@@ -27,23 +27,10 @@
 
 #define S "te"
 
-static pid_t broker, memfs;
-
 static void
 start_world(void)
 {
-	h_setup_env();
-	broker = h_start_broker();
-	memfs = h_start_memfs(S);
-	if (broker < 0 || memfs < 0)
-		abort();
-}
-
-static void
-stop_world(void)
-{
-	h_stop_daemon(memfs, "scheme-memfs");
-	h_stop_daemon(broker, "schemed");
+	h_world_start(S);
 }
 
 static ffi_type *
@@ -464,7 +451,7 @@ entry_suite(void)
 	TCase *tc = tcase_create("names");
 
 	tcase_set_timeout(tc, 30);
-	tcase_add_unchecked_fixture(tc, start_world, stop_world);
+	tcase_add_unchecked_fixture(tc, start_world, h_world_stop);
 	tcase_add_test(tc, every_export_is_ours);
 	tcase_add_test(tc, open_family);
 	tcase_add_test(tc, io_family);
@@ -480,11 +467,5 @@ entry_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(entry_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed || h_daemon_failures ? 1 : 0;
+	return h_main(entry_suite());
 }

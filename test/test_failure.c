@@ -23,30 +23,10 @@
 
 #include "harness.h"
 
-static pid_t broker;
-
 static void
 start_broker(void)
 {
-	h_setup_env();
-	broker = h_start_broker();
-	if (broker < 0)
-		abort();
-}
-
-static void
-stop_broker(void)
-{
-	if (broker > 0)
-		h_stop_daemon(broker, "schemed");
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
+	h_world_start(NULL);
 }
 
 static double
@@ -132,7 +112,7 @@ START_TEST(provider_killed_while_client_waits)
 		_exit(write(res[1], &out, sizeof(out)) == sizeof(out) ? 0 : 4);
 	}
 	wait_ready(ready[0]);
-	sleep_ms(200); /* the read is waiting in the provider now */
+	h_sleep_ms(200); /* the read is waiting in the provider now */
 	killed = now();
 	kill(memfs, SIGKILL);
 	waitpid(memfs, NULL, 0);
@@ -169,12 +149,12 @@ START_TEST(client_killed_mid_request)
 		_exit(read(fd, buf, sizeof(buf)) < 0 ? 1 : 0); /* blocks */
 	}
 	wait_ready(ready[0]);
-	sleep_ms(200);
+	h_sleep_ms(200);
 	ck_assert_int_eq(handles_of("kc"), base + 1);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	for (int i = 0; i < 200 && handles_of("kc") != base; i++)
-		sleep_ms(10);
+		h_sleep_ms(10);
 	ck_assert_int_eq(handles_of("kc"), base);
 	/* Still serving, and the data a dead reader was waiting for is
 	 * given to the next one. */
@@ -234,6 +214,11 @@ START_TEST(bad_answers_dropped_and_counted)
 	}
 	ck_assert_int_eq(read(sfd, &p, sizeof(p)), (ssize_t)sizeof(p));
 	ck_assert_uint_eq(p.a, SYS_OPEN);
+	ck_assert_uint_eq(p.pid, (uint64_t)pid); /* the caller, per kernel */
+	ck_assert_uint_eq(p.uid, geteuid());
+	ck_assert_uint_eq(p.gid, getegid());
+	ck_assert_uint_eq(p.d & O_ACCMODE, O_RDWR);
+	ck_assert_str_eq((char *)(uintptr_t)p.b, "x");
 	p.a = 1;
 	ck_assert_int_eq(write(sfd, &p, sizeof(p)), (ssize_t)sizeof(p));
 	ck_assert_int_eq(write(sfd, &bogus, sizeof(bogus)),
@@ -253,7 +238,7 @@ START_TEST(bad_answers_dropped_and_counted)
 	ck_assert_int_eq(r.errs[1], 2);
 	for (i = 0; i < 100 && info_count("rogue", "dropped_badsize ") != 1;
 	     i++)
-		sleep_ms(20);
+		h_sleep_ms(20);
 	ck_assert_int_eq(info_count("rogue", "dropped_badsize "), 1);
 	ck_assert_int_eq(info_count("rogue", "dropped_unknown "), 1);
 	ck_assert_int_eq(h_wait_exit(pid, 5), 0);
@@ -275,6 +260,41 @@ START_TEST(provider_read_needs_whole_packets)
 	struct scheme_packet p;
 	ck_assert_int_eq(read(sfd, &p, sizeof(p)), -1);
 	ck_assert_int_eq(errno, EAGAIN); /* O_NONBLOCK and nothing queued */
+	close(sfd);
+}
+END_TEST
+
+/* The scheme fd works in poll(): readable exactly while requests wait. */
+START_TEST(provider_fd_polls)
+{
+	struct scheme_packet p;
+	struct pollfd pf;
+	int sfd = open(":polled", O_CREAT | O_RDWR | O_NONBLOCK, 0600), st;
+	pid_t pid;
+
+	ck_assert_int_ge(sfd, 0);
+	pf = (struct pollfd){sfd, POLLIN, 0};
+	ck_assert_int_eq(poll(&pf, 1, 100), 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(open("polled:x", O_RDONLY) < 0 && errno == ENOENT ? 0 : 1);
+	ck_assert_int_eq(poll(&pf, 1, 5000), 1);
+	ck_assert(pf.revents & POLLIN);
+	for (int i = 0; i < 50; i++) { /* channel set-up wakes us too */
+		if (read(sfd, &p, sizeof(p)) == sizeof(p))
+			break;
+		ck_assert_int_eq(errno, EAGAIN);
+		ck_assert_int_eq(poll(&pf, 1, 5000), 1);
+	}
+	ck_assert_uint_eq(p.a, SYS_OPEN);
+	p.a = (uint64_t)-ENOENT;
+	ck_assert_int_eq(write(sfd, &p, sizeof(p)), (ssize_t)sizeof(p));
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(st), 0);
+	/* The client's channel closing wakes us once; a read tidies up. */
+	ck_assert_int_eq(read(sfd, &p, sizeof(p)), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(poll(&pf, 1, 100), 0); /* nothing waits now */
 	close(sfd);
 }
 END_TEST
@@ -317,7 +337,7 @@ START_TEST(provider_closes_scheme)
 	wait_ready(ready[0]);
 	close(sfd);
 	for (int i = 0; i < 100 && h_scheme_exists("closer"); i++)
-		sleep_ms(10);
+		h_sleep_ms(10);
 	ck_assert(!h_scheme_exists("closer"));
 	signal_ready(go[1]);
 	ck_assert_int_eq(wait_report(res[0], &r, 5), 0);
@@ -358,10 +378,10 @@ START_TEST(broker_killed)
 		_exit(write(res[1], &out, sizeof(out)) == sizeof(out) ? 0 : 4);
 	}
 	wait_ready(ready[0]);
-	sleep_ms(200);
-	kill(broker, SIGKILL);
-	waitpid(broker, NULL, 0);
-	broker = -1;
+	h_sleep_ms(200);
+	kill(h_broker, SIGKILL);
+	waitpid(h_broker, NULL, 0);
+	h_broker = -1;
 	ck_assert_int_eq(wait_report(res[0], &r, 5), 0);
 	ck_assert_int_eq(r.errs[0], EIO);
 	ck_assert_int_eq(r.errs[1], ENOENT);
@@ -377,16 +397,17 @@ failure_suite(void)
 	TCase *tc = tcase_create("peers");
 
 	tcase_set_timeout(tc, 30);
-	tcase_add_unchecked_fixture(tc, start_broker, stop_broker);
+	tcase_add_unchecked_fixture(tc, start_broker, h_world_stop);
 	tcase_add_test(tc, provider_killed_while_client_waits);
 	tcase_add_test(tc, client_killed_mid_request);
 	tcase_add_test(tc, bad_answers_dropped_and_counted);
 	tcase_add_test(tc, provider_read_needs_whole_packets);
+	tcase_add_test(tc, provider_fd_polls);
 	tcase_add_test(tc, provider_closes_scheme);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("broker");
 	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, start_broker, stop_broker);
+	tcase_add_checked_fixture(tc, start_broker, h_world_stop);
 	tcase_add_test(tc, broker_killed);
 	suite_add_tcase(s, tc);
 	return s;
@@ -395,11 +416,5 @@ failure_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(failure_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed || h_daemon_failures ? 1 : 0;
+	return h_main(failure_suite());
 }

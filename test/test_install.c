@@ -116,11 +116,5 @@ install_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(install_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return h_main(install_suite());
 }

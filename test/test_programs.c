@@ -22,24 +22,12 @@
 
 #define S "tp"
 
-static pid_t broker, memfs;
 static struct run_result *r;
 
 static void
 start_world(void)
 {
-	h_setup_env();
-	broker = h_start_broker();
-	memfs = h_start_memfs(S);
-	if (broker < 0 || memfs < 0)
-		abort();
-}
-
-static void
-stop_world(void)
-{
-	h_stop_daemon(memfs, "scheme-memfs");
-	h_stop_daemon(broker, "schemed");
+	h_world_start(S);
 }
 
 static void
@@ -276,7 +264,7 @@ programs_suite(void)
 	TCase *tc = tcase_create("real");
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_unchecked_fixture(tc, start_world, stop_world);
+	tcase_add_unchecked_fixture(tc, start_world, h_world_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, cat_prints_what_provider_serves);
 	tcase_add_test(tc, cat_lists_schemes);
@@ -295,11 +283,5 @@ programs_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(programs_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed || h_daemon_failures ? 1 : 0;
+	return h_main(programs_suite());
 }

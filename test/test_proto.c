@@ -16,6 +16,7 @@
 #include "../proto/path.h"
 #include "../proto/slots.h"
 #include "../proto/wire.h"
+#include "harness.h"
 
 START_TEST(header_sizes_and_values)
 {
@@ -249,11 +250,5 @@ proto_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(proto_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return h_main(proto_suite());
 }

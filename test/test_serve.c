@@ -18,6 +18,7 @@
 
 #include "../proto/serve.h"
 #include "../proto/wire.h"
+#include "harness.h"
 
 static struct serve *s;
 static int cli; /* the client's end of one channel */
@@ -455,11 +456,5 @@ serve_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(serve_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return h_main(serve_suite());
 }

@@ -28,18 +28,9 @@ static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static int
 broker_connect(void)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
+	int fd = sockpath_connect(path);
 
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return fd < 0 ? -1 : fd;
 }
 
 /* One request; the answer's payload is printed.  Returns an exit code. */
