@@ -25,6 +25,7 @@
 #include "../proto/wire.h"
 
 #define INST_ROOT  1 /* instances below INST_FIRST are built in */
+#define INST_EVENT 2
 #define INST_FIRST 16
 
 enum src_kind { SRC_LISTEN = 1, SRC_CONN, SRC_SERVE, SRC_SIGNAL };
@@ -41,6 +42,7 @@ struct scheme {
 	uint64_t inst;
 	struct conn *conn;     /* the provider's registration */
 	struct serve *builtin; /* or the broker serves it itself */
+	bool local;	       /* or each process serves it (event:) */
 	struct ucred owner;
 	struct wire_stats st;
 	RB_ENTRY(scheme) by_name;
@@ -74,7 +76,7 @@ struct broker {
 	struct scheme_insts insts;
 	size_t nschemes, nconns;
 	TAILQ_HEAD(, conn) conns;
-	struct scheme root;
+	struct scheme root, event;
 };
 
 extern struct broker *br;

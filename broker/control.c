@@ -112,6 +112,10 @@ do_connect(struct conn *c, const struct wire_ctl *m, const char *payload)
 		s = registry_by_name(br, name);
 		r = s != NULL ? 0 : -ENOENT;
 	}
+	if (r == 0 && s->local) { /* served in each process: no channel */
+		ctl_reply(c, m, 0, s->inst, NULL, 0, -1);
+		return;
+	}
 	if (r == 0)
 		r = new_channel(sv);
 	if (r == 0) {
@@ -186,10 +190,10 @@ do_info(struct conn *c, const struct wire_ctl *m)
 			     "pid %d\nbroker %016llx\nsocket %s\n"
 			     "schemes %zu\nconnections %zu\n",
 			     (int)getpid(), (unsigned long long)br->id,
-			     br->path, br->nschemes - 1, br->nconns);
+			     br->path, br->nschemes - 2, br->nconns);
 	RB_FOREACH(s, scheme_names, &br->names)
 	{
-		if (s->builtin != NULL || n >= sizeof(buf))
+		if (s->builtin != NULL || s->local || n >= sizeof(buf))
 			continue;
 		n += (size_t)snprintf(
 		    buf + n, sizeof(buf) - n,

@@ -79,7 +79,7 @@ root_unlink(struct broker *b, const struct scheme_packet *p)
 
 	if (s == NULL)
 		return -ENOENT;
-	if (s->builtin != NULL)
+	if (s->builtin != NULL || s->local)
 		return -EPERM;
 	if (p->uid != 0 && p->uid != s->owner.uid)
 		return -EACCES;
@@ -207,6 +207,12 @@ root_init(struct broker *b)
 	b->root.inst = INST_ROOT;
 	b->root.owner.uid = geteuid();
 	registry_add(b, &b->root);
+	/* event: queues live in each process; the broker owns the name. */
+	strcpy(b->event.name, "event");
+	b->event.inst = INST_EVENT;
+	b->event.local = true;
+	b->event.owner.uid = geteuid();
+	registry_add(b, &b->event);
 	b->rootsrc.kind = SRC_SERVE;
 	b->rootsrc.fd = serve_fd(b->root.builtin);
 	return broker_watch(b, &b->rootsrc);

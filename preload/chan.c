@@ -199,48 +199,20 @@ send_req(struct chan *ch, struct iovec *iov, int n, int sendfd)
 	return r;
 }
 
-static int
-finish_call(struct chan *ch, const struct wire_req *req,
-	    const struct wire_rep *rep, ssize_t n, int *fd)
-{
-	int r = 0;
-
-	if (n == -EINTR)
-		r = -EINTR;
-	else if (n <= 0 || wire_rep_check(rep, (size_t)n) < 0 ||
-		 rep->seq != req->seq)
-		r = -EIO;
-	if (r < 0) {
-		if (fd != NULL && *fd >= 0)
-			REAL(close)(*fd);
-		chan_drop(ch);
-	}
-	return r;
-}
-
 /*
- * Send req with in[] as its payload (and sendfd, if not -1), and wait for
- * the answer, whose payload lands in out[] and whose fd, if any, in *fd.
- * On success the caller still holds the channel (chan_release).  On
- * failure it is gone: -ENOTCONN if the request could not be sent (the
- * provider went away earlier: reconnect and retry), -EIO if the provider
- * went away without answering, -EINTR if a signal ended the wait.
+ * Send req with in[] as its payload and sendfd (if not -1).  Returns 0, or
+ * -ENOTCONN when it could not be sent (the provider went away earlier);
+ * the channel is then dropped.
  */
 int
-chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
-	  int nin, struct iovec *out, int nout, struct wire_rep *rep, int *fd,
-	  int rflags, int sendfd)
+chan_send(struct chan *ch, struct wire_req *req, const struct iovec *in,
+	  int nin, int sendfd)
 {
 	struct iovec iov[1 + CHAN_MAX_IOV];
-	ssize_t n;
 	int i;
 
-	if (fd != NULL)
-		*fd = -1;
-	if (nin > CHAN_MAX_IOV || nout > CHAN_MAX_IOV) {
-		chan_release(ch);
+	if (nin > CHAN_MAX_IOV)
 		return -EINVAL;
-	}
 	req->seq = ++ch->seq;
 	req->len = 0;
 	iov[0].iov_base = req;
@@ -249,20 +221,91 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 		iov[1 + i] = in[i];
 		req->len += (uint32_t)in[i].iov_len;
 	}
-	n = send_req(ch, iov, 1 + nin, sendfd);
-	if (n < 0) {
+	if (send_req(ch, iov, 1 + nin, sendfd) < 0) {
 		chan_drop(ch);
 		return -ENOTCONN;
 	}
+	return 0;
+}
+
+/* recvmsg is a cancellation point: a cancelled wait drops the channel. */
+static ssize_t
+recv_cancellable(struct chan *ch, struct iovec *iov, int niov, int *fd,
+		 int flags)
+{
+	ssize_t n;
+
+	pthread_cleanup_push(cancelled, ch);
+	n = wire_recv(ch->fd, iov, niov, fd, NULL, flags);
+	pthread_cleanup_pop(0);
+	return n;
+}
+
+/*
+ * One answer into rep and out[] (and its fd, if any, into *fd).  Returns
+ * the bytes received, -EAGAIN (with MSG_DONTWAIT), -EINTR, or -EIO when
+ * the provider went away or sent something unreadable.  The channel is
+ * left to the caller.
+ */
+ssize_t
+chan_recv(struct chan *ch, struct wire_rep *rep, struct iovec *out, int nout,
+	  int *fd, int flags)
+{
+	struct iovec iov[1 + CHAN_MAX_IOV];
+	int i, niov = nout < CHAN_MAX_IOV ? 1 + nout : 1 + CHAN_MAX_IOV;
+	ssize_t n;
+
+	if (fd != NULL)
+		*fd = -1;
 	iov[0].iov_base = rep;
 	iov[0].iov_len = sizeof(*rep);
-	for (i = 0; i < nout; i++)
-		iov[1 + i] = out[i];
-	/* recvmsg is a cancellation point: a cancelled wait drops it. */
-	pthread_cleanup_push(cancelled, ch);
-	n = wire_recv(ch->fd, iov, 1 + nout, fd, NULL, rflags);
-	pthread_cleanup_pop(0);
-	return finish_call(ch, req, rep, n, fd);
+	for (i = 1; i < niov; i++)
+		iov[i] = out[i - 1];
+	n = recv_cancellable(ch, iov, niov, fd, flags);
+	if (n == -EAGAIN || n == -EINTR)
+		return n;
+	if (n <= 0 || wire_rep_check(rep, (size_t)n) < 0) {
+		if (fd != NULL && *fd >= 0) {
+			REAL(close)(*fd);
+			*fd = -1;
+		}
+		return -EIO;
+	}
+	return n;
+}
+
+/*
+ * One request and its answer.  On success the caller still holds the
+ * channel (chan_release).  On failure it is gone: -ENOTCONN if the
+ * request could not be sent (the provider went away earlier: reconnect
+ * and retry), -EIO if the provider went away without answering, -EINTR
+ * if a signal ended the wait.
+ */
+int
+chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
+	  int nin, struct iovec *out, int nout, struct wire_rep *rep, int *fd,
+	  int rflags, int sendfd)
+{
+	ssize_t n;
+	int r;
+
+	if (nin > CHAN_MAX_IOV || nout > CHAN_MAX_IOV) {
+		chan_release(ch);
+		return -EINVAL;
+	}
+	if ((r = chan_send(ch, req, in, nin, sendfd)) < 0)
+		return r;
+	n = chan_recv(ch, rep, out, nout, fd, rflags);
+	if (n >= 0 && rep->seq != req->seq) {
+		if (fd != NULL && *fd >= 0)
+			REAL(close)(*fd);
+		n = -EIO;
+	}
+	if (n < 0) {
+		chan_drop(ch);
+		return n == -EINTR ? -EINTR : -EIO;
+	}
+	return 0;
 }
 
 void

@@ -34,6 +34,10 @@ int chan_by_name(const char *name, struct chan **out);
 int chan_by_inst(uint64_t broker, uint64_t inst, struct chan **out);
 void chan_release(struct chan *ch);
 void chan_drop(struct chan *ch);
+int chan_send(struct chan *ch, struct wire_req *req, const struct iovec *in,
+	      int nin, int sendfd);
+ssize_t chan_recv(struct chan *ch, struct wire_rep *rep, struct iovec *out,
+		  int nout, int *fd, int flags);
 int chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	      int nin, struct iovec *out, int nout, struct wire_rep *rep,
 	      int *fd, int rflags, int sendfd);

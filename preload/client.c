@@ -27,6 +27,8 @@
 #include "../proto/wire.h"
 #include "chan.h"
 #include "client.h"
+#include "equeue.h"
+#include "hidden.h"
 #include "provider.h"
 #include "real.h"
 #include "stdio.h"
@@ -47,7 +49,7 @@ sc_umask_set(mode_t m)
 static int
 desc_call(int fd, const struct sfd *e, struct wire_req *req,
 	  const struct iovec *in, int nin, struct iovec *out, int nout,
-	  struct wire_rep *rep)
+	  struct wire_rep *rep, int sendfd, int *rfd)
 {
 	struct wire_req att;
 	struct wire_rep arep;
@@ -58,8 +60,8 @@ desc_call(int fd, const struct sfd *e, struct wire_req *req,
 		r = chan_by_inst(e->broker, e->inst, &ch);
 		if (r < 0)
 			return r == -ENOMEM ? r : -EBADF;
-		r = chan_call(ch, req, in, nin, out, nout, rep, NULL,
-			      MSG_CMSG_CLOEXEC, -1);
+		r = chan_call(ch, req, in, nin, out, nout, rep, rfd,
+			      MSG_CMSG_CLOEXEC, sendfd);
 		if (r == -ENOTCONN)
 			continue;
 		if (r < 0)
@@ -68,6 +70,8 @@ desc_call(int fd, const struct sfd *e, struct wire_req *req,
 			chan_release(ch);
 			return 0;
 		}
+		if (rfd != NULL && *rfd >= 0)
+			REAL(close)(*rfd);
 		wire_req_init(&att, WIRE_OP_ATTACH, e->key);
 		r = chan_call(ch, &att, NULL, 0, NULL, 0, &arep, NULL,
 			      MSG_CMSG_CLOEXEC, fd);
@@ -91,7 +95,7 @@ wait_event(int fd, const struct sfd *e, uint64_t gen)
 
 	wire_req_init(&req, WIRE_OP_WAIT, e->key);
 	req.arg[2] = gen;
-	return desc_call(fd, e, &req, NULL, 0, NULL, 0, &rep);
+	return desc_call(fd, e, &req, NULL, 0, NULL, 0, &rep, -1, NULL);
 }
 
 /* A request whose answer is a value; EAGAIN waits unless O_NONBLOCK. */
@@ -108,7 +112,7 @@ simple(int fd, const struct sfd *e, uint32_t op, uint64_t c, uint64_t d,
 		wire_req_init(&req, op, e->key);
 		req.arg[1] = c;
 		req.arg[2] = d;
-		r = desc_call(fd, e, &req, in, nin, out, nout, rep);
+		r = desc_call(fd, e, &req, in, nin, out, nout, rep, -1, NULL);
 		if (r < 0)
 			return r;
 		res = (int64_t)rep->result;
@@ -309,6 +313,10 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode)
 
 	if (sp->name[0] == '\0' && sp->restlen > 0 && (flags & O_CREAT))
 		return provider_create(sp->rest, sp->restlen, flags);
+	if (strcmp(sp->name, "event") == 0) {
+		r = equeue_open(flags);
+		return r == -ENOENT || r == -ENOTCONN ? SC_PASS : r;
+	}
 	if (flags & (O_CREAT | O_TMPFILE))
 		mode &= ~atomic_load(&cached_umask);
 	else
@@ -359,4 +367,72 @@ sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
 	sfd_free(fdtab_take(fd));
 	REAL(close)(fd);
 	return r;
+}
+
+/*
+ * What is ready now, of `flags` (EVENT_READ | EVENT_WRITE): the provider
+ * is asked SYS_FEVENT.  `proof` is an fd that holds the description (the
+ * program's fd, or a subscription socket of it).
+ */
+int
+sc_query(int proof, const struct sfd *e, uint32_t flags)
+{
+	struct wire_req req;
+	struct wire_rep rep;
+	int r;
+
+	wire_req_init(&req, WIRE_OP_POLL, e->key);
+	req.arg[1] = flags;
+	req.arg[2] = 0; /* do not wait */
+	r = desc_call(proof, e, &req, NULL, 0, NULL, 0, &rep, proof, NULL);
+	if (r < 0)
+		return r;
+	return (int64_t)rep.result < 0 ? (int)rep.result
+				       : (int)(rep.result & flags);
+}
+
+/*
+ * A subscription to the description behind fd: a socket (hidden,
+ * close-on-exec) down which the provider sends a struct wire_rec per
+ * post of `flags`, the first at once if they are ready now.
+ */
+int
+sc_subscribe(int fd, const struct sfd *e, uint32_t flags)
+{
+	struct wire_req req;
+	struct wire_rep rep;
+	int r, sub = -1;
+
+	wire_req_init(&req, WIRE_OP_SUBSCRIBE, e->key);
+	req.arg[1] = flags;
+	r = desc_call(fd, e, &req, NULL, 0, NULL, 0, &rep, -1, &sub);
+	if (r == 0 && (int64_t)rep.result < 0)
+		r = (int)rep.result;
+	if (r == 0 && sub < 0)
+		r = -EIO;
+	if (r < 0) {
+		if (sub >= 0)
+			REAL(close)(sub);
+		return r;
+	}
+	return hidden_move(sub, NULL, NULL);
+}
+
+/* Records waiting on a subscription socket: their flags, and drained. */
+uint32_t
+sc_drain(int sub, bool *gone)
+{
+	struct wire_rec rec;
+	uint32_t flags = 0;
+	ssize_t n;
+	int saved = errno;
+
+	*gone = false;
+	while ((n = REAL(recv)(sub, &rec, sizeof(rec), MSG_DONTWAIT)) > 0)
+		if (n == sizeof(rec) && rec.magic == WIRE_MAGIC)
+			flags |= rec.flags;
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		*gone = true; /* the description, or its provider, ended */
+	errno = saved;
+	return flags;
 }

@@ -9,6 +9,8 @@
 #ifndef PRELOAD_CLIENT_H
 #define PRELOAD_CLIENT_H
 
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -34,5 +36,11 @@ int sc_fcntl(int fd, const struct sfd *e, int cmd, uint64_t arg);
 int sc_fsync(int fd, const struct sfd *e);
 int sc_ftruncate(int fd, const struct sfd *e, off_t len);
 void sc_umask_set(mode_t m);
+int sc_query(int proof, const struct sfd *e, uint32_t flags);
+int sc_subscribe(int fd, const struct sfd *e, uint32_t flags);
+uint32_t sc_drain(int sub, bool *gone);
+
+int sc_poll(struct pollfd *fds, nfds_t n, long timeout_ms,
+	    const sigset_t *mask);
 
 #endif

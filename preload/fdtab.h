@@ -16,14 +16,18 @@ enum sfd_type {
 	SFD_CLIENT = 1, /* an open file of some scheme */
 	SFD_PROVIDER,	/* a scheme this process provides */
 	SFD_HIDDEN,	/* one of our own fds: the program cannot see it */
+	SFD_EVENTQ,	/* an event: queue (an epoll fd we speak for) */
+	SFD_EPOLL,	/* a program's epoll fd that watches scheme fds */
 };
 
 struct provider;
+struct epset;
 
 struct sfd {
 	int type;
 	uint64_t broker, inst, key;	    /* SFD_CLIENT: which description */
 	struct provider *prov;		    /* SFD_PROVIDER */
+	struct epset *es;		    /* SFD_EVENTQ, SFD_EPOLL */
 	void (*relocate)(void *, int, int); /* SFD_HIDDEN: it must move */
 	void *ctx;
 	struct sfd *next_free;
@@ -48,6 +52,17 @@ fdtab_get(int fd)
 		return 0;
 	return atomic_load_explicit(&chunk[u & ((1u << FDTAB_CHUNK_BITS) - 1)],
 				    memory_order_acquire);
+}
+
+/*
+ * Provider fds, event: queues and watched epoll sets are kernel fds that
+ * behave as what they are for most calls: those pass straight through.
+ */
+static inline int
+sfd_native(const struct sfd *e)
+{
+	return e->type == SFD_PROVIDER || e->type == SFD_EVENTQ ||
+	       e->type == SFD_EPOLL;
 }
 
 int fdtab_set(int fd, struct sfd *e);

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "client.h"
+#include "epset.h"
 #include "hidden.h"
 #include "io.h"
 #include "provider.h"
@@ -30,6 +31,8 @@ io_release(struct sfd *e)
 		return;
 	if (e->type == SFD_PROVIDER)
 		provider_put(e);
+	else if (e->type == SFD_EVENTQ || e->type == SFD_EPOLL)
+		epset_put(e->es);
 	sfd_free(e);
 }
 
@@ -43,6 +46,8 @@ io_adopt_copy(int newfd, const struct sfd *e)
 		return -ENOMEM;
 	if (n->type == SFD_PROVIDER)
 		provider_hold(n);
+	else if (n->type == SFD_EVENTQ || n->type == SFD_EPOLL)
+		epset_hold(n->es);
 	if (fdtab_set(newfd, n) < 0) {
 		io_release(n);
 		return -ENOMEM;
@@ -257,6 +262,8 @@ fd_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg,
 	}
 	if (e->type == SFD_PROVIDER && cmd == F_SETFL)
 		provider_setfl(e, (int)arg);
+	if (e->type == SFD_EVENTQ && cmd == F_SETFL)
+		epset_setfl(e->es, (int)arg);
 	r = real(fd, cmd, arg);
 	return r < 0 ? -errno : r;
 }

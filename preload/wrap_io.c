@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #include "client.h"
+#include "equeue.h"
 #include "io.h"
 #include "provider.h"
 #include "wrap.h"
@@ -32,6 +33,13 @@ io_readv(int fd, const struct iovec *iov, int n)
 	case SFD_PROVIDER:
 		return n > 0 ? provider_read(e, iov[0].iov_base, iov[0].iov_len)
 			     : -EINVAL;
+	case SFD_EVENTQ:
+		return n > 0
+			   ? equeue_read(fd, e, iov[0].iov_base, iov[0].iov_len)
+			   : -EINVAL;
+	case SFD_EPOLL:
+		r = REAL(readv)(fd, iov, n);
+		return r < 0 ? -errno : r;
 	default:
 		return -EBADF;
 	}
@@ -54,6 +62,13 @@ io_writev(int fd, const struct iovec *iov, int n)
 		return n > 0
 			   ? provider_write(e, iov[0].iov_base, iov[0].iov_len)
 			   : -EINVAL;
+	case SFD_EVENTQ:
+		return n > 0 ? equeue_write(fd, e, iov[0].iov_base,
+					    iov[0].iov_len)
+			     : -EINVAL;
+	case SFD_EPOLL:
+		r = REAL(writev)(fd, iov, n);
+		return r < 0 ? -errno : r;
 	default:
 		return -EBADF;
 	}
@@ -63,14 +78,9 @@ static ssize_t
 io_pv(int fd, struct sfd *e, const struct iovec *iov, int n, off_t off,
       bool write)
 {
-	switch (e->type) {
-	case SFD_CLIENT:
+	if (e->type == SFD_CLIENT)
 		return sc_preadv(fd, e, iov, n, off, write);
-	case SFD_PROVIDER:
-		return -ESPIPE;
-	default:
-		return -EBADF;
-	}
+	return sfd_native(e) ? -ESPIPE : -EBADF;
 }
 
 off_t
@@ -79,7 +89,7 @@ io_lseek(int fd, off_t off, int whence)
 	struct sfd *e = fdtab_get(fd);
 	off_t r;
 
-	if (e == NULL || e->type == SFD_PROVIDER) {
+	if (e == NULL || sfd_native(e)) {
 		r = REAL(lseek)(fd, off, whence);
 		return r < 0 ? -errno : r;
 	}
@@ -248,7 +258,7 @@ io_sync(int fd, struct sfd *e, int (*real)(int))
 {
 	if (e->type == SFD_CLIENT)
 		return sc_fsync(fd, e);
-	if (e->type == SFD_PROVIDER)
+	if (sfd_native(e))
 		return real(fd) < 0 ? -errno : 0;
 	return -EBADF;
 }
@@ -282,7 +292,7 @@ io_truncate(int fd, struct sfd *e, off_t len)
 {
 	if (e->type == SFD_CLIENT)
 		return sc_ftruncate(fd, e, len);
-	return e->type == SFD_PROVIDER ? -EINVAL : -EBADF;
+	return sfd_native(e) ? -EINVAL : -EBADF;
 }
 
 EXPORT int

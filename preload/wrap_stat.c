@@ -23,7 +23,7 @@ fd_stat(int fd, struct sfd *e, struct stat *st, int (*real)(int, struct stat *))
 {
 	if (e->type == SFD_CLIENT)
 		return sc_fstat(fd, e, st);
-	if (e->type == SFD_PROVIDER)
+	if (sfd_native(e))
 		return real(fd, st) < 0 ? -errno : 0;
 	return -EBADF;
 }

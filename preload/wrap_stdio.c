@@ -72,7 +72,7 @@ fdopen(int fd, const char *mode)
 {
 	struct sfd *e = fdtab_get(fd);
 
-	if (LIKELY(e == NULL))
+	if (LIKELY(e == NULL) || sfd_native(e))
 		return REAL(fdopen)(fd, mode);
 	if (e->type != SFD_CLIENT) {
 		errno = e->type == SFD_HIDDEN ? EBADF : EINVAL;

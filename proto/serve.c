@@ -40,10 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "serve.h"
-#include "slots.h"
+#include "serve_impl.h"
 #include "sys.h"
-#include "wire.h"
 
 #define MAX_EVENTS	 64
 #define CHAN_MAX_PENDING 64
@@ -51,82 +49,8 @@
 #define SETFL_MASK	 (O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME | O_NONBLOCK)
 #define STATUS_MASK	 (O_ACCMODE | SETFL_MASK | O_SYNC | O_DSYNC)
 
-enum src_kind { SRC_CHAN = 1, SRC_DESC, SRC_WATCH, SRC_KICK };
-
-struct chan {
-	int fd;
-	uint64_t key;
-	int refs; /* 1 while open, +1 per pending request */
-	bool dead;
-	unsigned pending;
-	char *buf; /* receive buffer; NULL while lent to a request */
-	TAILQ_ENTRY(chan) link;
-};
-
-struct desc {
-	int fd; /* our end of the description socket */
-	uint64_t key;
-	uint64_t handle; /* the provider's number */
-	uint64_t gen;	 /* bumped by every post */
-	uint64_t owner;	 /* key of the channel that opened it */
-	uint64_t *att;	 /* other channels that proved they hold it */
-	uint32_t natt, catt;
-	uint32_t flags; /* access mode and status flags */
-	ino_t c_ino;	/* inode of the client's end */
-	struct wire_creds cr;
-	RB_ENTRY(desc) by_handle;
-};
-
-struct pend {
-	uint64_t id;
-	struct chan *ch; /* NULL: nobody waits for the answer */
-	const struct wire_op *op;
-	uint64_t seq, key;
-	uint64_t size; /* bytes offered for output */
-	uint64_t cmd, arg;
-	uint32_t oflags;
-	struct wire_creds cr;
-	char *buf; /* the channel buffer the packet points into */
-};
-
-struct watch {
-	int fd;
-	serve_watch_fn fn;
-	void *arg;
-	TAILQ_ENTRY(watch) link;
-};
-
-struct waiter {
-	struct chan *ch;
-	uint64_t seq, key;
-	TAILQ_ENTRY(waiter) link;
-};
-
-struct synth {
-	struct scheme_packet pkt;
-	TAILQ_ENTRY(synth) link;
-};
-
-RB_HEAD(handles, desc);
-
-struct serve {
-	struct serve_config cfg;
-	pthread_mutex_t lock;
-	int ep;
-	int kick;
-	bool kicked; /* kick holds a count to take back */
-	bool stopped;
-	struct slots chans, descs, pends, watchv;
-	TAILQ_HEAD(, chan) chanlist;
-	TAILQ_HEAD(, watch) watches;
-	TAILQ_HEAD(, waiter) waiters;
-	TAILQ_HEAD(, synth) synths;
-	struct handles handles;
-	struct wire_stats st;
-};
-
-static int
-handle_cmp(const struct desc *a, const struct desc *b)
+int
+sv_handle_cmp(const struct desc *a, const struct desc *b)
 {
 	if (a->handle != b->handle)
 		return a->handle < b->handle ? -1 : 1;
@@ -135,8 +59,7 @@ handle_cmp(const struct desc *a, const struct desc *b)
 	return 0;
 }
 
-RB_PROTOTYPE(handles, desc, by_handle, handle_cmp)
-RB_GENERATE(handles, desc, by_handle, handle_cmp)
+RB_GENERATE(handles, desc, by_handle, sv_handle_cmp)
 
 static uint64_t
 evdata(int kind, uint64_t key)
@@ -144,8 +67,8 @@ evdata(int kind, uint64_t key)
 	return (uint64_t)kind << SLOTS_KEY_BITS | key;
 }
 
-static int
-ep_add(struct serve *s, int fd, int kind, uint64_t key)
+int
+sv_ep_add(struct serve *s, int fd, int kind, uint64_t key)
 {
 	struct epoll_event ev = {.events = EPOLLIN,
 				 .data.u64 = evdata(kind, key)};
@@ -155,8 +78,8 @@ ep_add(struct serve *s, int fd, int kind, uint64_t key)
 	return 0;
 }
 
-static void
-xclose(int fd)
+void
+sv_xclose(int fd)
 {
 	int saved = errno;
 
@@ -166,19 +89,19 @@ xclose(int fd)
 }
 
 /* Close one of serve's own fds (hidden, when inside a program). */
-static void
-own_close(const struct serve *s, int fd)
+void
+sv_own_close(const struct serve *s, int fd)
 {
 	if (fd < 0)
 		return;
 	if (s->cfg.close_fd != NULL)
 		s->cfg.close_fd(fd, s->cfg.ctx);
 	else
-		xclose(fd);
+		sv_xclose(fd);
 }
 
-static int
-own_hide(const struct serve *s, int fd)
+int
+sv_own_hide(const struct serve *s, int fd)
 {
 	if (fd < 0 || s->cfg.hide_fd == NULL)
 		return fd;
@@ -187,8 +110,8 @@ own_hide(const struct serve *s, int fd)
 
 /* Channels ------------------------------------------------------------ */
 
-static void
-chan_put(struct chan *ch)
+void
+sv_chan_put(struct chan *ch)
 {
 	if (--ch->refs > 0)
 		return;
@@ -197,38 +120,22 @@ chan_put(struct chan *ch)
 }
 
 static void
-waiters_drop(struct serve *s, struct chan *ch, uint64_t key)
-{
-	struct waiter *w, *tmp;
-
-	TAILQ_FOREACH_SAFE(w, &s->waiters, link, tmp)
-	{
-		if ((ch != NULL && w->ch != ch) || (key != 0 && w->key != key))
-			continue;
-		TAILQ_REMOVE(&s->waiters, w, link);
-		w->ch->pending--;
-		chan_put(w->ch);
-		free(w);
-	}
-}
-
-static void
 chan_kill(struct serve *s, struct chan *ch)
 {
 	if (ch->dead)
 		return;
 	ch->dead = true;
-	own_close(s, ch->fd); /* also leaves the epoll set */
+	sv_own_close(s, ch->fd); /* also leaves the epoll set */
 	ch->fd = -1;
 	slots_del(&s->chans, ch->key);
 	TAILQ_REMOVE(&s->chanlist, ch, link);
-	waiters_drop(s, ch, 0);
-	chan_put(ch);
+	sv_waiters_drop(s, ch, 0);
+	sv_chan_put(ch);
 }
 
-static void
-reply(struct serve *s, struct chan *ch, struct wire_rep *rep, const void *data,
-      size_t len, int fd)
+void
+sv_reply(struct serve *s, struct chan *ch, struct wire_rep *rep,
+	 const void *data, size_t len, int fd)
 {
 	ssize_t r;
 
@@ -241,16 +148,16 @@ reply(struct serve *s, struct chan *ch, struct wire_rep *rep, const void *data,
 		chan_kill(s, ch); /* gone, or not reading its replies */
 }
 
-static void
-reply_err(struct serve *s, struct chan *ch, uint64_t seq, int64_t err,
-	  uint32_t status)
+void
+sv_reply_err(struct serve *s, struct chan *ch, uint64_t seq, int64_t err,
+	     uint32_t status)
 {
 	struct wire_rep rep;
 
 	wire_rep_init(&rep, seq);
 	rep.result = (uint64_t)err;
 	rep.status = status;
-	reply(s, ch, &rep, NULL, 0, -1);
+	sv_reply(s, ch, &rep, NULL, 0, -1);
 }
 
 int
@@ -271,11 +178,11 @@ serve_add_chan(struct serve *s, int fd)
 	    SYS(setsockopt)(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
 		r = -errno;
 	if (r == 0)
-		r = ep_add(s, fd, SRC_CHAN, ch->key);
+		r = sv_ep_add(s, fd, SRC_CHAN, ch->key);
 	if (r < 0) {
 		slots_del(&s->chans, ch->key);
 		free(ch);
-		own_close(s, fd);
+		sv_own_close(s, fd);
 	} else {
 		wire_setsockbuf(fd);
 		TAILQ_INSERT_TAIL(&s->chanlist, ch, link);
@@ -332,10 +239,11 @@ att_add(struct serve *s, struct desc *d, struct chan *ch)
 static void
 desc_free(struct serve *s, struct desc *d)
 {
-	waiters_drop(s, NULL, d->key);
+	sv_waiters_drop(s, NULL, d->key);
+	sv_subs_free(s, d); /* subscribers see the end */
 	RB_REMOVE(handles, &s->handles, d);
 	slots_del(&s->descs, d->key);
-	own_close(s, d->fd);
+	sv_own_close(s, d->fd);
 	free(d->att);
 	free(d);
 }
@@ -365,7 +273,7 @@ desc_new(struct serve *s, const struct pend *p, uint64_t handle, int *cfd,
 		free(d);
 		return NULL;
 	}
-	d->fd = own_hide(s, sv[1]);
+	d->fd = sv_own_hide(s, sv[1]);
 	d->key = slots_put(&s->descs, d);
 	len = wire_fdname(&sa, s->cfg.broker, s->cfg.inst, d->key);
 	r = d->key ? 0 : -ENOMEM;
@@ -374,16 +282,17 @@ desc_new(struct serve *s, const struct pend *p, uint64_t handle, int *cfd,
 	if (r == 0 && SYS(fstat)(sv[0], &st) < 0)
 		r = -errno;
 	if (r == 0)
-		r = ep_add(s, d->fd, SRC_DESC, d->key);
+		r = sv_ep_add(s, d->fd, SRC_DESC, d->key);
 	if (r < 0) {
 		slots_del(&s->descs, d->key);
-		xclose(sv[0]);
-		own_close(s, d->fd);
+		sv_xclose(sv[0]);
+		sv_own_close(s, d->fd);
 		free(d);
 		*err = r;
 		return NULL;
 	}
 	d->c_ino = st.st_ino;
+	TAILQ_INIT(&d->subs);
 	d->handle = handle;
 	d->flags = p->oflags & STATUS_MASK;
 	d->owner = p->ch != NULL ? p->ch->key : 0;
@@ -414,8 +323,8 @@ synth_close(struct serve *s, uint64_t handle, const struct wire_creds *cr)
 
 /* Pending requests ---------------------------------------------------- */
 
-static struct pend *
-pend_new(struct serve *s, struct chan *ch, const struct wire_op *op)
+struct pend *
+sv_pend_new(struct serve *s, struct chan *ch, const struct wire_op *op)
 {
 	struct pend *p = calloc(1, sizeof(*p));
 
@@ -445,7 +354,7 @@ pend_free(struct serve *s, struct pend *p)
 			p->ch->buf = p->buf; /* lend it back */
 			p->buf = NULL;
 		}
-		chan_put(p->ch);
+		sv_chan_put(p->ch);
 	}
 	free(p->buf);
 	free(p);
@@ -453,43 +362,18 @@ pend_free(struct serve *s, struct pend *p)
 
 /* Requests ------------------------------------------------------------- */
 
-static void
-do_attach(struct serve *s, struct chan *ch, struct desc *d,
-	  const struct wire_req *req, int fd)
+/* The fd that came with a request proves its channel holds the file. */
+static int
+attach_by_fd(struct serve *s, struct chan *ch, struct desc *d, int fd)
 {
 	struct stat st;
-	int64_t r = -EBADF;
+	int r = -EBADF;
 
 	if (fd >= 0 && SYS(fstat)(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
-	    st.st_ino == d->c_ino)
+	    (st.st_ino == d->c_ino || sv_sub_proves(d, st.st_ino)))
 		r = att_add(s, d, ch);
-	xclose(fd);
-	reply_err(s, ch, req->seq, r, WIRE_OK);
-}
-
-static void
-do_wait(struct serve *s, struct chan *ch, struct desc *d,
-	const struct wire_req *req)
-{
-	struct waiter *w;
-	struct wire_rep rep;
-
-	if (d->gen == req->arg[2]) {
-		w = calloc(1, sizeof(*w));
-		if (w != NULL) {
-			w->ch = ch;
-			ch->refs++;
-			ch->pending++;
-			w->seq = req->seq;
-			w->key = d->key;
-			TAILQ_INSERT_TAIL(&s->waiters, w, link);
-			return;
-		}
-	}
-	wire_rep_init(&rep, req->seq);
-	rep.gen = d->gen;
-	rep.dflags = d->flags;
-	reply(s, ch, &rep, NULL, 0, -1);
+	sv_xclose(fd);
+	return r;
 }
 
 static int
@@ -541,6 +425,65 @@ fill_packet(struct scheme_packet *pkt, struct pend *p, const struct desc *d,
 	}
 }
 
+/*
+ * The fd a request on a description may carry: the client's own fd, or a
+ * subscription socket of it, as proof of holding it (all WIRE_OP_ATTACH
+ * carries).  Returns -1 when an answer has been sent already.
+ */
+static int
+take_fd(struct serve *s, struct chan *ch, struct desc *d,
+	const struct wire_req *req, int *fd)
+{
+	int r;
+
+	if (d == NULL || *fd < 0) {
+		sv_xclose(*fd);
+		*fd = -1;
+		if (req->op != WIRE_OP_ATTACH)
+			return 0;
+		sv_reply_err(s, ch, req->seq, -EBADF, WIRE_OK);
+		return -1;
+	}
+	r = attach_by_fd(s, ch, d, *fd);
+	*fd = -1;
+	if (req->op == WIRE_OP_ATTACH || r < 0) {
+		sv_reply_err(s, ch, req->seq, r, WIRE_OK);
+		return -1;
+	}
+	return 0;
+}
+
+/* Our own operations: answered here, or turned into SYS_FEVENT. */
+static int
+own_op(struct serve *s, struct chan *ch, struct desc *d, struct wire_req *req,
+       int fd, const struct wire_op **op)
+{
+	int r;
+
+	switch (req->op) {
+	case WIRE_OP_WAIT:
+		sv_do_wait(s, ch, d, req);
+		return -1;
+	case WIRE_OP_CANCEL:
+		sv_do_cancel(s, ch, req);
+		return -1;
+	case WIRE_OP_SUBSCRIBE:
+		r = sv_do_subscribe(s, d, (uint32_t)req->arg[1],
+				    &req->arg[2]); /* the subscription's slot */
+		if (r < 0) {
+			sv_reply_err(s, ch, req->seq, r, WIRE_OK);
+			return -1;
+		}
+		*op = wire_op(SYS_FEVENT);
+		return PEND_SUB;
+	case WIRE_OP_POLL:
+		*op = wire_op(SYS_FEVENT);
+		return PEND_POLL;
+	default:
+		return PEND_REQUEST;
+	}
+}
+
 static size_t
 chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
 	     const struct wire_creds *cr, struct scheme_packet *pkt)
@@ -549,49 +492,46 @@ chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
 	char *payload = (char *)(req + 1);
 	struct desc *d = NULL;
 	struct pend *p;
-	int r;
+	int r, kind;
 
-	if (op == NULL || req->op == SYS_CLOSE) {
-		xclose(fd);
-		reply_err(s, ch, req->seq, -ENOSYS, WIRE_OK);
+	if (op == NULL || req->op == SYS_CLOSE ||
+	    (op->keyed && (d = slots_get(&s->descs, req->key)) == NULL)) {
+		sv_xclose(fd);
+		sv_reply_err(s, ch, req->seq, op ? -EBADF : -ENOSYS, WIRE_OK);
 		return 0;
 	}
-	if (op->keyed && (d = slots_get(&s->descs, req->key)) == NULL) {
-		xclose(fd);
-		reply_err(s, ch, req->seq, -EBADF, WIRE_OK);
+	if (take_fd(s, ch, d, req, &fd) < 0)
+		return 0;
+	if ((d != NULL && !desc_attached(d, ch)) ||
+	    ch->pending >= CHAN_MAX_PENDING) {
+		sv_xclose(fd);
+		sv_reply_err(s, ch, req->seq,
+			     d && !desc_attached(d, ch) ? -EBADF : -EAGAIN,
+			     d && !desc_attached(d, ch) ? WIRE_NOTATTACHED
+							: WIRE_OK);
 		return 0;
 	}
-	if (req->op == WIRE_OP_ATTACH) {
-		do_attach(s, ch, d, req, fd);
+	if ((kind = own_op(s, ch, d, req, fd, &op)) < 0)
+		return 0;
+	if ((r = payload_ok(op, req, payload)) < 0 ||
+	    (p = sv_pend_new(s, ch, op)) == NULL) {
+		sv_reply_err(s, ch, req->seq, r < 0 ? r : -EAGAIN, WIRE_OK);
 		return 0;
 	}
-	xclose(fd); /* nobody else sends fds */
-	if (d != NULL && !desc_attached(d, ch)) {
-		reply_err(s, ch, req->seq, -EBADF, WIRE_NOTATTACHED);
-		return 0;
-	}
-	if (ch->pending >= CHAN_MAX_PENDING) {
-		reply_err(s, ch, req->seq, -EAGAIN, WIRE_OK);
-		return 0;
-	}
-	if (req->op == WIRE_OP_WAIT) {
-		do_wait(s, ch, d, req);
-		return 0;
-	}
-	if ((r = payload_ok(op, req, payload)) < 0) {
-		reply_err(s, ch, req->seq, r, WIRE_OK);
-		return 0;
-	}
-	if ((p = pend_new(s, ch, op)) == NULL) {
-		reply_err(s, ch, req->seq, -EAGAIN, WIRE_OK);
-		return 0;
-	}
+	p->kind = kind;
 	p->seq = req->seq;
 	p->key = req->key;
 	p->cmd = req->arg[1];
 	p->arg = req->arg[2];
+	p->want = (uint32_t)req->arg[1];
+	p->wait = req->arg[2] != 0;
+	p->gen0 = d != NULL ? d->gen : 0;
 	p->oflags = op->opens && d != NULL ? d->flags : (uint32_t)req->arg[2];
 	p->cr = *cr;
+	if (kind != PEND_REQUEST) { /* SYS_FEVENT(handle, flags) */
+		req->op = SYS_FEVENT;
+		req->arg[2] = 0;
+	}
 	fill_packet(pkt, p, d, req, payload);
 	if (op->in != WIRE_IN_NONE || op->out != WIRE_OUT_NONE) {
 		p->buf = ch->buf; /* the packet points into it */
@@ -621,7 +561,7 @@ chan_ready(struct serve *s, struct chan *ch, struct scheme_packet *pkt)
 	    wire_req_check((struct wire_req *)ch->buf, (size_t)n) < 0) {
 		if (n != 0)
 			s->st.dropped_malformed++;
-		xclose(fd);
+		sv_xclose(fd);
 		chan_kill(s, ch);
 		return 0;
 	}
@@ -642,9 +582,10 @@ desc_ready(struct serve *s, struct desc *d, uint32_t events,
 			s->st.dropped_malformed++;
 		return 0;
 	}
-	p = pend_new(s, NULL, wire_op(SYS_CLOSE));
+	p = sv_pend_new(s, NULL, wire_op(SYS_CLOSE));
 	if (p == NULL)
 		return 0; /* the event stays; try again */
+	p->kind = PEND_CLOSE;
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->id = p->id;
 	pkt->pid = d->cr.pid;
@@ -665,9 +606,10 @@ take_synths(struct serve *s, struct scheme_packet *pkts, size_t max)
 	size_t n = 0;
 
 	while (n < max && (y = TAILQ_FIRST(&s->synths)) != NULL) {
-		p = pend_new(s, NULL, wire_op(SYS_CLOSE));
+		p = sv_pend_new(s, NULL, wire_op(SYS_CLOSE));
 		if (p == NULL)
 			break;
+		p->kind = PEND_CLOSE;
 		y->pkt.id = p->id;
 		pkts[n++] = y->pkt;
 		TAILQ_REMOVE(&s->synths, y, link);
@@ -714,6 +656,9 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 				 (o = slots_get(&s->descs, key)) != NULL)
 				out +=
 				    desc_ready(s, o, ev[i].events, &pkts[out]);
+			else if (kind == SRC_SUB &&
+				 (o = slots_get(&s->subs, key)) != NULL)
+				sv_sub_ready(s, o, ev[i].events);
 			else if (kind == SRC_WATCH &&
 				 (o = slots_get(&s->watchv, key)) != NULL)
 				run_watch(s, o, ev[i].events);
@@ -789,34 +734,6 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 
 /* Answers -------------------------------------------------------------- */
 
-static void
-post(struct serve *s, uint64_t handle, uint64_t flags)
-{
-	struct desc find = {.handle = handle, .key = 0}, *d;
-	struct waiter *w, *tmp;
-	struct wire_rep rep;
-
-	for (d = RB_NFIND(handles, &s->handles, &find);
-	     d != NULL && d->handle == handle;
-	     d = RB_NEXT(handles, &s->handles, d)) {
-		d->gen++;
-		TAILQ_FOREACH_SAFE(w, &s->waiters, link, tmp)
-		{
-			if (w->key != d->key)
-				continue;
-			wire_rep_init(&rep, w->seq);
-			rep.result = flags;
-			rep.gen = d->gen;
-			rep.dflags = d->flags;
-			TAILQ_REMOVE(&s->waiters, w, link);
-			w->ch->pending--;
-			reply(s, w->ch, &rep, NULL, 0, -1);
-			chan_put(w->ch);
-			free(w);
-		}
-	}
-}
-
 /* F_GETFL and F_SETFL are ours to keep once the provider agrees. */
 static int64_t
 fcntl_result(struct pend *p, struct desc *d, int64_t res)
@@ -870,8 +787,8 @@ answer(struct serve *s, struct pend *p, int64_t res)
 		rep.dflags = d->flags;
 	}
 	rep.result = (uint64_t)res;
-	reply(s, p->ch, &rep, data, len, cfd);
-	xclose(cfd);
+	sv_reply(s, p->ch, &rep, data, len, cfd);
+	sv_xclose(cfd);
 }
 
 void
@@ -883,7 +800,7 @@ serve_write(struct serve *s, const struct scheme_packet *pkt)
 	pthread_mutex_lock(&s->lock);
 	if (pkt->id == 0) {
 		if (pkt->a == SYS_FEVENT)
-			post(s, pkt->b, pkt->c);
+			sv_post(s, pkt->b, pkt->c);
 		else
 			s->st.dropped_malformed++;
 		pthread_mutex_unlock(&s->lock);
@@ -903,8 +820,10 @@ serve_write(struct serve *s, const struct scheme_packet *pkt)
 		s->st.dropped_badsize++;
 		res = -EIO;
 	}
-	if (p->op->op != SYS_CLOSE)
+	if (p->kind == PEND_REQUEST)
 		answer(s, p, res);
+	else if (p->kind == PEND_POLL || p->kind == PEND_SUB)
+		sv_fevent_answer(s, p, res);
 	pend_free(s, p);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -925,7 +844,7 @@ serve_watch(struct serve *s, int fd, serve_watch_fn fn, void *arg)
 	w->arg = arg;
 	pthread_mutex_lock(&s->lock);
 	key = slots_put(&s->watchv, w);
-	r = key ? ep_add(s, fd, SRC_WATCH, key) : -ENOMEM;
+	r = key ? sv_ep_add(s, fd, SRC_WATCH, key) : -ENOMEM;
 	if (r < 0) {
 		slots_del(&s->watchv, key);
 		free(w);
@@ -951,12 +870,13 @@ serve_new(const struct serve_config *cfg)
 	TAILQ_INIT(&s->waiters);
 	TAILQ_INIT(&s->synths);
 	RB_INIT(&s->handles);
-	s->ep = own_hide(s, SYS(epoll_create1)(EPOLL_CLOEXEC));
+	s->ep = sv_own_hide(s, SYS(epoll_create1)(EPOLL_CLOEXEC));
 	/* Hidden before epoll learns it: epoll keys items by fd number. */
-	s->kick = own_hide(s, SYS(eventfd)(0, EFD_CLOEXEC | EFD_NONBLOCK));
-	if (s->ep < 0 || s->kick < 0 || ep_add(s, s->kick, SRC_KICK, 1) < 0) {
-		own_close(s, s->ep);
-		own_close(s, s->kick);
+	s->kick = sv_own_hide(s, SYS(eventfd)(0, EFD_CLOEXEC | EFD_NONBLOCK));
+	if (s->ep < 0 || s->kick < 0 ||
+	    sv_ep_add(s, s->kick, SRC_KICK, 1) < 0) {
+		sv_own_close(s, s->ep);
+		sv_own_close(s, s->kick);
 		free(s);
 		errno = saved;
 		return NULL;
@@ -1010,6 +930,12 @@ serve_relocate(struct serve *s, int oldfd, int newfd)
 		if (d != NULL && d->fd == oldfd)
 			d->fd = newfd;
 	}
+	for (i = 0; i < s->subs.used; i++) {
+		struct sub *sub = s->subs.obj[i];
+
+		if (sub != NULL && sub->fd == oldfd)
+			sub->fd = newfd;
+	}
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -1044,8 +970,9 @@ serve_free(struct serve *s)
 	slots_free(&s->descs);
 	slots_free(&s->pends);
 	slots_free(&s->watchv);
-	own_close(s, s->ep);
-	own_close(s, s->kick);
+	slots_free(&s->subs);
+	sv_own_close(s, s->ep);
+	sv_own_close(s, s->kick);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

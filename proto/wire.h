@@ -39,8 +39,11 @@
 #define WIRE_MAX_NAME 64
 
 /* Channel operations of our own, outside Redox's SYS_* numbering. */
-#define WIRE_OP_ATTACH 0x7f000001 /* SCM_RIGHTS proof that we hold the fd */
-#define WIRE_OP_WAIT   0x7f000002 /* answer once an event passes arg[1] */
+#define WIRE_OP_ATTACH	  0x7f000001 /* SCM_RIGHTS proof that we hold the fd */
+#define WIRE_OP_WAIT	  0x7f000002 /* answer once a post passes gen arg[2] */
+#define WIRE_OP_POLL	  0x7f000003 /* readiness: arg[1] flags, arg[2] wait */
+#define WIRE_OP_CANCEL	  0x7f000004 /* drop this channel's POLLs and WAITs */
+#define WIRE_OP_SUBSCRIBE 0x7f000005 /* records for arg[1] flags, on the fd */
 
 struct wire_req {
 	uint16_t magic, version;
@@ -86,6 +89,18 @@ struct wire_ctl {
 	uint32_t len;  /* payload bytes after the header */
 	uint64_t inst; /* provider instance */
 	uint64_t broker;
+};
+
+/*
+ * A readiness record: what a provider sends down a subscription socket
+ * when it posts an event the subscriber asked for.  A subscriber drains
+ * them; a provider sends one only when the flags are not already waiting
+ * there, so a flood costs at most one record per flag.
+ */
+struct wire_rec {
+	uint16_t magic, version;
+	uint32_t flags; /* EVENT_READ | EVENT_WRITE */
+	uint64_t gen;
 };
 
 /* Counters a provider's preload reports to the broker. */

@@ -1,7 +1,7 @@
 /*
  * scheme-memfs - an example provider: files kept in memory.
  *
- *	scheme-memfs [NAME]		(default: hello)
+ *	scheme-memfs [--events [--tick MS]] [NAME]	(default: hello)
  *
  * Run it under schemerun; then NAME:world holds "Hello, world!\n", any
  * other NAME:path can be created and written, NAME: lists the files, and:
@@ -9,10 +9,17 @@
  *	NAME:fifo	reads wait until someone writes (the provider keeps
  *			the request and answers it later); O_NONBLOCK
  *			readers get EAGAIN instead.  Data read is consumed.
+ *	NAME:stream	reads give EAGAIN until data is produced (by a
+ *			writer, or with --events by a timer every --tick ms,
+ *			default 200); then the provider posts EVENT_READ.
+ *			Blocking readers wait for that post.  Data read is
+ *			consumed.
  *	NAME:.stats	"handles N\nopens N\ncloses N\n", as of its open.
  *
- * Plain POSIX C against <scheme/scheme.h> alone: open the scheme, poll it
- * (with a self-pipe for SIGTERM), read requests, write answers.
+ * Plain POSIX C against <scheme/scheme.h> alone.  Without --events it
+ * waits with poll() on its scheme fd and a self-pipe (for SIGTERM); with
+ * --events it is the Redox daemon loop: one event: queue watching the
+ * scheme fd, a timerfd and the self-pipe, all non-blocking.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +39,12 @@
 #define MAX_FILES   1024
 #define MAX_HANDLES 65536
 #define MAX_WAITING 256
+
+enum kind {
+	REGULAR,
+	FIFO,	/* reads wait for data: the answer is deferred */
+	STREAM, /* reads say EAGAIN until data comes: then a post */
+};
 
 struct file {
 	char name[256];
@@ -43,7 +57,7 @@ struct file {
 	struct timespec mtime;
 	int refs;     /* open handles */
 	int unlinked; /* freed with its last handle */
-	int fifo;
+	enum kind kind;
 };
 
 struct handle {
@@ -59,6 +73,7 @@ struct handle {
 static const char *scheme = "hello";
 static struct file *files[MAX_FILES];
 static struct handle handles[MAX_HANDLES];
+static uint64_t handles_hwm; /* no handle at or above is in use */
 static struct scheme_packet waiting[MAX_WAITING]; /* fifo reads */
 static int nwaiting;
 static unsigned long opens, closes, nhandles;
@@ -66,7 +81,7 @@ static ino_t next_ino = 2;
 static int sfd;
 static int stop_pipe[2];
 
-/* The self-pipe: poll() sees the signal however it lands. */
+/* The self-pipe: poll() and event: see the signal however it lands. */
 static void
 on_term(int sig)
 {
@@ -77,6 +92,8 @@ on_term(int sig)
 	}
 	errno = saved;
 }
+
+/* Files ----------------------------------------------------------------- */
 
 static struct file *
 find(const char *name)
@@ -144,6 +161,19 @@ resize(struct file *f, size_t size)
 	return 0;
 }
 
+static int
+append(struct file *f, const void *data, size_t n)
+{
+	size_t at = f->size;
+
+	if (resize(f, at + n) < 0)
+		return -ENOSPC;
+	memcpy(f->data + at, data, n);
+	return 0;
+}
+
+/* Handles --------------------------------------------------------------- */
+
 static struct handle *
 get(uint64_t h)
 {
@@ -155,20 +185,42 @@ get(uint64_t h)
 static int64_t
 new_handle(struct file *f, char *text, size_t textlen, int flags, int dir)
 {
-	for (int64_t h = 0; h < MAX_HANDLES; h++) {
+	for (uint64_t h = 0; h < MAX_HANDLES; h++) {
 		if (handles[h].used)
 			continue;
-		handles[h] =
-		    (struct handle){f, text, textlen, 0, flags, 1, dir};
+		handles[h] = (struct handle){.f = f,
+					     .text = text,
+					     .textlen = textlen,
+					     .flags = flags,
+					     .used = 1,
+					     .dir = dir};
+		if (h >= handles_hwm)
+			handles_hwm = h + 1;
 		if (f)
 			f->refs++;
 		nhandles++;
 		opens++;
-		return h;
+		return (int64_t)h;
 	}
 	free(text);
 	return -EMFILE;
 }
+
+/* Tell every open file of f that it has data: a post (id 0). */
+static void
+post_read(struct file *f)
+{
+	struct scheme_packet post = {.a = SYS_FEVENT, .c = EVENT_READ};
+
+	for (uint64_t hn = 0; hn < handles_hwm; hn++)
+		if (handles[hn].used && handles[hn].f == f) {
+			post.b = hn;
+			if (write(sfd, &post, sizeof(post)) < 0)
+				perror("scheme-memfs: post");
+		}
+}
+
+/* Requests -------------------------------------------------------------- */
 
 /* The listing of NAME: and the counters of .stats, taken at open. */
 static int64_t
@@ -214,22 +266,24 @@ do_open(const struct scheme_packet *p)
 		return -ENOSPC;
 	if (flags & O_DIRECTORY)
 		return -ENOTDIR;
-	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY && !f->fifo)
+	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY &&
+	    f->kind == REGULAR)
 		resize(f, 0);
 	return new_handle(f, NULL, 0, flags, 0);
 }
 
-/* A fifo read: now if there are bytes, else later (or EAGAIN). */
+/*
+ * A fifo or stream read: now if there are bytes; else a fifo keeps the
+ * request (unless O_NONBLOCK) and a stream says EAGAIN.
+ */
 static int64_t
-fifo_read(struct file *f, const struct scheme_packet *p, int nonblock,
+pipe_read(struct file *f, const struct scheme_packet *p, int nonblock,
 	  int *defer)
 {
 	size_t n = f->size < p->d ? f->size : p->d;
 
 	if (n == 0 && p->d > 0) {
-		if (nonblock)
-			return -EAGAIN;
-		if (nwaiting == MAX_WAITING)
+		if (nonblock || f->kind == STREAM || nwaiting == MAX_WAITING)
 			return -EAGAIN;
 		waiting[nwaiting++] = *p;
 		*defer = 1;
@@ -249,8 +303,8 @@ do_read(struct handle *h, const struct scheme_packet *p, int *defer)
 
 	if ((h->flags & O_ACCMODE) == O_WRONLY)
 		return -EBADF;
-	if (h->f && h->f->fifo)
-		return fifo_read(h->f, p, h->flags & O_NONBLOCK, defer);
+	if (h->f && h->f->kind != REGULAR)
+		return pipe_read(h->f, p, h->flags & O_NONBLOCK, defer);
 	if (h->f) {
 		src = h->f->data;
 		size = h->f->size;
@@ -263,7 +317,26 @@ do_read(struct handle *h, const struct scheme_packet *p, int *defer)
 	return (int64_t)n;
 }
 
-static void answer_waiting(struct file *f);
+static void answer(struct scheme_packet *p, int64_t result);
+
+/* Data arrived in the fifo: the oldest waiting reads get it. */
+static void
+answer_waiting(struct file *f)
+{
+	int defer;
+
+	while (nwaiting > 0 && f->size > 0) {
+		struct scheme_packet p = waiting[0];
+		int64_t r = get(p.b) ? pipe_read(f, &p, 0, &defer) : -EBADF;
+
+		answer(&p, r);
+		memmove(&waiting[0], &waiting[1],
+			(size_t)(nwaiting - 1) * sizeof(waiting[0]));
+		nwaiting--;
+	}
+	if (f->size > 0)
+		post_read(f);
+}
 
 static int64_t
 do_write(struct handle *h, const struct scheme_packet *p)
@@ -273,14 +346,20 @@ do_write(struct handle *h, const struct scheme_packet *p)
 
 	if ((h->flags & O_ACCMODE) == O_RDONLY || f == NULL)
 		return -EBADF;
-	at = (f->fifo || (h->flags & O_APPEND)) ? f->size : (size_t)h->pos;
+	if (f->kind != REGULAR) { /* appends, and wakes the readers */
+		if (append(f, (const void *)(uintptr_t)p->c, p->d) < 0)
+			return -ENOSPC;
+		if (f->kind == FIFO)
+			answer_waiting(f);
+		else
+			post_read(f);
+		return (int64_t)p->d;
+	}
+	at = (h->flags & O_APPEND) ? f->size : (size_t)h->pos;
 	if (resize(f, at + p->d > f->size ? at + p->d : f->size) < 0)
 		return -ENOSPC;
 	memcpy(f->data + at, (const void *)(uintptr_t)p->c, p->d);
-	if (!f->fifo)
-		h->pos = (off_t)(at + p->d);
-	if (f->fifo)
-		answer_waiting(f);
+	h->pos = (off_t)(at + p->d);
 	return (int64_t)p->d;
 }
 
@@ -289,7 +368,7 @@ do_seek(struct handle *h, const struct scheme_packet *p)
 {
 	off_t base, size = h->f ? (off_t)h->f->size : (off_t)h->textlen;
 
-	if (h->f && h->f->fifo)
+	if (h->f && h->f->kind != REGULAR)
 		return -ESPIPE;
 	switch (p->d) {
 	case SEEK_SET:
@@ -326,7 +405,7 @@ do_fstat(struct handle *h, const struct scheme_packet *p)
 		st->st_ino = 1;
 		return 0;
 	}
-	st->st_mode = (h->f->fifo ? S_IFIFO : S_IFREG) | h->f->mode;
+	st->st_mode = (h->f->kind == REGULAR ? S_IFREG : S_IFIFO) | h->f->mode;
 	st->st_ino = h->f->ino;
 	st->st_nlink = h->f->unlinked ? 0 : 1;
 	st->st_uid = h->f->uid;
@@ -347,6 +426,15 @@ do_fpath(struct handle *h, const struct scheme_packet *p)
 
 	memcpy((void *)(uintptr_t)p->c, buf, len);
 	return (int64_t)len;
+}
+
+/* What is ready: data to read (a pipe may be empty); writes always. */
+static int64_t
+do_fevent(struct handle *h)
+{
+	if (h->f && h->f->kind != REGULAR)
+		return (h->f->size ? EVENT_READ : 0) | EVENT_WRITE;
+	return EVENT_READ | EVENT_WRITE;
 }
 
 static int64_t
@@ -371,7 +459,7 @@ do_unlink(const struct scheme_packet *p)
 	const char *path = (const char *)(uintptr_t)p->b;
 	struct file *f = find(path);
 
-	if (f == NULL || f->fifo)
+	if (f == NULL || f->kind != REGULAR)
 		return f ? -EPERM : -ENOENT;
 	f->unlinked = 1;
 	f->refs++;
@@ -379,7 +467,7 @@ do_unlink(const struct scheme_packet *p)
 	return 0;
 }
 
-/* Requests on an open handle, by number; names are for the log. */
+/* Requests on an open handle, by number. */
 static int64_t
 handle_op(struct handle *h, const struct scheme_packet *p, int *defer)
 {
@@ -402,9 +490,7 @@ handle_op(struct handle *h, const struct scheme_packet *p, int *defer)
 	case SYS_FCNTL:
 		return 0;
 	case SYS_FEVENT:
-		if (h->f && h->f->fifo)
-			return (h->f->size ? EVENT_READ : 0) | EVENT_WRITE;
-		return EVENT_READ | EVENT_WRITE;
+		return do_fevent(h);
 	default:
 		return -ENOSYS;
 	}
@@ -438,42 +524,133 @@ answer(struct scheme_packet *p, int64_t result)
 		perror("scheme-memfs: write");
 }
 
-/* Data arrived in the fifo: the oldest waiting reads get it. */
-static void
-answer_waiting(struct file *f)
+/* Requests waiting on the scheme fd, until EAGAIN; -1 when it ended. */
+static int
+serve_requests(void)
 {
-	int i = 0, defer;
+	static struct scheme_packet pkts[64];
+	ssize_t n;
 
-	while (i < nwaiting && f->size > 0) {
-		struct scheme_packet p = waiting[i];
-		struct handle *h = get(p.b);
-		int64_t r = h ? fifo_read(f, &p, 0, &defer) : -EBADF;
+	for (;;) {
+		n = read(sfd, pkts, sizeof(pkts));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n <= 0) {
+			if (n < 0)
+				perror("scheme-memfs: read");
+			return -1; /* 0: the scheme was removed */
+		}
+		for (ssize_t i = 0; i < n / (ssize_t)sizeof(pkts[0]); i++) {
+			int defer = 0;
+			int64_t r = dispatch(&pkts[i], &defer);
 
-		answer(&p, r);
-		memmove(&waiting[i], &waiting[i + 1],
-			(size_t)(nwaiting - i - 1) * sizeof(waiting[0]));
-		nwaiting--;
+			if (!defer)
+				answer(&pkts[i], r);
+		}
 	}
-	if (f->size > 0 || nwaiting == 0) {
-		struct scheme_packet post = {.a = SYS_FEVENT, .c = EVENT_READ};
+}
 
-		for (uint64_t hn = 0; hn < MAX_HANDLES; hn++)
-			if (handles[hn].used && handles[hn].f == f) {
-				post.b = hn;
-				if (write(sfd, &post, sizeof(post)) < 0)
-					perror("scheme-memfs: post");
-			}
+/* Main loops ------------------------------------------------------------ */
+
+static void
+loop_poll(void)
+{
+	for (;;) {
+		struct pollfd pfd[2] = {{sfd, POLLIN, 0},
+					{stop_pipe[0], POLLIN, 0}};
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			return;
+		if (pfd[1].revents)
+			return; /* SIGTERM or SIGINT */
+		if (pfd[0].revents && serve_requests() < 0)
+			return;
 	}
+}
+
+/* The timer produced data: a line in the stream, and a post. */
+static void
+tick(int tfd, struct file *stream)
+{
+	static unsigned long count;
+	uint64_t expirations;
+	char line[64];
+	int n;
+
+	if (read(tfd, &expirations, sizeof(expirations)) != sizeof(expirations))
+		return;
+	n = snprintf(line, sizeof(line), "tick %lu\n", ++count);
+	if (append(stream, line, (size_t)n) == 0)
+		post_read(stream);
+}
+
+/*
+ * The Redox daemon loop: everything non-blocking in one event: queue; a
+ * blocking read of the queue, then non-blocking reads of what it names
+ * until EAGAIN (events are edges).
+ */
+static int
+loop_events(long tick_ms, struct file *stream)
+{
+	struct timespec period = {tick_ms / 1000, (tick_ms % 1000) * 1000000L};
+	struct itimerspec it = {period, period};
+	struct scheme_event reg[3], ev[16];
+	int q = open("event:", O_RDWR | O_CLOEXEC);
+	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	ssize_t n;
+
+	if (q < 0 || tfd < 0 || timerfd_settime(tfd, 0, &it, NULL) < 0) {
+		perror("scheme-memfs: event:");
+		return 1;
+	}
+	reg[0] = (struct scheme_event){(uint64_t)sfd, EVENT_READ, 1};
+	reg[1] = (struct scheme_event){(uint64_t)stop_pipe[0], EVENT_READ, 2};
+	reg[2] = (struct scheme_event){(uint64_t)tfd, EVENT_READ, 3};
+	if (write(q, reg, sizeof(reg)) != sizeof(reg)) {
+		perror("scheme-memfs: event: registering");
+		return 1;
+	}
+	for (;;) {
+		n = read(q, ev, sizeof(ev));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 1;
+		for (ssize_t i = 0; i < n / (ssize_t)sizeof(ev[0]); i++) {
+			if (ev[i].data == 2)
+				return 0; /* SIGTERM or SIGINT */
+			if (ev[i].data == 3)
+				tick(tfd, stream);
+			if (ev[i].data == 1 && serve_requests() < 0)
+				return 0;
+		}
+	}
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: scheme-memfs [--events [--tick MS]] [NAME]\n");
+	exit(2);
 }
 
 int
 main(int argc, char **argv)
 {
-	static struct scheme_packet pkts[64];
+	struct file *f, *stream;
+	long tick_ms = 200;
+	int events = 0, r = 0;
 	char path[128];
-	struct file *f;
-	ssize_t n = 0;
 
+	for (; argc > 1 && argv[1][0] == '-'; argc--, argv++) {
+		if (strcmp(argv[1], "--events") == 0)
+			events = 1;
+		else if (strcmp(argv[1], "--tick") == 0 && argc > 2 &&
+			 (tick_ms = atol(argv[2])) > 0)
+			argc--, argv++;
+		else
+			usage();
+	}
 	if (argc > 1)
 		scheme = argv[1];
 	snprintf(path, sizeof(path), ":%s", scheme);
@@ -484,45 +661,27 @@ main(int argc, char **argv)
 		return 1;
 	}
 	f = create("world", 0644, getuid(), getgid());
-	resize(f, 14);
-	memcpy(f->data, "Hello, world!\n", 14);
+	append(f, "Hello, world!\n", 14);
 	f = create("fifo", 0666, getuid(), getgid());
-	f->fifo = 1;
+	f->kind = FIFO;
+	stream = create("stream", 0666, getuid(), getgid());
+	stream->kind = STREAM;
 	signal(SIGPIPE, SIG_IGN);
 	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return 1;
 	sigaction(SIGTERM, &(struct sigaction){.sa_handler = on_term}, NULL);
 	sigaction(SIGINT, &(struct sigaction){.sa_handler = on_term}, NULL);
-	for (;;) {
-		struct pollfd pfd[2] = {{sfd, POLLIN, 0},
-					{stop_pipe[0], POLLIN, 0}};
-
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (pfd[1].revents)
-			break; /* SIGTERM or SIGINT */
-		n = read(sfd, pkts, sizeof(pkts));
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-			break; /* the scheme was removed, or broken */
-		for (ssize_t i = 0; i < n / (ssize_t)sizeof(pkts[0]); i++) {
-			int defer = 0;
-			int64_t r = dispatch(&pkts[i], &defer);
-
-			if (!defer)
-				answer(&pkts[i], r);
-		}
-	}
-	if (n < 0 && errno != EAGAIN && errno != EINTR) {
-		fprintf(stderr, "scheme-memfs: read: %s\n", strerror(errno));
-		return 1;
-	}
+	if (events)
+		r = loop_events(tick_ms, stream);
+	else
+		loop_poll();
 	close(sfd);
 	for (int i = 0; i < MAX_FILES; i++)
 		if (files[i] != NULL) {
 			free(files[i]->data);
 			free(files[i]);
 		}
-	for (int h = 0; h < MAX_HANDLES; h++)
+	for (uint64_t h = 0; h < handles_hwm; h++)
 		free(handles[h].text);
-	return 0; /* stopped, or the scheme was removed */
+	return r; /* stopped, or the scheme was removed */
 }

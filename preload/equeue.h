@@ -1,0 +1,16 @@
+/*
+ * equeue.h - event: queues (Redox's epoll-like scheme).
+ */
+#ifndef PRELOAD_EQUEUE_H
+#define PRELOAD_EQUEUE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "fdtab.h"
+
+int equeue_open(int flags);
+ssize_t equeue_read(int fd, struct sfd *e, void *buf, size_t n);
+ssize_t equeue_write(int fd, struct sfd *e, const void *buf, size_t n);
+
+#endif

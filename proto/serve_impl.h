@@ -1,0 +1,150 @@
+/*
+ * serve_impl.h - what serve.c (channels, descriptions, requests, answers)
+ * and ready.c (waits, polls, subscriptions, posts) share.  Internal names
+ * start with sv_.  Everything here runs with the serve lock held.
+ */
+#ifndef PROTO_SERVE_IMPL_H
+#define PROTO_SERVE_IMPL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+#include <sys/types.h>
+
+#include "serve.h"
+#include "slots.h"
+#include "wire.h"
+
+enum src_kind { SRC_CHAN = 1, SRC_DESC, SRC_SUB, SRC_WATCH, SRC_KICK };
+
+struct chan {
+	int fd;
+	uint64_t key;
+	int refs; /* 1 while open, +1 per pending request or waiter */
+	bool dead;
+	unsigned pending;
+	char *buf; /* receive buffer; NULL while lent to a request */
+	TAILQ_ENTRY(chan) link;
+};
+
+/* A subscriber's socket: records go down it when matching posts happen. */
+struct sub {
+	int fd;		/* our end */
+	int give;	/* the subscriber's end, until the answer takes it */
+	ino_t peer_ino; /* its inode: holding it proves the right to ask */
+	uint64_t key;	/* in serve's sub slots (epoll data) */
+	struct desc *d;
+	uint32_t flags;	 /* what it asked for */
+	uint32_t queued; /* flags sent and perhaps not drained yet */
+	TAILQ_ENTRY(sub) link;
+};
+
+struct desc {
+	int fd; /* our end of the description socket */
+	uint64_t key;
+	uint64_t handle; /* the provider's number */
+	uint64_t gen;	 /* bumped by every post */
+	uint64_t owner;	 /* key of the channel that opened it */
+	uint64_t *att;	 /* other channels that proved they hold it */
+	uint32_t natt, catt;
+	uint32_t flags; /* access mode and status flags */
+	ino_t c_ino;	/* inode of the client's end */
+	struct wire_creds cr;
+	TAILQ_HEAD(, sub) subs;
+	RB_ENTRY(desc) by_handle;
+};
+
+enum pend_kind {
+	PEND_REQUEST, /* a client's request: the answer goes back to it */
+	PEND_CLOSE,   /* SYS_CLOSE: nobody waits */
+	PEND_POLL,    /* our SYS_FEVENT for a client's WIRE_OP_POLL */
+	PEND_SUB,     /* our SYS_FEVENT for a new subscription */
+};
+
+struct pend {
+	uint64_t id;
+	int kind;	 /* enum pend_kind */
+	struct chan *ch; /* NULL: nobody waits for the answer */
+	const struct wire_op *op;
+	uint64_t seq, key;
+	uint64_t size; /* bytes offered for output */
+	uint64_t cmd, arg;
+	uint32_t oflags;
+	uint32_t want;	/* PEND_POLL, PEND_SUB: the flags asked about */
+	uint64_t gen0;	/* the description's gen when we asked */
+	bool wait;	/* PEND_POLL: wait for a post if not ready */
+	bool cancelled; /* PEND_POLL: the client gave up (WIRE_OP_CANCEL) */
+	struct wire_creds cr;
+	char *buf; /* the channel buffer the packet points into */
+};
+
+struct watch {
+	int fd;
+	serve_watch_fn fn;
+	void *arg;
+	TAILQ_ENTRY(watch) link;
+};
+
+/* A client waiting for a post: WIRE_OP_WAIT (any) or a waiting POLL. */
+struct waiter {
+	struct chan *ch;
+	uint64_t seq, key;
+	uint32_t flags; /* 0: any post (WAIT); else POLL flags */
+	TAILQ_ENTRY(waiter) link;
+};
+
+struct synth {
+	struct scheme_packet pkt;
+	TAILQ_ENTRY(synth) link;
+};
+
+RB_HEAD(handles, desc);
+
+struct serve {
+	struct serve_config cfg;
+	pthread_mutex_t lock;
+	int ep;
+	int kick;
+	bool kicked; /* kick holds a count to take back */
+	bool stopped;
+	struct slots chans, descs, pends, watchv, subs;
+	TAILQ_HEAD(, chan) chanlist;
+	TAILQ_HEAD(, watch) watches;
+	TAILQ_HEAD(, waiter) waiters;
+	TAILQ_HEAD(, synth) synths;
+	struct handles handles;
+	struct wire_stats st;
+};
+
+int sv_handle_cmp(const struct desc *a, const struct desc *b);
+RB_PROTOTYPE(handles, desc, by_handle, sv_handle_cmp)
+
+/* serve.c */
+int sv_ep_add(struct serve *s, int fd, int kind, uint64_t key);
+void sv_own_close(const struct serve *s, int fd);
+int sv_own_hide(const struct serve *s, int fd);
+void sv_xclose(int fd);
+void sv_chan_put(struct chan *ch);
+void sv_reply(struct serve *s, struct chan *ch, struct wire_rep *rep,
+	      const void *data, size_t len, int fd);
+void sv_reply_err(struct serve *s, struct chan *ch, uint64_t seq, int64_t err,
+		  uint32_t status);
+struct pend *sv_pend_new(struct serve *s, struct chan *ch,
+			 const struct wire_op *op);
+
+/* ready.c */
+void sv_waiters_drop(struct serve *s, struct chan *ch, uint64_t key);
+void sv_do_wait(struct serve *s, struct chan *ch, struct desc *d,
+		const struct wire_req *req);
+void sv_do_cancel(struct serve *s, struct chan *ch, const struct wire_req *req);
+int sv_do_subscribe(struct serve *s, struct desc *d, uint32_t flags,
+		    uint64_t *key);
+bool sv_sub_proves(const struct desc *d, ino_t ino);
+void sv_sub_ready(struct serve *s, struct sub *sub, uint32_t events);
+void sv_subs_free(struct serve *s, struct desc *d);
+void sv_fevent_answer(struct serve *s, struct pend *p, int64_t res);
+void sv_post(struct serve *s, uint64_t handle, uint64_t flags);
+
+#endif
