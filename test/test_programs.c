@@ -10,12 +10,14 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -188,6 +190,60 @@ START_TEST(python_open_read_write)
 }
 END_TEST
 
+/* Python's select.select and selectors (epoll) on scheme fds. */
+START_TEST(python_select_and_selectors)
+{
+	SH("python3 - <<'EOF'\n"
+	   "import os, select, selectors, time\n"
+	   "fd = os.open('" S ":stream', os.O_RDONLY | os.O_NONBLOCK)\n"
+	   "while True:\n"
+	   "    try: os.read(fd, 4096)\n"
+	   "    except BlockingIOError: break\n"
+	   "def later(data):\n"
+	   "    if os.fork() == 0:\n"
+	   "        time.sleep(0.2)\n"
+	   "        w = os.open('" S ":stream', os.O_WRONLY)\n"
+	   "        os.write(w, data); os._exit(0)\n"
+	   "r, w, x = select.select([fd], [], [], 0.2)\n"
+	   "assert r == [], r\n"
+	   "later(b'abc')\n"
+	   "r, w, x = select.select([fd], [], [], 5)\n"
+	   "assert r == [fd], r\n"
+	   "assert os.read(fd, 10) == b'abc'\n"
+	   "os.wait()\n"
+	   "sel = selectors.DefaultSelector()\n"
+	   "sel.register(fd, selectors.EVENT_READ, 'tok')\n"
+	   "assert sel.select(0.2) == []\n"
+	   "later(b'12345')\n"
+	   "ev = sel.select(5)\n"
+	   "assert [(k.data, m) for k, m in ev] == [('tok', "
+	   "selectors.EVENT_READ)]\n"
+	   "assert os.read(fd, 2) == b'12'\n"
+	   "assert len(sel.select(1)) == 1  # level-triggered: data left\n"
+	   "assert os.read(fd, 10) == b'345'\n"
+	   "assert sel.select(0.2) == []\n"
+	   "os.wait()\n"
+	   "print(type(sel).__name__, 'ok')\n"
+	   "EOF");
+	ck_assert_str_eq(r->out, "EpollSelector ok\n");
+}
+END_TEST
+
+/*
+ * tail -f follows a scheme file as it grows (inotify cannot watch a
+ * scheme path, so tail polls; it says so on stderr).
+ */
+START_TEST(tail_follows)
+{
+	SH("printf 'one\\n' > " S ":tlog;"
+	   "tail -f " S ":tlog > " S ":tout 2>/dev/null & t=$!;"
+	   "sleep 0.3; printf 'two\\n' >> " S ":tlog;"
+	   "for i in $(seq 50); do grep -q two " S ":tout && break;"
+	   " sleep 0.1; done; kill $t; cat " S ":tout");
+	ck_assert_str_eq(r->out, "one\ntwo\n");
+}
+END_TEST
+
 START_TEST(schemerun_runs_and_propagates_status)
 {
 	char *argv[] = {(char *)TEST_SCHEMERUN, (char *)"cat",
@@ -273,6 +329,8 @@ programs_suite(void)
 	tcase_add_test(tc, head_and_stdio_tools);
 	tcase_add_test(tc, dd_matches_plain_file);
 	tcase_add_test(tc, python_open_read_write);
+	tcase_add_test(tc, python_select_and_selectors);
+	tcase_add_test(tc, tail_follows);
 	tcase_add_test(tc, schemerun_runs_and_propagates_status);
 	tcase_add_test(tc, schemectl_list_and_info);
 	tcase_add_test(tc, schemerun_starts_broker_schemectl_stops_it);
