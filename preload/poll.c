@@ -21,6 +21,7 @@
 
 #include <scheme/scheme.h>
 
+#include "../proto/deadline.h"
 #include "chan.h"
 #include "client.h"
 #include "fdtab.h"
@@ -214,18 +215,6 @@ count_ready(const struct pstate *st)
 	return n;
 }
 
-static long
-left_ms(const struct timespec *deadline)
-{
-	struct timespec now;
-	long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (deadline->tv_sec - now.tv_sec) * 1000 +
-	     (deadline->tv_nsec - now.tv_nsec + 999999) / 1000000;
-	return ms > 0 ? ms : 0;
-}
-
 /*
  * The kernel's part: the ordinary fds (k[0..nk), for fds[map[i]]) and the
  * channels with questions out, until something is ready, the time is up,
@@ -235,24 +224,19 @@ static int
 kernel_wait(struct pstate *st, struct pollfd *k, nfds_t nk, const nfds_t *map,
 	    long timeout, const sigset_t *mask)
 {
-	struct timespec ts, *tsp = NULL, deadline;
+	struct timespec ts, *tsp = NULL;
+	struct deadline dl;
 	nfds_t i, m;
 	long ms;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout / 1000;
-	deadline.tv_nsec += (timeout % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline_start(&dl, timeout);
 	for (;;) {
 		for (m = nk, i = 0; i < st->nc; i++)
 			if (!st->c[i].dead && st->c[i].outstanding > 0)
 				k[m++] =
 				    (struct pollfd){st->c[i].ch->fd, POLLIN, 0};
 		if (timeout >= 0) {
-			ms = left_ms(&deadline);
+			ms = deadline_left(&dl);
 			ts.tv_sec = ms / 1000;
 			ts.tv_nsec = (ms % 1000) * 1000000L;
 			tsp = &ts;
@@ -265,7 +249,7 @@ kernel_wait(struct pstate *st, struct pollfd *k, nfds_t nk, const nfds_t *map,
 		for (i = 0; i < nk; i++)
 			st->fds[map[i]].revents = k[i].revents;
 		if (count_ready(st) > 0 ||
-		    (tsp != NULL && left_ms(&deadline) == 0))
+		    (tsp != NULL && deadline_left(&dl) == 0))
 			return 0;
 	}
 }

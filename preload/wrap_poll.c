@@ -19,6 +19,7 @@
 
 #include <scheme/scheme.h>
 
+#include "../proto/deadline.h"
 #include "client.h"
 #include "epset.h"
 #include "io.h"
@@ -216,18 +217,6 @@ epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	    saved);
 }
 
-static long
-left(const struct timespec *deadline)
-{
-	struct timespec now;
-	long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (deadline->tv_sec - now.tv_sec) * 1000 +
-	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms > 0 ? ms : 0;
-}
-
 /*
  * A set that watches scheme fds: wait, translate, and wait again when
  * everything that woke us had nothing to say (until the time is up).
@@ -236,24 +225,17 @@ static int
 epoll_ours(struct epset *es, int epfd, struct epoll_event *ev, int max,
 	   long timeout, const sigset_t *mask)
 {
-	struct timespec deadline;
+	struct deadline dl;
 	int n, out, saved = errno;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout / 1000;
-	deadline.tv_nsec += (timeout % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline_start(&dl, timeout);
 	for (;;) {
-		n = REAL(epoll_pwait)(epfd, ev, max,
-				      timeout < 0 ? -1 : (int)left(&deadline),
+		n = REAL(epoll_pwait)(epfd, ev, max, (int)deadline_left(&dl),
 				      mask);
 		if (n <= 0)
 			return n;
 		out = epset_translate(es, epfd, ev, n);
-		if (out > 0 || (timeout >= 0 && left(&deadline) == 0)) {
+		if (out > 0 || deadline_left(&dl) == 0) {
 			errno = saved;
 			return out;
 		}

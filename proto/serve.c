@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "serve_impl.h"
 #include "sys.h"
 
@@ -667,18 +668,6 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 	return out;
 }
 
-static int
-remaining_ms(const struct timespec *deadline)
-{
-	struct timespec now;
-	long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (deadline->tv_sec - now.tv_sec) * 1000 +
-	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms > 0 ? (int)ms : 0;
-}
-
 /*
  * Up to max packets: at least one, or -EAGAIN once timeout_ms (-1:
  * forever) has passed with none, or 0 when the scheme has been stopped.
@@ -688,19 +677,13 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 	   int timeout_ms)
 {
 	struct epoll_event ev[MAX_EVENTS];
-	struct timespec deadline;
+	struct deadline dl;
 	size_t out;
 	int n, wait = timeout_ms, saved = errno;
 
 	if (max == 0)
 		return -EINVAL;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline_start(&dl, timeout_ms);
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		if (s->stopped) {
@@ -724,7 +707,7 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 			break;
 		if (s->stopped)
 			continue; /* read returns 0 from now on */
-		if (timeout_ms >= 0 && (wait = remaining_ms(&deadline)) == 0)
+		if (timeout_ms >= 0 && (wait = (int)deadline_left(&dl)) == 0)
 			break;
 	}
 	pthread_mutex_unlock(&s->lock);
