@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "client.h"
@@ -287,6 +288,52 @@ fd_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg,
 
 FCNTL(fcntl)
 FCNTL(fcntl64)
+
+/*
+ * ioctl on a scheme fd: FIONBIO (Python's os.set_blocking) is the
+ * provider's F_SETFL, as fcntl's; close-on-exec is the kernel's; what a
+ * scheme cannot answer (a terminal's TCGETS, FIONREAD...) is ENOTTY, as
+ * for a file that does not do it.
+ */
+static int
+fd_ioctl(int fd, struct sfd *e, unsigned long req, void *arg)
+{
+	int flags, r;
+
+	if (e->type == SFD_HIDDEN)
+		return -EBADF;
+	if (sfd_native(e) || req == FIOCLEX || req == FIONCLEX) {
+		r = REAL(ioctl)(fd, req, arg);
+		return r < 0 ? -errno : r;
+	}
+	if (req != FIONBIO)
+		return -ENOTTY;
+	if (arg == NULL)
+		return -EFAULT;
+	if ((flags = sc_fcntl(fd, e, F_GETFL, 0)) < 0)
+		return flags;
+	flags = *(int *)arg ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+	if ((r = sc_fcntl(fd, e, F_SETFL, (uint64_t)flags)) < 0)
+		return r;
+	REAL(ioctl)(fd, FIONBIO, arg); /* keep the kernel in step */
+	return 0;
+}
+
+EXPORT int
+ioctl(int fd, unsigned long req, ...)
+{
+	struct sfd *e = fdtab_get(fd);
+	int saved = errno;
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *); /* as glibc does */
+	va_end(ap);
+	if (LIKELY(e == NULL))
+		return REAL(ioctl)(fd, req, arg);
+	return (int)wrap_ret(fd_ioctl(fd, e, req, arg), saved);
+}
 
 /* Scheme fds that arrive by SCM_RIGHTS are recognised as they come. */
 EXPORT ssize_t

@@ -217,8 +217,26 @@ h_start_memfs(const char *name)
 pid_t
 h_start_provider(const char *prog, const char *name)
 {
-	char *argv[] = {(char *)prog, (char *)name, NULL};
+	return h_start_provider_args(prog, NULL, NULL, NULL, name);
+}
+
+/* The same, with up to three options before the name. */
+pid_t
+h_start_provider_args(const char *prog, const char *o1, const char *o2,
+		      const char *o3, const char *name)
+{
+	char *argv[6] = {(char *)prog};
 	char log[128];
+	int k = 1;
+
+	if (o1 != NULL)
+		argv[k++] = (char *)o1;
+	if (o2 != NULL)
+		argv[k++] = (char *)o2;
+	if (o3 != NULL)
+		argv[k++] = (char *)o3;
+	argv[k++] = (char *)name;
+	argv[k] = NULL;
 	pid_t pid;
 	int i, out;
 

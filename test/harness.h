@@ -31,6 +31,8 @@ void h_setup_env(void);
 pid_t h_start_broker(void);
 pid_t h_start_memfs(const char *name);
 pid_t h_start_provider(const char *prog, const char *name);
+pid_t h_start_provider_args(const char *prog, const char *o1, const char *o2,
+			    const char *o3, const char *name);
 pid_t h_spawn(char *const argv[], bool preload, int outfd);
 int h_stop(pid_t pid);
 void h_stop_daemon(pid_t pid, const char *what);

@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -268,6 +270,17 @@ START_TEST(fcntl_flags)
 	ck_assert_int_eq(fcntl(fd, F_GETFD), 0);
 	ck_assert_int_eq(fcntl(fd, F_SETFD, FD_CLOEXEC), 0);
 	ck_assert_int_eq(fcntl(fd, F_GETFD), FD_CLOEXEC);
+	/* ioctl: FIONBIO (Python's os.set_blocking) reaches the provider;
+	 * what a scheme cannot answer is ENOTTY. */
+	int off = 0, on = 1;
+	struct termios t;
+	ck_assert_int_eq(ioctl(fd, FIONBIO, &off), 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	ck_assert_int_eq(ioctl(fd, FIONBIO, &on), 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+	ck_assert_int_eq(ioctl(fd, TCGETS, &t), -1);
+	ck_assert_int_eq(errno, ENOTTY);
+	ck_assert_int_eq(isatty(fd), 0);
 	close(fd);
 }
 END_TEST

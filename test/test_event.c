@@ -17,6 +17,8 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,8 +111,9 @@ produce(const char *path, const char *data)
 
 START_TEST(queue_reports_plain_fd_edges)
 {
+	struct itimerspec soon = {{0, 0}, {0, 50 * 1000 * 1000}};
 	struct scheme_event ev[4];
-	int q = queue(O_NONBLOCK), p[2];
+	int q = queue(O_NONBLOCK), p[2], sv[2], t;
 
 	ck_assert_int_eq(pipe(p), 0);
 	reg(q, p[0], EVENT_READ, 7);
@@ -124,9 +127,84 @@ START_TEST(queue_reports_plain_fd_edges)
 	ck_assert_int_eq(events(q, ev, 4, 100), 0); /* an edge, once */
 	ck_assert_int_eq(write(p[1], "y", 1), 1);
 	ck_assert_int_eq(events(q, ev, 4, 1000), 1); /* a new edge */
+	/* A socket and a timerfd in the same queue. */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	t = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	reg(q, sv[0], EVENT_READ, 11);
+	reg(q, t, EVENT_READ, 12);
+	ck_assert_int_eq(timerfd_settime(t, 0, &soon, NULL), 0);
+	ck_assert_int_eq(events(q, ev, 4, 2000), 1);
+	ck_assert_uint_eq(ev[0].data, 12);
+	ck_assert_int_eq(write(sv[1], "s", 1), 1);
+	ck_assert_int_eq(events(q, ev, 4, 1000), 1);
+	ck_assert_uint_eq(ev[0].data, 11);
+	close(sv[0]);
+	close(sv[1]);
+	close(t);
 	close(p[0]);
 	close(p[1]);
 	close(q);
+}
+END_TEST
+
+/*
+ * A provider of our own that is not writable until it says so: poll's
+ * POLLOUT and an event: queue's EVENT_WRITE come with its EVENT_WRITE
+ * post, not before.
+ */
+static void
+serve_until_post(int sfd, int delay_ms, int packets_before)
+{
+	struct scheme_packet p,
+	    post = {.a = SYS_FEVENT, .b = 1, .c = EVENT_WRITE};
+	struct pollfd pf = {sfd, POLLIN, 0};
+	int served = 0;
+
+	while (served < packets_before && poll(&pf, 1, 5000) == 1) {
+		if (read(sfd, &p, sizeof(p)) != sizeof(p))
+			continue;
+		p.a = p.a == SYS_OPEN ? 1 : 0; /* SYS_FEVENT: nothing ready */
+		ck_assert_int_eq(write(sfd, &p, sizeof(p)), (ssize_t)sizeof(p));
+		served++;
+	}
+	h_sleep_ms(delay_ms);
+	ck_assert_int_eq(write(sfd, &post, sizeof(post)),
+			 (ssize_t)sizeof(post));
+}
+
+START_TEST(write_readiness_follows_posts)
+{
+	int sfd = open(":wready", O_CREAT | O_RDWR | O_NONBLOCK, 0600), st;
+	pid_t pid;
+
+	ck_assert_int_ge(sfd, 0);
+	pid = fork();
+	if (pid == 0) {
+		int f = open("wready:x", O_WRONLY | O_NONBLOCK), q;
+		struct pollfd pf = {f, POLLOUT, 0};
+		struct scheme_event ev = {(uint64_t)f, EVENT_WRITE, 77};
+		struct timespec a, b;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if (f < 0 || poll(&pf, 1, 5000) != 1 || pf.revents != POLLOUT)
+			_exit(1);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		if (b.tv_sec * 1000 + b.tv_nsec / 1000000 -
+			(a.tv_sec * 1000 + a.tv_nsec / 1000000) <
+		    150)
+			_exit(2); /* POLLOUT before the post */
+		q = open("event:", O_RDWR);
+		if (write(q, &ev, sizeof(ev)) != sizeof(ev) ||
+		    read(q, &ev, sizeof(ev)) != sizeof(ev) ||
+		    ev.flags != EVENT_WRITE || ev.data != 77)
+			_exit(3);
+		_exit(0);
+	}
+	serve_until_post(sfd, 300, 2); /* the open, poll's SYS_FEVENT */
+	serve_until_post(sfd, 300, 1); /* the queue's SYS_FEVENT */
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(st), 0);
+	close(sfd);
 }
 END_TEST
 
@@ -416,6 +494,10 @@ START_TEST(poll_mixed_fds)
 	pf[1].events = POLLOUT; /* memfs streams are always writable */
 	ck_assert_int_eq(poll(pf, 2, 1000), 2);
 	ck_assert_int_eq(pf[1].revents, POLLOUT);
+	struct timespec ts = {1, 0};
+	pf[1].events = POLLIN;
+	ck_assert_int_eq(read(p[0], buf, 1), 1);
+	ck_assert_int_eq(ppoll(pf, 2, &ts, NULL), 0); /* nothing now */
 	close(s);
 	close(p[0]);
 	close(p[1]);
@@ -460,7 +542,7 @@ START_TEST(epoll_level_triggered)
 	ck_assert_uint_eq(out[0].data.u64, 77);
 	ck_assert_uint_eq(out[0].events & EPOLLIN, EPOLLIN);
 	ck_assert_int_eq(read(s, buf, 2), 2);
-	ck_assert_int_eq(epoll_wait(ep, out, 4, 1000), 1); /* data left */
+	ck_assert_int_eq(epoll_pwait(ep, out, 4, 1000, NULL), 1); /* left */
 	ck_assert_int_eq(read(s, buf, sizeof(buf)), 3);
 	ck_assert_int_eq(epoll_wait(ep, out, 4, 200), 0); /* drained */
 	ck_assert_int_eq(epoll_ctl(ep, EPOLL_CTL_DEL, s, NULL), 0);
@@ -590,6 +672,7 @@ event_suite(void)
 	tcase_add_test(tc, ten_thousand_fds);
 	tcase_add_test(tc, flood_slow_consumer);
 	tcase_add_test(tc, queue_blocks_until_event);
+	tcase_add_test(tc, write_readiness_follows_posts);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("readiness");
 	tcase_set_timeout(tc, 60);

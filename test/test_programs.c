@@ -230,6 +230,37 @@ START_TEST(python_select_and_selectors)
 END_TEST
 
 /*
+ * The provider's event-driven mode (the Redox daemon loop on event:):
+ * its stream says EAGAIN until its timer produces a line, and a reader
+ * waiting in select() or in a blocking read is woken by the post.
+ */
+START_TEST(event_driven_provider)
+{
+	pid_t ev = h_start_provider_args(TEST_MEMFS, "--events", "--tick",
+					 "100", "tpe");
+
+	ck_assert_int_gt(ev, 0);
+	SH("python3 - <<'EOF'\n"
+	   "import os, select\n"
+	   "fd = os.open('tpe:stream', os.O_RDONLY | os.O_NONBLOCK)\n"
+	   "while True:\n"
+	   "    try: os.read(fd, 4096)\n"
+	   "    except BlockingIOError: break\n"
+	   "r, w, x = select.select([fd], [], [], 5)\n"
+	   "assert r == [fd]\n"
+	   "assert os.read(fd, 100).startswith(b'tick ')\n"
+	   "os.set_blocking(fd, True)\n"
+	   "assert os.read(fd, 100).startswith(b'tick ')  # waits for a post\n"
+	   "print('ok')\n"
+	   "EOF");
+	ck_assert_str_eq(r->out, "ok\n");
+	SH("cat tpe:world");
+	ck_assert_str_eq(r->out, "Hello, world!\n");
+	ck_assert_int_eq(h_stop(ev), 0);
+}
+END_TEST
+
+/*
  * tail -f follows a scheme file as it grows (inotify cannot watch a
  * scheme path, so tail polls; it says so on stderr).
  */
@@ -331,6 +362,7 @@ programs_suite(void)
 	tcase_add_test(tc, python_open_read_write);
 	tcase_add_test(tc, python_select_and_selectors);
 	tcase_add_test(tc, tail_follows);
+	tcase_add_test(tc, event_driven_provider);
 	tcase_add_test(tc, schemerun_runs_and_propagates_status);
 	tcase_add_test(tc, schemectl_list_and_info);
 	tcase_add_test(tc, schemerun_starts_broker_schemectl_stops_it);
