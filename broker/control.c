@@ -184,13 +184,15 @@ do_info(struct conn *c, const struct wire_ctl *m)
 {
 	char buf[CTL_MAX_PAYLOAD];
 	struct scheme *s;
-	size_t n;
+	size_t n, provided = 0;
 
+	RB_FOREACH(s, scheme_insts, &br->insts)
+	provided += s->inst >= INST_FIRST;
 	n = (size_t)snprintf(buf, sizeof(buf),
 			     "pid %d\nbroker %016llx\nsocket %s\n"
 			     "schemes %zu\nconnections %zu\n",
 			     (int)getpid(), (unsigned long long)br->id,
-			     br->path, br->nschemes - 2, br->nconns);
+			     br->path, provided, br->nconns);
 	RB_FOREACH(s, scheme_names, &br->names)
 	{
 		if (s->builtin != NULL || s->local || n >= sizeof(buf))
@@ -236,6 +238,12 @@ dispatch(struct conn *c, const struct wire_ctl *m, const char *payload)
 		log_info("stop requested by pid %d", (int)c->peer.pid);
 		ctl_reply(c, m, 0, 0, NULL, 0, -1);
 		br->quit = true;
+		break;
+	case WIRE_CTL_IRQ_RAISE:
+		ctl_reply(c, m,
+			  may_administer(&c->peer) ? irq_raise(br, m->inst)
+						   : -EPERM,
+			  0, NULL, 0, -1);
 		break;
 	case WIRE_CTL_STATS:
 		if (c->scheme != NULL && m->len == sizeof(c->scheme->st))

@@ -158,7 +158,7 @@ root_file_op(struct rootfile *f, const struct scheme_packet *p)
 }
 
 static int64_t
-root_handle(struct broker *b, const struct scheme_packet *p)
+root_handle(struct broker *b, struct builtin *bi, const struct scheme_packet *p)
 {
 	struct rootfile *f;
 
@@ -182,40 +182,21 @@ root_handle(struct broker *b, const struct scheme_packet *p)
 	return root_file_op(f, p);
 }
 
-void
-root_ready(struct broker *b)
-{
-	struct scheme_packet pkts[16];
-	ssize_t n, i;
-
-	while ((n = serve_read(b->root.builtin, pkts, 16, 0)) > 0) {
-		for (i = 0; i < n; i++) {
-			pkts[i].a = (uint64_t)root_handle(b, &pkts[i]);
-			serve_write(b->root.builtin, &pkts[i]);
-		}
-	}
-}
-
 int
 root_init(struct broker *b)
 {
-	struct serve_config cfg = {.broker = b->id, .inst = INST_ROOT};
+	int r;
 
-	b->root.builtin = serve_new(&cfg);
-	if (b->root.builtin == NULL)
-		return -errno;
-	b->root.inst = INST_ROOT;
-	b->root.owner.uid = geteuid();
-	registry_add(b, &b->root);
+	b->root.handle = root_handle;
+	if ((r = builtin_start(b, &b->root, "", INST_ROOT)) < 0)
+		return r;
 	/* event: queues live in each process; the broker owns the name. */
 	strcpy(b->event.name, "event");
 	b->event.inst = INST_EVENT;
 	b->event.local = true;
 	b->event.owner.uid = geteuid();
 	registry_add(b, &b->event);
-	b->rootsrc.kind = SRC_SERVE;
-	b->rootsrc.fd = serve_fd(b->root.builtin);
-	return broker_watch(b, &b->rootsrc);
+	return 0;
 }
 
 void
@@ -224,7 +205,7 @@ root_free(struct broker *b)
 	struct rootfile *f;
 	uint32_t i;
 
-	serve_free(b->root.builtin);
+	builtin_stop(&b->root);
 	for (i = 0; i < files.used; i++) {
 		f = files.obj[i];
 		if (f != NULL) {

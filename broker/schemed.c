@@ -2,6 +2,8 @@
  * schemed.c - the scheme broker: start-up, event loop, shutdown.
  *
  *	schemed [--socket PATH] [--pidfile FILE] [--verbose]
+ *		[--irq N=pci/BDF/TYPE/VEC]... [--irq-config FILE] [--irq-sim]
+ *		[--vfio auto|group|cdev]
  *
  * Runs in the foreground until SIGINT, SIGTERM or `schemectl stop`.
  */
@@ -20,6 +22,7 @@
 
 #include "../proto/sockpath.h"
 #include "broker.h"
+#include "irq.h"
 #include "log.h"
 
 struct broker *br;
@@ -92,7 +95,13 @@ loop(struct broker *b)
 					      ev[i].events);
 				break;
 			case SRC_SERVE:
-				root_ready(b);
+				builtin_ready(b, (struct builtin *)s);
+				break;
+			case SRC_TIMER:
+				time_fire(b, s);
+				break;
+			case SRC_IRQ:
+				irq_fire(b, s);
 				break;
 			case SRC_SIGNAL:
 				signal_ready(b);
@@ -106,13 +115,24 @@ loop(struct broker *b)
 static void
 usage(void)
 {
-	fprintf(stderr,
-		"usage: schemed [--socket PATH] [--pidfile FILE] [--verbose]\n"
-		"  --socket PATH   listen here (default: $SCHEME_SOCKET, or\n"
-		"                  /run/scheme for root, or "
-		"$XDG_RUNTIME_DIR/scheme)\n"
-		"  --pidfile FILE  write our pid there while we run\n"
-		"  --verbose       log every connection\n");
+	fprintf(
+	    stderr,
+	    "usage: schemed [--socket PATH] [--pidfile FILE] [--verbose]\n"
+	    "  --socket PATH   listen here (default: $SCHEME_SOCKET, or\n"
+	    "                  /run/scheme for root, or "
+	    "$XDG_RUNTIME_DIR/scheme)\n"
+	    "  --pidfile FILE  write our pid there while we run\n"
+	    "  --verbose       log every connection\n"
+	    "  --irq N=pci/BDF/TYPE/VEC\n"
+	    "                  irq:N is that device's vector; TYPE is "
+	    "intx, msi or msix\n"
+	    "                  (e.g. 3=pci/0000:00:03.0/msi/0); repeatable\n"
+	    "  --irq-config FILE  the same, one per line (# comments)\n"
+	    "  --irq-sim       irq:0-15 from a simulator "
+	    "(schemectl irq-raise N)\n"
+	    "  --vfio auto|group|cdev  how to open VFIO devices "
+	    "(default auto:\n"
+	    "                  the cdev where the kernel has one)\n");
 	exit(2);
 }
 
@@ -124,6 +144,10 @@ parse_args(struct broker *b, int argc, char **argv, const char **pidpath,
 	    {"socket", required_argument, NULL, 's'},
 	    {"pidfile", required_argument, NULL, 'p'},
 	    {"verbose", no_argument, NULL, 'v'},
+	    {"irq", required_argument, NULL, 'i'},
+	    {"irq-config", required_argument, NULL, 'c'},
+	    {"irq-sim", no_argument, NULL, 'S'},
+	    {"vfio", required_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -141,6 +165,27 @@ parse_args(struct broker *b, int argc, char **argv, const char **pidpath,
 			break;
 		case 'v':
 			*verbose = 1;
+			break;
+		case 'i':
+			if (irq_configure(b, optarg) < 0)
+				exit(2);
+			break;
+		case 'c':
+			if (irq_configure_file(b, optarg) < 0)
+				exit(2);
+			break;
+		case 'S':
+			irq_simulate();
+			break;
+		case 'V':
+			if (strcmp(optarg, "auto") == 0)
+				vfio_path = VFIO_AUTO;
+			else if (strcmp(optarg, "group") == 0)
+				vfio_path = VFIO_GROUP;
+			else if (strcmp(optarg, "cdev") == 0)
+				vfio_path = VFIO_CDEV;
+			else
+				usage();
 			break;
 		default:
 			usage();
@@ -199,12 +244,18 @@ main(int argc, char **argv)
 					: strerror(-r));
 	if ((r = root_init(&b)) < 0)
 		fatalx("root scheme: %s", strerror(-r));
+	if ((r = time_init(&b)) < 0)
+		fatalx("time: %s", strerror(-r));
+	if ((r = irq_init(&b)) < 0)
+		fatalx("irq: not started (%s)", strerror(-r));
 	if (pfh != NULL)
 		pidfile_write(pfh);
 	log_info("listening on %s (broker %016llx)", b.path,
 		 (unsigned long long)b.id);
 	loop(&b);
 	control_shutdown(&b);
+	irq_free(&b);
+	time_free(&b);
 	root_free(&b);
 	if (pfh != NULL)
 		pidfile_remove(pfh);

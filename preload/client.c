@@ -345,7 +345,9 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode)
 				REAL(close)(cfd);
 			return (int)res;
 		}
-		r = adopt(cfd, ch, rep.key);
+		/* Key 0: a kernel fd the provider handed over, not a scheme
+		 * file (the broker's VFIO device for a driver). */
+		r = rep.key != 0 ? adopt(cfd, ch, rep.key) : cfd;
 		chan_release(ch);
 		return r;
 	}

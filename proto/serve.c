@@ -811,6 +811,32 @@ serve_write(struct serve *s, const struct scheme_packet *pkt)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * Answer an open by handing the client a kernel fd of ours (a dup of fd)
+ * instead of a new open file of the scheme: the broker gives a driver the
+ * VFIO device this way.  The client keeps it as an ordinary fd.
+ */
+void
+serve_answer_fd(struct serve *s, const struct scheme_packet *pkt, int fd)
+{
+	struct wire_rep rep;
+	struct pend *p;
+
+	pthread_mutex_lock(&s->lock);
+	p = slots_get(&s->pends, pkt->id);
+	if (p == NULL || !p->op->opens || p->kind != PEND_REQUEST) {
+		s->st.dropped_unknown++;
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	s->st.answers++;
+	wire_rep_init(&rep, p->seq);
+	rep.key = 0; /* not an open file of the scheme */
+	sv_reply(s, p->ch, &rep, NULL, 0, fd);
+	pend_free(s, p);
+	pthread_mutex_unlock(&s->lock);
+}
+
 /* Set up and tear down ------------------------------------------------- */
 
 int

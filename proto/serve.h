@@ -47,6 +47,7 @@ int serve_add_chan(struct serve *s, int fd);
 ssize_t serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 		   int timeout_ms);
 void serve_write(struct serve *s, const struct scheme_packet *pkt);
+void serve_answer_fd(struct serve *s, const struct scheme_packet *pkt, int fd);
 void serve_stop(struct serve *s);
 void serve_relocate(struct serve *s, int oldfd, int newfd);
 void serve_lock(struct serve *s);

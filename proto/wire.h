@@ -79,6 +79,7 @@ enum wire_ctl_type {
 	WIRE_CTL_NEWCHAN,     /* broker -> provider: a client's channel */
 	WIRE_CTL_STATS,	      /* provider -> broker: struct wire_stats */
 	WIRE_CTL_INFO,	      /* -> "key value" lines about the broker */
+	WIRE_CTL_IRQ_RAISE,   /* inst = N: raise irq:N (simulator, loopback) */
 };
 #define WIRE_CTL_REPLY 0x100u /* or'ed into the type of an answer */
 

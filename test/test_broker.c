@@ -91,7 +91,7 @@ START_TEST(create_list_sorted)
 	ck_assert_int_eq(call(a, WIRE_CTL_CREATE, 0, "zz", NULL, 0, NULL), 0);
 	ck_assert_int_eq(call(b, WIRE_CTL_CREATE, 0, "aa", NULL, 0, NULL), 0);
 	list(out, sizeof(out));
-	ck_assert_str_eq(out, "aa\nevent\nzz\n");
+	ck_assert_str_eq(out, "aa\nevent\nirq\ntime\nzz\n");
 	close(a);
 	close(b);
 }
@@ -132,15 +132,15 @@ START_TEST(removed_when_provider_goes)
 
 	ck_assert_int_eq(call(a, WIRE_CTL_CREATE, 0, "gone", NULL, 0, NULL), 0);
 	list(out, sizeof(out));
-	ck_assert_str_eq(out, "event\ngone\n");
+	ck_assert_str_eq(out, "event\ngone\nirq\ntime\n");
 	close(a);
 	for (i = 0; i < 100; i++) {
 		list(out, sizeof(out));
-		if (strcmp(out, "event\n") == 0)
+		if (strcmp(out, "event\nirq\ntime\n") == 0)
 			break;
 		usleep(10000);
 	}
-	ck_assert_str_eq(out, "event\n");
+	ck_assert_str_eq(out, "event\nirq\ntime\n");
 	b = conn();
 	ck_assert_int_eq(call(b, WIRE_CTL_CREATE, 0, "gone", NULL, 0, NULL), 0);
 	close(b);

@@ -74,7 +74,7 @@ START_TEST(cat_lists_schemes)
 {
 	RUN((char *)"cat", (char *)":");
 	ck_assert_int_eq(r->status, 0);
-	ck_assert_str_eq(r->out, "event\n" S "\n");
+	ck_assert_str_eq(r->out, "event\nirq\ntime\n" S "\n");
 }
 END_TEST
 
@@ -90,7 +90,7 @@ START_TEST(hello_provider)
 	SH("python3 -c 'print(open(\"greet:python\").read(), end=\"\")'");
 	ck_assert_str_eq(r->out, "Hello, python!\n");
 	RUN((char *)"cat", (char *)":");
-	ck_assert_str_eq(r->out, "event\ngreet\n" S "\n");
+	ck_assert_str_eq(r->out, "event\ngreet\nirq\ntime\n" S "\n");
 	ck_assert_int_eq(h_stop(hello), 128 + 15); /* it has no handler */
 }
 END_TEST
@@ -303,7 +303,7 @@ START_TEST(schemectl_list_and_info)
 
 	h_run(r, false, NULL, 10, list);
 	ck_assert_int_eq(r->status, 0);
-	ck_assert_str_eq(r->out, "event\n" S "\n");
+	ck_assert_str_eq(r->out, "event\nirq\ntime\n" S "\n");
 	h_run(r, false, NULL, 10, info);
 	ck_assert_int_eq(r->status, 0);
 	ck_assert_ptr_nonnull(strstr(r->out, "scheme " S " instance"));
@@ -327,7 +327,8 @@ START_TEST(schemerun_starts_broker_schemectl_stops_it)
 			(char *)"stop", NULL};
 	h_run(r, false, NULL, 20, run);
 	ck_assert_int_eq(r->status, 0);
-	ck_assert_str_eq(r->out, "event\n"); /* only the built-in ones */
+	ck_assert_str_eq(r->out,
+			 "event\nirq\ntime\n"); /* only the built-in ones */
 	strcpy(sa.sun_path, sock);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);

@@ -5,6 +5,10 @@
  *	schemectl [--socket PATH] info	the broker, and per scheme its
  *					counters (requests, dropped answers)
  *	schemectl [--socket PATH] stop	ask the broker to exit, and wait
+ *	schemectl [--socket PATH] irq-raise N
+ *					raise irq:N: a simulated one
+ *					(schemed --irq-sim), or a VFIO
+ *					vector by VFIO's loopback
  *
  * Exit status: 0 on success, 1 when the broker refuses, 2 for usage, 3
  * when no broker answers.
@@ -24,6 +28,7 @@
 #include "../proto/wire.h"
 
 static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static char what[64]; /* the command, for messages */
 
 static int
 broker_connect(void)
@@ -35,7 +40,7 @@ broker_connect(void)
 
 /* One request; the answer's payload is printed.  Returns an exit code. */
 static int
-call(uint32_t type, int print)
+call(uint32_t type, uint64_t arg, int print)
 {
 	static char buf[sizeof(struct wire_ctl) + WIRE_MAX_DATA];
 	struct wire_ctl req, *rep = (struct wire_ctl *)buf;
@@ -48,6 +53,7 @@ call(uint32_t type, int print)
 		return 3;
 	}
 	wire_ctl_init(&req, type);
+	req.inst = arg;
 	if (wire_send(fd, &req, sizeof(req), NULL, 0, -1, NULL, 0) < 0 ||
 	    (n = wire_recv(fd, &iov, 1, NULL, NULL, MSG_CMSG_CLOEXEC)) <= 0 ||
 	    wire_ctl_check(rep, (size_t)n) < 0) {
@@ -58,7 +64,8 @@ call(uint32_t type, int print)
 	}
 	close(fd);
 	if (rep->err < 0) {
-		fprintf(stderr, "schemectl: %s\n", strerror(-rep->err));
+		fprintf(stderr, "schemectl: %s: %s\n", what,
+			strerror(-rep->err));
 		return 1;
 	}
 	if (print)
@@ -70,7 +77,7 @@ static int
 stop(void)
 {
 	struct timespec ts = {0, 10 * 1000 * 1000};
-	int r = call(WIRE_CTL_STOP, 0), fd, i;
+	int r = call(WIRE_CTL_STOP, 0, 0), fd, i;
 
 	if (r != 0)
 		return r;
@@ -84,10 +91,26 @@ stop(void)
 	return 1;
 }
 
+static void usage(void);
+
+static int
+irq_raise(const char *arg)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (end == arg || *end != '\0' || errno != 0)
+		usage();
+	return call(WIRE_CTL_IRQ_RAISE, n, 0);
+}
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: schemectl [--socket PATH] list|info|stop\n");
+	fprintf(stderr, "usage: schemectl [--socket PATH] list|info|stop\n"
+			"       schemectl [--socket PATH] irq-raise N\n");
 	exit(2);
 }
 
@@ -108,17 +131,23 @@ main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (optind + 1 != argc)
+	if (optind + 1 != argc &&
+	    !(optind + 2 == argc && strcmp(argv[optind], "irq-raise") == 0))
 		usage();
 	if (path[0] == '\0' && sockpath_default(path, sizeof(path)) < 0)
 		usage();
 	cmd = argv[optind];
+	snprintf(what, sizeof(what), "%s%s%s", cmd,
+		 optind + 2 == argc ? " " : "",
+		 optind + 2 == argc ? argv[optind + 1] : "");
 	if (strcmp(cmd, "list") == 0)
-		return call(WIRE_CTL_LIST, 1);
+		return call(WIRE_CTL_LIST, 0, 1);
 	if (strcmp(cmd, "info") == 0)
-		return call(WIRE_CTL_INFO, 1);
+		return call(WIRE_CTL_INFO, 0, 1);
 	if (strcmp(cmd, "stop") == 0)
 		return stop();
+	if (strcmp(cmd, "irq-raise") == 0)
+		return irq_raise(argv[optind + 1]);
 	usage();
 	return 2;
 }
