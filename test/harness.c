@@ -155,11 +155,21 @@ broker_connect(void)
 pid_t
 h_start_broker(void)
 {
-	char *argv[] = {(char *)TEST_SCHEMED, (char *)"--socket",
-			(char *)h_socket(), NULL};
+	return h_start_broker_with(NULL);
+}
+
+/* The broker, with extra options (NULL-terminated; NULL for none). */
+pid_t
+h_start_broker_with(char *const extra[])
+{
+	char *argv[16] = {(char *)TEST_SCHEMED, (char *)"--socket",
+			  (char *)h_socket(), NULL};
 	char log[128];
 	pid_t pid;
 	int fd, i, out;
+
+	for (i = 0; extra != NULL && extra[i] != NULL && i < 12; i++)
+		argv[3 + i] = extra[i];
 
 	snprintf(log, sizeof(log), "%s/broker.log", h_dir());
 	out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

@@ -29,6 +29,7 @@ const char *h_socket(void);
 void h_setup_env(void);
 
 pid_t h_start_broker(void);
+pid_t h_start_broker_with(char *const extra[]);
 pid_t h_start_memfs(const char *name);
 pid_t h_start_provider(const char *prog, const char *name);
 pid_t h_start_provider_args(const char *prog, const char *o1, const char *o2,

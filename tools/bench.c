@@ -1,13 +1,17 @@
 /*
  * bench - figures and ratios against a baseline measured in the same run.
  *
- *	bench [--quick] [events]
+ *	bench [--quick] [events] [timers]
  *
  * events: the latency from a provider's post (SYS_FEVENT) to the wake-up
  * of a consumer blocked in read() on an event: queue, against a pipe
  * write waking a process blocked in epoll_wait().  Each is measured with
  * every process pinned to one CPU and left to the scheduler; the runs are
  * interleaved and the figure is the median of the medians of the repeats.
+ *
+ * timers: how late a time:4 deadline's event arrives on an event: queue
+ * (the broker's timerfd, its post, the queue), against a timerfd armed
+ * for the same absolute time and read directly: median and worst.
  *
  * The tool starts its own broker on a socket in a temporary directory and
  * runs its parts under the preload (it re-executes itself for them).  It
@@ -25,6 +29,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -256,6 +261,93 @@ events(void)
 	       ev_us[1][0] / pipe_us[1][0]);
 }
 
+/* Lateness of deadlines 1 ms ahead, in ns into sh->lat. */
+static void
+run_timerfd(int n)
+{
+	int t = timerfd_create(CLOCK_MONOTONIC, 0), i;
+	struct itimerspec it = {{0, 0}, {0, 0}};
+	uint64_t dl, x;
+
+	if (t < 0)
+		die("timerfd_create");
+	for (i = 0; i < n; i++) {
+		dl = now_ns() + 1000000;
+		it.it_value.tv_sec = (time_t)(dl / 1000000000u);
+		it.it_value.tv_nsec = (long)(dl % 1000000000u);
+		if (timerfd_settime(t, TFD_TIMER_ABSTIME, &it, NULL) < 0 ||
+		    read(t, &x, sizeof(x)) != sizeof(x))
+			die("timerfd");
+		sh->lat[i] = now_ns() - dl;
+	}
+	close(t);
+}
+
+static void
+run_time_scheme(int n)
+{
+	int t = open("time:4", O_RDWR), q = open("event:", O_RDWR), i;
+	struct scheme_event ev = {(uint64_t)t, EVENT_READ, 1};
+	struct scheme_timespec ts;
+	uint64_t dl;
+
+	if (t < 0 || q < 0 || write(q, &ev, sizeof(ev)) != sizeof(ev))
+		die("time:4 or event:");
+	for (i = 0; i < n; i++) {
+		dl = now_ns() + 1000000;
+		ts.tv_sec = (int64_t)(dl / 1000000000u);
+		ts.tv_nsec = (int32_t)(dl % 1000000000u);
+		if (write(t, &ts, sizeof(ts)) != sizeof(ts) ||
+		    read(q, &ev, sizeof(ev)) != sizeof(ev))
+			die("time: deadline");
+		sh->lat[i] = now_ns() - dl;
+		if (read(t, &ts, sizeof(ts)) != sizeof(ts)) /* the time, too */
+			die("time: read");
+	}
+	close(q);
+	close(t);
+}
+
+static uint64_t
+max_u64(const uint64_t *v, int n)
+{
+	uint64_t m = 0;
+
+	for (int i = 0; i < n; i++)
+		m = v[i] > m ? v[i] : m;
+	return m;
+}
+
+static void
+timers(void)
+{
+	int n = iters / 10 > 20 ? iters / 10 : 20, placement;
+	double med[2][2], worst[2][2];
+
+	for (placement = 0; placement < 2; placement++) {
+		pin(placement == 0 ? 0 : -1);
+		run_timerfd(n);
+		med[0][placement] = median_us(sh->lat, n);
+		worst[0][placement] = (double)max_u64(sh->lat, n) / 1e3;
+		run_time_scheme(n);
+		med[1][placement] = median_us(sh->lat, n);
+		worst[1][placement] = (double)max_u64(sh->lat, n) / 1e3;
+	}
+	pin(-1);
+	printf("\ndeadline lateness: 1 ms ahead, %d deadlines, "
+	       "median / worst\n",
+	       n);
+	printf("  %-34s %20s %20s\n", "", "one CPU", "unpinned");
+	printf("  %-34s %7.1f / %7.1f us %7.1f / %7.1f us\n",
+	       "timerfd, read directly", med[0][0], worst[0][0], med[0][1],
+	       worst[0][1]);
+	printf("  %-34s %7.1f / %7.1f us %7.1f / %7.1f us\n",
+	       "time:4 deadline -> event: read", med[1][0], worst[1][0],
+	       med[1][1], worst[1][1]);
+	printf("  %-34s %18.2fx %19.2fx\n", "ratio (medians)",
+	       med[1][0] / med[0][0], med[1][1] / med[0][1]);
+}
+
 static void
 machine(void)
 {
@@ -318,7 +410,7 @@ launch(char **argv)
 int
 main(int argc, char **argv)
 {
-	int i, all = 1, ev = 0;
+	int i, all = 1, ev = 0, tm = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
@@ -327,8 +419,12 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "events") == 0) {
 			ev = 1;
 			all = 0;
+		} else if (strcmp(argv[i], "timers") == 0) {
+			tm = 1;
+			all = 0;
 		} else {
-			fprintf(stderr, "usage: bench [--quick] [events]\n");
+			fprintf(stderr,
+				"usage: bench [--quick] [events] [timers]\n");
 			return 2;
 		}
 	}
@@ -341,5 +437,7 @@ main(int argc, char **argv)
 	machine();
 	if (all || ev)
 		events();
+	if (all || tm)
+		timers();
 	return 0;
 }
