@@ -24,7 +24,7 @@ static void
 boot(void)
 {
 	char cmd[2048];
-	size_t len;
+	size_t len, i, j = 0;
 	int st;
 
 	snprintf(logpath, sizeof(logpath), "%s/vfio/console.log",
@@ -38,6 +38,11 @@ boot(void)
 	console = h_read_file(logpath, &len);
 	if (console == NULL)
 		console = strdup("");
+	/* The serial console ends its lines with \r\n. */
+	for (i = 0, j = 0; i < len; i++)
+		if (console[i] != '\r')
+			console[j++] = console[i];
+	console[j] = '\0';
 	if (st != 0)
 		fprintf(stderr,
 			"test_vfio: the guest run ended with status %d; "
@@ -120,14 +125,26 @@ START_TEST(device_handover)
 }
 END_TEST
 
-/* Every daemon in the guest exited cleanly. */
+/*
+ * Every daemon in the guest exited cleanly (0: under the sanitizers, an
+ * error or a leak changes the status).
+ */
 START_TEST(clean_exits)
 {
-	ck_assert_msg(strstr(console, "GUEST broker exited 0") != NULL,
-		      "the broker did not exit cleanly; see %s", logpath);
-	ck_assert_msg(strstr(console, "exited 1") == NULL &&
-			  strstr(console, "exited 2") == NULL,
-		      "a daemon failed; see %s", logpath);
+	const char *p = console, *e;
+	int n = 0;
+
+	while ((p = strstr(p, "GUEST ")) != NULL) {
+		p += 6;
+		e = strstr(p, " exited ");
+		if (e == NULL || memchr(p, '\n', (size_t)(e - p)) != NULL)
+			continue;
+		n++;
+		ck_assert_msg(strncmp(e, " exited 0\n", 10) == 0,
+			      "%.*s; see %s", (int)strcspn(p, "\n"), p,
+			      logpath);
+	}
+	ck_assert_int_eq(n, 5); /* four drivers and the broker */
 }
 END_TEST
 

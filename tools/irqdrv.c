@@ -614,5 +614,10 @@ main(int argc, char **argv)
 	r = loop(q);
 	for (i = 0; i < MAX_FILES; i++)
 		free(files[i]);
+	for (i = 0; i < nvec; i++)
+		close(vecs[i].fd);
+	close(q);
+	close(sfd);
+	close(tfd);
 	return r;
 }

@@ -54,7 +54,9 @@ driver() {
 stop_driver() {
 	kill $DRV
 	wait $DRV
-	echo "GUEST driver $1 exited $?"
+	st=$?
+	echo "GUEST driver $1 exited $st"
+	[ $st -eq 0 ] || sed 's/^/GUEST driver: /' /tmp/drv.log
 }
 check() { schemerun guestcheck "$@"; }
 
@@ -87,6 +89,8 @@ stop_driver e1000e-msix
 
 schemectl stop
 wait $BROKER
-echo "GUEST broker exited $?"
+st=$?
+echo "GUEST broker exited $st"
+[ $st -eq 0 ] || sed 's/^/GUEST schemed: /' /tmp/schemed.log
 echo "GUEST_END uptime=$(cut -d' ' -f1 /proc/uptime)"
 poweroff -f

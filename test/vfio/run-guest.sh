@@ -12,7 +12,8 @@
 # --vfio.  The kernel is the Debian 12 image package, downloaded with
 # apt-get and unpacked, not installed; $SCHEME_VFIO_KERNEL may name
 # another unpacked tree instead (boot/vmlinuz-*, lib/modules/*).
-# Needs qemu-system-x86, busybox-static, cpio, xz-utils (tools/install-deps.sh).
+# It installs what it needs first (tools/install-deps.sh: qemu-system-x86,
+# busybox-static, cpio, xz-utils).
 set -eu
 build=$(cd "$1" && pwd)
 work=$2
@@ -20,12 +21,18 @@ vfio_path=${3:-auto}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
+sh "$here/../../tools/install-deps.sh" >&2
 
 # 1. The kernel: Debian's, unpacked once into $work/kernel.
 kernel=${SCHEME_VFIO_KERNEL:-$work/kernel}
 if [ ! -d "$kernel/lib/modules" ]; then
-	pkg=$(apt-cache depends linux-image-amd64 |
+	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
 		awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+	if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then # no package lists yet
+		apt-get update -q >&2
+		pkg=$(apt-cache depends linux-image-amd64 |
+			awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+	fi
 	[ -n "$pkg" ] || { echo "run-guest: no linux-image package known to apt" >&2; exit 1; }
 	rm -rf "$work/deb" "$kernel.tmp"
 	mkdir -p "$work/deb"
@@ -64,8 +71,12 @@ cp "$build"/lib/libscheme-preload.so "$root/opt/scheme/lib/"
 for f in "$root"/opt/scheme/bin/* "$root"/opt/scheme/lib/*; do
 	ldd "$f" | awk '/=> \//{print $3} /^\t\/.*ld-linux/{print $1}'
 done | sort -u | while read -r lib; do
-	mkdir -p "$root$(dirname "$lib")"
-	cp -L "$lib" "$root$lib"
+	# by the name it is asked for, and by its real name (the sanitizer
+	# runtime is preloaded by that)
+	for f in "$lib" "$(readlink -f "$lib")"; do
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+	done
 done
 [ -e "$root/lib64" ] || { mkdir -p "$root/lib64"; cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"; }
 cp "$here/guest-init.sh" "$root/init"
