@@ -4,7 +4,8 @@
 set -eu
 
 pkgs="cmake gcc make libc6-dev pkg-config libbsd-dev check libffi-dev
-	python3 valgrind qemu-system-x86 busybox-static cpio xz-utils"
+	python3 valgrind qemu-system-x86 busybox-static cpio xz-utils
+	flex bison bc libelf-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

@@ -16,6 +16,11 @@ for m in irqbypass iommufd vfio vfio_virqfd vfio_iommu_type1 vfio-pci-core \
 	[ $m = vfio-pci ] && p="ids=1234:11e8,8086:10d3"
 	insmod /lib/modules/$m.ko $p || echo "GUEST insmod $m failed"
 done
+# vfio-pci built in (the cdev kernel): the ids go in through sysfs
+if [ ! -f /lib/modules/vfio-pci.ko ]; then
+	echo 1234 11e8 >/sys/bus/pci/drivers/vfio-pci/new_id
+	echo 8086 10d3 >/sys/bus/pci/drivers/vfio-pci/new_id
+fi
 EDU= E1K=
 for d in /sys/bus/pci/devices/*; do
 	case "$(cat $d/vendor):$(cat $d/device)" in
