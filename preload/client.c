@@ -278,6 +278,46 @@ sc_ftruncate(int fd, const struct sfd *e, off_t len)
 			   NULL, 0, &rep);
 }
 
+/* Metadata: Redox's fchmod, fchown, futimens and frename. */
+int
+sc_fchmod(int fd, const struct sfd *e, mode_t mode)
+{
+	struct wire_rep rep;
+
+	return (int)simple(fd, e, SYS_FCHMOD, mode & 07777, 0, NULL, 0, NULL, 0,
+			   &rep);
+}
+
+int
+sc_fchown(int fd, const struct sfd *e, uid_t uid, gid_t gid)
+{
+	struct wire_rep rep;
+
+	return (int)simple(fd, e, SYS_FCHOWN, (uint32_t)uid, (uint32_t)gid,
+			   NULL, 0, NULL, 0, &rep);
+}
+
+int
+sc_futimens(int fd, const struct sfd *e, const struct timespec ts[2])
+{
+	struct timespec now[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+	struct iovec in = {(void *)(ts != NULL ? ts : now), sizeof(now)};
+	struct wire_rep rep;
+
+	return (int)simple(fd, e, SYS_FUTIMENS, 0, sizeof(now), &in, 1, NULL, 0,
+			   &rep);
+}
+
+/* The new path is within the same scheme, as Redox's frename. */
+int
+sc_frename(int fd, const struct sfd *e, const char *path, size_t len)
+{
+	struct iovec in = {(void *)path, len};
+	struct wire_rep rep;
+
+	return (int)simple(fd, e, SYS_FRENAME, 0, len, &in, 1, NULL, 0, &rep);
+}
+
 static int
 adopt(int cfd, const struct chan *ch, uint64_t key)
 {

@@ -23,10 +23,13 @@ real_init(void)
 
 	if (!atomic_compare_exchange_strong(&resolving, &expected, 1))
 		return;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #define RESOLVE(f)                                                             \
 	if (real_fn.f == NULL)                                                 \
 		real_fn.f = (__typeof__(f) *)dlsym(RTLD_NEXT, #f);
 	REAL_FNS(RESOLVE)
 #undef RESOLVE
+#pragma GCC diagnostic pop
 	atomic_store(&resolving, 0);
 }

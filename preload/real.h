@@ -11,48 +11,69 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/time.h>
 #include <sys/uio.h>
+#include <utime.h>
 #include <unistd.h>
 
-#define REAL_FNS(X)                                                            \
-	X(open)                                                                \
-	X(open64)                                                              \
-	X(openat)                                                              \
-	X(openat64) X(__open_2) X(__open64_2) X(__openat_2) X(__openat64_2) X( \
-	    creat) X(creat64) X(fopen) X(fopen64) X(freopen) X(freopen64)      \
-	    X(fdopen) X(read) X(__read_chk) X(readv) X(pread) X(pread64) X(    \
-		__pread_chk) X(__pread64_chk) X(preadv) X(preadv64) X(write)   \
-		X(writev) X(pwrite) X(pwrite64) X(pwritev) X(pwritev64) X(     \
-		    lseek) X(lseek64) X(fstat) X(fstat64) X(stat) X(stat64)    \
-		    X(lstat) X(lstat64) X(fstatat) X(fstatat64) X(statx) X(    \
-			__fxstat) X(__fxstat64) X(__xstat) X(__xstat64)        \
-			X(__lxstat) X(__lxstat64) X(__fxstatat) X(             \
-			    __fxstatat64) X(fcntl) X(fcntl64) X(fsync)         \
-			    X(fdatasync) X(ftruncate) X(ftruncate64) X(dup) X( \
-				dup2) X(dup3) X(close) X(close_range)          \
-				X(closefrom) X(fork) X(_Fork) X(execve) X(     \
-				    execv) X(execvp) X(execvpe) X(fexecve)     \
-				    X(recvmsg) X(umask) X(sendmsg) X(recv)     \
-					X(socket) X(socketpair) X(connect) X(  \
-					    bind) X(getsockname) X(setsockopt) \
-					    X(getsockopt) X(epoll_create1) X(  \
-						epoll_ctl) X(epoll_wait)       \
-						X(eventfd) X(getdents64) X(    \
-						    daemon) X(ioctl) X(send)   \
-						    X(poll) X(ppoll) X(        \
-							__poll_chk) X(select)  \
-							X(pselect)             \
-							    X(epoll_pwait) X(  \
-								epoll_pwait2)
+/* clang-format off */
+#define REAL_FNS(X)							\
+	/* open, stdio */						\
+	X(open) X(open64) X(openat) X(openat64) X(__open_2)		\
+	X(__open64_2) X(__openat_2) X(__openat64_2) X(creat)		\
+	X(creat64) X(fopen) X(fopen64) X(freopen) X(freopen64)		\
+	X(fdopen)							\
+	/* i/o */							\
+	X(read) X(__read_chk) X(readv) X(pread) X(pread64)		\
+	X(__pread_chk) X(__pread64_chk) X(preadv) X(preadv64)		\
+	X(write) X(writev) X(pwrite) X(pwrite64) X(pwritev)		\
+	X(pwritev64) X(lseek) X(lseek64) X(fsync) X(fdatasync)		\
+	X(ftruncate) X(ftruncate64) X(copy_file_range) X(sendfile)	\
+	X(sendfile64) X(splice) X(posix_fadvise) X(posix_fadvise64)	\
+	/* stat */							\
+	X(fstat) X(fstat64) X(stat) X(stat64) X(lstat) X(lstat64)	\
+	X(fstatat) X(fstatat64) X(statx) X(__fxstat) X(__fxstat64)	\
+	X(__xstat) X(__xstat64) X(__lxstat) X(__lxstat64)		\
+	X(__fxstatat) X(__fxstatat64)					\
+	/* paths and metadata */					\
+	X(unlink) X(unlinkat) X(rmdir) X(remove) X(mkdir) X(mkdirat)	\
+	X(rename) X(renameat) X(renameat2) X(chmod) X(fchmod)		\
+	X(fchmodat) X(chown) X(lchown) X(fchown) X(fchownat)		\
+	X(truncate) X(truncate64) X(utimensat) X(futimens) X(utimes)	\
+	X(lutimes) X(futimes) X(utime) X(access) X(faccessat)		\
+	X(euidaccess) X(eaccess) X(readlink) X(readlinkat)		\
+	/* directories */						\
+	X(opendir) X(fdopendir) X(readdir) X(readdir64) X(readdir_r)	\
+	X(readdir64_r) X(closedir) X(dirfd) X(rewinddir) X(telldir)	\
+	X(seekdir) X(scandir) X(scandir64) X(scandirat) X(scandirat64)	\
+	X(getdents64)							\
+	/* fds */							\
+	X(fcntl) X(fcntl64) X(dup) X(dup2) X(dup3) X(close)		\
+	X(close_range) X(closefrom) X(ioctl)				\
+	/* processes */							\
+	X(fork) X(_Fork) X(execve) X(execv) X(execvp) X(execvpe)	\
+	X(fexecve) X(umask) X(daemon)					\
+	X(posix_spawn_file_actions_addopen)				\
+	X(posix_spawn_file_actions_destroy)				\
+	/* sockets, used inside */					\
+	X(recvmsg) X(sendmsg) X(recv) X(send) X(socket) X(socketpair)	\
+	X(connect) X(bind) X(getsockname) X(setsockopt) X(getsockopt)	\
+	/* readiness */							\
+	X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait)	\
+	X(epoll_pwait2) X(eventfd) X(poll) X(ppoll) X(__poll_chk)	\
+	X(select) X(pselect)
+/* clang-format on */
 
 /* Declarations glibc only makes under _FORTIFY_SOURCE or not at all. */
 int __open_2(const char *, int);
@@ -73,11 +94,15 @@ int __fxstatat64(int, int, const char *, struct stat64 *, int);
 pid_t _Fork(void);
 int __poll_chk(struct pollfd *, nfds_t, int, size_t);
 
+/* readdir_r is deprecated, and still called by old programs. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #define REAL_FIELD(f) __typeof__(f) *f;
 struct real_fns {
 	REAL_FNS(REAL_FIELD)
 };
 #undef REAL_FIELD
+#pragma GCC diagnostic pop
 
 extern struct real_fns real_fn;
 

@@ -7,9 +7,11 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/uio.h>
 
 #include "client.h"
+#include "dir.h"
 #include "equeue.h"
 #include "io.h"
 #include "provider.h"
@@ -93,8 +95,11 @@ io_lseek(int fd, off_t off, int whence)
 		r = REAL(lseek)(fd, off, whence);
 		return r < 0 ? -errno : r;
 	}
-	if (e->type == SFD_CLIENT)
+	if (e->type == SFD_CLIENT) {
+		if (off == 0 && whence == SEEK_SET)
+			sdir_fd_rewound(fd); /* getdents64 starts afresh */
 		return sc_lseek(fd, e, off, whence);
+	}
 	return -EBADF;
 }
 
@@ -317,4 +322,156 @@ ftruncate64(int fd, off64_t len)
 	int saved = errno;
 
 	return (int)wrap_ret(io_truncate(fd, e, len), saved);
+}
+
+/*
+ * copy_file_range, sendfile and splice with a scheme fd on either side:
+ * one chunk by read and write, as the kernel copies what it cannot splice
+ * (the kernel itself would send a scheme fd's raw socket the bytes, or
+ * refuse).  Offsets given are used and advanced; the fds' own are not.
+ */
+#define COPY_CHUNK 65536
+
+static bool
+involves_scheme(int a, int b)
+{
+	struct sfd *e = fdtab_get(a), *f = fdtab_get(b);
+
+	return (e != NULL && !sfd_native(e)) || (f != NULL && !sfd_native(f));
+}
+
+/* pread/pwrite on any fd, ours or not. */
+static ssize_t
+any_pio(int fd, const struct iovec *iov, off64_t off, bool write)
+{
+	struct sfd *e = fdtab_get(fd);
+	ssize_t r;
+
+	if (e == NULL || sfd_native(e)) {
+		r = write ? REAL(pwritev)(fd, iov, 1, off)
+			  : REAL(preadv)(fd, iov, 1, off);
+		return r < 0 ? -errno : r;
+	}
+	return io_pv(fd, e, iov, 1, off, write);
+}
+
+static ssize_t
+copy_chunk(int in, off64_t *inoff, int out, off64_t *outoff, size_t len)
+{
+	struct iovec iov;
+	ssize_t n, w, done = 0, err = 0;
+	char *buf;
+
+	if (len == 0)
+		return 0;
+	if ((inoff != NULL && *inoff < 0) || (outoff != NULL && *outoff < 0))
+		return -EINVAL;
+	if ((buf = malloc(COPY_CHUNK)) == NULL)
+		return -ENOMEM;
+	iov = (struct iovec){buf, len < COPY_CHUNK ? len : COPY_CHUNK};
+	n = inoff != NULL ? any_pio(in, &iov, *inoff, false)
+			  : io_readv(in, &iov, 1);
+	while (n > 0 && done < n) {
+		iov = (struct iovec){buf + done, (size_t)(n - done)};
+		w = outoff != NULL ? any_pio(out, &iov, *outoff + done, true)
+				   : io_writev(out, &iov, 1);
+		if (w <= 0) {
+			err = w < 0 ? w : -EIO;
+			break;
+		}
+		done += w;
+	}
+	free(buf);
+	if (n <= 0)
+		return n;
+	/* What was read and not written is unread, where the input can seek
+	 * (from a pipe it is lost, as with a failed write after read). */
+	if (done < n && inoff == NULL)
+		(void)io_lseek(in, -(off_t)(n - done), SEEK_CUR);
+	if (done == 0)
+		return err;
+	if (inoff != NULL)
+		*inoff += done;
+	if (outoff != NULL)
+		*outoff += done;
+	return done;
+}
+
+EXPORT ssize_t
+copy_file_range(int in, off64_t *inoff, int out, off64_t *outoff, size_t len,
+		unsigned flags)
+{
+	int saved = errno;
+
+	if (LIKELY(!involves_scheme(in, out)))
+		return REAL(copy_file_range)(in, inoff, out, outoff, len,
+					     flags);
+	if (flags != 0)
+		return wrap_ret(-EINVAL, saved);
+	return wrap_ret(copy_chunk(in, inoff, out, outoff, len), saved);
+}
+
+static ssize_t
+send_file(int out, int in, off64_t *off, size_t count)
+{
+	return copy_chunk(in, off, out, NULL, count);
+}
+
+EXPORT ssize_t
+sendfile(int out, int in, off_t *off, size_t count)
+{
+	int saved = errno;
+
+	if (LIKELY(!involves_scheme(in, out)))
+		return REAL(sendfile)(out, in, off, count);
+	return wrap_ret(send_file(out, in, (off64_t *)off, count), saved);
+}
+
+EXPORT ssize_t
+sendfile64(int out, int in, off64_t *off, size_t count)
+{
+	int saved = errno;
+
+	if (LIKELY(!involves_scheme(in, out)))
+		return REAL(sendfile64)(out, in, off, count);
+	return wrap_ret(send_file(out, in, off, count), saved);
+}
+
+EXPORT ssize_t
+splice(int in, off64_t *inoff, int out, off64_t *outoff, size_t len,
+       unsigned flags)
+{
+	int saved = errno;
+
+	if (LIKELY(!involves_scheme(in, out)))
+		return REAL(splice)(in, inoff, out, outoff, len, flags);
+	return wrap_ret(copy_chunk(in, inoff, out, outoff, len), saved);
+}
+
+/* Advice about a scheme file is taken, and has no effect. */
+static int
+fadvise(int fd, off64_t off, off64_t len, int advice,
+	int (*real)(int, off64_t, off64_t, int))
+{
+	struct sfd *e = fdtab_get(fd);
+
+	if (LIKELY(e == NULL) || sfd_native(e))
+		return real(fd, off, len, advice);
+	if (e->type != SFD_CLIENT)
+		return EBADF;
+	if (advice < POSIX_FADV_NORMAL || advice > POSIX_FADV_NOREUSE)
+		return EINVAL;
+	return 0;
+}
+
+EXPORT int
+posix_fadvise(int fd, off_t off, off_t len, int advice)
+{
+	return fadvise(fd, off, len, advice, REAL(posix_fadvise));
+}
+
+EXPORT int
+posix_fadvise64(int fd, off64_t off, off64_t len, int advice)
+{
+	return fadvise(fd, off, len, advice, REAL(posix_fadvise64));
 }

@@ -1,5 +1,6 @@
 /*
- * wrap_proc.c - exec, _Fork, umask and daemon.
+ * wrap_proc.c - exec, _Fork, vfork, umask, daemon, and posix_spawn's
+ * open actions.
  *
  * fork() itself needs no wrapper: pthread_atfork handlers (init.c) run in
  * it.  _Fork skips them, so its child gets ours here.  The exec family
@@ -7,12 +8,17 @@
  * glibc's execvp, call an internal execve, so each is wrapped here.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "../proto/path.h"
 #include "client.h"
+#include "hidden.h"
 #include "init.h"
 #include "io.h"
 #include "provider.h"
@@ -171,4 +177,101 @@ daemon(int nochdir, int noclose)
 		}
 	}
 	return r;
+}
+
+/*
+ * vfork's child shares our memory: anything it did through the preload
+ * (a dup2 before exec, a channel) would change the parent's tables.  So
+ * it is a fork, as fakeroot makes it.
+ */
+EXPORT pid_t
+vfork(void)
+{
+	return fork();
+}
+
+/*
+ * posix_spawn runs its file actions in the child with internal calls no
+ * preload sees.  An open of a scheme path is therefore done here, when the
+ * action is added: the file is opened now, kept on a hidden fd, and the
+ * action becomes a dup2 of it; destroying the actions closes it.  (So the
+ * children spawned with one set of actions share that open file.)
+ */
+struct spawn_open {
+	const posix_spawn_file_actions_t *fa;
+	int fd;
+	struct spawn_open *next;
+};
+
+static struct spawn_open *spawn_opens;
+static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+spawn_relocate(void *ctx, int oldfd, int newfd)
+{
+	struct spawn_open *so = ctx;
+
+	(void)oldfd;
+	so->fd = newfd; /* a dup2 that was already added names the old one */
+}
+
+EXPORT int
+posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd,
+				 const char *path, int oflag, mode_t mode)
+{
+	struct scheme_path sp;
+	struct spawn_open *so;
+	int saved = errno, cfd, r;
+
+	if (LIKELY(!path_classify(path, &sp)))
+		return REAL(posix_spawn_file_actions_addopen)(fa, fd, path,
+							      oflag, mode);
+	if (fd < 0)
+		return EBADF;
+	cfd = sc_open(&sp, oflag | O_CLOEXEC, mode);
+	if (cfd == SC_PASS) {
+		errno = saved;
+		return REAL(posix_spawn_file_actions_addopen)(fa, fd, path,
+							      oflag, mode);
+	}
+	if (cfd < 0) /* as the child's open would have failed, but now */
+		return -cfd;
+	if ((so = calloc(1, sizeof(*so))) == NULL) {
+		io_close(cfd);
+		return ENOMEM;
+	}
+	sfd_free(fdtab_take(cfd)); /* ours now, not the program's */
+	so->fa = fa;
+	so->fd = hidden_move(cfd, spawn_relocate, so);
+	r = posix_spawn_file_actions_adddup2(fa, so->fd, fd);
+	if (r != 0) {
+		hidden_close(so->fd);
+		free(so);
+		return r;
+	}
+	pthread_mutex_lock(&spawn_lock);
+	so->next = spawn_opens;
+	spawn_opens = so;
+	pthread_mutex_unlock(&spawn_lock);
+	errno = saved;
+	return 0;
+}
+
+EXPORT int
+posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa)
+{
+	struct spawn_open **p, *so;
+
+	pthread_mutex_lock(&spawn_lock);
+	for (p = &spawn_opens; (so = *p) != NULL;) {
+		if (so->fa == fa) {
+			*p = so->next;
+			hidden_close(so->fd);
+			free(so);
+		} else {
+			p = &so->next;
+		}
+	}
+	pthread_mutex_unlock(&spawn_lock);
+	return REAL(posix_spawn_file_actions_destroy)(fa);
 }

@@ -4,7 +4,7 @@
 set -eu
 
 pkgs="cmake gcc make libc6-dev pkg-config libbsd-dev check libffi-dev
-	python3 valgrind qemu-system-x86 busybox-static cpio xz-utils
+	python3 valgrind qemu-system-x86 busybox cpio xz-utils
 	flex bison bc libelf-dev"
 missing=""
 for p in $pkgs; do

@@ -13,7 +13,7 @@
 # apt-get and unpacked, not installed; $SCHEME_VFIO_KERNEL may name
 # another unpacked tree instead (boot/vmlinuz-*, lib/modules/*).
 # It installs what it needs first (tools/install-deps.sh: qemu-system-x86,
-# busybox-static, cpio, xz-utils).
+# busybox, cpio, xz-utils).
 set -eu
 build=$(cd "$1" && pwd)
 work=$2
@@ -45,8 +45,8 @@ fi
 kv=$(ls "$kernel/lib/modules" | head -n 1)
 vmlinuz=$kernel/boot/vmlinuz-$kv
 
-# 2. The root: busybox for the init script; our programs and the shared
-# libraries they load, at the paths they have here.
+# 2. The root: busybox (Debian's, dynamic) for the init script; our
+# programs; and the shared libraries they all load, at their paths here.
 root=$work/root
 rm -rf "$root"
 mkdir -p "$root/bin" "$root/lib/modules" "$root/opt/scheme" "$root/proc" \
@@ -68,7 +68,7 @@ for p in schemed schemerun schemectl scheme-irqdrv guestcheck; do
 	cp "$build/bin/$p" "$root/opt/scheme/bin/"
 done
 cp "$build"/lib/libscheme-preload.so "$root/opt/scheme/lib/"
-for f in "$root"/opt/scheme/bin/* "$root"/opt/scheme/lib/*; do
+for f in /bin/busybox "$root"/opt/scheme/bin/* "$root"/opt/scheme/lib/*; do
 	ldd "$f" | awk '/=> \//{print $3} /^\t\/.*ld-linux/{print $1}'
 done | sort -u | while read -r lib; do
 	# by the name it is asked for, and by its real name (the sanitizer

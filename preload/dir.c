@@ -1,0 +1,332 @@
+/*
+ * dir.c - scheme directories as programs read them.
+ *
+ * Redox reads a directory as text, one name per line.  A DIR of ours reads
+ * that text whole on its first readdir (and again after rewinddir), and
+ * hands out entries from it; getdents64 on a scheme fd does the same into
+ * the kernel's record format.  Entries have d_type DT_UNKNOWN (programs
+ * that care stat the name) and d_ino the entry's position, never 0.
+ *
+ * A DIR of ours starts with a magic number where glibc's starts with its
+ * fd and lock, so one load tells the two apart without a registry.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "client.h"
+#include "dir.h"
+#include "io.h"
+#include "real.h"
+
+_Static_assert(sizeof(struct dirent) == sizeof(struct dirent64),
+	       "struct dirent64 must be struct dirent here");
+
+#define SDIR_MAGIC 0x5343484d45444952ull /* "SCHMEDIR" */
+
+struct sdir {
+	uint64_t magic; /* first: see above */
+	int fd;
+	char *text; /* the listing: names, each ending in '\n' */
+	size_t len;
+	size_t pos; /* next byte of text */
+	long index; /* entries handed out */
+	bool loaded;
+	struct dirent64 ent; /* readdir's answer */
+};
+
+bool
+sdir_is(const void *dirp)
+{
+	return dirp != NULL && *(const uint64_t *)dirp == SDIR_MAGIC;
+}
+
+/* Read the whole listing from the fd's current offset. */
+static int
+load(int fd, char **text, size_t *len)
+{
+	struct sfd *e = fdtab_get(fd);
+	size_t cap = 4096;
+	char *buf = malloc(cap), *nb;
+	struct iovec iov;
+	ssize_t n;
+
+	*len = 0;
+	if (buf == NULL)
+		return -ENOMEM;
+	if (e == NULL || e->type != SFD_CLIENT) {
+		free(buf);
+		return -EBADF;
+	}
+	for (;;) {
+		if (cap - *len < 1024) {
+			if ((nb = realloc(buf, cap * 2)) == NULL) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		iov = (struct iovec){buf + *len, cap - *len};
+		n = sc_readv(fd, e, &iov, 1);
+		if (n < 0) {
+			free(buf);
+			return (int)n;
+		}
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+	}
+	*text = buf;
+	return 0;
+}
+
+/* The next name in text[*pos..len]: its start and length, or NULL. */
+static const char *
+next_name(const char *text, size_t len, size_t *pos, size_t *nlen)
+{
+	while (*pos < len) {
+		const char *s = text + *pos;
+		const char *nl = memchr(s, '\n', len - *pos);
+		size_t n = nl != NULL ? (size_t)(nl - s) : len - *pos;
+
+		*pos += n + (nl != NULL);
+		if (n > 0 && n < sizeof(((struct dirent64 *)0)->d_name))
+			*nlen = n;
+		else
+			continue; /* empty lines, and names no dirent holds */
+		return s;
+	}
+	return NULL;
+}
+
+static int
+check_dir(int fd)
+{
+	struct sfd *e = fdtab_get(fd);
+	struct stat st;
+	int r;
+
+	if (e == NULL || e->type != SFD_CLIENT)
+		return -EBADF;
+	if ((r = sc_fstat(fd, e, &st)) < 0)
+		return r;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+struct sdir *
+sdir_fdopen(int fd, int *err)
+{
+	struct sdir *d;
+
+	if ((*err = check_dir(fd)) < 0)
+		return NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	d->magic = SDIR_MAGIC;
+	d->fd = fd;
+	return d;
+}
+
+/* opendir: NULL with *err (SC_PASS: not a scheme's path after all). */
+struct sdir *
+sdir_open(const struct scheme_path *sp, int *err)
+{
+	struct sdir *d;
+	int fd;
+
+	fd = sc_open(sp, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		*err = fd;
+		return NULL;
+	}
+	if ((d = sdir_fdopen(fd, err)) == NULL)
+		io_close(fd);
+	return d;
+}
+
+struct dirent64 *
+sdir_read(struct sdir *d, int *err)
+{
+	const char *name;
+	size_t n;
+
+	*err = 0;
+	if (!d->loaded) {
+		if ((*err = load(d->fd, &d->text, &d->len)) < 0)
+			return NULL;
+		d->loaded = true;
+	}
+	if ((name = next_name(d->text, d->len, &d->pos, &n)) == NULL)
+		return NULL;
+	d->index++;
+	memset(&d->ent, 0, offsetof(struct dirent64, d_name));
+	d->ent.d_ino = (ino64_t)d->index;
+	d->ent.d_off = d->index;
+	d->ent.d_reclen = sizeof(d->ent);
+	d->ent.d_type = DT_UNKNOWN;
+	memcpy(d->ent.d_name, name, n);
+	d->ent.d_name[n] = '\0';
+	return &d->ent;
+}
+
+/* rewinddir: the provider lists afresh from offset 0. */
+void
+sdir_rewind(struct sdir *d)
+{
+	free(d->text);
+	d->text = NULL;
+	d->len = d->pos = 0;
+	d->index = 0;
+	d->loaded = false;
+	io_lseek(d->fd, 0, SEEK_SET);
+}
+
+long
+sdir_tell(const struct sdir *d)
+{
+	return d->index;
+}
+
+void
+sdir_seek(struct sdir *d, long loc)
+{
+	int err;
+
+	sdir_rewind(d);
+	while (d->index < loc && sdir_read(d, &err) != NULL)
+		;
+}
+
+int
+sdir_fd(const struct sdir *d)
+{
+	return d->fd;
+}
+
+int
+sdir_close(struct sdir *d)
+{
+	int r = io_close(d->fd);
+
+	d->magic = 0;
+	free(d->text);
+	free(d);
+	return r;
+}
+
+/*
+ * getdents64 on a scheme fd.  The listing read by the first call is kept
+ * for the calls after, per fd and description, in a few slots; an lseek
+ * to 0 (sdir_fd_rewound) drops it.
+ */
+struct dents {
+	int fd;
+	uint64_t key; /* the description: a reused fd number is not it */
+	char *text;
+	size_t len, pos;
+	long index;
+};
+
+#define NDENTS 8
+static struct dents dents[NDENTS];
+static pthread_mutex_t dents_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+dents_drop(struct dents *s)
+{
+	free(s->text);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+void
+sdir_fd_rewound(int fd)
+{
+	pthread_mutex_lock(&dents_lock);
+	for (int i = 0; i < NDENTS; i++)
+		if (dents[i].text != NULL && dents[i].fd == fd)
+			dents_drop(&dents[i]);
+	pthread_mutex_unlock(&dents_lock);
+}
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static ssize_t
+fill(struct dents *s, char *buf, size_t size)
+{
+	size_t used = 0, pos, n, rec;
+	struct linux_dirent64 *r;
+	const char *name;
+
+	for (;;) {
+		pos = s->pos;
+		if ((name = next_name(s->text, s->len, &pos, &n)) == NULL)
+			break;
+		rec = (offsetof(struct linux_dirent64, d_name) + n + 1 + 7) &
+		      ~(size_t)7;
+		if (used + rec > size)
+			break;
+		r = (struct linux_dirent64 *)(buf + used);
+		s->index++;
+		r->d_ino = (uint64_t)s->index;
+		r->d_off = s->index;
+		r->d_reclen = (unsigned short)rec;
+		r->d_type = DT_UNKNOWN;
+		memcpy(r->d_name, name, n);
+		memset(r->d_name + n, 0,
+		       rec - offsetof(struct linux_dirent64, d_name) - n);
+		used += rec;
+		s->pos = pos;
+	}
+	if (used == 0 && name != NULL)
+		return -EINVAL; /* the buffer is too small for one entry */
+	return (ssize_t)used;
+}
+
+ssize_t
+sc_getdents64(int fd, const struct sfd *e, void *buf, size_t size)
+{
+	struct dents *s = NULL;
+	ssize_t r;
+	int i, err;
+
+	pthread_mutex_lock(&dents_lock);
+	for (i = 0; i < NDENTS && s == NULL; i++)
+		if (dents[i].text != NULL && dents[i].fd == fd &&
+		    dents[i].key == e->key)
+			s = &dents[i];
+	if (s == NULL) {
+		if ((err = check_dir(fd)) < 0) {
+			pthread_mutex_unlock(&dents_lock);
+			return err;
+		}
+		for (i = 0; i < NDENTS && dents[i].text != NULL; i++)
+			;
+		s = &dents[i < NDENTS ? i : fd % NDENTS]; /* or evict one */
+		dents_drop(s);
+		if ((err = load(fd, &s->text, &s->len)) < 0) {
+			pthread_mutex_unlock(&dents_lock);
+			return err;
+		}
+		s->fd = fd;
+		s->key = e->key;
+	}
+	r = fill(s, buf, size);
+	pthread_mutex_unlock(&dents_lock);
+	return r;
+}

@@ -1,0 +1,236 @@
+/*
+ * paths.c - path calls on scheme paths, the Redox way: unlink and rmdir
+ * are requests naming the path; everything else opens the path (O_PATH
+ * for metadata), asks on the handle, and closes it.
+ *
+ *	mkdir		open O_CREAT | O_DIRECTORY | O_EXCL
+ *	chmod, chown	open O_PATH, SYS_FCHMOD / SYS_FCHOWN
+ *	utimensat	open O_PATH, SYS_FUTIMENS
+ *	truncate	open O_WRONLY, SYS_FTRUNCATE
+ *	rename		open the old path O_PATH, SYS_FRENAME with the new
+ *			one (same scheme; across schemes or to a disk path:
+ *			EXDEV, and mv copies)
+ *	access		stat, and the mode bits checked here as the kernel
+ *			would for the caller's ids
+ *
+ * Each returns >= 0, -errno, or SC_PASS when the scheme is not there (the
+ * path is then an ordinary one).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <scheme/scheme.h>
+
+#include "../proto/wire.h"
+#include "chan.h"
+#include "client.h"
+#include "paths.h"
+#include "real.h"
+
+/* SYS_UNLINK or SYS_RMDIR: a request naming the path. */
+int
+sc_unlink(const struct scheme_path *sp, bool dir)
+{
+	struct iovec in = {(void *)sp->rest, sp->restlen};
+	struct wire_req req;
+	struct wire_rep rep;
+	struct chan *ch;
+	int tries, r;
+
+	for (tries = 0; tries < 2; tries++) {
+		r = chan_by_name(sp->name, &ch);
+		if (r == -ENOENT || r == -ENOTCONN)
+			return SC_PASS;
+		if (r < 0)
+			return r;
+		wire_req_init(&req, dir ? SYS_RMDIR : SYS_UNLINK, 0);
+		r = chan_call(ch, &req, &in, 1, NULL, 0, &rep, NULL, 0, -1);
+		if (r == -ENOTCONN)
+			continue;
+		if (r < 0)
+			return r;
+		chan_release(ch);
+		return (int)(int64_t)rep.result;
+	}
+	return -EIO;
+}
+
+/* Open the path for a moment and call fn on the handle. */
+int
+sc_path_do(const struct scheme_path *sp, int flags,
+	   int (*fn)(int fd, const struct sfd *e, void *arg), void *arg)
+{
+	struct sfd *e;
+	int fd, r;
+
+	fd = sc_open(sp, flags | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd; /* SC_PASS too */
+	e = fdtab_get(fd);
+	r = e != NULL && e->type == SFD_CLIENT ? fn(fd, e, arg) : -EPERM;
+	sfd_free(fdtab_take(fd));
+	REAL(close)(fd);
+	return r;
+}
+
+int
+sc_mkdir(const struct scheme_path *sp, mode_t mode)
+{
+	int fd = sc_open(
+	    sp, O_CREAT | O_EXCL | O_DIRECTORY | O_RDONLY | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return fd;
+	sfd_free(fdtab_take(fd));
+	REAL(close)(fd);
+	return 0;
+}
+
+static int
+do_chmod(int fd, const struct sfd *e, void *arg)
+{
+	return sc_fchmod(fd, e, *(mode_t *)arg);
+}
+
+int
+sc_chmod(const struct scheme_path *sp, mode_t mode, bool nofollow)
+{
+	return sc_path_do(sp, O_PATH | (nofollow ? O_NOFOLLOW : 0), do_chmod,
+			  &mode);
+}
+
+struct owner {
+	uid_t uid;
+	gid_t gid;
+};
+
+static int
+do_chown(int fd, const struct sfd *e, void *arg)
+{
+	struct owner *o = arg;
+
+	return sc_fchown(fd, e, o->uid, o->gid);
+}
+
+int
+sc_chown(const struct scheme_path *sp, uid_t uid, gid_t gid, bool nofollow)
+{
+	struct owner o = {uid, gid};
+
+	return sc_path_do(sp, O_PATH | (nofollow ? O_NOFOLLOW : 0), do_chown,
+			  &o);
+}
+
+static int
+do_utimens(int fd, const struct sfd *e, void *arg)
+{
+	return sc_futimens(fd, e, arg);
+}
+
+int
+sc_utimens(const struct scheme_path *sp, const struct timespec ts[2],
+	   bool nofollow)
+{
+	return sc_path_do(sp, O_PATH | (nofollow ? O_NOFOLLOW : 0), do_utimens,
+			  (void *)ts);
+}
+
+static int
+do_truncate(int fd, const struct sfd *e, void *arg)
+{
+	return sc_ftruncate(fd, e, *(off_t *)arg);
+}
+
+int
+sc_truncate(const struct scheme_path *sp, off_t len)
+{
+	if (len < 0)
+		return -EINVAL;
+	return sc_path_do(sp, O_WRONLY, do_truncate, &len);
+}
+
+static int
+do_rename(int fd, const struct sfd *e, void *arg)
+{
+	const struct scheme_path *to = arg;
+
+	return sc_frename(fd, e, to->rest, to->restlen);
+}
+
+/*
+ * rename(from, to) where at least one is a scheme path.  RENAME_NOREPLACE
+ * is checked here first (not atomic: Redox's frename has no flags);
+ * RENAME_EXCHANGE and RENAME_WHITEOUT cannot be had.
+ */
+int
+sc_rename(const struct scheme_path *from, const struct scheme_path *to,
+	  unsigned flags)
+{
+	struct stat st;
+	int r;
+
+	if (flags & ~RENAME_NOREPLACE)
+		return -EINVAL;
+	if (from == NULL) { /* a disk path onto a scheme path */
+		r = sc_stat(to, &st, true);
+		return r == SC_PASS ? SC_PASS : -EXDEV;
+	}
+	if (to == NULL || strcmp(from->name, to->name) != 0) {
+		r = sc_stat(from, &st, true);
+		return r == SC_PASS ? SC_PASS : r < 0 ? r : -EXDEV;
+	}
+	if ((flags & RENAME_NOREPLACE) &&
+	    (r = sc_stat(to, &st, true)) != -ENOENT)
+		return r == 0 ? -EEXIST : r;
+	return sc_path_do(from, O_PATH | O_NOFOLLOW, do_rename, (void *)to);
+}
+
+static bool
+in_groups(gid_t gid, bool effective)
+{
+	gid_t groups[256];
+	int i, n;
+
+	if (gid == (effective ? getegid() : getgid()))
+		return true;
+	n = getgroups(256, groups);
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* access(): the kernel's rule on the provider's mode bits. */
+int
+sc_access(const struct scheme_path *sp, int mode, bool effective, bool nofollow)
+{
+	uid_t uid = effective ? geteuid() : getuid();
+	struct stat st;
+	mode_t bits;
+	int r;
+
+	if (mode & ~(R_OK | W_OK | X_OK))
+		return -EINVAL;
+	if ((r = sc_stat(sp, &st, nofollow)) < 0)
+		return r;
+	if (mode == F_OK)
+		return 0;
+	if (uid == 0) { /* root: all but execute of what nobody may run */
+		if ((mode & X_OK) && !S_ISDIR(st.st_mode) &&
+		    !(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
+			return -EACCES;
+		return 0;
+	}
+	if (st.st_uid == uid)
+		bits = (st.st_mode >> 6) & 7;
+	else if (in_groups(st.st_gid, effective))
+		bits = (st.st_mode >> 3) & 7;
+	else
+		bits = st.st_mode & 7;
+	return ((mode_t)mode & ~bits) != 0 ? -EACCES : 0;
+}

@@ -1,0 +1,279 @@
+/*
+ * wrap_dir.c - the directory stream calls and getdents64.
+ *
+ * opendir and fdopendir of a scheme directory give a DIR of ours (dir.c);
+ * every call taking a DIR tells ours from glibc's by its first word and
+ * passes glibc's straight on.  scandir is wrapped whole: glibc's calls
+ * its own opendir and readdir internally.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../proto/path.h"
+#include "client.h"
+#include "dir.h"
+#include "wrap.h"
+
+EXPORT DIR *
+opendir(const char *path)
+{
+	struct scheme_path sp;
+	struct sdir *d;
+	int saved = errno, err;
+
+	if (LIKELY(!path_classify(path, &sp)))
+		return REAL(opendir)(path);
+	if ((d = sdir_open(&sp, &err)) == NULL) {
+		if (err == SC_PASS) {
+			errno = saved;
+			return REAL(opendir)(path);
+		}
+		errno = -err;
+	}
+	return (DIR *)d;
+}
+
+EXPORT DIR *
+fdopendir(int fd)
+{
+	struct sfd *e = fdtab_get(fd);
+	struct sdir *d;
+	int err;
+
+	if (LIKELY(e == NULL) || sfd_native(e))
+		return REAL(fdopendir)(fd);
+	if ((d = sdir_fdopen(fd, &err)) == NULL)
+		errno = -err;
+	return (DIR *)d;
+}
+
+static struct dirent64 *
+read_ours(DIR *dirp)
+{
+	int saved = errno, err;
+	struct dirent64 *ent = sdir_read((struct sdir *)dirp, &err);
+
+	if (err < 0)
+		errno = -err;
+	else
+		errno = saved; /* the end: errno as it was */
+	return ent;
+}
+
+EXPORT struct dirent *
+readdir(DIR *dirp)
+{
+	if (LIKELY(!sdir_is(dirp)))
+		return REAL(readdir)(dirp);
+	return (struct dirent *)read_ours(dirp);
+}
+
+EXPORT struct dirent64 *
+readdir64(DIR *dirp)
+{
+	if (LIKELY(!sdir_is(dirp)))
+		return REAL(readdir64)(dirp);
+	return read_ours(dirp);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static int
+read_r_ours(DIR *dirp, struct dirent64 *entry, struct dirent64 **result)
+{
+	int saved = errno, err;
+	struct dirent64 *ent = sdir_read((struct sdir *)dirp, &err);
+
+	errno = saved;
+	if (err < 0) {
+		*result = NULL;
+		return -err;
+	}
+	if (ent != NULL)
+		memcpy(entry, ent, sizeof(*entry));
+	*result = ent != NULL ? entry : NULL;
+	return 0;
+}
+
+EXPORT int
+readdir_r(DIR *dirp, struct dirent *entry, struct dirent **result)
+{
+	if (LIKELY(!sdir_is(dirp)))
+		return REAL(readdir_r)(dirp, entry, result);
+	return read_r_ours(dirp, (struct dirent64 *)entry,
+			   (struct dirent64 **)result);
+}
+
+EXPORT int
+readdir64_r(DIR *dirp, struct dirent64 *entry, struct dirent64 **result)
+{
+	if (LIKELY(!sdir_is(dirp)))
+		return REAL(readdir64_r)(dirp, entry, result);
+	return read_r_ours(dirp, entry, result);
+}
+#pragma GCC diagnostic pop
+
+EXPORT int
+closedir(DIR *dirp)
+{
+	int saved = errno;
+
+	if (LIKELY(!sdir_is(dirp)))
+		return REAL(closedir)(dirp);
+	return (int)wrap_ret(sdir_close((struct sdir *)dirp), saved);
+}
+
+EXPORT int
+dirfd(DIR *dirp)
+{
+	if (LIKELY(!sdir_is(dirp)))
+		return REAL(dirfd)(dirp);
+	return sdir_fd((struct sdir *)dirp);
+}
+
+EXPORT void
+rewinddir(DIR *dirp)
+{
+	int saved = errno;
+
+	if (LIKELY(!sdir_is(dirp))) {
+		REAL(rewinddir)(dirp);
+		return;
+	}
+	sdir_rewind((struct sdir *)dirp);
+	errno = saved;
+}
+
+EXPORT long
+telldir(DIR *dirp)
+{
+	if (LIKELY(!sdir_is(dirp)))
+		return REAL(telldir)(dirp);
+	return sdir_tell((struct sdir *)dirp);
+}
+
+EXPORT void
+seekdir(DIR *dirp, long loc)
+{
+	int saved = errno;
+
+	if (LIKELY(!sdir_is(dirp))) {
+		REAL(seekdir)(dirp, loc);
+		return;
+	}
+	sdir_seek((struct sdir *)dirp, loc);
+	errno = saved;
+}
+
+typedef int (*dent_filter)(const struct dirent64 *);
+typedef int (*dent_compar)(const struct dirent64 **, const struct dirent64 **);
+
+/* scandir of a scheme directory: entries malloc'ed one by one, as glibc. */
+static int
+scan_ours(const struct scheme_path *sp, struct dirent64 ***list,
+	  dent_filter filter, dent_compar compar)
+{
+	struct dirent64 **v = NULL, **nv, *ent;
+	struct sdir *d;
+	size_t n = 0, cap = 0;
+	int err;
+
+	if ((d = sdir_open(sp, &err)) == NULL)
+		return err;
+	while ((ent = sdir_read(d, &err)) != NULL) {
+		if (filter != NULL && !filter(ent))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
+				err = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		if ((v[n] = malloc(sizeof(*ent))) == NULL) {
+			err = -ENOMEM;
+			break;
+		}
+		memcpy(v[n++], ent, sizeof(*ent));
+	}
+	sdir_close(d);
+	if (err < 0) {
+		while (n > 0)
+			free(v[--n]);
+		free(v);
+		return err;
+	}
+	if (compar != NULL && n > 1)
+		qsort(v, n, sizeof(*v),
+		      (int (*)(const void *, const void *))compar);
+	*list = v;
+	return (int)n;
+}
+
+#define SCAN_BODY(path, list, filter, compar, realcall)                        \
+	do {                                                                   \
+		struct scheme_path sp;                                         \
+		int saved = errno, r;                                          \
+                                                                               \
+		if (LIKELY(!path_classify(path, &sp)))                         \
+			return realcall;                                       \
+		r = scan_ours(&sp, (struct dirent64 ***)(list),                \
+			      (dent_filter)(filter), (dent_compar)(compar));   \
+		if (r == SC_PASS) {                                            \
+			errno = saved;                                         \
+			return realcall;                                       \
+		}                                                              \
+		return (int)wrap_ret(r, saved);                                \
+	} while (0)
+
+EXPORT int
+scandir(const char *path, struct dirent ***list,
+	int (*filter)(const struct dirent *),
+	int (*compar)(const struct dirent **, const struct dirent **))
+{
+	SCAN_BODY(path, list, filter, compar,
+		  REAL(scandir)(path, list, filter, compar));
+}
+
+EXPORT int
+scandir64(const char *path, struct dirent64 ***list,
+	  int (*filter)(const struct dirent64 *),
+	  int (*compar)(const struct dirent64 **, const struct dirent64 **))
+{
+	SCAN_BODY(path, list, filter, compar,
+		  REAL(scandir64)(path, list, filter, compar));
+}
+
+EXPORT int
+scandirat(int dirfd, const char *path, struct dirent ***list,
+	  int (*filter)(const struct dirent *),
+	  int (*compar)(const struct dirent **, const struct dirent **))
+{
+	SCAN_BODY(path, list, filter, compar,
+		  REAL(scandirat)(dirfd, path, list, filter, compar));
+}
+
+EXPORT int
+scandirat64(int dirfd, const char *path, struct dirent64 ***list,
+	    int (*filter)(const struct dirent64 *),
+	    int (*compar)(const struct dirent64 **, const struct dirent64 **))
+{
+	SCAN_BODY(path, list, filter, compar,
+		  REAL(scandirat64)(dirfd, path, list, filter, compar));
+}
+
+EXPORT ssize_t
+getdents64(int fd, void *buf, size_t size)
+{
+	struct sfd *e = fdtab_get(fd);
+	int saved = errno;
+
+	if (LIKELY(e == NULL) || sfd_native(e))
+		return REAL(getdents64)(fd, buf, size);
+	if (e->type != SFD_CLIENT)
+		return wrap_ret(-EBADF, saved);
+	return wrap_ret(sc_getdents64(fd, e, buf, size), saved);
+}
