@@ -7,6 +7,12 @@
  * SCHEME_SOCKET, starts a broker on that address if none answers (in the
  * background, logging to PATH.log, not our child), then execs CMD: its pid,
  * signals and exit status are CMD's own.
+ *
+ * A CMD the preload cannot reach is refused with a line saying why (exit
+ * 126): a statically linked one (no ELF interpreter to honour
+ * LD_PRELOAD), and one the dynamic loader runs in secure mode, which drops
+ * LD_PRELOAD: set-user-ID or set-group-ID to another than the caller, or
+ * carrying file capabilities.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,11 +20,15 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,6 +113,79 @@ set_preload(const char *lib)
 	free(val);
 }
 
+/* CMD as execvp would find it; false when it is not found. */
+static bool
+resolve(const char *cmd, char *out, size_t len)
+{
+	const char *path = getenv("PATH"), *p, *end;
+
+	if (strchr(cmd, '/') != NULL) {
+		snprintf(out, len, "%s", cmd);
+		return access(out, X_OK) == 0;
+	}
+	for (p = path != NULL ? path : "/usr/bin:/bin"; *p != '\0'; p = end) {
+		end = strchrnul(p, ':');
+		snprintf(out, len, "%.*s%s%s", (int)(end - p), p,
+			 end > p ? "/" : "", cmd);
+		if (access(out, X_OK) == 0)
+			return true;
+		if (*end == ':')
+			end++;
+	}
+	return false;
+}
+
+/* Whether an ELF file names a program interpreter (is dynamic). */
+static int
+elf_dynamic(const char *file)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	int fd = open(file, O_RDONLY | O_CLOEXEC), i, r = -1;
+
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64)
+		goto out; /* a script, or not ours to judge */
+	r = 0;
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (pread(fd, &ph, sizeof(ph),
+			  (off_t)(eh.e_phoff +
+				  (Elf64_Off)i * eh.e_phentsize)) != sizeof(ph))
+			break;
+		if (ph.p_type == PT_INTERP) {
+			r = 1;
+			break;
+		}
+	}
+out:
+	close(fd);
+	return r;
+}
+
+/* Why the preload could not reach CMD, or NULL. */
+static const char *
+unreachable(const char *cmd, char *file, size_t len)
+{
+	struct stat st;
+
+	if (!resolve(cmd, file, len) || stat(file, &st) < 0)
+		return NULL; /* execvp will say */
+	if (elf_dynamic(file) == 0)
+		return "is statically linked: LD_PRELOAD cannot reach it, so "
+		       "it would see no schemes";
+	if (((st.st_mode & S_ISUID) && st.st_uid != getuid()) ||
+	    ((st.st_mode & S_ISGID) && st.st_gid != getgid()))
+		return "is set-user-ID or set-group-ID: the loader drops "
+		       "LD_PRELOAD for it, so it would see no schemes";
+	if (getxattr(file, "security.capability", NULL, 0) > 0)
+		return "has file capabilities: the loader drops LD_PRELOAD "
+		       "for it, so it would see no schemes";
+	return NULL;
+}
+
 static void
 usage(void)
 {
@@ -122,7 +205,8 @@ main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char lib[PATH_MAX], schemed[PATH_MAX];
+	char lib[PATH_MAX], schemed[PATH_MAX], file[PATH_MAX];
+	const char *why;
 	int ch;
 
 	path[0] = '\0';
@@ -134,6 +218,10 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		usage();
+	if ((why = unreachable(argv[optind], file, sizeof(file))) != NULL) {
+		fprintf(stderr, "%s: %s %s\n", prog, file, why);
+		return 126;
+	}
 	if (path[0] == '\0' && sockpath_default(path, sizeof(path)) < 0)
 		die("socket path too long; set SCHEME_SOCKET", NULL);
 	if (sockpath_mkdir(path) < 0)
