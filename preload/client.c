@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -276,6 +277,30 @@ sc_ftruncate(int fd, const struct sfd *e, off_t len)
 		return -EINVAL;
 	return (int)simple(fd, e, SYS_FTRUNCATE, (uint64_t)len, 0, NULL, 0,
 			   NULL, 0, &rep);
+}
+
+/*
+ * The file system's figures (Redox's fstatvfs); a provider that has none
+ * gives zeros but for the block and name sizes.
+ */
+int
+sc_fstatvfs(int fd, const struct sfd *e, struct statvfs *sv)
+{
+	struct iovec out = {sv, sizeof(*sv)};
+	struct wire_rep rep;
+	int64_t r;
+
+	memset(sv, 0, sizeof(*sv));
+	r = simple(fd, e, SYS_FSTATVFS, 0, sizeof(*sv), NULL, 0, &out, 1, &rep);
+	if (r == -ENOSYS || r == -EOPNOTSUPP || (r == 0 && sv->f_bsize == 0)) {
+		memset(sv, 0, sizeof(*sv));
+		sv->f_bsize = sv->f_frsize = 4096;
+		sv->f_namemax = 255;
+		return 0;
+	}
+	if (r < 0)
+		return (int)r;
+	return rep.len == sizeof(*sv) ? 0 : -EIO;
 }
 
 /* Metadata: Redox's fchmod, fchown, futimens and frename. */

@@ -35,6 +35,8 @@ int sc_fstat(int fd, const struct sfd *e, struct stat *st);
 int sc_fcntl(int fd, const struct sfd *e, int cmd, uint64_t arg);
 int sc_fsync(int fd, const struct sfd *e);
 int sc_ftruncate(int fd, const struct sfd *e, off_t len);
+struct statvfs;
+int sc_fstatvfs(int fd, const struct sfd *e, struct statvfs *sv);
 int sc_fchmod(int fd, const struct sfd *e, mode_t mode);
 int sc_fchown(int fd, const struct sfd *e, uid_t uid, gid_t gid);
 int sc_futimens(int fd, const struct sfd *e, const struct timespec ts[2]);

@@ -21,6 +21,8 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -45,7 +47,8 @@
 	X(fstat) X(fstat64) X(stat) X(stat64) X(lstat) X(lstat64)	\
 	X(fstatat) X(fstatat64) X(statx) X(__fxstat) X(__fxstat64)	\
 	X(__xstat) X(__xstat64) X(__lxstat) X(__lxstat64)		\
-	X(__fxstatat) X(__fxstatat64)					\
+	X(__fxstatat) X(__fxstatat64) X(statfs) X(statfs64) X(fstatfs)	\
+	X(fstatfs64) X(statvfs) X(statvfs64) X(fstatvfs) X(fstatvfs64)	\
 	/* paths and metadata */					\
 	X(unlink) X(unlinkat) X(rmdir) X(remove) X(mkdir) X(mkdirat)	\
 	X(rename) X(renameat) X(renameat2) X(chmod) X(fchmod)		\

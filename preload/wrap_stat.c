@@ -8,14 +8,20 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 
 #include "../proto/path.h"
 #include "client.h"
+#include "paths.h"
 #include "wrap.h"
 
 _Static_assert(sizeof(struct stat) == sizeof(struct stat64),
 	       "struct stat64 must be struct stat here");
+_Static_assert(sizeof(struct statfs) == sizeof(struct statfs64) &&
+		   sizeof(struct statvfs) == sizeof(struct statvfs64),
+	       "the 64 forms of statfs and statvfs must be the same here");
 
 /* fstat on one of our fds; -EAGAIN-free, returns 0 or -errno. */
 static int
@@ -198,3 +204,97 @@ FXSTAT(__fxstat64, struct stat64)
 
 FXSTATAT(__fxstatat, struct stat)
 FXSTATAT(__fxstatat64, struct stat64)
+
+/*
+ * statfs and statvfs: the provider's figures (SYS_FSTATVFS).  f_type is a
+ * number of our own that no local file system has, so programs that ask
+ * (tail -f) treat a scheme as they treat a remote file system: they poll
+ * instead of asking inotify, which cannot watch a scheme path.
+ */
+#define SCHEME_FS_MAGIC 0x5343484d /* "SCHM" */
+
+static int
+fd_statvfs(int fd, struct statvfs *sv)
+{
+	struct sfd *e = fdtab_get(fd);
+
+	return e != NULL && e->type == SFD_CLIENT ? sc_fstatvfs(fd, e, sv)
+						  : -EBADF;
+}
+
+static int
+do_path_statvfs(int fd, const struct sfd *e, void *arg)
+{
+	return sc_fstatvfs(fd, e, arg);
+}
+
+/* statvfs of a path: SC_PASS when it is not a scheme's. */
+static int
+path_statvfs(const char *path, struct statvfs *sv)
+{
+	struct scheme_path sp;
+
+	if (LIKELY(!path_classify(path, &sp)))
+		return SC_PASS;
+	return sc_path_do(&sp, O_PATH, do_path_statvfs, sv);
+}
+
+static void
+to_statfs(const struct statvfs *sv, struct statfs *sf)
+{
+	memset(sf, 0, sizeof(*sf));
+	sf->f_type = SCHEME_FS_MAGIC;
+	sf->f_bsize = (long)sv->f_bsize;
+	sf->f_frsize = (long)sv->f_frsize;
+	sf->f_blocks = sv->f_blocks;
+	sf->f_bfree = sv->f_bfree;
+	sf->f_bavail = sv->f_bavail;
+	sf->f_files = sv->f_files;
+	sf->f_ffree = sv->f_ffree;
+	sf->f_namelen = (long)sv->f_namemax;
+	sf->f_flags = (long)sv->f_flag;
+}
+
+#define FD_STATVFS(name, type, conv)                                           \
+	EXPORT int name(int fd, type *out)                                     \
+	{                                                                      \
+		struct sfd *e = fdtab_get(fd);                                 \
+		struct statvfs sv;                                             \
+		int saved = errno, r;                                          \
+                                                                               \
+		if (LIKELY(e == NULL) || sfd_native(e))                        \
+			return REAL(name)(fd, out);                            \
+		if ((r = fd_statvfs(fd, &sv)) == 0)                            \
+			conv(&sv, (void *)out);                                \
+		return (int)wrap_ret(r, saved);                                \
+	}
+
+#define PATH_STATVFS(name, type, conv)                                         \
+	EXPORT int name(const char *path, type *out)                           \
+	{                                                                      \
+		struct statvfs sv;                                             \
+		int saved = errno, r = path_statvfs(path, &sv);                \
+                                                                               \
+		if (LIKELY(r == SC_PASS)) {                                    \
+			errno = saved;                                         \
+			return REAL(name)(path, out);                          \
+		}                                                              \
+		if (r == 0)                                                    \
+			conv(&sv, (void *)out);                                \
+		return (int)wrap_ret(r, saved);                                \
+	}
+
+static void
+to_statvfs(const struct statvfs *sv, struct statvfs *out)
+{
+	*out = *sv;
+}
+
+FD_STATVFS(fstatfs, struct statfs, to_statfs)
+FD_STATVFS(fstatfs64, struct statfs64, to_statfs)
+FD_STATVFS(fstatvfs, struct statvfs, to_statvfs)
+FD_STATVFS(fstatvfs64, struct statvfs64, to_statvfs)
+PATH_STATVFS(statfs, struct statfs, to_statfs)
+PATH_STATVFS(statfs64, struct statfs64, to_statfs)
+PATH_STATVFS(statvfs, struct statvfs, to_statvfs)
+PATH_STATVFS(statvfs64, struct statvfs64, to_statvfs)
