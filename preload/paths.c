@@ -78,12 +78,23 @@ sc_path_do(const struct scheme_path *sp, int flags,
 	return r;
 }
 
+/*
+ * mkdir.  In the root scheme a directory is a scheme, made by a provider,
+ * never by mkdir: EEXIST for one that is there (mkdir -p /scheme/x/y
+ * walks through them), EPERM otherwise.
+ */
 int
 sc_mkdir(const struct scheme_path *sp, mode_t mode)
 {
-	int fd = sc_open(
-	    sp, O_CREAT | O_EXCL | O_DIRECTORY | O_RDONLY | O_CLOEXEC, mode);
+	struct stat st;
+	int fd, r;
 
+	if (sp->name[0] == '\0') {
+		r = sc_stat(sp, &st, false);
+		return r == SC_PASS ? r : r == 0 ? -EEXIST : -EPERM;
+	}
+	fd = sc_open(sp, O_CREAT | O_EXCL | O_DIRECTORY | O_RDONLY | O_CLOEXEC,
+		     mode);
 	if (fd < 0)
 		return fd;
 	sfd_free(fdtab_take(fd));

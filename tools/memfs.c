@@ -1,10 +1,14 @@
 /*
- * scheme-memfs - an example provider: files kept in memory.
+ * scheme-memfs - an example provider: a tree of files kept in memory.
  *
  *	scheme-memfs [--events [--tick MS]] [NAME]	(default: hello)
  *
  * Run it under schemerun; then NAME:world holds "Hello, world!\n", any
- * other NAME:path can be created and written, NAME: lists the files, and:
+ * other NAME:path can be created and written, directories can be made
+ * (an open with O_CREAT | O_DIRECTORY, Redox's mkdir), listed, and
+ * removed, and files and directories unlinked, renamed, chmod'ed,
+ * chown'ed and given times, with Linux's rules and errors.  NAME: is the
+ * root directory.  At the top are also:
  *
  *	NAME:fifo	reads wait until someone writes (the provider keeps
  *			the request and answers it later); O_NONBLOCK
@@ -15,6 +19,31 @@
  *			Blocking readers wait for that post.  Data read is
  *			consumed.
  *	NAME:.stats	"handles N\nopens N\ncloses N\n", as of its open.
+ *
+ * These three are special: unlinking or renaming them, or renaming
+ * something over them, says EPERM (the timer keeps its stream).  They
+ * may be chmod'ed, chown'ed and given times.  NAME:world is an ordinary
+ * file.
+ *
+ * Paths are relative to the root: extra slashes are ignored, "." and ".."
+ * are followed (".." of the root is the root), and a trailing slash asks
+ * for a directory, as on Linux.  A name is at most 255 bytes, a path at
+ * most 4095.
+ *
+ * A directory opened with O_DIRECTORY reads as its entries' names, one a
+ * line, sorted bytewise, without "." and "..": the listing is taken at
+ * open and again when the offset is set to 0 (rewinddir).  The root reads
+ * so with O_DIRECTORY or without; another directory read without it says
+ * EISDIR, as `cat dir` does on Linux.  A directory's st_size is the
+ * length of its listing.  An O_PATH handle serves fstat, fpath, fcntl,
+ * fchmod, fchown, futimens, frename and close; reads, writes, seeks,
+ * truncation, fsync and fevent on it say EBADF.
+ *
+ * Permissions: chmod, chown and utimensat check ownership as Linux does
+ * (root is the caller's uid 0, as the kernel reports it; a non-owner may
+ * set both times to now with write permission by the mode bits, judged
+ * by the caller's primary group only).  Opens, reads and writes do not
+ * check the mode bits.  atime is set at creation and by utimensat only.
  *
  * Plain POSIX C against <scheme/scheme.h> alone.  Without --events it
  * waits with poll() on its scheme fd and a self-pipe (for SIGTERM); with
@@ -36,48 +65,77 @@
 
 #include <scheme/scheme.h>
 
-#define MAX_FILES   1024
 #define MAX_HANDLES 65536
 #define MAX_WAITING 256
+#define MAX_NAME    255		      /* bytes in a path component */
+#define MAX_PATH    4095	      /* bytes in a path */
+#define MAX_SIZE    ((size_t)1 << 40) /* bytes in a file: beyond, EFBIG */
 
 enum kind {
 	REGULAR,
+	DIRECTORY,
 	FIFO,	/* reads wait for data: the answer is deferred */
 	STREAM, /* reads say EAGAIN until data comes: then a post */
+	STATS,	/* .stats: the counters, a snapshot taken at open */
 };
 
-struct file {
-	char name[256];
-	char *data;
+/* Which times touch() sets to now. */
+#define T_ATIME 1
+#define T_MTIME 2
+#define T_CTIME 4
+
+/*
+ * A node of the tree.  A directory keeps its entries in kids[], sorted by
+ * name (strcmp, so bytewise): a lookup is a binary search and a listing
+ * comes out sorted.  A node taken out of the tree (unlinked, removed, or
+ * replaced by a rename) has no parent and lives on, still usable through
+ * its handles, until the last of them closes.  Only the root is in the
+ * tree without a parent.  A directory out of the tree is always empty:
+ * only empty ones are removed, and nothing can reach one to add to it.
+ */
+struct node {
+	char *name;	     /* "" for the root */
+	struct node *parent; /* NULL: the root, or out of the tree */
+	struct node **kids;  /* a directory's entries, sorted by name */
+	size_t nkids, kidcap;
+	char *data; /* a file's bytes */
 	size_t size, cap;
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
 	ino_t ino;
-	struct timespec mtime;
-	int refs;     /* open handles */
-	int unlinked; /* freed with its last handle */
+	struct timespec atime, mtime, ctime;
+	int refs; /* open handles */
 	enum kind kind;
 };
 
 struct handle {
-	struct file *f; /* NULL: the listing, or a snapshot (text) */
-	char *text;	/* listing or .stats, taken at open */
+	struct node *n;
+	char *text; /* a directory's listing, or .stats: a snapshot */
 	size_t textlen;
 	off_t pos;
 	int flags;
 	int used;
-	int dir; /* the listing */
+	int list; /* reads give the listing in text */
+};
+
+/* Where a path leads: see walk(). */
+struct where {
+	struct node *dir;	 /* the directory of the last name */
+	struct node *n;		 /* what it names; NULL: nothing yet */
+	char name[MAX_NAME + 1]; /* the last name; "" for the root */
+	int dot;   /* the last name is "." or "..": not an entry */
+	int slash; /* a trailing slash: a directory is meant */
 };
 
 static const char *scheme = "hello";
-static struct file *files[MAX_FILES];
+static struct node *root;
 static struct handle handles[MAX_HANDLES];
 static uint64_t handles_hwm; /* no handle at or above is in use */
 static struct scheme_packet waiting[MAX_WAITING]; /* fifo reads */
 static int nwaiting;
 static unsigned long opens, closes, nhandles;
-static ino_t next_ino = 2;
+static ino_t next_ino = 2; /* the root is 1 */
 static int sfd;
 static int stop_pipe[2];
 
@@ -93,56 +151,216 @@ on_term(int sig)
 	errno = saved;
 }
 
-/* Files ----------------------------------------------------------------- */
-
-static struct file *
-find(const char *name)
-{
-	for (int i = 0; i < MAX_FILES; i++)
-		if (files[i] && !files[i]->unlinked &&
-		    strcmp(files[i]->name, name) == 0)
-			return files[i];
-	return NULL;
-}
-
-static struct file *
-create(const char *name, mode_t mode, uid_t uid, gid_t gid)
-{
-	struct file *f;
-	int i;
-
-	for (i = 0; i < MAX_FILES && files[i]; i++)
-		;
-	if (i == MAX_FILES || strlen(name) >= sizeof(f->name))
-		return NULL;
-	f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return NULL;
-	strcpy(f->name, name);
-	f->mode = mode & 07777;
-	f->uid = uid;
-	f->gid = gid;
-	f->ino = next_ino++;
-	clock_gettime(CLOCK_REALTIME, &f->mtime);
-	files[i] = f;
-	return f;
-}
+/* Nodes ----------------------------------------------------------------- */
 
 static void
-file_put(struct file *f)
+touch(struct node *n, int what)
 {
-	if (--f->refs > 0 || !f->unlinked)
-		return;
-	for (int i = 0; i < MAX_FILES; i++)
-		if (files[i] == f)
-			files[i] = NULL;
-	free(f->data);
-	free(f);
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (what & T_ATIME)
+		n->atime = now;
+	if (what & T_MTIME)
+		n->mtime = now;
+	if (what & T_CTIME)
+		n->ctime = now;
 }
 
 static int
-resize(struct file *f, size_t size)
+in_tree(const struct node *n)
 {
+	return n == root || n->parent != NULL;
+}
+
+static int
+special(const struct node *n)
+{
+	return n->kind != REGULAR && n->kind != DIRECTORY;
+}
+
+static struct node *
+node_new(const char *name, enum kind kind, mode_t mode, uid_t uid, gid_t gid)
+{
+	struct node *n = calloc(1, sizeof(*n));
+
+	if (n == NULL)
+		return NULL;
+	if ((n->name = strdup(name)) == NULL) {
+		free(n);
+		return NULL;
+	}
+	n->kind = kind;
+	n->mode = mode & 07777;
+	n->uid = uid;
+	n->gid = gid;
+	n->ino = next_ino++;
+	touch(n, T_ATIME | T_MTIME | T_CTIME);
+	return n;
+}
+
+static void
+node_free(struct node *n)
+{
+	free(n->name);
+	free(n->kids);
+	free(n->data);
+	free(n);
+}
+
+/* The whole tree, at exit (handles closed first). */
+static void
+tree_free(struct node *n)
+{
+	for (size_t i = 0; i < n->nkids; i++)
+		tree_free(n->kids[i]);
+	node_free(n);
+}
+
+/* The entry of d called name, or NULL; *at is where it is or would go. */
+static struct node *
+lookup(const struct node *d, const char *name, size_t *at)
+{
+	size_t lo = 0, hi = d->nkids, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(name, d->kids[mid]->name)) == 0) {
+			*at = mid;
+			return d->kids[mid];
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*at = lo;
+	return NULL;
+}
+
+/* Room for one more entry in d: the only step of a change that can fail. */
+static int
+reserve(struct node *d)
+{
+	size_t cap = d->kidcap ? d->kidcap * 2 : 8;
+	struct node **k;
+
+	if (d->nkids < d->kidcap)
+		return 0;
+	if ((k = realloc(d->kids, cap * sizeof(*k))) == NULL)
+		return -ENOMEM;
+	d->kids = k;
+	d->kidcap = cap;
+	return 0;
+}
+
+/* Put n into d (after reserve(d)); n's name is not in d yet. */
+static void
+attach(struct node *d, struct node *n)
+{
+	size_t at;
+
+	lookup(d, n->name, &at);
+	memmove(&d->kids[at + 1], &d->kids[at],
+		(d->nkids - at) * sizeof(d->kids[0]));
+	d->kids[at] = n;
+	d->nkids++;
+	n->parent = d;
+	touch(d, T_MTIME | T_CTIME);
+}
+
+static void
+detach(struct node *n)
+{
+	struct node *d = n->parent;
+	size_t at;
+
+	if (d == NULL || lookup(d, n->name, &at) != n)
+		return;
+	memmove(&d->kids[at], &d->kids[at + 1],
+		(d->nkids - at - 1) * sizeof(d->kids[0]));
+	d->nkids--;
+	n->parent = NULL;
+	touch(d, T_MTIME | T_CTIME);
+}
+
+/* Take n out of the tree: freed now, or when its last handle closes. */
+static void
+drop(struct node *n)
+{
+	detach(n);
+	if (n->refs == 0)
+		node_free(n);
+}
+
+static void
+node_put(struct node *n)
+{
+	if (--n->refs == 0 && !in_tree(n))
+		node_free(n);
+}
+
+/* A new entry of d. */
+static struct node *
+mknode(struct node *d, const char *name, enum kind kind, mode_t mode, uid_t uid,
+       gid_t gid)
+{
+	struct node *n;
+
+	if (reserve(d) < 0 ||
+	    (n = node_new(name, kind, mode, uid, gid)) == NULL)
+		return NULL;
+	attach(d, n);
+	return n;
+}
+
+/* The length of d's listing: its st_size. */
+static size_t
+dir_size(const struct node *d)
+{
+	size_t size = 0;
+
+	for (size_t i = 0; i < d->nkids; i++)
+		size += strlen(d->kids[i]->name) + 1;
+	return size;
+}
+
+static nlink_t
+dir_links(const struct node *d)
+{
+	nlink_t links = 2;
+
+	for (size_t i = 0; i < d->nkids; i++)
+		if (d->kids[i]->kind == DIRECTORY)
+			links++;
+	return links;
+}
+
+/* "name\n" for each entry, sorted: a directory read. */
+static char *
+listing(const struct node *d, size_t *len)
+{
+	size_t size = dir_size(d), at = 0, k;
+	char *t = malloc(size + 1);
+
+	if (t == NULL)
+		return NULL;
+	for (size_t i = 0; i < d->nkids; i++) {
+		k = strlen(d->kids[i]->name);
+		memcpy(t + at, d->kids[i]->name, k);
+		t[at + k] = '\n';
+		at += k + 1;
+	}
+	*len = size;
+	return t;
+}
+
+static int
+resize(struct node *f, size_t size)
+{
+	if (size > MAX_SIZE)
+		return -EFBIG;
 	if (size > f->cap) {
 		size_t cap = f->cap ? f->cap : 4096;
 		char *d;
@@ -150,26 +368,91 @@ resize(struct file *f, size_t size)
 		while (cap < size)
 			cap *= 2;
 		if ((d = realloc(f->data, cap)) == NULL)
-			return -ENOMEM;
+			return -ENOSPC;
 		f->data = d;
 		f->cap = cap;
 	}
 	if (size > f->size)
 		memset(f->data + f->size, 0, size - f->size);
 	f->size = size;
-	clock_gettime(CLOCK_REALTIME, &f->mtime);
+	touch(f, T_MTIME | T_CTIME);
 	return 0;
 }
 
 static int
-append(struct file *f, const void *data, size_t n)
+append(struct node *f, const void *data, size_t n)
 {
 	size_t at = f->size;
+	int r;
 
-	if (resize(f, at + n) < 0)
-		return -ENOSPC;
+	if ((r = resize(f, at + n)) < 0)
+		return r;
 	memcpy(f->data + at, data, n);
 	return 0;
+}
+
+/* Paths ----------------------------------------------------------------- */
+
+/* One name further from w->n, a directory. */
+static void
+step(struct where *w, const char *name, size_t len)
+{
+	struct node *d = w->n;
+	size_t at;
+
+	memcpy(w->name, name, len);
+	w->name[len] = '\0';
+	w->dir = d;
+	w->dot = strcmp(w->name, ".") == 0 || strcmp(w->name, "..") == 0;
+	if (strcmp(w->name, ".") == 0)
+		w->n = d;
+	else if (strcmp(w->name, "..") == 0)
+		w->n = d->parent != NULL ? d->parent : d;
+	else
+		w->n = lookup(d, w->name, &at);
+}
+
+/*
+ * Where path (len bytes) leads from the root.  Every name but the last
+ * must be a directory that exists (-ENOENT, -ENOTDIR); the last one may
+ * be missing (w->n NULL), to be made in w->dir.
+ */
+static int
+walk(const char *path, size_t len, struct where *w)
+{
+	size_t i = 0, k;
+
+	if (len > MAX_PATH)
+		return -ENAMETOOLONG;
+	memset(w, 0, sizeof(*w));
+	w->n = root;
+	while (i < len) {
+		if (path[i] == '/') {
+			i++;
+			continue;
+		}
+		for (k = i; k < len && path[k] != '/'; k++)
+			;
+		if (k - i > MAX_NAME)
+			return -ENAMETOOLONG;
+		if (w->n == NULL)
+			return -ENOENT;
+		if (w->n->kind != DIRECTORY)
+			return -ENOTDIR;
+		step(w, path + i, k - i);
+		i = k;
+	}
+	w->slash = len > 0 && path[len - 1] == '/';
+	return 0;
+}
+
+/* The path in a packet: b, NUL-terminated at b[c]. */
+static int
+walk_packet(const struct scheme_packet *p, struct where *w)
+{
+	const char *path = (const char *)(uintptr_t)p->b;
+
+	return walk(path, strnlen(path, p->c), w);
 }
 
 /* Handles --------------------------------------------------------------- */
@@ -182,102 +465,184 @@ get(uint64_t h)
 	return &handles[h];
 }
 
-static int64_t
-new_handle(struct file *f, char *text, size_t textlen, int flags, int dir)
+/* The counters of .stats, as they will be once this open is counted. */
+static char *
+stats_text(size_t *len)
 {
-	for (uint64_t h = 0; h < MAX_HANDLES; h++) {
-		if (handles[h].used)
-			continue;
-		handles[h] = (struct handle){.f = f,
-					     .text = text,
-					     .textlen = textlen,
-					     .flags = flags,
-					     .used = 1,
-					     .dir = dir};
-		if (h >= handles_hwm)
-			handles_hwm = h + 1;
-		if (f)
-			f->refs++;
-		nhandles++;
-		opens++;
-		return (int64_t)h;
-	}
-	free(text);
-	return -EMFILE;
+	char *t = malloc(128);
+	int n;
+
+	if (t == NULL)
+		return NULL;
+	n = snprintf(t, 128, "handles %lu\nopens %lu\ncloses %lu\n", nhandles,
+		     opens + 1, closes);
+	*len = (size_t)n;
+	return t;
+}
+
+static int64_t
+new_handle(struct node *n, int flags)
+{
+	int list = n->kind == DIRECTORY && !(flags & O_PATH) &&
+		   ((flags & O_DIRECTORY) || n == root);
+	char *text = NULL;
+	size_t textlen = 0;
+	uint64_t h;
+
+	for (h = 0; h < MAX_HANDLES && handles[h].used; h++)
+		;
+	if (h == MAX_HANDLES)
+		return -EMFILE;
+	if (list)
+		text = listing(n, &textlen);
+	else if (n->kind == STATS)
+		text = stats_text(&textlen);
+	if ((list || n->kind == STATS) && text == NULL)
+		return -ENOMEM;
+	handles[h] = (struct handle){.n = n,
+				     .text = text,
+				     .textlen = textlen,
+				     .flags = flags,
+				     .used = 1,
+				     .list = list};
+	if (h >= handles_hwm)
+		handles_hwm = h + 1;
+	n->refs++;
+	nhandles++;
+	opens++;
+	return (int64_t)h;
 }
 
 /* Tell every open file of f that it has data: a post (id 0). */
 static void
-post_read(struct file *f)
+post_read(struct node *f)
 {
 	struct scheme_packet post = {.a = SYS_FEVENT, .c = EVENT_READ};
 
 	for (uint64_t hn = 0; hn < handles_hwm; hn++)
-		if (handles[hn].used && handles[hn].f == f) {
+		if (handles[hn].used && handles[hn].n == f) {
 			post.b = hn;
 			if (write(sfd, &post, sizeof(post)) < 0)
 				perror("scheme-memfs: post");
 		}
 }
 
-/* Requests -------------------------------------------------------------- */
+/* Requests on paths ----------------------------------------------------- */
 
-/* The listing of NAME: and the counters of .stats, taken at open. */
-static int64_t
-open_text(int flags, int stats)
+/* O_CREAT of a missing name: a directory with O_DIRECTORY, else a file. */
+static int
+make(struct where *w, int flags, const struct scheme_packet *p)
 {
-	char *t = malloc(MAX_FILES * 257);
-	size_t n = 0;
+	mode_t mode = (mode_t)(p->d >> 32);
+	enum kind kind = REGULAR;
 
-	if (t == NULL)
-		return -ENOMEM;
-	if (stats) {
-		n = (size_t)sprintf(t, "handles %lu\nopens %lu\ncloses %lu\n",
-				    nhandles, opens + 1, closes);
-	} else {
-		for (int i = 0; i < MAX_FILES; i++)
-			if (files[i] && !files[i]->unlinked)
-				n += (size_t)sprintf(t + n, "%s\n",
-						     files[i]->name);
+	if (flags & O_DIRECTORY) {
+		if ((flags & O_ACCMODE) != O_RDONLY)
+			return -EISDIR;
+		kind = DIRECTORY;
+	} else if (w->slash) {
+		return -EISDIR; /* "new/": Linux's answer */
 	}
-	return new_handle(NULL, t, n, flags, !stats);
+	w->n = mknode(w->dir, w->name, kind, mode, p->uid, p->gid);
+	return w->n != NULL ? 0 : -ENOSPC;
+}
+
+/* May an existing node be opened so? */
+static int
+may_open(const struct node *n, const struct where *w, int flags)
+{
+	if (n->kind != DIRECTORY && ((flags & O_DIRECTORY) || w->slash))
+		return -ENOTDIR;
+	if (n->kind == DIRECTORY &&
+	    ((flags & O_ACCMODE) != O_RDONLY ||
+	     ((flags & O_CREAT) && !(flags & O_DIRECTORY))))
+		return -EISDIR;
+	return 0;
 }
 
 static int64_t
 do_open(const struct scheme_packet *p)
 {
-	const char *path = (const char *)(uintptr_t)p->b;
-	int flags = (int)(uint32_t)p->d;
-	mode_t mode = (mode_t)(p->d >> 32);
-	struct file *f;
+	int flags = (int)(uint32_t)p->d, r;
+	struct where w;
 
-	while (*path == '/')
-		path++;
-	if (*path == '\0')
-		return open_text(flags, 0);
-	if (strcmp(path, ".stats") == 0)
-		return open_text(flags, 1);
-	f = find(path);
-	if (f && (flags & O_CREAT) && (flags & O_EXCL))
+	if ((r = walk_packet(p, &w)) < 0)
+		return r;
+	if (flags & O_PATH) { /* Linux ignores the other flags then */
+		if (w.n == NULL)
+			return -ENOENT;
+		if (w.n->kind != DIRECTORY &&
+		    ((flags & O_DIRECTORY) || w.slash))
+			return -ENOTDIR;
+		return new_handle(w.n, flags);
+	}
+	if (w.n == NULL) {
+		if (!(flags & O_CREAT))
+			return -ENOENT;
+		if ((r = make(&w, flags, p)) < 0)
+			return r;
+	} else if ((flags & O_CREAT) && (flags & O_EXCL)) {
 		return -EEXIST;
-	if (!f && !(flags & O_CREAT))
-		return -ENOENT;
-	if (!f && !(f = create(path, mode, p->uid, p->gid)))
-		return -ENOSPC;
-	if (flags & O_DIRECTORY)
-		return -ENOTDIR;
+	}
+	if ((r = may_open(w.n, &w, flags)) < 0)
+		return r;
 	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY &&
-	    f->kind == REGULAR)
-		resize(f, 0);
-	return new_handle(f, NULL, 0, flags, 0);
+	    w.n->kind == REGULAR && (r = resize(w.n, 0)) < 0)
+		return r;
+	return new_handle(w.n, flags);
 }
+
+static int64_t
+do_unlink(const struct scheme_packet *p)
+{
+	struct where w;
+	int r;
+
+	if ((r = walk_packet(p, &w)) < 0)
+		return r;
+	if (w.n == NULL)
+		return -ENOENT;
+	if (w.n->kind == DIRECTORY)
+		return -EISDIR;
+	if (w.slash)
+		return -ENOTDIR;
+	if (special(w.n))
+		return -EPERM;
+	touch(w.n, T_CTIME);
+	drop(w.n);
+	return 0;
+}
+
+static int64_t
+do_rmdir(const struct scheme_packet *p)
+{
+	struct where w;
+	int r;
+
+	if ((r = walk_packet(p, &w)) < 0)
+		return r;
+	if (w.n == NULL)
+		return -ENOENT;
+	if (w.dot) /* Linux: "." is invalid, ".." is not empty */
+		return strcmp(w.name, ".") == 0 ? -EINVAL : -ENOTEMPTY;
+	if (w.n == root)
+		return -EBUSY;
+	if (w.n->kind != DIRECTORY)
+		return -ENOTDIR;
+	if (w.n->nkids > 0)
+		return -ENOTEMPTY;
+	drop(w.n);
+	return 0;
+}
+
+/* Requests on handles --------------------------------------------------- */
 
 /*
  * A fifo or stream read: now if there are bytes; else a fifo keeps the
  * request (unless O_NONBLOCK) and a stream says EAGAIN.
  */
 static int64_t
-pipe_read(struct file *f, const struct scheme_packet *p, int nonblock,
+pipe_read(struct node *f, const struct scheme_packet *p, int nonblock,
 	  int *defer)
 {
 	size_t n = f->size < p->d ? f->size : p->d;
@@ -303,11 +668,13 @@ do_read(struct handle *h, const struct scheme_packet *p, int *defer)
 
 	if ((h->flags & O_ACCMODE) == O_WRONLY)
 		return -EBADF;
-	if (h->f && h->f->kind != REGULAR)
-		return pipe_read(h->f, p, h->flags & O_NONBLOCK, defer);
-	if (h->f) {
-		src = h->f->data;
-		size = h->f->size;
+	if (h->n->kind == FIFO || h->n->kind == STREAM)
+		return pipe_read(h->n, p, h->flags & O_NONBLOCK, defer);
+	if (h->n->kind == DIRECTORY && !h->list)
+		return -EISDIR;
+	if (h->n->kind == REGULAR) {
+		src = h->n->data;
+		size = h->n->size;
 	}
 	if ((size_t)h->pos >= size)
 		return 0;
@@ -321,7 +688,7 @@ static void answer(struct scheme_packet *p, int64_t result);
 
 /* Data arrived in the fifo: the oldest waiting reads get it. */
 static void
-answer_waiting(struct file *f)
+answer_waiting(struct node *f)
 {
 	int defer;
 
@@ -341,14 +708,17 @@ answer_waiting(struct file *f)
 static int64_t
 do_write(struct handle *h, const struct scheme_packet *p)
 {
-	struct file *f = h->f;
+	struct node *f = h->n;
 	size_t at;
+	int r;
 
-	if ((h->flags & O_ACCMODE) == O_RDONLY || f == NULL)
+	if ((h->flags & O_ACCMODE) == O_RDONLY || f->kind == STATS)
 		return -EBADF;
+	if (f->kind == DIRECTORY)
+		return -EISDIR;
 	if (f->kind != REGULAR) { /* appends, and wakes the readers */
-		if (append(f, (const void *)(uintptr_t)p->c, p->d) < 0)
-			return -ENOSPC;
+		if ((r = append(f, (const void *)(uintptr_t)p->c, p->d)) < 0)
+			return r;
 		if (f->kind == FIFO)
 			answer_waiting(f);
 		else
@@ -356,19 +726,35 @@ do_write(struct handle *h, const struct scheme_packet *p)
 		return (int64_t)p->d;
 	}
 	at = (h->flags & O_APPEND) ? f->size : (size_t)h->pos;
-	if (resize(f, at + p->d > f->size ? at + p->d : f->size) < 0)
-		return -ENOSPC;
+	if (at > MAX_SIZE)
+		return -EFBIG;
+	if ((r = resize(f, at + p->d > f->size ? at + p->d : f->size)) < 0)
+		return r;
 	memcpy(f->data + at, (const void *)(uintptr_t)p->c, p->d);
 	h->pos = (off_t)(at + p->d);
 	return (int64_t)p->d;
 }
 
+/* An offset of 0 is rewinddir(): the listing is taken again. */
+static void
+relist(struct handle *h)
+{
+	size_t len;
+	char *t = listing(h->n, &len);
+
+	if (t == NULL)
+		return; /* the old listing stays */
+	free(h->text);
+	h->text = t;
+	h->textlen = len;
+}
+
 static int64_t
 do_seek(struct handle *h, const struct scheme_packet *p)
 {
-	off_t base, size = h->f ? (off_t)h->f->size : (off_t)h->textlen;
+	off_t base, off = (off_t)p->c;
 
-	if (h->f && h->f->kind != REGULAR)
+	if (h->n->kind == FIFO || h->n->kind == STREAM)
 		return -ESPIPE;
 	switch (p->d) {
 	case SEEK_SET:
@@ -378,62 +764,272 @@ do_seek(struct handle *h, const struct scheme_packet *p)
 		base = h->pos;
 		break;
 	case SEEK_END:
-		base = size;
+		base = h->n->kind == REGULAR ? (off_t)h->n->size
+					     : (off_t)h->textlen;
 		break;
 	default:
 		return -EINVAL;
 	}
-	if (base + (off_t)p->c < 0)
+	if (off > 0 && base > INT64_MAX - off)
+		return -EOVERFLOW;
+	if (base + off < 0)
 		return -EINVAL;
-	h->pos = base + (off_t)p->c;
+	h->pos = base + off;
+	if (h->pos == 0 && h->list)
+		relist(h);
 	return h->pos;
+}
+
+static int64_t
+do_truncate(struct handle *h, const struct scheme_packet *p)
+{
+	if (h->n->kind == DIRECTORY)
+		return -EISDIR;
+	if ((h->flags & O_ACCMODE) == O_RDONLY || h->n->kind == STATS ||
+	    (int64_t)p->c < 0)
+		return -EINVAL;
+	return resize(h->n, (size_t)p->c);
 }
 
 static int64_t
 do_fstat(struct handle *h, const struct scheme_packet *p)
 {
 	struct stat *st = (struct stat *)(uintptr_t)p->c;
+	const struct node *n = h->n;
+	size_t size = n->size;
 
 	if (p->d < sizeof(*st))
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
-	st->st_blksize = 4096;
-	if (h->f == NULL) {
-		st->st_mode = h->dir ? S_IFDIR | 0755 : S_IFREG | 0444;
-		st->st_size = (off_t)h->textlen;
-		st->st_nlink = 1;
-		st->st_ino = 1;
-		return 0;
+	st->st_ino = n->ino;
+	st->st_nlink = 1;
+	switch (n->kind) {
+	case DIRECTORY:
+		st->st_mode = S_IFDIR;
+		st->st_nlink = dir_links(n);
+		size = dir_size(n);
+		break;
+	case FIFO:
+	case STREAM:
+		st->st_mode = S_IFIFO;
+		break;
+	case STATS:
+		st->st_mode = S_IFREG;
+		size = h->textlen;
+		break;
+	default:
+		st->st_mode = S_IFREG;
+		break;
 	}
-	st->st_mode = (h->f->kind == REGULAR ? S_IFREG : S_IFIFO) | h->f->mode;
-	st->st_ino = h->f->ino;
-	st->st_nlink = h->f->unlinked ? 0 : 1;
-	st->st_uid = h->f->uid;
-	st->st_gid = h->f->gid;
-	st->st_size = (off_t)h->f->size;
-	st->st_blocks = (blkcnt_t)((h->f->size + 511) / 512);
-	st->st_mtim = st->st_ctim = st->st_atim = h->f->mtime;
+	st->st_mode |= n->mode;
+	if (!in_tree(n))
+		st->st_nlink = 0;
+	st->st_uid = n->uid;
+	st->st_gid = n->gid;
+	st->st_size = (off_t)size;
+	st->st_blksize = 4096;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	st->st_atim = n->atime;
+	st->st_mtim = n->mtime;
+	st->st_ctim = n->ctime;
 	return 0;
 }
 
+/*
+ * "NAME:path", cut to d bytes.  Each name is put in with a '/' before it,
+ * from the node up; the outermost '/' lands where the colon goes.  A node
+ * out of the tree has its name alone.
+ */
 static int64_t
 do_fpath(struct handle *h, const struct scheme_packet *p)
 {
-	char buf[512];
-	int n =
-	    snprintf(buf, sizeof(buf), "%s:%s", scheme, h->f ? h->f->name : "");
-	size_t len = (size_t)n < p->d ? (size_t)n : p->d;
+	size_t slen = strlen(scheme), len = slen, at, k;
+	const struct node *n;
+	char *buf;
 
+	for (n = h->n; n != root && n != NULL; n = n->parent)
+		len += strlen(n->name) + 1;
+	if (len == slen)
+		len++; /* the root: "NAME:" */
+	if ((buf = malloc(len)) == NULL)
+		return -ENOMEM;
+	at = len;
+	for (n = h->n; n != root && n != NULL; n = n->parent) {
+		k = strlen(n->name);
+		at -= k + 1;
+		buf[at] = '/';
+		memcpy(buf + at + 1, n->name, k);
+	}
+	memcpy(buf, scheme, slen);
+	buf[slen] = ':';
+	len = len < p->d ? len : p->d;
 	memcpy((void *)(uintptr_t)p->c, buf, len);
+	free(buf);
 	return (int64_t)len;
+}
+
+static int
+owner(const struct node *n, const struct scheme_packet *p)
+{
+	return p->uid == 0 || p->uid == n->uid;
+}
+
+static int64_t
+do_chmod(struct handle *h, const struct scheme_packet *p)
+{
+	if (!owner(h->n, p))
+		return -EPERM;
+	h->n->mode = (mode_t)p->c & 07777;
+	touch(h->n, T_CTIME);
+	return 0;
+}
+
+/*
+ * Root changes both; the owner may change the group (to any group: this
+ * provider does not know the caller's other groups) and "change" the uid
+ * to its own; anyone else nothing.  (uint32_t)-1 leaves one alone.
+ */
+static int64_t
+do_chown(struct handle *h, const struct scheme_packet *p)
+{
+	uint32_t uid = (uint32_t)p->c, gid = (uint32_t)p->d;
+	struct node *n = h->n;
+
+	if (uid == (uint32_t)-1 && gid == (uint32_t)-1)
+		return 0;
+	if (p->uid != 0) {
+		if (p->uid != n->uid)
+			return -EPERM;
+		if (uid != (uint32_t)-1 && uid != n->uid)
+			return -EPERM;
+	}
+	if (uid != (uint32_t)-1)
+		n->uid = uid;
+	if (gid != (uint32_t)-1)
+		n->gid = gid;
+	touch(n, T_CTIME);
+	return 0;
+}
+
+/* Write permission by the mode bits (the caller's primary group only). */
+static int
+may_write(const struct node *n, const struct scheme_packet *p)
+{
+	if (p->uid == n->uid)
+		return (n->mode & S_IWUSR) != 0;
+	if (p->gid == n->gid)
+		return (n->mode & S_IWGRP) != 0;
+	return (n->mode & S_IWOTH) != 0;
+}
+
+/*
+ * c: struct timespec[2], atime then mtime; UTIME_NOW and UTIME_OMIT as
+ * utimensat(2).  No bytes at all is taken as both UTIME_NOW (times NULL).
+ */
+static int64_t
+do_utimens(struct handle *h, const struct scheme_packet *p)
+{
+	struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}}, now;
+	struct node *n = h->n;
+
+	if (p->d != 0 && p->d < sizeof(ts))
+		return -EINVAL;
+	if (p->d != 0) /* copied: the buffer need not be aligned */
+		memcpy(ts, (const void *)(uintptr_t)p->c, sizeof(ts));
+	for (int i = 0; i < 2; i++)
+		if (ts[i].tv_nsec != UTIME_NOW && ts[i].tv_nsec != UTIME_OMIT &&
+		    (ts[i].tv_nsec < 0 || ts[i].tv_nsec >= 1000000000L))
+			return -EINVAL;
+	if (ts[0].tv_nsec == UTIME_OMIT && ts[1].tv_nsec == UTIME_OMIT)
+		return 0;
+	if (!owner(n, p)) {
+		if (ts[0].tv_nsec != UTIME_NOW || ts[1].tv_nsec != UTIME_NOW)
+			return -EPERM;
+		if (!may_write(n, p))
+			return -EACCES;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (ts[0].tv_nsec != UTIME_OMIT)
+		n->atime = ts[0].tv_nsec == UTIME_NOW ? now : ts[0];
+	if (ts[1].tv_nsec != UTIME_OMIT)
+		n->mtime = ts[1].tv_nsec == UTIME_NOW ? now : ts[1];
+	n->ctime = now;
+	return 0;
+}
+
+/* Is a an ancestor of n (or n itself)? */
+static int
+contains(const struct node *a, const struct node *n)
+{
+	for (; n != NULL; n = n->parent)
+		if (n == a)
+			return 1;
+	return 0;
+}
+
+/* May n be renamed to where w leads?  The checks in rename(2)'s order. */
+static int
+may_rename(const struct node *n, const struct where *w)
+{
+	const struct node *t = w->n;
+
+	if (n == root || t == root || w->dot)
+		return -EBUSY;
+	if (n->kind != DIRECTORY && w->slash)
+		return -ENOTDIR;
+	if (t == n)
+		return 1; /* onto itself: nothing to do */
+	if (special(n) || (t != NULL && special(t)))
+		return -EPERM;
+	if (n->kind == DIRECTORY && contains(n, w->dir))
+		return -EINVAL; /* into its own subtree */
+	if (t != NULL && contains(t, n))
+		return -ENOTEMPTY; /* over one of its ancestors */
+	if (t == NULL)
+		return 0;
+	if (n->kind == DIRECTORY && t->kind != DIRECTORY)
+		return -ENOTDIR;
+	if (n->kind != DIRECTORY && t->kind == DIRECTORY)
+		return -EISDIR;
+	if (t->nkids > 0)
+		return -ENOTEMPTY;
+	return 0;
+}
+
+/* c: the new path (NUL-terminated, or d bytes), relative to the root. */
+static int64_t
+do_rename(struct handle *h, const struct scheme_packet *p)
+{
+	const char *path = (const char *)(uintptr_t)p->c;
+	struct node *n = h->n;
+	struct where w;
+	char *name;
+	int r;
+
+	if (!in_tree(n))
+		return -ENOENT;
+	if ((r = walk(path, strnlen(path, p->d), &w)) < 0)
+		return r;
+	if ((r = may_rename(n, &w)) != 0)
+		return r < 0 ? r : 0;
+	if (reserve(w.dir) < 0 || (name = strdup(w.name)) == NULL)
+		return -ENOMEM;
+	if (w.n != NULL)
+		drop(w.n);
+	detach(n);
+	free(n->name);
+	n->name = name;
+	attach(w.dir, n);
+	touch(n, T_CTIME);
+	return 0;
 }
 
 /* What is ready: data to read (a pipe may be empty); writes always. */
 static int64_t
 do_fevent(struct handle *h)
 {
-	if (h->f && h->f->kind != REGULAR)
-		return (h->f->size ? EVENT_READ : 0) | EVENT_WRITE;
+	if (h->n->kind == FIFO || h->n->kind == STREAM)
+		return (h->n->size ? EVENT_READ : 0) | EVENT_WRITE;
 	return EVENT_READ | EVENT_WRITE;
 }
 
@@ -444,8 +1040,7 @@ do_close(uint64_t hn)
 
 	if (h == NULL)
 		return -EBADF;
-	if (h->f)
-		file_put(h->f);
+	node_put(h->n);
 	free(h->text);
 	memset(h, 0, sizeof(*h));
 	nhandles--;
@@ -453,18 +1048,26 @@ do_close(uint64_t hn)
 	return 0;
 }
 
+/* The requests an O_PATH handle refuses: they touch the contents. */
 static int64_t
-do_unlink(const struct scheme_packet *p)
+io_op(struct handle *h, const struct scheme_packet *p, int *defer)
 {
-	const char *path = (const char *)(uintptr_t)p->b;
-	struct file *f = find(path);
-
-	if (f == NULL || f->kind != REGULAR)
-		return f ? -EPERM : -ENOENT;
-	f->unlinked = 1;
-	f->refs++;
-	file_put(f);
-	return 0;
+	if (h->flags & O_PATH)
+		return -EBADF;
+	switch (p->a) {
+	case SYS_READ:
+		return do_read(h, p, defer);
+	case SYS_WRITE:
+		return do_write(h, p);
+	case SYS_LSEEK:
+		return do_seek(h, p);
+	case SYS_FTRUNCATE:
+		return do_truncate(h, p);
+	case SYS_FEVENT:
+		return do_fevent(h);
+	default: /* SYS_FSYNC */
+		return 0;
+	}
 }
 
 /* Requests on an open handle, by number. */
@@ -473,24 +1076,26 @@ handle_op(struct handle *h, const struct scheme_packet *p, int *defer)
 {
 	switch (p->a) {
 	case SYS_READ:
-		return do_read(h, p, defer);
 	case SYS_WRITE:
-		return do_write(h, p);
 	case SYS_LSEEK:
-		return do_seek(h, p);
+	case SYS_FTRUNCATE:
+	case SYS_FSYNC:
+	case SYS_FEVENT:
+		return io_op(h, p, defer);
 	case SYS_FSTAT:
 		return do_fstat(h, p);
 	case SYS_FPATH:
 		return do_fpath(h, p);
-	case SYS_FTRUNCATE:
-		if (h->f == NULL || (h->flags & O_ACCMODE) == O_RDONLY)
-			return -EINVAL;
-		return resize(h->f, p->c);
-	case SYS_FSYNC:
+	case SYS_FCHMOD:
+		return do_chmod(h, p);
+	case SYS_FCHOWN:
+		return do_chown(h, p);
+	case SYS_FUTIMENS:
+		return do_utimens(h, p);
+	case SYS_FRENAME:
+		return do_rename(h, p);
 	case SYS_FCNTL:
 		return 0;
-	case SYS_FEVENT:
-		return do_fevent(h);
 	default:
 		return -ENOSYS;
 	}
@@ -506,10 +1111,10 @@ dispatch(const struct scheme_packet *p, int *defer)
 		return do_open(p);
 	case SYS_UNLINK:
 		return do_unlink(p);
+	case SYS_RMDIR:
+		return do_rmdir(p);
 	case SYS_CLOSE:
 		return do_close(p->b);
-	case SYS_RMDIR:
-		return -ENOTDIR;
 	}
 	if ((h = get(p->b)) == NULL)
 		return -EBADF;
@@ -570,7 +1175,7 @@ loop_poll(void)
 
 /* The timer produced data: a line in the stream, and a post. */
 static void
-tick(int tfd, struct file *stream)
+tick(int tfd, struct node *stream)
 {
 	static unsigned long count;
 	uint64_t expirations;
@@ -590,7 +1195,7 @@ tick(int tfd, struct file *stream)
  * until EAGAIN (events are edges).
  */
 static int
-loop_events(long tick_ms, struct file *stream)
+loop_events(long tick_ms, struct node *stream)
 {
 	struct timespec period = {tick_ms / 1000, (tick_ms % 1000) * 1000000L};
 	struct itimerspec it = {period, period};
@@ -634,10 +1239,29 @@ usage(void)
 	exit(2);
 }
 
+/* The root and the special files at the top. */
+static struct node *
+populate(void)
+{
+	struct node *f, *stream;
+
+	if ((root = node_new("", DIRECTORY, 0755, getuid(), getgid())) == NULL)
+		return NULL;
+	root->ino = 1;
+	if ((f = mknode(root, "world", REGULAR, 0644, getuid(), getgid())) ==
+		NULL ||
+	    append(f, "Hello, world!\n", 14) < 0 ||
+	    mknode(root, "fifo", FIFO, 0666, getuid(), getgid()) == NULL ||
+	    mknode(root, ".stats", STATS, 0444, getuid(), getgid()) == NULL)
+		return NULL;
+	stream = mknode(root, "stream", STREAM, 0666, getuid(), getgid());
+	return stream;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct file *f, *stream;
+	struct node *stream;
 	long tick_ms = 200;
 	int events = 0, r = 0;
 	char path[128];
@@ -653,6 +1277,10 @@ main(int argc, char **argv)
 	}
 	if (argc > 1)
 		scheme = argv[1];
+	if ((stream = populate()) == NULL) {
+		fprintf(stderr, "scheme-memfs: out of memory\n");
+		return 1;
+	}
 	snprintf(path, sizeof(path), ":%s", scheme);
 	sfd = open(path, O_CREAT | O_RDWR | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (sfd < 0) {
@@ -660,12 +1288,6 @@ main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	f = create("world", 0644, getuid(), getgid());
-	append(f, "Hello, world!\n", 14);
-	f = create("fifo", 0666, getuid(), getgid());
-	f->kind = FIFO;
-	stream = create("stream", 0666, getuid(), getgid());
-	stream->kind = STREAM;
 	signal(SIGPIPE, SIG_IGN);
 	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return 1;
@@ -676,12 +1298,8 @@ main(int argc, char **argv)
 	else
 		loop_poll();
 	close(sfd);
-	for (int i = 0; i < MAX_FILES; i++)
-		if (files[i] != NULL) {
-			free(files[i]->data);
-			free(files[i]);
-		}
 	for (uint64_t h = 0; h < handles_hwm; h++)
-		free(handles[h].text);
+		do_close(h); /* frees what is out of the tree */
+	tree_free(root);
 	return r; /* stopped, or the scheme was removed */
 }
