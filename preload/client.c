@@ -303,6 +303,20 @@ sc_fstatvfs(int fd, const struct sfd *e, struct statvfs *sv)
 	return rep.len == sizeof(*sv) ? 0 : -EIO;
 }
 
+/* The provider's name for the open file ("name:path"): bytes in buf. */
+int
+sc_fpath(int fd, const struct sfd *e, char *buf, size_t len)
+{
+	struct iovec out = {buf, len};
+	struct wire_rep rep;
+	int64_t r;
+
+	r = simple(fd, e, SYS_FPATH, 0, len, NULL, 0, &out, 1, &rep);
+	if (r < 0)
+		return (int)r;
+	return rep.len <= len ? (int)rep.len : -EIO;
+}
+
 /* Metadata: Redox's fchmod, fchown, futimens and frename. */
 int
 sc_fchmod(int fd, const struct sfd *e, mode_t mode)
@@ -382,7 +396,7 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode)
 		r = equeue_open(flags);
 		return r == -ENOENT || r == -ENOTCONN ? SC_PASS : r;
 	}
-	if (flags & (O_CREAT | O_TMPFILE))
+	if (NEEDS_MODE(flags))
 		mode &= ~atomic_load(&cached_umask);
 	else
 		mode = 0;

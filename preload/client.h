@@ -9,6 +9,7 @@
 #ifndef PRELOAD_CLIENT_H
 #define PRELOAD_CLIENT_H
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -21,6 +22,10 @@
 #include "fdtab.h"
 
 #define SC_PASS (-0x40000000)
+
+/* Whether an open takes a mode: O_TMPFILE includes O_DIRECTORY's bit. */
+#define NEEDS_MODE(flags)                                                      \
+	(((flags)&O_CREAT) != 0 || ((flags)&O_TMPFILE) == O_TMPFILE)
 
 int sc_open(const struct scheme_path *sp, int flags, mode_t mode);
 int sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow);
@@ -35,6 +40,7 @@ int sc_fstat(int fd, const struct sfd *e, struct stat *st);
 int sc_fcntl(int fd, const struct sfd *e, int cmd, uint64_t arg);
 int sc_fsync(int fd, const struct sfd *e);
 int sc_ftruncate(int fd, const struct sfd *e, off_t len);
+int sc_fpath(int fd, const struct sfd *e, char *buf, size_t len);
 struct statvfs;
 int sc_fstatvfs(int fd, const struct sfd *e, struct statvfs *sv);
 int sc_fchmod(int fd, const struct sfd *e, mode_t mode);

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -47,6 +48,33 @@ sdir_is(const void *dirp)
 	return dirp != NULL && *(const uint64_t *)dirp == SDIR_MAGIC;
 }
 
+static int load(int fd, char **text, size_t *len);
+
+/*
+ * A directory opened without O_DIRECTORY (Linux lists those too) may say
+ * EISDIR to a read, as `cat dir` wants: list it through a second open, by
+ * its path, with O_DIRECTORY.
+ */
+static int
+load_reopened(int fd, const struct sfd *e, char **text, size_t *len)
+{
+	char name[PATH_MAX];
+	struct scheme_path sp;
+	int n = sc_fpath(fd, e, name, sizeof(name) - 1), dfd, r;
+
+	if (n < 0)
+		return n;
+	name[n] = '\0';
+	if (!path_classify(name, &sp))
+		return -EISDIR;
+	dfd = sc_open(&sp, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dfd < 0)
+		return dfd == SC_PASS ? -EISDIR : dfd;
+	r = load(dfd, text, len);
+	io_close(dfd);
+	return r == -EISDIR ? -EIO : r;
+}
+
 /* Read the whole listing from the fd's current offset. */
 static int
 load(int fd, char **text, size_t *len)
@@ -75,6 +103,10 @@ load(int fd, char **text, size_t *len)
 		}
 		iov = (struct iovec){buf + *len, cap - *len};
 		n = sc_readv(fd, e, &iov, 1);
+		if (n == -EISDIR && *len == 0) {
+			free(buf);
+			return load_reopened(fd, e, text, len);
+		}
 		if (n < 0) {
 			free(buf);
 			return (int)n;

@@ -15,6 +15,7 @@
 
 #include "bconn.h"
 #include "init.h"
+#include "resolve.h"
 
 static char preload_var[4096];
 
@@ -39,7 +40,7 @@ env_space(char *const envp[])
 
 	while (envp != NULL && envp[n] != NULL)
 		n++;
-	return n + 3;
+	return n + 4;
 }
 
 static int
@@ -54,31 +55,35 @@ has(char *const envp[], const char *var)
 }
 
 /*
- * envp, or a copy of it in space[] with what is missing added; sockvar is
- * the caller's buffer for "SCHEME_SOCKET=...".
+ * envp, or a copy of it in space[] with what is missing added: sockvar is
+ * the caller's buffer for "SCHEME_SOCKET=...", cwdvar for "SCHEME_CWD=..."
+ * (set while in a scheme directory; any other SCHEME_CWD is dropped).
  */
 char **
 env_fix(char *const envp[], char **space, size_t nspace, char *sockvar,
-	size_t socklen)
+	size_t socklen, char *cwdvar, size_t cwdlen)
 {
-	size_t n = 0, k = sizeof("SCHEME_SOCKET=") - 1;
+	size_t i, n = 0, k = sizeof("SCHEME_SOCKET=") - 1;
 	int need_p = preload_var[0] && !has(envp, preload_var);
-	int need_s;
+	int need_s, need_c;
 
 	memcpy(sockvar, "SCHEME_SOCKET=", k);
 	bconn_path(sockvar + k, socklen - k);
 	need_s = sockvar[k] != '\0' && !has(envp, sockvar);
+	resolve_env(cwdvar, cwdlen);
+	need_c = cwdvar[0] != '\0' || has(envp, "SCHEME_CWD=");
 
-	if (!need_p && !need_s)
+	if (!need_p && !need_s && !need_c)
 		return (char **)envp;
-	while (envp != NULL && envp[n] != NULL && n + 3 <= nspace) {
-		space[n] = envp[n];
-		n++;
-	}
+	for (i = 0; envp != NULL && envp[i] != NULL && n + 4 <= nspace; i++)
+		if (strncmp(envp[i], "SCHEME_CWD=", 11) != 0)
+			space[n++] = envp[i];
 	if (need_p)
 		space[n++] = preload_var;
 	if (need_s)
 		space[n++] = sockvar;
+	if (cwdvar[0] != '\0')
+		space[n++] = cwdvar;
 	space[n] = NULL;
 	return space;
 }

@@ -27,6 +27,7 @@
 #include "io.h"
 #include "provider.h"
 #include "real.h"
+#include "resolve.h"
 #include "stdio.h"
 
 static void
@@ -63,6 +64,7 @@ preload_init(void)
 	mode_t m;
 
 	real_init();
+	resolve_init();
 	creds_refresh();
 	bconn_init();
 	env_capture();

@@ -7,7 +7,7 @@
 void init_atfork_child(void);
 void env_capture(void);
 char **env_fix(char *const envp[], char **space, size_t nspace, char *sockvar,
-	       size_t socklen);
+	       size_t socklen, char *cwdvar, size_t cwdlen);
 size_t env_space(char *const envp[]);
 
 #endif

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -26,6 +27,7 @@
 #include <sys/types.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <utime.h>
 #include <unistd.h>
 
@@ -55,12 +57,18 @@
 	X(fchmodat) X(chown) X(lchown) X(fchown) X(fchownat)		\
 	X(truncate) X(truncate64) X(utimensat) X(futimens) X(utimes)	\
 	X(lutimes) X(futimes) X(utime) X(access) X(faccessat)		\
-	X(euidaccess) X(eaccess) X(readlink) X(readlinkat)		\
+	X(euidaccess) X(eaccess) X(readlink) X(readlinkat) X(mkstemp)	\
+	X(mkstemp64) X(mkostemp) X(mkostemp64) X(mkstemps)		\
+	X(mkstemps64) X(mkostemps) X(mkostemps64) X(mkdtemp)		\
+	X(getxattr) X(lgetxattr) X(fgetxattr) X(listxattr)		\
+	X(llistxattr) X(flistxattr) X(setxattr) X(lsetxattr)		\
+	X(fsetxattr) X(removexattr) X(lremovexattr) X(fremovexattr)	\
 	/* directories */						\
 	X(opendir) X(fdopendir) X(readdir) X(readdir64) X(readdir_r)	\
 	X(readdir64_r) X(closedir) X(dirfd) X(rewinddir) X(telldir)	\
 	X(seekdir) X(scandir) X(scandir64) X(scandirat) X(scandirat64)	\
-	X(getdents64)							\
+	X(getdents64) X(chdir) X(fchdir) X(getcwd)			\
+	X(get_current_dir_name) X(realpath)				\
 	/* fds */							\
 	X(fcntl) X(fcntl64) X(dup) X(dup2) X(dup3) X(close)		\
 	X(close_range) X(closefrom) X(ioctl)				\

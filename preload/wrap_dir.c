@@ -8,23 +8,32 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../proto/path.h"
 #include "client.h"
 #include "dir.h"
+#include "resolve.h"
 #include "wrap.h"
 
 EXPORT DIR *
 opendir(const char *path)
 {
+	char buf[PATH_MAX];
 	struct scheme_path sp;
 	struct sdir *d;
-	int saved = errno, err;
+	int saved = errno, dirfd = AT_FDCWD, err;
 
-	if (LIKELY(!path_classify(path, &sp)))
+	err = resolve_at(&dirfd, &path, buf, sizeof(buf), &sp);
+	if (LIKELY(err == 0))
 		return REAL(opendir)(path);
+	if (err < 0) {
+		errno = -err;
+		return NULL;
+	}
 	if ((d = sdir_open(&sp, &err)) == NULL) {
 		if (err == SC_PASS) {
 			errno = saved;
@@ -213,15 +222,20 @@ scan_ours(const struct scheme_path *sp, struct dirent64 ***list,
 	return (int)n;
 }
 
-#define SCAN_BODY(path, list, filter, compar, realcall)                        \
+#define SCAN_BODY(dirfd, path, list, filter, compar, realcall)                 \
 	do {                                                                   \
+		char buf_[PATH_MAX];                                           \
 		struct scheme_path sp;                                         \
-		int saved = errno, r;                                          \
+		int saved = errno;                                             \
+		int r =                                                        \
+		    resolve_at(&(dirfd), &(path), buf_, sizeof(buf_), &sp);    \
                                                                                \
-		if (LIKELY(!path_classify(path, &sp)))                         \
+		if (LIKELY(r == 0))                                            \
 			return realcall;                                       \
-		r = scan_ours(&sp, (struct dirent64 ***)(list),                \
-			      (dent_filter)(filter), (dent_compar)(compar));   \
+		if (r > 0)                                                     \
+			r = scan_ours(&sp, (struct dirent64 ***)(list),        \
+				      (dent_filter)(filter),                   \
+				      (dent_compar)(compar));                  \
 		if (r == SC_PASS) {                                            \
 			errno = saved;                                         \
 			return realcall;                                       \
@@ -234,7 +248,9 @@ scandir(const char *path, struct dirent ***list,
 	int (*filter)(const struct dirent *),
 	int (*compar)(const struct dirent **, const struct dirent **))
 {
-	SCAN_BODY(path, list, filter, compar,
+	int dirfd = AT_FDCWD;
+
+	SCAN_BODY(dirfd, path, list, filter, compar,
 		  REAL(scandir)(path, list, filter, compar));
 }
 
@@ -243,7 +259,9 @@ scandir64(const char *path, struct dirent64 ***list,
 	  int (*filter)(const struct dirent64 *),
 	  int (*compar)(const struct dirent64 **, const struct dirent64 **))
 {
-	SCAN_BODY(path, list, filter, compar,
+	int dirfd = AT_FDCWD;
+
+	SCAN_BODY(dirfd, path, list, filter, compar,
 		  REAL(scandir64)(path, list, filter, compar));
 }
 
@@ -252,7 +270,7 @@ scandirat(int dirfd, const char *path, struct dirent ***list,
 	  int (*filter)(const struct dirent *),
 	  int (*compar)(const struct dirent **, const struct dirent **))
 {
-	SCAN_BODY(path, list, filter, compar,
+	SCAN_BODY(dirfd, path, list, filter, compar,
 		  REAL(scandirat)(dirfd, path, list, filter, compar));
 }
 
@@ -261,7 +279,7 @@ scandirat64(int dirfd, const char *path, struct dirent64 ***list,
 	    int (*filter)(const struct dirent64 *),
 	    int (*compar)(const struct dirent64 **, const struct dirent64 **))
 {
-	SCAN_BODY(path, list, filter, compar,
+	SCAN_BODY(dirfd, path, list, filter, compar,
 		  REAL(scandirat64)(dirfd, path, list, filter, compar));
 }
 

@@ -3,30 +3,34 @@
  * (_2) names, and creat.
  *
  * Which names real programs call: python3 uses __open64_2 and open64,
- * GNU tar __openat_2, coreutils open and openat.  The dirfd of openat
- * does not matter for a scheme path, which is never relative to one.
+ * GNU tar __openat_2, coreutils open and openat.  A relative path may
+ * be a scheme's by its directory (resolve.c).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdarg.h>
 
+#include <limits.h>
+
 #include "../proto/path.h"
 #include "client.h"
+#include "resolve.h"
 #include "wrap.h"
 
 static int
-try_open(const char *path, int flags, mode_t mode)
+try_open(int *dirfd, const char **path, char *buf, int flags, mode_t mode)
 {
 	struct scheme_path sp;
+	int r = resolve_at(dirfd, path, buf, PATH_MAX, &sp);
 
-	if (LIKELY(!path_classify(path, &sp)))
+	if (LIKELY(r == 0))
 		return SC_PASS;
-	return sc_open(&sp, flags, mode);
+	return r < 0 ? r : sc_open(&sp, flags, mode);
 }
 
 #define MODE_ARG(flags, mode)                                                  \
 	do {                                                                   \
-		if ((flags) & (O_CREAT | O_TMPFILE)) {                         \
+		if (NEEDS_MODE(flags)) {                                       \
 			va_list ap;                                            \
 			va_start(ap, flags);                                   \
 			mode = va_arg(ap, mode_t);                             \
@@ -36,7 +40,8 @@ try_open(const char *path, int flags, mode_t mode)
 
 /* Each wrapper: a scheme open, or else the real call, untouched. */
 #define OPEN_BODY(realcall)                                                    \
-	int saved = errno, r = try_open(path, flags, mode);                    \
+	char buf_[PATH_MAX];                                                   \
+	int saved = errno, r = try_open(&dirfd, &path, buf_, flags, mode);     \
 	if (r == SC_PASS) {                                                    \
 		errno = saved;                                                 \
 		return realcall;                                               \
@@ -46,6 +51,7 @@ try_open(const char *path, int flags, mode_t mode)
 EXPORT int
 open(const char *path, int flags, ...)
 {
+	int dirfd = AT_FDCWD;
 	mode_t mode = 0;
 
 	MODE_ARG(flags, mode);
@@ -55,6 +61,7 @@ open(const char *path, int flags, ...)
 EXPORT int
 open64(const char *path, int flags, ...)
 {
+	int dirfd = AT_FDCWD;
 	mode_t mode = 0;
 
 	MODE_ARG(flags, mode);
@@ -86,9 +93,10 @@ openat64(int dirfd, const char *path, int flags, ...)
 EXPORT int
 __open_2(const char *path, int flags)
 {
+	int dirfd = AT_FDCWD;
 	mode_t mode = 0;
 
-	if (flags & (O_CREAT | O_TMPFILE))
+	if (NEEDS_MODE(flags))
 		return REAL(__open_2)(path, flags);
 	OPEN_BODY(REAL(__open_2)(path, flags));
 }
@@ -96,9 +104,10 @@ __open_2(const char *path, int flags)
 EXPORT int
 __open64_2(const char *path, int flags)
 {
+	int dirfd = AT_FDCWD;
 	mode_t mode = 0;
 
-	if (flags & (O_CREAT | O_TMPFILE))
+	if (NEEDS_MODE(flags))
 		return REAL(__open64_2)(path, flags);
 	OPEN_BODY(REAL(__open64_2)(path, flags));
 }
@@ -108,7 +117,7 @@ __openat_2(int dirfd, const char *path, int flags)
 {
 	mode_t mode = 0;
 
-	if (flags & (O_CREAT | O_TMPFILE))
+	if (NEEDS_MODE(flags))
 		return REAL(__openat_2)(dirfd, path, flags);
 	OPEN_BODY(REAL(__openat_2)(dirfd, path, flags));
 }
@@ -118,7 +127,7 @@ __openat64_2(int dirfd, const char *path, int flags)
 {
 	mode_t mode = 0;
 
-	if (flags & (O_CREAT | O_TMPFILE))
+	if (NEEDS_MODE(flags))
 		return REAL(__openat64_2)(dirfd, path, flags);
 	OPEN_BODY(REAL(__openat64_2)(dirfd, path, flags));
 }
@@ -126,6 +135,7 @@ __openat64_2(int dirfd, const char *path, int flags)
 EXPORT int
 creat(const char *path, mode_t mode)
 {
+	int dirfd = AT_FDCWD;
 	int flags = O_CREAT | O_WRONLY | O_TRUNC;
 
 	OPEN_BODY(REAL(creat)(path, mode));
@@ -134,6 +144,7 @@ creat(const char *path, mode_t mode)
 EXPORT int
 creat64(const char *path, mode_t mode)
 {
+	int dirfd = AT_FDCWD;
 	int flags = O_CREAT | O_WRONLY | O_TRUNC;
 
 	OPEN_BODY(REAL(creat64)(path, mode));

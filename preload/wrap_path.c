@@ -3,41 +3,58 @@
  * rename, chmod, chown, truncate, the utime family, access, readlink, and
  * fchmod/fchown/futimens/futimes on scheme fds.
  *
- * A scheme path is never relative to a directory fd, so the *at forms
- * ignore it.  glibc's remove() calls unlink and rmdir internally, so it
- * is wrapped itself.
+ * A relative path may be a scheme's by its directory fd or the working
+ * directory (resolve.c).  glibc's remove() calls unlink and rmdir
+ * internally, so it is wrapped itself.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <utime.h>
+
+#include <limits.h>
 
 #include "../proto/path.h"
 #include "client.h"
 #include "paths.h"
+#include "resolve.h"
 #include "wrap.h"
 
 /*
  * Body of a wrapper of one path: `call` (which may use `sp`) for a scheme
  * path, `realcall` for any other, and for one whose scheme is not there.
+ * dirfd and path are variables: resolve_at may rewrite them for the
+ * kernel (a relative path that climbed out of a scheme directory).
  */
-#define ON_PATH(path, call, realcall)                                          \
+#define ON_PATH_AT(dirfd, path, call, realcall)                                \
 	do {                                                                   \
+		char buf_[PATH_MAX];                                           \
 		struct scheme_path sp;                                         \
-		int saved_ = errno, r_;                                        \
+		int saved_ = errno;                                            \
+		int r_ =                                                       \
+		    resolve_at(&(dirfd), &(path), buf_, sizeof(buf_), &sp);    \
                                                                                \
-		if (LIKELY(!path_classify((path), &sp)))                       \
+		if (LIKELY(r_ == 0))                                           \
 			return realcall;                                       \
-		r_ = (call);                                                   \
+		if (r_ > 0)                                                    \
+			r_ = (call);                                           \
 		if (r_ == SC_PASS) {                                           \
 			errno = saved_;                                        \
 			return realcall;                                       \
 		}                                                              \
 		return (int)wrap_ret(r_, saved_);                              \
+	} while (0)
+
+#define ON_PATH(path, call, realcall)                                          \
+	do {                                                                   \
+		int dirfd_ = AT_FDCWD;                                         \
+		ON_PATH_AT(dirfd_, path, call, realcall);                      \
 	} while (0)
 
 EXPORT int
@@ -49,8 +66,8 @@ unlink(const char *path)
 EXPORT int
 unlinkat(int dirfd, const char *path, int flags)
 {
-	ON_PATH(path, sc_unlink(&sp, (flags & AT_REMOVEDIR) != 0),
-		REAL(unlinkat)(dirfd, path, flags));
+	ON_PATH_AT(dirfd, path, sc_unlink(&sp, (flags & AT_REMOVEDIR) != 0),
+		   REAL(unlinkat)(dirfd, path, flags));
 }
 
 EXPORT int
@@ -82,24 +99,32 @@ mkdir(const char *path, mode_t mode)
 EXPORT int
 mkdirat(int dirfd, const char *path, mode_t mode)
 {
-	ON_PATH(path, sc_mkdir(&sp, mode), REAL(mkdirat)(dirfd, path, mode));
+	ON_PATH_AT(dirfd, path, sc_mkdir(&sp, mode),
+		   REAL(mkdirat)(dirfd, path, mode));
 }
 
 /* rename: SC_PASS unless one side is a scheme path of a live scheme. */
 static int
-try_rename(const char *from, const char *to, unsigned flags)
+try_rename(int *fromfd, const char **from, char *fbuf, int *tofd,
+	   const char **to, char *tbuf, unsigned flags)
 {
 	struct scheme_path a, b;
-	bool sa = path_classify(from, &a), sb = path_classify(to, &b);
+	int sa = resolve_at(fromfd, from, fbuf, PATH_MAX, &a);
+	int sb = resolve_at(tofd, to, tbuf, PATH_MAX, &b);
 
-	if (LIKELY(!sa && !sb))
+	if (LIKELY(sa == 0 && sb == 0))
 		return SC_PASS;
+	if (sa < 0 || sb < 0)
+		return sa < 0 ? sa : sb;
 	return sc_rename(sa ? &a : NULL, sb ? &b : NULL, flags);
 }
 
-#define RENAME_BODY(from, to, flags, realcall)                                 \
+#define RENAME_BODY(fromfd, from, tofd, to, flags, realcall)                   \
 	do {                                                                   \
-		int saved_ = errno, r_ = try_rename(from, to, flags);          \
+		char fbuf_[PATH_MAX], tbuf_[PATH_MAX];                         \
+		int saved_ = errno;                                            \
+		int r_ = try_rename(&(fromfd), &(from), fbuf_, &(tofd), &(to), \
+				    tbuf_, flags);                             \
                                                                                \
 		if (LIKELY(r_ == SC_PASS)) {                                   \
 			errno = saved_;                                        \
@@ -111,20 +136,24 @@ try_rename(const char *from, const char *to, unsigned flags)
 EXPORT int
 rename(const char *from, const char *to)
 {
-	RENAME_BODY(from, to, 0, REAL(rename)(from, to));
+	int fromfd = AT_FDCWD, tofd = AT_FDCWD;
+
+	RENAME_BODY(fromfd, from, tofd, to, 0,
+		    REAL(renameat)(fromfd, from, tofd, to));
 }
 
 EXPORT int
 renameat(int fromfd, const char *from, int tofd, const char *to)
 {
-	RENAME_BODY(from, to, 0, REAL(renameat)(fromfd, from, tofd, to));
+	RENAME_BODY(fromfd, from, tofd, to, 0,
+		    REAL(renameat)(fromfd, from, tofd, to));
 }
 
 EXPORT int
 renameat2(int fromfd, const char *from, int tofd, const char *to,
 	  unsigned flags)
 {
-	RENAME_BODY(from, to, flags,
+	RENAME_BODY(fromfd, from, tofd, to, flags,
 		    REAL(renameat2)(fromfd, from, tofd, to, flags));
 }
 
@@ -137,8 +166,9 @@ chmod(const char *path, mode_t mode)
 EXPORT int
 fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 {
-	ON_PATH(path, sc_chmod(&sp, mode, (flags & AT_SYMLINK_NOFOLLOW) != 0),
-		REAL(fchmodat)(dirfd, path, mode, flags));
+	ON_PATH_AT(dirfd, path,
+		   sc_chmod(&sp, mode, (flags & AT_SYMLINK_NOFOLLOW) != 0),
+		   REAL(fchmodat)(dirfd, path, mode, flags));
 }
 
 EXPORT int
@@ -161,9 +191,9 @@ fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 	/* An empty path with AT_EMPTY_PATH is the fd: fchown below. */
 	if (path[0] == '\0' && (flags & AT_EMPTY_PATH))
 		return fchown(dirfd, uid, gid);
-	ON_PATH(path,
-		sc_chown(&sp, uid, gid, (flags & AT_SYMLINK_NOFOLLOW) != 0),
-		REAL(fchownat)(dirfd, path, uid, gid, flags));
+	ON_PATH_AT(dirfd, path,
+		   sc_chown(&sp, uid, gid, (flags & AT_SYMLINK_NOFOLLOW) != 0),
+		   REAL(fchownat)(dirfd, path, uid, gid, flags));
 }
 
 EXPORT int
@@ -242,8 +272,9 @@ utimensat(int dirfd, const char *path, const struct timespec ts[2], int flags)
 	if (path[0] == '\0' && (flags & AT_EMPTY_PATH))
 		ON_FD(dirfd, sc_futimens(dirfd, e, ts),
 		      REAL(utimensat)(dirfd, path, ts, flags));
-	ON_PATH(path, sc_utimens(&sp, ts, (flags & AT_SYMLINK_NOFOLLOW) != 0),
-		REAL(utimensat)(dirfd, path, ts, flags));
+	ON_PATH_AT(dirfd, path,
+		   sc_utimens(&sp, ts, (flags & AT_SYMLINK_NOFOLLOW) != 0),
+		   REAL(utimensat)(dirfd, path, ts, flags));
 }
 
 EXPORT int
@@ -282,10 +313,10 @@ access(const char *path, int mode)
 EXPORT int
 faccessat(int dirfd, const char *path, int mode, int flags)
 {
-	ON_PATH(path,
-		sc_access(&sp, mode, (flags & AT_EACCESS) != 0,
-			  (flags & AT_SYMLINK_NOFOLLOW) != 0),
-		REAL(faccessat)(dirfd, path, mode, flags));
+	ON_PATH_AT(dirfd, path,
+		   sc_access(&sp, mode, (flags & AT_EACCESS) != 0,
+			     (flags & AT_SYMLINK_NOFOLLOW) != 0),
+		   REAL(faccessat)(dirfd, path, mode, flags));
 }
 
 EXPORT int
@@ -321,5 +352,198 @@ readlink(const char *path, char *buf, size_t len)
 EXPORT ssize_t
 readlinkat(int dirfd, const char *path, char *buf, size_t len)
 {
-	ON_PATH(path, not_a_link(&sp), REAL(readlinkat)(dirfd, path, buf, len));
+	ON_PATH_AT(dirfd, path, not_a_link(&sp),
+		   REAL(readlinkat)(dirfd, path, buf, len));
 }
+
+/*
+ * mkstemp and friends create their file with glibc's internal open, which
+ * no preload sees: for a scheme template the name is made here, and the
+ * file (or directory) created with O_EXCL, trying again on EEXIST.
+ */
+static int
+fill_random(char *x, size_t n)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char r[6];
+
+	if (getrandom(r, n, 0) != (ssize_t)n)
+		return -EIO;
+	for (size_t i = 0; i < n; i++)
+		x[i] = chars[r[i] % (sizeof(chars) - 1)];
+	return 0;
+}
+
+static int
+scheme_mktemp(char *tmpl, int suffixlen, int flags, bool dir)
+{
+	char buf[PATH_MAX], *x, *y = NULL;
+	const char *path = tmpl;
+	struct scheme_path sp;
+	size_t len = strlen(tmpl);
+	int dirfd = AT_FDCWD, r, tries, fd;
+
+	r = resolve_at(&dirfd, &path, buf, sizeof(buf), &sp);
+	if (LIKELY(r == 0))
+		return SC_PASS;
+	if (r < 0)
+		return r;
+	if (suffixlen < 0 || len < (size_t)suffixlen + 6 ||
+	    strncmp(tmpl + len - suffixlen - 6, "XXXXXX", 6) != 0)
+		return -EINVAL;
+	x = tmpl + len - suffixlen - 6;
+	if (path != tmpl) /* resolved into buf: the X's are there too */
+		y = buf + strlen(buf) - suffixlen - 6;
+	for (tries = 0; tries < 100; tries++) {
+		if ((r = fill_random(x, 6)) < 0)
+			return r;
+		if (y != NULL)
+			memcpy(y, x, 6);
+		if (dir)
+			r = sc_mkdir(&sp, 0700);
+		else if ((fd = sc_open(&sp, O_RDWR | O_CREAT | O_EXCL | flags,
+				       0600)) >= 0 ||
+			 fd == SC_PASS)
+			return fd;
+		else
+			r = fd;
+		if (r != -EEXIST)
+			return r;
+	}
+	return -EEXIST;
+}
+
+#define MKTEMP_BODY(tmpl, suffixlen, flags, realcall)                          \
+	do {                                                                   \
+		int saved_ = errno;                                            \
+		int r_ = scheme_mktemp(tmpl, suffixlen, flags, false);         \
+                                                                               \
+		if (LIKELY(r_ == SC_PASS)) {                                   \
+			errno = saved_;                                        \
+			return realcall;                                       \
+		}                                                              \
+		return (int)wrap_ret(r_, saved_);                              \
+	} while (0)
+
+EXPORT int
+mkstemp(char *tmpl)
+{
+	MKTEMP_BODY(tmpl, 0, 0, REAL(mkstemp)(tmpl));
+}
+
+EXPORT int
+mkstemp64(char *tmpl)
+{
+	MKTEMP_BODY(tmpl, 0, 0, REAL(mkstemp64)(tmpl));
+}
+
+EXPORT int
+mkostemp(char *tmpl, int flags)
+{
+	MKTEMP_BODY(tmpl, 0, flags, REAL(mkostemp)(tmpl, flags));
+}
+
+EXPORT int
+mkostemp64(char *tmpl, int flags)
+{
+	MKTEMP_BODY(tmpl, 0, flags, REAL(mkostemp64)(tmpl, flags));
+}
+
+EXPORT int
+mkstemps(char *tmpl, int suffixlen)
+{
+	MKTEMP_BODY(tmpl, suffixlen, 0, REAL(mkstemps)(tmpl, suffixlen));
+}
+
+EXPORT int
+mkstemps64(char *tmpl, int suffixlen)
+{
+	MKTEMP_BODY(tmpl, suffixlen, 0, REAL(mkstemps64)(tmpl, suffixlen));
+}
+
+EXPORT int
+mkostemps(char *tmpl, int suffixlen, int flags)
+{
+	MKTEMP_BODY(tmpl, suffixlen, flags,
+		    REAL(mkostemps)(tmpl, suffixlen, flags));
+}
+
+EXPORT int
+mkostemps64(char *tmpl, int suffixlen, int flags)
+{
+	MKTEMP_BODY(tmpl, suffixlen, flags,
+		    REAL(mkostemps64)(tmpl, suffixlen, flags));
+}
+
+EXPORT char *
+mkdtemp(char *tmpl)
+{
+	int saved = errno, r = scheme_mktemp(tmpl, 0, 0, true);
+
+	if (LIKELY(r == SC_PASS)) {
+		errno = saved;
+		return REAL(mkdtemp)(tmpl);
+	}
+	return wrap_ret(r, saved) < 0 ? NULL : tmpl;
+}
+
+/*
+ * Extended attributes: a scheme has none (as a FUSE file system that does
+ * not serve them): ENOTSUP for a file that exists, so that ls -l and
+ * Python's copystat say nothing.
+ */
+static int
+no_xattr(const struct scheme_path *sp, bool nofollow)
+{
+	struct stat st;
+	int r = sc_stat(sp, &st, nofollow);
+
+	return r < 0 ? r : -ENOTSUP;
+}
+
+#define XATTR_PATH(name, nofollow, params, args)                               \
+	EXPORT ssize_t name params                                             \
+	{                                                                      \
+		ON_PATH(path, no_xattr(&sp, nofollow), REAL(name) args);       \
+	}
+
+XATTR_PATH(getxattr, false,
+	   (const char *path, const char *n, void *v, size_t s),
+	   (path, n, v, s))
+XATTR_PATH(lgetxattr, true,
+	   (const char *path, const char *n, void *v, size_t s),
+	   (path, n, v, s))
+XATTR_PATH(listxattr, false, (const char *path, char *l, size_t s),
+	   (path, l, s))
+XATTR_PATH(llistxattr, true, (const char *path, char *l, size_t s),
+	   (path, l, s))
+
+#define XATTR_SET(name, nofollow, params, args)                                \
+	EXPORT int name params                                                 \
+	{                                                                      \
+		ON_PATH(path, no_xattr(&sp, nofollow), REAL(name) args);       \
+	}
+
+XATTR_SET(setxattr, false,
+	  (const char *path, const char *n, const void *v, size_t s, int f),
+	  (path, n, v, s, f))
+XATTR_SET(lsetxattr, true,
+	  (const char *path, const char *n, const void *v, size_t s, int f),
+	  (path, n, v, s, f))
+XATTR_SET(removexattr, false, (const char *path, const char *n), (path, n))
+XATTR_SET(lremovexattr, true, (const char *path, const char *n), (path, n))
+
+#define XATTR_FD(name, type, params, args)                                     \
+	EXPORT type name params                                                \
+	{                                                                      \
+		ON_FD(fd, -ENOTSUP, REAL(name) args);                          \
+	}
+
+XATTR_FD(fgetxattr, ssize_t, (int fd, const char *n, void *v, size_t s),
+	 (fd, n, v, s))
+XATTR_FD(flistxattr, ssize_t, (int fd, char *l, size_t s), (fd, l, s))
+XATTR_FD(fsetxattr, int,
+	 (int fd, const char *n, const void *v, size_t s, int f),
+	 (fd, n, v, s, f))
+XATTR_FD(fremovexattr, int, (int fd, const char *n), (fd, n))

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include "../proto/path.h"
 #include "client.h"
 #include "hidden.h"
+#include "resolve.h"
 #include "init.h"
 #include "io.h"
 #include "provider.h"
@@ -30,8 +32,9 @@ extern char **environ;
 #define WITH_ENV(envp, call)                                                   \
 	do {                                                                   \
 		char *space_[env_space(envp)], sock_[128];                     \
+		char cwd_[PATH_MAX + 64];                                      \
 		char **env_ = env_fix(envp, space_, env_space(envp), sock_,    \
-				      sizeof(sock_));                          \
+				      sizeof(sock_), cwd_, sizeof(cwd_));      \
 		return call;                                                   \
 	} while (0)
 
@@ -219,13 +222,17 @@ EXPORT int
 posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd,
 				 const char *path, int oflag, mode_t mode)
 {
+	char buf[PATH_MAX];
 	struct scheme_path sp;
 	struct spawn_open *so;
-	int saved = errno, cfd, r;
+	int saved = errno, dirfd = AT_FDCWD, cfd, r;
 
-	if (LIKELY(!path_classify(path, &sp)))
+	r = resolve_at(&dirfd, &path, buf, sizeof(buf), &sp);
+	if (LIKELY(r == 0))
 		return REAL(posix_spawn_file_actions_addopen)(fa, fd, path,
 							      oflag, mode);
+	if (r < 0)
+		return -r;
 	if (fd < 0)
 		return EBADF;
 	cfd = sc_open(&sp, oflag | O_CLOEXEC, mode);

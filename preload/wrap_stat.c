@@ -13,8 +13,11 @@
 #include <sys/sysmacros.h>
 
 #include "../proto/path.h"
+#include <limits.h>
+
 #include "client.h"
 #include "paths.h"
+#include "resolve.h"
 #include "wrap.h"
 
 _Static_assert(sizeof(struct stat) == sizeof(struct stat64),
@@ -40,22 +43,29 @@ real_fstat(int fd, struct stat *st)
 	return REAL(fstat)(fd, st);
 }
 
-/* stat of a path: SC_PASS when it is not a scheme path after all. */
+/*
+ * stat of a path: SC_PASS when it is not a scheme path after all (then
+ * *dirfd and *path are what to give the kernel: see resolve.h).
+ */
 static int
-path_stat(const char *path, struct stat *st, bool nofollow)
+path_stat(int *dirfd, const char **path, char *buf, struct stat *st,
+	  bool nofollow)
 {
 	struct scheme_path sp;
+	int r = resolve_at(dirfd, path, buf, PATH_MAX, &sp);
 
-	if (LIKELY(!path_classify(path, &sp)))
+	if (LIKELY(r == 0))
 		return SC_PASS;
-	return sc_stat(&sp, st, nofollow);
+	return r < 0 ? r : sc_stat(&sp, st, nofollow);
 }
 
 #define PATH_STAT(name, type, nofollow)                                        \
 	EXPORT int name(const char *path, type *st)                            \
 	{                                                                      \
-		int saved = errno;                                             \
-		int r = path_stat(path, (struct stat *)st, nofollow);          \
+		char buf_[PATH_MAX];                                           \
+		int saved = errno, dirfd_ = AT_FDCWD;                          \
+		int r = path_stat(&dirfd_, &path, buf_, (struct stat *)st,     \
+				  nofollow);                                   \
                                                                                \
 		if (LIKELY(r == SC_PASS)) {                                    \
 			errno = saved;                                         \
@@ -86,22 +96,25 @@ FD_STAT(fstat64, struct stat64)
 
 /* fstatat: an empty path with AT_EMPTY_PATH means the fd itself. */
 static int
-at_stat(int dirfd, const char *path, struct stat *st, int flags)
+at_stat(int *dirfd, const char **path, char *buf, struct stat *st, int flags)
 {
 	struct sfd *e;
 
-	if (path != NULL && path[0] == '\0' && (flags & AT_EMPTY_PATH)) {
-		e = fdtab_get(dirfd);
-		return e == NULL ? SC_PASS : fd_stat(dirfd, e, st, real_fstat);
+	if (*path != NULL && (*path)[0] == '\0' && (flags & AT_EMPTY_PATH)) {
+		e = fdtab_get(*dirfd);
+		return e == NULL ? SC_PASS : fd_stat(*dirfd, e, st, real_fstat);
 	}
-	return path_stat(path, st, (flags & AT_SYMLINK_NOFOLLOW) != 0);
+	return path_stat(dirfd, path, buf, st,
+			 (flags & AT_SYMLINK_NOFOLLOW) != 0);
 }
 
 #define AT_STAT(name, type)                                                    \
 	EXPORT int name(int dirfd, const char *path, type *st, int flags)      \
 	{                                                                      \
+		char buf_[PATH_MAX];                                           \
 		int saved = errno;                                             \
-		int r = at_stat(dirfd, path, (struct stat *)st, flags);        \
+		int r =                                                        \
+		    at_stat(&dirfd, &path, buf_, (struct stat *)st, flags);    \
                                                                                \
 		if (LIKELY(r == SC_PASS)) {                                    \
 			errno = saved;                                         \
@@ -141,9 +154,10 @@ to_statx(const struct stat *st, struct statx *sx)
 EXPORT int
 statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *sx)
 {
+	char buf[PATH_MAX];
 	struct stat st;
 	int saved = errno;
-	int r = at_stat(dirfd, path, &st, flags);
+	int r = at_stat(&dirfd, &path, buf, &st, flags);
 
 	if (LIKELY(r == SC_PASS)) {
 		errno = saved;
@@ -158,8 +172,10 @@ statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *sx)
 #define XSTAT(name, type, nofollow)                                            \
 	EXPORT int name(int ver, const char *path, type *st)                   \
 	{                                                                      \
-		int saved = errno;                                             \
-		int r = path_stat(path, (struct stat *)st, nofollow);          \
+		char buf_[PATH_MAX];                                           \
+		int saved = errno, dirfd_ = AT_FDCWD;                          \
+		int r = path_stat(&dirfd_, &path, buf_, (struct stat *)st,     \
+				  nofollow);                                   \
                                                                                \
 		if (LIKELY(r == SC_PASS)) {                                    \
 			errno = saved;                                         \
@@ -192,8 +208,10 @@ FXSTAT(__fxstat64, struct stat64)
 	EXPORT int name(int ver, int dirfd, const char *path, type *st,        \
 			int flags)                                             \
 	{                                                                      \
+		char buf_[PATH_MAX];                                           \
 		int saved = errno;                                             \
-		int r = at_stat(dirfd, path, (struct stat *)st, flags);        \
+		int r =                                                        \
+		    at_stat(&dirfd, &path, buf_, (struct stat *)st, flags);    \
                                                                                \
 		if (LIKELY(r == SC_PASS)) {                                    \
 			errno = saved;                                         \
@@ -230,13 +248,14 @@ do_path_statvfs(int fd, const struct sfd *e, void *arg)
 
 /* statvfs of a path: SC_PASS when it is not a scheme's. */
 static int
-path_statvfs(const char *path, struct statvfs *sv)
+path_statvfs(const char **path, char *buf, struct statvfs *sv)
 {
 	struct scheme_path sp;
+	int dirfd = AT_FDCWD, r = resolve_at(&dirfd, path, buf, PATH_MAX, &sp);
 
-	if (LIKELY(!path_classify(path, &sp)))
+	if (LIKELY(r == 0))
 		return SC_PASS;
-	return sc_path_do(&sp, O_PATH, do_path_statvfs, sv);
+	return r < 0 ? r : sc_path_do(&sp, O_PATH, do_path_statvfs, sv);
 }
 
 static void
@@ -272,8 +291,9 @@ to_statfs(const struct statvfs *sv, struct statfs *sf)
 #define PATH_STATVFS(name, type, conv)                                         \
 	EXPORT int name(const char *path, type *out)                           \
 	{                                                                      \
+		char buf_[PATH_MAX];                                           \
 		struct statvfs sv;                                             \
-		int saved = errno, r = path_statvfs(path, &sv);                \
+		int saved = errno, r = path_statvfs(&path, buf_, &sv);         \
                                                                                \
 		if (LIKELY(r == SC_PASS)) {                                    \
 			errno = saved;                                         \

@@ -7,26 +7,34 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <limits.h>
+#include <fcntl.h>
 #include <stdio.h>
 
 #include "../proto/path.h"
 #include "client.h"
 #include "hidden.h"
 #include "io.h"
+#include "resolve.h"
 #include "stdio.h"
 #include "wrap.h"
 
 /* A scheme path as a stream; NULL with errno, or SC_PASS in *pass. */
 static FILE *
-scheme_fopen(const char *path, const char *mode, bool *pass)
+scheme_fopen(const char **path, char *buf, const char *mode, bool *pass)
 {
 	struct scheme_path sp;
-	int flags, fd, saved = errno;
+	int flags, fd, saved = errno, dirfd = AT_FDCWD;
+	int r = resolve_at(&dirfd, path, buf, PATH_MAX, &sp);
 	FILE *f;
 
-	*pass = !path_classify(path, &sp);
+	*pass = r == 0;
 	if (LIKELY(*pass))
 		return NULL;
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
 	if ((flags = stdio_mode_flags(mode)) < 0) {
 		errno = EINVAL;
 		return NULL;
@@ -52,8 +60,9 @@ scheme_fopen(const char *path, const char *mode, bool *pass)
 EXPORT FILE *
 fopen(const char *path, const char *mode)
 {
+	char buf[PATH_MAX];
 	bool pass;
-	FILE *f = scheme_fopen(path, mode, &pass);
+	FILE *f = scheme_fopen(&path, buf, mode, &pass);
 
 	return pass ? REAL(fopen)(path, mode) : f;
 }
@@ -61,8 +70,9 @@ fopen(const char *path, const char *mode)
 EXPORT FILE *
 fopen64(const char *path, const char *mode)
 {
+	char buf[PATH_MAX];
 	bool pass;
-	FILE *f = scheme_fopen(path, mode, &pass);
+	FILE *f = scheme_fopen(&path, buf, mode, &pass);
 
 	return pass ? REAL(fopen64)(path, mode) : f;
 }
@@ -110,12 +120,13 @@ do_freopen(const char *path, const char *mode, FILE *fp,
 	   FILE *(*real)(const char *, const char *, FILE *))
 {
 	int stdfd = fp == stdin ? 0 : fp == stdout ? 1 : fp == stderr ? 2 : -1;
+	char buf[PATH_MAX];
 	bool pass = true;
 	FILE *f = NULL;
 
 	if (path == NULL) /* a change of mode only */
 		return stdio_is_ours(fp) ? fp : real(path, mode, fp);
-	f = scheme_fopen(path, mode, &pass);
+	f = scheme_fopen(&path, buf, mode, &pass);
 	if (!pass && f == NULL)
 		return NULL; /* a scheme path that failed to open */
 	if (!pass && stdfd >= 0)

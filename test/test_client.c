@@ -7,14 +7,18 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -78,6 +82,20 @@ handles(void)
 	p = strstr(buf, "handles ");
 	ck_assert_ptr_nonnull(p);
 	return strtol(p + 8, NULL, 10);
+}
+
+/* The provider's handle count once it stops changing (bounded). */
+static long
+settled_handles(void)
+{
+	long h = handles(), prev = -1;
+
+	for (int i = 0; i < 100 && h != prev; i++) {
+		h_sleep_ms(30);
+		prev = h;
+		h = handles();
+	}
+	return h;
 }
 
 /* Wait (bounded) until the provider holds `want` handles. */
@@ -632,6 +650,307 @@ START_TEST(signal_interrupts_wait)
 }
 END_TEST
 
+/* The rest of the fd surface ------------------------------------------ */
+
+static void
+fill(char *buf, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)((i * 7 + seed) % 251);
+}
+
+/* copy_file_range, sendfile and splice, each way, with and without
+ * offsets: the bytes arrive, and the offsets move as the kernel's do. */
+START_TEST(copy_sendfile_splice)
+{
+	static char data[200000], back[200000];
+	char tmp[256];
+	int s = make_file("copysrc", NULL, 0), d, p[2];
+	off64_t in_off, out_off;
+	ssize_t n, total;
+
+	fill(data, sizeof(data), 3);
+	ck_assert_int_eq(write(s, data, sizeof(data)), (ssize_t)sizeof(data));
+	ck_assert_int_eq(lseek(s, 0, SEEK_SET), 0);
+	/* scheme -> disk, the fds' own offsets */
+	snprintf(tmp, sizeof(tmp), "%s/copied", h_dir());
+	d = open(tmp, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	for (total = 0;
+	     (n = copy_file_range(s, NULL, d, NULL, 1 << 20, 0)) > 0;)
+		total += n;
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(total, (ssize_t)sizeof(data));
+	ck_assert_int_eq(pread(d, back, sizeof(back), 0),
+			 (ssize_t)sizeof(back));
+	ck_assert_int_eq(memcmp(data, back, sizeof(data)), 0);
+	/* disk -> scheme, given offsets: the fds' own do not move */
+	close(s);
+	s = make_file("copydst", NULL, 0);
+	in_off = 1000;
+	out_off = 10;
+	n = copy_file_range(d, &in_off, s, &out_off, 5000, 0);
+	ck_assert_int_eq(n, 5000);
+	ck_assert_int_eq(in_off, 6000);
+	ck_assert_int_eq(out_off, 5010);
+	ck_assert_int_eq(lseek(s, 0, SEEK_CUR), 0);
+	ck_assert_int_eq(pread(s, back, 5000, 10), 5000);
+	ck_assert_int_eq(memcmp(back, data + 1000, 5000), 0);
+	ck_assert_int_eq(copy_file_range(d, NULL, s, NULL, 10, 1), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	/* sendfile: scheme -> disk with an offset, disk -> scheme */
+	in_off = 10;
+	ck_assert_int_eq(sendfile(d, s, &in_off, 100), 100);
+	ck_assert_int_eq(in_off, 110);
+	ck_assert_int_eq(lseek(s, 0, SEEK_END), 5010);
+	ck_assert_int_eq(lseek(d, 0, SEEK_SET), 0);
+	ck_assert_int_eq(sendfile(s, d, NULL, 300), 300);
+	ck_assert_int_eq(pread(s, back, 300, 5010), 300);
+	ck_assert_int_eq(memcmp(back, data, 300), 0);
+	/* splice: pipe -> scheme, scheme -> pipe */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "spliced", 7), 7);
+	ck_assert_int_eq(lseek(s, 0, SEEK_SET), 0);
+	ck_assert_int_eq(splice(p[0], NULL, s, NULL, 7, 0), 7);
+	ck_assert_int_eq(lseek(s, 0, SEEK_SET), 0);
+	ck_assert_int_eq(splice(s, NULL, p[1], NULL, 7, 0), 7);
+	ck_assert_int_eq(read(p[0], back, 7), 7);
+	ck_assert_int_eq(memcmp(back, "spliced", 7), 0);
+	close(p[0]);
+	close(p[1]);
+	close(d);
+	close(s);
+}
+END_TEST
+
+/* mmap has nothing to map: ENODEV, as for a socket; fadvise is taken. */
+START_TEST(mmap_enodev_fadvise_ok)
+{
+	int fd = make_file("mapped", "some bytes", 0);
+
+	errno = 0;
+	ck_assert_ptr_eq(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0),
+			 MAP_FAILED);
+	ck_assert_int_eq(errno, ENODEV);
+	ck_assert_int_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL), 0);
+	ck_assert_int_eq(posix_fadvise(fd, 0, 0, 99), EINVAL);
+	ck_assert_int_eq(posix_fadvise(12345, 0, 0, POSIX_FADV_NORMAL), EBADF);
+	close(fd);
+}
+END_TEST
+
+/* A vfork child's dup2 before exec must not touch the parent's table. */
+START_TEST(vfork_child_redirects)
+{
+	int fd = make_file("vforked", "from the scheme\n", 0), p[2], st;
+	char out[64] = "";
+	struct stat before, after;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(fstat(0, &before), 0);
+	pid = vfork();
+	if (pid == 0) {
+		dup2(fd, 0);
+		dup2(p[1], 1);
+		execl("/bin/cat", "cat", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	ck_assert_int_gt(read_all(p[0], out, sizeof(out) - 1), 0);
+	ck_assert_str_eq(out, "from the scheme\n");
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_int_eq(fstat(0, &after), 0); /* still our own stdin */
+	ck_assert_int_eq(before.st_ino, after.st_ino);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0); /* still a scheme fd */
+	close(p[0]);
+	close(fd);
+}
+END_TEST
+
+/* posix_spawn's open actions on scheme paths, and nothing left open. */
+START_TEST(posix_spawn_opens_scheme_paths)
+{
+	char *argv[] = {(char *)"cat", NULL};
+	posix_spawn_file_actions_t fa;
+	long base;
+	char out[64] = "";
+	pid_t pid;
+	int st, fd;
+
+	close(make_file("spawnin", "spawned through a scheme\n", 0));
+	base = settled_handles(); /* closes still on their way land first */
+	ck_assert_int_eq(posix_spawn_file_actions_init(&fa), 0);
+	ck_assert_int_eq(
+	    posix_spawn_file_actions_addopen(&fa, 0, S ":spawnin", O_RDONLY, 0),
+	    0);
+	ck_assert_int_eq(posix_spawn_file_actions_addopen(
+			     &fa, 1, "/scheme/" S "/spawnout",
+			     O_WRONLY | O_CREAT | O_TRUNC, 0644),
+			 0);
+	ck_assert_int_eq(posix_spawn_file_actions_addopen(
+			     &fa, 2, S ":nodir/x", O_WRONLY | O_CREAT, 0644),
+			 ENOENT); /* the open happens now: its error too */
+	ck_assert_int_eq(posix_spawnp(&pid, "cat", &fa, NULL, argv, environ),
+			 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_eq(posix_spawn_file_actions_destroy(&fa), 0);
+	fd = open(S ":spawnout", O_RDONLY);
+	ck_assert_int_gt(read_all(fd, out, sizeof(out) - 1), 0);
+	close(fd);
+	ck_assert_str_eq(out, "spawned through a scheme\n");
+	ck_assert_int_eq(wait_handles(base), base);
+}
+END_TEST
+
+/* The directory calls a C program makes, on a scheme directory. */
+static int
+no_dots(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+START_TEST(directory_calls)
+{
+	struct dirent **list, *e, ent, *res;
+	char buf[4096], names[256] = "";
+	long pos;
+	int n, fd, seen = 0;
+	DIR *d;
+
+	ck_assert_int_eq(mkdir(S ":dc", 0755), 0);
+	ck_assert_int_eq(mkdir(S ":dc", 0755), -1);
+	ck_assert_int_eq(errno, EEXIST);
+	close(make_file("dc/b", "b", 0));
+	close(make_file("dc/a", "a", 0));
+	ck_assert_int_eq(mkdir("/scheme/" S "/dc/sub", 0700), 0);
+	/* scandir, sorted, with a filter */
+	n = scandir(S ":dc", &list, no_dots, alphasort);
+	ck_assert_int_eq(n, 3);
+	ck_assert_str_eq(list[0]->d_name, "a");
+	ck_assert_str_eq(list[1]->d_name, "b");
+	ck_assert_str_eq(list[2]->d_name, "sub");
+	while (n-- > 0)
+		free(list[n]);
+	free(list);
+	/* readdir, telldir/seekdir, rewinddir, readdir_r, dirfd */
+	d = opendir(S ":dc");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_nonnull(e = readdir(d));
+	pos = telldir(d);
+	ck_assert_ptr_nonnull(e = readdir(d));
+	strcpy(names, e->d_name);
+	seekdir(d, pos);
+	ck_assert_str_eq(readdir(d)->d_name, names);
+	rewinddir(d);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	while (readdir_r(d, &ent, &res) == 0 && res != NULL)
+		seen++;
+#pragma GCC diagnostic pop
+	ck_assert_int_eq(seen, 3);
+	ck_assert_int_ge(dirfd(d), 0);
+	ck_assert_int_eq(closedir(d), 0);
+	/* getdents64 straight, on an fd opened without O_DIRECTORY */
+	fd = open(S ":dc", O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	n = (int)getdents64(fd, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(getdents64(fd, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(read(fd, buf, 1), -1); /* `cat dir`: EISDIR */
+	ck_assert_int_eq(errno, EISDIR);
+	close(fd);
+	/* opendir of a file; rmdir of a full directory */
+	ck_assert_ptr_null(opendir(S ":dc/a"));
+	ck_assert_int_eq(errno, ENOTDIR);
+	ck_assert_int_eq(rmdir(S ":dc"), -1);
+	ck_assert_int_eq(errno, ENOTEMPTY);
+	ck_assert_int_eq(rename(S ":dc/a", S ":dc/sub/a2"), 0);
+	ck_assert_int_eq(access(S ":dc/sub/a2", R_OK | W_OK), 0);
+	ck_assert_int_eq(access(S ":dc/a", F_OK), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(rename(S ":dc/b", "/tmp/nowhere"), -1);
+	ck_assert_int_eq(errno, EXDEV);
+}
+END_TEST
+
+/* Threads reading and appending on one fd at once: each byte once. */
+struct share {
+	int fd;
+	long got, sum;
+};
+
+static void *
+share_reader(void *arg)
+{
+	struct share *s = arg;
+	unsigned char b[7];
+	ssize_t n;
+
+	while ((n = read(s->fd, b, sizeof(b))) > 0) {
+		s->got += n;
+		for (ssize_t i = 0; i < n; i++)
+			s->sum += b[i];
+	}
+	return n < 0 ? (void *)1 : NULL;
+}
+
+static void *
+share_appender(void *arg)
+{
+	struct share *s = arg;
+
+	for (int i = 0; i < 100; i++)
+		if (write(s->fd, "0123456789\n", 11) != 11)
+			return (void *)1;
+	return NULL;
+}
+
+START_TEST(threads_read_and_append_at_once)
+{
+	static char data[40000];
+	struct share sh[4];
+	pthread_t t[4];
+	long got = 0, sum = 0, want = 0;
+	struct stat st;
+	void *bad;
+	int fd = make_file("shared", NULL, 0), a;
+
+	fill(data, sizeof(data), 9);
+	for (size_t i = 0; i < sizeof(data); i++)
+		want += (unsigned char)data[i];
+	ck_assert_int_eq(write(fd, data, sizeof(data)), (ssize_t)sizeof(data));
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	for (int i = 0; i < 4; i++) {
+		sh[i] = (struct share){fd, 0, 0};
+		ck_assert_int_eq(
+		    pthread_create(&t[i], NULL, share_reader, &sh[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(t[i], &bad), 0);
+		ck_assert_ptr_null(bad);
+		got += sh[i].got;
+		sum += sh[i].sum;
+	}
+	ck_assert_int_eq(got, (long)sizeof(data));
+	ck_assert_int_eq(sum, want);
+	close(fd);
+	a = open(S ":appended", O_CREAT | O_WRONLY | O_TRUNC | O_APPEND, 0644);
+	for (int i = 0; i < 4; i++) {
+		sh[i] = (struct share){a, 0, 0};
+		ck_assert_int_eq(
+		    pthread_create(&t[i], NULL, share_appender, &sh[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(t[i], &bad), 0);
+		ck_assert_ptr_null(bad);
+	}
+	ck_assert_int_eq(fstat(a, &st), 0);
+	ck_assert_int_eq(st.st_size, 4 * 100 * 11);
+	close(a);
+}
+END_TEST
+
 static Suite *
 client_suite(void)
 {
@@ -660,6 +979,12 @@ client_suite(void)
 	tcase_add_test(tc, stdout_redirected_by_dup2);
 	tcase_add_test(tc, ordinary_fds_untouched);
 	tcase_add_test(tc, signal_interrupts_wait);
+	tcase_add_test(tc, copy_sendfile_splice);
+	tcase_add_test(tc, mmap_enodev_fadvise_ok);
+	tcase_add_test(tc, vfork_child_redirects);
+	tcase_add_test(tc, posix_spawn_opens_scheme_paths);
+	tcase_add_test(tc, threads_read_and_append_at_once);
+	tcase_add_test(tc, directory_calls);
 	suite_add_tcase(s, tc);
 	return s;
 }

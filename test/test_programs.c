@@ -295,6 +295,35 @@ START_TEST(schemerun_runs_and_propagates_status)
 }
 END_TEST
 
+/*
+ * What the preload cannot reach is refused with a reason: a statically
+ * linked program (Debian's ldconfig is static-pie), and a set-user-ID
+ * one owned by another user (the loader drops LD_PRELOAD for it).
+ */
+START_TEST(schemerun_refuses_what_preload_cannot_reach)
+{
+	char suid[200], cmd[800];
+	char *stat_argv[] = {(char *)TEST_SCHEMERUN, (char *)"/sbin/ldconfig",
+			     (char *)"--version", NULL};
+	char *suid_argv[] = {(char *)TEST_SCHEMERUN, suid, NULL};
+
+	h_run(r, false, NULL, 20, stat_argv);
+	ck_assert_int_eq(r->status, 126);
+	ck_assert_ptr_nonnull(strstr(r->err, "is statically linked"));
+	ck_assert_int_eq(r->outlen, 0); /* it did not run */
+	if (geteuid() != 0)
+		return; /* cannot make a set-user-ID file of another owner */
+	snprintf(suid, sizeof(suid), "%s/suid-true", h_dir());
+	snprintf(cmd, sizeof(cmd),
+		 "cp /bin/true '%s' && chown 65534 '%s' && chmod 4755 '%s'",
+		 suid, suid, suid);
+	ck_assert_int_eq(system(cmd), 0);
+	h_run(r, false, NULL, 20, suid_argv);
+	ck_assert_int_eq(r->status, 126);
+	ck_assert_ptr_nonnull(strstr(r->err, "set-user-ID"));
+}
+END_TEST
+
 START_TEST(schemectl_list_and_info)
 {
 	char *list[] = {(char *)TEST_SCHEMECTL, (char *)"list", NULL};
@@ -365,6 +394,7 @@ programs_suite(void)
 	tcase_add_test(tc, tail_follows);
 	tcase_add_test(tc, event_driven_provider);
 	tcase_add_test(tc, schemerun_runs_and_propagates_status);
+	tcase_add_test(tc, schemerun_refuses_what_preload_cannot_reach);
 	tcase_add_test(tc, schemectl_list_and_info);
 	tcase_add_test(tc, schemerun_starts_broker_schemectl_stops_it);
 	suite_add_tcase(s, tc);

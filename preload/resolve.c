@@ -1,0 +1,224 @@
+/*
+ * resolve.c - which file a path names: a scheme's, or the kernel's.
+ *
+ * A path is a scheme path by itself ("name:rest", "/scheme/name/rest"),
+ * or by where it is relative to: a directory fd of a scheme (openat and
+ * the other *at calls, as find, rm -r and Python's rmtree make them), or
+ * the working directory once a program has changed into a scheme
+ * directory (chdir("/scheme/hello"), cd in a shell, mkdir -p walking
+ * down).  Relative paths are joined to that directory and resolved
+ * lexically: schemes have no symbolic links.  One that climbs out of
+ * /scheme ("..") is an ordinary absolute path again.
+ *
+ * The kernel's working directory does not move while ours is a scheme's;
+ * getcwd() says ours.  It crosses exec in SCHEME_CWD, with the device and
+ * inode of the kernel's one, so a stale value (left by a program that
+ * changed directory without us) is ignored.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "real.h"
+#include "resolve.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static char cwd[PATH_MAX]; /* "/scheme/NAME[/rest]" while in_scheme */
+static atomic_bool in_scheme;
+
+/*
+ * Join base and rel (rel relative) into out, resolving "." and ".."
+ * lexically.  -ENAMETOOLONG if it does not fit.
+ */
+static int
+join(const char *base, const char *rel, char *out, size_t len)
+{
+	size_t n = 0;
+	const char *p, *s;
+	int pass;
+
+	out[0] = '\0';
+	for (pass = 0; pass < 2; pass++) {
+		for (p = pass == 0 ? base : rel; *p != '\0';) {
+			while (*p == '/')
+				p++;
+			if (*p == '\0')
+				break;
+			s = p;
+			while (*p != '\0' && *p != '/')
+				p++;
+			if (p - s == 1 && s[0] == '.')
+				continue;
+			if (p - s == 2 && s[0] == '.' && s[1] == '.') {
+				while (n > 0 && out[n - 1] != '/')
+					n--;
+				if (n > 0)
+					n--; /* the slash */
+				out[n] = '\0';
+				continue;
+			}
+			if (n + 1 + (size_t)(p - s) + 1 > len)
+				return -ENAMETOOLONG;
+			out[n++] = '/';
+			memcpy(out + n, s, (size_t)(p - s));
+			n += (size_t)(p - s);
+			out[n] = '\0';
+		}
+	}
+	if (n == 0) {
+		out[0] = '/';
+		out[1] = '\0';
+	}
+	return 0;
+}
+
+/* A scheme path as "/scheme/NAME/rest", its canonical spelling. */
+int
+resolve_canonical(const struct scheme_path *sp, char *out, size_t len)
+{
+	char rel[PATH_MAX];
+	int n;
+
+	n = snprintf(rel, sizeof(rel), "%s%s%.*s", sp->name,
+		     sp->restlen ? "/" : "", (int)sp->restlen, sp->rest);
+	if (n < 0 || (size_t)n >= sizeof(rel))
+		return -ENAMETOOLONG;
+	return join("/scheme", rel, out, len);
+}
+
+/* The canonical path of a scheme fd, from its provider (SYS_FPATH). */
+static int
+fd_path(int fd, const struct sfd *e, char *out, size_t len)
+{
+	struct scheme_path sp;
+	char buf[PATH_MAX];
+	int n = sc_fpath(fd, e, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	if (!path_classify(buf, &sp))
+		return -ENOTDIR; /* a provider that does not say */
+	return resolve_canonical(&sp, out, len);
+}
+
+int
+resolve_at(int *dirfd, const char **path, char *buf, size_t len,
+	   struct scheme_path *sp)
+{
+	const char *p = *path;
+	char base[PATH_MAX];
+	struct sfd *e = NULL;
+	int r;
+
+	if (p == NULL)
+		return 0;
+	if (path_classify(p, sp))
+		return 1;
+	if (p[0] == '/')
+		return 0;
+	if (*dirfd == AT_FDCWD) {
+		if (__builtin_expect(
+			!atomic_load_explicit(&in_scheme, memory_order_relaxed),
+			1))
+			return 0;
+		pthread_mutex_lock(&lock);
+		memcpy(base, cwd, sizeof(base));
+		pthread_mutex_unlock(&lock);
+		if (base[0] == '\0')
+			return 0;
+	} else {
+		e = fdtab_get(*dirfd);
+		if (e == NULL || e->type != SFD_CLIENT)
+			return 0;
+		if ((r = fd_path(*dirfd, e, base, sizeof(base))) < 0)
+			return r;
+	}
+	if (p[0] == '\0')
+		return -ENOENT;
+	if ((r = join(base, p, buf, len)) < 0)
+		return r;
+	*path = buf;
+	if (path_classify(buf, sp))
+		return 1;
+	*dirfd = AT_FDCWD; /* climbed out: an ordinary absolute path */
+	return 0;
+}
+
+bool
+resolve_in_scheme(void)
+{
+	return atomic_load_explicit(&in_scheme, memory_order_relaxed);
+}
+
+/* chdir into a scheme directory (canonical path), or back out (NULL). */
+void
+resolve_set_cwd(const char *canonical)
+{
+	pthread_mutex_lock(&lock);
+	if (canonical != NULL)
+		snprintf(cwd, sizeof(cwd), "%s", canonical);
+	else
+		cwd[0] = '\0';
+	atomic_store(&in_scheme, canonical != NULL);
+	pthread_mutex_unlock(&lock);
+}
+
+/* Our working directory into buf; -ERANGE if it does not fit. */
+int
+resolve_getcwd(char *buf, size_t len)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&lock);
+	if (cwd[0] == '\0')
+		r = -ENOENT;
+	else if (strlen(cwd) + 1 > len)
+		r = -ERANGE;
+	else
+		strcpy(buf, cwd);
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+/* "SCHEME_CWD=dev:ino:/scheme/..." for exec, or "" when not in one. */
+void
+resolve_env(char *var, size_t len)
+{
+	struct stat st;
+
+	var[0] = '\0';
+	if (!resolve_in_scheme() || REAL(stat)(".", &st) < 0)
+		return;
+	pthread_mutex_lock(&lock);
+	if (cwd[0] != '\0')
+		snprintf(var, len, "SCHEME_CWD=%llx:%llx:%s",
+			 (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino, cwd);
+	pthread_mutex_unlock(&lock);
+}
+
+/* At start: the working directory our parent gave us, if still true. */
+void
+resolve_init(void)
+{
+	const char *v = getenv("SCHEME_CWD");
+	unsigned long long dev, ino;
+	struct stat st;
+	int off = 0;
+
+	if (v == NULL || sscanf(v, "%llx:%llx:%n", &dev, &ino, &off) != 2 ||
+	    off == 0 || strncmp(v + off, "/scheme", 7) != 0 ||
+	    REAL(stat)(".", &st) < 0 || st.st_dev != dev || st.st_ino != ino)
+		return;
+	resolve_set_cwd(v + off);
+}

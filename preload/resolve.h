@@ -1,0 +1,26 @@
+/*
+ * resolve.h - which file a path names (see resolve.c).
+ */
+#ifndef PRELOAD_RESOLVE_H
+#define PRELOAD_RESOLVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../proto/path.h"
+
+/*
+ * 1: a scheme path, in *sp (which may point into buf); 0: the kernel's,
+ * and then *path and *dirfd are what to give the kernel (rewritten when a
+ * relative path climbed out of a scheme directory); or -errno.
+ */
+int resolve_at(int *dirfd, const char **path, char *buf, size_t len,
+	       struct scheme_path *sp);
+int resolve_canonical(const struct scheme_path *sp, char *out, size_t len);
+bool resolve_in_scheme(void);
+void resolve_set_cwd(const char *canonical);
+int resolve_getcwd(char *buf, size_t len);
+void resolve_env(char *var, size_t len);
+void resolve_init(void);
+
+#endif
