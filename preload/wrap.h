@@ -28,4 +28,17 @@ wrap_ret(long r, int saved)
 	return r;
 }
 
+/*
+ * The end of a wrapper: a scheme call's result r, or, when r is SC_PASS
+ * (not a scheme's after all), the real call with errno as it was.
+ */
+#define PASS_OR_RETURN(r, saved, realcall)                                     \
+	do {                                                                   \
+		if (LIKELY((r) == SC_PASS)) {                                  \
+			errno = (saved);                                       \
+			return realcall;                                       \
+		}                                                              \
+		return (int)wrap_ret((r), (saved));                            \
+	} while (0)
+
 #endif

@@ -236,11 +236,7 @@ scan_ours(const struct scheme_path *sp, struct dirent64 ***list,
 			r = scan_ours(&sp, (struct dirent64 ***)(list),        \
 				      (dent_filter)(filter),                   \
 				      (dent_compar)(compar));                  \
-		if (r == SC_PASS) {                                            \
-			errno = saved;                                         \
-			return realcall;                                       \
-		}                                                              \
-		return (int)wrap_ret(r, saved);                                \
+		PASS_OR_RETURN(r, saved, realcall);                            \
 	} while (0)
 
 EXPORT int

@@ -44,11 +44,7 @@
 			return realcall;                                       \
 		if (r_ > 0)                                                    \
 			r_ = (call);                                           \
-		if (r_ == SC_PASS) {                                           \
-			errno = saved_;                                        \
-			return realcall;                                       \
-		}                                                              \
-		return (int)wrap_ret(r_, saved_);                              \
+		PASS_OR_RETURN(r_, saved_, realcall);                          \
 	} while (0)
 
 #define ON_PATH(path, call, realcall)                                          \
@@ -126,11 +122,7 @@ try_rename(int *fromfd, const char **from, char *fbuf, int *tofd,
 		int r_ = try_rename(&(fromfd), &(from), fbuf_, &(tofd), &(to), \
 				    tbuf_, flags);                             \
                                                                                \
-		if (LIKELY(r_ == SC_PASS)) {                                   \
-			errno = saved_;                                        \
-			return realcall;                                       \
-		}                                                              \
-		return (int)wrap_ret(r_, saved_);                              \
+		PASS_OR_RETURN(r_, saved_, realcall);                          \
 	} while (0)
 
 EXPORT int
@@ -419,11 +411,7 @@ scheme_mktemp(char *tmpl, int suffixlen, int flags, bool dir)
 		int saved_ = errno;                                            \
 		int r_ = scheme_mktemp(tmpl, suffixlen, flags, false);         \
                                                                                \
-		if (LIKELY(r_ == SC_PASS)) {                                   \
-			errno = saved_;                                        \
-			return realcall;                                       \
-		}                                                              \
-		return (int)wrap_ret(r_, saved_);                              \
+		PASS_OR_RETURN(r_, saved_, realcall);                          \
 	} while (0)
 
 EXPORT int
