@@ -8,6 +8,8 @@
  *	root.c		  the root scheme ":" (listing, removal)
  *	time.c		  time: (deadlines on timerfd)
  *	irq.c		  irq: (interrupts; irq_vfio.c: VFIO devices)
+ *	ns.c		namespaces: which schemes a connection sees
+ *	policy.c	who may connect and create, and the caps on each
  *
  * The broker is on the control path only: it creates schemes, lists them,
  * and hands each client thread a channel straight to the provider.  Data
@@ -49,6 +51,19 @@ struct src {
 
 struct conn;
 
+struct ns {
+	uint64_t id;
+	uint64_t parent; /* made from */
+	unsigned refs;
+	bool fixed; /* the root and null namespaces */
+	size_t n;
+	uint64_t *insts; /* sorted */
+	struct conn *maker;
+	LIST_ENTRY(ns) made;
+	RB_ENTRY(ns) by_id;
+};
+#define NS_MAX_PER_CONN 64
+
 struct scheme {
 	char name[WIRE_MAX_NAME + 1];
 	uint64_t inst;
@@ -65,15 +80,41 @@ struct conn {
 	struct src src;
 	struct ucred peer; /* SO_PEERCRED: who connected */
 	struct scheme *scheme;
+	struct ns *rns, *ens; /* where it opens, where it creates */
+	bool token;	      /* a namespace token: JOIN only */
+	unsigned nmade;
+	LIST_HEAD(, ns) made; /* namespaces it made (mkns) */
+	struct peer *who;     /* its uid's counters */
 	TAILQ_ENTRY(conn) link;
+};
+
+/* What one uid holds, for the per-uid caps. */
+struct peer {
+	uid_t uid;
+	unsigned conns, schemes;
+	RB_ENTRY(peer) by_uid;
+};
+
+/* The broker's caps (policy.c; 0 from the command line = default). */
+struct limits {
+	unsigned conns_per_uid;
+	unsigned schemes_per_uid;
+	unsigned schemes;
+	unsigned namespaces;
 };
 
 RB_HEAD(scheme_names, scheme);
 RB_HEAD(scheme_insts, scheme);
+RB_HEAD(ns_ids, ns);
+RB_HEAD(peers, peer);
 int name_cmp(const struct scheme *a, const struct scheme *b);
 int inst_cmp(const struct scheme *a, const struct scheme *b);
 RB_PROTOTYPE(scheme_names, scheme, by_name, name_cmp)
 RB_PROTOTYPE(scheme_insts, scheme, by_inst, inst_cmp)
+int ns_cmp(const struct ns *a, const struct ns *b);
+int peer_cmp(const struct peer *a, const struct peer *b);
+RB_PROTOTYPE(ns_ids, ns, by_id, ns_cmp)
+RB_PROTOTYPE(peers, peer, by_uid, peer_cmp)
 
 /*
  * A scheme the broker serves itself, through the same protocol as any
@@ -106,6 +147,14 @@ struct broker {
 	TAILQ_HEAD(, conn) conns;
 	struct builtin root, time, irq;
 	struct scheme event;
+	struct ns ns_root, ns_null;
+	struct ns_ids nsids;
+	uint64_t next_ns, next_token;
+	size_t nns, nprovided;
+	struct peers peers;
+	struct limits lim;
+	gid_t group; /* may connect too (--group), or (gid_t)-1 */
+	bool group_creates;
 };
 
 extern struct broker *br;
@@ -115,11 +164,40 @@ int registry_add(struct broker *b, struct scheme *s);
 void registry_remove(struct broker *b, struct scheme *s);
 struct scheme *registry_by_name(struct broker *b, const char *name);
 struct scheme *registry_by_inst(struct broker *b, uint64_t inst);
-size_t registry_list(struct broker *b, char *buf, size_t len);
+size_t registry_list(struct broker *b, const struct ns *ns, char *buf,
+		     size_t len);
+
+/* ns.c */
+void ns_init(struct broker *b);
+struct ns *ns_by_id(struct broker *b, int64_t id);
+struct ns *ns_get(struct ns *ns);
+void ns_put(struct broker *b, struct ns *ns);
+bool ns_sees(const struct ns *ns, const struct scheme *s);
+int ns_add(struct ns *ns, uint64_t inst);
+int ns_make(struct broker *b, struct conn *maker, const char *names, size_t len,
+	    struct ns **out);
+void ns_forget_maker(struct broker *b, struct conn *c);
+struct ns *ns_enter(struct broker *b, struct ns *cur, struct ns *cur_r,
+		    struct ns *cur_e, int64_t want, int *err);
+struct ns *ns_of_pid(struct broker *b, pid_t pid);
+
+/* policy.c */
+int policy_group(struct broker *b, const char *name);
+int policy_limit(struct broker *b, const char *spec);
+void policy_defaults(struct broker *b);
+int policy_admit(struct broker *b, struct conn *c);
+void policy_leave(struct broker *b, struct conn *c);
+int policy_may_create(struct broker *b, const struct conn *c);
+void policy_created(struct broker *b, struct conn *c);
+void policy_removed(struct broker *b, struct conn *c);
+bool policy_may_administer(const struct ucred *who);
+int policy_socket(struct broker *b);
 
 /* control.c */
 int control_listen(struct broker *b);
 void control_accept(struct broker *b);
+int conn_new(struct broker *b, int fd, const struct ucred *peer, struct ns *rns,
+	     struct ns *ens, struct conn **out);
 void control_ready(struct broker *b, struct conn *c, uint32_t events);
 void control_close(struct broker *b, struct conn *c);
 void control_reap(void);

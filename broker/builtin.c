@@ -14,11 +14,18 @@
 #include "broker.h"
 #include "log.h"
 
+/*
+ * Packets one wake-up takes at most: a client flooding a built-in must not
+ * keep the broker from its other sources.  The broker's epoll is
+ * level-triggered, so what is left wakes it again.
+ */
+#define BUILTIN_BATCH 256
+
 int
 builtin_start(struct broker *b, struct builtin *bi, const char *name,
 	      uint64_t inst)
 {
-	struct serve_config cfg = {.broker = b->id, .inst = inst};
+	struct serve_config cfg = {.broker = b->id, .inst = inst, .name = name};
 
 	bi->scheme.builtin = serve_new(&cfg);
 	if (bi->scheme.builtin == NULL)
@@ -36,10 +43,12 @@ void
 builtin_ready(struct broker *b, struct builtin *bi)
 {
 	struct scheme_packet pkts[16];
-	ssize_t n, i;
+	ssize_t n, i, done = 0;
 	int64_t r;
 
-	while ((n = serve_read(bi->scheme.builtin, pkts, 16, 0)) > 0) {
+	while (done < BUILTIN_BATCH &&
+	       (n = serve_read(bi->scheme.builtin, pkts, 16, 0)) > 0) {
+		done += n;
 		for (i = 0; i < n; i++) {
 			r = bi->handle(b, bi, &pkts[i]);
 			if (r == BUILTIN_ANSWERED)

@@ -67,11 +67,11 @@ registry_by_inst(struct broker *b, uint64_t inst)
 }
 
 /*
- * The names, sorted, one per line; the root scheme (named "") is not
- * listed.  Returns the length the full listing needs.
+ * The names ns sees, sorted, one per line; the root scheme (named "") is
+ * not listed.  Returns the length the full listing needs.
  */
 size_t
-registry_list(struct broker *b, char *buf, size_t len)
+registry_list(struct broker *b, const struct ns *ns, char *buf, size_t len)
 {
 	struct scheme *s;
 	size_t n = 0, l;
@@ -79,7 +79,7 @@ registry_list(struct broker *b, char *buf, size_t len)
 	RB_FOREACH(s, scheme_names, &b->names)
 	{
 		l = strlen(s->name);
-		if (l == 0)
+		if (l == 0 || !ns_sees(ns, s))
 			continue;
 		if (n + l + 1 <= len) {
 			memcpy(buf + n, s->name, l);

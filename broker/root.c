@@ -45,18 +45,20 @@ root_open(struct broker *b, const struct scheme_packet *p)
 {
 	size_t len = p->c;
 	const char *path = trim((char *)(uintptr_t)p->b, &len);
+	struct ns *ns = ns_of_pid(b, (pid_t)p->pid);
+	struct scheme *s = len ? registry_by_name(b, path) : NULL;
 	struct rootfile *f;
 	uint64_t key;
 
 	if ((p->d & O_CREAT) != 0)
 		return -EACCES; /* a provider creates by the control socket */
-	if (len != 0 && registry_by_name(b, path) == NULL)
+	if (len != 0 && (s == NULL || !ns_sees(ns, s)))
 		return -ENOENT;
 	f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -ENOMEM;
 	f->dir = len == 0;
-	f->len = f->dir ? registry_list(b, NULL, 0) : len;
+	f->len = f->dir ? registry_list(b, ns, NULL, 0) : len;
 	f->data = malloc(f->len + 1);
 	if (f->data == NULL || (key = slots_put(&files, f)) == 0) {
 		free(f->data);
@@ -64,7 +66,7 @@ root_open(struct broker *b, const struct scheme_packet *p)
 		return -ENOMEM;
 	}
 	if (f->dir)
-		registry_list(b, f->data, f->len);
+		registry_list(b, ns, f->data, f->len);
 	else
 		memcpy(f->data, path, len);
 	return (int64_t)key;
@@ -77,7 +79,7 @@ root_unlink(struct broker *b, const struct scheme_packet *p)
 	const char *name = trim((char *)(uintptr_t)p->b, &len);
 	struct scheme *s = registry_by_name(b, name);
 
-	if (s == NULL)
+	if (s == NULL || !ns_sees(ns_of_pid(b, (pid_t)p->pid), s))
 		return -ENOENT;
 	if (s->builtin != NULL || s->local)
 		return -EPERM;

@@ -4,6 +4,7 @@
  *	schemed [--socket PATH] [--pidfile FILE] [--verbose]
  *		[--irq N=pci/BDF/TYPE/VEC]... [--irq-config FILE] [--irq-sim]
  *		[--vfio auto|group|cdev]
+ *		[--group NAME [--group-creates]] [--limit NAME=N]...
  *
  * Runs in the foreground until SIGINT, SIGTERM or `schemectl stop`.
  */
@@ -132,7 +133,14 @@ usage(void)
 	    "(schemectl irq-raise N)\n"
 	    "  --vfio auto|group|cdev  how to open VFIO devices "
 	    "(default auto:\n"
-	    "                  the cdev where the kernel has one)\n");
+	    "                  the cdev where the kernel has one)\n"
+	    "  --group NAME    members of NAME may use the broker too "
+	    "(socket 0660)\n"
+	    "  --group-creates ... and create schemes (default: only our "
+	    "uid and root)\n"
+	    "  --limit NAME=N  a cap: conns-per-uid (8192), "
+	    "schemes-per-uid (4096),\n"
+	    "                  schemes (8192), namespaces (4096)\n");
 	exit(2);
 }
 
@@ -148,6 +156,9 @@ parse_args(struct broker *b, int argc, char **argv, const char **pidpath,
 	    {"irq-config", required_argument, NULL, 'c'},
 	    {"irq-sim", no_argument, NULL, 'S'},
 	    {"vfio", required_argument, NULL, 'V'},
+	    {"group", required_argument, NULL, 'g'},
+	    {"group-creates", no_argument, NULL, 'G'},
+	    {"limit", required_argument, NULL, 'l'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -187,12 +198,28 @@ parse_args(struct broker *b, int argc, char **argv, const char **pidpath,
 			else
 				usage();
 			break;
+		case 'g':
+			if (policy_group(b, optarg) < 0)
+				fatalx("--group %s: no such group", optarg);
+			break;
+		case 'G':
+			b->group_creates = true;
+			break;
+		case 'l':
+			if (policy_limit(b, optarg) < 0)
+				fatalx("--limit %s: want NAME=N, NAME one of "
+				       "conns-per-uid, schemes-per-uid, "
+				       "schemes, namespaces",
+				       optarg);
+			break;
 		default:
 			usage();
 		}
 	}
 	if (optind != argc)
 		usage();
+	if (b->group_creates && b->group == (gid_t)-1)
+		fatalx("--group-creates needs --group");
 }
 
 static struct pidfh *
@@ -226,6 +253,8 @@ main(int argc, char **argv)
 	RB_INIT(&b.names);
 	RB_INIT(&b.insts);
 	b.next_inst = INST_FIRST;
+	ns_init(&b);
+	policy_defaults(&b);
 	parse_args(&b, argc, argv, &pidpath, &verbose);
 	log_init("schemed", verbose);
 	if (b.path[0] == '\0' &&

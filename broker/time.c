@@ -14,7 +14,17 @@
  * One timerfd per clock (TFD_TIMER_ABSTIME) is armed for the earliest
  * deadline of all open files, kept in a heap: no polling loop, and no
  * epoll source per open file.  A deadline of a file closed since is
- * recognised by its slot key and dropped.
+ * recognised by its slot key and dropped; when such orphans are half the
+ * heap, it is compacted, so open-write-close loops cannot grow it.
+ *
+ * Bounded: an open file has at most MAX_PER_FILE deadlines waiting, and
+ * all files together MAX_TOTAL.  A write past either takes what fits and
+ * returns that count, or ENOSPC when nothing fits, logged at most once a
+ * minute.  Not EAGAIN: from a provider it makes a blocking client (the
+ * preload) wait for a post on this file and ask again, and when the room
+ * is held by other files' deadlines no post may ever come; Redox's time:
+ * never blocks a writer.  ENOSPC is write(2)'s "no room for the data",
+ * with a short count first, as write(2) gives it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,10 +42,14 @@
 
 #define CLOCK_ID_REALTIME  1 /* Redox's numbers */
 #define CLOCK_ID_MONOTONIC 4
+#define MAX_PER_FILE	   4096	     /* deadlines waiting, per open file */
+#define MAX_TOTAL	   (1 << 18) /* in all: 6 MiB of heap at most */
+#define WARN_EVERY	   60	     /* seconds between lines of one kind */
 
 struct timefile {
-	int clock;	/* index in clocks[] */
-	uint64_t fired; /* deadlines reached since the last read */
+	int clock;	  /* index in clocks[] */
+	uint64_t fired;	  /* deadlines reached since the last read */
+	uint32_t waiting; /* its deadlines in the heap */
 };
 
 struct deadline_ent {
@@ -49,6 +63,7 @@ struct tclock {
 	int redox_id;
 	struct deadline_ent *heap;
 	size_t n, cap;
+	size_t orphans; /* deadlines of files closed since */
 };
 
 static struct slots files;
@@ -99,11 +114,10 @@ heap_push(struct tclock *c, const struct timespec *at, uint64_t key)
 }
 
 static void
-heap_pop(struct tclock *c)
+sift_down(struct tclock *c, size_t i)
 {
-	size_t i = 0, l;
+	size_t l;
 
-	c->heap[0] = c->heap[--c->n];
 	for (;;) {
 		size_t m = i;
 
@@ -117,6 +131,34 @@ heap_pop(struct tclock *c)
 			return;
 		heap_swap(c, i, m);
 		i = m;
+	}
+}
+
+static void
+heap_pop(struct tclock *c)
+{
+	c->heap[0] = c->heap[--c->n];
+	sift_down(c, 0);
+}
+
+/* Drop the deadlines of closed files, and memory the heap no longer needs. */
+static void
+heap_compact(struct tclock *c)
+{
+	struct deadline_ent *h;
+	size_t i, j = 0;
+
+	for (i = 0; i < c->n; i++)
+		if (slots_get(&files, c->heap[i].key) != NULL)
+			c->heap[j++] = c->heap[i];
+	c->n = j;
+	c->orphans = 0;
+	for (i = c->n / 2; i-- > 0;)
+		sift_down(c, i);
+	if (c->cap > 64 && c->n < c->cap / 4 &&
+	    (h = reallocarray(c->heap, c->cap / 2, sizeof(*h))) != NULL) {
+		c->heap = h;
+		c->cap /= 2;
 	}
 }
 
@@ -148,8 +190,11 @@ expire(struct broker *b, struct tclock *c)
 		key = c->heap[0].key;
 		heap_pop(c);
 		if ((f = slots_get(&files, key)) != NULL) {
+			f->waiting--;
 			f->fired++;
 			builtin_post(&b->time, key, EVENT_READ);
+		} else if (c->orphans > 0) {
+			c->orphans--;
 		}
 	}
 	arm(c);
@@ -213,27 +258,83 @@ time_read(struct timefile *f, const struct scheme_packet *p)
 	return (int64_t)(n * sizeof(*out));
 }
 
+/* A refusal for lack of room, said at most once a minute per kind. */
+static int
+full(int kind, uint64_t pid)
+{
+	static time_t last[2];
+	static uint64_t quiet[2];
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last[kind] != 0 && now.tv_sec - last[kind] < WARN_EVERY) {
+		quiet[kind]++;
+		return -ENOSPC;
+	}
+	last[kind] = now.tv_sec ? now.tv_sec : 1;
+	log_warnx("time: pid %llu hit the cap on deadlines waiting %s (%d): "
+		  "ENOSPC; %llu other refusals since the last line",
+		  (unsigned long long)pid, kind ? "in all" : "on one file",
+		  kind ? MAX_TOTAL : MAX_PER_FILE,
+		  (unsigned long long)quiet[kind]);
+	quiet[kind] = 0;
+	return -ENOSPC;
+}
+
+/* Room for one more deadline of f, compacting first if that makes it. */
+static int
+room(const struct timefile *f, uint64_t pid)
+{
+	if (f->waiting >= MAX_PER_FILE)
+		return full(0, pid);
+	if (clocks[0].n + clocks[1].n < MAX_TOTAL)
+		return 0;
+	for (int i = 0; i < 2; i++)
+		if (clocks[i].orphans > 0)
+			heap_compact(&clocks[i]);
+	return clocks[0].n + clocks[1].n < MAX_TOTAL ? 0 : full(1, pid);
+}
+
+/* One deadline from the client's bytes: 0, or -errno. */
+static int
+push_one(struct timefile *f, uint64_t key, const char *in, uint64_t pid)
+{
+	struct scheme_timespec t;
+	struct timespec at;
+	int r;
+
+	memcpy(&t, in, sizeof(t));
+	if (t.tv_nsec < 0 || t.tv_nsec >= 1000000000 || t.tv_sec < 0)
+		return -EINVAL;
+	if ((r = room(f, pid)) < 0)
+		return r;
+	at.tv_sec = t.tv_sec;
+	at.tv_nsec = t.tv_nsec;
+	if ((r = heap_push(&clocks[f->clock], &at, key)) < 0)
+		return r;
+	f->waiting++;
+	return 0;
+}
+
+/*
+ * Deadlines, as many as the bytes hold: the count taken (short at the
+ * first that is bad or does not fit), or that one's error if none was.
+ */
 static int64_t
 time_write(struct broker *b, struct timefile *f, uint64_t key,
 	   const struct scheme_packet *p)
 {
 	const char *in = (const char *)(uintptr_t)p->c;
-	struct tclock *c = &clocks[f->clock];
-	size_t i, n = p->d / sizeof(struct scheme_timespec);
-	struct scheme_timespec t;
-	struct timespec at;
+	size_t i, sz = sizeof(struct scheme_timespec), n = p->d / sz;
+	int r = 0;
 
-	for (i = 0; i < n; i++) {
-		memcpy(&t, in + i * sizeof(t), sizeof(t));
-		if (t.tv_nsec < 0 || t.tv_nsec >= 1000000000 || t.tv_sec < 0)
-			return i ? (int64_t)(i * sizeof(t)) : -EINVAL;
-		at.tv_sec = t.tv_sec;
-		at.tv_nsec = t.tv_nsec;
-		if (heap_push(c, &at, key) < 0)
-			return i ? (int64_t)(i * sizeof(t)) : -ENOMEM;
-	}
-	expire(b, c); /* fires what is past; arms for the rest */
-	return (int64_t)(n * sizeof(t));
+	for (i = 0; i < n; i++)
+		if ((r = push_one(f, key, in + i * sz, p->pid)) < 0)
+			break;
+	expire(b, &clocks[f->clock]); /* fires what is past; arms the rest */
+	if (i == 0 && r < 0)
+		return r;
+	return (int64_t)(i * sz);
 }
 
 static int64_t
@@ -266,6 +367,21 @@ time_op(struct broker *b, struct timefile *f, uint64_t key,
 	}
 }
 
+/* Its deadlines go when they come up, or when orphans are half the heap. */
+static void
+time_close(struct timefile *f, uint64_t key)
+{
+	struct tclock *c = &clocks[f->clock];
+
+	c->orphans += f->waiting;
+	slots_del(&files, key);
+	free(f);
+	if (c->n >= 64 && c->orphans > c->n / 2) {
+		heap_compact(c);
+		arm(c); /* the earliest may have been an orphan */
+	}
+}
+
 static int64_t
 time_handle(struct broker *b, struct builtin *bi, const struct scheme_packet *p)
 {
@@ -275,9 +391,8 @@ time_handle(struct broker *b, struct builtin *bi, const struct scheme_packet *p)
 		return time_open(p);
 	if ((f = slots_get(&files, p->b)) == NULL)
 		return -EBADF;
-	if (p->a == SYS_CLOSE) { /* its deadlines go when they come up */
-		slots_del(&files, p->b);
-		free(f);
+	if (p->a == SYS_CLOSE) {
+		time_close(f, p->b);
 		return 0;
 	}
 	return time_op(b, f, p->b, p);

@@ -2,7 +2,9 @@
 #
 #   pkg-config --cflags scheme        the provider ABI
 #   pkg-config --variable=preload scheme   the preload library's path
-#   find_package(Scheme): Scheme::headers, SCHEME_PRELOAD_LIBRARY
+#   pkg-config --libs scheme          libscheme (getns, setrens, mkns)
+#   find_package(Scheme): Scheme::headers, Scheme::scheme,
+#                         SCHEME_PRELOAD_LIBRARY
 include(CMakePackageConfigHelpers)
 
 install(FILES ${PROJECT_SOURCE_DIR}/include/scheme/scheme.h

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static pthread_mutex_t plock = PTHREAD_MUTEX_INITIALIZER; /* path */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;  /* cfd */
 static _Atomic int cfd = -1;
+static _Atomic int token = -1; /* our namespace token, if not root */
 static _Atomic(pthread_t) holder;
 static atomic_bool held;
 
@@ -61,13 +63,38 @@ bconn_path(char *buf, size_t len)
 	pthread_mutex_unlock(&plock);
 }
 
+/*
+ * A connection in our namespace, made through the token (wire.h): one end
+ * of a socket pair goes to the broker, which answers on it from now on.
+ */
+static int
+join(int tok)
+{
+	struct wire_ctl m;
+	int sv[2];
+	ssize_t r;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	wire_ctl_init(&m, WIRE_CTL_JOIN);
+	r = wire_send(tok, &m, sizeof(m), NULL, 0, sv[1], NULL, 0);
+	REAL(close)(sv[1]);
+	if (r < 0) {
+		REAL(close)(sv[0]);
+		return r == -EMFILE ? r : -ENOTCONN;
+	}
+	return sv[0];
+}
+
 /* A new connection, not hidden; -ENOTCONN when no broker answers. */
 int
 bconn_open(void)
 {
 	char p[sizeof(path)];
-	int fd;
+	int fd, tok = atomic_load(&token);
 
+	if (tok >= 0)
+		return join(tok);
 	bconn_path(p, sizeof(p));
 	if (p[0] == '\0')
 		return -ENOTCONN;
@@ -97,6 +124,9 @@ exchange(int fd, struct wire_ctl *req, const void *payload, size_t len,
 		n = wire_recv(fd, iov, rbuf ? 2 : 1, rfd, NULL,
 			      MSG_CMSG_CLOEXEC);
 	while (n == -EINTR); /* control calls are short; stay in step */
+	if (n > 0 && wire_ctl_check(rep, (size_t)n) == 0 &&
+	    rep->type == WIRE_CTL_REPLY && rep->err < 0)
+		return -EDQUOT; /* turned away at the door: rep->err says why */
 	if (n <= 0 || wire_ctl_check(rep, (size_t)n) < 0 ||
 	    rep->type != (req->type | WIRE_CTL_REPLY)) {
 		if (rfd != NULL && *rfd >= 0)
@@ -132,6 +162,8 @@ bconn_call(struct wire_ctl *req, const void *payload, size_t len,
 			return tmp;
 		r = exchange(tmp, req, payload, len, rep, rbuf, rlen, fd);
 		REAL(close)(tmp);
+		if (r == -EDQUOT)
+			r = rep->err;
 		return r;
 	}
 	pthread_mutex_lock(&lock);
@@ -146,6 +178,11 @@ bconn_call(struct wire_ctl *req, const void *payload, size_t len,
 		}
 		r = exchange(atomic_load(&cfd), req, payload, len, rep, rbuf,
 			     rlen, fd);
+		if (r == -EDQUOT) { /* the broker's policy or caps refused us */
+			hidden_close(atomic_exchange(&cfd, -1));
+			r = rep->err;
+			break;
+		}
 		if (r != -ENOTCONN)
 			break;
 		hidden_close(atomic_exchange(&cfd, -1));
@@ -153,6 +190,38 @@ bconn_call(struct wire_ctl *req, const void *payload, size_t len,
 	atomic_store(&held, false);
 	pthread_mutex_unlock(&lock);
 	return r;
+}
+
+static void
+token_relocate(void *ctx, int oldfd, int newfd)
+{
+	int expected = oldfd;
+
+	(void)ctx;
+	atomic_compare_exchange_strong(&token, &expected, newfd);
+}
+
+/*
+ * Our namespace token from now on (the broker's answer to setrens, or one
+ * found among the fds we were born with): hidden, but kept across exec,
+ * since that is how a namespace outlives one.
+ */
+void
+bconn_token_set(int fd)
+{
+	int old;
+
+	fd = hidden_move(fd, token_relocate, NULL);
+	REAL(fcntl)(fd, F_SETFD, 0);
+	old = atomic_exchange(&token, fd);
+	if (old >= 0 && old != fd)
+		hidden_close(old);
+}
+
+bool
+bconn_token_held(void)
+{
+	return atomic_load(&token) >= 0;
 }
 
 void

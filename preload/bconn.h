@@ -2,12 +2,14 @@
  * bconn.h - this process's control connection to the broker.
  *
  * One per process, made on first need, CLOEXEC and hidden, dropped in a
- * forked child.  Calls are serialised; a call from a signal handler that
+ * forked child.  Outside the root namespace a new connection is made
+ * through the namespace token (wire.h), which is kept across exec.  Calls are serialised; a call from a signal handler that
  * interrupted one in the same thread uses a connection of its own.
  */
 #ifndef PRELOAD_BCONN_H
 #define PRELOAD_BCONN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +21,8 @@ int bconn_open(void);
 void bconn_path(char *buf, size_t len);
 void bconn_refresh(void);
 void bconn_init(void);
+void bconn_token_set(int fd);
+bool bconn_token_held(void);
 void bconn_atfork_prepare(void);
 void bconn_atfork_parent(void);
 void bconn_atfork_child(void);

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "../proto/sys.h"
 #include "bconn.h"
@@ -306,6 +307,24 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 		return n == -EINTR ? -EINTR : -EIO;
 	}
 	return 0;
+}
+
+/*
+ * A new namespace: every channel made in the old one is shut for sending,
+ * so that nothing can ask a provider to open by name through it any more.
+ * A request already sent still gets its answer; the next one finds the
+ * channel closed and makes a new one, which the broker gives in the new
+ * namespace.
+ */
+void
+chan_revoke_all(void)
+{
+	struct chan *ch;
+
+	pthread_mutex_lock(&glock);
+	for (ch = all; ch != NULL; ch = ch->gnext)
+		shutdown(ch->fd, SHUT_WR);
+	pthread_mutex_unlock(&glock);
 }
 
 void

@@ -41,6 +41,7 @@ ssize_t chan_recv(struct chan *ch, struct wire_rep *rep, struct iovec *out,
 int chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	      int nin, struct iovec *out, int nout, struct wire_rep *rep,
 	      int *fd, int rflags, int sendfd);
+void chan_revoke_all(void);
 void chan_atfork_prepare(void);
 void chan_atfork_parent(void);
 void chan_atfork_child(void);

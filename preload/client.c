@@ -56,14 +56,23 @@ desc_call(int fd, const struct sfd *e, struct wire_req *req,
 	struct wire_rep arep;
 	struct chan *ch;
 	int tries, r;
+	bool fresh;
 
 	for (tries = 0; tries < 4; tries++) {
 		r = chan_by_inst(e->broker, e->inst, &ch);
 		if (r < 0)
 			return r == -ENOMEM ? r : -EBADF;
+		/*
+		 * A provider that is exiting closes its fds one by one: a
+		 * channel the broker handed over a moment before its
+		 * registration closed hangs up unanswered.  Nothing was done
+		 * on it (it was never attached), so ask the broker again: it
+		 * says EBADF once it has seen the provider go.
+		 */
+		fresh = ch->seq == 0;
 		r = chan_call(ch, req, in, nin, out, nout, rep, rfd,
 			      MSG_CMSG_CLOEXEC, sendfd);
-		if (r == -ENOTCONN)
+		if (r == -ENOTCONN || (r == -EIO && fresh))
 			continue;
 		if (r < 0)
 			return r;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../proto/wire.h"
+#include "bconn.h"
 #include "fdtab.h"
 #include "io.h"
 #include "real.h"
@@ -50,6 +51,31 @@ identify_fd(int fd)
 	return true;
 }
 
+/*
+ * A namespace token we were born with (an exec in a namespace): only at
+ * start-up, so that a token received later over a socket never moves a
+ * process into another namespace behind its back.
+ */
+static void
+adopt_token(int fd)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	uint64_t broker;
+
+	if (fdtab_get(fd) == NULL &&
+	    REAL(getsockname)(fd, (struct sockaddr *)&sa, &len) == 0 &&
+	    wire_nsname_parse(&sa, len, &broker) == 0)
+		bconn_token_set(fd);
+}
+
+static void
+identify_start(int fd)
+{
+	adopt_token(fd);
+	identify_fd(fd);
+}
+
 /* Every open fd, from /proc/self/fd (or the first 256 without /proc). */
 void
 identify_all(void)
@@ -61,7 +87,7 @@ identify_all(void)
 	dir = REAL(open)("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0) {
 		for (fd = 0; fd < 256; fd++)
-			identify_fd(fd);
+			identify_start(fd);
 		errno = saved;
 		return;
 	}
@@ -74,7 +100,7 @@ identify_all(void)
 				continue;
 			fd = atoi(d->d_name);
 			if (fd != dir)
-				identify_fd(fd);
+				identify_start(fd);
 		}
 	}
 	REAL(close)(dir);

@@ -9,12 +9,30 @@
  * The program may hold several fds for one scheme (dup); the scheme goes
  * when the last is closed.  Counters of dropped answers go to the broker,
  * where `schemectl info` shows them.
+ *
+ * A NEWCHAN may carry 4 bytes of channel flags (WIRE_CHAN_*): a keyed-only
+ * channel, for a client whose namespace does not hold the scheme, refuses
+ * paths (serve.h).  A message we cannot read that way is logged and its
+ * fd closed: refusing a channel costs one client, misreading it could
+ * give paths to a client that may not name them.
+ *
+ * Limits, read from the environment when the scheme is created (0, unset
+ * or not a number: the default; see serve.h):
+ *
+ *	SCHEME_MAX_HANDLES	open files per client process (65536)
+ *	SCHEME_MAX_PENDING	unanswered requests per client process (1024)
+ *
+ * A read returns at most BATCH packets; a write takes at most MAX_WRITE
+ * packets and says how many it took (a short count, as a pipe would),
+ * so neither loops or copies without bound on the program's say-so.  The
+ * packets past the count were not taken: write them again.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -28,10 +46,16 @@
 #include "provider.h"
 #include "real.h"
 
-#define BATCH 64
+#define BATCH	  64
+#define MAX_WRITE 4096 /* packets one write() takes: 224 KiB */
+
+#ifndef WIRE_CHAN_NOPATHS
+#define WIRE_CHAN_NOPATHS 1u
+#endif
 
 struct provider {
 	struct serve *s; /* NULL in a forked child: not ours to serve */
+	char name[WIRE_MAX_NAME + 1];
 	_Atomic int ctl;
 	atomic_int refs;
 	atomic_bool nonblock;
@@ -75,13 +99,67 @@ ctl_moved(void *ctx, int oldfd, int newfd)
 	atomic_compare_exchange_strong(&p->ctl, &expected, newfd);
 }
 
-/* The broker speaks: a new client channel, or the end of the scheme. */
+/* A line on the program's stderr, as serve's refusals are. */
+static void
+say(const struct provider *p, const char *what)
+{
+	char line[160];
+	int n, saved = errno;
+	ssize_t w = 0;
+
+	n = snprintf(line, sizeof(line), "scheme %s: %s\n", p->name, what);
+	if (n > 0 && (size_t)n < sizeof(line))
+		w = REAL(write)(2, line, (size_t)n);
+	(void)w; /* nowhere else to say it */
+	errno = saved;
+}
+
+/* NEWCHAN's channel flags: none, or a uint32_t of WIRE_CHAN_*. */
+static int
+chan_flags(const struct wire_ctl *m, const void *payload, uint32_t *flags)
+{
+	uint32_t f = 0;
+
+	if (m->len != 0 && m->len != sizeof(f))
+		return -EPROTO;
+	if (m->len == sizeof(f))
+		memcpy(&f, payload, sizeof(f));
+	if ((f & ~WIRE_CHAN_NOPATHS) != 0)
+		return -EPROTO; /* a restriction we do not know: refuse */
+	*flags = (f & WIRE_CHAN_NOPATHS) ? SERVE_CHAN_NOPATHS : 0;
+	return 0;
+}
+
+static void
+new_chan(struct provider *p, const struct wire_ctl *m, const void *payload,
+	 int fd)
+{
+	uint32_t flags;
+
+	if (fd < 0)
+		return;
+	if (chan_flags(m, payload, &flags) < 0) {
+		say(p, "a channel with flags we cannot read: refused");
+		REAL(close)(fd);
+		return;
+	}
+	serve_add_chan(p->s, hide(fd, p), flags); /* it owns fd now */
+}
+
+/*
+ * The broker speaks: a new client channel, or the end of the scheme.  A
+ * message too long for us is one we do not know: it goes (wire_recv closes
+ * its fd), the scheme stays.
+ */
 static void
 ctl_ready(struct serve *s, void *arg, uint32_t events)
 {
 	struct provider *p = arg;
-	struct wire_ctl m;
-	struct iovec iov = {&m, sizeof(m)};
+	union {
+		struct wire_ctl m;
+		char buf[sizeof(struct wire_ctl) + 64];
+	} u;
+	struct iovec iov = {&u, sizeof(u)};
 	ssize_t n;
 	int fd;
 
@@ -90,14 +168,18 @@ ctl_ready(struct serve *s, void *arg, uint32_t events)
 			      MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n == -EAGAIN || n == -EINTR)
 			return;
-		if (n <= 0 || wire_ctl_check(&m, (size_t)n) < 0) {
+		if (n == -EMSGSIZE) {
+			say(p, "a message from the broker too long: ignored");
+			continue;
+		}
+		if (n <= 0 || wire_ctl_check(&u.m, (size_t)n) < 0) {
 			if (fd >= 0)
 				REAL(close)(fd);
 			serve_stop(s);
 			return;
 		}
-		if (m.type == WIRE_CTL_NEWCHAN && fd >= 0)
-			serve_add_chan(s, hide(fd, p));
+		if (u.m.type == WIRE_CTL_NEWCHAN)
+			new_chan(p, &u.m, u.buf + sizeof(u.m), fd);
 		else if (fd >= 0)
 			REAL(close)(fd);
 	}
@@ -147,6 +229,24 @@ raise_nofile(void)
 		rl.rlim_cur = rl.rlim_max < (1 << 20) ? rl.rlim_max : 1 << 20;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+/* A cap from the environment; 0 (serve's default) unless a number. */
+static uint32_t
+env_cap(const char *var)
+{
+	const char *v = getenv(var);
+	unsigned long n;
+	char *end;
+	int saved = errno, bad;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	bad = errno != 0 || *end != '\0' || n > UINT32_MAX;
+	errno = saved;
+	return bad ? 0 : (uint32_t)n;
 }
 
 /* A connection of our own to the broker, registered as the scheme. */
@@ -216,12 +316,16 @@ provider_create(const char *name, size_t len, int flags)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&p->lock, NULL);
+	memcpy(p->name, name, len); /* len <= WIRE_MAX_NAME, checked */
 	atomic_store(&p->ctl, hidden_move(ctl, ctl_moved, p));
 	cfg = (struct serve_config){.broker = rep.broker,
 				    .inst = rep.inst,
 				    .hide_fd = hide,
 				    .close_fd = unhide_close,
-				    .ctx = p};
+				    .ctx = p,
+				    .name = p->name};
+	cfg.max_handles = env_cap("SCHEME_MAX_HANDLES");
+	cfg.max_pending = env_cap("SCHEME_MAX_PENDING");
 	e = sfd_new(SFD_PROVIDER);
 	fd = -1;
 	if (e != NULL && (p->s = serve_new(&cfg)) != NULL &&
@@ -284,6 +388,8 @@ provider_write(struct sfd *e, const void *buf, size_t n)
 		return -EINVAL;
 	if (p->s == NULL)
 		return -EBADF;
+	if (n > MAX_WRITE * sizeof(pkt))
+		n = MAX_WRITE * sizeof(pkt); /* a short count: the rest later */
 	for (i = 0; i < n; i += sizeof(pkt)) {
 		memcpy(&pkt, (const char *)buf + i, sizeof(pkt));
 		serve_write(p->s, &pkt);

@@ -23,12 +23,48 @@
  * from it is pending (the provider still holds pointers into its buffer).
  * A description lives until the kernel tells us the last client fd is
  * gone: then the provider gets SYS_CLOSE, exactly once.
+ *
+ * Caps.  Nothing a client sends makes us hold more than a bounded amount
+ * for it.  A channel has at most CHAN_MAX_PENDING requests in hand; a
+ * client (the kernel's pid on the request, so a client cannot pose as
+ * another) has at most max_pending across its channels, and at most
+ * max_handles descriptions open, counting opens not yet answered (an open
+ * is charged when it is asked, so a burst of them cannot overshoot).  A
+ * refusal is answered at once and never reaches the provider.  A request
+ * the provider keeps stays charged until it answers, even after the
+ * client is gone: the provider's buffers are what the charge stands for.
+ * A client's WAITs and the POLLs waiting for a post are held here, not by
+ * the provider: the channel's cap alone bounds them.
+ *
+ * Interrupted reads.  A client whose read a signal ends (EINTR) drops its
+ * channel, but the provider still holds the SYS_READ and answers it when
+ * data comes, taking those bytes from its stream.  On Linux an
+ * interrupted read takes nothing, so such bytes are not thrown away: they
+ * are kept on the description as pushback, and the next SYS_READ on it
+ * (from any channel) is answered from them here, without the provider;
+ * while any are left the description polls readable.  The rule is only
+ * "a SYS_READ answered with bytes after its channel died" (or was cut
+ * off by that answer): a provider that answers file reads at once (memfs
+ * does) never meets it, and one that does (a read blocked on a stream)
+ * has moved its own position already, so the bytes are the stream's next
+ * ones whatever the offset.  Pushback is bounded (PUSHBACK_MAX a
+ * description; past it bytes are dropped, logged once a description) and
+ * freed with the description.  Readers of other descriptions of the same
+ * stream do not see it.
+ *
+ * Bad input.  A message that is not a whole, well-formed request (short,
+ * oversized, a bad header) ends its channel; an fd passed with a request
+ * that takes none is closed unread, extra fds are closed by wire_recv(),
+ * and a client that does not read its replies is cut off: its socket is
+ * closed at once, and the requests the provider still holds are freed
+ * when it answers them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -46,6 +82,9 @@
 
 #define MAX_EVENTS	 64
 #define CHAN_MAX_PENDING 64
+#define LOG_WINDOW	 60 /* seconds: refusal lines are counted per window */
+#define LOG_LINES	 16 /* at most this many in one */
+#define PUSHBACK_MAX	 (1024 * 1024) /* bytes kept for one description */
 #define RECVBUF		 (sizeof(struct wire_req) + WIRE_MAX_DATA + 1)
 #define SETFL_MASK	 (O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME | O_NONBLOCK)
 #define STATUS_MASK	 (O_ACCMODE | SETFL_MASK | O_SYNC | O_DSYNC)
@@ -61,6 +100,16 @@ sv_handle_cmp(const struct desc *a, const struct desc *b)
 }
 
 RB_GENERATE(handles, desc, by_handle, sv_handle_cmp)
+
+int
+sv_client_cmp(const struct client *a, const struct client *b)
+{
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
+}
+
+RB_GENERATE(clients, client, link, sv_client_cmp)
+
+enum { CAP_HANDLES, CAP_PENDING };
 
 static uint64_t
 evdata(int kind, uint64_t key)
@@ -107,6 +156,108 @@ sv_own_hide(const struct serve *s, int fd)
 	if (fd < 0 || s->cfg.hide_fd == NULL)
 		return fd;
 	return s->cfg.hide_fd(fd, s->cfg.ctx);
+}
+
+/* Clients and their caps --------------------------------------------- */
+
+static struct client *
+client_find(struct serve *s, uint32_t pid)
+{
+	struct client find = {.pid = pid};
+
+	return RB_FIND(clients, &s->clients, &find);
+}
+
+static struct client *
+client_get(struct serve *s, uint32_t pid)
+{
+	struct client *cl = client_find(s, pid);
+
+	if (cl != NULL)
+		return cl;
+	if ((cl = calloc(1, sizeof(*cl))) == NULL)
+		return NULL;
+	cl->pid = pid;
+	RB_INSERT(clients, &s->clients, cl);
+	return cl;
+}
+
+/* A client holding nothing is forgotten (and its log lines with it). */
+static void
+client_put(struct serve *s, struct client *cl)
+{
+	if (cl == NULL || cl->handles > 0 || cl->pending > 0)
+		return;
+	RB_REMOVE(clients, &s->clients, cl);
+	free(cl);
+}
+
+/* At most LOG_LINES a minute in all: a flood from many pids is one too. */
+static bool
+log_budget(struct serve *s)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - s->log_window >= LOG_WINDOW) {
+		s->log_window = now.tv_sec;
+		s->log_lines = 0;
+	}
+	if (s->log_lines >= LOG_LINES) {
+		s->log_quiet++;
+		return false;
+	}
+	s->log_lines++;
+	return true;
+}
+
+/*
+ * A refusal is said once per client and kind (within the budget), with
+ * how many were left out since the last line.
+ */
+static void
+cap_log(struct serve *s, struct client *cl, int kind)
+{
+	bool h = kind == CAP_HANDLES;
+	char line[256], more[64] = "";
+	int n, saved = errno;
+
+	if (cl->warned & (1u << kind))
+		return;
+	cl->warned |= 1u << kind;
+	if (!log_budget(s))
+		return;
+	if (s->log_quiet > 0)
+		snprintf(more, sizeof(more), " (and %llu more, not logged)",
+			 (unsigned long long)s->log_quiet);
+	n = snprintf(
+	    line, sizeof(line), "scheme %s: pid %u hit the %s cap (%u): %s%s\n",
+	    s->name, cl->pid, h ? "open-handle" : "outstanding-request",
+	    h ? s->max_handles : s->max_pending, h ? "EMFILE" : "EAGAIN", more);
+	s->log_quiet = 0;
+	if (n > 0 && (size_t)n < sizeof(line) &&
+	    SYS(write)(2, line, (size_t)n) < 0)
+		s->log_quiet++; /* said with the next line, if any */
+	errno = saved;
+}
+
+/* The client's caps: EAGAIN at its outstanding cap, EMFILE for an open. */
+static int
+client_admit(struct serve *s, const struct wire_op *op, uint32_t pid)
+{
+	struct client *cl = client_find(s, pid);
+
+	if (cl == NULL)
+		return 0;
+	if (cl->pending >= s->max_pending) {
+		cap_log(s, cl, CAP_PENDING);
+		return -EAGAIN;
+	}
+	if (op->opens && cl->handles >= s->max_handles) {
+		cap_log(s, cl, CAP_HANDLES);
+		return -EMFILE;
+	}
+	return 0;
 }
 
 /* Channels ------------------------------------------------------------ */
@@ -161,17 +312,23 @@ sv_reply_err(struct serve *s, struct chan *ch, uint64_t seq, int64_t err,
 	sv_reply(s, ch, &rep, NULL, 0, -1);
 }
 
+/* A client's channel; with SERVE_CHAN_NOPATHS, a keyed-only one. */
 int
-serve_add_chan(struct serve *s, int fd)
+serve_add_chan(struct serve *s, int fd, uint32_t flags)
 {
-	struct chan *ch;
+	struct chan *ch = NULL;
 	int one = 1, r;
 
-	ch = calloc(1, sizeof(*ch));
-	if (ch == NULL)
-		return -ENOMEM;
+	r = (flags & ~SERVE_CHAN_NOPATHS) != 0 ? -EINVAL : 0;
+	if (r == 0 && (ch = calloc(1, sizeof(*ch))) == NULL)
+		r = -ENOMEM;
+	if (r < 0) {
+		sv_own_close(s, fd); /* ours either way, as below */
+		return r;
+	}
 	pthread_mutex_lock(&s->lock);
 	ch->fd = fd;
+	ch->flags = flags;
 	ch->refs = 1;
 	ch->key = slots_put(&s->chans, ch);
 	r = ch->key ? 0 : -ENOMEM;
@@ -245,7 +402,12 @@ desc_free(struct serve *s, struct desc *d)
 	RB_REMOVE(handles, &s->handles, d);
 	slots_del(&s->descs, d->key);
 	sv_own_close(s, d->fd);
+	if (d->cl != NULL) {
+		d->cl->handles--;
+		client_put(s, d->cl);
+	}
 	free(d->att);
+	free(d->pb);
 	free(d);
 }
 
@@ -345,10 +507,39 @@ sv_pend_new(struct serve *s, struct chan *ch, const struct wire_op *op)
 	return p;
 }
 
+/* A client's request, charged to it until answered (or refused: NULL). */
+static struct pend *
+pend_charged(struct serve *s, struct chan *ch, const struct wire_op *op,
+	     uint32_t pid)
+{
+	struct client *cl = client_get(s, pid);
+	struct pend *p;
+
+	if (cl == NULL)
+		return NULL;
+	if ((p = sv_pend_new(s, ch, op)) == NULL) {
+		client_put(s, cl);
+		return NULL;
+	}
+	p->cl = cl;
+	cl->pending++;
+	if (op->opens) {
+		p->handle = true;
+		cl->handles++;
+	}
+	return p;
+}
+
 static void
 pend_free(struct serve *s, struct pend *p)
 {
 	slots_del(&s->pends, p->id);
+	if (p->cl != NULL) {
+		p->cl->pending--;
+		if (p->handle)
+			p->cl->handles--;
+		client_put(s, p->cl);
+	}
 	if (p->ch != NULL) {
 		p->ch->pending--;
 		if (p->buf != NULL && p->ch->buf == NULL && !p->ch->dead) {
@@ -359,6 +550,84 @@ pend_free(struct serve *s, struct pend *p)
 	}
 	free(p->buf);
 	free(p);
+}
+
+/* Pushback ------------------------------------------------------------- */
+
+/*
+ * Keep bytes a read took for a client that is gone (see "Interrupted
+ * reads" above), and tell waiters the description is readable: the
+ * provider may not post for bytes it believes delivered.
+ */
+static void
+pushback_keep(struct serve *s, struct desc *d, const char *data, size_t len)
+{
+	char line[160], *n;
+	int saved = errno;
+	int w;
+
+	if (d->pb_len + len > PUSHBACK_MAX) {
+		if (d->pb_warned)
+			return;
+		d->pb_warned = true;
+		w = snprintf(line, sizeof(line),
+			     "scheme %s: %zu bytes read for a client that "
+			     "left dropped (pushback full)\n",
+			     s->name, len);
+		if (log_budget(s) && w > 0 && (size_t)w < sizeof(line) &&
+		    SYS(write)(2, line, (size_t)w) < 0)
+			s->log_quiet++;
+		errno = saved;
+		return;
+	}
+	if (d->pb_off > 0) { /* compact: the taken bytes are dead */
+		memmove(d->pb, d->pb + d->pb_off, d->pb_len);
+		d->pb_off = 0;
+	}
+	if ((n = realloc(d->pb, d->pb_len + len)) == NULL) {
+		errno = saved;
+		return;
+	}
+	memcpy(n + d->pb_len, data, len);
+	d->pb = n;
+	d->pb_len += len;
+	sv_post(s, d->handle, EVENT_READ);
+	errno = saved;
+}
+
+/*
+ * A SYS_READ on a description holding pushback is answered from it, in
+ * order before anything the provider still has.  False: none to give (or
+ * a read of 0 bytes, which the provider answers as it would).
+ */
+static bool
+pushback_take(struct serve *s, struct chan *ch, struct desc *d,
+	      const struct wire_req *req)
+{
+	uint64_t want =
+	    req->arg[2] < WIRE_MAX_DATA ? req->arg[2] : WIRE_MAX_DATA;
+	size_t n = d->pb_len < want ? d->pb_len : (size_t)want;
+	struct wire_rep rep;
+
+	if (req->op != SYS_READ || n == 0)
+		return false;
+	wire_rep_init(&rep, req->seq);
+	rep.result = n;
+	rep.gen = d->gen;
+	rep.dflags = d->flags;
+	sv_reply(s, ch, &rep, d->pb + d->pb_off, n, -1);
+	/*
+	 * Taken even if the reply failed: then this client is gone too, and
+	 * its bytes go as they would on Linux with a reader that vanished.
+	 */
+	d->pb_off += n;
+	d->pb_len -= n;
+	if (d->pb_len == 0) {
+		free(d->pb);
+		d->pb = NULL;
+		d->pb_off = 0;
+	}
+	return true;
 }
 
 /* Requests ------------------------------------------------------------- */
@@ -485,6 +754,84 @@ own_op(struct serve *s, struct chan *ch, struct desc *d, struct wire_req *req,
 	}
 }
 
+/*
+ * A request that names a path, which a keyed-only channel may not make:
+ * the path ops, and a rename (its payload is the new path).
+ */
+static bool
+names_path(const struct wire_op *op)
+{
+	return op->in == WIRE_IN_PATH || op->op == SYS_FRENAME;
+}
+
+/*
+ * A request we can make sense of on this channel, and its description if
+ * it names one (a client never sends SYS_CLOSE: closing its fd is that).
+ */
+static int
+request_ok(struct serve *s, const struct chan *ch, const struct wire_req *req,
+	   const struct wire_op *op, struct desc **d)
+{
+	if (op == NULL)
+		return -ENOSYS;
+	if ((ch->flags & SERVE_CHAN_NOPATHS) && names_path(op))
+		return -ENODEV; /* as Redox says for a scheme not in the ns */
+	if (req->op == SYS_CLOSE ||
+	    (op->keyed && (*d = slots_get(&s->descs, req->key)) == NULL))
+		return -EBADF;
+	return 0;
+}
+
+/*
+ * A refusal of a request on a description carries its generation and
+ * flags, as any answer does: with them an O_NONBLOCK client returns
+ * EAGAIN, and a blocking one waits for the next post, instead of taking
+ * stale values for a reason to ask again at once.
+ */
+static void
+refuse(struct serve *s, struct chan *ch, const struct desc *d, uint64_t seq,
+       int err)
+{
+	struct wire_rep rep;
+
+	wire_rep_init(&rep, seq);
+	rep.result = (uint64_t)(int64_t)err;
+	if (d != NULL) {
+		rep.gen = d->gen;
+		rep.dflags = d->flags;
+	}
+	sv_reply(s, ch, &rep, NULL, 0, -1);
+}
+
+/*
+ * May the request go on: the channel must hold the description, and
+ * neither it nor its client may be at a cap.  A CANCEL only gives back,
+ * so it always may; a WAIT (a blocking client that was told EAGAIN,
+ * perhaps by a cap) is held here, not by the provider, and is bounded by
+ * the channel's cap alone.  A refusal is answered here (-1).
+ */
+static int
+admit(struct serve *s, struct chan *ch, const struct desc *d,
+      const struct wire_req *req, const struct wire_op *op,
+      const struct wire_creds *cr)
+{
+	int r = 0;
+
+	if (d != NULL && !desc_attached(d, ch)) {
+		sv_reply_err(s, ch, req->seq, -EBADF, WIRE_NOTATTACHED);
+		return -1;
+	}
+	if (req->op == WIRE_OP_CANCEL)
+		return 0;
+	if (ch->pending >= CHAN_MAX_PENDING)
+		r = -EAGAIN;
+	else if (req->op != WIRE_OP_WAIT)
+		r = client_admit(s, op, cr->pid);
+	if (r < 0)
+		refuse(s, ch, d, req->seq, r);
+	return r < 0 ? -1 : 0;
+}
+
 static size_t
 chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
 	     const struct wire_creds *cr, struct scheme_packet *pkt)
@@ -495,27 +842,19 @@ chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
 	struct pend *p;
 	int r, kind;
 
-	if (op == NULL || req->op == SYS_CLOSE ||
-	    (op->keyed && (d = slots_get(&s->descs, req->key)) == NULL)) {
+	if ((r = request_ok(s, ch, req, op, &d)) < 0) {
 		sv_xclose(fd);
-		sv_reply_err(s, ch, req->seq, op ? -EBADF : -ENOSYS, WIRE_OK);
+		sv_reply_err(s, ch, req->seq, r, WIRE_OK);
 		return 0;
 	}
-	if (take_fd(s, ch, d, req, &fd) < 0)
+	if (take_fd(s, ch, d, req, &fd) < 0 || admit(s, ch, d, req, op, cr) < 0)
 		return 0;
-	if ((d != NULL && !desc_attached(d, ch)) ||
-	    ch->pending >= CHAN_MAX_PENDING) {
-		sv_xclose(fd);
-		sv_reply_err(s, ch, req->seq,
-			     d && !desc_attached(d, ch) ? -EBADF : -EAGAIN,
-			     d && !desc_attached(d, ch) ? WIRE_NOTATTACHED
-							: WIRE_OK);
-		return 0;
-	}
 	if ((kind = own_op(s, ch, d, req, fd, &op)) < 0)
 		return 0;
+	if (d != NULL && d->pb_len > 0 && pushback_take(s, ch, d, req))
+		return 0;
 	if ((r = payload_ok(op, req, payload)) < 0 ||
-	    (p = sv_pend_new(s, ch, op)) == NULL) {
+	    (p = pend_charged(s, ch, op, cr->pid)) == NULL) {
 		sv_reply_err(s, ch, req->seq, r < 0 ? r : -EAGAIN, WIRE_OK);
 		return 0;
 	}
@@ -578,8 +917,16 @@ desc_ready(struct serve *s, struct desc *d, uint32_t events,
 	char junk[256];
 
 	if (!(events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))) {
-		/* Bytes written straight to the fd, bypassing the preload. */
-		while (SYS(recv)(d->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		/*
+		 * Bytes written straight to the fd, bypassing the preload (fds
+		 * passed with them are closed by the kernel: no room for
+		 * them).  A bounded batch: a client writing without end must
+		 * not keep us here, epoll reports the rest.
+		 */
+		for (int i = 0;
+		     i < MAX_EVENTS &&
+		     SYS(recv)(d->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0;
+		     i++)
 			s->st.dropped_malformed++;
 		return 0;
 	}
@@ -757,6 +1104,8 @@ answer(struct serve *s, struct pend *p, int64_t res)
 			res = err;
 		} else {
 			rep.key = d->key;
+			d->cl = p->cl; /* the open's charge is the file's now */
+			p->handle = false;
 		}
 	}
 	if (p->op->op == SYS_FCNTL && d != NULL)
@@ -772,6 +1121,13 @@ answer(struct serve *s, struct pend *p, int64_t res)
 	rep.result = (uint64_t)res;
 	sv_reply(s, p->ch, &rep, data, len, cfd);
 	sv_xclose(cfd);
+	/*
+	 * Read bytes whose client is gone (before or by this reply) are the
+	 * next reader's, not nobody's (see "Interrupted reads").
+	 */
+	if (p->op->op == SYS_READ && len > 0 && data != NULL && d != NULL &&
+	    (p->ch == NULL || p->ch->dead))
+		pushback_keep(s, d, data, len);
 }
 
 void
@@ -803,10 +1159,16 @@ serve_write(struct serve *s, const struct scheme_packet *pkt)
 		s->st.dropped_badsize++;
 		res = -EIO;
 	}
-	if (p->kind == PEND_REQUEST)
+	if (p->kind == PEND_REQUEST) {
 		answer(s, p, res);
-	else if (p->kind == PEND_POLL || p->kind == PEND_SUB)
+	} else if (p->kind == PEND_POLL || p->kind == PEND_SUB) {
+		struct desc *d = slots_get(&s->descs, p->key);
+
+		/* Pushback is ours to read: the provider does not know it. */
+		if (d != NULL && d->pb_len > 0 && res >= 0)
+			res |= EVENT_READ;
 		sv_fevent_answer(s, p, res);
+	}
 	pend_free(s, p);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -873,6 +1235,17 @@ serve_new(const struct serve_config *cfg)
 	if (s == NULL)
 		return NULL;
 	s->cfg = *cfg;
+	if (cfg->name != NULL && cfg->name[0] != '\0')
+		snprintf(s->name, sizeof(s->name), "%s", cfg->name);
+	else
+		snprintf(s->name, sizeof(s->name), "#%llx",
+			 (unsigned long long)cfg->inst);
+	s->cfg.name = s->name;
+	s->max_handles =
+	    cfg->max_handles ? cfg->max_handles : SERVE_MAX_HANDLES;
+	s->max_pending =
+	    cfg->max_pending ? cfg->max_pending : SERVE_MAX_PENDING;
+	RB_INIT(&s->clients);
 	pthread_mutex_init(&s->lock, NULL);
 	TAILQ_INIT(&s->chanlist);
 	TAILQ_INIT(&s->watches);
@@ -957,6 +1330,7 @@ serve_stopped(const struct serve *s)
 void
 serve_free(struct serve *s)
 {
+	struct client *cl;
 	struct watch *w;
 	struct synth *y;
 	uint32_t i;
@@ -974,6 +1348,10 @@ serve_free(struct serve *s)
 	while ((y = TAILQ_FIRST(&s->synths)) != NULL) {
 		TAILQ_REMOVE(&s->synths, y, link);
 		free(y);
+	}
+	while ((cl = RB_MIN(clients, &s->clients)) != NULL) {
+		RB_REMOVE(clients, &s->clients, cl); /* none, if counts hold */
+		free(cl);
 	}
 	slots_free(&s->chans);
 	slots_free(&s->descs);

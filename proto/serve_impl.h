@@ -12,6 +12,7 @@
 #include <sys/queue.h>
 #include <sys/tree.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "serve.h"
 #include "slots.h"
@@ -21,6 +22,7 @@ enum src_kind { SRC_CHAN = 1, SRC_DESC, SRC_SUB, SRC_WATCH, SRC_KICK };
 
 struct chan {
 	int fd;
+	uint32_t flags; /* SERVE_CHAN_* */
 	uint64_t key;
 	int refs; /* 1 while open, +1 per pending request or waiter */
 	bool dead;
@@ -41,6 +43,19 @@ struct sub {
 	TAILQ_ENTRY(sub) link;
 };
 
+/*
+ * A client process (the pid on its requests) and what it holds here, for
+ * the caps.  It lives while it holds anything: a count that drops to 0
+ * with the other 0 frees it.
+ */
+struct client {
+	uint32_t pid;
+	uint32_t handles; /* descriptions open, and opens not yet answered */
+	uint32_t pending; /* requests with the provider, not yet answered */
+	uint32_t warned;  /* 1 << CAP_*: refusals already logged */
+	RB_ENTRY(client) link;
+};
+
 struct desc {
 	int fd; /* our end of the description socket */
 	uint64_t key;
@@ -52,6 +67,14 @@ struct desc {
 	uint32_t flags; /* access mode and status flags */
 	ino_t c_ino;	/* inode of the client's end */
 	struct wire_creds cr;
+	struct client *cl; /* its opener, charged for it */
+	/*
+	 * Pushback: bytes the provider gave for a SYS_READ whose client had
+	 * gone (a signal ended its wait), kept for the next read here.
+	 */
+	char *pb;
+	size_t pb_off, pb_len; /* the bytes left start at pb + pb_off */
+	bool pb_warned;	       /* a drop past PUSHBACK_MAX was logged */
 	TAILQ_HEAD(, sub) subs;
 	RB_ENTRY(desc) by_handle;
 };
@@ -77,7 +100,9 @@ struct pend {
 	bool wait;	/* PEND_POLL: wait for a post if not ready */
 	bool cancelled; /* PEND_POLL: the client gave up (WIRE_OP_CANCEL) */
 	struct wire_creds cr;
-	char *buf; /* the channel buffer the packet points into */
+	struct client *cl; /* charged for it (NULL: nobody waits) */
+	bool handle;	   /* an open: cl->handles counts it until answered */
+	char *buf;	   /* the channel buffer the packet points into */
 };
 
 struct watch {
@@ -101,6 +126,7 @@ struct synth {
 };
 
 RB_HEAD(handles, desc);
+RB_HEAD(clients, client);
 
 struct serve {
 	struct serve_config cfg;
@@ -115,11 +141,19 @@ struct serve {
 	TAILQ_HEAD(, waiter) waiters;
 	TAILQ_HEAD(, synth) synths;
 	struct handles handles;
+	struct clients clients;
+	uint32_t max_handles, max_pending;
+	char name[WIRE_MAX_NAME + 1];
+	time_t log_window;  /* refusal log lines: this minute's start, */
+	uint32_t log_lines; /* lines in it, */
+	uint64_t log_quiet; /* and refusals not logged since */
 	struct wire_stats st;
 };
 
 int sv_handle_cmp(const struct desc *a, const struct desc *b);
 RB_PROTOTYPE(handles, desc, by_handle, sv_handle_cmp)
+int sv_client_cmp(const struct client *a, const struct client *b);
+RB_PROTOTYPE(clients, client, link, sv_client_cmp)
 
 /* serve.c */
 int sv_ep_add(struct serve *s, int fd, int kind, uint64_t key);

@@ -357,6 +357,43 @@ wire_fdname_parse(const struct sockaddr_un *sa, socklen_t len, uint64_t *broker,
 	return 0;
 }
 
+#define NSNAME_PREFIX "scheme-ns/"
+
+/* The abstract name of a namespace token (see wire.h): broker, serial. */
+socklen_t
+wire_nsname(struct sockaddr_un *sa, uint64_t broker, uint64_t serial)
+{
+	int n;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
+		     NSNAME_PREFIX "%016" PRIx64 "/%" PRIx64, broker, serial);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			   (size_t)n);
+}
+
+int
+wire_nsname_parse(const struct sockaddr_un *sa, socklen_t len, uint64_t *broker)
+{
+	size_t plen = sizeof(NSNAME_PREFIX) - 1;
+	const char *p, *end;
+	uint64_t serial;
+
+	if (len <= offsetof(struct sockaddr_un, sun_path) + 1 + plen ||
+	    sa->sun_family != AF_UNIX || sa->sun_path[0] != '\0')
+		return -1;
+	p = sa->sun_path + 1;
+	end = (const char *)sa + len;
+	if (memcmp(p, NSNAME_PREFIX, plen) != 0)
+		return -1;
+	p += plen;
+	if (hex64(&p, end, broker) < 0 || p == end || *p++ != '/' ||
+	    hex64(&p, end, &serial) < 0 || p != end)
+		return -1;
+	return 0;
+}
+
 /* Room for one full message each way (the kernel clamps to wmem_max). */
 int
 wire_setsockbuf(int sock)

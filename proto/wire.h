@@ -80,8 +80,29 @@ enum wire_ctl_type {
 	WIRE_CTL_STATS,	      /* provider -> broker: struct wire_stats */
 	WIRE_CTL_INFO,	      /* -> "key value" lines about the broker */
 	WIRE_CTL_IRQ_RAISE,   /* inst = N: raise irq:N (simulator, loopback) */
+	WIRE_CTL_GETNS,	      /* -> struct wire_rens: this process's */
+	WIRE_CTL_SETRENS,     /* struct wire_rens -> the same, and a token */
+	WIRE_CTL_MKNS,	      /* names, '\n'-separated -> inst = the new id */
+	WIRE_CTL_JOIN,	      /* on a token, with an fd: a connection in */
 };
-#define WIRE_CTL_REPLY 0x100u /* or'ed into the type of an answer */
+
+/*
+ * Namespaces (SPEC "Namespaces").  A process outside the root namespace
+ * holds a token: a socket the broker made, named by wire_nsname(), kept
+ * across fork and exec.  It makes each new broker connection by sending
+ * one end of a socket pair down the token (JOIN); the broker gives that
+ * connection the token's namespaces.  Nothing is ever read from a token,
+ * so any number of processes may share one.
+ */
+#define WIRE_NS_NULL 0
+#define WIRE_NS_ROOT 1
+struct wire_rens {
+	int64_t rns, ens; /* -1 = unchanged (in a request) */
+};
+
+/* NEWCHAN's optional payload: a uint32_t of these. */
+#define WIRE_CHAN_NOPATHS 1u	 /* only operations on descriptions held */
+#define WIRE_CTL_REPLY	  0x100u /* or'ed into the type of an answer */
 
 struct wire_ctl {
 	uint16_t magic, version;
@@ -153,6 +174,10 @@ socklen_t wire_fdname(struct sockaddr_un *sa, uint64_t broker, uint64_t inst,
 		      uint64_t key);
 int wire_fdname_parse(const struct sockaddr_un *sa, socklen_t len,
 		      uint64_t *broker, uint64_t *inst, uint64_t *key);
+
+socklen_t wire_nsname(struct sockaddr_un *sa, uint64_t broker, uint64_t serial);
+int wire_nsname_parse(const struct sockaddr_un *sa, socklen_t len,
+		      uint64_t *broker);
 
 int wire_setsockbuf(int sock);
 

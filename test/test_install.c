@@ -53,6 +53,8 @@ START_TEST(installed_files)
 	const char *files[] = {"bin/schemed", "bin/schemerun", "bin/schemectl",
 			       "include/scheme/scheme.h"};
 
+	sh("ls '%s'/lib*/libscheme.so", prefix);
+
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		sh("test -x '%s/%s' || test -f '%s/%s'", prefix, files[i],
 		   prefix, files[i]);
@@ -67,7 +69,9 @@ START_TEST(pkg_config_provider_runs)
 {
 	sh("set -e; export PKG_CONFIG_PATH=$(echo '%s'/lib*/pkgconfig);"
 	   "test -f \"$(pkg-config --variable=preload scheme)\";"
-	   "cc $(pkg-config --cflags scheme) -o '%s/prov' '%s/tools/hello.c';"
+	   "cc $(pkg-config --cflags scheme) -o '%s/prov' '%s/tools/hello.c'"
+	   " $(pkg-config --libs scheme)"
+	   " -Wl,-rpath,\"$(pkg-config --variable=libdir scheme)\";"
 	   "export SCHEME_SOCKET='%s/inst.sock';"
 	   "'%s/bin/schemerun' '%s/prov' inst & p=$!;"
 	   "for i in $(seq 100); do '%s/bin/schemectl' list 2>/dev/null |"
@@ -87,7 +91,7 @@ START_TEST(cmake_package_builds)
 	   "printf 'cmake_minimum_required(VERSION 3.18)\\nproject(c C)\\n"
 	   "find_package(Scheme REQUIRED)\\nadd_executable(prov "
 	   "%s/tools/hello.c)\\n"
-	   "target_link_libraries(prov Scheme::headers)\\n"
+	   "target_link_libraries(prov Scheme::headers Scheme::scheme)\\n"
 	   "file(WRITE ${CMAKE_BINARY_DIR}/preload.txt "
 	   "${SCHEME_PRELOAD_LIBRARY})\\n'"
 	   " > \"$d/CMakeLists.txt\";"

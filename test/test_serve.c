@@ -30,7 +30,7 @@ new_chan(void)
 
 	ck_assert_int_eq(
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	ck_assert_int_eq(serve_add_chan(s, sv[1]), 0);
+	ck_assert_int_eq(serve_add_chan(s, sv[1], 0), 0);
 	return sv[0];
 }
 

@@ -686,20 +686,34 @@ do_read(struct handle *h, const struct scheme_packet *p, int *defer)
 
 static void answer(struct scheme_packet *p, int64_t result);
 
-/* Data arrived in the fifo: the oldest waiting reads get it. */
+/* Forget waiting read i (its answer is given or never will be). */
+static void
+unwait(int i)
+{
+	memmove(&waiting[i], &waiting[i + 1],
+		(size_t)(nwaiting - i - 1) * sizeof(waiting[0]));
+	nwaiting--;
+}
+
+/*
+ * Data arrived in the fifo: the oldest reads waiting on it (not on some
+ * other fifo: the list is shared) get it.
+ */
 static void
 answer_waiting(struct node *f)
 {
-	int defer;
+	int defer, i = 0;
 
-	while (nwaiting > 0 && f->size > 0) {
-		struct scheme_packet p = waiting[0];
-		int64_t r = get(p.b) ? pipe_read(f, &p, 0, &defer) : -EBADF;
+	while (i < nwaiting && f->size > 0) {
+		struct scheme_packet p = waiting[i];
+		struct handle *h = get(p.b);
 
-		answer(&p, r);
-		memmove(&waiting[0], &waiting[1],
-			(size_t)(nwaiting - 1) * sizeof(waiting[0]));
-		nwaiting--;
+		if (h != NULL && h->n != f) {
+			i++;
+			continue;
+		}
+		answer(&p, h != NULL ? pipe_read(f, &p, 0, &defer) : -EBADF);
+		unwait(i);
 	}
 	if (f->size > 0)
 		post_read(f);
@@ -1040,6 +1054,19 @@ do_close(uint64_t hn)
 
 	if (h == NULL)
 		return -EBADF;
+	/*
+	 * Its waiting reads end here (EBADF, answered so that the broker side
+	 * frees them): new_handle() reuses the number, and a read left waiting
+	 * would take bytes meant for the next reader of that handle.
+	 */
+	for (int i = 0; i < nwaiting;) {
+		if (waiting[i].b == hn) {
+			answer(&waiting[i], -EBADF);
+			unwait(i);
+		} else {
+			i++;
+		}
+	}
 	node_put(h->n);
 	free(h->text);
 	memset(h, 0, sizeof(*h));
