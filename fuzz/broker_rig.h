@@ -1,0 +1,48 @@
+/*
+ * broker_rig.h - schemed in-process, for fuzz_control and fuzz_builtin.
+ *
+ * Every broker source is linked as it is except schemed.c (main(), the
+ * event loop, broker_watch) and log.c (stderr).  broker_rig.c supplies
+ * those: the same state set-up as main(), the same dispatch as loop(),
+ * run until nothing is ready, and a logger that writes nothing and turns
+ * fatalx() into a crash.
+ */
+#ifndef FUZZ_BROKER_RIG_H
+#define FUZZ_BROKER_RIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "../broker/broker.h"
+
+#define BRIG_FDS 32
+
+/* The fds the client side of the rig holds (replies handed them over). */
+struct brig_fds {
+	int fd[BRIG_FDS];
+	int n;
+};
+
+/* Once per process: the broker, its built-in schemes, irq: simulated. */
+void brig_init(void);
+
+/* The event loop until nothing is ready (bounded). */
+void brig_run(void);
+
+/* A control connection as control_accept() makes one; the client's end. */
+int brig_connect(const struct ucred *peer);
+
+/* Counts that must come back to where they were once a client is gone. */
+struct brig_counts {
+	size_t nconns, nschemes, nns;
+	size_t descs[3]; /* open files of root, time:, irq: */
+};
+
+void brig_counts(struct brig_counts *c);
+void brig_check(const struct brig_counts *before, const char *what);
+
+void brig_keep(struct brig_fds *f, int fd);
+void brig_close_all(struct brig_fds *f);
+
+#endif

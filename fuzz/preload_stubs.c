@@ -1,0 +1,141 @@
+/*
+ * preload_stubs.c - what resolve.c and dir.c need from the rest of the
+ * preload, answered from the fuzz input (see preload_stubs.h).
+ *
+ * The stubs keep the contracts of the real functions (client.h, io.h):
+ * >= 0 or -errno, a read fills at most the iovec it is given, SYS_FPATH
+ * writes at most len bytes and no NUL.  They check that they are called
+ * only on the fds that are scheme fds here.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "../preload/client.h"
+#include "../preload/io.h"
+#include "../preload/real.h"
+#include "fuzz.h"
+#include "preload_stubs.h"
+
+_Atomic(struct sfd *) *_Atomic fdtab_top[FDTAB_CHUNKS];
+struct real_fns real_fn;
+struct fake_provider fake;
+
+static _Atomic(struct sfd *) chunk0[1u << FDTAB_CHUNK_BITS];
+static struct sfd entries[2];
+
+void
+real_init(void)
+{
+	real_fn.stat = stat;
+}
+
+static struct sfd *
+entry_of(int fd)
+{
+	if (fd != FAKE_FD && fd != FAKE_REOPEN)
+		fuzz_fail("a call on fd %d, not a scheme fd here", fd);
+	return &entries[fd - FAKE_FD];
+}
+
+void
+fake_fd_set(int fd, uint64_t key)
+{
+	struct sfd *e = entry_of(fd);
+
+	atomic_store(&fdtab_top[0], chunk0);
+	memset(e, 0, sizeof(*e));
+	e->type = SFD_CLIENT;
+	e->key = key;
+	atomic_store(&chunk0[fd], e);
+}
+
+void
+fake_fd_clear(int fd)
+{
+	entry_of(fd);
+	atomic_store(&chunk0[fd], NULL);
+}
+
+ssize_t
+sc_readv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
+{
+	size_t n, left = fake.len - fake.pos;
+
+	if (e != entry_of(fd) || iovcnt != 1)
+		fuzz_fail("sc_readv: fd %d, %d iovecs", fd, iovcnt);
+	fake.reads++;
+	if (fd == FAKE_FD && fake.eisdir && fake.reads == 1)
+		return -EISDIR;
+	if (fake.reads == fake.fail_read)
+		return -EIO;
+	n = iov[0].iov_len < left ? iov[0].iov_len : left;
+	if (fake.chunk != 0 && n > fake.chunk)
+		n = fake.chunk;
+	/* Every byte of the buffer must be ours to write, not just n. */
+	memset(iov[0].iov_base, 0xa5, iov[0].iov_len);
+	memcpy(iov[0].iov_base, fake.text + fake.pos, n);
+	fake.pos += n;
+	return (ssize_t)n;
+}
+
+int
+sc_fstat(int fd, const struct sfd *e, struct stat *st)
+{
+	if (e != entry_of(fd))
+		fuzz_fail("sc_fstat: fd %d", fd);
+	memset(st, 0, sizeof(*st));
+	st->st_mode = fake.notdir ? S_IFREG | 0644 : S_IFDIR | 0755;
+	return 0;
+}
+
+int
+sc_fpath(int fd, const struct sfd *e, char *buf, size_t len)
+{
+	size_t n;
+
+	if (fake.fpath == NULL)
+		return -ENOSYS;
+	if (e != entry_of(fd))
+		fuzz_fail("sc_fpath: fd %d", fd);
+	n = fake.fpath_len < len ? fake.fpath_len : len;
+	memcpy(buf, fake.fpath, n);
+	return (int)n;
+}
+
+int
+sc_open(const struct scheme_path *sp, int flags, mode_t mode)
+{
+	if ((flags & O_DIRECTORY) == 0)
+		fuzz_fail("sc_open of a listing without O_DIRECTORY");
+	if (strlen(sp->rest) != sp->restlen)
+		fuzz_fail("sc_open: restlen %zu for %s", sp->restlen, sp->rest);
+	fake.opens++;
+	fake.pos = 0; /* a new open file lists from the start */
+	fake_fd_set(FAKE_REOPEN, 1000 + (uint64_t)fake.opens);
+	return FAKE_REOPEN;
+}
+
+int
+io_close(int fd)
+{
+	fake_fd_clear(fd);
+	if (fd == FAKE_REOPEN)
+		fake.closes++;
+	return 0;
+}
+
+off_t
+io_lseek(int fd, off_t off, int whence)
+{
+	entry_of(fd);
+	if (off != 0 || whence != SEEK_SET)
+		fuzz_fail("io_lseek(%d, %lld, %d)", fd, (long long)off, whence);
+	fake.pos = 0;
+	fake.reads = 0;
+	return 0;
+}

@@ -1,0 +1,456 @@
+/*
+ * seeds.c - writes the seed corpus: fuzz_seeds DIR makes DIR/<target>/
+ * with a handful of small valid inputs for each target (and a few broken
+ * ones the parsers must turn away).  `cmake --build build-fuzz --target
+ * fuzz-seeds` runs it on fuzz/corpus; the files are committed.  Crash
+ * reproducers put there by hand (crash-*) are kept: only the seeds named
+ * here are rewritten.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <scheme/scheme.h>
+
+#include "../broker/broker.h"
+#include "../proto/wire.h"
+#include "fuzz.h"
+#include "serve_rig.h"
+
+static const char *dir;
+static struct fuzz_buf b;
+
+static void
+seed(const char *target, const char *name)
+{
+	int r = fuzz_write_seed(dir, target, name, &b);
+
+	if (r < 0)
+		fuzz_fail("%s/%s/%s: %s", dir, target, name, strerror(-r));
+}
+
+/* A request message: header and payload, in one record or bare. */
+static size_t
+req(uint8_t *m, uint32_t op, uint64_t key, uint64_t c, uint64_t d,
+    const void *data, size_t len, uint64_t seq)
+{
+	struct wire_req q;
+
+	wire_req_init(&q, op, key);
+	q.seq = seq;
+	q.arg[1] = c;
+	q.arg[2] = d;
+	q.len = (uint32_t)len;
+	memcpy(m, &q, sizeof(q));
+	if (len > 0)
+		memcpy(m + sizeof(q), data, len);
+	return sizeof(q) + len;
+}
+
+static void
+rec_req(uint8_t ctl, uint32_t op, uint64_t key, uint64_t c, uint64_t d,
+	const char *data, uint64_t seq)
+{
+	uint8_t m[sizeof(struct wire_req) + 256];
+	size_t len = data ? strlen(data) : 0;
+
+	fuzz_put_rec(&b, ctl, m, req(m, op, key, c, d, data, len, seq));
+}
+
+static void
+rec_ctl(uint8_t ctl, uint32_t type, uint64_t inst, const void *data, size_t len)
+{
+	uint8_t m[sizeof(struct wire_ctl) + 256];
+	struct wire_ctl c;
+
+	wire_ctl_init(&c, type);
+	c.inst = inst;
+	c.len = (uint32_t)len;
+	memcpy(m, &c, sizeof(c));
+	if (len > 0)
+		memcpy(m + sizeof(c), data, len);
+	fuzz_put_rec(&b, ctl, m, sizeof(c) + len);
+}
+
+static void
+wire_seeds(void)
+{
+	uint8_t m[sizeof(struct wire_req) + 64];
+	struct sockaddr_un sa;
+	struct wire_ctl c;
+	struct wire_rep r;
+	uint64_t v[3] = {0x0123456789abcdefull, 16, 0x100000001ull};
+	uint32_t op = SYS_READ;
+	socklen_t len;
+
+	fuzz_put(&b, m, req(m, SYS_OPEN, 0, 0, O_RDWR, "hello", 5, 1));
+	seed("fuzz_wire", "req-open");
+	wire_rep_init(&r, 7);
+	r.len = 0;
+	fuzz_put(&b, &r, sizeof(r));
+	seed("fuzz_wire", "rep");
+	wire_ctl_init(&c, WIRE_CTL_CONNECT);
+	c.len = 5;
+	fuzz_put(&b, &c, sizeof(c));
+	fuzz_put(&b, "hello", 5);
+	seed("fuzz_wire", "ctl-connect");
+	fuzz_put(&b, "a.b-c_1", 7);
+	seed("fuzz_wire", "name");
+	fuzz_put(&b, &op, sizeof(op));
+	seed("fuzz_wire", "op");
+	len = wire_fdname(&sa, v[0], v[1], v[2]);
+	fuzz_put(&b, sa.sun_path, len - offsetof(struct sockaddr_un, sun_path));
+	seed("fuzz_wire", "fdname");
+	fuzz_put(&b, v, sizeof(v));
+	seed("fuzz_wire", "numbers");
+}
+
+static void
+path_seed(const char *name, uint8_t size, const char *a, const char *rel)
+{
+	fuzz_put(&b, &size, 1);
+	fuzz_put(&b, a, strlen(a) + 1);
+	fuzz_put(&b, rel, strlen(rel));
+	seed("fuzz_path", name);
+}
+
+static void
+path_seeds(void)
+{
+	path_seed("colon", 0, "hello:world", "../x");
+	path_seed("dir", 0, "/scheme/hello/a/b", "c/../d/./e");
+	path_seed("root", 0, ":", "..");
+	path_seed("scheme-root", 0, "/scheme", "hello:x");
+	path_seed("ordinary", 0, "a:b.txt", "sub/file");
+	path_seed("absolute", 0, "/etc/passwd", "/scheme/x/y");
+	path_seed("small", 0xf3, "hello:some/longer/path", "../../../..");
+	path_seed("slashes", 0, "/scheme///memfs//a///", "..//..//b");
+	/* Found by fuzz_path (see FUZZ_KNOWN_CANONICAL_ESCAPE there). */
+	path_seed("escape-dotdot", 0, "hello:../../etc", "passwd");
+	path_seed("escape-root-name", 0, ":\xca\xca", "x");
+}
+
+static void
+dir_seed(const char *name, uint8_t flags, uint8_t chunk, uint16_t size,
+	 uint8_t seek, const void *listing, size_t len)
+{
+	uint8_t h[5] = {flags, chunk, (uint8_t)size, (uint8_t)(size >> 8),
+			seek};
+
+	fuzz_put(&b, h, sizeof(h));
+	fuzz_put(&b, listing, len);
+	seed("fuzz_dirlist", name);
+}
+
+static void
+dirlist_seeds(void)
+{
+	char long_line[300 + 3];
+
+	dir_seed("plain", 0, 0, 4096, 1, "a\nb\n\nccc\n", 9);
+	dir_seed("no-newline", 0, 0, 4096, 0, "x\ny", 3);
+	dir_seed("short-reads", 0, 3, 64, 2, "name1\nname2\nlonger-name-3\n",
+		 26);
+	dir_seed("tiny-buffer", 0, 0, 24, 0, "abcdefghijklmnopqrstuvwxyz\n",
+		 27);
+	dir_seed("reopened", 1, 0, 4096, 1, "hello:dir\0x\ny\n", 14);
+	dir_seed("not-a-dir", 2, 0, 4096, 0, "a\n", 2);
+	dir_seed("read-fails", 2 << 2, 1, 4096, 0, "abc\ndef\n", 8);
+	memset(long_line, 'x', 300);
+	memcpy(long_line + 300, "\ny\n", 3);
+	dir_seed("long-name", 0, 0, 1024, 0, long_line, sizeof(long_line));
+	dir_seed("nul-inside", 0, 0, 4096, 0, "a\0b\nc\n", 6);
+}
+
+/* serve_req ctl: chan | fd << 1 | mode << 3 | close 0x20 | held 0x40 | post */
+static void
+serve_req_seeds(void)
+{
+	struct stat st;
+	uint8_t m[sizeof(struct wire_req)], m2[sizeof(struct wire_req) + 3];
+
+	rec_req(0, SYS_OPEN, 0, 0, O_RDWR, "a", 1);
+	rec_req(0, SYS_READ, 1, 0, 16, NULL, 2);
+	rec_req(0, SYS_WRITE, 1, 0, 0, "hi there", 3);
+	rec_req(0, SYS_FSTAT, 1, 0, sizeof(st), NULL, 4);
+	rec_req(0x20, SYS_FSYNC, 1, 0, 0, NULL, 5);
+	seed("fuzz_serve_req", "open-read-write");
+
+	rec_req(0, SYS_OPEN, 0, 0, O_RDWR, "a", 1);
+	rec_req(1, SYS_READ, 1, 0, 16, NULL, 2);
+	rec_req(1 | 1 << 1, WIRE_OP_ATTACH, 1, 0, 0, NULL, 3);
+	rec_req(1, SYS_READ, 1, 0, 16, NULL, 4);
+	rec_req(1 | 2 << 1, SYS_READ, 1, 0, 16, NULL, 5);
+	rec_req(1 | 3 << 1, WIRE_OP_ATTACH, 1, 0, 0, NULL, 6);
+	seed("fuzz_serve_req", "attach");
+
+	rec_req(0, SYS_OPEN, 0, 0, O_RDWR | O_NONBLOCK, "ev", 1);
+	rec_req(RIG_HOLD << 3, WIRE_OP_POLL, 1, EVENT_READ, 1, NULL, 2);
+	rec_req(0x40 | 0x80, WIRE_OP_SUBSCRIBE, 1, EVENT_READ, 0, NULL, 3);
+	rec_req(0, WIRE_OP_WAIT, 1, 0, 0, NULL, 4);
+	rec_req(0x80, WIRE_OP_POLL, 1, EVENT_WRITE, 1, NULL, 5);
+	rec_req(0, WIRE_OP_CANCEL, 0, 0, 0, NULL, 6);
+	rec_req(0, SYS_READ, 1, 0, 8, NULL, 7);
+	rec_req(RIG_AGAIN << 3, SYS_READ, 1, 0, 8, NULL, 8);
+	seed("fuzz_serve_req", "readiness");
+
+	rec_req(RIG_HOLD << 3, SYS_OPEN, 0, 0, O_RDWR, "held", 1);
+	rec_req(0x40, SYS_DUP, 1, 0, 0, "dup", 2);
+	rec_req(0, SYS_FPATH, 1, 0, 64, NULL, 3);
+	rec_req(0, SYS_FCNTL, 1, F_SETFL, O_NONBLOCK | O_APPEND, NULL, 4);
+	rec_req(0, SYS_FCNTL, 1, F_GETFL, 0, NULL, 5);
+	rec_req(0, SYS_LSEEK, 1, 10, SEEK_SET, NULL, 6);
+	rec_req(0, SYS_UNLINK, 0, 0, 0, "gone", 7);
+	rec_req(0, SYS_RMDIR, 0, 0, 0, "dir", 8);
+	rec_req(0, SYS_FRENAME, 1, 0, 0, "new/name", 9);
+	rec_req(0, SYS_FUTIMENS, 1, 0, 0, "0123456789abcdef0123456789abcdef",
+		10);
+	rec_req(0, SYS_FSTATVFS, 1, 0, sizeof(struct statvfs), NULL, 11);
+	rec_req(RIG_WRONG << 3, SYS_READ, 2, 0, 32, NULL, 12);
+	rec_req(0, SYS_FTRUNCATE, 2, 100, 0, NULL, 13);
+	rec_req(0, SYS_FCHMOD, 2, 0600, 0, NULL, 14);
+	rec_req(0, SYS_FCHOWN, 2, 0, 0, NULL, 15);
+	rec_req(0, SYS_FEVENT, 2, EVENT_READ, 0, NULL, 16);
+	rec_req(0x20, SYS_FSYNC, 2, 0, 0, NULL, 17);
+	seed("fuzz_serve_req", "every-op");
+
+	rec_req(0, SYS_CLOSE, 1, 0, 0, NULL, 1);
+	rec_req(0, 0x12345678, 0, 0, 0, NULL, 2);
+	fuzz_put_rec(&b, 1, m2, req(m2, SYS_OPEN, 0, 0, O_RDWR, "a\0b", 3, 3));
+	req(m, SYS_READ, 1, 0, 0, NULL, 0, 4);
+	m[0] ^= 1; /* magic */
+	fuzz_put_rec(&b, 0, m, sizeof(m));
+	seed("fuzz_serve_req", "malformed");
+
+	/* Found by fuzz_serve_req (FUZZ_KNOWN_ORPHAN_SUB in fuzz.h). */
+	rec_req(0, SYS_OPEN, 0, 0, O_RDWR, "a", 1);
+	rec_req(0, WIRE_OP_SUBSCRIBE, 1, EVENT_READ, 0, "x", 2);
+	rec_req(0, WIRE_OP_SUBSCRIBE, 1, EVENT_READ, 0, "y", 3);
+	seed("fuzz_serve_req", "orphan-subscription");
+}
+
+/* Answers to every request rig_prelude() leaves pending, as given. */
+static void
+serve_ans_seeds(void)
+{
+	struct scheme_packet p;
+	struct rig r;
+	size_t i, n;
+	int64_t good[RIG_HELD];
+
+	rig_start(&r);
+	n = rig_prelude(&r);
+	printf("fuzz_serve_ans: %zu pending requests after the prelude:\n", n);
+	for (i = 0; i < n; i++) {
+		p = r.held[i];
+		printf("  id %#llx  a %#llx  b %llu\n",
+		       (unsigned long long)p.id, (unsigned long long)p.a,
+		       (unsigned long long)p.b);
+		switch (p.a) {
+		case SYS_READ:
+		case SYS_FPATH:
+			good[i] = (int64_t)(p.d / 2);
+			break;
+		case SYS_OPEN:
+		case SYS_DUP:
+			good[i] = 200 + (int64_t)i;
+			break;
+		case SYS_FEVENT:
+			good[i] = (int64_t)p.c;
+			break;
+		case SYS_WRITE:
+			good[i] = (int64_t)p.d;
+			break;
+		default:
+			good[i] = 0;
+		}
+		p.a = (uint64_t)good[i];
+		p.pid = p.uid = p.gid = 0;
+		p.b = p.c = p.d =
+		    0; /* only a post reads b; pointers are ours */
+		fuzz_put(&b, &p, sizeof(p));
+	}
+	seed("fuzz_serve_ans", "all-correct");
+	for (i = 0; i < n; i++) {
+		p = r.held[i];
+		p.pid = p.uid = p.gid = 0;
+		p.b = p.c = p.d = 0;
+		p.a = (uint64_t)(i % 2 ? -EAGAIN : -41);
+		fuzz_put(&b, &p, sizeof(p));
+	}
+	seed("fuzz_serve_ans", "all-again");
+	for (i = 0; i < n; i++) {
+		p = r.held[i];
+		p.a = i % 3 == 0   ? UINT64_MAX / 2
+		      : i % 3 == 1 ? (uint64_t)-1
+				   : (uint64_t)WIRE_MAX_DATA + 1;
+		p.pid = p.uid = p.gid = 0;
+		p.b = p.c = p.d = 0;
+		fuzz_put(&b, &p, sizeof(p));
+		fuzz_put(&b, &p, sizeof(p)); /* twice */
+	}
+	memset(&p, 0, sizeof(p));
+	p.a = SYS_FEVENT;
+	p.b = 100;
+	p.c = EVENT_READ | EVENT_WRITE;
+	fuzz_put(&b, &p, sizeof(p)); /* a post for the first open */
+	p.a = SYS_READ;
+	fuzz_put(&b, &p, sizeof(p)); /* id 0, not a post */
+	p.id = 0x00ffffffffffffffull;
+	fuzz_put(&b, &p, sizeof(p));
+	seed("fuzz_serve_ans", "all-wrong");
+	rig_stop(&r);
+}
+
+/* control: ctl = sender | fd << 2 | close-got 0x10 | reconnect-A 0x20 */
+static void
+control_seeds(void)
+{
+	struct wire_rens ns = {WIRE_NS_NULL, WIRE_NS_NULL};
+	struct wire_stats st = {1, 1, 0, 0, 0};
+	uint8_t cfg = 0;
+
+	fuzz_put(&b, &cfg, 1);
+	rec_ctl(0, WIRE_CTL_LIST, 0, NULL, 0);
+	rec_ctl(0, WIRE_CTL_INFO, 0, NULL, 0);
+	rec_ctl(1, WIRE_CTL_GETNS, 0, NULL, 0);
+	seed("fuzz_control", "list-info");
+
+	fuzz_put(&b, &cfg, 1);
+	rec_ctl(0, WIRE_CTL_CREATE, 0, "fz", 2);
+	rec_ctl(0, WIRE_CTL_STATS, 0, &st, sizeof(st));
+	rec_ctl(1, WIRE_CTL_CONNECT, 0, "fz", 2);
+	rec_ctl(1, WIRE_CTL_CONNECT, 0, "time", 4);
+	rec_ctl(1, WIRE_CTL_LIST, 0, NULL, 0);
+	rec_ctl(0x20 | 1, WIRE_CTL_CONNECT, 0, "fz", 2);
+	seed("fuzz_control", "create-connect");
+
+	fuzz_put(&b, &cfg, 1);
+	rec_ctl(0, WIRE_CTL_CONNECT, 0, "", 0);
+	rec_req(2, SYS_OPEN, 0, 0, O_RDONLY, "", 1);
+	rec_ctl(0, WIRE_CTL_CONNECT, INST_TIME, NULL, 0);
+	rec_req(2, SYS_OPEN, 0, 0, O_RDWR, "4", 2);
+	rec_ctl(0, WIRE_CTL_CONNECT, 0, "event", 5);
+	seed("fuzz_control", "channels");
+
+	fuzz_put(&b, &cfg, 1);
+	rec_ctl(0, WIRE_CTL_MKNS, 0, "time\nnosuch", 11);
+	ns.rns = 2;
+	ns.ens = -1;
+	rec_ctl(0, WIRE_CTL_SETRENS, 0, &ns, sizeof(ns));
+	rec_ctl(2 | 1 << 2, WIRE_CTL_JOIN, 0, NULL, 0);
+	rec_ctl(3, WIRE_CTL_LIST, 0, NULL, 0);
+	rec_ctl(3, WIRE_CTL_CONNECT, 0, "irq", 3);
+	rec_ctl(0x10, WIRE_CTL_GETNS, 0, NULL, 0);
+	seed("fuzz_control", "namespaces");
+
+	fuzz_put(&b, &cfg, 1);
+	ns.rns = WIRE_NS_NULL;
+	ns.ens = WIRE_NS_NULL;
+	rec_ctl(0, WIRE_CTL_SETRENS, 0, &ns, sizeof(ns));
+	rec_ctl(0, WIRE_CTL_CONNECT, 0, "time", 4);
+	rec_ctl(0, WIRE_CTL_CREATE, 0, "x", 1);
+	ns.rns = WIRE_NS_ROOT;
+	rec_ctl(0, WIRE_CTL_SETRENS, 0, &ns, sizeof(ns));
+	seed("fuzz_control", "null-namespace");
+
+	cfg = 2 | 4; /* strangers */
+	fuzz_put(&b, &cfg, 1);
+	rec_ctl(0, WIRE_CTL_LIST, 0, NULL, 0);
+	rec_ctl(1, WIRE_CTL_CREATE, 0, "x", 1);
+	seed("fuzz_control", "strangers");
+
+	cfg = 0;
+	fuzz_put(&b, &cfg, 1);
+	rec_ctl(0, WIRE_CTL_IRQ_RAISE, 3, NULL, 0);
+	rec_ctl(0, WIRE_CTL_STATS, 0, &st, sizeof(st));
+	rec_ctl(0, 99, 0, NULL, 0);
+	rec_ctl(1, WIRE_CTL_STOP, 0, NULL, 0);
+	fuzz_put_rec(&b, 1, "SC", 2);
+	seed("fuzz_control", "odd");
+}
+
+/* builtin: ctl = scheme | fd << 2 | close 0x10 | raise 0x20 */
+static void
+builtin_seeds(void)
+{
+	struct scheme_timespec t[2] = {{0, 0}, {1ll << 40, 5}};
+	uint8_t m[sizeof(struct wire_req) + sizeof(t)];
+	uint64_t one = 1;
+
+	rec_req(0, SYS_OPEN, 0, 0, O_RDONLY, "", 1);
+	rec_req(0, SYS_READ, 1, 0, 100, NULL, 2);
+	rec_req(0, SYS_LSEEK, 1, 0, SEEK_SET, NULL, 3);
+	rec_req(0, SYS_FSTAT, 1, 0, sizeof(struct stat), NULL, 4);
+	rec_req(0, SYS_FPATH, 1, 0, 64, NULL, 5);
+	rec_req(0, SYS_OPEN, 0, 0, O_RDONLY, "//time//", 6);
+	rec_req(0, SYS_FPATH, 2, 0, 3, NULL, 7);
+	rec_req(0, SYS_UNLINK, 0, 0, 0, "time", 8);
+	rec_req(0, SYS_UNLINK, 0, 0, 0, "nosuch", 9);
+	rec_req(0, SYS_RMDIR, 0, 0, 0, "x", 10);
+	rec_req(0, SYS_OPEN, 0, 0, O_CREAT | O_RDWR, "new", 11);
+	rec_req(0x10, SYS_WRITE, 1, 0, 0, "x", 12);
+	seed("fuzz_builtin", "root");
+
+	rec_req(1, SYS_OPEN, 0, 0, O_RDWR, "4", 1);
+	rec_req(1, SYS_READ, 1, 0, 32, NULL, 2);
+	fuzz_put_rec(&b, 1, m, req(m, SYS_WRITE, 1, 0, 0, t, sizeof(t), 3));
+	rec_req(1, SYS_FEVENT, 1, EVENT_READ, 0, NULL, 4);
+	rec_req(1, SYS_FSTAT, 1, 0, sizeof(struct stat), NULL, 5);
+	rec_req(1, SYS_FPATH, 1, 0, 16, NULL, 6);
+	rec_req(1, SYS_FCNTL, 1, F_GETFL, 0, NULL, 7);
+	rec_req(1, WIRE_OP_SUBSCRIBE, 1, EVENT_READ, 0, NULL, 8);
+	rec_req(1, SYS_OPEN, 0, 0, O_RDWR, "1", 9);
+	rec_req(1, SYS_OPEN, 0, 0, O_RDWR, "7", 10);
+	t[0].tv_nsec = -1;
+	fuzz_put_rec(&b, 1, m, req(m, SYS_WRITE, 2, 0, 0, t, sizeof(t), 11));
+	rec_req(1, WIRE_OP_POLL, 2, EVENT_READ, 1, NULL, 12);
+	seed("fuzz_builtin", "time");
+
+	rec_req(0x20 | 2, SYS_OPEN, 0, 0, O_RDWR, "3", 1); /* and raise 3 */
+	rec_req(2, SYS_FEVENT, 1, EVENT_READ, 0, NULL, 2);
+	rec_req(2, SYS_READ, 1, 0, 8, NULL, 3);
+	fuzz_put_rec(&b, 2, m, req(m, SYS_WRITE, 1, 0, 0, &one, 8, 4));
+	rec_req(2, SYS_READ, 1, 0, 8, NULL, 5);
+	rec_req(2, SYS_FPATH, 1, 0, 16, NULL, 6);
+	rec_req(2, SYS_OPEN, 0, 0, O_RDWR, "3/device", 7);
+	rec_req(2, SYS_OPEN, 0, 0, O_RDWR, "pci/0000:00:03.0/msi/0", 8);
+	rec_req(2, SYS_OPEN, 0, 0, O_RDWR, "99", 9);
+	seed("fuzz_builtin", "irq");
+
+	rec_req(0, SYS_OPEN, 0, 0, O_RDONLY, "", 1);
+	rec_req(3, SYS_OPEN, 0, 0, O_RDONLY, "", 2);
+	rec_req(3, SYS_READ, 1, 0, 10, NULL, 3);
+	rec_req(3 | 1 << 2, WIRE_OP_ATTACH, 1, 0, 0, NULL, 4);
+	rec_req(3, SYS_READ, 1, 0, 10, NULL, 5);
+	seed("fuzz_builtin", "nopaths");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: fuzz_seeds DIR\n");
+		return 2;
+	}
+	dir = argv[1];
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		perror(dir);
+		return 1;
+	}
+	wire_seeds();
+	path_seeds();
+	dirlist_seeds();
+	serve_req_seeds();
+	serve_ans_seeds();
+	control_seeds();
+	builtin_seeds();
+	free(b.p);
+	return 0;
+}
