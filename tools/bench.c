@@ -1,56 +1,77 @@
 /*
- * bench - figures and ratios against a baseline measured in the same run.
+ * bench - figures and ratios against baselines measured in the same run.
  *
- *	bench [--quick] [events] [timers]
+ *	bench [--quick] [rtt] [fuse] [scale] [memory] [events] [timers]
  *
+ * With no part named, all of them run.
+ *
+ * rtt: round trips of one request and its answer, against a pipe round
+ * trip (the floor): read and write of 8 bytes and of 64 KiB and
+ * open+close on a scheme served by a minimal plain-C provider, and an
+ * ordinary one-byte read() of /dev/zero with and without the preload.
+ * fuse: the same operations on a minimal low-level libfuse file system
+ * that the tool mounts itself, with the single- and the multi-threaded
+ * loop (skipped, saying why, without libfuse or /dev/fuse).  Run
+ * together, rtt and fuse interleave and their targets compare them.
+ * scale: 1, 2, 8 and 64 concurrent clients against one provider
+ * (throughput, p50 and p99), and the cost of a request with 10,000 open
+ * files or 1,000 registered schemes against one of each.
+ * memory: resident memory of the broker, the provider and the client
+ * before and after 10,000 files are opened.
  * events: the latency from a provider's post (SYS_FEVENT) to the wake-up
  * of a consumer blocked in read() on an event: queue, against a pipe
- * write waking a process blocked in epoll_wait().  Each is measured with
- * every process pinned to one CPU and left to the scheduler; the runs are
- * interleaved and the figure is the median of the medians of the repeats.
+ * write waking a process blocked in epoll_wait().
+ * timers: how late a time:4 deadline's event arrives on an event: queue,
+ * against a timerfd armed for the same absolute time and read directly.
  *
- * timers: how late a time:4 deadline's event arrives on an event: queue
- * (the broker's timerfd, its post, the queue), against a timerfd armed
- * for the same absolute time and read directly: median and worst.
- *
- * The tool starts its own broker on a socket in a temporary directory and
+ * Each figure is measured with every process pinned to CPU 0 and with
+ * every process free to run anywhere; the variants are interleaved within
+ * each repeat and the figure is the median of the repeats' medians.  The
+ * tool starts its own broker on a socket in a temporary directory and
  * runs its parts under the preload (it re-executes itself for them).  It
- * asserts nothing: it prints.  --quick runs few iterations (for CI).
+ * asserts nothing: it prints, and the targets' PASS or MISS is
+ * information, never the exit status.  --quick runs few iterations and
+ * smaller populations (CI).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/timerfd.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <scheme/scheme.h>
-
 #include "../proto/sockpath.h"
+#include "bench.h"
 #include "paths.h"
 
-struct shared {
-	volatile uint64_t t0;  /* when the post or write was made (ns) */
-	volatile int ready;    /* the provider's scheme is up */
-	uint64_t lat[1 << 16]; /* the consumer's measurements (ns) */
+struct bench_opts bench = {
+    .iters = 4000,
+    .repeats = 7,
+    .rt = 3000,
+    .handles = 10000,
+    .schemes = 1000,
+    .total = 40000,
 };
+struct shared *sh;
 
-static int iters = 4000, repeats = 5;
-static struct shared *sh;
+static struct {
+	const char *what, *basis;
+	double ratio, limit;
+} targets[32];
+static int ntargets;
 
-static uint64_t
-now_ns(void)
+uint64_t
+bench_now(void)
 {
 	struct timespec ts;
 
@@ -59,7 +80,7 @@ now_ns(void)
 }
 
 static void
-pin(int cpu)
+set_affinity(pid_t pid, int cpu)
 {
 	cpu_set_t set;
 
@@ -70,7 +91,47 @@ pin(int cpu)
 	} else {
 		CPU_SET(cpu, &set);
 	}
-	sched_setaffinity(0, sizeof(set), &set);
+	sched_setaffinity(pid, sizeof(set), &set);
+}
+
+/* Every thread of the broker: it is one of the run's processes too. */
+static void
+place_broker(int cpu)
+{
+	const char *b = getenv("SCHEME_BENCH_BROKER");
+	struct dirent *de;
+	char path[64];
+	DIR *d;
+
+	if (b == NULL)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/task", atoi(b));
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			set_affinity(atoi(de->d_name), cpu);
+	closedir(d);
+}
+
+/*
+ * Pin this process (and so every child it forks from now on) and the
+ * broker to CPU 0, or free them all.
+ */
+void
+bench_place(int placement)
+{
+	int cpu = placement == BENCH_ONE_CPU ? 0 : -1;
+
+	set_affinity(0, cpu);
+	place_broker(cpu);
+}
+
+void
+bench_die(const char *what)
+{
+	fprintf(stderr, "bench: %s: %s\n", what, strerror(errno));
+	exit(1);
 }
 
 static int
@@ -81,299 +142,197 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double
-median_us(uint64_t *v, int n)
+/* The pct-th percentile of n samples in ns, in µs (v is sorted). */
+double
+bench_pct_us(uint64_t *v, int n, double pct)
 {
+	int i = (int)(pct / 100.0 * (double)(n - 1) + 0.5);
+
+	if (n <= 0)
+		return 0;
 	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
-	return (double)v[n / 2] / 1000.0;
+	return (double)v[i] / 1000.0;
 }
 
-static void
-die(const char *what)
+double
+bench_median_us(uint64_t *v, int n)
 {
-	fprintf(stderr, "bench: %s: %s\n", what, strerror(errno));
-	exit(1);
+	return bench_pct_us(v, n, 50);
 }
 
-/* The baseline: a pipe write wakes a process blocked in epoll_wait. */
-static double
-run_pipe(void)
+static int
+cmp_double(const void *a, const void *b)
 {
-	int data[2], go[2], ep, i;
-	struct epoll_event ev = {.events = EPOLLIN};
-	pid_t pid;
-	char c;
+	double x = *(const double *)a, y = *(const double *)b;
 
-	if (pipe(data) < 0 || pipe(go) < 0)
-		die("pipe");
-	pid = fork();
-	if (pid == 0) { /* the writer */
-		for (i = 0; i < iters; i++) {
-			if (read(go[0], &c, 1) != 1)
-				_exit(1);
-			sh->t0 = now_ns();
-			if (write(data[1], "x", 1) != 1)
-				_exit(1);
-		}
-		_exit(0);
-	}
-	ep = epoll_create1(0);
-	epoll_ctl(ep, EPOLL_CTL_ADD, data[0], &ev);
-	for (i = 0; i < iters; i++) {
-		if (write(go[1], "g", 1) != 1)
-			die("write");
-		if (epoll_wait(ep, &ev, 1, -1) != 1)
-			die("epoll_wait");
-		sh->lat[i] = now_ns() - sh->t0;
-		if (read(data[0], &c, 1) != 1)
-			die("read");
-	}
-	waitpid(pid, NULL, 0);
-	close(ep);
-	close(data[0]);
-	close(data[1]);
-	close(go[0]);
-	close(go[1]);
-	return median_us(sh->lat, iters);
+	return x < y ? -1 : x > y;
 }
 
-/*
- * The provider's part: a scheme with one handle; each "go" on the pipe
- * becomes a post of EVENT_READ for it.  Requests are answered as they
- * come (the open, SYS_FEVENT at registration, the close).
- */
-static void
-provider(int go)
+double
+bench_median_of(double *v, int n)
 {
-	struct scheme_packet p, post = {.a = SYS_FEVENT, .c = EVENT_READ};
-	int sfd = open(":benchev", O_CREAT | O_RDWR | O_NONBLOCK, 0600);
-	struct pollfd pf[2] = {{sfd, POLLIN, 0}, {go, POLLIN, 0}};
-	char c;
-
-	if (sfd < 0)
-		die("open :benchev");
-	sh->ready = 1;
-	for (;;) {
-		if (poll(pf, 2, -1) < 0)
-			continue;
-		while (read(sfd, &p, sizeof(p)) == sizeof(p)) {
-			if (p.a == SYS_OPEN)
-				p.a = 0;
-			else if (p.a == SYS_FEVENT)
-				p.a = 0; /* nothing ready yet */
-			else if (p.a == SYS_CLOSE)
-				_exit(0);
-			else
-				p.a = (uint64_t)-EAGAIN;
-			if (write(sfd, &p, sizeof(p)) < 0)
-				_exit(1);
-		}
-		if (pf[1].revents) {
-			if (read(go, &c, 1) != 1)
-				_exit(0);
-			sh->t0 = now_ns();
-			if (write(sfd, &post, sizeof(post)) < 0)
-				_exit(1);
-		}
-	}
-}
-
-/* The consumer: blocked in read() on an event: queue. */
-static double
-run_event(void)
-{
-	struct scheme_event ev;
-	int go[2], q, fd, i;
-	pid_t pid;
-
-	if (pipe(go) < 0)
-		die("pipe");
-	sh->ready = 0;
-	pid = fork();
-	if (pid == 0) {
-		close(go[1]);
-		provider(go[0]);
-	}
-	close(go[0]);
-	while (!sh->ready)
-		usleep(1000);
-	for (i = 0;
-	     i < 500 && (fd = open("benchev:x", O_RDONLY | O_NONBLOCK)) < 0;
-	     i++)
-		usleep(1000);
-	q = open("event:", O_RDWR);
-	if (fd < 0 || q < 0)
-		die("open benchev:x or event:");
-	ev = (struct scheme_event){(uint64_t)fd, EVENT_READ, 1};
-	if (write(q, &ev, sizeof(ev)) != sizeof(ev))
-		die("registering");
-	for (i = 0; i < iters; i++) {
-		if (write(go[1], "g", 1) != 1)
-			die("write");
-		if (read(q, &ev, sizeof(ev)) != sizeof(ev))
-			die("read event:");
-		sh->lat[i] = now_ns() - sh->t0;
-	}
-	close(fd);
-	close(q);
-	close(go[1]);
-	waitpid(pid, NULL, 0);
-	return median_us(sh->lat, iters);
-}
-
-static double
-median_of(double *v, int n)
-{
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-			double t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
+	if (n <= 0)
+		return 0;
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return v[n / 2];
 }
 
-static void
-events(void)
+const char *
+bench_dir(void)
 {
-	double pipe_us[2][16], ev_us[2][16];
-	int placement, r;
+	const char *d = getenv("SCHEME_BENCH_DIR");
 
-	for (r = 0; r < repeats; r++)
-		for (placement = 0; placement < 2; placement++) {
-			pin(placement == 0 ? 0 : -1);
-			pipe_us[placement][r] = run_pipe();
-			ev_us[placement][r] = run_event();
+	return d != NULL ? d : "/tmp";
+}
+
+/* The preload as launch() set it (helpers run with and without it). */
+const char *
+bench_preload(void)
+{
+	const char *p = getenv("SCHEME_BENCH_PRELOAD");
+
+	return p != NULL ? p : "";
+}
+
+void
+bench_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Resident memory of pid in KiB, or -1. */
+long
+bench_rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* n children say they are ready by a byte each; EOF means one failed. */
+int
+bench_wait_ready(int fd, int n)
+{
+	char c;
+	ssize_t r;
+
+	while (n > 0) {
+		r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != 1)
+			return -1;
+		n--;
+	}
+	return 0;
+}
+
+void
+bench_kill(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+void
+bench_target(const char *what, double ratio, double limit, const char *basis)
+{
+	if (ntargets == (int)(sizeof(targets) / sizeof(targets[0])))
+		return;
+	targets[ntargets].what = what;
+	targets[ntargets].basis = basis;
+	targets[ntargets].ratio = ratio;
+	targets[ntargets++].limit = limit;
+}
+
+void
+bench_targets_print(void)
+{
+	int i;
+
+	if (ntargets == 0)
+		return;
+	printf("\ntargets (ratios from this run; information only)\n");
+	printf("  %-50s %8s %8s\n", "", "ratio", "limit");
+	for (i = 0; i < ntargets; i++) {
+		if (targets[i].ratio <= 0) {
+			printf("  %-50s %8s %7.2fx  n/a: %s\n", targets[i].what,
+			       "-", targets[i].limit, targets[i].basis);
+			continue;
 		}
-	pin(-1);
-	printf("\nevent delivery: post to wake-up, median of %d x %d\n",
-	       repeats, iters);
-	printf("  %-34s %10s %10s\n", "", "one CPU", "unpinned");
-	for (placement = 0; placement < 2; placement++) {
-		pipe_us[placement][0] = median_of(pipe_us[placement], repeats);
-		ev_us[placement][0] = median_of(ev_us[placement], repeats);
+		printf("  %-50s %7.2fx %7.2fx  %s  (%s)\n", targets[i].what,
+		       targets[i].ratio, targets[i].limit,
+		       targets[i].ratio <= targets[i].limit ? "PASS" : "MISS",
+		       targets[i].basis);
 	}
-	printf("  %-34s %8.1f us %8.1f us\n", "pipe write -> epoll_wait",
-	       pipe_us[0][0], pipe_us[1][0]);
-	printf("  %-34s %8.1f us %8.1f us\n", "SYS_FEVENT post -> event: read",
-	       ev_us[0][0], ev_us[1][0]);
-	printf("  %-34s %9.2fx %9.2fx\n", "ratio", ev_us[0][0] / pipe_us[0][0],
-	       ev_us[1][0] / pipe_us[1][0]);
-}
-
-/* Lateness of deadlines 1 ms ahead, in ns into sh->lat. */
-static void
-run_timerfd(int n)
-{
-	int t = timerfd_create(CLOCK_MONOTONIC, 0), i;
-	struct itimerspec it = {{0, 0}, {0, 0}};
-	uint64_t dl, x;
-
-	if (t < 0)
-		die("timerfd_create");
-	for (i = 0; i < n; i++) {
-		dl = now_ns() + 1000000;
-		it.it_value.tv_sec = (time_t)(dl / 1000000000u);
-		it.it_value.tv_nsec = (long)(dl % 1000000000u);
-		if (timerfd_settime(t, TFD_TIMER_ABSTIME, &it, NULL) < 0 ||
-		    read(t, &x, sizeof(x)) != sizeof(x))
-			die("timerfd");
-		sh->lat[i] = now_ns() - dl;
-	}
-	close(t);
 }
 
 static void
-run_time_scheme(int n)
+cpu_model(char *buf, size_t len)
 {
-	int t = open("time:4", O_RDWR), q = open("event:", O_RDWR), i;
-	struct scheme_event ev = {(uint64_t)t, EVENT_READ, 1};
-	struct scheme_timespec ts;
-	uint64_t dl;
+	char line[512], *p;
+	FILE *f = fopen("/proc/cpuinfo", "r");
 
-	if (t < 0 || q < 0 || write(q, &ev, sizeof(ev)) != sizeof(ev))
-		die("time:4 or event:");
-	for (i = 0; i < n; i++) {
-		dl = now_ns() + 1000000;
-		ts.tv_sec = (int64_t)(dl / 1000000000u);
-		ts.tv_nsec = (int32_t)(dl % 1000000000u);
-		if (write(t, &ts, sizeof(ts)) != sizeof(ts) ||
-		    read(q, &ev, sizeof(ev)) != sizeof(ev))
-			die("time: deadline");
-		sh->lat[i] = now_ns() - dl;
-		if (read(t, &ts, sizeof(ts)) != sizeof(ts)) /* the time, too */
-			die("time: read");
-	}
-	close(q);
-	close(t);
-}
-
-static uint64_t
-max_u64(const uint64_t *v, int n)
-{
-	uint64_t m = 0;
-
-	for (int i = 0; i < n; i++)
-		m = v[i] > m ? v[i] : m;
-	return m;
-}
-
-static void
-timers(void)
-{
-	int n = iters / 10 > 20 ? iters / 10 : 20, placement;
-	double med[2][2], worst[2][2];
-
-	for (placement = 0; placement < 2; placement++) {
-		pin(placement == 0 ? 0 : -1);
-		run_timerfd(n);
-		med[0][placement] = median_us(sh->lat, n);
-		worst[0][placement] = (double)max_u64(sh->lat, n) / 1e3;
-		run_time_scheme(n);
-		med[1][placement] = median_us(sh->lat, n);
-		worst[1][placement] = (double)max_u64(sh->lat, n) / 1e3;
-	}
-	pin(-1);
-	printf("\ndeadline lateness: 1 ms ahead, %d deadlines, "
-	       "median / worst\n",
-	       n);
-	printf("  %-34s %20s %20s\n", "", "one CPU", "unpinned");
-	printf("  %-34s %7.1f / %7.1f us %7.1f / %7.1f us\n",
-	       "timerfd, read directly", med[0][0], worst[0][0], med[0][1],
-	       worst[0][1]);
-	printf("  %-34s %7.1f / %7.1f us %7.1f / %7.1f us\n",
-	       "time:4 deadline -> event: read", med[1][0], worst[1][0],
-	       med[1][1], worst[1][1]);
-	printf("  %-34s %18.2fx %19.2fx\n", "ratio (medians)",
-	       med[1][0] / med[0][0], med[1][1] / med[0][1]);
+	snprintf(buf, len, "unknown CPU");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "model name", 10) == 0 &&
+		    (p = strchr(line, ':')) != NULL) {
+			p += strspn(p, ": \t");
+			p[strcspn(p, "\n")] = '\0';
+			snprintf(buf, len, "%s", p);
+			break;
+		}
+	fclose(f);
 }
 
 static void
 machine(void)
 {
+	char model[256], load[64] = "?";
 	struct utsname u;
+	FILE *f;
 
 	uname(&u);
-	printf("machine: %s %s, %ld CPUs online\n", u.sysname, u.release,
-	       sysconf(_SC_NPROCESSORS_ONLN));
+	cpu_model(model, sizeof(model));
+	if ((f = fopen("/proc/loadavg", "r")) != NULL) {
+		if (fgets(load, sizeof(load), f) != NULL)
+			load[strcspn(load, "\n")] = '\0';
+		fclose(f);
+	}
+	printf("machine: %s %s %s %s, %ld CPUs online, %s\n", u.nodename,
+	       u.sysname, u.release, u.machine, sysconf(_SC_NPROCESSORS_ONLN),
+	       model);
+	printf("load average at start: %s\n", load);
+	printf("method: median of %d repeats' medians, variants interleaved;"
+	       " \"one CPU\" pins every\nprocess (and the broker) to CPU 0 "
+	       "with sched_setaffinity, \"unpinned\" allows all CPUs\n",
+	       bench.repeats);
 }
 
-/* Start a broker of our own, then run ourselves again under the preload. */
-static int
-launch(char **argv)
+static pid_t
+start_broker(const char *schemed, const char *sock)
 {
-	char lib[4096], schemed[4096], dir[] = "/tmp/scheme-bench-XXXXXX";
-	char sock[128], pre[8192];
-	pid_t broker;
-	int st, i;
+	pid_t broker = fork();
+	int i, fd;
 
-	if (paths_find(lib, sizeof(lib), PATHS_PRELOAD) < 0 ||
-	    paths_find(schemed, sizeof(schemed), PATHS_SCHEMED) < 0 ||
-	    mkdtemp(dir) == NULL)
-		die("finding the preload and schemed");
-	snprintf(sock, sizeof(sock), "%s/sock", dir);
-	setenv("SCHEME_SOCKET", sock, 1);
-	broker = fork();
 	if (broker == 0) {
 		int log = open("/dev/null", O_WRONLY);
 
@@ -382,24 +341,47 @@ launch(char **argv)
 		_exit(127);
 	}
 	for (i = 0; i < 500; i++) {
-		int fd = sockpath_connect(sock);
-
-		if (fd >= 0) {
+		if ((fd = sockpath_connect(sock)) >= 0) {
 			close(fd);
 			break;
 		}
 		usleep(10000);
 	}
+	return broker;
+}
+
+/* Start a broker of our own, then run ourselves again under the preload. */
+static int
+launch(char **argv)
+{
+	char lib[4096], schemed[4096], dir[] = "/tmp/scheme-bench-XXXXXX";
+	char sock[128], pre[8192], num[32];
+	pid_t broker, pid;
+	int st;
+
+	if (paths_find(lib, sizeof(lib), PATHS_PRELOAD) < 0 ||
+	    paths_find(schemed, sizeof(schemed), PATHS_SCHEMED) < 0 ||
+	    mkdtemp(dir) == NULL)
+		bench_die("finding the preload and schemed");
+	snprintf(sock, sizeof(sock), "%s/sock", dir);
+	setenv("SCHEME_SOCKET", sock, 1);
+	broker = start_broker(schemed, sock);
 	snprintf(pre, sizeof(pre), "%s%s%s", SCHEME_ASAN_RUNTIME,
 		 SCHEME_ASAN_RUNTIME[0] ? ":" : "", lib);
+	snprintf(num, sizeof(num), "%d", (int)broker);
+	setenv("SCHEME_BENCH_BROKER", num, 1);
+	setenv("SCHEME_BENCH_DIR", dir, 1);
+	setenv("SCHEME_BENCH_PRELOAD", pre, 1);
 	setenv("LD_PRELOAD", pre, 1);
 	setenv("SCHEME_BENCH_CHILD", "1", 1);
-	pid_t pid = fork();
+	fflush(stdout);
+	pid = fork();
 	if (pid == 0) {
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
 	waitpid(pid, &st, 0);
+	bfuse_cleanup(dir); /* mounts a crashed run may have left */
 	kill(broker, SIGTERM);
 	waitpid(broker, NULL, 0);
 	unlink(sock);
@@ -407,37 +389,82 @@ launch(char **argv)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
+enum {
+	PART_RTT = 1,
+	PART_FUSE = 2,
+	PART_SCALE = 4,
+	PART_MEMORY = 8,
+	PART_EVENTS = 16,
+	PART_TIMERS = 32
+};
+
+static const char *const part_names[] = {"rtt",	   "fuse",   "scale",
+					 "memory", "events", "timers"};
+
+static void
+quick(void)
+{
+	bench.quick = 1;
+	bench.iters = 300;
+	bench.repeats = 3;
+	bench.rt = 200;
+	bench.handles = 1000;
+	bench.schemes = 100;
+	bench.total = 2000;
+}
+
+static int
+parse(int argc, char **argv, int *parts)
+{
+	int i, k;
+
+	*parts = 0;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--quick") == 0) {
+			quick();
+			continue;
+		}
+		for (k = 0; k < 6 && strcmp(argv[i], part_names[k]) != 0; k++)
+			;
+		if (k == 6) {
+			fprintf(stderr, "usage: bench [--quick] [rtt] [fuse] "
+					"[scale] [memory] [events] [timers]\n");
+			return -1;
+		}
+		*parts |= 1 << k;
+	}
+	if (*parts == 0)
+		*parts = 63;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	int i, all = 1, ev = 0, tm = 0;
+	int parts;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--quick") == 0) {
-			iters = 300;
-			repeats = 3;
-		} else if (strcmp(argv[i], "events") == 0) {
-			ev = 1;
-			all = 0;
-		} else if (strcmp(argv[i], "timers") == 0) {
-			tm = 1;
-			all = 0;
-		} else {
-			fprintf(stderr,
-				"usage: bench [--quick] [events] [timers]\n");
-			return 2;
-		}
-	}
+	if (getenv("SCHEME_BENCH_ZERO") != NULL)
+		return bench_zero_child();
+	if (parse(argc, argv, &parts) < 0)
+		return 2;
 	if (getenv("SCHEME_BENCH_CHILD") == NULL)
 		return launch(argv);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
-		die("mmap");
+		bench_die("mmap");
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	machine();
-	if (all || ev)
-		events();
-	if (all || tm)
-		timers();
+	if (parts & (PART_RTT | PART_FUSE))
+		bench_rtt(parts & PART_RTT, parts & PART_FUSE);
+	if (parts & PART_SCALE)
+		bench_scale();
+	if (parts & PART_MEMORY)
+		bench_memory();
+	if (parts & PART_EVENTS)
+		bench_events();
+	if (parts & PART_TIMERS)
+		bench_timers();
+	bench_targets_print();
 	return 0;
 }
