@@ -15,7 +15,9 @@
  * registered.  A request on a description finds it by its key in a slot
  * array, and a thread's channel by a short list; the broker is asked
  * only for a thread's first channel to a scheme; none of it should grow
- * with the population.
+ * with the population.  What does grow is in the kernel: each open file
+ * binds an abstract socket name, and bind() and the autobind of a new
+ * channel walk a hash chain of those names.
  */
 #define _GNU_SOURCE
 #include <errno.h>
