@@ -595,8 +595,6 @@ main(int argc, char **argv)
 		perror("scheme-irqdrv: time:, event: or the scheme");
 		return 1;
 	}
-	if (setrens(0, 0) < 0) /* now nothing more: only what is open */
-		perror("scheme-irqdrv: setrens (running unsandboxed)");
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 
