@@ -21,7 +21,7 @@ log_init(const char *name, int verbose)
 	logverbose = verbose;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vlog(const char *level, const char *fmt, va_list ap)
 {
 	struct timespec ts;

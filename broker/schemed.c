@@ -28,22 +28,6 @@
 
 struct broker *br;
 
-int
-broker_watch(struct broker *b, struct src *src)
-{
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = src};
-
-	if (epoll_ctl(b->ep, EPOLL_CTL_ADD, src->fd, &ev) < 0)
-		return -errno;
-	return 0;
-}
-
-void
-broker_unwatch(struct broker *b, struct src *src)
-{
-	epoll_ctl(b->ep, EPOLL_CTL_DEL, src->fd, NULL);
-}
-
 static int
 signals_init(struct broker *b)
 {

@@ -1,8 +1,8 @@
 /*
  * broker_rig.c - see broker_rig.h.
  *
- * What is copied from schemed.c (broker_watch, broker_unwatch, the state
- * set-up of main() and the dispatch of loop()) must follow it: those are
+ * What is copied from schemed.c (the state set-up of main() and the
+ * dispatch of loop()) must follow it: those are
  * the lines a split of schemed.c into main() and the rest would let this
  * file drop (fuzz/README.md).
  */
@@ -21,22 +21,6 @@
 
 struct broker *br;
 static struct broker the_broker;
-
-int
-broker_watch(struct broker *b, struct src *src)
-{
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = src};
-
-	if (epoll_ctl(b->ep, EPOLL_CTL_ADD, src->fd, &ev) < 0)
-		return -errno;
-	return 0;
-}
-
-void
-broker_unwatch(struct broker *b, struct src *src)
-{
-	epoll_ctl(b->ep, EPOLL_CTL_DEL, src->fd, NULL);
-}
 
 /*
  * The logger formats every line (a bad format is still found) and keeps

@@ -46,7 +46,9 @@ any_ours(const struct pollfd *fds, nfds_t n)
  * it here is what poll does.
  */
 #pragma GCC diagnostic push
+#ifndef __clang__ /* a gcc warning: clang does not know its name */
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 EXPORT int
 poll(struct pollfd *fds, nfds_t n, int timeout)
