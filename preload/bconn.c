@@ -124,13 +124,13 @@ exchange(int fd, struct wire_ctl *req, const void *payload, size_t len,
 		n = wire_recv(fd, iov, rbuf ? 2 : 1, rfd, NULL,
 			      MSG_CMSG_CLOEXEC);
 	while (n == -EINTR); /* control calls are short; stay in step */
-	if (n > 0 && wire_ctl_check(rep, (size_t)n) == 0 &&
-	    rep->type == WIRE_CTL_REPLY && rep->err < 0)
-		return -EDQUOT; /* turned away at the door: rep->err says why */
 	if (n <= 0 || wire_ctl_check(rep, (size_t)n) < 0 ||
 	    rep->type != (req->type | WIRE_CTL_REPLY)) {
 		if (rfd != NULL && *rfd >= 0)
 			REAL(close)(*rfd);
+		if (n > 0 && wire_ctl_check(rep, (size_t)n) == 0 &&
+		    rep->type == WIRE_CTL_REPLY && rep->err < 0)
+			return -EDQUOT; /* turned away at the door: see err */
 		return -ENOTCONN;
 	}
 	return rep->err;
