@@ -21,20 +21,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/*
- * Bugs the targets found that are reported and not fixed yet: the checks
- * that find them are off unless FUZZ_STRICT (cmake -DSCHEME_FUZZ_STRICT=ON),
- * so that CI stays green meanwhile.  fuzz/README.md says what each is and
- * which seeds reproduce it.  Remove each with its fix.
- */
-#ifdef FUZZ_STRICT
-#define FUZZ_KNOWN_CANONICAL_ESCAPE 0
-#define FUZZ_KNOWN_ORPHAN_SUB	    0
-#else
-#define FUZZ_KNOWN_CANONICAL_ESCAPE 1 /* preload/resolve.c */
-#define FUZZ_KNOWN_ORPHAN_SUB	    1 /* proto/serve.c chan_request */
-#endif
-
 /* libFuzzer's entry point (declared here for -Wmissing-prototypes). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

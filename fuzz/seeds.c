@@ -131,7 +131,7 @@ path_seeds(void)
 	path_seed("absolute", 0, "/etc/passwd", "/scheme/x/y");
 	path_seed("small", 0xf3, "hello:some/longer/path", "../../../..");
 	path_seed("slashes", 0, "/scheme///memfs//a///", "..//..//b");
-	/* Found by fuzz_path (see FUZZ_KNOWN_CANONICAL_ESCAPE there). */
+	/* Found by fuzz_path: a provider's SYS_FPATH that climbs out. */
 	path_seed("escape-dotdot", 0, "hello:../../etc", "passwd");
 	path_seed("escape-root-name", 0, ":\xca\xca", "x");
 }

@@ -81,10 +81,16 @@ join(const char *base, const char *rel, char *out, size_t len)
 	return 0;
 }
 
-/* A scheme path as "/scheme/NAME/rest", its canonical spelling. */
+/*
+ * A scheme path as "/scheme/NAME/rest", its canonical spelling.  ".."
+ * stops at the scheme's root: a path that would climb out of it
+ * ("hello:../../etc", perhaps a provider's answer to SYS_FPATH) names
+ * nothing (-ENOENT), never a host file or another scheme's.
+ */
 int
 resolve_canonical(const struct scheme_path *sp, char *out, size_t len)
 {
+	struct scheme_path got;
 	char rel[PATH_MAX];
 	int n;
 
@@ -92,7 +98,12 @@ resolve_canonical(const struct scheme_path *sp, char *out, size_t len)
 		     sp->restlen ? "/" : "", (int)sp->restlen, sp->rest);
 	if (n < 0 || (size_t)n >= sizeof(rel))
 		return -ENAMETOOLONG;
-	return join("/scheme", rel, out, len);
+	if ((n = join("/scheme", rel, out, len)) < 0)
+		return n;
+	if (!path_classify(out, &got) ||
+	    (sp->name[0] != '\0' && strcmp(got.name, sp->name) != 0))
+		return -ENOENT;
+	return 0;
 }
 
 /* The canonical path of a scheme fd, from its provider (SYS_FPATH). */

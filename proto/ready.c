@@ -143,6 +143,16 @@ sv_sub_proves(const struct desc *d, ino_t ino)
 	return false;
 }
 
+/* A subscription made for a request that was then refused. */
+void
+sv_sub_drop(struct serve *s, uint64_t key)
+{
+	struct sub *sub = slots_get(&s->subs, key);
+
+	if (sub != NULL)
+		sub_free(s, sub);
+}
+
 void
 sv_subs_free(struct serve *s, struct desc *d)
 {

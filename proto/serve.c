@@ -855,6 +855,8 @@ chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
 		return 0;
 	if ((r = payload_ok(op, req, payload)) < 0 ||
 	    (p = pend_charged(s, ch, op, cr->pid)) == NULL) {
+		if (kind == PEND_SUB) /* it would never be handed over */
+			sv_sub_drop(s, req->arg[2]);
 		sv_reply_err(s, ch, req->seq, r < 0 ? r : -EAGAIN, WIRE_OK);
 		return 0;
 	}

@@ -177,6 +177,7 @@ int sv_do_subscribe(struct serve *s, struct desc *d, uint32_t flags,
 		    uint64_t *key);
 bool sv_sub_proves(const struct desc *d, ino_t ino);
 void sv_sub_ready(struct serve *s, struct sub *sub, uint32_t events);
+void sv_sub_drop(struct serve *s, uint64_t key);
 void sv_subs_free(struct serve *s, struct desc *d);
 void sv_fevent_answer(struct serve *s, struct pend *p, int64_t res);
 void sv_post(struct serve *s, uint64_t handle, uint64_t flags);
