@@ -29,6 +29,19 @@ wrap_ret(long r, int saved)
 }
 
 /*
+ * The start of a hot wrapper (read, write): an fd that is not ours is a
+ * tail call to the real function, so the wrapper has no frame of its own
+ * on that path.  A call around the system call instead costs about 20 ns
+ * on this VM, 8% of a one-byte read of /dev/zero (tools/bench).
+ */
+#define TAIL_IF_NOT_OURS(fd, f, ...)                                           \
+	do {                                                                   \
+		if (LIKELY(fdtab_get(fd) == NULL) &&                           \
+		    LIKELY(real_fn.f != NULL))                                 \
+			return real_fn.f(__VA_ARGS__);                         \
+	} while (0)
+
+/*
  * The end of a wrapper: a scheme call's result r, or, when r is SC_PASS
  * (not a scheme's after all), the real call with errno as it was.
  */

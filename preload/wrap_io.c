@@ -103,14 +103,14 @@ io_lseek(int fd, off_t off, int whence)
 	return -EBADF;
 }
 
-static inline ssize_t
+static __attribute__((noinline)) ssize_t
 do_read(int fd, void *buf, size_t n)
 {
 	struct sfd *e = fdtab_get(fd);
 	struct iovec iov = {buf, n};
 	int saved;
 
-	if (LIKELY(e == NULL))
+	if (e == NULL)
 		return REAL(read)(fd, buf, n);
 	saved = errno;
 	return wrap_ret(io_readv(fd, &iov, 1), saved);
@@ -119,6 +119,7 @@ do_read(int fd, void *buf, size_t n)
 EXPORT ssize_t
 read(int fd, void *buf, size_t n)
 {
+	TAIL_IF_NOT_OURS(fd, read, fd, buf, n);
 	return do_read(fd, buf, n);
 }
 
@@ -142,17 +143,24 @@ readv(int fd, const struct iovec *iov, int n)
 	return wrap_ret(io_readv(fd, iov, n), saved);
 }
 
-EXPORT ssize_t
-write(int fd, const void *buf, size_t n)
+static __attribute__((noinline)) ssize_t
+do_write(int fd, const void *buf, size_t n)
 {
 	struct sfd *e = fdtab_get(fd);
 	struct iovec iov = {(void *)buf, n};
 	int saved;
 
-	if (LIKELY(e == NULL))
+	if (e == NULL)
 		return REAL(write)(fd, buf, n);
 	saved = errno;
 	return wrap_ret(io_writev(fd, &iov, 1), saved);
+}
+
+EXPORT ssize_t
+write(int fd, const void *buf, size_t n)
+{
+	TAIL_IF_NOT_OURS(fd, write, fd, buf, n);
+	return do_write(fd, buf, n);
 }
 
 EXPORT ssize_t
