@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "../proto/spin.h"
 #include "../proto/sys.h"
 #include "bconn.h"
 #include "chan.h"
@@ -296,7 +297,17 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	}
 	if ((r = chan_send(ch, req, in, nin, sendfd)) < 0)
 		return r;
-	n = chan_recv(ch, rep, out, nout, fd, rflags);
+	n = -EAGAIN;
+	if (!(rflags & MSG_DONTWAIT) && spin_worth()) {
+		uint64_t t0 = spin_now();
+
+		while ((n = chan_recv(ch, rep, out, nout, fd,
+				      rflags | MSG_DONTWAIT)) == -EAGAIN &&
+		       spin_now() - t0 < SPIN_NS)
+			spin_pause();
+	}
+	if (n == -EAGAIN)
+		n = chan_recv(ch, rep, out, nout, fd, rflags);
 	if (n >= 0 && rep->seq != req->seq) {
 		if (fd != NULL && *fd >= 0)
 			REAL(close)(*fd);

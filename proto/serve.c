@@ -78,6 +78,7 @@
 
 #include "deadline.h"
 #include "serve_impl.h"
+#include "spin.h"
 #include "sys.h"
 
 #define MAX_EVENTS	 64
@@ -1027,8 +1028,9 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 {
 	struct epoll_event ev[MAX_EVENTS];
 	struct deadline dl;
+	uint64_t spin_end = 0;
 	size_t out;
-	int n, wait = timeout_ms, saved = errno;
+	int n, w, wait = timeout_ms, saved = errno;
 
 	if (max == 0)
 		return -EINVAL;
@@ -1043,8 +1045,17 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 		if (out > 0)
 			break;
 		pthread_mutex_unlock(&s->lock);
+		w = wait;
+		if (w != 0 && (spin_end != 0 || spin_worth())) { /* spin.h */
+			if (spin_end == 0)
+				spin_end = spin_now() + SPIN_NS;
+			if (spin_now() < spin_end)
+				w = 0;
+		}
 		n = SYS(epoll_wait)(
-		    s->ep, ev, max < MAX_EVENTS ? (int)max : MAX_EVENTS, wait);
+		    s->ep, ev, max < MAX_EVENTS ? (int)max : MAX_EVENTS, w);
+		if (n == 0 && w != wait)
+			spin_pause();
 		if (n < 0) {
 			n = -errno;
 			errno = saved;
