@@ -228,11 +228,20 @@ serve_req_seeds(void)
 	fuzz_put_rec(&b, 0, m, sizeof(m));
 	seed("fuzz_serve_req", "malformed");
 
-	/* Found by fuzz_serve_req (FUZZ_KNOWN_ORPHAN_SUB in fuzz.h). */
+	/* Found by fuzz_serve_req: a refused SUBSCRIBE left its sockets. */
 	rec_req(0, SYS_OPEN, 0, 0, O_RDWR, "a", 1);
 	rec_req(0, WIRE_OP_SUBSCRIBE, 1, EVENT_READ, 0, "x", 2);
 	rec_req(0, WIRE_OP_SUBSCRIBE, 1, EVENT_READ, 0, "y", 3);
 	seed("fuzz_serve_req", "orphan-subscription");
+
+	/* The pipes: twice (refused), with a socket, with none. */
+	rec_req(0, SYS_OPEN, 0, 0, O_RDWR, "a", 1);
+	rec_req(3 << 1, WIRE_OP_PIPES, 0, 0, 0, NULL, 2);
+	rec_req(3 << 1, WIRE_OP_PIPES, 0, 0, 0, NULL, 3);
+	rec_req(1 | 2 << 1, WIRE_OP_PIPES, 0, 0, 0, NULL, 4);
+	rec_req(1, WIRE_OP_PIPES, 0, 0, 0, NULL, 5);
+	rec_req(0, SYS_READ, 1, 0, 16, NULL, 6);
+	seed("fuzz_serve_req", "pipes");
 }
 
 /* Answers to every request rig_prelude() leaves pending, as given. */

@@ -8,10 +8,15 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include <scheme/scheme.h>
 
 #include "../proto/spin.h"
 #include "../proto/sys.h"
@@ -58,6 +63,9 @@ chan_drop(struct chan *ch)
 	unlink_thread(ch);
 	unlink_global(ch);
 	hidden_close(ch->fd);
+	hidden_close(ch->pw);
+	hidden_close(ch->prr);
+	hidden_close(ch->pr);
 	free(ch);
 }
 
@@ -79,9 +87,11 @@ static void
 relocate(void *ctx, int oldfd, int newfd)
 {
 	struct chan *ch = ctx;
+	int *fds[] = {&ch->fd, &ch->pw, &ch->prr, &ch->pr};
 
-	if (ch->fd == oldfd)
-		ch->fd = newfd;
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] == oldfd)
+			*fds[i] = newfd;
 }
 
 static int
@@ -107,6 +117,7 @@ connect_chan(const char *name, uint64_t broker, uint64_t inst,
 		return r;
 	}
 	ch->fd = hidden_move(fd, relocate, ch);
+	ch->pw = ch->prr = ch->pr = -1;
 	ch->broker = rep.broker;
 	ch->inst = rep.inst;
 	ch->temp = temp;
@@ -276,6 +287,162 @@ chan_recv(struct chan *ch, struct wire_rep *rep, struct iovec *out, int nout,
 	return n;
 }
 
+/* Wait awake for fd to be readable, briefly and only if it pays (spin.h). */
+static void
+spin_for(int fd)
+{
+	struct pollfd pfd = {fd, POLLIN, 0};
+	uint64_t t0;
+
+	if (!spin_worth())
+		return;
+	t0 = spin_now();
+	while (REAL(poll)(&pfd, 1, 0) == 0 && spin_now() - t0 < SPIN_NS)
+		spin_pause();
+}
+
+/*
+ * Make the channel's pipes: the request pipe's read end goes to the
+ * provider, the answer carries the reply pipe's.  0, or -ENOTCONN/-EIO
+ * when the channel died (it is dropped); a refusal only marks it.
+ */
+static int
+make_pipes(struct chan *ch)
+{
+	struct wire_req req;
+	struct wire_rep rep;
+	int pp[2], rfd = -1;
+	ssize_t n;
+	int r;
+
+	ch->pipes = -1;
+	if (REAL(pipe2)(pp, O_CLOEXEC) < 0)
+		return 0;
+	wire_req_init(&req, WIRE_OP_PIPES, 0);
+	r = chan_send(ch, &req, NULL, 0, pp[0]);
+	if (r == 0) {
+		n = chan_recv(ch, &rep, NULL, 0, &rfd, MSG_CMSG_CLOEXEC);
+		if (n < 0 || rep.seq != req.seq) {
+			r = n == -EINTR ? -EINTR : -EIO;
+			chan_drop(ch);
+		}
+	}
+	if (r == 0 && (int64_t)rep.result == 0 && rfd >= 0) {
+		int cap = REAL(fcntl)(rfd, F_GETPIPE_SZ);
+
+		ch->pw = hidden_move(pp[1], relocate, ch);
+		ch->prr = hidden_move(pp[0], relocate, ch);
+		ch->pr = hidden_move(rfd, relocate, ch);
+		ch->pcap = cap > 0 ? (size_t)cap : PIPE_BUF;
+		ch->pipes = 1;
+		return 0;
+	}
+	REAL(close)(pp[0]);
+	REAL(close)(pp[1]);
+	if (rfd >= 0)
+		REAL(close)(rfd);
+	return r;
+}
+
+static size_t
+iov_sum(const struct iovec *iov, int n)
+{
+	size_t t = 0;
+
+	for (int i = 0; i < n; i++)
+		t += iov[i].iov_len;
+	return t;
+}
+
+/* Whether a request goes by pipe: READ or WRITE, whole in each pipe. */
+static bool
+by_pipe(const struct chan *ch, const struct wire_req *req,
+	const struct iovec *in, int nin, const struct iovec *out, int nout,
+	const int *fd, int sendfd)
+{
+	return WIRE_PIPE_OP(req->op) && ch->pipes >= 0 && fd == NULL &&
+	       sendfd < 0 && sizeof(*req) + iov_sum(in, nin) <= PIPE_BUF &&
+	       (ch->pipes == 0 ||
+		sizeof(struct wire_rep) + iov_sum(out, nout) <= ch->pcap);
+}
+
+static ssize_t
+readv_cancellable(struct chan *ch, struct iovec *iov, int n)
+{
+	ssize_t r;
+
+	pthread_cleanup_push(cancelled, ch);
+	r = REAL(readv)(ch->pr, iov, n);
+	pthread_cleanup_pop(0);
+	return r < 0 ? -errno : r;
+}
+
+/*
+ * chan_call by pipe.  A request is one write of at most PIPE_BUF bytes,
+ * so it arrives whole; its answer is one write the pipe has room for, but
+ * is read to its end in case it comes in parts.
+ */
+static int
+pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
+	  int nin, struct iovec *out, int nout, struct wire_rep *rep)
+{
+	struct iovec iov[1 + CHAN_MAX_IOV];
+	size_t got = 0, want = sizeof(*rep);
+	int saved = errno, i, k = 0, niov;
+	ssize_t n;
+
+	req->seq = ++ch->seq;
+	req->len = (uint32_t)iov_sum(in, nin);
+	iov[0].iov_base = req;
+	iov[0].iov_len = sizeof(*req);
+	for (i = 0; i < nin; i++)
+		iov[1 + i] = in[i];
+	do
+		n = REAL(writev)(ch->pw, iov, 1 + nin);
+	while (n < 0 && errno == EINTR);
+	errno = saved;
+	if (n != (ssize_t)(sizeof(*req) + req->len)) {
+		chan_drop(ch);
+		return -ENOTCONN;
+	}
+	iov[0].iov_base = rep;
+	iov[0].iov_len = sizeof(*rep);
+	for (i = 0; i < nout; i++)
+		iov[1 + i] = out[i];
+	niov = 1 + nout;
+	spin_for(ch->pr);
+	while (got < want) {
+		n = readv_cancellable(ch, iov + k, niov - k);
+		if (n == -EINTR && got == 0) {
+			errno = saved;
+			chan_drop(ch);
+			return -EINTR;
+		}
+		if (n == -EINTR)
+			continue; /* the rest is on its way */
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got >= sizeof(*rep) && want == sizeof(*rep))
+			want += rep->len;
+		for (; k < niov && (size_t)n >= iov[k].iov_len; k++)
+			n -= (ssize_t)iov[k].iov_len;
+		if (k < niov) {
+			iov[k].iov_base = (char *)iov[k].iov_base + n;
+			iov[k].iov_len -= (size_t)n;
+		}
+		if (k == niov)
+			break;
+	}
+	errno = saved;
+	if (got < sizeof(*rep) || wire_rep_check(rep, got) < 0 ||
+	    rep->seq != req->seq) {
+		chan_drop(ch);
+		return -EIO;
+	}
+	return 0;
+}
+
 /*
  * One request and its answer.  On success the caller still holds the
  * channel (chan_release).  On failure it is gone: -ENOTCONN if the
@@ -294,6 +461,13 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	if (nin > CHAN_MAX_IOV || nout > CHAN_MAX_IOV) {
 		chan_release(ch);
 		return -EINVAL;
+	}
+	if (by_pipe(ch, req, in, nin, out, nout, fd, sendfd)) {
+		if (ch->pipes == 0 && (r = make_pipes(ch)) < 0)
+			return r;
+		if (ch->pipes > 0 &&
+		    sizeof(*rep) + iov_sum(out, nout) <= ch->pcap)
+			return pipe_call(ch, req, in, nin, out, nout, rep);
 	}
 	if ((r = chan_send(ch, req, in, nin, sendfd)) < 0)
 		return r;
@@ -359,6 +533,9 @@ chan_atfork_child(void)
 	while ((ch = all) != NULL) {
 		all = ch->gnext;
 		hidden_close(ch->fd);
+		hidden_close(ch->pw);
+		hidden_close(ch->prr);
+		hidden_close(ch->pr);
 		free(ch);
 	}
 	mine = NULL;

@@ -22,6 +22,14 @@
 
 struct chan {
 	int fd;
+	/*
+	 * READ and WRITE go by pipe once made (WIRE_OP_PIPES): requests down
+	 * pw, of which we keep the read end prr open so that a write never
+	 * raises SIGPIPE; answers up pr, which holds pcap bytes.  pipes is
+	 * 0 until tried, 1 once made, -1 when the provider refused.
+	 */
+	int pw, prr, pr, pipes;
+	size_t pcap;
 	uint64_t broker, inst;
 	char name[WIRE_MAX_NAME + 1]; /* "" when reached by instance */
 	uint64_t seq;

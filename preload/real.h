@@ -80,6 +80,7 @@
 	/* sockets, used inside */					\
 	X(recvmsg) X(sendmsg) X(recv) X(send) X(socket) X(socketpair)	\
 	X(connect) X(bind) X(getsockname) X(setsockopt) X(getsockopt)	\
+	X(pipe2)								\
 	/* readiness */							\
 	X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait)	\
 	X(epoll_pwait2) X(eventfd) X(poll) X(ppoll) X(__poll_chk)	\

@@ -18,10 +18,26 @@
 #include "slots.h"
 #include "wire.h"
 
-enum src_kind { SRC_CHAN = 1, SRC_DESC, SRC_SUB, SRC_WATCH, SRC_KICK };
+enum src_kind {
+	SRC_CHAN = 1,
+	SRC_DESC,
+	SRC_SUB,
+	SRC_WATCH,
+	SRC_KICK,
+	SRC_PIPE
+};
 
 struct chan {
 	int fd;
+	/*
+	 * The pipes (WIRE_OP_PIPES), -1 until made: requests come down pr;
+	 * answers go down pw, of which we keep the read end prr open too,
+	 * so that a write never raises SIGPIPE.  Requests by pipe carry no
+	 * credentials: they are pcr, the channel's when it made them.
+	 */
+	int pr, pw, prr;
+	struct wire_creds pcr;
+	bool by_pipe;	/* the answer being sent goes down pw */
 	uint32_t flags; /* SERVE_CHAN_* */
 	uint64_t key;
 	int refs; /* 1 while open, +1 per pending request or waiter */
@@ -100,6 +116,7 @@ struct pend {
 	bool wait;	/* PEND_POLL: wait for a post if not ready */
 	bool cancelled; /* PEND_POLL: the client gave up (WIRE_OP_CANCEL) */
 	struct wire_creds cr;
+	bool by_pipe;	   /* asked down the channel's request pipe */
 	struct client *cl; /* charged for it (NULL: nobody waits) */
 	bool handle;	   /* an open: cl->handles counts it until answered */
 	char *buf;	   /* the channel buffer the packet points into */

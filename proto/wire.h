@@ -44,6 +44,13 @@
 #define WIRE_OP_POLL	  0x7f000003 /* readiness: arg[1] flags, arg[2] wait */
 #define WIRE_OP_CANCEL	  0x7f000004 /* drop this channel's POLLs and WAITs */
 #define WIRE_OP_SUBSCRIBE 0x7f000005 /* records for arg[1] flags, on the fd */
+#define WIRE_OP_PIPES	  0x7f000006 /* fd: request pipe; answer: reply pipe */
+
+/*
+ * Requests that may come down a channel's request pipe (WIRE_OP_PIPES),
+ * whole in one write (PIPE_BUF), and are answered down its reply pipe.
+ */
+#define WIRE_PIPE_OP(op) ((op) == SYS_READ || (op) == SYS_WRITE)
 
 struct wire_req {
 	uint16_t magic, version;

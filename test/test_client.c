@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -951,6 +952,77 @@ START_TEST(threads_read_and_append_at_once)
 }
 END_TEST
 
+/* How many of this process's fds are pipes. */
+static int
+pipe_fds(void)
+{
+	char path[300], link[64];
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	ssize_t len;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len > 0 &&
+		    (link[len] = '\0', strncmp(link, "pipe:", 5) == 0))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * A fresh thread's small reads and writes go by its channel's pipes (3
+ * fds: the request pipe's two ends, the answer pipe's read end); big ones
+ * by its socket, interleaved, and every byte comes back right.
+ */
+static const char *const pipe_fails[] = {"no pipes after a small write",
+					 "big write",
+					 "small read",
+					 "big read",
+					 "no end of file",
+					 "pipes changed"};
+
+static void *
+pipe_user(void *arg)
+{
+	static char big[100000], back[100000];
+	int fd = *(int *)arg, before = pipe_fds();
+	char small[16];
+
+	fill(big, sizeof(big), 5);
+	if (write(fd, "0123456789", 10) != 10 || pipe_fds() != before + 3)
+		return (void *)1;
+	if (write(fd, big, sizeof(big)) != (ssize_t)sizeof(big) ||
+	    lseek(fd, 0, SEEK_SET) != 0)
+		return (void *)2;
+	if (read(fd, small, 8) != 8 || memcmp(small, "01234567", 8) != 0)
+		return (void *)3;
+	if (read(fd, small, 2) != 2 || memcmp(small, "89", 2) != 0 ||
+	    read_all(fd, back, sizeof(back)) != (ssize_t)sizeof(back) ||
+	    memcmp(back, big, sizeof(big)) != 0)
+		return (void *)4;
+	if (read(fd, small, 8) != 0)
+		return (void *)5;
+	return pipe_fds() == before + 3 ? NULL : (void *)6;
+}
+
+START_TEST(small_requests_go_by_pipe)
+{
+	int fd = make_file("piped", NULL, 0);
+	pthread_t t;
+	void *bad;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, pipe_user, &fd), 0);
+	ck_assert_int_eq(pthread_join(t, &bad), 0);
+	ck_assert_msg(bad == NULL, "%s", pipe_fails[(uintptr_t)bad - 1]);
+	close(fd);
+}
+END_TEST
+
 static Suite *
 client_suite(void)
 {
@@ -985,6 +1057,7 @@ client_suite(void)
 	tcase_add_test(tc, posix_spawn_opens_scheme_paths);
 	tcase_add_test(tc, threads_read_and_append_at_once);
 	tcase_add_test(tc, directory_calls);
+	tcase_add_test(tc, small_requests_go_by_pipe);
 	suite_add_tcase(s, tc);
 	return s;
 }
