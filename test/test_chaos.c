@@ -400,10 +400,16 @@ op_hello(struct client *c)
 	op_known(c, path, want);
 }
 
+/*
+ * SIGALRM in ms, and again every ms until disarmed: a signal that comes
+ * before the read blocks (a slow first request, valgrind) interrupts
+ * nothing, and a one-shot timer would leave the read waiting for ever.
+ */
 static void
 arm(int ms)
 {
-	struct itimerval it = {{0, 0}, {ms / 1000, (ms % 1000) * 1000}};
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	struct itimerval it = {tv, tv};
 
 	setitimer(ITIMER_REAL, &it, NULL);
 }
