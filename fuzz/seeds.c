@@ -242,6 +242,16 @@ serve_req_seeds(void)
 	rec_req(1, WIRE_OP_PIPES, 0, 0, 0, NULL, 5);
 	rec_req(0, SYS_READ, 1, 0, 16, NULL, 6);
 	seed("fuzz_serve_req", "pipes");
+
+	/* Park, reuse by an open, park from the other channel, use it. */
+	rec_req(0, SYS_OPEN, 0, 0, O_RDWR, "a", 1);
+	rec_req(0x40, WIRE_OP_PARK, 1, 0, 0, NULL, 2);
+	rec_req(0, SYS_READ, 1, 0, 8, NULL, 3);
+	rec_req(0x40, SYS_OPEN, 1, 0, O_RDWR, "b", 4);
+	rec_req(1, WIRE_OP_PARK, 1, 0, 0, NULL, 5);
+	rec_req(0x40, SYS_OPEN, 2, 0, O_RDONLY, "c", 6);
+	rec_req(0x20, SYS_READ, 1, 0, 8, NULL, 7);
+	seed("fuzz_serve_req", "park");
 }
 
 /* Answers to every request rig_prelude() leaves pending, as given. */

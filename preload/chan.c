@@ -182,6 +182,18 @@ chan_by_inst(uint64_t broker, uint64_t inst, struct chan **out)
 	return connect_chan("", broker, inst, out, temp);
 }
 
+/* Whether this thread has an idle channel to inst (none is made). */
+bool
+chan_idle_to(uint64_t broker, uint64_t inst)
+{
+	const struct chan *ch;
+
+	for (ch = mine; ch != NULL; ch = ch->tnext)
+		if (ch->inst == inst && ch->broker == broker && !ch->busy)
+			return true;
+	return false;
+}
+
 void
 chan_release(struct chan *ch)
 {
@@ -439,6 +451,31 @@ pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	    rep->seq != req->seq) {
 		chan_drop(ch);
 		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * A request with no answer (WIRE_OP_PARK): down the pipe if there is
+ * one, else on the socket.  0, or -ENOTCONN (the channel is dropped).
+ */
+int
+chan_post(struct chan *ch, struct wire_req *req)
+{
+	int saved = errno;
+	ssize_t n;
+
+	if (ch->pipes <= 0)
+		return chan_send(ch, req, NULL, 0, -1);
+	req->seq = ++ch->seq;
+	req->len = 0;
+	do
+		n = REAL(write)(ch->pw, req, sizeof(*req));
+	while (n < 0 && errno == EINTR);
+	errno = saved;
+	if (n != (ssize_t)sizeof(*req)) {
+		chan_drop(ch);
+		return -ENOTCONN;
 	}
 	return 0;
 }

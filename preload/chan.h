@@ -2,7 +2,8 @@
  * chan.h - a client thread's channels, one per provider it talks to.
  *
  * A channel is a socket pair the broker made: our end here, the other in
- * the provider.  Each thread has its own, so replies can never go to the
+ * the provider; small reads and writes go by a pair of pipes the two
+ * sides add to it (WIRE_OP_PIPES).  Each thread has its own, so replies can never go to the
  * wrong waiter: not across threads, and not across fork (a child makes its
  * own and proves it holds the fds it inherited).  A request is answered
  * on the channel it came by, and a thread has at most one outstanding:
@@ -40,6 +41,7 @@ struct chan {
 
 int chan_by_name(const char *name, struct chan **out);
 int chan_by_inst(uint64_t broker, uint64_t inst, struct chan **out);
+bool chan_idle_to(uint64_t broker, uint64_t inst);
 void chan_release(struct chan *ch);
 void chan_drop(struct chan *ch);
 int chan_send(struct chan *ch, struct wire_req *req, const struct iovec *in,
@@ -49,6 +51,7 @@ ssize_t chan_recv(struct chan *ch, struct wire_rep *rep, struct iovec *out,
 int chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	      int nin, struct iovec *out, int nout, struct wire_rep *rep,
 	      int *fd, int rflags, int sendfd);
+int chan_post(struct chan *ch, struct wire_req *req);
 void chan_revoke_all(void);
 void chan_atfork_prepare(void);
 void chan_atfork_parent(void);

@@ -30,6 +30,7 @@
 #include "client.h"
 #include "equeue.h"
 #include "hidden.h"
+#include "pool.h"
 #include "provider.h"
 #include "real.h"
 #include "stdio.h"
@@ -379,6 +380,7 @@ adopt(int cfd, const struct chan *ch, uint64_t key)
 	e->broker = ch->broker;
 	e->inst = ch->inst;
 	e->key = key;
+	e->gen = pool_gen();
 	if (cfd <= 2)
 		stdio_std_update(cfd);
 	return cfd;
@@ -393,10 +395,12 @@ int
 sc_open(const struct scheme_path *sp, int flags, mode_t mode)
 {
 	struct iovec in = {(void *)sp->rest, sp->restlen};
+	struct pool_ticket t;
 	struct wire_req req;
 	struct wire_rep rep;
 	struct chan *ch;
 	int tries, r, cfd;
+	bool offered;
 	int64_t res;
 
 	if (sp->name[0] == '\0' && sp->restlen > 0 && (flags & O_CREAT))
@@ -415,11 +419,22 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode)
 			return SC_PASS; /* no such scheme: an ordinary path */
 		if (r < 0)
 			return r;
-		wire_req_init(&req, SYS_OPEN, 0);
+		offered = pool_offer(ch->broker, ch->inst, &t);
+		wire_req_init(&req, SYS_OPEN, offered ? t.key : 0);
 		req.arg[2] = (uint32_t)(flags & ~O_CLOEXEC) |
 			     (uint64_t)(mode & 07777) << 32;
 		r = chan_call(ch, &req, &in, 1, NULL, 0, &rep, &cfd,
 			      (flags & O_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0, -1);
+		if (offered && r == 0 && rep.status == WIRE_REUSED &&
+		    rep.key == t.key && cfd < 0 && (int64_t)rep.result >= 0) {
+			cfd = pool_take(&t, flags & O_CLOEXEC);
+			if (cfd < 0) { /* its file is open there: close it */
+				chan_release(ch);
+				return cfd;
+			}
+		} else if (offered) {
+			pool_drop(&t);
+		}
 		if (r == -ENOTCONN)
 			continue;
 		if (r < 0)
@@ -493,6 +508,7 @@ sc_subscribe(int fd, const struct sfd *e, uint32_t flags)
 	struct wire_rep rep;
 	int r, sub = -1;
 
+	pool_shared(); /* its subscriber holds it too */
 	wire_req_init(&req, WIRE_OP_SUBSCRIBE, e->key);
 	req.arg[1] = flags;
 	r = desc_call(fd, e, &req, NULL, 0, NULL, 0, &rep, -1, &sub);

@@ -26,6 +26,7 @@ struct epset;
 struct sfd {
 	int type;
 	uint64_t broker, inst, key;	    /* SFD_CLIENT: which description */
+	uint64_t gen;			    /* SFD_CLIENT: pool_gen at open */
 	struct provider *prov;		    /* SFD_PROVIDER */
 	struct epset *es;		    /* SFD_EVENTQ, SFD_EPOLL */
 	void (*relocate)(void *, int, int); /* SFD_HIDDEN: it must move */

@@ -25,6 +25,7 @@
 #include "fdtab.h"
 #include "init.h"
 #include "io.h"
+#include "pool.h"
 #include "provider.h"
 #include "real.h"
 #include "resolve.h"
@@ -34,6 +35,7 @@ static void
 prepare(void)
 {
 	bconn_atfork_prepare();
+	pool_atfork_prepare();
 	chan_atfork_prepare();
 	provider_atfork_prepare();
 	fdtab_atfork_prepare();
@@ -45,6 +47,7 @@ parent(void)
 	fdtab_atfork_parent();
 	provider_atfork_parent();
 	chan_atfork_parent();
+	pool_atfork_parent();
 	bconn_atfork_parent();
 }
 
@@ -54,6 +57,7 @@ init_atfork_child(void)
 	fdtab_atfork_child();
 	bconn_atfork_child();
 	chan_atfork_child();
+	pool_atfork_child();
 	provider_atfork_child();
 	creds_refresh();
 }

@@ -76,9 +76,11 @@
 	X(fork) X(_Fork) X(execve) X(execv) X(execvp) X(execvpe)	\
 	X(fexecve) X(umask) X(daemon)					\
 	X(posix_spawn_file_actions_addopen)				\
+	X(posix_spawn) X(posix_spawnp) X(system) X(popen)		\
 	X(posix_spawn_file_actions_destroy)				\
 	/* sockets, used inside */					\
-	X(recvmsg) X(sendmsg) X(recv) X(send) X(socket) X(socketpair)	\
+	X(recvmsg) X(sendmsg) X(sendmmsg) X(recv) X(send) X(socket)	\
+	X(socketpair)							\
 	X(connect) X(bind) X(getsockname) X(setsockopt) X(getsockopt)	\
 	X(pipe2)								\
 	/* readiness */							\

@@ -20,6 +20,7 @@
 #include "epset.h"
 #include "hidden.h"
 #include "io.h"
+#include "pool.h"
 #include "provider.h"
 #include "stdio.h"
 #include "wrap.h"
@@ -43,6 +44,8 @@ io_adopt_copy(int newfd, const struct sfd *e)
 {
 	struct sfd *n = sfd_copy(e);
 
+	if (e->type == SFD_CLIENT)
+		pool_shared(); /* two fds: closing one ends nothing */
 	if (n == NULL)
 		return -ENOMEM;
 	if (n->type == SFD_PROVIDER)
@@ -65,8 +68,10 @@ io_close(int fd)
 	if (e != NULL && e->type == SFD_HIDDEN)
 		return -EBADF; /* ours, not the program's */
 	e = fdtab_take(fd);
-	r = REAL(close)(fd);
-	r = r < 0 ? -errno : 0;
+	if (e != NULL && pool_park(fd, e)) /* kept for the next open */
+		r = 0;
+	else
+		r = REAL(close)(fd) < 0 ? -errno : 0;
 	io_release(e);
 	return r;
 }
@@ -363,4 +368,23 @@ recvmsg(int fd, struct msghdr *msg, int flags)
 	}
 	errno = saved;
 	return r;
+}
+
+/*
+ * fds sent with SCM_RIGHTS are the receiver's too: none open now may be
+ * parked (pool.h).  Anything else passes straight through.
+ */
+EXPORT ssize_t
+sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	if (msg != NULL && msg->msg_controllen != 0)
+		pool_shared();
+	return REAL(sendmsg)(fd, msg, flags);
+}
+
+EXPORT int
+sendmmsg(int fd, struct mmsghdr *vec, unsigned n, int flags)
+{
+	pool_shared();
+	return REAL(sendmmsg)(fd, vec, n, flags);
 }

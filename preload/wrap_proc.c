@@ -23,6 +23,7 @@
 #include "resolve.h"
 #include "init.h"
 #include "io.h"
+#include "pool.h"
 #include "provider.h"
 #include "stdio.h"
 #include "wrap.h"
@@ -139,7 +140,10 @@ execle(const char *path, const char *arg, ...)
 EXPORT pid_t
 _Fork(void)
 {
-	pid_t r = REAL(_Fork)();
+	pid_t r;
+
+	pool_shared(); /* no fork handlers run: the child holds every fd */
+	r = REAL(_Fork)();
 
 	if (r == 0)
 		init_atfork_child();
@@ -281,4 +285,41 @@ posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa)
 	}
 	pthread_mutex_unlock(&spawn_lock);
 	return REAL(posix_spawn_file_actions_destroy)(fa);
+}
+
+/*
+ * posix_spawn, system and popen make their children with clone, past
+ * fork's handlers: the children hold every fd without close-on-exec, so
+ * none open now may be parked (pool.h).
+ */
+EXPORT int
+posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+	    const posix_spawnattr_t *attr, char *const argv[],
+	    char *const envp[])
+{
+	pool_shared();
+	return REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
+}
+
+EXPORT int
+posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+	     const posix_spawnattr_t *attr, char *const argv[],
+	     char *const envp[])
+{
+	pool_shared();
+	return REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
+}
+
+EXPORT int
+system(const char *cmd)
+{
+	pool_shared();
+	return REAL(system)(cmd);
+}
+
+EXPORT FILE *
+popen(const char *cmd, const char *mode)
+{
+	pool_shared();
+	return REAL(popen)(cmd, mode);
 }

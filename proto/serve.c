@@ -417,7 +417,8 @@ desc_free(struct serve *s, struct desc *d)
 {
 	sv_waiters_drop(s, NULL, d->key);
 	sv_subs_free(s, d); /* subscribers see the end */
-	RB_REMOVE(handles, &s->handles, d);
+	if (!d->parked)
+		RB_REMOVE(handles, &s->handles, d);
 	slots_del(&s->descs, d->key);
 	sv_own_close(s, d->fd);
 	if (d->cl != NULL) {
@@ -657,7 +658,8 @@ attach_by_fd(struct serve *s, struct chan *ch, struct desc *d, int fd)
 	struct stat st;
 	int r = -EBADF;
 
-	if (fd >= 0 && SYS(fstat)(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	if (fd >= 0 && !d->parked && SYS(fstat)(fd, &st) == 0 &&
+	    S_ISSOCK(st.st_mode) &&
 	    (st.st_ino == d->c_ino || sv_sub_proves(d, st.st_ino)))
 		r = att_add(s, d, ch);
 	sv_xclose(fd);
@@ -797,6 +799,10 @@ request_ok(struct serve *s, const struct chan *ch, const struct wire_req *req,
 	if (req->op == SYS_CLOSE ||
 	    (op->keyed && (*d = slots_get(&s->descs, req->key)) == NULL))
 		return -EBADF;
+	if (*d != NULL && (*d)->parked) {
+		*d = NULL;
+		return -EBADF;
+	}
 	return 0;
 }
 
@@ -851,6 +857,69 @@ admit(struct serve *s, struct chan *ch, const struct desc *d,
 }
 
 /*
+ * WIRE_OP_PARK: the client closed its last fd of d and keeps the socket
+ * for its next open of this scheme (saving a socket pair's making and
+ * unmaking, most of an open's cost).  The provider hears SYS_CLOSE now,
+ * as it would at the socket's end; the description answers nothing more
+ * until an open reuses it, or the socket's end frees it.  Only the
+ * process that opened it may park it; there is no answer.
+ */
+static size_t
+park(struct serve *s, struct chan *ch, struct desc *d,
+     const struct wire_creds *cr, struct scheme_packet *pkt)
+{
+	struct pend *p;
+
+	if (d == NULL || (!desc_attached(d, ch) && d->cr.pid != cr->pid) ||
+	    (p = sv_pend_new(s, NULL, wire_op(SYS_CLOSE))) == NULL) {
+		s->st.dropped_malformed += d == NULL;
+		return 0; /* not parked: its socket's end will close it */
+	}
+	p->kind = PEND_CLOSE;
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->id = p->id;
+	pkt->pid = d->cr.pid;
+	pkt->uid = d->cr.uid;
+	pkt->gid = d->cr.gid;
+	pkt->a = SYS_CLOSE;
+	pkt->b = d->handle;
+	sv_waiters_drop(s, NULL, d->key);
+	sv_subs_free(s, d);
+	RB_REMOVE(handles, &s->handles, d);
+	if (d->cl != NULL) {
+		d->cl->handles--;
+		client_put(s, d->cl);
+		d->cl = NULL;
+	}
+	free(d->pb);
+	d->pb = NULL;
+	d->pb_off = d->pb_len = 0;
+	d->natt = 0;
+	d->owner = 0;
+	d->handle = 0;
+	d->parked = true;
+	return 1;
+}
+
+/* An open's new file on a parked description of the same process. */
+static struct desc *
+unpark(struct serve *s, const struct pend *p, uint64_t handle)
+{
+	struct desc *d = slots_get(&s->descs, p->reuse);
+
+	if (d == NULL || !d->parked || p->ch == NULL || d->cr.pid != p->cr.pid)
+		return NULL;
+	d->parked = false;
+	d->handle = handle;
+	d->gen++;
+	d->flags = p->oflags & STATUS_MASK;
+	d->owner = p->ch->key;
+	d->cr = p->cr;
+	RB_INSERT(handles, &s->handles, d);
+	return d;
+}
+
+/*
  * WIRE_OP_PIPES: fd is the read end of a pipe the client will write its
  * READ and WRITE requests to; the answer carries the read end of one we
  * make for the replies.  A pipe round trip costs about 60% of one on this
@@ -893,23 +962,30 @@ static size_t chan_request(struct serve *s, struct chan *ch,
 			   struct scheme_packet *pkt);
 
 /*
- * A request down the pipe: whole (the client writes one at a time, at
- * most PIPE_BUF bytes), and a READ or WRITE; anything else ends the
- * channel, as a malformed message on its socket does.
+ * One request from the pipe: its header, then its payload, which the
+ * same write brought (the client writes each whole, at most PIPE_BUF
+ * bytes; a PARK, which has no answer, may have another behind it).  Only
+ * WIRE_PIPE_OP requests come this way; anything else ends the channel,
+ * as a malformed message on its socket does.
  */
 static size_t
 chan_pipe_ready(struct serve *s, struct chan *ch, struct scheme_packet *pkt)
 {
 	struct wire_req *req;
-	ssize_t n;
+	ssize_t n, m = 0;
 	size_t out;
 
 	if (ch->buf == NULL && (ch->buf = malloc(RECVBUF)) == NULL)
 		return 0;
-	n = SYS(read)(ch->pr, ch->buf, PIPE_BUF + 1);
+	req = (struct wire_req *)ch->buf;
+	n = SYS(read)(ch->pr, req, sizeof(*req));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
-	req = (struct wire_req *)ch->buf;
+	if (n == sizeof(*req) && req->len > 0 &&
+	    req->len <= PIPE_BUF - sizeof(*req))
+		m = SYS(read)(ch->pr, req + 1, req->len);
+	if (m > 0)
+		n += m;
 	if (n <= 0 || wire_req_check(req, (size_t)n) < 0 ||
 	    !WIRE_PIPE_OP(req->op)) {
 		if (n != 0)
@@ -942,6 +1018,10 @@ chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
 		chan_pipes(s, ch, req->seq, fd, cr);
 		return 0;
 	}
+	if (req->op == WIRE_OP_PARK) {
+		sv_xclose(fd);
+		return park(s, ch, d, cr, pkt);
+	}
 	if (take_fd(s, ch, d, req, &fd) < 0 || admit(s, ch, d, req, op, cr) < 0)
 		return 0;
 	if ((kind = own_op(s, ch, d, req, fd, &op)) < 0)
@@ -958,6 +1038,10 @@ chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
 	p->kind = kind;
 	p->seq = req->seq;
 	p->key = req->key;
+	if (req->op == SYS_OPEN) { /* its key offers a parked description */
+		p->reuse = req->key;
+		p->key = 0;
+	}
 	p->cmd = req->arg[1];
 	p->arg = req->arg[2];
 	p->want = (uint32_t)req->arg[1];
@@ -1026,6 +1110,10 @@ desc_ready(struct serve *s, struct desc *d, uint32_t events,
 		     SYS(recv)(d->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0;
 		     i++)
 			s->st.dropped_malformed++;
+		return 0;
+	}
+	if (d->parked) { /* its SYS_CLOSE went when it was parked */
+		desc_free(s, d);
 		return 0;
 	}
 	p = sv_pend_new(s, NULL, wire_op(SYS_CLOSE));
@@ -1209,7 +1297,10 @@ answer(struct serve *s, struct pend *p, int64_t res)
 		 */
 		int err = 0;
 
-		d = desc_new(s, p, (uint64_t)res, &cfd, &err);
+		if (p->reuse != 0 && (d = unpark(s, p, (uint64_t)res)) != NULL)
+			rep.status = WIRE_REUSED;
+		else
+			d = desc_new(s, p, (uint64_t)res, &cfd, &err);
 		if (d == NULL) {
 			synth_close(s, (uint64_t)res, &p->cr);
 			res = err;
@@ -1400,6 +1491,9 @@ serve_stop(struct serve *s)
 		chan_kill(s, ch);
 	while ((d = RB_MIN(handles, &s->handles)) != NULL)
 		desc_free(s, d);
+	for (uint32_t i = 0; i < s->descs.used; i++)
+		if ((d = s->descs.obj[i]) != NULL) /* parked */
+			desc_free(s, d);
 	pthread_mutex_unlock(&s->lock);
 }
 

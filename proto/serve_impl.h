@@ -82,6 +82,12 @@ struct desc {
 	uint32_t natt, catt;
 	uint32_t flags; /* access mode and status flags */
 	ino_t c_ino;	/* inode of the client's end */
+	/*
+	 * Parked (WIRE_OP_PARK): its client closed it and keeps the socket
+	 * for its next open here; the provider has had its SYS_CLOSE.  Out
+	 * of the handle tree, answering nothing until an open reuses it.
+	 */
+	bool parked;
 	struct wire_creds cr;
 	struct client *cl; /* its opener, charged for it */
 	/*
@@ -117,6 +123,7 @@ struct pend {
 	bool cancelled; /* PEND_POLL: the client gave up (WIRE_OP_CANCEL) */
 	struct wire_creds cr;
 	bool by_pipe;	   /* asked down the channel's request pipe */
+	uint64_t reuse;	   /* an open: a parked description to reuse */
 	struct client *cl; /* charged for it (NULL: nobody waits) */
 	bool handle;	   /* an open: cl->handles counts it until answered */
 	char *buf;	   /* the channel buffer the packet points into */

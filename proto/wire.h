@@ -45,12 +45,14 @@
 #define WIRE_OP_CANCEL	  0x7f000004 /* drop this channel's POLLs and WAITs */
 #define WIRE_OP_SUBSCRIBE 0x7f000005 /* records for arg[1] flags, on the fd */
 #define WIRE_OP_PIPES	  0x7f000006 /* fd: request pipe; answer: reply pipe */
+#define WIRE_OP_PARK	  0x7f000007 /* closed, kept for reuse; no answer */
 
 /*
  * Requests that may come down a channel's request pipe (WIRE_OP_PIPES),
  * whole in one write (PIPE_BUF), and are answered down its reply pipe.
  */
-#define WIRE_PIPE_OP(op) ((op) == SYS_READ || (op) == SYS_WRITE)
+#define WIRE_PIPE_OP(op)                                                       \
+	((op) == SYS_READ || (op) == SYS_WRITE || (op) == WIRE_OP_PARK)
 
 struct wire_req {
 	uint16_t magic, version;
@@ -65,6 +67,7 @@ struct wire_req {
 enum wire_status {
 	WIRE_OK = 0,
 	WIRE_NOTATTACHED = 1, /* attach this channel to the fd, then retry */
+	WIRE_REUSED = 2,      /* an open: the parked description in key */
 };
 
 struct wire_rep {

@@ -1023,6 +1023,156 @@ START_TEST(small_requests_go_by_pipe)
 }
 END_TEST
 
+/* The inode of the socket behind a scheme fd. */
+static unsigned long
+sock_ino(int fd)
+{
+	char path[64], link[64];
+	unsigned long ino = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	ck_assert_int_gt(n, 0);
+	link[n] = '\0';
+	ck_assert_int_eq(sscanf(link, "socket:[%lu]", &ino), 1);
+	return ino;
+}
+
+static void
+assert_reads(int fd, const char *want)
+{
+	char buf[32] = {0};
+
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf) - 1), (ssize_t)strlen(want));
+	ck_assert_str_eq(buf, want);
+}
+
+/*
+ * A closed file's socket serves this process's next open of the scheme
+ * (pool.h): same fd number, same socket, a new file behind it; the old
+ * file is closed in the provider and opens again as itself.
+ */
+START_TEST(closed_file_socket_reused)
+{
+	int a = make_file("reuse-a", "first", 0), b;
+	unsigned long ino = sock_ino(a);
+
+	ck_assert_int_eq(close(a), 0);
+	b = make_file("reuse-b", "second", 0);
+	ck_assert_int_eq(b, a);
+	ck_assert_uint_eq(sock_ino(b), ino);
+	assert_reads(b, "second");
+	a = open(S ":reuse-a", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(a, 0);
+	assert_reads(a, "first");
+	ck_assert_int_eq(fcntl(a, F_GETFD), FD_CLOEXEC);
+	ck_assert_int_eq(fcntl(b, F_GETFD), 0);
+	close(a);
+	close(b);
+}
+END_TEST
+
+/* After close and a new open, fd (shared before the close) still reads
+ * its own file, and the new one has a socket of its own. */
+static void
+assert_not_reused(int fd, unsigned long ino, const char *name)
+{
+	int b = make_file(name, "new", 0);
+
+	ck_assert_uint_ne(sock_ino(b), ino);
+	assert_reads(fd, "old");
+	close(b);
+}
+
+/*
+ * A file that another fd or process may hold is never reused: a dup, a
+ * fork's child, an fd sent with SCM_RIGHTS, a popen() child (clone,
+ * past fork's handlers) each still read the old file after the close.
+ */
+START_TEST(shared_files_not_reused)
+{
+	char cmd[64], out[16] = {0};
+	int a, d, sv[2], p[2], st;
+	unsigned long ino;
+	FILE *f;
+	pid_t pid;
+
+	a = make_file("shared-dup", "old", 0);
+	ino = sock_ino(a);
+	d = dup(a);
+	close(a);
+	assert_not_reused(d, ino, "shared-new1");
+	close(d);
+
+	a = make_file("shared-fork", "old", 0);
+	ino = sock_ino(a);
+	ck_assert_int_eq(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		char c, buf[8] = {0};
+
+		_exit(read(p[0], &c, 1) == 1 && lseek(a, 0, SEEK_SET) == 0 &&
+			      read(a, buf, sizeof(buf)) == 3 &&
+			      strcmp(buf, "old") == 0
+			  ? 0
+			  : 1);
+	}
+	close(a);
+	d = make_file("shared-new2", "new", 0);
+	ck_assert_uint_ne(sock_ino(d), ino);
+	ck_assert_int_eq(write(p[1], "x", 1), 1);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(st), 0);
+	close(d);
+	close(p[0]);
+	close(p[1]);
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	a = make_file("shared-scm", "old", 0);
+	ino = sock_ino(a);
+	{
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr al;
+		} u;
+		struct iovec iov = {(char *)"x", 1};
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = u.buf,
+				   .msg_controllen = sizeof(u.buf)};
+		char c;
+
+		CMSG_FIRSTHDR(&m)->cmsg_level = SOL_SOCKET;
+		CMSG_FIRSTHDR(&m)->cmsg_type = SCM_RIGHTS;
+		CMSG_FIRSTHDR(&m)->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&m)), &a, sizeof(int));
+		ck_assert_int_eq(sendmsg(sv[0], &m, 0), 1);
+		close(a);
+		iov.iov_base = &c;
+		ck_assert_int_eq(recvmsg(sv[1], &m, 0), 1);
+		memcpy(&d, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+	}
+	assert_not_reused(d, ino, "shared-new3");
+	close(d);
+	close(sv[0]);
+	close(sv[1]);
+
+	a = make_file("shared-popen", "old", 0);
+	ino = sock_ino(a);
+	snprintf(cmd, sizeof(cmd), "sleep 0.3; cat <&%d", a);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	close(a);
+	d = make_file("shared-new4", "new", 0);
+	ck_assert_uint_ne(sock_ino(d), ino);
+	ck_assert_ptr_nonnull(fgets(out, sizeof(out), f));
+	ck_assert_str_eq(out, "old");
+	ck_assert_int_eq(pclose(f), 0);
+	close(d);
+}
+END_TEST
+
 static Suite *
 client_suite(void)
 {
@@ -1058,6 +1208,8 @@ client_suite(void)
 	tcase_add_test(tc, threads_read_and_append_at_once);
 	tcase_add_test(tc, directory_calls);
 	tcase_add_test(tc, small_requests_go_by_pipe);
+	tcase_add_test(tc, closed_file_socket_reused);
+	tcase_add_test(tc, shared_files_not_reused);
 	suite_add_tcase(s, tc);
 	return s;
 }
