@@ -856,6 +856,25 @@ admit(struct serve *s, struct chan *ch, const struct desc *d,
 	return r < 0 ? -1 : 0;
 }
 
+/* The provider's SYS_CLOSE of d's handle; false if no request slot is free. */
+static bool
+close_packet(struct serve *s, const struct desc *d, struct scheme_packet *pkt)
+{
+	struct pend *p = sv_pend_new(s, NULL, wire_op(SYS_CLOSE));
+
+	if (p == NULL)
+		return false;
+	p->kind = PEND_CLOSE;
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->id = p->id;
+	pkt->pid = d->cr.pid;
+	pkt->uid = d->cr.uid;
+	pkt->gid = d->cr.gid;
+	pkt->a = SYS_CLOSE;
+	pkt->b = d->handle;
+	return true;
+}
+
 /*
  * WIRE_OP_PARK: the client closed its last fd of d and keeps the socket
  * for its next open of this scheme (saving a socket pair's making and
@@ -868,21 +887,11 @@ static size_t
 park(struct serve *s, struct chan *ch, struct desc *d,
      const struct wire_creds *cr, struct scheme_packet *pkt)
 {
-	struct pend *p;
-
 	if (d == NULL || (!desc_attached(d, ch) && d->cr.pid != cr->pid) ||
-	    (p = sv_pend_new(s, NULL, wire_op(SYS_CLOSE))) == NULL) {
+	    !close_packet(s, d, pkt)) {
 		s->st.dropped_malformed += d == NULL;
 		return 0; /* not parked: its socket's end will close it */
 	}
-	p->kind = PEND_CLOSE;
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->id = p->id;
-	pkt->pid = d->cr.pid;
-	pkt->uid = d->cr.uid;
-	pkt->gid = d->cr.gid;
-	pkt->a = SYS_CLOSE;
-	pkt->b = d->handle;
 	sv_waiters_drop(s, NULL, d->key);
 	sv_subs_free(s, d);
 	RB_REMOVE(handles, &s->handles, d);
@@ -1095,7 +1104,6 @@ static size_t
 desc_ready(struct serve *s, struct desc *d, uint32_t events,
 	   struct scheme_packet *pkt)
 {
-	struct pend *p;
 	char junk[256];
 
 	if (!(events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))) {
@@ -1116,17 +1124,8 @@ desc_ready(struct serve *s, struct desc *d, uint32_t events,
 		desc_free(s, d);
 		return 0;
 	}
-	p = sv_pend_new(s, NULL, wire_op(SYS_CLOSE));
-	if (p == NULL)
+	if (!close_packet(s, d, pkt))
 		return 0; /* the event stays; try again */
-	p->kind = PEND_CLOSE;
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->id = p->id;
-	pkt->pid = d->cr.pid;
-	pkt->uid = d->cr.uid;
-	pkt->gid = d->cr.gid;
-	pkt->a = SYS_CLOSE;
-	pkt->b = d->handle;
 	desc_free(s, d);
 	return 1;
 }
