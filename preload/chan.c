@@ -12,9 +12,11 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <scheme/scheme.h>
 
@@ -29,6 +31,7 @@
 static __thread struct chan *mine __attribute__((tls_model("initial-exec")));
 static pthread_mutex_t glock = PTHREAD_MUTEX_INITIALIZER;
 static struct chan *all;
+static _Atomic uint64_t epoch; /* bumped by chan_revoke_all */
 static pthread_key_t exit_key;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
 
@@ -118,6 +121,7 @@ connect_chan(const char *name, uint64_t broker, uint64_t inst,
 	}
 	ch->fd = hidden_move(fd, relocate, ch);
 	ch->pw = ch->prr = ch->pr = -1;
+	ch->epoch = atomic_load(&epoch);
 	ch->broker = rep.broker;
 	ch->inst = rep.inst;
 	ch->temp = temp;
@@ -330,6 +334,8 @@ make_pipes(struct chan *ch)
 	ch->pipes = -1;
 	if (REAL(pipe2)(pp, O_CLOEXEC) < 0)
 		return 0;
+	ch->puid = (uint32_t)geteuid(); /* at most what the send below says */
+	ch->pgid = (uint32_t)getegid();
 	wire_req_init(&req, WIRE_OP_PIPES, 0);
 	r = chan_send(ch, &req, NULL, 0, pp[0]);
 	if (r == 0) {
@@ -366,14 +372,26 @@ iov_sum(const struct iovec *iov, int n)
 	return t;
 }
 
-/* Whether a request goes by pipe: READ or WRITE, whole in each pipe. */
+/*
+ * Whether a request goes by pipe: a READ or WRITE whole in each pipe, or
+ * an open that offers a parked file (pool.h), usually answered without
+ * an fd, made by a thread whose user and group are still those the
+ * pipes carry (an open's are checked).
+ */
 static bool
 by_pipe(const struct chan *ch, const struct wire_req *req,
 	const struct iovec *in, int nin, const struct iovec *out, int nout,
 	const int *fd, int sendfd)
 {
-	return WIRE_PIPE_OP(req->op) && ch->pipes >= 0 && fd == NULL &&
-	       sendfd < 0 && sizeof(*req) + iov_sum(in, nin) <= PIPE_BUF &&
+	if (!WIRE_PIPE_OP(req->op) || ch->pipes < 0 || sendfd >= 0 ||
+	    sizeof(*req) + iov_sum(in, nin) > PIPE_BUF)
+		return false;
+	if (req->op == SYS_OPEN) /* and never on a revoked channel */
+		return req->key != 0 && ch->pipes > 0 &&
+		       ch->epoch == atomic_load(&epoch) &&
+		       (uint32_t)geteuid() == ch->puid &&
+		       (uint32_t)getegid() == ch->pgid;
+	return fd == NULL &&
 	       (ch->pipes == 0 ||
 		sizeof(struct wire_rep) + iov_sum(out, nout) <= ch->pcap);
 }
@@ -396,7 +414,8 @@ readv_cancellable(struct chan *ch, struct iovec *iov, int n)
  */
 static int
 pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
-	  int nin, struct iovec *out, int nout, struct wire_rep *rep)
+	  int nin, struct iovec *out, int nout, struct wire_rep *rep, int *fd,
+	  int rflags)
 {
 	struct iovec iov[1 + CHAN_MAX_IOV];
 	size_t got = 0, want = sizeof(*rep);
@@ -452,6 +471,17 @@ pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 		chan_drop(ch);
 		return -EIO;
 	}
+	if (fd != NULL)
+		*fd = -1;
+	if (rep->status == WIRE_FD_FOLLOWS && fd != NULL) {
+		n = chan_recv(ch, rep, out, nout, fd, rflags);
+		if (n < 0 || rep->seq != req->seq) {
+			if (*fd >= 0)
+				REAL(close)(*fd);
+			chan_drop(ch);
+			return n == -EINTR ? -EINTR : -EIO;
+		}
+	}
 	return 0;
 }
 
@@ -504,7 +534,8 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 			return r;
 		if (ch->pipes > 0 &&
 		    sizeof(*rep) + iov_sum(out, nout) <= ch->pcap)
-			return pipe_call(ch, req, in, nin, out, nout, rep);
+			return pipe_call(ch, req, in, nin, out, nout, rep, fd,
+					 rflags);
 	}
 	if ((r = chan_send(ch, req, in, nin, sendfd)) < 0)
 		return r;
@@ -543,6 +574,7 @@ chan_revoke_all(void)
 {
 	struct chan *ch;
 
+	atomic_fetch_add(&epoch, 1); /* no open goes by their pipes either */
 	pthread_mutex_lock(&glock);
 	for (ch = all; ch != NULL; ch = ch->gnext)
 		shutdown(ch->fd, SHUT_WR);

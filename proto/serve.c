@@ -301,15 +301,25 @@ sv_reply(struct serve *s, struct chan *ch, struct wire_rep *rep,
 		return;
 	rep->len = (uint32_t)len;
 	if (ch->by_pipe) {
+		struct wire_rep follows = *rep;
 		struct iovec iov[2] = {{rep, sizeof(*rep)},
 				       {(void *)data, len}};
 
+		/* An fd cannot go down a pipe: the answer says where it is. */
+		if (fd >= 0) {
+			follows.status = WIRE_FD_FOLLOWS;
+			iov[0].iov_base = &follows;
+			len = 0;
+		}
 		/* All at once (the client asked for no more than fits), or
 		 * the client is not reading: it sees the pipe end. */
-		r = fd < 0 ? SYS(writev)(ch->pw, iov, len ? 2 : 1) : -1;
-		if (r != (ssize_t)(sizeof(*rep) + len))
+		r = SYS(writev)(ch->pw, iov, len ? 2 : 1);
+		if (r != (ssize_t)(sizeof(*rep) + len)) {
 			chan_kill(s, ch);
-		return;
+			return;
+		}
+		if (fd < 0)
+			return;
 	}
 	r = wire_send(ch->fd, rep, sizeof(*rep), data, len, fd, NULL,
 		      MSG_DONTWAIT);

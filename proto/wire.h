@@ -52,7 +52,8 @@
  * whole in one write (PIPE_BUF), and are answered down its reply pipe.
  */
 #define WIRE_PIPE_OP(op)                                                       \
-	((op) == SYS_READ || (op) == SYS_WRITE || (op) == WIRE_OP_PARK)
+	((op) == SYS_READ || (op) == SYS_WRITE || (op) == WIRE_OP_PARK ||      \
+	 (op) == SYS_OPEN)
 
 struct wire_req {
 	uint16_t magic, version;
@@ -68,6 +69,8 @@ enum wire_status {
 	WIRE_OK = 0,
 	WIRE_NOTATTACHED = 1, /* attach this channel to the fd, then retry */
 	WIRE_REUSED = 2,      /* an open: the parked description in key */
+	WIRE_FD_FOLLOWS = 3,  /* by pipe: the answer, with its fd, is on the
+				 socket */
 };
 
 struct wire_rep {

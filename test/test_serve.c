@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <scheme/scheme.h>
@@ -429,6 +430,137 @@ START_TEST(stop_ends_reads)
 }
 END_TEST
 
+/* A request down a request pipe, as the preload writes one. */
+static void
+pipe_req(int w, uint32_t op, uint64_t key, uint64_t d, const char *path,
+	 uint64_t seq)
+{
+	struct wire_req r;
+	struct iovec iov[2];
+	size_t len = path != NULL ? strlen(path) : 0;
+
+	wire_req_init(&r, op, key);
+	r.seq = seq;
+	r.arg[2] = d;
+	r.len = (uint32_t)len;
+	iov[0] = (struct iovec){&r, sizeof(r)};
+	iov[1] = (struct iovec){(void *)path, len};
+	ck_assert_int_eq(writev(w, iov, len ? 2 : 1),
+			 (ssize_t)(sizeof(r) + len));
+}
+
+static bool
+readable(int fd)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/*
+ * WIRE_OP_PIPES, then by pipe: a read, a park (the provider hears
+ * SYS_CLOSE; the description answers nothing), an open that reuses the
+ * parked description (no fd), and one that cannot (its fd comes on the
+ * socket, WIRE_FD_FOLLOWS down the pipe).
+ */
+START_TEST(pipes_park_and_reuse)
+{
+	struct scheme_packet p;
+	struct wire_rep rep;
+	uint64_t key, key2;
+	char buf[8] = {0};
+	int rq[2], ans = -1, fd2 = -1;
+	int cfd = do_open(cli, "f", 9, &key);
+
+	ck_assert_int_eq(pipe2(rq, O_CLOEXEC), 0);
+	{
+		struct wire_req r;
+
+		wire_req_init(&r, WIRE_OP_PIPES, 0);
+		r.seq = 2;
+		ck_assert_int_gt(
+		    wire_send(cli, &r, sizeof(r), NULL, 0, rq[0], NULL, 0), 0);
+	}
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	recv_rep(cli, &rep, NULL, 0, &ans);
+	ck_assert_int_eq((int64_t)rep.result, 0);
+	ck_assert_int_ge(ans, 0);
+
+	pipe_req(rq[1], SYS_READ, key, 8, NULL, 3);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_READ);
+	ck_assert_uint_eq(p.b, 9);
+	ck_assert_uint_eq(p.pid, (uint64_t)getpid()); /* the pipes' */
+	memcpy((void *)(uintptr_t)p.c, "abc", 3);
+	p.a = 3;
+	serve_write(s, &p);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.seq, 3);
+	ck_assert_uint_eq(rep.result, 3);
+	ck_assert_int_eq(read(ans, buf, 3), 3);
+	ck_assert_int_eq(memcmp(buf, "abc", 3), 0);
+
+	pipe_req(rq[1], WIRE_OP_PARK, key, 0, NULL, 4);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_CLOSE);
+	ck_assert_uint_eq(p.b, 9);
+	p.a = 0;
+	serve_write(s, &p);
+	ck_assert(!readable(ans)); /* a park has no answer */
+	send_req(cli, SYS_READ, key, 0, 8, NULL, 0, 5);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	ck_assert_int_eq((int64_t)rep.result, -EBADF);
+
+	pipe_req(rq[1], SYS_OPEN, key, O_RDWR, "g", 6);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_OPEN);
+	p.a = 11;
+	serve_write(s, &p);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.status, WIRE_REUSED);
+	ck_assert_uint_eq(rep.key, key);
+	ck_assert_uint_eq(rep.result, 11);
+	ck_assert(!readable(cli)); /* no fd: the client keeps its socket */
+	pipe_req(rq[1], SYS_READ, key, 8, NULL, 7);
+	read_one(&p);
+	ck_assert_uint_eq(p.b, 11); /* the new file */
+	p.a = 0;
+	serve_write(s, &p);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+
+	pipe_req(rq[1], SYS_OPEN, key, O_RDWR, "h", 8); /* key is not parked */
+	read_one(&p);
+	p.a = 12;
+	serve_write(s, &p);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.status, WIRE_FD_FOLLOWS);
+	recv_rep(cli, &rep, NULL, 0, &fd2);
+	ck_assert_uint_eq(rep.seq, 8);
+	ck_assert_uint_eq(rep.status, WIRE_OK);
+	ck_assert_uint_eq(rep.result, 12);
+	ck_assert_int_ge(fd2, 0);
+	key2 = rep.key;
+	ck_assert_uint_ne(key2, key);
+
+	close(cfd); /* the end of the reused file: SYS_CLOSE of 11 */
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_CLOSE);
+	ck_assert_uint_eq(p.b, 11);
+	p.a = 0;
+	serve_write(s, &p);
+	close(fd2);
+	read_one(&p);
+	ck_assert_uint_eq(p.b, 12);
+	p.a = 0;
+	serve_write(s, &p);
+	ck_assert_uint_eq(serve_count_descs(s), 0);
+	close(ans);
+	close(rq[0]);
+	close(rq[1]);
+}
+END_TEST
+
 static Suite *
 serve_suite(void)
 {
@@ -449,6 +581,7 @@ serve_suite(void)
 	tcase_add_test(tc, open_failure_and_orphan_open);
 	tcase_add_test(tc, path_with_nul_refused);
 	tcase_add_test(tc, stop_ends_reads);
+	tcase_add_test(tc, pipes_park_and_reuse);
 	suite_add_tcase(su, tc);
 	return su;
 }
