@@ -240,7 +240,8 @@ serve_req_seeds(void)
 	rec_req(3 << 1, WIRE_OP_PIPES, 0, 0, 0, NULL, 3);
 	rec_req(1 | 2 << 1, WIRE_OP_PIPES, 0, 0, 0, NULL, 4);
 	rec_req(1, WIRE_OP_PIPES, 0, 0, 0, NULL, 5);
-	rec_req(0, SYS_READ, 1, 0, 16, NULL, 6);
+	rec_req(3 << 1, WIRE_OP_SHM, 0, 0, 0, NULL, 6); /* no memfd */
+	rec_req(0, SYS_READ, 1, 0, 16, NULL, 7);
 	seed("fuzz_serve_req", "pipes");
 
 	/* Park, reuse by an open, park from the other channel, use it. */

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -69,6 +70,8 @@ chan_drop(struct chan *ch)
 	hidden_close(ch->pw);
 	hidden_close(ch->prr);
 	hidden_close(ch->pr);
+	if (ch->shm != NULL)
+		munmap((void *)ch->shm, WIRE_MAX_DATA);
 	free(ch);
 }
 
@@ -318,6 +321,51 @@ spin_for(int fd)
 }
 
 /*
+ * After the pipes, a memfd for the answers' data: sealed so that it can
+ * never shrink under the provider's writes, mapped read-only here.  Any
+ * failure leaves the data in the pipe.  0, or -EIO/-EINTR when the
+ * channel died (it is dropped).
+ */
+static int
+make_shm(struct chan *ch)
+{
+	struct wire_req req;
+	struct wire_rep rep;
+	void *m = MAP_FAILED;
+	ssize_t n;
+	int fd, r;
+
+	fd = memfd_create("scheme-answers", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return 0;
+	if (REAL(ftruncate)(fd, WIRE_MAX_DATA) == 0 &&
+	    REAL(fcntl)(fd, F_ADD_SEALS,
+			F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0)
+		m = mmap(NULL, WIRE_MAX_DATA, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		REAL(close)(fd);
+		return 0;
+	}
+	wire_req_init(&req, WIRE_OP_SHM, 0);
+	r = chan_send(ch, &req, NULL, 0, fd);
+	REAL(close)(fd);
+	if (r == 0) {
+		n = chan_recv(ch, &rep, NULL, 0, NULL, 0);
+		if (n < 0 || rep.seq != req.seq) {
+			munmap(m, WIRE_MAX_DATA);
+			chan_drop(ch);
+			return n == -EINTR ? -EINTR : -EIO;
+		}
+		if ((int64_t)rep.result == 0) {
+			ch->shm = m;
+			return 0;
+		}
+	}
+	munmap(m, WIRE_MAX_DATA);
+	return r;
+}
+
+/*
  * Make the channel's pipes: the request pipe's read end goes to the
  * provider, the answer carries the reply pipe's.  0, or -ENOTCONN/-EIO
  * when the channel died (it is dropped); a refusal only marks it.
@@ -353,7 +401,7 @@ make_pipes(struct chan *ch)
 		ch->pr = hidden_move(rfd, relocate, ch);
 		ch->pcap = cap > 0 ? (size_t)cap : PIPE_BUF;
 		ch->pipes = 1;
-		return 0;
+		return make_shm(ch);
 	}
 	REAL(close)(pp[0]);
 	REAL(close)(pp[1]);
@@ -370,6 +418,14 @@ iov_sum(const struct iovec *iov, int n)
 	for (int i = 0; i < n; i++)
 		t += iov[i].iov_len;
 	return t;
+}
+
+/* Whether an answer of up to `want` bytes of data can come by pipe. */
+static bool
+answer_fits(const struct chan *ch, size_t want)
+{
+	return sizeof(struct wire_rep) + want <= ch->pcap ||
+	       (ch->shm != NULL && want <= WIRE_MAX_DATA);
 }
 
 /*
@@ -392,8 +448,7 @@ by_pipe(const struct chan *ch, const struct wire_req *req,
 		       (uint32_t)geteuid() == ch->puid &&
 		       (uint32_t)getegid() == ch->pgid;
 	return fd == NULL &&
-	       (ch->pipes == 0 ||
-		sizeof(struct wire_rep) + iov_sum(out, nout) <= ch->pcap);
+	       (ch->pipes == 0 || answer_fits(ch, iov_sum(out, nout)));
 }
 
 static ssize_t
@@ -471,6 +526,24 @@ pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 		chan_drop(ch);
 		return -EIO;
 	}
+	if (rep->status == WIRE_IN_SHM) {
+		if (ch->shm == NULL || (int64_t)rep->result < 0 ||
+		    rep->result > iov_sum(out, nout) ||
+		    rep->result > WIRE_MAX_DATA) {
+			chan_drop(ch);
+			return -EIO;
+		}
+		rep->len = (uint32_t)rep->result;
+		rep->status = WIRE_OK;
+		for (i = 0, got = 0; i < nout && got < rep->len; i++) {
+			size_t part = out[i].iov_len < rep->len - got
+					  ? out[i].iov_len
+					  : rep->len - got;
+
+			memcpy(out[i].iov_base, ch->shm + got, part);
+			got += part;
+		}
+	}
 	if (fd != NULL)
 		*fd = -1;
 	if (rep->status == WIRE_FD_FOLLOWS && fd != NULL) {
@@ -532,8 +605,7 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	if (by_pipe(ch, req, in, nin, out, nout, fd, sendfd)) {
 		if (ch->pipes == 0 && (r = make_pipes(ch)) < 0)
 			return r;
-		if (ch->pipes > 0 &&
-		    sizeof(*rep) + iov_sum(out, nout) <= ch->pcap)
+		if (ch->pipes > 0 && answer_fits(ch, iov_sum(out, nout)))
 			return pipe_call(ch, req, in, nin, out, nout, rep, fd,
 					 rflags);
 	}
@@ -605,6 +677,8 @@ chan_atfork_child(void)
 		hidden_close(ch->pw);
 		hidden_close(ch->prr);
 		hidden_close(ch->pr);
+		if (ch->shm != NULL)
+			munmap((void *)ch->shm, WIRE_MAX_DATA);
 		free(ch);
 	}
 	mine = NULL;

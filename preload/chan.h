@@ -33,6 +33,7 @@ struct chan {
 	size_t pcap;
 	uint32_t puid, pgid; /* the credentials the pipes were made with */
 	uint64_t epoch;	     /* chan_revoke_all()s before it was made */
+	const char *shm;     /* answers' data by pipe (WIRE_OP_SHM), or NULL */
 	uint64_t broker, inst;
 	char name[WIRE_MAX_NAME + 1]; /* "" when reached by instance */
 	uint64_t seq;

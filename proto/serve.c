@@ -70,6 +70,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -270,6 +271,8 @@ sv_chan_put(struct chan *ch)
 {
 	if (--ch->refs > 0)
 		return;
+	if (ch->shm != NULL)
+		munmap(ch->shm, WIRE_MAX_DATA);
 	free(ch->buf);
 	free(ch);
 }
@@ -301,14 +304,21 @@ sv_reply(struct serve *s, struct chan *ch, struct wire_rep *rep,
 		return;
 	rep->len = (uint32_t)len;
 	if (ch->by_pipe) {
-		struct wire_rep follows = *rep;
-		struct iovec iov[2] = {{rep, sizeof(*rep)},
+		struct wire_rep head = *rep;
+		struct iovec iov[2] = {{&head, sizeof(head)},
 				       {(void *)data, len}};
 
-		/* An fd cannot go down a pipe: the answer says where it is. */
+		/* An fd cannot go down a pipe: the answer says where it is;
+		 * data goes into the memfd, if the client gave one. */
 		if (fd >= 0) {
-			follows.status = WIRE_FD_FOLLOWS;
-			iov[0].iov_base = &follows;
+			head.status = WIRE_FD_FOLLOWS;
+			head.len = 0;
+			len = 0;
+		} else if (len > 0 && ch->shm != NULL && len <= WIRE_MAX_DATA) {
+			if (data != ch->shm)
+				memcpy(ch->shm, data, len);
+			head.status = WIRE_IN_SHM;
+			head.len = 0;
 			len = 0;
 		}
 		/* All at once (the client asked for no more than fits), or
@@ -975,6 +985,32 @@ chan_pipes(struct serve *s, struct chan *ch, uint64_t seq, int fd,
 	sv_reply(s, ch, &rep, NULL, 0, r == 0 ? ch->prr : -1);
 }
 
+/*
+ * WIRE_OP_SHM, after the pipes: fd is a memfd of at least WIRE_MAX_DATA
+ * bytes, sealed against shrinking (else a client could make our writes
+ * into it fault), which answers by pipe carry their data in.
+ */
+static void
+chan_shm(struct serve *s, struct chan *ch, uint64_t seq, int fd)
+{
+	struct stat st;
+	void *m;
+	int seals, r = -EINVAL;
+
+	if (fd >= 0 && ch->pr >= 0 && ch->shm == NULL &&
+	    (seals = SYS(fcntl)(fd, F_GET_SEALS)) >= 0 &&
+	    (seals & F_SEAL_SHRINK) && SYS(fstat)(fd, &st) == 0 &&
+	    st.st_size >= WIRE_MAX_DATA) {
+		m = mmap(NULL, WIRE_MAX_DATA, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, fd, 0);
+		r = m == MAP_FAILED ? -errno : 0;
+		if (r == 0)
+			ch->shm = m;
+	}
+	sv_xclose(fd);
+	sv_reply_err(s, ch, seq, r, WIRE_OK);
+}
+
 static size_t chan_request(struct serve *s, struct chan *ch,
 			   struct wire_req *req, int fd,
 			   const struct wire_creds *cr,
@@ -1037,6 +1073,10 @@ chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
 		chan_pipes(s, ch, req->seq, fd, cr);
 		return 0;
 	}
+	if (req->op == WIRE_OP_SHM) {
+		chan_shm(s, ch, req->seq, fd);
+		return 0;
+	}
 	if (req->op == WIRE_OP_PARK) {
 		sv_xclose(fd);
 		return park(s, ch, d, cr, pkt);
@@ -1074,6 +1114,10 @@ chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
 		req->arg[2] = 0;
 	}
 	fill_packet(pkt, p, d, req, payload);
+	if (p->by_pipe && ch->shm != NULL && op->out == WIRE_OUT_BYTES) {
+		pkt->c = (uintptr_t)ch->shm; /* answered in place */
+		p->in_shm = true;
+	}
 	if (op->in != WIRE_IN_NONE || op->out != WIRE_OUT_NONE) {
 		p->buf = ch->buf; /* the packet points into it */
 		ch->buf = NULL;
@@ -1292,7 +1336,9 @@ static void
 answer(struct serve *s, struct pend *p, int64_t res)
 {
 	struct desc *d = slots_get(&s->descs, p->key);
-	const char *data = p->buf ? p->buf + sizeof(struct wire_req) : NULL;
+	const char *data = p->in_shm ? p->ch->shm
+			   : p->buf  ? p->buf + sizeof(struct wire_req)
+				     : NULL;
 	struct wire_rep rep;
 	size_t len = 0;
 	int cfd = -1;

@@ -37,7 +37,14 @@ struct chan {
 	 */
 	int pr, pw, prr;
 	struct wire_creds pcr;
-	bool by_pipe;	/* the answer being sent goes down pw */
+	bool by_pipe; /* the answer being sent goes down pw */
+	/*
+	 * The client's sealed memfd (WIRE_OP_SHM), WIRE_MAX_DATA bytes,
+	 * mapped while the channel lives: the data of answers by pipe goes
+	 * here, and a READ's packet points straight into it (one copy
+	 * fewer than through a socket).
+	 */
+	char *shm;
 	uint32_t flags; /* SERVE_CHAN_* */
 	uint64_t key;
 	int refs; /* 1 while open, +1 per pending request or waiter */
@@ -123,6 +130,7 @@ struct pend {
 	bool cancelled; /* PEND_POLL: the client gave up (WIRE_OP_CANCEL) */
 	struct wire_creds cr;
 	bool by_pipe;	   /* asked down the channel's request pipe */
+	bool in_shm;	   /* the provider writes its answer into ch->shm */
 	uint64_t reuse;	   /* an open: a parked description to reuse */
 	struct client *cl; /* charged for it (NULL: nobody waits) */
 	bool handle;	   /* an open: cl->handles counts it until answered */

@@ -49,6 +49,7 @@ static const struct wire_op ops[] = {
     OP(WIRE_OP_SUBSCRIBE, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
     OP(WIRE_OP_PIPES, WIRE_IN_NONE, WIRE_OUT_NONE, 0, 0),
     OP(WIRE_OP_PARK, WIRE_IN_NONE, WIRE_OUT_NONE, 1, 0),
+    OP(WIRE_OP_SHM, WIRE_IN_NONE, WIRE_OUT_NONE, 0, 0),
 };
 
 const struct wire_op *

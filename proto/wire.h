@@ -46,6 +46,7 @@
 #define WIRE_OP_SUBSCRIBE 0x7f000005 /* records for arg[1] flags, on the fd */
 #define WIRE_OP_PIPES	  0x7f000006 /* fd: request pipe; answer: reply pipe */
 #define WIRE_OP_PARK	  0x7f000007 /* closed, kept for reuse; no answer */
+#define WIRE_OP_SHM	  0x7f000008 /* fd: a sealed memfd for pipe answers */
 
 /*
  * Requests that may come down a channel's request pipe (WIRE_OP_PIPES),
@@ -71,6 +72,8 @@ enum wire_status {
 	WIRE_REUSED = 2,      /* an open: the parked description in key */
 	WIRE_FD_FOLLOWS = 3,  /* by pipe: the answer, with its fd, is on the
 				 socket */
+	WIRE_IN_SHM = 4,      /* by pipe: the answer's data, result bytes, is
+				 at the start of the channel's memfd */
 };
 
 struct wire_rep {

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -974,17 +975,30 @@ pipe_fds(void)
 	return n;
 }
 
+/* Whether this process maps a channel's memfd for answers. */
+static bool
+maps_answers(void)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	bool found = false;
+
+	ck_assert_ptr_nonnull(f);
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, "memfd:scheme-answers") != NULL;
+	fclose(f);
+	return found;
+}
+
 /*
  * A fresh thread's small reads and writes go by its channel's pipes (3
- * fds: the request pipe's two ends, the answer pipe's read end); big ones
- * by its socket, interleaved, and every byte comes back right.
+ * fds: the request pipe's two ends, the answer pipe's read end), with the
+ * answers' data in a memfd it maps; big writes by its socket,
+ * interleaved, and every byte comes back right.
  */
-static const char *const pipe_fails[] = {"no pipes after a small write",
-					 "big write",
-					 "small read",
-					 "big read",
-					 "no end of file",
-					 "pipes changed"};
+static const char *const pipe_fails[] = {
+    "no pipes after a small write", "big write",    "small read", "big read",
+    "no end of file, or no memfd",  "pipes changed"};
 
 static void *
 pipe_user(void *arg)
@@ -1005,7 +1019,7 @@ pipe_user(void *arg)
 	    read_all(fd, back, sizeof(back)) != (ssize_t)sizeof(back) ||
 	    memcmp(back, big, sizeof(big)) != 0)
 		return (void *)4;
-	if (read(fd, small, 8) != 0)
+	if (read(fd, small, 8) != 0 || !maps_answers())
 		return (void *)5;
 	return pipe_fds() == before + 3 ? NULL : (void *)6;
 }

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -463,6 +464,85 @@ readable(int fd)
  * parked description (no fd), and one that cannot (its fd comes on the
  * socket, WIRE_FD_FOLLOWS down the pipe).
  */
+/* A memfd for a channel's answers: sealed against shrinking, or not. */
+static int
+answers_memfd(bool sealed, char **map)
+{
+	int fd = memfd_create("t", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, WIRE_MAX_DATA), 0);
+	if (sealed)
+		ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+	*map = mmap(NULL, WIRE_MAX_DATA, PROT_READ, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(*map, MAP_FAILED);
+	return fd;
+}
+
+static int64_t
+send_shm(int fd, uint64_t seq)
+{
+	struct scheme_packet p;
+	struct wire_req r;
+	struct wire_rep rep;
+
+	wire_req_init(&r, WIRE_OP_SHM, 0);
+	r.seq = seq;
+	ck_assert_int_gt(wire_send(cli, &r, sizeof(r), NULL, 0, fd, NULL, 0),
+			 0);
+	close(fd);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	return (int64_t)rep.result;
+}
+
+/*
+ * WIRE_OP_SHM: a memfd that could shrink under the provider's writes is
+ * refused; a sealed one gets a READ's answer written in place.
+ */
+START_TEST(pipes_answer_in_shared_memory)
+{
+	struct scheme_packet p;
+	struct wire_rep rep;
+	char *bad, *map;
+	uint64_t key;
+	int rq[2], ans = -1, cfd = do_open(cli, "f", 9, &key);
+	struct wire_req r;
+
+	ck_assert_int_eq(send_shm(answers_memfd(true, &map), 2), -EINVAL);
+	munmap(map, WIRE_MAX_DATA); /* no pipes yet */
+	ck_assert_int_eq(pipe2(rq, O_CLOEXEC), 0);
+	wire_req_init(&r, WIRE_OP_PIPES, 0);
+	r.seq = 3;
+	ck_assert_int_gt(wire_send(cli, &r, sizeof(r), NULL, 0, rq[0], NULL, 0),
+			 0);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	recv_rep(cli, &rep, NULL, 0, &ans);
+	ck_assert_int_ge(ans, 0);
+	ck_assert_int_eq(send_shm(answers_memfd(false, &bad), 4), -EINVAL);
+	ck_assert_int_eq(send_shm(answers_memfd(true, &map), 5), 0);
+
+	pipe_req(rq[1], SYS_READ, key, 100000, NULL, 6);
+	read_one(&p);
+	ck_assert_uint_eq(p.d, 100000);
+	memset((void *)(uintptr_t)p.c, 'z', 100000);
+	p.a = 100000;
+	serve_write(s, &p);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.status, WIRE_IN_SHM);
+	ck_assert_uint_eq(rep.len, 0);
+	ck_assert_uint_eq(rep.result, 100000);
+	ck_assert(map[0] == 'z' && map[99999] == 'z');
+	ck_assert(!readable(ans));
+	munmap(bad, WIRE_MAX_DATA);
+	munmap(map, WIRE_MAX_DATA);
+	close(cfd);
+	close(ans);
+	close(rq[0]);
+	close(rq[1]);
+}
+END_TEST
+
 START_TEST(pipes_park_and_reuse)
 {
 	struct scheme_packet p;
@@ -582,6 +662,7 @@ serve_suite(void)
 	tcase_add_test(tc, path_with_nul_refused);
 	tcase_add_test(tc, stop_ends_reads);
 	tcase_add_test(tc, pipes_park_and_reuse);
+	tcase_add_test(tc, pipes_answer_in_shared_memory);
 	suite_add_tcase(su, tc);
 	return su;
 }
