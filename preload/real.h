@@ -77,6 +77,8 @@
 	X(fexecve) X(umask) X(daemon)					\
 	X(posix_spawn_file_actions_addopen)				\
 	X(posix_spawn) X(posix_spawnp) X(system) X(popen)		\
+	X(setuid) X(seteuid) X(setreuid) X(setresuid) X(setgid)		\
+	X(setegid) X(setregid) X(setresgid)				\
 	X(posix_spawn_file_actions_destroy)				\
 	/* sockets, used inside */					\
 	X(recvmsg) X(sendmsg) X(sendmmsg) X(recv) X(send) X(socket)	\

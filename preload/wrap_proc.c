@@ -19,6 +19,7 @@
 
 #include "../proto/path.h"
 #include "client.h"
+#include "creds.h"
 #include "hidden.h"
 #include "resolve.h"
 #include "init.h"
@@ -323,3 +324,27 @@ popen(const char *cmd, const char *mode)
 	pool_shared();
 	return REAL(popen)(cmd, mode);
 }
+
+/*
+ * A new user or group: the credentials our requests carry change with
+ * it.  (The kernel would accept the old ones while they are still the
+ * real or saved ids, and a provider would see the wrong user.)
+ */
+#define SETID(name, params, args)                                              \
+	EXPORT int name params                                                 \
+	{                                                                      \
+		int ret_ = REAL(name) args, saved = errno;                     \
+                                                                               \
+		creds_refresh();                                               \
+		errno = saved;                                                 \
+		return ret_;                                                   \
+	}
+
+SETID(setuid, (uid_t u), (u))
+SETID(seteuid, (uid_t u), (u))
+SETID(setreuid, (uid_t r, uid_t e), (r, e))
+SETID(setresuid, (uid_t r, uid_t e, uid_t s), (r, e, s))
+SETID(setgid, (gid_t g), (g))
+SETID(setegid, (gid_t g), (g))
+SETID(setregid, (gid_t r, gid_t e), (r, e))
+SETID(setresgid, (gid_t r, gid_t e, gid_t s), (r, e, s))

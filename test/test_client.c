@@ -1187,6 +1187,37 @@ START_TEST(shared_files_not_reused)
 }
 END_TEST
 
+/*
+ * After seteuid() the provider sees the new user on the next open: our
+ * cached credentials follow (the kernel would accept the old uid 0 while
+ * it is still the real one).  As root only, as CI runs.
+ */
+START_TEST(seteuid_is_the_user_providers_see)
+{
+	struct stat st;
+	int fd;
+
+	if (getuid() != 0) {
+		fprintf(stderr, "seteuid_is_the_user_providers_see: not root, "
+				"skipped\n");
+		return;
+	}
+	fd = make_file("owned-by-root", "x", 0); /* a parked file, too */
+	close(fd);
+	ck_assert_int_eq(seteuid(65534), 0);
+	fd = open(S ":owned-by-nobody", O_CREAT | O_RDWR | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(seteuid(0), 0);
+	ck_assert_uint_eq(st.st_uid, 65534);
+	close(fd);
+	fd = make_file("owned-by-root-again", "x", 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 0);
+	close(fd);
+}
+END_TEST
+
 static Suite *
 client_suite(void)
 {
@@ -1224,6 +1255,7 @@ client_suite(void)
 	tcase_add_test(tc, small_requests_go_by_pipe);
 	tcase_add_test(tc, closed_file_socket_reused);
 	tcase_add_test(tc, shared_files_not_reused);
+	tcase_add_test(tc, seteuid_is_the_user_providers_see);
 	suite_add_tcase(s, tc);
 	return s;
 }
