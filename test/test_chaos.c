@@ -1221,7 +1221,16 @@ baseline(struct world *w)
 	if (w->fd_end != w->fd_cold)
 		problem("after the warm-up the broker has %ld fds, %ld before",
 			w->fd_end, w->fd_cold);
-	w->nfds_base = (int)proc_fds(w->broker, w->fds_base, MAX_FDS);
+	/*
+	 * The list, once it has the settled count again: info_field()'s own
+	 * connection may not have been closed by the broker yet.
+	 */
+	for (i = 0; i < 100; i++) {
+		w->nfds_base = (int)proc_fds(w->broker, w->fds_base, MAX_FDS);
+		if (w->nfds_base == w->fd_end)
+			break;
+		h_sleep_ms(20);
+	}
 	w->fd_base = w->fd_peak = w->nfds_base;
 	w->rss_base = w->rss_peak = proc_rss_kb(w->broker);
 }
