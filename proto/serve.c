@@ -19,10 +19,20 @@
  * description is therefore delivered before its SYS_CLOSE, and a watch
  * callback that stops the scheme runs when nothing else is in hand.
  *
+ * Pipes.  A channel may add a request pipe, a reply pipe (WIRE_OP_PIPES)
+ * and the client's memfd (WIRE_OP_SHM): READ, WRITE, PARK and opens that
+ * offer a parked description come down the pipe, carry the credentials
+ * the pipe came with, and are answered up the reply pipe; a READ's data
+ * is written by the provider straight into the memfd.  An answer with an
+ * fd goes on the socket (WIRE_FD_FOLLOWS down the pipe says so).
+ *
  * Lifetimes.  A channel lives while its socket is open and while a request
- * from it is pending (the provider still holds pointers into its buffer).
- * A description lives until the kernel tells us the last client fd is
- * gone: then the provider gets SYS_CLOSE, exactly once.
+ * from it is pending (the provider still holds pointers into its buffer,
+ * or its memfd).  A description lives until the kernel tells us the last
+ * client fd is gone, or until its client parks it (WIRE_OP_PARK: closed,
+ * its socket kept for that process's next open); either way the provider
+ * gets SYS_CLOSE exactly once.  A parked description answers nothing
+ * until an open reuses it or its socket's end frees it.
  *
  * Caps.  Nothing a client sends makes us hold more than a bounded amount
  * for it.  A channel has at most CHAN_MAX_PENDING requests in hand; a
