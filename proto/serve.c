@@ -442,21 +442,34 @@ att_add(struct serve *s, struct desc *d, struct chan *ch)
 	return 0;
 }
 
+/*
+ * The end of d's file, for freeing d or parking it: its waiters, its
+ * subscribers (they see the end), its handle, its charge, its pushback.
+ */
 static void
-desc_free(struct serve *s, struct desc *d)
+desc_end_file(struct serve *s, struct desc *d)
 {
 	sv_waiters_drop(s, NULL, d->key);
-	sv_subs_free(s, d); /* subscribers see the end */
+	sv_subs_free(s, d);
 	if (!d->parked)
 		RB_REMOVE(handles, &s->handles, d);
-	slots_del(&s->descs, d->key);
-	sv_own_close(s, d->fd);
 	if (d->cl != NULL) {
 		d->cl->handles--;
 		client_put(s, d->cl);
+		d->cl = NULL;
 	}
-	free(d->att);
 	free(d->pb);
+	d->pb = NULL;
+	d->pb_off = d->pb_len = 0;
+}
+
+static void
+desc_free(struct serve *s, struct desc *d)
+{
+	desc_end_file(s, d);
+	slots_del(&s->descs, d->key);
+	sv_own_close(s, d->fd);
+	free(d->att);
 	free(d);
 }
 
@@ -922,17 +935,7 @@ park(struct serve *s, struct chan *ch, struct desc *d,
 		s->st.dropped_malformed += d == NULL;
 		return 0; /* not parked: its socket's end will close it */
 	}
-	sv_waiters_drop(s, NULL, d->key);
-	sv_subs_free(s, d);
-	RB_REMOVE(handles, &s->handles, d);
-	if (d->cl != NULL) {
-		d->cl->handles--;
-		client_put(s, d->cl);
-		d->cl = NULL;
-	}
-	free(d->pb);
-	d->pb = NULL;
-	d->pb_off = d->pb_len = 0;
+	desc_end_file(s, d);
 	d->natt = 0;
 	d->owner = 0;
 	d->handle = 0;
