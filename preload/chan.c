@@ -169,36 +169,34 @@ chan_by_name(const char *name, struct chan **out)
 	return connect_chan(name, 0, 0, out, temp);
 }
 
+/* This thread's idle channel to inst, taken (chan_release), or NULL. */
+struct chan *
+chan_idle(uint64_t broker, uint64_t inst)
+{
+	struct chan *ch;
+
+	for (ch = mine; ch != NULL; ch = ch->tnext)
+		if (ch->inst == inst && ch->broker == broker && !ch->busy) {
+			ch->busy = true;
+			return ch;
+		}
+	return NULL;
+}
+
 int
 chan_by_inst(uint64_t broker, uint64_t inst, struct chan **out)
 {
-	struct chan *ch;
+	struct chan *ch = chan_idle(broker, inst);
 	bool temp = false;
 
-	for (ch = mine; ch != NULL; ch = ch->tnext) {
-		if (ch->inst != inst || ch->broker != broker)
-			continue;
-		if (ch->busy) {
-			temp = true;
-			continue;
-		}
-		ch->busy = true;
+	if (ch != NULL) {
 		*out = ch;
 		return 0;
 	}
-	return connect_chan("", broker, inst, out, temp);
-}
-
-/* Whether this thread has an idle channel to inst (none is made). */
-bool
-chan_idle_to(uint64_t broker, uint64_t inst)
-{
-	const struct chan *ch;
-
 	for (ch = mine; ch != NULL; ch = ch->tnext)
-		if (ch->inst == inst && ch->broker == broker && !ch->busy)
-			return true;
-	return false;
+		if (ch->inst == inst && ch->broker == broker)
+			temp = true; /* all busy: a signal handler's call */
+	return connect_chan("", broker, inst, out, temp);
 }
 
 void

@@ -44,7 +44,7 @@ struct chan {
 
 int chan_by_name(const char *name, struct chan **out);
 int chan_by_inst(uint64_t broker, uint64_t inst, struct chan **out);
-bool chan_idle_to(uint64_t broker, uint64_t inst);
+struct chan *chan_idle(uint64_t broker, uint64_t inst);
 void chan_release(struct chan *ch);
 void chan_drop(struct chan *ch);
 int chan_send(struct chan *ch, struct wire_req *req, const struct iovec *in,

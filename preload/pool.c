@@ -60,8 +60,7 @@ pool_park(int fd, const struct sfd *e)
 	/* Not worth a new channel (a close by another thread, or by a
 	 * signal handler while a call is under way): closed as usual. */
 	if (e->type != SFD_CLIENT || e->gen == 0 || e->gen != pool_gen() ||
-	    !chan_idle_to(e->broker, e->inst) ||
-	    chan_by_inst(e->broker, e->inst, &ch) < 0)
+	    (ch = chan_idle(e->broker, e->inst)) == NULL)
 		return false;
 	wire_req_init(&req, WIRE_OP_PARK, e->key);
 	if (chan_post(ch, &req) < 0)
