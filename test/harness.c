@@ -426,6 +426,23 @@ h_read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/* pid's resident memory (VmRSS) in KiB, or -1. */
+long
+h_rss_kb(pid_t pid)
+{
+	char path[64], *buf, *p;
+	size_t len;
+	long kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((buf = h_read_file(path, &len)) == NULL)
+		return -1;
+	if ((p = strstr(buf, "VmRSS:")) != NULL)
+		kb = strtol(p + 6, NULL, 10);
+	free(buf);
+	return kb;
+}
+
 /* A counter from scheme-memfs's NAME:.stats, read by a real cat. */
 long
 h_stat_field(const char *scheme, const char *key)

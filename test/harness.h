@@ -60,6 +60,7 @@ int h_main(Suite *s);
 /* Files the program can see (hidden fds of the preload look closed). */
 int h_count_fds(void);
 char *h_read_file(const char *path, size_t *len);
+long h_rss_kb(pid_t pid);
 long h_stat_field(const char *scheme, const char *key);
 
 #endif

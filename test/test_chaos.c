@@ -874,23 +874,6 @@ proc_fds(pid_t pid, char (*names)[48], int max)
 	return n;
 }
 
-static long
-proc_rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			kb = strtol(line + 6, NULL, 10);
-	fclose(f);
-	return kb;
-}
-
 /* A number from `schemectl info` (the broker answering), or -1. */
 static long
 info_field(const char *key)
@@ -921,7 +904,7 @@ broker_alive(struct world *w)
 static void
 sample(struct world *w)
 {
-	long fds = proc_fds(w->broker, NULL, 0), rss = proc_rss_kb(w->broker);
+	long fds = proc_fds(w->broker, NULL, 0), rss = h_rss_kb(w->broker);
 
 	if (fds > w->fd_peak)
 		w->fd_peak = fds;
@@ -1211,7 +1194,7 @@ baseline(struct world *w)
 
 	h_sleep_ms(200);
 	w->fd_cold = proc_fds(w->broker, NULL, 0);
-	w->rss_cold = proc_rss_kb(w->broker);
+	w->rss_cold = h_rss_kb(w->broker);
 	w->conns_base = info_field("connections ");
 	for (i = 0; i < (int)env_num("SCHEME_CHAOS_CLIENTS", 6); i++)
 		client_start(w);
@@ -1232,7 +1215,7 @@ baseline(struct world *w)
 		h_sleep_ms(20);
 	}
 	w->fd_base = w->fd_peak = w->nfds_base;
-	w->rss_base = w->rss_peak = proc_rss_kb(w->broker);
+	w->rss_base = w->rss_peak = h_rss_kb(w->broker);
 }
 
 static void
@@ -1268,7 +1251,7 @@ aftermath(struct world *w)
 		if (w->v[i].pid < 0)
 			victim_start(w, &w->v[i]);
 	settle(w, w->fd_base, w->conns_base);
-	w->rss_end = proc_rss_kb(w->broker);
+	w->rss_end = h_rss_kb(w->broker);
 	if (!h_scheme_exists("stable") || w->conns_end < 0)
 		problem("the broker does not answer");
 	for (i = 0; i < NVICTIMS; i++)

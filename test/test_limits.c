@@ -29,25 +29,12 @@
 
 #include <scheme/scheme.h>
 
-#include "../proto/serve.h"
-#include "../proto/wire.h"
 #include "harness.h"
+#include "serve_chan.h"
 
 /* The serve level ------------------------------------------------------- */
 
-static struct serve *s;
 static int cli; /* the client's end of an ordinary channel */
-
-static int
-new_chan(uint32_t flags)
-{
-	int sv[2];
-
-	ck_assert_int_eq(
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	ck_assert_int_eq(serve_add_chan(s, sv[1], flags), 0);
-	return sv[0];
-}
 
 static void
 serve_up(uint32_t max_handles, uint32_t max_pending)
@@ -84,38 +71,6 @@ teardown(void)
 	serve_free(s);
 }
 
-static void
-send_req_fd(int ch, uint32_t op, uint64_t key, uint64_t c, uint64_t d,
-	    const void *data, size_t len, uint64_t seq, int fd)
-{
-	struct wire_req r;
-
-	wire_req_init(&r, op, key);
-	r.seq = seq;
-	r.arg[1] = c;
-	r.arg[2] = d;
-	r.len = (uint32_t)len;
-	ck_assert_int_gt(wire_send(ch, &r, sizeof(r), data, len, fd, NULL, 0),
-			 0);
-}
-
-static void
-send_req(int ch, uint32_t op, uint64_t key, uint64_t c, uint64_t d,
-	 const void *data, size_t len, uint64_t seq)
-{
-	send_req_fd(ch, op, key, c, d, data, len, seq, -1);
-}
-
-static void
-recv_rep(int ch, struct wire_rep *rep, void *data, size_t len, int *rfd)
-{
-	struct iovec iov[2] = {{rep, sizeof(*rep)}, {data, len}};
-	ssize_t n = wire_recv(ch, iov, 2, rfd, NULL, MSG_CMSG_CLOEXEC);
-
-	ck_assert_int_ge(n, (ssize_t)sizeof(*rep));
-	ck_assert_int_eq(wire_rep_check(rep, (size_t)n), 0);
-}
-
 /* The answer to a request serve refused: the provider saw nothing. */
 static int64_t
 refused(int ch, uint64_t seq)
@@ -127,32 +82,6 @@ refused(int ch, uint64_t seq)
 	recv_rep(ch, &rep, NULL, 0, NULL);
 	ck_assert_uint_eq(rep.seq, seq);
 	return (int64_t)rep.result;
-}
-
-static void
-read_one(struct scheme_packet *p)
-{
-	ck_assert_int_eq(serve_read(s, p, 1, 1000), 1);
-}
-
-/* Open "f" on channel ch, answered with handle h: the client's fd. */
-static int
-do_open(int ch, uint64_t h, uint64_t *key)
-{
-	struct scheme_packet p;
-	struct wire_rep rep;
-	int fd = -1;
-
-	send_req(ch, SYS_OPEN, 0, 0, O_RDWR, "f", 1, 1);
-	read_one(&p);
-	ck_assert_uint_eq(p.a, SYS_OPEN);
-	p.a = h;
-	serve_write(s, &p);
-	recv_rep(ch, &rep, NULL, 0, &fd);
-	ck_assert_uint_eq(rep.result, h);
-	ck_assert_int_ge(fd, 0);
-	*key = rep.key;
-	return fd;
 }
 
 /* The fd is closed: nobody holds the write end of its pipe any more. */
@@ -181,7 +110,7 @@ START_TEST(nopaths_channel_refuses_paths)
 	char buf[8] = {0};
 	uint64_t key;
 
-	fd = do_open(cli, 7, &key);
+	fd = do_open(cli, "f", 7, &key);
 	for (size_t i = 0; i < 3; i++) {
 		send_req(kc, path_ops[i], 0, 0, O_RDONLY, "f", 1, 10 + i);
 		ck_assert_int_eq(refused(kc, 10 + i), -ENODEV);
@@ -208,7 +137,7 @@ START_TEST(nopaths_channel_refuses_paths)
 	ck_assert_str_eq(buf, "xy");
 	ck_assert_int_eq(att, -1);
 	/* The ordinary channel still opens by path. */
-	close(do_open(cli, 8, &key));
+	close(do_open(cli, "f", 8, &key));
 	close(kc);
 	close(fd);
 }
@@ -241,7 +170,7 @@ START_TEST(handle_cap_per_client)
 	uint64_t key[4];
 
 	for (int i = 0; i < 3; i++)
-		fd[i] = do_open(i == 1 ? other : cli, 100 + i, &key[i]);
+		fd[i] = do_open(i == 1 ? other : cli, "f", 100 + i, &key[i]);
 	send_req(other, SYS_OPEN, 0, 0, O_RDONLY, "f", 1, 9);
 	ck_assert_int_eq(refused(other, 9), -EMFILE);
 	send_req(cli, SYS_OPEN, 0, 0, O_RDONLY, "f", 1, 9);
@@ -252,7 +181,7 @@ START_TEST(handle_cap_per_client)
 	ck_assert_uint_eq(p.b, 100);
 	p.a = 0;
 	serve_write(s, &p);
-	more = do_open(other, 200, &key[3]);
+	more = do_open(other, "f", 200, &key[3]);
 	close(more);
 	close(fd[1]);
 	close(fd[2]);
@@ -275,7 +204,7 @@ START_TEST(pending_cap_per_client)
 	struct wire_rep rep;
 	uint64_t key;
 
-	fd = do_open(cli, 5, &key);
+	fd = do_open(cli, "f", 5, &key);
 	send_req_fd(other, WIRE_OP_ATTACH, key, 0, 0, NULL, 0, 1, fd);
 	ck_assert_int_eq(refused(other, 1), 0);
 	send_req(cli, SYS_READ, key, 0, 4, NULL, 0, 2);
@@ -303,7 +232,7 @@ START_TEST(pending_cap_per_client)
 	serve_write(s, &p2);
 	recv_rep(other, &rep, NULL, 0, NULL);
 	ck_assert_uint_eq(rep.seq, 3);
-	close(do_open(other, 6, &key));
+	close(do_open(other, "f", 6, &key));
 	p1.a = 0;
 	serve_write(s, &p1);
 	recv_rep(cli, &rep, NULL, 0, NULL);
@@ -457,7 +386,7 @@ START_TEST(nonreading_client_cut_off)
 	int fds = h_count_fds(), fd, i;
 	uint64_t key;
 
-	fd = do_open(cli, 3, &key);
+	fd = do_open(cli, "f", 3, &key);
 	for (i = 0; i < N; i++)
 		send_req(cli, SYS_READ, key, 0, SZ, NULL, 0, 10 + (uint64_t)i);
 	for (i = 0; i < N; i++)
@@ -590,22 +519,6 @@ log_lines(const char *name, const char *what)
 		n++;
 	free(buf);
 	return n;
-}
-
-static long
-vm_rss_kb(pid_t pid)
-{
-	char path[64], *buf, *p;
-	size_t len;
-	long kb = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((buf = h_read_file(path, &len)) == NULL)
-		return -1;
-	if ((p = strstr(buf, "VmRSS:")) != NULL)
-		kb = strtol(p + 6, NULL, 10);
-	free(buf);
-	return kb;
 }
 
 /* A client that is not flooding: it opens and reads as usual. */
@@ -848,7 +761,7 @@ START_TEST(flood_memory_bounded)
 
 	need_fds(CAP + 200);
 	h_sleep_ms(100);
-	base = vm_rss_kb(prov);
+	base = h_rss_kb(prov);
 	ck_assert_int_gt(base, 0);
 	ck_assert_int_eq(pipe(rep), 0);
 	ck_assert_int_eq(pipe(go), 0);
@@ -860,7 +773,7 @@ START_TEST(flood_memory_bounded)
 		struct pollfd pf = {rep[0], POLLIN, 0};
 
 		while (poll(&pf, 1, 20) == 0) {
-			if ((kb = vm_rss_kb(prov)) > peak)
+			if ((kb = h_rss_kb(prov)) > peak)
 				peak = kb;
 			assert_served("lm");
 		}
@@ -869,7 +782,7 @@ START_TEST(flood_memory_bounded)
 		ck_assert_int_eq(f.err, EMFILE);
 		ck_assert_int_eq(f.refused, EXTRA);
 	}
-	held = vm_rss_kb(prov);
+	held = h_rss_kb(prov);
 	peak = held > peak ? held : peak;
 	for (int i = 0; i < NCLI; i++)
 		step(go[1]);
@@ -880,7 +793,7 @@ START_TEST(flood_memory_bounded)
 	for (int i = 0; i < NCLI; i++)
 		ck_assert_int_eq(h_wait_exit(pid[i], 30), 0);
 	assert_served("lm");
-	after = vm_rss_kb(prov);
+	after = h_rss_kb(prov);
 	fprintf(stderr,
 		"flood_memory_bounded: provider VmRSS %ld kB at start, "
 		"%ld kB holding %d files (%.0f bytes each), peak %ld kB "
