@@ -29,14 +29,6 @@
 #include "fuzz.h"
 #include "preload_stubs.h"
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 /* The names a correct reader hands out: lines of 1 to 255 bytes. */
 struct names {
 	const char *text;

@@ -290,14 +290,6 @@ sdir_fd_rewound(int fd)
 	pthread_mutex_unlock(&dents_lock);
 }
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 static ssize_t
 fill(struct dents *s, char *buf, size_t size)
 {

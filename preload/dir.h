@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "../proto/path.h"
@@ -22,6 +23,16 @@ long sdir_tell(const struct sdir *d);
 void sdir_seek(struct sdir *d, long loc);
 int sdir_fd(const struct sdir *d);
 int sdir_close(struct sdir *d);
+/* What getdents64() writes: the kernel's record, which glibc does not
+ * declare. */
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
 ssize_t sc_getdents64(int fd, const struct sfd *e, void *buf, size_t size);
 void sdir_fd_rewound(int fd);
 
