@@ -35,24 +35,6 @@ seed(const char *target, const char *name)
 		fuzz_fail("%s/%s/%s: %s", dir, target, name, strerror(-r));
 }
 
-/* A request message: header and payload, in one record or bare. */
-static size_t
-req(uint8_t *m, uint32_t op, uint64_t key, uint64_t c, uint64_t d,
-    const void *data, size_t len, uint64_t seq)
-{
-	struct wire_req q;
-
-	wire_req_init(&q, op, key);
-	q.seq = seq;
-	q.arg[1] = c;
-	q.arg[2] = d;
-	q.len = (uint32_t)len;
-	memcpy(m, &q, sizeof(q));
-	if (len > 0)
-		memcpy(m + sizeof(q), data, len);
-	return sizeof(q) + len;
-}
-
 static void
 rec_req(uint8_t ctl, uint32_t op, uint64_t key, uint64_t c, uint64_t d,
 	const char *data, uint64_t seq)
@@ -60,7 +42,8 @@ rec_req(uint8_t ctl, uint32_t op, uint64_t key, uint64_t c, uint64_t d,
 	uint8_t m[sizeof(struct wire_req) + 256];
 	size_t len = data ? strlen(data) : 0;
 
-	fuzz_put_rec(&b, ctl, m, req(m, op, key, c, d, data, len, seq));
+	fuzz_put_rec(&b, ctl, m,
+		     rig_req_bytes(m, op, key, c, d, data, len, seq));
 }
 
 static void
@@ -89,7 +72,8 @@ wire_seeds(void)
 	uint32_t op = SYS_READ;
 	socklen_t len;
 
-	fuzz_put(&b, m, req(m, SYS_OPEN, 0, 0, O_RDWR, "hello", 5, 1));
+	fuzz_put(&b, m,
+		 rig_req_bytes(m, SYS_OPEN, 0, 0, O_RDWR, "hello", 5, 1));
 	seed("fuzz_wire", "req-open");
 	wire_rep_init(&r, 7);
 	r.len = 0;
@@ -222,8 +206,9 @@ serve_req_seeds(void)
 
 	rec_req(0, SYS_CLOSE, 1, 0, 0, NULL, 1);
 	rec_req(0, 0x12345678, 0, 0, 0, NULL, 2);
-	fuzz_put_rec(&b, 1, m2, req(m2, SYS_OPEN, 0, 0, O_RDWR, "a\0b", 3, 3));
-	req(m, SYS_READ, 1, 0, 0, NULL, 0, 4);
+	fuzz_put_rec(&b, 1, m2,
+		     rig_req_bytes(m2, SYS_OPEN, 0, 0, O_RDWR, "a\0b", 3, 3));
+	rig_req_bytes(m, SYS_READ, 1, 0, 0, NULL, 0, 4);
 	m[0] ^= 1; /* magic */
 	fuzz_put_rec(&b, 0, m, sizeof(m));
 	seed("fuzz_serve_req", "malformed");
@@ -420,7 +405,8 @@ builtin_seeds(void)
 
 	rec_req(1, SYS_OPEN, 0, 0, O_RDWR, "4", 1);
 	rec_req(1, SYS_READ, 1, 0, 32, NULL, 2);
-	fuzz_put_rec(&b, 1, m, req(m, SYS_WRITE, 1, 0, 0, t, sizeof(t), 3));
+	fuzz_put_rec(&b, 1, m,
+		     rig_req_bytes(m, SYS_WRITE, 1, 0, 0, t, sizeof(t), 3));
 	rec_req(1, SYS_FEVENT, 1, EVENT_READ, 0, NULL, 4);
 	rec_req(1, SYS_FSTAT, 1, 0, sizeof(struct stat), NULL, 5);
 	rec_req(1, SYS_FPATH, 1, 0, 16, NULL, 6);
@@ -429,14 +415,16 @@ builtin_seeds(void)
 	rec_req(1, SYS_OPEN, 0, 0, O_RDWR, "1", 9);
 	rec_req(1, SYS_OPEN, 0, 0, O_RDWR, "7", 10);
 	t[0].tv_nsec = -1;
-	fuzz_put_rec(&b, 1, m, req(m, SYS_WRITE, 2, 0, 0, t, sizeof(t), 11));
+	fuzz_put_rec(&b, 1, m,
+		     rig_req_bytes(m, SYS_WRITE, 2, 0, 0, t, sizeof(t), 11));
 	rec_req(1, WIRE_OP_POLL, 2, EVENT_READ, 1, NULL, 12);
 	seed("fuzz_builtin", "time");
 
 	rec_req(0x20 | 2, SYS_OPEN, 0, 0, O_RDWR, "3", 1); /* and raise 3 */
 	rec_req(2, SYS_FEVENT, 1, EVENT_READ, 0, NULL, 2);
 	rec_req(2, SYS_READ, 1, 0, 8, NULL, 3);
-	fuzz_put_rec(&b, 2, m, req(m, SYS_WRITE, 1, 0, 0, &one, 8, 4));
+	fuzz_put_rec(&b, 2, m,
+		     rig_req_bytes(m, SYS_WRITE, 1, 0, 0, &one, 8, 4));
 	rec_req(2, SYS_READ, 1, 0, 8, NULL, 5);
 	rec_req(2, SYS_FPATH, 1, 0, 16, NULL, 6);
 	rec_req(2, SYS_OPEN, 0, 0, O_RDWR, "3/device", 7);

@@ -67,15 +67,13 @@ rig_send(struct rig *r, int chan, const void *msg, size_t len, int fd)
 			  MSG_DONTWAIT);
 }
 
-void
-rig_req(struct rig *r, int chan, uint32_t op, uint64_t key, uint64_t c,
-	uint64_t d, const void *data, size_t len, uint64_t seq)
+/* A request message, header and payload, into m (room for both). */
+size_t
+rig_req_bytes(void *m, uint32_t op, uint64_t key, uint64_t c, uint64_t d,
+	      const void *data, size_t len, uint64_t seq)
 {
 	struct wire_req q;
-	char *m = malloc(sizeof(q) + len);
 
-	if (m == NULL)
-		fuzz_fail("out of memory");
 	wire_req_init(&q, op, key);
 	q.seq = seq;
 	q.arg[1] = c;
@@ -83,7 +81,20 @@ rig_req(struct rig *r, int chan, uint32_t op, uint64_t key, uint64_t c,
 	q.len = (uint32_t)len;
 	memcpy(m, &q, sizeof(q));
 	if (len > 0)
-		memcpy(m + sizeof(q), data, len);
+		memcpy((char *)m + sizeof(q), data, len);
+	return sizeof(q) + len;
+}
+
+void
+rig_req(struct rig *r, int chan, uint32_t op, uint64_t key, uint64_t c,
+	uint64_t d, const void *data, size_t len, uint64_t seq)
+{
+	char *m = malloc(sizeof(struct wire_req) + len);
+	size_t n;
+
+	if (m == NULL)
+		fuzz_fail("out of memory");
+	n = rig_req_bytes(m, op, key, c, d, data, len, seq);
 	if (seq < RIG_SEQS) {
 		const struct wire_op *o = wire_op(op);
 
@@ -92,7 +103,7 @@ rig_req(struct rig *r, int chan, uint32_t op, uint64_t key, uint64_t c,
 			? (uint32_t)(d < WIRE_MAX_DATA ? d : WIRE_MAX_DATA)
 			: 0;
 	}
-	rig_send(r, chan, m, sizeof(q) + len, -1);
+	rig_send(r, chan, m, n, -1);
 	free(m);
 }
 

@@ -45,6 +45,8 @@ struct rig {
 void rig_start(struct rig *r);
 void rig_stop(struct rig *r);
 void rig_send(struct rig *r, int chan, const void *msg, size_t len, int fd);
+size_t rig_req_bytes(void *m, uint32_t op, uint64_t key, uint64_t c, uint64_t d,
+		     const void *data, size_t len, uint64_t seq);
 void rig_req(struct rig *r, int chan, uint32_t op, uint64_t key, uint64_t c,
 	     uint64_t d, const void *data, size_t len, uint64_t seq);
 void rig_answer(struct rig *r, struct scheme_packet *p, enum rig_mode mode);
