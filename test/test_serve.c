@@ -18,23 +18,10 @@
 
 #include <scheme/scheme.h>
 
-#include "../proto/serve.h"
-#include "../proto/wire.h"
 #include "harness.h"
+#include "serve_chan.h"
 
-static struct serve *s;
 static int cli; /* the client's end of one channel */
-
-static int
-new_chan(void)
-{
-	int sv[2];
-
-	ck_assert_int_eq(
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	ck_assert_int_eq(serve_add_chan(s, sv[1], 0), 0);
-	return sv[0];
-}
 
 static void
 setup(void)
@@ -43,7 +30,7 @@ setup(void)
 
 	s = serve_new(&cfg);
 	ck_assert_ptr_nonnull(s);
-	cli = new_chan();
+	cli = new_chan(0);
 }
 
 static void
@@ -51,64 +38,6 @@ teardown(void)
 {
 	close(cli);
 	serve_free(s);
-}
-
-static void
-send_req(int fd, uint32_t op, uint64_t key, uint64_t c, uint64_t d,
-	 const void *data, size_t len, uint64_t seq)
-{
-	struct wire_req r;
-
-	wire_req_init(&r, op, key);
-	r.seq = seq;
-	r.arg[1] = c;
-	r.arg[2] = d;
-	r.len = (uint32_t)len;
-	ck_assert_int_gt(wire_send(fd, &r, sizeof(r), data, len, -1, NULL, 0),
-			 0);
-}
-
-static ssize_t
-recv_rep(int fd, struct wire_rep *rep, void *data, size_t len, int *rfd)
-{
-	struct iovec iov[2] = {{rep, sizeof(*rep)}, {data, len}};
-	ssize_t n = wire_recv(fd, iov, 2, rfd, NULL, MSG_CMSG_CLOEXEC);
-
-	ck_assert_int_ge(n, (ssize_t)sizeof(*rep));
-	ck_assert_int_eq(wire_rep_check(rep, (size_t)n), 0);
-	return n;
-}
-
-static void
-read_one(struct scheme_packet *p)
-{
-	ck_assert_int_eq(serve_read(s, p, 1, 1000), 1);
-}
-
-/* Open "path" and answer with handle h; returns the client's fd. */
-static int
-do_open(int ch, const char *path, uint64_t h, uint64_t *key)
-{
-	struct scheme_packet p;
-	struct wire_rep rep;
-	int fd;
-
-	send_req(ch, SYS_OPEN, 0, 0, O_RDWR | (0644ull << 32), path,
-		 strlen(path), 1);
-	read_one(&p);
-	ck_assert_uint_eq(p.a, SYS_OPEN);
-	ck_assert_uint_eq(p.c, strlen(path));
-	ck_assert_int_eq(memcmp((char *)(uintptr_t)p.b, path, p.c), 0);
-	ck_assert_int_eq(((char *)(uintptr_t)p.b)[p.c], '\0');
-	ck_assert_uint_eq(p.d, O_RDWR | (0644ull << 32));
-	ck_assert_uint_eq(p.pid, (uint64_t)getpid()); /* from the kernel */
-	p.a = h;
-	serve_write(s, &p);
-	recv_rep(ch, &rep, NULL, 0, &fd);
-	ck_assert_uint_eq(rep.result, h);
-	ck_assert_int_ge(fd, 0);
-	*key = rep.key;
-	return fd;
 }
 
 START_TEST(open_read_write_roundtrip)
@@ -179,7 +108,7 @@ START_TEST(answers_in_any_order)
 	struct scheme_packet p1, p2;
 	struct wire_rep rep;
 	uint64_t key;
-	int other = new_chan(), fd = do_open(cli, "f", 1, &key);
+	int other = new_chan(0), fd = do_open(cli, "f", 1, &key);
 	int att = -1;
 
 	/* The second channel proves it holds the fd, then asks too. */
@@ -187,17 +116,10 @@ START_TEST(answers_in_any_order)
 	ck_assert_int_eq(serve_read(s, &p1, 1, 100), -EAGAIN);
 	recv_rep(other, &rep, NULL, 0, NULL);
 	ck_assert_uint_eq(rep.status, WIRE_NOTATTACHED);
-	{
-		struct wire_req r;
-
-		wire_req_init(&r, WIRE_OP_ATTACH, key);
-		r.seq = 2;
-		ck_assert_int_gt(
-		    wire_send(other, &r, sizeof(r), NULL, 0, fd, NULL, 0), 0);
-		ck_assert_int_eq(serve_read(s, &p1, 1, 100), -EAGAIN);
-		recv_rep(other, &rep, NULL, 0, &att);
-		ck_assert_int_eq((int64_t)rep.result, 0);
-	}
+	send_req_fd(other, WIRE_OP_ATTACH, key, 0, 0, NULL, 0, 2, fd);
+	ck_assert_int_eq(serve_read(s, &p1, 1, 100), -EAGAIN);
+	recv_rep(other, &rep, NULL, 0, &att);
+	ck_assert_int_eq((int64_t)rep.result, 0);
 	send_req(cli, SYS_READ, key, 0, 4, NULL, 0, 10);
 	send_req(other, SYS_READ, key, 0, 4, NULL, 0, 20);
 	read_one(&p1);
@@ -223,16 +145,13 @@ END_TEST
 
 START_TEST(attach_needs_the_right_fd)
 {
-	struct wire_req r;
 	struct wire_rep rep;
 	uint64_t key;
-	int other = new_chan(), fd = do_open(cli, "f", 1, &key);
+	int other = new_chan(0), fd = do_open(cli, "f", 1, &key);
 	int wrong[2];
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, wrong), 0);
-	wire_req_init(&r, WIRE_OP_ATTACH, key);
-	ck_assert_int_gt(
-	    wire_send(other, &r, sizeof(r), NULL, 0, wrong[0], NULL, 0), 0);
+	send_req_fd(other, WIRE_OP_ATTACH, key, 0, 0, NULL, 0, 0, wrong[0]);
 	struct scheme_packet p;
 	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
 	recv_rep(other, &rep, NULL, 0, NULL);
@@ -479,21 +398,37 @@ answers_memfd(bool sealed, char **map)
 	return fd;
 }
 
+/* A request serve answers itself (the pipes, the memfd), fd with it:
+ * its result, and the fd the answer brings into *rfd. */
+static int64_t
+own_call(uint32_t op, int fd, uint64_t seq, int *rfd)
+{
+	struct scheme_packet p;
+	struct wire_rep rep;
+
+	send_req_fd(cli, op, 0, 0, 0, NULL, 0, seq, fd);
+	close(fd);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	recv_rep(cli, &rep, NULL, 0, rfd);
+	return (int64_t)rep.result;
+}
+
 static int64_t
 send_shm(int fd, uint64_t seq)
 {
-	struct scheme_packet p;
-	struct wire_req r;
-	struct wire_rep rep;
+	return own_call(WIRE_OP_SHM, fd, seq, NULL);
+}
 
-	wire_req_init(&r, WIRE_OP_SHM, 0);
-	r.seq = seq;
-	ck_assert_int_gt(wire_send(cli, &r, sizeof(r), NULL, 0, fd, NULL, 0),
-			 0);
-	close(fd);
-	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
-	recv_rep(cli, &rep, NULL, 0, NULL);
-	return (int64_t)rep.result;
+/* WIRE_OP_PIPES: the request pipe in rq; the reply pipe's read end. */
+static int
+make_pipes(int rq[2], uint64_t seq)
+{
+	int ans = -1;
+
+	ck_assert_int_eq(pipe2(rq, O_CLOEXEC), 0);
+	ck_assert_int_eq(own_call(WIRE_OP_PIPES, dup(rq[0]), seq, &ans), 0);
+	ck_assert_int_ge(ans, 0);
+	return ans;
 }
 
 /*
@@ -506,19 +441,11 @@ START_TEST(pipes_answer_in_shared_memory)
 	struct wire_rep rep;
 	char *bad, *map;
 	uint64_t key;
-	int rq[2], ans = -1, cfd = do_open(cli, "f", 9, &key);
-	struct wire_req r;
+	int rq[2], ans, cfd = do_open(cli, "f", 9, &key);
 
 	ck_assert_int_eq(send_shm(answers_memfd(true, &map), 2), -EINVAL);
 	munmap(map, WIRE_MAX_DATA); /* no pipes yet */
-	ck_assert_int_eq(pipe2(rq, O_CLOEXEC), 0);
-	wire_req_init(&r, WIRE_OP_PIPES, 0);
-	r.seq = 3;
-	ck_assert_int_gt(wire_send(cli, &r, sizeof(r), NULL, 0, rq[0], NULL, 0),
-			 0);
-	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
-	recv_rep(cli, &rep, NULL, 0, &ans);
-	ck_assert_int_ge(ans, 0);
+	ans = make_pipes(rq, 3);
 	ck_assert_int_eq(send_shm(answers_memfd(false, &bad), 4), -EINVAL);
 	ck_assert_int_eq(send_shm(answers_memfd(true, &map), 5), 0);
 
@@ -549,22 +476,10 @@ START_TEST(pipes_park_and_reuse)
 	struct wire_rep rep;
 	uint64_t key, key2;
 	char buf[8] = {0};
-	int rq[2], ans = -1, fd2 = -1;
+	int rq[2], ans, fd2 = -1;
 	int cfd = do_open(cli, "f", 9, &key);
 
-	ck_assert_int_eq(pipe2(rq, O_CLOEXEC), 0);
-	{
-		struct wire_req r;
-
-		wire_req_init(&r, WIRE_OP_PIPES, 0);
-		r.seq = 2;
-		ck_assert_int_gt(
-		    wire_send(cli, &r, sizeof(r), NULL, 0, rq[0], NULL, 0), 0);
-	}
-	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
-	recv_rep(cli, &rep, NULL, 0, &ans);
-	ck_assert_int_eq((int64_t)rep.result, 0);
-	ck_assert_int_ge(ans, 0);
+	ans = make_pipes(rq, 2);
 
 	pipe_req(rq[1], SYS_READ, key, 8, NULL, 3);
 	read_one(&p);
