@@ -319,6 +319,49 @@ spin_for(int fd)
 }
 
 /*
+ * The answer to req on the socket.  0, or -EINTR/-EIO with the channel
+ * dropped (a late answer must not be taken for the next one's).
+ */
+static int
+sock_answer(struct chan *ch, const struct wire_req *req, struct wire_rep *rep,
+	    struct iovec *out, int nout, int *fd, int rflags)
+{
+	ssize_t n;
+
+	if (!(rflags & MSG_DONTWAIT))
+		spin_for(ch->fd);
+	n = chan_recv(ch, rep, out, nout, fd, rflags);
+	if (n >= 0 && rep->seq != req->seq) {
+		if (fd != NULL && *fd >= 0)
+			REAL(close)(*fd);
+		n = -EIO;
+	}
+	if (n < 0) {
+		chan_drop(ch);
+		return n == -EINTR ? -EINTR : -EIO;
+	}
+	return 0;
+}
+
+/* One write of a request down the pipe; -ENOTCONN drops the channel. */
+static int
+pipe_send(struct chan *ch, const struct iovec *iov, int n, size_t len)
+{
+	int saved = errno;
+	ssize_t w;
+
+	do
+		w = REAL(writev)(ch->pw, iov, n);
+	while (w < 0 && errno == EINTR);
+	errno = saved;
+	if (w != (ssize_t)len) {
+		chan_drop(ch);
+		return -ENOTCONN;
+	}
+	return 0;
+}
+
+/*
  * After the pipes, a memfd for the answers' data: sealed so that it can
  * never shrink under the provider's writes, mapped read-only here.  Any
  * failure leaves the data in the pipe.  0, or -EIO/-EINTR when the
@@ -330,7 +373,6 @@ make_shm(struct chan *ch)
 	struct wire_req req;
 	struct wire_rep rep;
 	void *m = MAP_FAILED;
-	ssize_t n;
 	int fd, r;
 
 	fd = memfd_create("scheme-answers", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -345,19 +387,11 @@ make_shm(struct chan *ch)
 		return 0;
 	}
 	wire_req_init(&req, WIRE_OP_SHM, 0);
-	r = chan_send(ch, &req, NULL, 0, fd);
+	r = chan_call(ch, &req, NULL, 0, NULL, 0, &rep, NULL, 0, fd);
 	REAL(close)(fd);
-	if (r == 0) {
-		n = chan_recv(ch, &rep, NULL, 0, NULL, 0);
-		if (n < 0 || rep.seq != req.seq) {
-			munmap(m, WIRE_MAX_DATA);
-			chan_drop(ch);
-			return n == -EINTR ? -EINTR : -EIO;
-		}
-		if ((int64_t)rep.result == 0) {
-			ch->shm = m;
-			return 0;
-		}
+	if (r == 0 && (int64_t)rep.result == 0) {
+		ch->shm = m;
+		return 0;
 	}
 	munmap(m, WIRE_MAX_DATA);
 	return r;
@@ -374,7 +408,6 @@ make_pipes(struct chan *ch)
 	struct wire_req req;
 	struct wire_rep rep;
 	int pp[2], rfd = -1;
-	ssize_t n;
 	int r;
 
 	ch->pipes = -1;
@@ -383,14 +416,8 @@ make_pipes(struct chan *ch)
 	ch->puid = (uint32_t)geteuid(); /* at most what the send below says */
 	ch->pgid = (uint32_t)getegid();
 	wire_req_init(&req, WIRE_OP_PIPES, 0);
-	r = chan_send(ch, &req, NULL, 0, pp[0]);
-	if (r == 0) {
-		n = chan_recv(ch, &rep, NULL, 0, &rfd, MSG_CMSG_CLOEXEC);
-		if (n < 0 || rep.seq != req.seq) {
-			r = n == -EINTR ? -EINTR : -EIO;
-			chan_drop(ch);
-		}
-	}
+	r = chan_call(ch, &req, NULL, 0, NULL, 0, &rep, &rfd, MSG_CMSG_CLOEXEC,
+		      pp[0]);
 	if (r == 0 && (int64_t)rep.result == 0 && rfd >= 0) {
 		int cap = REAL(fcntl)(rfd, F_GETPIPE_SZ);
 
@@ -481,14 +508,8 @@ pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	iov[0].iov_len = sizeof(*req);
 	for (i = 0; i < nin; i++)
 		iov[1 + i] = in[i];
-	do
-		n = REAL(writev)(ch->pw, iov, 1 + nin);
-	while (n < 0 && errno == EINTR);
-	errno = saved;
-	if (n != (ssize_t)(sizeof(*req) + req->len)) {
-		chan_drop(ch);
+	if (pipe_send(ch, iov, 1 + nin, sizeof(*req) + req->len) < 0)
 		return -ENOTCONN;
-	}
 	iov[0].iov_base = rep;
 	iov[0].iov_len = sizeof(*rep);
 	for (i = 0; i < nout; i++)
@@ -544,15 +565,8 @@ pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	}
 	if (fd != NULL)
 		*fd = -1;
-	if (rep->status == WIRE_FD_FOLLOWS && fd != NULL) {
-		n = chan_recv(ch, rep, out, nout, fd, rflags);
-		if (n < 0 || rep->seq != req->seq) {
-			if (*fd >= 0)
-				REAL(close)(*fd);
-			chan_drop(ch);
-			return n == -EINTR ? -EINTR : -EIO;
-		}
-	}
+	if (rep->status == WIRE_FD_FOLLOWS && fd != NULL)
+		return sock_answer(ch, req, rep, out, nout, fd, rflags);
 	return 0;
 }
 
@@ -563,22 +577,13 @@ pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 int
 chan_post(struct chan *ch, struct wire_req *req)
 {
-	int saved = errno;
-	ssize_t n;
+	struct iovec iov = {req, sizeof(*req)};
 
 	if (ch->pipes <= 0)
 		return chan_send(ch, req, NULL, 0, -1);
 	req->seq = ++ch->seq;
 	req->len = 0;
-	do
-		n = REAL(write)(ch->pw, req, sizeof(*req));
-	while (n < 0 && errno == EINTR);
-	errno = saved;
-	if (n != (ssize_t)sizeof(*req)) {
-		chan_drop(ch);
-		return -ENOTCONN;
-	}
-	return 0;
+	return pipe_send(ch, &iov, 1, sizeof(*req));
 }
 
 /*
@@ -593,43 +598,22 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	  int nin, struct iovec *out, int nout, struct wire_rep *rep, int *fd,
 	  int rflags, int sendfd)
 {
-	ssize_t n;
 	int r;
 
 	if (nin > CHAN_MAX_IOV || nout > CHAN_MAX_IOV) {
 		chan_release(ch);
 		return -EINVAL;
 	}
-	if (by_pipe(ch, req, in, nin, out, nout, fd, sendfd)) {
-		if (ch->pipes == 0 && (r = make_pipes(ch)) < 0)
-			return r;
-		if (ch->pipes > 0 && answer_fits(ch, iov_sum(out, nout)))
-			return pipe_call(ch, req, in, nin, out, nout, rep, fd,
-					 rflags);
-	}
+	/* The first READ or WRITE that could go by pipe makes the pipes. */
+	if (ch->pipes == 0 &&
+	    by_pipe(ch, req, in, nin, out, nout, fd, sendfd) &&
+	    (r = make_pipes(ch)) < 0)
+		return r;
+	if (ch->pipes > 0 && by_pipe(ch, req, in, nin, out, nout, fd, sendfd))
+		return pipe_call(ch, req, in, nin, out, nout, rep, fd, rflags);
 	if ((r = chan_send(ch, req, in, nin, sendfd)) < 0)
 		return r;
-	n = -EAGAIN;
-	if (!(rflags & MSG_DONTWAIT) && spin_worth()) {
-		uint64_t t0 = spin_now();
-
-		while ((n = chan_recv(ch, rep, out, nout, fd,
-				      rflags | MSG_DONTWAIT)) == -EAGAIN &&
-		       spin_now() - t0 < SPIN_NS)
-			spin_pause();
-	}
-	if (n == -EAGAIN)
-		n = chan_recv(ch, rep, out, nout, fd, rflags);
-	if (n >= 0 && rep->seq != req->seq) {
-		if (fd != NULL && *fd >= 0)
-			REAL(close)(*fd);
-		n = -EIO;
-	}
-	if (n < 0) {
-		chan_drop(ch);
-		return n == -EINTR ? -EINTR : -EIO;
-	}
-	return 0;
+	return sock_answer(ch, req, rep, out, nout, fd, rflags);
 }
 
 /*
