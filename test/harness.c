@@ -496,3 +496,19 @@ h_main(Suite *s)
 	srunner_free(sr);
 	return failed || h_daemon_failures ? 1 : 0;
 }
+
+void
+h_in_child(void (*fn)(void))
+{
+	pid_t pid = fork();
+	int st;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		fn();
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "child failed (status %#x)", st);
+}

@@ -10,9 +10,13 @@
 #define TEST_HARNESS_H
 
 #include <check.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 struct run_result {
 	int status; /* exit status, or 128 + signal */
@@ -53,6 +57,23 @@ void h_sh(struct run_result *r, const char *script);
 extern pid_t h_broker, h_memfs;
 void h_world_start(const char *name);
 void h_world_stop(void);
+
+/*
+ * In a child of the test (a namespace cannot be left, and check must keep
+ * opening files): report the first expectation that fails on stderr and
+ * leave with status 1.  h_in_child() runs fn in one and fails the test
+ * unless it exits 0.
+ */
+#define H_EXPECT(c)                                                            \
+	do {                                                                   \
+		if (!(c)) {                                                    \
+			fprintf(stderr, "%s:%d: %s (errno %d %s)\n", __FILE__, \
+				__LINE__, #c, errno, strerror(errno));         \
+			_exit(1);                                              \
+		}                                                              \
+	} while (0)
+#define H_FAILS(call, e) H_EXPECT((call) < 0 && errno == (e))
+void h_in_child(void (*fn)(void));
 
 void h_sleep_ms(int ms);
 int h_main(Suite *s);

@@ -2,9 +2,7 @@
  * test_ns.c - namespaces (getns, setrens, mkns), the broker's policy on
  * who may connect and create, and its caps.
  *
- * Each namespace change happens in a child of the test (a process cannot
- * leave a namespace, and check itself must keep opening files), which
- * reports the first failed expectation on stderr and in its exit status.
+ * Each namespace change happens in a child of the test (h_in_child).
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -26,33 +24,6 @@
 
 #include "../proto/wire.h"
 #include "harness.h"
-
-/* In a child: report and leave at the first expectation that fails. */
-#define EXPECT(c)                                                              \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "%s:%d: %s (errno %d %s)\n", __FILE__, \
-				__LINE__, #c, errno, strerror(errno));         \
-			_exit(1);                                              \
-		}                                                              \
-	} while (0)
-#define FAILS(call, e) EXPECT((call) < 0 && errno == (e))
-
-static void
-in_child(void (*fn)(void))
-{
-	pid_t pid = fork();
-	int st;
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		fn();
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "child failed (status %#x)", st);
-}
 
 static void
 start_world(void)
@@ -157,42 +128,42 @@ null_child(void)
 	char buf[8];
 	uint64_t nsb;
 
-	EXPECT(put("nsb:f", "hello") == 0);
-	EXPECT((held = open("nsb:f", O_RDWR)) >= 0);
+	H_EXPECT(put("nsb:f", "hello") == 0);
+	H_EXPECT((held = open("nsb:f", O_RDWR)) >= 0);
 	/* A closed file kept for the next open (pool.h) opens nothing
 	 * after setrens: its channel's pipes are shut for opens too. */
-	EXPECT((ctl = open("nsb:f", O_RDONLY)) >= 0 && close(ctl) == 0);
-	EXPECT((ctl = raw_conn()) >= 0);
-	EXPECT(raw_call(ctl, WIRE_CTL_CONNECT, 0, "nsb", &rep, NULL) == 0);
+	H_EXPECT((ctl = open("nsb:f", O_RDONLY)) >= 0 && close(ctl) == 0);
+	H_EXPECT((ctl = raw_conn()) >= 0);
+	H_EXPECT(raw_call(ctl, WIRE_CTL_CONNECT, 0, "nsb", &rep, NULL) == 0);
 	nsb = rep.inst;
 
-	EXPECT(setrens(0, 0) == 0);
-	EXPECT(getns() == WIRE_NS_NULL);
+	H_EXPECT(setrens(0, 0) == 0);
+	H_EXPECT(getns() == WIRE_NS_NULL);
 	/* No open by name: schemes (ENODEV, as Redox) and files (EACCES). */
-	FAILS(open("nsa:f", O_RDONLY), ENODEV);
-	FAILS(open("/scheme/nsb/f", O_RDONLY), ENODEV);
-	FAILS(open("event:", O_RDWR), ENODEV);
-	FAILS(open(":", O_RDONLY), ENODEV);
-	FAILS(open("/etc/hostname", O_RDONLY), EACCES);
-	FAILS(syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY), EACCES);
-	FAILS(syscall(SYS_open, "/etc/hostname", O_RDONLY), EACCES);
-	FAILS(socket(AF_UNIX, SOCK_SEQPACKET, 0), EACCES);
-	FAILS(execl("/bin/true", "true", (char *)NULL), EACCES);
+	H_FAILS(open("nsa:f", O_RDONLY), ENODEV);
+	H_FAILS(open("/scheme/nsb/f", O_RDONLY), ENODEV);
+	H_FAILS(open("event:", O_RDWR), ENODEV);
+	H_FAILS(open(":", O_RDONLY), ENODEV);
+	H_FAILS(open("/etc/hostname", O_RDONLY), EACCES);
+	H_FAILS(syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY), EACCES);
+	H_FAILS(syscall(SYS_open, "/etc/hostname", O_RDONLY), EACCES);
+	H_FAILS(socket(AF_UNIX, SOCK_SEQPACKET, 0), EACCES);
+	H_FAILS(execl("/bin/true", "true", (char *)NULL), EACCES);
 	/* Fds held before keep working, from new threads too. */
-	EXPECT(pread(held, buf, 5, 0) == 5 && memcmp(buf, "hello", 5) == 0);
-	EXPECT(pwrite(held, "HELLO", 5, 0) == 5);
-	EXPECT(pthread_create(&t, NULL, read_in_thread, &held) == 0);
-	EXPECT(pthread_join(t, &res) == 0 && res == NULL);
+	H_EXPECT(pread(held, buf, 5, 0) == 5 && memcmp(buf, "hello", 5) == 0);
+	H_EXPECT(pwrite(held, "HELLO", 5, 0) == 5);
+	H_EXPECT(pthread_create(&t, NULL, read_in_thread, &held) == 0);
+	H_EXPECT(pthread_join(t, &res) == 0 && res == NULL);
 	/* A connection made before moved too; by instance, no paths. */
-	EXPECT(raw_call(ctl, WIRE_CTL_CONNECT, 0, "nsb", &rep, NULL) ==
+	H_EXPECT(raw_call(ctl, WIRE_CTL_CONNECT, 0, "nsb", &rep, NULL) ==
 	       -ENODEV);
-	EXPECT(raw_call(ctl, WIRE_CTL_CONNECT, nsb, NULL, &rep, &ch) == 0);
-	EXPECT(ch >= 0 && chan_open(ch, "f") == -ENODEV);
+	H_EXPECT(raw_call(ctl, WIRE_CTL_CONNECT, nsb, NULL, &rep, &ch) == 0);
+	H_EXPECT(ch >= 0 && chan_open(ch, "f") == -ENODEV);
 	/* No way back. */
-	FAILS(setrens(WIRE_NS_ROOT, WIRE_NS_ROOT), EPERM);
-	FAILS(setrens(-1, WIRE_NS_ROOT), EPERM);
-	EXPECT(setrens(0, 0) == 0);
-	FAILS(mkns((const char *[]){"nsa"}, 1), ENODEV);
+	H_FAILS(setrens(WIRE_NS_ROOT, WIRE_NS_ROOT), EPERM);
+	H_FAILS(setrens(-1, WIRE_NS_ROOT), EPERM);
+	H_EXPECT(setrens(0, 0) == 0);
+	H_FAILS(mkns((const char *[]){"nsa"}, 1), ENODEV);
 	/* Children inherit it. */
 	pid_t pid = fork();
 	int st;
@@ -205,13 +176,13 @@ null_child(void)
 			_exit(1);
 		_exit(0);
 	}
-	EXPECT(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	H_EXPECT(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
 	       WEXITSTATUS(st) == 0);
 }
 
 START_TEST(null_namespace)
 {
-	in_child(null_child);
+	h_in_child(null_child);
 }
 END_TEST
 
@@ -225,7 +196,7 @@ exec_in(long ns, const char *script, char *out, size_t len)
 	pid_t pid;
 
 	snprintf(pre, sizeof(pre), "LD_PRELOAD=%s", getenv("LD_PRELOAD"));
-	EXPECT(pipe(p) == 0);
+	H_EXPECT(pipe(p) == 0);
 	if ((pid = fork()) == 0) {
 		dup2(p[1], 1);
 		dup2(p[1], 2);
@@ -243,51 +214,76 @@ exec_in(long ns, const char *script, char *out, size_t len)
 		got += n;
 	out[got] = '\0';
 	close(p[0]);
-	EXPECT(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+	H_EXPECT(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
 }
 
 static void
 mkns_child(void)
 {
-	const char *names[] = {"nsa:", "irq"};
+	const char *names[] = {"nsa:", "file"};
 	char out[4096];
 	long id, sub;
 
-	EXPECT(put("nsb:g", "secret") == 0);
-	FAILS(mkns((const char *[]){"nosuch"}, 1), ENODEV);
-	FAILS(mkns((const char *[]){"a\nb"}, 1), EINVAL);
-	EXPECT((id = mkns(names, 1)) > WIRE_NS_ROOT);
-	EXPECT(getns() == WIRE_NS_ROOT); /* made, not entered */
-	EXPECT(setrens(id, id) == 0);
-	EXPECT(getns() == id);
-	EXPECT(put("nsa:f", "mine") == 0);
-	FAILS(open("nsb:g", O_RDONLY), ENODEV);
-	EXPECT(open("time:4", O_RDONLY) >= 0);
-	EXPECT(open("/etc/hostname", O_RDONLY) >= 0); /* files stay */
-	FAILS(socket(AF_UNIX, SOCK_SEQPACKET, 0), EACCES);
-	FAILS(mkns((const char *[]){"nsb"}, 1), ENODEV);
-	FAILS(setrens(WIRE_NS_ROOT, -1), EPERM);
+	H_EXPECT(put("nsb:g", "secret") == 0);
+	H_FAILS(mkns((const char *[]){"nosuch"}, 1), ENODEV);
+	H_FAILS(mkns((const char *[]){"a\nb"}, 1), EINVAL);
+	H_EXPECT((id = mkns(names, 2)) > WIRE_NS_ROOT);
+	H_EXPECT(getns() == WIRE_NS_ROOT); /* made, not entered */
+	H_EXPECT(setrens(id, id) == 0);
+	H_EXPECT(getns() == id);
+	H_EXPECT(put("nsa:f", "mine") == 0);
+	H_FAILS(open("nsb:g", O_RDONLY), ENODEV);
+	H_EXPECT(open("time:4", O_RDONLY) >= 0);
+	H_EXPECT(open("/etc/hostname", O_RDONLY) >= 0); /* it holds "file" */
+	H_FAILS(socket(AF_UNIX, SOCK_SEQPACKET, 0), EACCES);
+	H_FAILS(mkns((const char *[]){"nsb"}, 1), ENODEV);
+	H_FAILS(setrens(WIRE_NS_ROOT, -1), EPERM);
 	/* Across exec, with the environment cleared: still in it. */
 	exec_in(-1, "cat :; cat nsa:f; echo; cat nsb:g; echo rc=$?", out,
 		sizeof(out));
-	EXPECT(strstr(out, "nsa\n") != NULL);
-	EXPECT(strstr(out, "nsb") == NULL || strstr(out, "nsb:g") != NULL);
-	EXPECT(strstr(out, "mine\n") != NULL);
-	EXPECT(strstr(out, "secret") == NULL);
-	EXPECT(strstr(out, "No such device") != NULL);
-	EXPECT(strstr(out, "rc=1") != NULL);
+	H_EXPECT(strstr(out, "nsa\n") != NULL);
+	H_EXPECT(strstr(out, "nsb") == NULL || strstr(out, "nsb:g") != NULL);
+	H_EXPECT(strstr(out, "mine\n") != NULL);
+	H_EXPECT(strstr(out, "secret") == NULL);
+	H_EXPECT(strstr(out, "No such device") != NULL);
+	H_EXPECT(strstr(out, "rc=1") != NULL);
 	/* Narrower still: a namespace made from this one, then null. */
-	EXPECT((sub = mkns(NULL, 0)) > id);
-	EXPECT(setrens(sub, sub) == 0);
-	FAILS(open("nsa:f", O_RDONLY), ENODEV);
-	FAILS(setrens(id, id), EPERM);
-	EXPECT(setrens(0, 0) == 0);
-	EXPECT(getns() == WIRE_NS_NULL);
+	H_EXPECT((sub = mkns(NULL, 0)) > id);
+	H_EXPECT(setrens(sub, sub) == 0);
+	H_FAILS(open("nsa:f", O_RDONLY), ENODEV);
+	H_FAILS(open("/etc/hostname", O_RDONLY), EACCES); /* no "file" */
+	H_FAILS(setrens(id, id), EPERM);
+	H_EXPECT(setrens(0, 0) == 0);
+	H_EXPECT(getns() == WIRE_NS_NULL);
 }
 
 START_TEST(made_namespace)
 {
-	in_child(mkns_child);
+	h_in_child(mkns_child);
+}
+END_TEST
+
+/* Without "file", ordinary files are out of reach, as in the null one. */
+static void
+nofiles_child(void)
+{
+	long id;
+	int fd;
+
+	H_EXPECT((id = mkns((const char *[]){"nsa"}, 1)) > WIRE_NS_ROOT);
+	H_EXPECT(setrens(id, id) == 0);
+	H_EXPECT((fd = open("nsa:h", O_RDWR | O_CREAT, 0600)) >= 0);
+	H_EXPECT(write(fd, "x", 1) == 1 && close(fd) == 0);
+	H_EXPECT(open("time:4", O_RDONLY) >= 0);
+	H_FAILS(open("/etc/hostname", O_RDONLY), EACCES);
+	H_FAILS(syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY), EACCES);
+	H_FAILS(execl("/bin/true", "true", (char *)NULL), EACCES);
+	H_FAILS(mkns((const char *[]){"file"}, 1), ENODEV);
+}
+
+START_TEST(made_namespace_without_files)
+{
+	h_in_child(nofiles_child);
 }
 END_TEST
 
@@ -299,21 +295,21 @@ create_child(void)
 	long id;
 	int fd, prov;
 
-	EXPECT((id = mkns((const char *[]){"nsa"}, 1)) > 0);
-	EXPECT(setrens(id, id) == 0);
-	EXPECT((prov = open(":nsc", O_CREAT | O_RDWR | O_NONBLOCK, 0600)) >= 0);
-	EXPECT((fd = open(":", O_RDONLY)) >= 0);
-	EXPECT(read(fd, buf, sizeof(buf) - 1) > 0);
-	EXPECT(strstr(buf, "nsa\n") && strstr(buf, "nsc\n"));
-	EXPECT(strstr(buf, "nsb") == NULL);
-	FAILS(unlink(":nsb"), ENOENT);
+	H_EXPECT((id = mkns((const char *[]){"nsa"}, 1)) > 0);
+	H_EXPECT(setrens(id, id) == 0);
+	H_EXPECT((prov = open(":nsc", O_CREAT | O_RDWR | O_NONBLOCK, 0600)) >= 0);
+	H_EXPECT((fd = open(":", O_RDONLY)) >= 0);
+	H_EXPECT(read(fd, buf, sizeof(buf) - 1) > 0);
+	H_EXPECT(strstr(buf, "nsa\n") && strstr(buf, "nsc\n"));
+	H_EXPECT(strstr(buf, "nsb") == NULL);
+	H_FAILS(unlink(":nsb"), ENOENT);
 	close(fd);
 	close(prov);
 }
 
 START_TEST(create_in_namespace)
 {
-	in_child(create_child);
+	h_in_child(create_child);
 }
 END_TEST
 
@@ -324,15 +320,15 @@ as_nobody(bool member)
 	gid_t g = 65534;
 	int fd;
 
-	EXPECT(setgroups(member ? 1 : 0, &g) == 0);
-	EXPECT(setgid(member ? 65534 : 1) == 0);
-	EXPECT(setuid(65534) == 0);
+	H_EXPECT(setgroups(member ? 1 : 0, &g) == 0);
+	H_EXPECT(setgid(member ? 65534 : 1) == 0);
+	H_EXPECT(setuid(65534) == 0);
 	if (!member) {
-		FAILS(raw_conn(), EACCES);
+		H_FAILS(raw_conn(), EACCES);
 		return;
 	}
-	EXPECT((fd = open("nsa:f", O_RDWR | O_CREAT, 0600)) >= 0);
-	FAILS(open(":mine", O_CREAT | O_RDWR, 0600), EACCES);
+	H_EXPECT((fd = open("nsa:f", O_RDWR | O_CREAT, 0600)) >= 0);
+	H_FAILS(open(":mine", O_CREAT | O_RDWR, 0600), EACCES);
 }
 
 static void
@@ -368,8 +364,8 @@ START_TEST(group_policy)
 	ck_assert_int_eq(stat(h_socket(), &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0660);
 	ck_assert_int_eq(st.st_gid, 65534);
-	in_child(member_child);
-	in_child(stranger_child);
+	h_in_child(member_child);
+	h_in_child(stranger_child);
 }
 END_TEST
 
@@ -424,6 +420,7 @@ ns_suite(void)
 	tcase_add_test(tc, root_by_default);
 	tcase_add_test(tc, null_namespace);
 	tcase_add_test(tc, made_namespace);
+	tcase_add_test(tc, made_namespace_without_files);
 	tcase_add_test(tc, create_in_namespace);
 	suite_add_tcase(s, tc);
 
