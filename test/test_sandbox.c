@@ -422,7 +422,8 @@ static void *
 old_thread(void *arg)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char c, *argv[] = {(char *)"sh", (char *)"-c", (char *)"exit 0", NULL};
+	/* Should the exec work, the process becomes a shell that fails. */
+	char c, *argv[] = {(char *)"sh", (char *)"-c", (char *)"exit 7", NULL};
 	int fails = 0, s;
 
 	(void)arg;
@@ -439,7 +440,8 @@ old_thread(void *arg)
 	}
 	/* Without the token and the preload, then exec a shell. */
 	for (int fd = 3; fd < 2048; fd++)
-		if (fd != go[0] && fd != done[1])
+		if (fd != go[0] && fd != go[1] && fd != done[0] &&
+		    fd != done[1])
 			syscall(SYS_close, fd);
 	syscall(SYS_execve, "/bin/sh", argv, (char *[]){NULL});
 	if (errno != EACCES)
@@ -637,6 +639,8 @@ END_TEST
 static void
 way_back(void)
 {
+	H_EXPECT(setrens(-1, 0) == 0); /* ens first: it cannot come back */
+	H_FAILS(setrens(-1, WIRE_NS_ROOT), EPERM);
 	H_EXPECT(setrens(0, -1) == 0);
 	H_EXPECT(getns() == WIRE_NS_NULL);
 	H_FAILS(setrens(WIRE_NS_ROOT, -1), EPERM);
@@ -721,8 +725,32 @@ END_TEST
  * Namespace tokens have random names: another user who binds the names a
  * counter would give next takes none of them.
  */
+/* The broker's id, from a control answer, as any user sees it. */
+static uint64_t
+broker_id(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	union {
+		struct wire_ctl m;
+		char buf[sizeof(struct wire_ctl) + 64];
+	} u;
+	struct iovec iov = {u.buf, sizeof(u.buf)};
+	struct wire_ctl req;
+	int s;
+
+	strcpy(sa.sun_path, h_socket());
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	wire_ctl_init(&req, WIRE_CTL_GETNS);
+	ck_assert_int_gt(wire_send(s, &req, sizeof(req), NULL, 0, -1, NULL, 0),
+			 0);
+	ck_assert_int_gt(wire_recv(s, &iov, 1, NULL, NULL, 0), 0);
+	close(s);
+	return u.m.broker;
+}
+
 static void
-squat_tokens(void)
+squat_tokens(uint64_t broker)
 {
 	struct sockaddr_un sa;
 	socklen_t len;
@@ -740,7 +768,8 @@ squat_tokens(void)
 				  (size_t)snprintf(sa.sun_path + 1,
 						   sizeof(sa.sun_path) - 1,
 						   "scheme-ns/%016llx/%llx",
-						   0ull, (unsigned long long)serial));
+						   (unsigned long long)broker,
+						   (unsigned long long)serial));
 		if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, len) == 0)
 			n++;
 	}
@@ -771,11 +800,12 @@ setrens_despite_squatters(void)
 
 START_TEST(token_names_cannot_be_taken)
 {
+	uint64_t broker = broker_id();
 	pid_t squatter = fork();
 
 	ck_assert_int_ge(squatter, 0);
 	if (squatter == 0) {
-		squat_tokens();
+		squat_tokens(broker);
 		_exit(0);
 	}
 	h_sleep_ms(300);
