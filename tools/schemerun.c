@@ -300,6 +300,15 @@ main(int argc, char **argv)
 	cli_init(prog, usage_text);
 	path[0] = '\0';
 	parse_options(argc, argv, path, sizeof(path));
+	if (!resolve(argv[optind], file, sizeof(file))) {
+		/* Said before a broker is started for nothing. */
+		fprintf(stderr, "%s: %s: %s\n", prog, argv[optind],
+			strchr(argv[optind], '/') != NULL ? strerror(errno)
+							  : "command not found");
+		return errno == ENOENT || strchr(argv[optind], '/') == NULL
+			   ? 127
+			   : 126;
+	}
 	if ((why = unreachable(argv[optind], file, sizeof(file))) != NULL) {
 		fprintf(stderr, "%s: %s %s\n", prog, file, why);
 		return 126;
