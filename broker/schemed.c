@@ -176,12 +176,7 @@ parse_args(struct broker *b, int argc, char **argv, const char **pidpath,
 	while ((ch = getopt_long(argc, argv, ":s:p:vhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			if (optarg[0] == '\0' ||
-			    strlcpy(b->path, optarg, sizeof(b->path)) >=
-				sizeof(b->path))
-				cli_usage_error("--socket: a path of 1 to %zu "
-						"bytes",
-						sizeof(b->path) - 1);
+			cli_socket_path(optarg, b->path, sizeof(b->path));
 			break;
 		case 'p':
 			*pidpath = optarg;
@@ -241,9 +236,8 @@ listen_error(int r)
 		return "another broker is answering there";
 	if (r == -EACCES || r == -EPERM)
 		return "permission denied: the socket there, or its "
-		       "directory, is another user's (another broker may be "
-		       "running there); choose another path with --socket or "
-		       "SCHEME_SOCKET";
+		       "directory, is another user's; choose another path "
+		       "with --socket or SCHEME_SOCKET";
 	return strerror(-r);
 }
 

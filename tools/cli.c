@@ -61,8 +61,9 @@ cli_usage_error(const char *fmt, ...)
 
 /*
  * What getopt_long() rejected, with opterr = 0 and ':' leading the
- * option string: ':' is a missing value, '?' an unknown option (optopt
- * is its letter, or 0 for a long one, which argv[optind - 1] holds).
+ * option string: ':' is a missing value, '?' an unknown option or a long
+ * one given a value it does not take (argv[optind - 1] holds a long one;
+ * optopt a short one's letter).
  */
 void
 cli_bad_option(char *const argv[], int ch)
@@ -72,7 +73,46 @@ cli_bad_option(char *const argv[], int ch)
 	if (ch == ':')
 		cli_usage_error("option '%s' needs a value",
 				arg != NULL ? arg : "?");
-	if (ch == '?' && optopt != 0)
+	if (arg != NULL && strncmp(arg, "--", 2) == 0)
+		cli_usage_error("unknown option, or one that takes no value: "
+				"'%s'",
+				arg);
+	if (optopt != 0)
 		cli_usage_error("unknown option '-%c'", optopt);
 	cli_usage_error("unknown option '%s'", arg != NULL ? arg : "?");
+}
+
+void
+cli_socket_path(const char *arg, char *path, size_t len)
+{
+	if (arg[0] == '\0' || strlen(arg) >= len)
+		cli_usage_error("--socket: a path of 1 to %zu bytes", len - 1);
+	strcpy(path, arg);
+}
+
+void
+cli_socket_options(int argc, char **argv, char *path, size_t len)
+{
+	static const struct option opts[] = {
+	    {"socket", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:s:hV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			cli_socket_path(optarg, path, len);
+			break;
+		case 'h':
+			cli_help();
+		case 'V':
+			cli_version();
+		default:
+			cli_bad_option(argv, ch);
+		}
+	}
 }

@@ -15,7 +15,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,14 +40,7 @@ static const char usage_text[] =
     "  irq-raise N   raise irq:N (schemed --irq-sim, or a VFIO vector's\n"
     "                loopback)\n"
     "\n"
-    "Options:\n"
-    "  -s, --socket PATH  the broker's socket (default: $SCHEME_SOCKET,\n"
-    "                     else /run/scheme for root, else\n"
-    "                     $XDG_RUNTIME_DIR/scheme, else "
-    "/tmp/scheme-UID/socket)\n"
-    "  -h, --help         print this and exit\n"
-    "  -V, --version      print the version and exit\n"
-    "\n"
+    "Options:\n" CLI_SOCKET_HELP "\n"
     "Exit status: 0 done, 1 the broker refused, 2 usage, 3 no broker\n"
     "answers (or it is not yours to use).  See schemectl(1).\n";
 
@@ -144,8 +136,12 @@ call(uint32_t type, uint64_t arg, int print)
 		return 3;
 	wire_ctl_init(&req, type);
 	req.inst = arg;
-	if (wire_send(fd, &req, sizeof(req), NULL, 0, -1, NULL, 0) < 0 ||
-	    (n = wire_recv(fd, &iov, 1, NULL, NULL, MSG_CMSG_CLOEXEC)) <= 0 ||
+	/*
+	 * A broker that turns us away answers and closes at once, maybe
+	 * before our request is sent: its answer is read all the same.
+	 */
+	(void)wire_send(fd, &req, sizeof(req), NULL, 0, -1, NULL, 0);
+	if ((n = wire_recv(fd, &iov, 1, NULL, NULL, MSG_CMSG_CLOEXEC)) <= 0 ||
 	    wire_ctl_check(rep, (size_t)n) < 0) {
 		fprintf(stderr, "schemectl: the broker at %s did not answer\n",
 			path);
@@ -196,44 +192,13 @@ irq_raise(const char *arg)
 	return call(WIRE_CTL_IRQ_RAISE, n, 0);
 }
 
-static void
-parse_options(int argc, char **argv)
-{
-	static const struct option opts[] = {
-	    {"socket", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
-	int ch;
-
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:s:hV", opts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			if (optarg[0] == '\0' || strlen(optarg) >= sizeof(path))
-				cli_usage_error("--socket: a path of 1 to %zu "
-						"bytes",
-						sizeof(path) - 1);
-			strcpy(path, optarg);
-			break;
-		case 'h':
-			cli_help();
-		case 'V':
-			cli_version();
-		default:
-			cli_bad_option(argv, ch);
-		}
-	}
-}
-
 int
 main(int argc, char **argv)
 {
 	int nargs, r;
 
 	cli_init("schemectl", usage_text);
-	parse_options(argc, argv);
+	cli_socket_options(argc, argv, path, sizeof(path));
 	if (optind >= argc)
 		cli_usage_error("a command is needed: list, info, stop or "
 				"irq-raise N");

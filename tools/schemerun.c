@@ -21,7 +21,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -52,14 +51,7 @@ static const char usage_text[] =
     "logging to PATH.log).  CMD's pid, signals and exit status are its "
     "own.\n"
     "\n"
-    "Options:\n"
-    "  -s, --socket PATH  the broker's socket (default: $SCHEME_SOCKET,\n"
-    "                     else /run/scheme for root, else\n"
-    "                     $XDG_RUNTIME_DIR/scheme, else "
-    "/tmp/scheme-UID/socket)\n"
-    "  -h, --help         print this and exit\n"
-    "  -V, --version      print the version and exit\n"
-    "\n"
+    "Options:\n" CLI_SOCKET_HELP "\n"
     "Exit status: CMD's; 2 usage; 126 CMD cannot be run, or the preload\n"
     "cannot reach it (static, set-user-ID, file capabilities); 127 CMD\n"
     "not found, or no broker could be had.  See schemerun(1).\n";
@@ -167,21 +159,40 @@ set_preload(const char *lib)
 	free(val);
 }
 
+/* A file execve() could run: executable, and not a directory. */
+static bool
+runnable(const char *file)
+{
+	struct stat st;
+
+	if (access(file, X_OK) < 0 || stat(file, &st) < 0)
+		return false;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EACCES;
+		return false;
+	}
+	return true;
+}
+
 /* CMD as execvp would find it; false when it is not found. */
 static bool
 resolve(const char *cmd, char *out, size_t len)
 {
 	const char *path = getenv("PATH"), *p, *end;
 
+	if (cmd[0] == '\0') {
+		errno = ENOENT;
+		return false;
+	}
 	if (strchr(cmd, '/') != NULL) {
 		snprintf(out, len, "%s", cmd);
-		return access(out, X_OK) == 0;
+		return runnable(out);
 	}
 	for (p = path != NULL ? path : "/usr/bin:/bin"; *p != '\0'; p = end) {
 		end = strchrnul(p, ':');
 		snprintf(out, len, "%.*s%s%s", (int)(end - p), p,
 			 end > p ? "/" : "", cmd);
-		if (access(out, X_OK) == 0)
+		if (runnable(out))
 			return true;
 		if (*end == ':')
 			end++;
@@ -240,39 +251,6 @@ unreachable(const char *cmd, char *file, size_t len)
 	return NULL;
 }
 
-static void
-parse_options(int argc, char **argv, char *path, size_t len)
-{
-	static const struct option opts[] = {
-	    {"socket", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
-	int ch;
-
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:s:hV", opts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			if (optarg[0] == '\0' || strlen(optarg) >= len)
-				cli_usage_error("--socket: a path of 1 to %zu "
-						"bytes",
-						len - 1);
-			strcpy(path, optarg);
-			break;
-		case 'h':
-			cli_help();
-		case 'V':
-			cli_version();
-		default:
-			cli_bad_option(argv, ch);
-		}
-	}
-	if (optind >= argc)
-		cli_usage_error("a command to run is needed");
-}
-
 /* A broker at path: the one there, or one we start; never over another's. */
 static void
 need_broker(const char *path, const char *schemed)
@@ -299,7 +277,9 @@ main(int argc, char **argv)
 
 	cli_init(prog, usage_text);
 	path[0] = '\0';
-	parse_options(argc, argv, path, sizeof(path));
+	cli_socket_options(argc, argv, path, sizeof(path));
+	if (optind >= argc)
+		cli_usage_error("a command to run is needed");
 	if (!resolve(argv[optind], file, sizeof(file))) {
 		/* Said before a broker is started for nothing. */
 		fprintf(stderr, "%s: %s: %s\n", prog, argv[optind],
