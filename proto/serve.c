@@ -915,6 +915,7 @@ close_packet(struct serve *s, const struct desc *d, struct scheme_packet *pkt)
 	pkt->gid = d->cr.gid;
 	pkt->a = SYS_CLOSE;
 	pkt->b = d->handle;
+	s->st.requests++; /* its answer counts: so must it (schemectl info) */
 	return true;
 }
 
@@ -1212,6 +1213,7 @@ take_synths(struct serve *s, struct scheme_packet *pkts, size_t max)
 		p->kind = PEND_CLOSE;
 		y->pkt.id = p->id;
 		pkts[n++] = y->pkt;
+		s->st.requests++;
 		TAILQ_REMOVE(&s->synths, y, link);
 		free(y);
 	}
