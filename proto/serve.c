@@ -1359,6 +1359,14 @@ answer(struct serve *s, struct pend *p, int64_t res)
 	int cfd = -1;
 
 	wire_rep_init(&rep, p->seq);
+	/*
+	 * A result below -4095 is no errno: for an open, a handle of 2^63 or
+	 * more (scheme.h allows less), which the client would take for an
+	 * error whose low bits make an fd number.  Either way, the answer is
+	 * unusable: say EIO.
+	 */
+	if (res < -4095)
+		res = -EIO;
 	if (p->op->opens && res >= 0) {
 		/*
 		 * If the client is gone, closing our copy of its end below is
