@@ -207,39 +207,62 @@ do_list(struct conn *c, const struct wire_ctl *m)
 	free(buf);
 }
 
+/*
+ * What `schemectl info` shows (schemectl(1) says what each counts).  The
+ * first lines are the broker's; each scheme line is its provider's
+ * counters as last reported (providers report at most every 100 ms while
+ * requests come in), and they add up: requests = answers + unanswered.
+ */
+#define INFO_LINE (WIRE_MAX_NAME + 256) /* one scheme's line, at most */
+
+static size_t
+info_scheme(char *buf, size_t len, const struct scheme *s)
+{
+	const struct wire_stats *st = &s->st;
+	int n = snprintf(
+	    buf, len,
+	    "scheme %s instance %llu pid %d requests %llu answers %llu"
+	    " unanswered %llu dropped_unknown %llu dropped_badsize %llu"
+	    " dropped_malformed %llu\n",
+	    s->name, (unsigned long long)s->inst, (int)s->owner.pid,
+	    (unsigned long long)st->requests, (unsigned long long)st->answers,
+	    (unsigned long long)(st->requests > st->answers
+				     ? st->requests - st->answers
+				     : 0),
+	    (unsigned long long)st->dropped_unknown,
+	    (unsigned long long)st->dropped_badsize,
+	    (unsigned long long)st->dropped_malformed);
+
+	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
+}
+
 static void
 do_info(struct conn *c, const struct wire_ctl *m)
 {
-	char buf[CTL_MAX_PAYLOAD];
+	size_t cap = INFO_LINE * (br->nprovided + 2), n, provided = 0;
 	struct scheme *s;
-	size_t n, provided = 0;
+	char *buf;
 
+	if (cap > WIRE_MAX_DATA)
+		cap = WIRE_MAX_DATA;
+	if ((buf = malloc(cap)) == NULL) {
+		ctl_reply(c, m, -ENOMEM, 0, NULL, 0, -1);
+		return;
+	}
 	RB_FOREACH(s, scheme_insts, &br->insts)
 	provided += s->inst >= INST_FIRST;
-	n = (size_t)snprintf(buf, sizeof(buf),
+	n = (size_t)snprintf(buf, cap,
 			     "pid %d\nbroker %016llx\nsocket %s\n"
 			     "schemes %zu\nconnections %zu\n",
 			     (int)getpid(), (unsigned long long)br->id,
 			     br->path, provided, br->nconns);
 	RB_FOREACH(s, scheme_names, &br->names)
 	{
-		if (s->builtin != NULL || s->local || n >= sizeof(buf))
-			continue;
-		n += (size_t)snprintf(
-		    buf + n, sizeof(buf) - n,
-		    "scheme %s instance %llu pid %d requests %llu answers %llu"
-		    " dropped_unknown %llu dropped_badsize %llu"
-		    " dropped_malformed %llu\n",
-		    s->name, (unsigned long long)s->inst, (int)s->owner.pid,
-		    (unsigned long long)s->st.requests,
-		    (unsigned long long)s->st.answers,
-		    (unsigned long long)s->st.dropped_unknown,
-		    (unsigned long long)s->st.dropped_badsize,
-		    (unsigned long long)s->st.dropped_malformed);
+		if (s->builtin == NULL && !s->local && n < cap)
+			n += info_scheme(buf + n, cap - n, s);
 	}
-	if (n > sizeof(buf))
-		n = sizeof(buf);
-	ctl_reply(c, m, 0, 0, buf, n, -1);
+	ctl_reply(c, m, 0, 0, buf, n < cap ? n : cap, -1);
+	free(buf);
 }
 
 static void
@@ -527,14 +550,18 @@ control_close(struct broker *b, struct conn *c)
 	if (c->src.fd < 0)
 		return;
 	if (c->scheme != NULL) {
-		log_info("scheme %s: removed (provider pid %d closed it or "
-			 "exited)",
-			 c->scheme->name, (int)c->peer.pid);
+		log_info("scheme %s: removed (provider pid %d uid %u closed "
+			 "it or exited)",
+			 c->scheme->name, (int)c->peer.pid,
+			 (unsigned)c->peer.uid);
 		registry_remove(b, c->scheme);
 		policy_removed(b, c);
 		free(c->scheme);
 		c->scheme = NULL;
 	}
+	log_debug("pid %d uid %u: %s closed (%zu open)", (int)c->peer.pid,
+		  (unsigned)c->peer.uid,
+		  c->token ? "namespace token" : "connection", b->nconns - 1);
 	ns_forget_maker(b, c);
 	rens_forget(c);
 	ns_put(b, c->rns);
@@ -618,6 +645,8 @@ conn_new(struct broker *b, int fd, const struct ucred *peer, struct ns *rns,
 	c->ens = ns_get(ens);
 	TAILQ_INSERT_TAIL(&b->conns, c, link);
 	b->nconns++;
+	log_debug("pid %d uid %u gid %u: connected (%zu open)", (int)peer->pid,
+		  (unsigned)peer->uid, (unsigned)peer->gid, b->nconns);
 	*out = c;
 	return 0;
 }
@@ -673,7 +702,8 @@ control_accept(struct broker *b)
 
 /*
  * Listen on b->path.  A socket file nobody answers on is left over from a
- * broker that died, and is replaced; one that answers is another broker.
+ * broker that died, and is replaced; one that answers is another broker,
+ * and one we may not connect to is another user's.
  */
 int
 control_listen(struct broker *b)
@@ -690,6 +720,8 @@ control_listen(struct broker *b)
 		close(fd);
 		return -EADDRINUSE;
 	}
+	if (fd == -EACCES || fd == -EPERM)
+		return fd; /* someone's, not ours to replace */
 	if (fd == -ECONNREFUSED)
 		unlink(b->path);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

@@ -85,7 +85,8 @@ root_unlink(struct broker *b, const struct scheme_packet *p)
 		return -EPERM;
 	if (p->uid != 0 && p->uid != s->owner.uid)
 		return -EACCES;
-	log_info("scheme %s: removed by pid %d", s->name, (int)p->pid);
+	log_info("scheme %s: removed by pid %d uid %u", s->name, (int)p->pid,
+		 (unsigned)p->uid);
 	control_close(b, s->conn); /* the provider reads end-of-file */
 	return 0;
 }

@@ -7,6 +7,8 @@
  *		[--group NAME [--group-creates]] [--limit NAME=N]...
  *
  * Runs in the foreground until SIGINT, SIGTERM or `schemectl stop`.
+ * --help, --version and usage errors as every command (tools/cli.h);
+ * see schemed(8).
  */
 #define _GNU_SOURCE
 #include <bsd/libutil.h>
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include "../proto/sockpath.h"
+#include "../tools/cli.h"
 #include "broker.h"
 #include "irq.h"
 #include "log.h"
@@ -97,35 +100,55 @@ loop(struct broker *b)
 	}
 }
 
+static const char usage_text[] =
+    "usage: schemed [OPTIONS]\n"
+    "The scheme broker: registers schemes, hands each client a channel\n"
+    "to the provider, and serves :, event:, time: and irq:.  It runs in\n"
+    "the foreground until SIGINT, SIGTERM or `schemectl stop`.\n"
+    "\n"
+    "  -s, --socket PATH  listen here (default: $SCHEME_SOCKET, else\n"
+    "                     /run/scheme for root, else "
+    "$XDG_RUNTIME_DIR/scheme,\n"
+    "                     else /tmp/scheme-UID/socket)\n"
+    "  -p, --pidfile FILE write our pid there while we run\n"
+    "  -v, --verbose      also log each connection, and refusals\n"
+    "      --irq N=pci/BDF/TYPE/VEC\n"
+    "                     irq:N is that device's vector; TYPE is intx, "
+    "msi or\n"
+    "                     msix (e.g. 3=pci/0000:00:03.0/msi/0); "
+    "repeatable\n"
+    "      --irq-config FILE  the same, one per line (# comments)\n"
+    "      --irq-sim      irq:0-15 from a simulator (schemectl irq-raise "
+    "N)\n"
+    "      --vfio auto|group|cdev  how to open VFIO devices (default "
+    "auto:\n"
+    "                     the cdev where the kernel has one)\n"
+    "      --group NAME   members of NAME may use the broker too "
+    "(socket 0660)\n"
+    "      --group-creates  ... and create schemes (default: only our "
+    "uid and\n"
+    "                     root)\n"
+    "      --limit NAME=N a cap: conns-per-uid (8192), schemes-per-uid "
+    "(4096),\n"
+    "                     schemes (8192), namespaces (4096); "
+    "repeatable\n"
+    "  -h, --help         print this and exit\n"
+    "  -V, --version      print the version and exit\n"
+    "\n"
+    "Exit status: 0 stopped, 1 could not start or run, 2 usage.\n"
+    "See schemed(8).\n";
+
 static void
-usage(void)
+parse_vfio(const char *arg)
 {
-	fprintf(
-	    stderr,
-	    "usage: schemed [--socket PATH] [--pidfile FILE] [--verbose]\n"
-	    "  --socket PATH   listen here (default: $SCHEME_SOCKET, or\n"
-	    "                  /run/scheme for root, or "
-	    "$XDG_RUNTIME_DIR/scheme)\n"
-	    "  --pidfile FILE  write our pid there while we run\n"
-	    "  --verbose       log every connection\n"
-	    "  --irq N=pci/BDF/TYPE/VEC\n"
-	    "                  irq:N is that device's vector; TYPE is "
-	    "intx, msi or msix\n"
-	    "                  (e.g. 3=pci/0000:00:03.0/msi/0); repeatable\n"
-	    "  --irq-config FILE  the same, one per line (# comments)\n"
-	    "  --irq-sim       irq:0-15 from a simulator "
-	    "(schemectl irq-raise N)\n"
-	    "  --vfio auto|group|cdev  how to open VFIO devices "
-	    "(default auto:\n"
-	    "                  the cdev where the kernel has one)\n"
-	    "  --group NAME    members of NAME may use the broker too "
-	    "(socket 0660)\n"
-	    "  --group-creates ... and create schemes (default: only our "
-	    "uid and root)\n"
-	    "  --limit NAME=N  a cap: conns-per-uid (8192), "
-	    "schemes-per-uid (4096),\n"
-	    "                  schemes (8192), namespaces (4096)\n");
-	exit(2);
+	if (strcmp(arg, "auto") == 0)
+		vfio_path = VFIO_AUTO;
+	else if (strcmp(arg, "group") == 0)
+		vfio_path = VFIO_GROUP;
+	else if (strcmp(arg, "cdev") == 0)
+		vfio_path = VFIO_CDEV;
+	else
+		cli_usage_error("--vfio %s: want auto, group or cdev", arg);
 }
 
 static void
@@ -139,21 +162,21 @@ parse_args(struct broker *b, int argc, char **argv, const char **pidpath,
 	    {"irq", required_argument, NULL, 'i'},
 	    {"irq-config", required_argument, NULL, 'c'},
 	    {"irq-sim", no_argument, NULL, 'S'},
-	    {"vfio", required_argument, NULL, 'V'},
+	    {"vfio", required_argument, NULL, 'F'},
 	    {"group", required_argument, NULL, 'g'},
 	    {"group-creates", no_argument, NULL, 'G'},
 	    {"limit", required_argument, NULL, 'l'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:p:vh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":s:p:vhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			if (strlcpy(b->path, optarg, sizeof(b->path)) >=
-			    sizeof(b->path))
-				fatalx("socket path too long: %s", optarg);
+			cli_socket_path(optarg, b->path, sizeof(b->path));
 			break;
 		case 'p':
 			*pidpath = optarg;
@@ -172,38 +195,50 @@ parse_args(struct broker *b, int argc, char **argv, const char **pidpath,
 		case 'S':
 			irq_simulate();
 			break;
-		case 'V':
-			if (strcmp(optarg, "auto") == 0)
-				vfio_path = VFIO_AUTO;
-			else if (strcmp(optarg, "group") == 0)
-				vfio_path = VFIO_GROUP;
-			else if (strcmp(optarg, "cdev") == 0)
-				vfio_path = VFIO_CDEV;
-			else
-				usage();
+		case 'F':
+			parse_vfio(optarg);
 			break;
 		case 'g':
 			if (policy_group(b, optarg) < 0)
-				fatalx("--group %s: no such group", optarg);
+				cli_usage_error("--group %s: no such group",
+						optarg);
 			break;
 		case 'G':
 			b->group_creates = true;
 			break;
 		case 'l':
 			if (policy_limit(b, optarg) < 0)
-				fatalx("--limit %s: want NAME=N, NAME one of "
-				       "conns-per-uid, schemes-per-uid, "
-				       "schemes, namespaces",
-				       optarg);
+				cli_usage_error(
+				    "--limit %s: want NAME=N, NAME one of "
+				    "conns-per-uid, schemes-per-uid, "
+				    "schemes, namespaces",
+				    optarg);
 			break;
+		case 'h':
+			cli_help();
+		case 'V':
+			cli_version();
 		default:
-			usage();
+			cli_bad_option(argv, ch);
 		}
 	}
 	if (optind != argc)
-		usage();
+		cli_usage_error("unexpected argument '%s'", argv[optind]);
 	if (b->group_creates && b->group == (gid_t)-1)
-		fatalx("--group-creates needs --group");
+		cli_usage_error("--group-creates needs --group");
+}
+
+/* Why we cannot listen, said so that the user knows what to do. */
+static const char *
+listen_error(int r)
+{
+	if (r == -EADDRINUSE)
+		return "another broker is answering there";
+	if (r == -EACCES || r == -EPERM)
+		return "permission denied: the socket there, or its "
+		       "directory, is another user's; choose another path "
+		       "with --socket or SCHEME_SOCKET";
+	return strerror(-r);
 }
 
 static struct pidfh *
@@ -233,6 +268,7 @@ main(int argc, char **argv)
 	int verbose = 0, r;
 
 	br = &b;
+	cli_init("schemed", usage_text);
 	TAILQ_INIT(&b.conns);
 	RB_INIT(&b.names);
 	RB_INIT(&b.insts);
@@ -252,9 +288,7 @@ main(int argc, char **argv)
 	if (b.ep < 0 || signals_init(&b) < 0)
 		fatalx("setting up: %s", strerror(errno));
 	if ((r = control_listen(&b)) < 0)
-		fatalx("%s: %s", b.path,
-		       r == -EADDRINUSE ? "another broker is answering there"
-					: strerror(-r));
+		fatalx("%s: %s", b.path, listen_error(r));
 	if ((r = root_init(&b)) < 0)
 		fatalx("root scheme: %s", strerror(-r));
 	if ((r = time_init(&b)) < 0)

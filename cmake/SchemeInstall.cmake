@@ -1,4 +1,5 @@
-# SchemeInstall.cmake - the header, scheme.pc and a CMake package.
+# SchemeInstall.cmake - the header, scheme.pc, a CMake package and the
+# manual pages.
 #
 #   pkg-config --cflags scheme        the provider ABI
 #   pkg-config --variable=preload scheme   the preload library's path
@@ -31,3 +32,14 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/SchemeConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/SchemeConfig.cmake
   ${PROJECT_BINARY_DIR}/SchemeConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Scheme)
+
+# The manual pages: every doc/man/NAME.SECTION (sections 1 to 8) goes to
+# man/manSECTION, so a page added there is installed without touching
+# this file (the glob is checked again at each build).  A symbolic link
+# (setrens.3 -> getns.3) is installed as one.
+file(GLOB SCHEME_MAN_PAGES CONFIGURE_DEPENDS
+  ${PROJECT_SOURCE_DIR}/doc/man/*.[1-8])
+foreach(page IN LISTS SCHEME_MAN_PAGES)
+  string(REGEX REPLACE "^.*\\.([1-8])$" "\\1" section "${page}")
+  install(FILES ${page} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
+endforeach()

@@ -367,13 +367,18 @@ provider_read(struct sfd *e, void *buf, size_t n)
 		return -EINVAL;
 	if (p->s == NULL)
 		return 0; /* a forked child's copy: the scheme is not here */
+	/*
+	 * Reported before taking more, not after: then every request read
+	 * so far and not yet answered is one the provider keeps, and the
+	 * counters' difference means what schemectl info says it does.
+	 */
+	report(p);
 	r = serve_read(p->s, pkts, want < BATCH ? want : BATCH,
 		       atomic_load(&p->nonblock) ? 0 : -1);
 	if (r <= 0)
 		return r;
 	/* The program's buffer need not be aligned for the struct. */
 	memcpy(buf, pkts, (size_t)r * sizeof(pkts[0]));
-	report(p);
 	return r * (ssize_t)sizeof(pkts[0]);
 }
 

@@ -915,6 +915,7 @@ close_packet(struct serve *s, const struct desc *d, struct scheme_packet *pkt)
 	pkt->gid = d->cr.gid;
 	pkt->a = SYS_CLOSE;
 	pkt->b = d->handle;
+	s->st.requests++; /* its answer counts: so must it (schemectl info) */
 	return true;
 }
 
@@ -1212,6 +1213,7 @@ take_synths(struct serve *s, struct scheme_packet *pkts, size_t max)
 		p->kind = PEND_CLOSE;
 		y->pkt.id = p->id;
 		pkts[n++] = y->pkt;
+		s->st.requests++;
 		TAILQ_REMOVE(&s->synths, y, link);
 		free(y);
 	}
@@ -1357,6 +1359,14 @@ answer(struct serve *s, struct pend *p, int64_t res)
 	int cfd = -1;
 
 	wire_rep_init(&rep, p->seq);
+	/*
+	 * A result below -4095 is no errno: for an open, a handle of 2^63 or
+	 * more (scheme.h allows less), which the client would take for an
+	 * error whose low bits make an fd number.  Either way, the answer is
+	 * unusable: say EIO.
+	 */
+	if (res < -4095)
+		res = -EIO;
 	if (p->op->opens && res >= 0) {
 		/*
 		 * If the client is gone, closing our copy of its end below is

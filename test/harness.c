@@ -8,6 +8,7 @@
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +393,21 @@ h_sh(struct run_result *r, const char *script)
 	char *argv[] = {(char *)"bash", (char *)"-c", (char *)script, NULL};
 
 	h_run(r, true, NULL, 20, argv);
+}
+
+void
+h_sh_ok(struct run_result *r, int seconds, const char *fmt, ...)
+{
+	char script[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(script, sizeof(script), fmt, ap);
+	va_end(ap);
+	char *argv[] = {(char *)"sh", (char *)"-c", script, NULL};
+	h_run(r, false, NULL, seconds, argv);
+	ck_assert_msg(r->status == 0, "%s\nstatus %d\n%s%s", script, r->status,
+		      r->out, r->err);
 }
 
 int

@@ -5,7 +5,6 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,22 +15,7 @@
 static struct run_result *r;
 static char prefix[256];
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-sh(const char *fmt, ...)
-{
-	char script[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(script, sizeof(script), fmt, ap);
-	va_end(ap);
-	char *argv[] = {(char *)"sh", (char *)"-c", script, NULL};
-	h_run(r, false, NULL, 120, argv);
-	ck_assert_msg(r->status == 0, "%s\nstatus %d\n%s%s", script, r->status,
-		      r->out, r->err);
-}
+#define sh(...) h_sh_ok(r, 120, __VA_ARGS__)
 
 static void
 setup(void)

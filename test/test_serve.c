@@ -327,6 +327,24 @@ START_TEST(open_failure_and_orphan_open)
 }
 END_TEST
 
+/* A handle of 2^63 or more is no handle: the client gets EIO, not an fd
+ * number made of its low bits (it once opened as fd 1, stdout). */
+START_TEST(huge_handle_is_eio)
+{
+	struct scheme_packet p;
+	struct wire_rep rep;
+	int fd;
+
+	send_req(cli, SYS_OPEN, 0, 0, O_RDONLY, "huge", 4, 1);
+	read_one(&p);
+	p.a = 0x8000000000000001ull;
+	serve_write(s, &p);
+	recv_rep(cli, &rep, NULL, 0, &fd);
+	ck_assert_int_eq((int64_t)rep.result, -EIO);
+	ck_assert_int_eq(fd, -1);
+}
+END_TEST
+
 START_TEST(path_with_nul_refused)
 {
 	struct scheme_packet p;
@@ -574,6 +592,7 @@ serve_suite(void)
 	tcase_add_test(tc, fcntl_flags_kept);
 	tcase_add_test(tc, late_answer_after_client_left);
 	tcase_add_test(tc, open_failure_and_orphan_open);
+	tcase_add_test(tc, huge_handle_is_eio);
 	tcase_add_test(tc, path_with_nul_refused);
 	tcase_add_test(tc, stop_ends_reads);
 	tcase_add_test(tc, pipes_park_and_reuse);

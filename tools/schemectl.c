@@ -3,7 +3,7 @@
  *
  *	schemectl [--socket PATH] list	the schemes, one per line
  *	schemectl [--socket PATH] info	the broker, and per scheme its
- *					counters (requests, dropped answers)
+ *					counters (each explained)
  *	schemectl [--socket PATH] stop	ask the broker to exit, and wait
  *	schemectl [--socket PATH] irq-raise N
  *					raise irq:N: a simulated one
@@ -11,11 +11,11 @@
  *					vector by VFIO's loopback
  *
  * Exit status: 0 on success, 1 when the broker refuses, 2 for usage, 3
- * when no broker answers.
+ * when no broker answers (or it is not ours to use).  See schemectl(1).
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +26,99 @@
 
 #include "../proto/sockpath.h"
 #include "../proto/wire.h"
+#include "cli.h"
+#include "reach.h"
+
+static const char usage_text[] =
+    "usage: schemectl [--socket PATH] COMMAND\n"
+    "Inspect and control the scheme broker (schemed).\n"
+    "\n"
+    "Commands:\n"
+    "  list          the schemes this process may open, one per line\n"
+    "  info          the broker, and each scheme's counters, explained\n"
+    "  stop          ask the broker to exit, and wait until it has\n"
+    "  irq-raise N   raise irq:N (schemed --irq-sim, or a VFIO vector's\n"
+    "                loopback)\n"
+    "\n"
+    "Options:\n" CLI_SOCKET_HELP "\n"
+    "Exit status: 0 done, 1 the broker refused, 2 usage, 3 no broker\n"
+    "answers (or it is not yours to use).  See schemectl(1).\n";
+
+/* After `info`'s figures: what each counts (the broker's are bare). */
+static const char info_legend[] =
+    "# schemes      registered by providers (:, event:, time: and irq:,\n"
+    "#              the broker's own, are not counted)\n"
+    "# connections  open control connections: one per process using\n"
+    "#              schemes (this schemectl too), one more per scheme a\n"
+    "#              provider holds, one per namespace token\n"
+    "# Per scheme, as its provider last reported them (at most every\n"
+    "# 100 ms while requests come in, so the last ones may be missing):\n"
+    "# requests     packets the provider has read (SYS_CLOSE included)\n"
+    "# answers      of those, the ones it has answered\n"
+    "# unanswered   requests - answers: read, not answered yet (kept,\n"
+    "#              as a read that waits for data is)\n"
+    "# dropped_unknown    answers with an id nobody waits for (not\n"
+    "#                    counted in answers)\n"
+    "# dropped_badsize    answers claiming more bytes than were asked\n"
+    "#                    (counted in answers; the client got EIO)\n"
+    "# dropped_malformed  thrown away: ill-formed requests, bytes written\n"
+    "#                    to a scheme fd past the preload, id-0 packets\n"
+    "#                    that are not SYS_FEVENT posts\n";
 
 static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-static char what[64]; /* the command, for messages */
+static const char *cmd; /* for messages */
 
+/* A connection, or -1 after saying why there is none. */
 static int
 broker_connect(void)
 {
+	char why[512];
 	int fd = sockpath_connect(path);
 
-	return fd < 0 ? -1 : fd;
+	if (fd >= 0)
+		return fd;
+	reach_explain(path, fd, why, sizeof(why));
+	fprintf(stderr, "schemectl: %s\n", why);
+	return -1;
+}
+
+/*
+ * What a refusal means, in words.  At the door (a bare reply: the
+ * connection was turned away) it is about who may use this broker at
+ * all; after, about the command.
+ */
+static void
+refused(int err, uint64_t arg, bool door)
+{
+	bool irq = strcmp(cmd, "irq-raise") == 0;
+	char why[512];
+
+	if (door && reach_denied(err)) {
+		reach_explain(path, err, why, sizeof(why));
+		fprintf(stderr, "schemectl: %s\n", why);
+	} else if (reach_denied(err) && (irq || strcmp(cmd, "stop") == 0)) {
+		fprintf(stderr,
+			"schemectl: %s: permission denied: only root and the "
+			"broker's own user, in the root namespace, may %s\n",
+			cmd, irq ? "raise interrupts" : "stop it");
+	} else if (reach_denied(err)) {
+		fprintf(stderr,
+			"schemectl: %s: permission denied: only processes in "
+			"the root namespace may ask\n",
+			cmd);
+	} else if (irq && err == -ENOENT) {
+		fprintf(stderr,
+			"schemectl: irq-raise %llu: the broker at %s serves no "
+			"irq:%llu; start it with --irq-sim (irq:0-15, "
+			"simulated) or --irq %llu=pci/BDF/TYPE/VEC\n",
+			(unsigned long long)arg, path, (unsigned long long)arg,
+			(unsigned long long)arg);
+	} else if (irq) {
+		fprintf(stderr, "schemectl: irq-raise %llu: %s\n",
+			(unsigned long long)arg, strerror(-err));
+	} else {
+		fprintf(stderr, "schemectl: %s: %s\n", cmd, strerror(-err));
+	}
 }
 
 /* One request; the answer's payload is printed.  Returns an exit code. */
@@ -46,16 +129,19 @@ call(uint32_t type, uint64_t arg, int print)
 	struct wire_ctl req, *rep = (struct wire_ctl *)buf;
 	struct iovec iov = {buf, sizeof(buf)};
 	ssize_t n;
+	bool door;
 	int fd;
 
-	if ((fd = broker_connect()) < 0) {
-		fprintf(stderr, "schemectl: no broker answers at %s\n", path);
+	if ((fd = broker_connect()) < 0)
 		return 3;
-	}
 	wire_ctl_init(&req, type);
 	req.inst = arg;
-	if (wire_send(fd, &req, sizeof(req), NULL, 0, -1, NULL, 0) < 0 ||
-	    (n = wire_recv(fd, &iov, 1, NULL, NULL, MSG_CMSG_CLOEXEC)) <= 0 ||
+	/*
+	 * A broker that turns us away answers and closes at once, maybe
+	 * before our request is sent: its answer is read all the same.
+	 */
+	(void)wire_send(fd, &req, sizeof(req), NULL, 0, -1, NULL, 0);
+	if ((n = wire_recv(fd, &iov, 1, NULL, NULL, MSG_CMSG_CLOEXEC)) <= 0 ||
 	    wire_ctl_check(rep, (size_t)n) < 0) {
 		fprintf(stderr, "schemectl: the broker at %s did not answer\n",
 			path);
@@ -64,9 +150,10 @@ call(uint32_t type, uint64_t arg, int print)
 	}
 	close(fd);
 	if (rep->err < 0) {
-		fprintf(stderr, "schemectl: %s: %s\n", what,
-			strerror(-rep->err));
-		return 1;
+		/* Turned away at the door: it is not ours to use. */
+		door = rep->type == WIRE_CTL_REPLY;
+		refused(rep->err, arg, door);
+		return door ? 3 : 1;
 	}
 	if (print)
 		fwrite(buf + sizeof(*rep), 1, rep->len, stdout);
@@ -82,7 +169,7 @@ stop(void)
 	if (r != 0)
 		return r;
 	for (i = 0; i < 500; i++) { /* until it stops answering, or 5 s */
-		if ((fd = broker_connect()) < 0)
+		if ((fd = sockpath_connect(path)) < 0)
 			return 0;
 		close(fd);
 		nanosleep(&ts, NULL);
@@ -91,63 +178,51 @@ stop(void)
 	return 1;
 }
 
-static void usage(void);
-
 static int
 irq_raise(const char *arg)
 {
-	unsigned long n;
+	unsigned long long n;
 	char *end;
 
 	errno = 0;
-	n = strtoul(arg, &end, 10);
-	if (end == arg || *end != '\0' || errno != 0)
-		usage();
+	n = strtoull(arg, &end, 10);
+	if (end == arg || *end != '\0' || errno != 0 || arg[0] == '-')
+		cli_usage_error("irq-raise: '%s' is not an interrupt number",
+				arg);
 	return call(WIRE_CTL_IRQ_RAISE, n, 0);
-}
-
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: schemectl [--socket PATH] list|info|stop\n"
-			"       schemectl [--socket PATH] irq-raise N\n");
-	exit(2);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"socket", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *cmd;
-	int ch;
+	int nargs, r;
 
-	while ((ch = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
-		if (ch == 's' && strlen(optarg) < sizeof(path))
-			strcpy(path, optarg);
-		else
-			usage();
-	}
-	if (optind + 1 != argc &&
-	    !(optind + 2 == argc && strcmp(argv[optind], "irq-raise") == 0))
-		usage();
-	if (path[0] == '\0' && sockpath_default(path, sizeof(path)) < 0)
-		usage();
+	cli_init("schemectl", usage_text);
+	cli_socket_options(argc, argv, path, sizeof(path));
+	if (optind >= argc)
+		cli_usage_error("a command is needed: list, info, stop or "
+				"irq-raise N");
 	cmd = argv[optind];
-	snprintf(what, sizeof(what), "%s%s%s", cmd,
-		 optind + 2 == argc ? " " : "",
-		 optind + 2 == argc ? argv[optind + 1] : "");
+	nargs = argc - optind - 1;
+	if (strcmp(cmd, "list") != 0 && strcmp(cmd, "info") != 0 &&
+	    strcmp(cmd, "stop") != 0 && strcmp(cmd, "irq-raise") != 0)
+		cli_usage_error("unknown command '%s'", cmd);
+	if (strcmp(cmd, "irq-raise") == 0 ? nargs != 1 : nargs != 0)
+		cli_usage_error("%s takes %s", cmd,
+				strcmp(cmd, "irq-raise") == 0
+				    ? "one argument, the interrupt number"
+				    : "no arguments");
+	if (path[0] == '\0' && sockpath_default(path, sizeof(path)) < 0)
+		cli_usage_error("the socket path is too long; give one with "
+				"--socket");
 	if (strcmp(cmd, "list") == 0)
 		return call(WIRE_CTL_LIST, 0, 1);
-	if (strcmp(cmd, "info") == 0)
-		return call(WIRE_CTL_INFO, 0, 1);
+	if (strcmp(cmd, "info") == 0) {
+		if ((r = call(WIRE_CTL_INFO, 0, 1)) == 0)
+			fputs(info_legend, stdout);
+		return r;
+	}
 	if (strcmp(cmd, "stop") == 0)
 		return stop();
-	if (strcmp(cmd, "irq-raise") == 0)
-		return irq_raise(argv[optind + 1]);
-	usage();
-	return 2;
+	return irq_raise(argv[optind + 1]);
 }

@@ -13,11 +13,14 @@
  * LD_PRELOAD), and one the dynamic loader runs in secure mode, which drops
  * LD_PRELOAD: set-user-ID or set-group-ID to another than the caller, or
  * carrying file capabilities.
+ *
+ * A broker that is there but not the caller's to use (another user's,
+ * say root's /run/scheme) is said so, with who may use it; no broker is
+ * started over it.  See schemerun(1).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -34,9 +37,24 @@
 #include <unistd.h>
 
 #include "../proto/sockpath.h"
+#include "cli.h"
 #include "paths.h"
+#include "reach.h"
 
 static const char *prog = "schemerun";
+
+static const char usage_text[] =
+    "usage: schemerun [--socket PATH] [--] CMD [ARGS...]\n"
+    "Run CMD with scheme paths (name:path, /scheme/name/path) reachable:\n"
+    "the preload library in LD_PRELOAD and the broker's socket in\n"
+    "SCHEME_SOCKET, starting a broker there if none answers (detached,\n"
+    "logging to PATH.log).  CMD's pid, signals and exit status are its "
+    "own.\n"
+    "\n"
+    "Options:\n" CLI_SOCKET_HELP "\n"
+    "Exit status: CMD's; 2 usage; 126 CMD cannot be run, or the preload\n"
+    "cannot reach it (static, set-user-ID, file capabilities); 127 CMD\n"
+    "not found, or no broker could be had.  See schemerun(1).\n";
 
 static void
 die(const char *msg, const char *detail)
@@ -46,15 +64,36 @@ die(const char *msg, const char *detail)
 	exit(127);
 }
 
+/* 0 when a broker answers at path, else why not (-errno). */
 static int
 broker_answers(const char *path)
 {
 	int fd = sockpath_connect(path);
 
 	if (fd < 0)
-		return 0;
+		return fd;
 	close(fd);
-	return 1;
+	return 0;
+}
+
+/* The last line of the broker's log: what it said before it gave up. */
+static void
+die_with_log(const char *log)
+{
+	char line[512] = "", buf[512];
+	FILE *f = fopen(log, "re");
+
+	while (f != NULL && fgets(buf, sizeof(buf), f) != NULL)
+		if (buf[0] != '\n')
+			memcpy(line, buf, sizeof(line));
+	if (f != NULL)
+		fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	if (line[0] == '\0')
+		die("the broker did not start; its log is", log);
+	fprintf(stderr, "%s: the broker did not start (%s): %s\n", prog, log,
+		line);
+	exit(127);
 }
 
 /* Start schemed detached (double fork, new session), and wait for it. */
@@ -67,6 +106,15 @@ start_broker(const char *schemed, const char *path)
 	int i, st, fd;
 
 	snprintf(log, sizeof(log), "%s.log", path);
+	/* Made here, so that a log we cannot write is said as such. */
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr,
+			"%s: no broker at %s, and none can be started there: "
+			"its log %s: %s\n",
+			prog, path, log, strerror(errno));
+		exit(127);
+	}
 	pid = fork();
 	if (pid < 0)
 		die("cannot fork", strerror(errno));
@@ -74,25 +122,23 @@ start_broker(const char *schemed, const char *path)
 		setsid();
 		if (fork() != 0)
 			_exit(0);
+		dup2(fd, 1);
+		dup2(fd, 2);
 		fd = open("/dev/null", O_RDONLY);
 		dup2(fd, 0);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
 		/* Empty, not unset: our exec wrappers restore a missing one. */
 		setenv("LD_PRELOAD", "", 1);
 		execl(schemed, "schemed", "--socket", path, (char *)NULL);
 		_exit(127);
 	}
+	close(fd);
 	waitpid(pid, &st, 0);
 	for (i = 0; i < 500; i++) { /* 5 seconds */
-		if (broker_answers(path))
+		if (broker_answers(path) == 0)
 			return;
 		nanosleep(&ts, NULL);
 	}
-	die("no broker answers; its log is", log);
+	die_with_log(log);
 }
 
 /* Our preload first (after the sanitizer runtime, which must lead). */
@@ -113,21 +159,40 @@ set_preload(const char *lib)
 	free(val);
 }
 
+/* A file execve() could run: executable, and not a directory. */
+static bool
+runnable(const char *file)
+{
+	struct stat st;
+
+	if (access(file, X_OK) < 0 || stat(file, &st) < 0)
+		return false;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EACCES;
+		return false;
+	}
+	return true;
+}
+
 /* CMD as execvp would find it; false when it is not found. */
 static bool
 resolve(const char *cmd, char *out, size_t len)
 {
 	const char *path = getenv("PATH"), *p, *end;
 
+	if (cmd[0] == '\0') {
+		errno = ENOENT;
+		return false;
+	}
 	if (strchr(cmd, '/') != NULL) {
 		snprintf(out, len, "%s", cmd);
-		return access(out, X_OK) == 0;
+		return runnable(out);
 	}
 	for (p = path != NULL ? path : "/usr/bin:/bin"; *p != '\0'; p = end) {
 		end = strchrnul(p, ':');
 		snprintf(out, len, "%.*s%s%s", (int)(end - p), p,
 			 end > p ? "/" : "", cmd);
-		if (access(out, X_OK) == 0)
+		if (runnable(out))
 			return true;
 		if (*end == ':')
 			end++;
@@ -186,38 +251,44 @@ unreachable(const char *cmd, char *file, size_t len)
 	return NULL;
 }
 
+/* A broker at path: the one there, or one we start; never over another's. */
 static void
-usage(void)
+need_broker(const char *path, const char *schemed)
 {
-	fprintf(stderr,
-		"usage: schemerun [--socket PATH] [--] CMD [ARGS...]\n"
-		"  Runs CMD with scheme paths (name:path, /scheme/name/path)\n"
-		"  reachable, starting a broker on PATH if none answers.\n");
-	exit(2);
+	char why[512];
+	int r = broker_answers(path);
+
+	if (r == 0)
+		return;
+	if (r != -ENOENT && r != -ECONNREFUSED) {
+		reach_explain(path, r, why, sizeof(why));
+		fprintf(stderr, "%s: %s\n", prog, why);
+		exit(127);
+	}
+	start_broker(schemed, path);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"socket", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char lib[PATH_MAX], schemed[PATH_MAX], file[PATH_MAX];
 	const char *why;
-	int ch;
 
+	cli_init(prog, usage_text);
 	path[0] = '\0';
-	while ((ch = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
-		if (ch == 's')
-			snprintf(path, sizeof(path), "%s", optarg);
-		else
-			usage();
-	}
+	cli_socket_options(argc, argv, path, sizeof(path));
 	if (optind >= argc)
-		usage();
+		cli_usage_error("a command to run is needed");
+	if (!resolve(argv[optind], file, sizeof(file))) {
+		/* Said before a broker is started for nothing. */
+		fprintf(stderr, "%s: %s: %s\n", prog, argv[optind],
+			strchr(argv[optind], '/') != NULL ? strerror(errno)
+							  : "command not found");
+		return errno == ENOENT || strchr(argv[optind], '/') == NULL
+			   ? 127
+			   : 126;
+	}
 	if ((why = unreachable(argv[optind], file, sizeof(file))) != NULL) {
 		fprintf(stderr, "%s: %s %s\n", prog, file, why);
 		return 126;
@@ -230,8 +301,7 @@ main(int argc, char **argv)
 	    paths_find(schemed, sizeof(schemed), PATHS_SCHEMED) < 0)
 		die("cannot find the preload library or schemed", NULL);
 	setenv("SCHEME_SOCKET", path, 1);
-	if (!broker_answers(path))
-		start_broker(schemed, path);
+	need_broker(path, schemed);
 	set_preload(lib);
 	execvp(argv[optind], argv + optind);
 	fprintf(stderr, "%s: %s: %s\n", prog, argv[optind], strerror(errno));

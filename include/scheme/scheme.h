@@ -7,8 +7,9 @@
  *
  * reads requests from fd as whole struct scheme_packet records, and writes
  * each answer back as the same record with `a` replaced by the result.  The
- * layout and the request numbers are Redox OS's; see SPEC.md for the full
- * contract and README.md for a worked example.
+ * layout and the request numbers are Redox OS's.  The full contract, every
+ * request with its arguments, valid answers and notes, is the manual page
+ * scheme(7) (`man scheme`; in the source, doc/man/scheme.7).
  *
  * Valid answers, per request (`a` of the answer):
  *
