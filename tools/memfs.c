@@ -72,6 +72,10 @@
 
 #include <scheme/scheme.h>
 
+#ifndef SCHEME_VERSION /* the project's build sets it; a copy built apart */
+#define SCHEME_VERSION "(unknown)"
+#endif
+
 #define MAX_HANDLES 65536
 #define MAX_WAITING 256
 #define MAX_NAME    255		      /* bytes in a path component */
@@ -1303,6 +1307,27 @@ usage_error(const char *fmt, ...)
 	exit(2);
 }
 
+/*
+ * What getopt_long() refused (opterr is 0: no message of its own).  optopt
+ * is 0 for an unknown long option, else the letter: of an unknown short
+ * one, or of a long one given a value it does not take ("--help=x").
+ */
+static void
+bad_option(char **argv, int ch, const struct option *opts)
+{
+	const char *arg = argv[optind - 1], *eq = strchr(arg, '=');
+
+	if (ch == ':')
+		usage_error("option '%s' needs a value", arg);
+	if (optopt == 0)
+		usage_error("unknown option '%s'", arg);
+	for (; eq != NULL && strncmp(arg, "--", 2) == 0 && opts->name; opts++)
+		if (opts->val == optopt &&
+		    strncmp(opts->name, arg + 2, (size_t)(eq - arg - 2)) == 0)
+			usage_error("option '--%s' takes no value", opts->name);
+	usage_error("unknown option '-%c'", optopt);
+}
+
 /* The command line; returns the scheme's name. */
 static const char *
 parse_args(int argc, char **argv, int *events, long *tick_ms)
@@ -1336,18 +1361,8 @@ parse_args(int argc, char **argv, int *events, long *tick_ms)
 				printf("scheme-memfs (scheme) %s\n",
 				       SCHEME_VERSION);
 			exit(fflush(stdout) == 0 ? 0 : 1);
-		} else if (ch == ':') {
-			usage_error("option '%s' needs a value",
-				    argv[optind - 1]);
-		} else if (strncmp(argv[optind - 1], "--", 2) != 0) {
-			usage_error("unknown option '-%c'", optopt);
-		} else if (optopt != 0 &&
-			   (end = strchr(argv[optind - 1], '=')) != NULL) {
-			usage_error("option '%.*s' takes no value",
-				    (int)(end - argv[optind - 1]),
-				    argv[optind - 1]);
 		} else {
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			bad_option(argv, ch, opts);
 		}
 	}
 	if (argc - optind > 1)
