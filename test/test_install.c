@@ -84,6 +84,28 @@ START_TEST(pkg_config_provider_runs)
 }
 END_TEST
 
+/*
+ * The provider helper is in the installed libscheme: scheme-memfs, built
+ * on it, links with pkg-config --libs scheme alone and serves.
+ */
+START_TEST(pkg_config_helper_provider_runs)
+{
+	sh("set -e; export PKG_CONFIG_PATH=$(echo '%s'/lib*/pkgconfig);"
+	   "cc $(pkg-config --cflags scheme) -o '%s/memfs' '%s/tools/memfs.c'"
+	   " $(pkg-config --libs scheme)"
+	   " -Wl,-rpath,\"$(pkg-config --variable=libdir scheme)\";"
+	   "export SCHEME_SOCKET='%s/helper.sock';"
+	   "'%s/bin/schemerun' '%s/memfs' mem & p=$!;"
+	   "for i in $(seq 100); do '%s/bin/schemectl' list 2>/dev/null |"
+	   " grep -qx mem && break; sleep 0.05; done;"
+	   "'%s/bin/schemerun' cat mem:world; kill $p; wait $p || true;"
+	   "'%s/bin/schemectl' stop",
+	   prefix, h_dir(), TEST_SOURCE_DIR, h_dir(), prefix, h_dir(), prefix,
+	   prefix, prefix);
+	ck_assert_str_eq(r->out, "Hello, world!\n");
+}
+END_TEST
+
 /* The CMake package: a project that says find_package(Scheme). */
 START_TEST(cmake_package_builds)
 {
@@ -112,6 +134,7 @@ install_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, installed_files);
 	tcase_add_test(tc, pkg_config_provider_runs);
+	tcase_add_test(tc, pkg_config_helper_provider_runs);
 	tcase_add_test(tc, cmake_package_builds);
 	suite_add_tcase(s, tc);
 	return s;
