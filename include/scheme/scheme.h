@@ -135,15 +135,15 @@ long mkns(const char *const names[], size_t count); /* new namespace id */
  *	whence,	lseek's and fcntl's, as lseek(2) and fcntl(2); one that does
  *	cmd	not fit an int is refused (-EINVAL).
  *
- * Pointers, p and the decoded ones, are valid from the read that brought
- * the request until its answer is written, and not after: an answer says
- * the system may reuse that memory.
+ * The decoded pointers (where p's b or c points) are valid from the read
+ * that brought the request until its answer is written, and not after:
+ * an answer says the system may reuse that memory.  p itself is the
+ * caller's, valid during the call only.
  *
  * Deferring.  A member that cannot answer yet (a read with no data) copies
  * *p, returns SCHEME_DEFER, and later writes the answer itself: the copy
- * with `a` set to the result, to the scheme fd.  p itself is only valid
- * during the call, so the copy is what it keeps; the decoded pointers in
- * it stay valid until that answer.  A request kept must be answered once,
+ * with `a` set to the result, to the scheme fd.  The pointers in the copy
+ * stay valid until that answer.  A request kept must be answered once,
  * also when its handle is closed first (SYS_CLOSE): -EBADF will do.
  *
  * SYS_CLOSE: nobody waits for its answer and its value is ignored, but it
