@@ -48,23 +48,41 @@ START_TEST(installed_files)
 }
 END_TEST
 
-/* A provider built with pkg-config, run by the installed schemerun. */
-START_TEST(pkg_config_provider_runs)
+/*
+ * tools/SRC built with pkg-config alone, run by the installed schemerun
+ * as scheme NAME; what `cat NAME:PATH` prints is left in r->out.
+ */
+static void
+provider_reads(const char *src, const char *name, const char *path)
 {
 	sh("set -e; export PKG_CONFIG_PATH=$(echo '%s'/lib*/pkgconfig);"
 	   "test -f \"$(pkg-config --variable=preload scheme)\";"
-	   "cc $(pkg-config --cflags scheme) -o '%s/prov' '%s/tools/hello.c'"
+	   "cc $(pkg-config --cflags scheme) -o '%s/%s' '%s/tools/%s'"
 	   " $(pkg-config --libs scheme)"
 	   " -Wl,-rpath,\"$(pkg-config --variable=libdir scheme)\";"
-	   "export SCHEME_SOCKET='%s/inst.sock';"
-	   "'%s/bin/schemerun' '%s/prov' inst & p=$!;"
+	   "export SCHEME_SOCKET='%s/%s.sock';"
+	   "'%s/bin/schemerun' '%s/%s' %s & p=$!;"
 	   "for i in $(seq 100); do '%s/bin/schemectl' list 2>/dev/null |"
-	   " grep -qx inst && break; sleep 0.05; done;"
-	   "'%s/bin/schemerun' cat inst:pkgconfig; kill $p; wait $p || true;"
+	   " grep -qx %s && break; sleep 0.05; done;"
+	   "'%s/bin/schemerun' cat %s:%s; kill $p; wait $p || true;"
 	   "'%s/bin/schemectl' stop",
-	   prefix, h_dir(), TEST_SOURCE_DIR, h_dir(), prefix, h_dir(), prefix,
-	   prefix, prefix);
+	   prefix, h_dir(), name, TEST_SOURCE_DIR, src, h_dir(), name, prefix,
+	   h_dir(), name, name, prefix, name, prefix, name, path, prefix);
+}
+
+/* A provider in raw packets. */
+START_TEST(pkg_config_provider_runs)
+{
+	provider_reads("hello.c", "inst", "pkgconfig");
 	ck_assert_str_eq(r->out, "Hello, pkgconfig!\n");
+}
+END_TEST
+
+/* The provider helper is in the installed libscheme: memfs is built on it. */
+START_TEST(pkg_config_helper_provider_runs)
+{
+	provider_reads("memfs.c", "mem", "world");
+	ck_assert_str_eq(r->out, "Hello, world!\n");
 }
 END_TEST
 
@@ -96,6 +114,7 @@ install_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, installed_files);
 	tcase_add_test(tc, pkg_config_provider_runs);
+	tcase_add_test(tc, pkg_config_helper_provider_runs);
 	tcase_add_test(tc, cmake_package_builds);
 	suite_add_tcase(s, tc);
 	return s;

@@ -5,19 +5,28 @@
  *	schemerun scheme-hello [NAME] &		(default: greet)
  *	schemerun cat greet:world		Hello, world!
  *
- * All of it is here: open the scheme, give up every other name, as a
- * Redox daemon does (setrens: link with -lscheme), read requests, answer
- * each one by writing the same packet back with the result in `a`.
+ * All of it is here: make sure the preload is there (without it, the open
+ * would make an ordinary file called ":greet"), open the scheme, give up
+ * every other name, as a Redox daemon does (setrens), read requests,
+ * answer each one by writing the same packet back with the result in `a`.
+ * It links with -lscheme (pkg-config --libs scheme) for scheme_preloaded
+ * and setrens; the requests are the raw ABI (scheme-memfs uses the
+ * helper, struct scheme_ops, instead).
  */
 #define _XOPEN_SOURCE 700 /* POSIX.1-2008 with XSI: O_CLOEXEC, S_IFREG */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <scheme/scheme.h>
+
+#ifndef SCHEME_VERSION /* the project's build sets it; a copy built apart */
+#define SCHEME_VERSION "(unknown)"
+#endif
 
 #define MAX 1024
 
@@ -80,17 +89,69 @@ handle(const struct scheme_packet *p)
 	}
 }
 
+static const char usage_text[] =
+    "usage: scheme-hello [NAME]\n"
+    "\n"
+    "Serve the scheme NAME (default greet): NAME:anything reads\n"
+    "\"Hello, anything!\".  Run it under schemerun:\n"
+    "\n"
+    "  schemerun scheme-hello &\n"
+    "  schemerun cat greet:world\n"
+    "\n"
+    "  -h, --help     print this and exit\n"
+    "  -V, --version  print the version and exit\n";
+
+static void
+usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "scheme-hello: %s '%s' (see 'scheme-hello --help')\n",
+		what, arg);
+	exit(2);
+}
+
+/* [--help | --version | [--] NAME]: the scheme's name. */
+static const char *
+parse_args(int argc, char **argv)
+{
+	int i = 1;
+
+	if (argc > 1 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_text, stdout);
+		exit(fflush(stdout) == 0 ? 0 : 1);
+	}
+	if (argc > 1 &&
+	    (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("scheme-hello (scheme) %s\n", SCHEME_VERSION);
+		exit(fflush(stdout) == 0 ? 0 : 1);
+	}
+	if (argc > 1 && strcmp(argv[1], "--") == 0)
+		i++;
+	else if (argc > 1 && argv[1][0] == '-' && argv[1][1] != '\0')
+		usage_error("unknown option", argv[1]);
+	if (argc - i > 1)
+		usage_error("unexpected argument", argv[i + 1]);
+	return i < argc ? argv[i] : "greet";
+}
+
 int
 main(int argc, char **argv)
 {
+	const char *name = parse_args(argc, argv);
 	struct scheme_packet p;
-	char name[80];
+	char path[80];
 	int fd;
 
-	snprintf(name, sizeof(name), ":%s", argc > 1 ? argv[1] : "greet");
-	fd = open(name, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	if (!scheme_preloaded()) { /* open() would make a file ":name" here */
+		fprintf(stderr, "scheme-hello: schemes need the preload: "
+				"run it as 'schemerun scheme-hello'\n");
+		return 1;
+	}
+	if ((size_t)snprintf(path, sizeof(path), ":%s", name) >= sizeof(path))
+		usage_error("name too long", name);
+	fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		perror(name);
+		perror(path);
 		return 1;
 	}
 	if (setrens(0, 0) < 0) /* from here on: no open by name */

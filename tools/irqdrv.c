@@ -27,13 +27,19 @@
  *
  * Without --model (irq: from schemed --irq-sim) there is no device to
  * raise or to quiet; `schemectl irq-raise N` raises the interrupts.
+ *
+ * It links with nothing but libc, so it asks the dynamic loader whether
+ * the preload is there before it opens anything: without it, irq: and
+ * event: would be missing files and ":NAME" an ordinary one.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/vfio.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +49,10 @@
 #include <unistd.h>
 
 #include <scheme/scheme.h>
+
+#ifndef SCHEME_VERSION /* the project's build sets it; a copy built apart */
+#define SCHEME_VERSION "(unknown)"
+#endif
 
 #define MAX_VEC	    8
 #define MAX_FILES   256
@@ -534,43 +544,126 @@ loop(int q)
 	}
 }
 
+static const char usage_text[] =
+    "usage: scheme-irqdrv [--name NAME] [--timeout MS] [--model edu|e1000e] "
+    "IRQ...\n"
+    "\n"
+    "A driver in the Redox style: serve NAME: (default irqdrv) from the\n"
+    "interrupts of each IRQ (an irq: path, as irq:3), vector 0 first.\n"
+    "Run it under schemerun.\n"
+    "\n"
+    "  -n, --name NAME     the scheme to serve\n"
+    "  -t, --timeout MS    reads of NAME:irq/V give up after MS ms\n"
+    "                      (default 2000)\n"
+    "  -m, --model MODEL   own a QEMU device through irq:: edu or e1000e\n"
+    "  -h, --help          print this and exit\n"
+    "  -V, --version       print the version and exit\n";
+
+/* What is wrong, in one line, and exit status 2. */
+static void usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
 static void
-usage(void)
+usage_error(const char *fmt, ...)
 {
-	fprintf(stderr, "usage: scheme-irqdrv [--name NAME] [--timeout MS] "
-			"[--model edu|e1000e] IRQ...\n");
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("scheme-irqdrv: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs(" (see 'scheme-irqdrv --help')\n", stderr);
+	va_end(ap);
 	exit(2);
 }
 
-int
-main(int argc, char **argv)
+/*
+ * What getopt_long() refused (opterr is 0: no message of its own).  optopt
+ * is 0 for an unknown long option, else the letter: of an unknown short
+ * one, or of a long one given a value it does not take ("--help=x").
+ */
+static void
+bad_option(char **argv, int ch, const struct option *opts)
+{
+	const char *arg = argv[optind - 1], *eq = strchr(arg, '=');
+
+	if (ch == ':')
+		usage_error("option '%s' needs a value", arg);
+	if (optopt == 0)
+		usage_error("unknown option '%s'", arg);
+	for (; eq != NULL && strncmp(arg, "--", 2) == 0 && opts->name; opts++)
+		if (opts->val == optopt &&
+		    strncmp(opts->name, arg + 2, (size_t)(eq - arg - 2)) == 0)
+			usage_error("option '--%s' takes no value", opts->name);
+	usage_error("unknown option '-%c'", optopt);
+}
+
+static void
+parse_args(int argc, char **argv, const char **name)
 {
 	static const struct option opts[] = {
 	    {"name", required_argument, NULL, 'n'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"model", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
+	char *end;
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":n:t:m:hV", opts, NULL)) != -1) {
+		if (ch == 'n') {
+			*name = optarg;
+		} else if (ch == 't') {
+			errno = 0;
+			timeout_ms = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || timeout_ms <= 0)
+				usage_error("--timeout: '%s' is not a number "
+					    "of milliseconds",
+					    optarg);
+		} else if (ch == 'm') {
+			if (strcmp(optarg, "edu") == 0)
+				model = EDU;
+			else if (strcmp(optarg, "e1000e") == 0)
+				model = E1000E;
+			else
+				usage_error(
+				    "--model: '%s' is not edu or e1000e",
+				    optarg);
+		} else if (ch == 'h' || ch == 'V') {
+			if (ch == 'h')
+				fputs(usage_text, stdout);
+			else
+				printf("scheme-irqdrv (scheme) %s\n",
+				       SCHEME_VERSION);
+			exit(fflush(stdout) == 0 ? 0 : 1);
+		} else {
+			bad_option(argv, ch, opts);
+		}
+	}
+	if (optind == argc)
+		usage_error("an IRQ is needed, as irq:3");
+	if (argc - optind > MAX_VEC)
+		usage_error("%d IRQs, at most %d", argc - optind, MAX_VEC);
+}
+
+int
+main(int argc, char **argv)
+{
 	struct scheme_event reg[3 + MAX_VEC];
 	const char *name = "irqdrv";
 	char path[80];
-	int ch, q, r;
+	int q, r;
 	unsigned i;
 
-	while ((ch = getopt_long(argc, argv, "n:t:m:", opts, NULL)) != -1) {
-		if (ch == 'n')
-			name = optarg;
-		else if (ch == 't' && (timeout_ms = atol(optarg)) > 0)
-			continue;
-		else if (ch == 'm' && strcmp(optarg, "edu") == 0)
-			model = EDU;
-		else if (ch == 'm' && strcmp(optarg, "e1000e") == 0)
-			model = E1000E;
-		else
-			usage();
+	parse_args(argc, argv, &name);
+	/* The preload defines getns; nothing else in this process does. */
+	if (dlsym(RTLD_DEFAULT, "getns") == NULL) {
+		fprintf(stderr, "scheme-irqdrv: schemes need the preload: "
+				"run it as 'schemerun scheme-irqdrv'\n");
+		return 1;
 	}
-	if (optind == argc || argc - optind > MAX_VEC)
-		usage();
 
 	/* Everything the driver needs, opened first: a Redox driver then
 	 * enters the null namespace and can open nothing more. */
@@ -589,7 +682,8 @@ main(int argc, char **argv)
 		return 1;
 	tfd = open("time:4", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	q = open("event:", O_RDWR | O_CLOEXEC);
-	snprintf(path, sizeof(path), ":%s", name);
+	if ((size_t)snprintf(path, sizeof(path), ":%s", name) >= sizeof(path))
+		usage_error("--name: '%s' is too long", name);
 	sfd = open(path, O_CREAT | O_RDWR | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (tfd < 0 || q < 0 || sfd < 0 || pipe2(stop_pipe, O_CLOEXEC) < 0) {
 		perror("scheme-irqdrv: time:, event: or the scheme");

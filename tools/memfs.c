@@ -45,16 +45,23 @@
  * by the caller's primary group only).  Opens, reads and writes do not
  * check the mode bits.  atime is set at creation and by utimensat only.
  *
- * Plain POSIX C against <scheme/scheme.h> alone.  Without --events it
- * waits with poll() on its scheme fd and a self-pipe (for SIGTERM); with
- * --events it is the Redox daemon loop: one event: queue watching the
- * scheme fd, a timerfd and the self-pipe, all non-blocking.
+ * Plain POSIX C and libscheme's provider helper (pkg-config --libs
+ * scheme): each request kind is a member of a struct scheme_ops that
+ * scheme_serve() calls with the request's arguments decoded; a fifo read
+ * with nothing to read returns SCHEME_DEFER and is answered later.
+ * Without --events it waits with poll() on its scheme fd and a self-pipe
+ * (for SIGTERM); with --events it is the Redox daemon loop: one event:
+ * queue watching the scheme fd, a timerfd and the self-pipe, all
+ * non-blocking.  Started without the preload (not under schemerun), it
+ * says so and exits 1, having created nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +71,10 @@
 #include <unistd.h>
 
 #include <scheme/scheme.h>
+
+#ifndef SCHEME_VERSION /* the project's build sets it; a copy built apart */
+#define SCHEME_VERSION "(unknown)"
+#endif
 
 #define MAX_HANDLES 65536
 #define MAX_WAITING 256
@@ -446,13 +457,11 @@ walk(const char *path, size_t len, struct where *w)
 	return 0;
 }
 
-/* The path in a packet: b, NUL-terminated at b[c]. */
+/* A request's path: a C string, scheme_dispatch() saw to it. */
 static int
-walk_packet(const struct scheme_packet *p, struct where *w)
+walk_path(const char *path, struct where *w)
 {
-	const char *path = (const char *)(uintptr_t)p->b;
-
-	return walk(path, strnlen(path, p->c), w);
+	return walk(path, strlen(path), w);
 }
 
 /* Handles --------------------------------------------------------------- */
@@ -463,6 +472,15 @@ get(uint64_t h)
 	if (h >= MAX_HANDLES || !handles[h].used)
 		return NULL;
 	return &handles[h];
+}
+
+/* An open handle that may touch the contents: not an O_PATH one. */
+static struct handle *
+get_io(uint64_t h)
+{
+	struct handle *hd = get(h);
+
+	return hd != NULL && !(hd->flags & O_PATH) ? hd : NULL;
 }
 
 /* The counters of .stats, as they will be once this open is counted. */
@@ -531,9 +549,8 @@ post_read(struct node *f)
 
 /* O_CREAT of a missing name: a directory with O_DIRECTORY, else a file. */
 static int
-make(struct where *w, int flags, const struct scheme_packet *p)
+make(struct where *w, int flags, mode_t mode, const struct scheme_packet *p)
 {
-	mode_t mode = (mode_t)(p->d >> 32);
 	enum kind kind = REGULAR;
 
 	if (flags & O_DIRECTORY) {
@@ -560,13 +577,15 @@ may_open(const struct node *n, const struct where *w, int flags)
 	return 0;
 }
 
+/* oflags: O_* | mode << 32, as the request's d. */
 static int64_t
-do_open(const struct scheme_packet *p)
+do_open(void *ctx, const struct scheme_packet *p, const char *path,
+	uint64_t oflags)
 {
-	int flags = (int)(uint32_t)p->d, r;
+	int flags = (int)(uint32_t)oflags, r;
 	struct where w;
 
-	if ((r = walk_packet(p, &w)) < 0)
+	if ((r = walk_path(path, &w)) < 0)
 		return r;
 	if (flags & O_PATH) { /* Linux ignores the other flags then */
 		if (w.n == NULL)
@@ -579,7 +598,7 @@ do_open(const struct scheme_packet *p)
 	if (w.n == NULL) {
 		if (!(flags & O_CREAT))
 			return -ENOENT;
-		if ((r = make(&w, flags, p)) < 0)
+		if ((r = make(&w, flags, (mode_t)(oflags >> 32), p)) < 0)
 			return r;
 	} else if ((flags & O_CREAT) && (flags & O_EXCL)) {
 		return -EEXIST;
@@ -593,12 +612,12 @@ do_open(const struct scheme_packet *p)
 }
 
 static int64_t
-do_unlink(const struct scheme_packet *p)
+do_unlink(void *ctx, const struct scheme_packet *p, const char *path)
 {
 	struct where w;
 	int r;
 
-	if ((r = walk_packet(p, &w)) < 0)
+	if ((r = walk_path(path, &w)) < 0)
 		return r;
 	if (w.n == NULL)
 		return -ENOENT;
@@ -614,12 +633,12 @@ do_unlink(const struct scheme_packet *p)
 }
 
 static int64_t
-do_rmdir(const struct scheme_packet *p)
+do_rmdir(void *ctx, const struct scheme_packet *p, const char *path)
 {
 	struct where w;
 	int r;
 
-	if ((r = walk_packet(p, &w)) < 0)
+	if ((r = walk_path(path, &w)) < 0)
 		return r;
 	if (w.n == NULL)
 		return -ENOENT;
@@ -638,48 +657,49 @@ do_rmdir(const struct scheme_packet *p)
 /* Requests on handles --------------------------------------------------- */
 
 /*
- * A fifo or stream read: now if there are bytes; else a fifo keeps the
- * request (unless O_NONBLOCK) and a stream says EAGAIN.
+ * A fifo or stream read of len bytes into buf: now if there are bytes;
+ * else a fifo keeps the request (unless O_NONBLOCK) and a stream says
+ * EAGAIN.  A request kept is a copy of the packet: buf is its c, valid
+ * until we answer it.
  */
 static int64_t
-pipe_read(struct node *f, const struct scheme_packet *p, int nonblock,
-	  int *defer)
+pipe_read(struct node *f, const struct scheme_packet *p, void *buf, size_t len,
+	  int nonblock)
 {
-	size_t n = f->size < p->d ? f->size : p->d;
+	size_t n = f->size < len ? f->size : len;
 
-	if (n == 0 && p->d > 0) {
+	if (n == 0 && len > 0) {
 		if (nonblock || f->kind == STREAM || nwaiting == MAX_WAITING)
 			return -EAGAIN;
 		waiting[nwaiting++] = *p;
-		*defer = 1;
-		return 0;
+		return SCHEME_DEFER;
 	}
-	memcpy((void *)(uintptr_t)p->c, f->data, n);
+	memcpy(buf, f->data, n);
 	memmove(f->data, f->data + n, f->size - n);
 	f->size -= n;
 	return (int64_t)n;
 }
 
 static int64_t
-do_read(struct handle *h, const struct scheme_packet *p, int *defer)
+do_read(void *ctx, const struct scheme_packet *p, uint64_t hn, void *buf,
+	size_t len)
 {
-	const char *src = h->text;
-	size_t size = h->textlen, n;
+	struct handle *h = get_io(hn);
+	const char *src;
+	size_t size, n;
 
-	if ((h->flags & O_ACCMODE) == O_WRONLY)
+	if (h == NULL || (h->flags & O_ACCMODE) == O_WRONLY)
 		return -EBADF;
 	if (h->n->kind == FIFO || h->n->kind == STREAM)
-		return pipe_read(h->n, p, h->flags & O_NONBLOCK, defer);
+		return pipe_read(h->n, p, buf, len, h->flags & O_NONBLOCK);
 	if (h->n->kind == DIRECTORY && !h->list)
 		return -EISDIR;
-	if (h->n->kind == REGULAR) {
-		src = h->n->data;
-		size = h->n->size;
-	}
+	src = h->n->kind == REGULAR ? h->n->data : h->text;
+	size = h->n->kind == REGULAR ? h->n->size : h->textlen;
 	if ((size_t)h->pos >= size)
 		return 0;
-	n = size - (size_t)h->pos < p->d ? size - (size_t)h->pos : p->d;
-	memcpy((void *)(uintptr_t)p->c, src + h->pos, n);
+	n = size - (size_t)h->pos < len ? size - (size_t)h->pos : len;
+	memcpy(buf, src + h->pos, n);
 	h->pos += (off_t)n;
 	return (int64_t)n;
 }
@@ -702,7 +722,7 @@ unwait(int i)
 static void
 answer_waiting(struct node *f)
 {
-	int defer, i = 0;
+	int i = 0;
 
 	while (i < nwaiting && f->size > 0) {
 		struct scheme_packet p = waiting[i];
@@ -712,7 +732,9 @@ answer_waiting(struct node *f)
 			i++;
 			continue;
 		}
-		answer(&p, h != NULL ? pipe_read(f, &p, 0, &defer) : -EBADF);
+		answer(&p, h != NULL ? pipe_read(f, &p, (void *)(uintptr_t)p.c,
+						 p.d, 0)
+				     : -EBADF);
 		unwait(i);
 	}
 	if (f->size > 0)
@@ -720,33 +742,36 @@ answer_waiting(struct node *f)
 }
 
 static int64_t
-do_write(struct handle *h, const struct scheme_packet *p)
+do_write(void *ctx, const struct scheme_packet *p, uint64_t hn, const void *buf,
+	 size_t len)
 {
-	struct node *f = h->n;
+	struct handle *h = get_io(hn);
+	struct node *f;
 	size_t at;
 	int r;
 
-	if ((h->flags & O_ACCMODE) == O_RDONLY || f->kind == STATS)
+	if (h == NULL || (h->flags & O_ACCMODE) == O_RDONLY ||
+	    (f = h->n)->kind == STATS)
 		return -EBADF;
 	if (f->kind == DIRECTORY)
 		return -EISDIR;
 	if (f->kind != REGULAR) { /* appends, and wakes the readers */
-		if ((r = append(f, (const void *)(uintptr_t)p->c, p->d)) < 0)
+		if ((r = append(f, buf, len)) < 0)
 			return r;
 		if (f->kind == FIFO)
 			answer_waiting(f);
 		else
 			post_read(f);
-		return (int64_t)p->d;
+		return (int64_t)len;
 	}
 	at = (h->flags & O_APPEND) ? f->size : (size_t)h->pos;
 	if (at > MAX_SIZE)
 		return -EFBIG;
-	if ((r = resize(f, at + p->d > f->size ? at + p->d : f->size)) < 0)
+	if ((r = resize(f, at + len > f->size ? at + len : f->size)) < 0)
 		return r;
-	memcpy(f->data + at, (const void *)(uintptr_t)p->c, p->d);
-	h->pos = (off_t)(at + p->d);
-	return (int64_t)p->d;
+	memcpy(f->data + at, buf, len);
+	h->pos = (off_t)(at + len);
+	return (int64_t)len;
 }
 
 /* An offset of 0 is rewinddir(): the listing is taken again. */
@@ -764,13 +789,17 @@ relist(struct handle *h)
 }
 
 static int64_t
-do_seek(struct handle *h, const struct scheme_packet *p)
+do_seek(void *ctx, const struct scheme_packet *p, uint64_t hn, int64_t off,
+	int whence)
 {
-	off_t base, off = (off_t)p->c;
+	struct handle *h = get_io(hn);
+	off_t base;
 
+	if (h == NULL)
+		return -EBADF;
 	if (h->n->kind == FIFO || h->n->kind == STREAM)
 		return -ESPIPE;
-	switch (p->d) {
+	switch (whence) {
 	case SEEK_SET:
 		base = 0;
 		break;
@@ -795,26 +824,33 @@ do_seek(struct handle *h, const struct scheme_packet *p)
 }
 
 static int64_t
-do_truncate(struct handle *h, const struct scheme_packet *p)
+do_truncate(void *ctx, const struct scheme_packet *p, uint64_t hn,
+	    int64_t length)
 {
+	struct handle *h = get_io(hn);
+
+	if (h == NULL)
+		return -EBADF;
 	if (h->n->kind == DIRECTORY)
 		return -EISDIR;
 	if ((h->flags & O_ACCMODE) == O_RDONLY || h->n->kind == STATS ||
-	    (int64_t)p->c < 0)
+	    length < 0)
 		return -EINVAL;
-	return resize(h->n, (size_t)p->c);
+	return resize(h->n, (size_t)length);
 }
 
+/* st arrives zeroed (scheme_dispatch). */
 static int64_t
-do_fstat(struct handle *h, const struct scheme_packet *p)
+do_fstat(void *ctx, const struct scheme_packet *p, uint64_t hn, struct stat *st)
 {
-	struct stat *st = (struct stat *)(uintptr_t)p->c;
-	const struct node *n = h->n;
-	size_t size = n->size;
+	struct handle *h = get(hn);
+	const struct node *n;
+	size_t size;
 
-	if (p->d < sizeof(*st))
-		return -EINVAL;
-	memset(st, 0, sizeof(*st));
+	if (h == NULL)
+		return -EBADF;
+	n = h->n;
+	size = n->size;
 	st->st_ino = n->ino;
 	st->st_nlink = 1;
 	switch (n->kind) {
@@ -855,12 +891,16 @@ do_fstat(struct handle *h, const struct scheme_packet *p)
  * out of the tree has its name alone.
  */
 static int64_t
-do_fpath(struct handle *h, const struct scheme_packet *p)
+do_fpath(void *ctx, const struct scheme_packet *p, uint64_t hn, void *out,
+	 size_t max)
 {
 	size_t slen = strlen(scheme), len = slen, at, k;
+	struct handle *h = get(hn);
 	const struct node *n;
 	char *buf;
 
+	if (h == NULL)
+		return -EBADF;
 	for (n = h->n; n != root && n != NULL; n = n->parent)
 		len += strlen(n->name) + 1;
 	if (len == slen)
@@ -876,8 +916,8 @@ do_fpath(struct handle *h, const struct scheme_packet *p)
 	}
 	memcpy(buf, scheme, slen);
 	buf[slen] = ':';
-	len = len < p->d ? len : p->d;
-	memcpy((void *)(uintptr_t)p->c, buf, len);
+	len = len < max ? len : max;
+	memcpy(out, buf, len);
 	free(buf);
 	return (int64_t)len;
 }
@@ -889,11 +929,15 @@ owner(const struct node *n, const struct scheme_packet *p)
 }
 
 static int64_t
-do_chmod(struct handle *h, const struct scheme_packet *p)
+do_chmod(void *ctx, const struct scheme_packet *p, uint64_t hn, uint32_t mode)
 {
+	struct handle *h = get(hn);
+
+	if (h == NULL)
+		return -EBADF;
 	if (!owner(h->n, p))
 		return -EPERM;
-	h->n->mode = (mode_t)p->c & 07777;
+	h->n->mode = (mode_t)mode & 07777;
 	touch(h->n, T_CTIME);
 	return 0;
 }
@@ -904,11 +948,15 @@ do_chmod(struct handle *h, const struct scheme_packet *p)
  * to its own; anyone else nothing.  (uint32_t)-1 leaves one alone.
  */
 static int64_t
-do_chown(struct handle *h, const struct scheme_packet *p)
+do_chown(void *ctx, const struct scheme_packet *p, uint64_t hn, uint32_t uid,
+	 uint32_t gid)
 {
-	uint32_t uid = (uint32_t)p->c, gid = (uint32_t)p->d;
-	struct node *n = h->n;
+	struct handle *h = get(hn);
+	struct node *n;
 
+	if (h == NULL)
+		return -EBADF;
+	n = h->n;
 	if (uid == (uint32_t)-1 && gid == (uint32_t)-1)
 		return 0;
 	if (p->uid != 0) {
@@ -937,19 +985,22 @@ may_write(const struct node *n, const struct scheme_packet *p)
 }
 
 /*
- * c: struct timespec[2], atime then mtime; UTIME_NOW and UTIME_OMIT as
- * utimensat(2).  No bytes at all is taken as both UTIME_NOW (times NULL).
+ * times: atime then mtime; UTIME_NOW and UTIME_OMIT as utimensat(2).
+ * NULL is both UTIME_NOW.
  */
 static int64_t
-do_utimens(struct handle *h, const struct scheme_packet *p)
+do_utimens(void *ctx, const struct scheme_packet *p, uint64_t hn,
+	   const struct timespec *times)
 {
 	struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}}, now;
-	struct node *n = h->n;
+	struct handle *h = get(hn);
+	struct node *n;
 
-	if (p->d != 0 && p->d < sizeof(ts))
-		return -EINVAL;
-	if (p->d != 0) /* copied: the buffer need not be aligned */
-		memcpy(ts, (const void *)(uintptr_t)p->c, sizeof(ts));
+	if (h == NULL)
+		return -EBADF;
+	n = h->n;
+	if (times != NULL)
+		memcpy(ts, times, sizeof(ts));
 	for (int i = 0; i < 2; i++)
 		if (ts[i].tv_nsec != UTIME_NOW && ts[i].tv_nsec != UTIME_OMIT &&
 		    (ts[i].tv_nsec < 0 || ts[i].tv_nsec >= 1000000000L))
@@ -1010,19 +1061,22 @@ may_rename(const struct node *n, const struct where *w)
 	return 0;
 }
 
-/* c: the new path (NUL-terminated, or d bytes), relative to the root. */
+/* path: the new one, relative to the root. */
 static int64_t
-do_rename(struct handle *h, const struct scheme_packet *p)
+do_rename(void *ctx, const struct scheme_packet *p, uint64_t hn,
+	  const char *path)
 {
-	const char *path = (const char *)(uintptr_t)p->c;
-	struct node *n = h->n;
+	struct handle *h = get(hn);
+	struct node *n;
 	struct where w;
 	char *name;
 	int r;
 
-	if (!in_tree(n))
+	if (h == NULL)
+		return -EBADF;
+	if (!in_tree(n = h->n))
 		return -ENOENT;
-	if ((r = walk(path, strnlen(path, p->d), &w)) < 0)
+	if ((r = walk_path(path, &w)) < 0)
 		return r;
 	if ((r = may_rename(n, &w)) != 0)
 		return r < 0 ? r : 0;
@@ -1040,15 +1094,20 @@ do_rename(struct handle *h, const struct scheme_packet *p)
 
 /* What is ready: data to read (a pipe may be empty); writes always. */
 static int64_t
-do_fevent(struct handle *h)
+do_fevent(void *ctx, const struct scheme_packet *p, uint64_t hn,
+	  uint64_t wanted)
 {
+	struct handle *h = get_io(hn);
+
+	if (h == NULL)
+		return -EBADF;
 	if (h->n->kind == FIFO || h->n->kind == STREAM)
 		return (h->n->size ? EVENT_READ : 0) | EVENT_WRITE;
 	return EVENT_READ | EVENT_WRITE;
 }
 
 static int64_t
-do_close(uint64_t hn)
+close_handle(uint64_t hn)
 {
 	struct handle *h = get(hn);
 
@@ -1075,79 +1134,47 @@ do_close(uint64_t hn)
 	return 0;
 }
 
-/* The requests an O_PATH handle refuses: they touch the contents. */
 static int64_t
-io_op(struct handle *h, const struct scheme_packet *p, int *defer)
+do_close(void *ctx, const struct scheme_packet *p, uint64_t hn)
 {
-	if (h->flags & O_PATH)
-		return -EBADF;
-	switch (p->a) {
-	case SYS_READ:
-		return do_read(h, p, defer);
-	case SYS_WRITE:
-		return do_write(h, p);
-	case SYS_LSEEK:
-		return do_seek(h, p);
-	case SYS_FTRUNCATE:
-		return do_truncate(h, p);
-	case SYS_FEVENT:
-		return do_fevent(h);
-	default: /* SYS_FSYNC */
-		return 0;
-	}
-}
-
-/* Requests on an open handle, by number. */
-static int64_t
-handle_op(struct handle *h, const struct scheme_packet *p, int *defer)
-{
-	switch (p->a) {
-	case SYS_READ:
-	case SYS_WRITE:
-	case SYS_LSEEK:
-	case SYS_FTRUNCATE:
-	case SYS_FSYNC:
-	case SYS_FEVENT:
-		return io_op(h, p, defer);
-	case SYS_FSTAT:
-		return do_fstat(h, p);
-	case SYS_FPATH:
-		return do_fpath(h, p);
-	case SYS_FCHMOD:
-		return do_chmod(h, p);
-	case SYS_FCHOWN:
-		return do_chown(h, p);
-	case SYS_FUTIMENS:
-		return do_utimens(h, p);
-	case SYS_FRENAME:
-		return do_rename(h, p);
-	case SYS_FCNTL:
-		return 0;
-	default:
-		return -ENOSYS;
-	}
+	return close_handle(hn);
 }
 
 static int64_t
-dispatch(const struct scheme_packet *p, int *defer)
+do_fsync(void *ctx, const struct scheme_packet *p, uint64_t hn)
 {
-	struct handle *h;
-
-	switch (p->a) {
-	case SYS_OPEN:
-		return do_open(p);
-	case SYS_UNLINK:
-		return do_unlink(p);
-	case SYS_RMDIR:
-		return do_rmdir(p);
-	case SYS_CLOSE:
-		return do_close(p->b);
-	}
-	if ((h = get(p->b)) == NULL)
-		return -EBADF;
-	return handle_op(h, p, defer);
+	return get_io(hn) != NULL ? 0 : -EBADF;
 }
 
+static int64_t
+do_fcntl(void *ctx, const struct scheme_packet *p, uint64_t hn, int cmd,
+	 uint64_t arg)
+{
+	return get(hn) != NULL ? 0 : -EBADF;
+}
+
+/* dup and fstatvfs are not served: NULL members say ENOSYS. */
+static const struct scheme_ops memfs_ops = {
+    .open = do_open,
+    .read = do_read,
+    .write = do_write,
+    .lseek = do_seek,
+    .fcntl = do_fcntl,
+    .fevent = do_fevent,
+    .fpath = do_fpath,
+    .fstat = do_fstat,
+    .fsync = do_fsync,
+    .ftruncate = do_truncate,
+    .fchmod = do_chmod,
+    .fchown = do_chown,
+    .frename = do_rename,
+    .futimens = do_utimens,
+    .unlink = do_unlink,
+    .rmdir = do_rmdir,
+    .close = do_close,
+};
+
+/* The answer to a request we kept. */
 static void
 answer(struct scheme_packet *p, int64_t result)
 {
@@ -1160,26 +1187,15 @@ answer(struct scheme_packet *p, int64_t result)
 static int
 serve_requests(void)
 {
-	static struct scheme_packet pkts[64];
-	ssize_t n;
+	int n;
 
-	for (;;) {
-		n = read(sfd, pkts, sizeof(pkts));
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		if (n <= 0) {
-			if (n < 0)
-				perror("scheme-memfs: read");
-			return -1; /* 0: the scheme was removed */
-		}
-		for (ssize_t i = 0; i < n / (ssize_t)sizeof(pkts[0]); i++) {
-			int defer = 0;
-			int64_t r = dispatch(&pkts[i], &defer);
-
-			if (!defer)
-				answer(&pkts[i], r);
-		}
-	}
+	while ((n = scheme_serve(sfd, &memfs_ops, NULL)) > 0)
+		;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n < 0)
+		perror("scheme-memfs: serve");
+	return -1; /* 0: the scheme was removed */
 }
 
 /* Main loops ------------------------------------------------------------ */
@@ -1259,11 +1275,100 @@ loop_events(long tick_ms, struct node *stream)
 	}
 }
 
+static const char usage_text[] =
+    "usage: scheme-memfs [--events [--tick MS]] [NAME]\n"
+    "\n"
+    "Serve the scheme NAME (default hello): files and directories kept in\n"
+    "memory, NAME:world to start with.  Run it under schemerun:\n"
+    "\n"
+    "  schemerun scheme-memfs &\n"
+    "  schemerun cat hello:world\n"
+    "\n"
+    "  --events       wait in an event: queue, as a Redox daemon does\n"
+    "  --tick MS      with --events, a line into NAME:stream every MS\n"
+    "                 milliseconds (default 200)\n"
+    "  -h, --help     print this and exit\n"
+    "  -V, --version  print the version and exit\n";
+
+/* What is wrong, in one line, and exit status 2. */
+static void usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
 static void
-usage(void)
+usage_error(const char *fmt, ...)
 {
-	fprintf(stderr, "usage: scheme-memfs [--events [--tick MS]] [NAME]\n");
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("scheme-memfs: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs(" (see 'scheme-memfs --help')\n", stderr);
+	va_end(ap);
 	exit(2);
+}
+
+/*
+ * What getopt_long() refused (opterr is 0: no message of its own).  optopt
+ * is 0 for an unknown long option, else the letter: of an unknown short
+ * one, or of a long one given a value it does not take ("--help=x").
+ */
+static void
+bad_option(char **argv, int ch, const struct option *opts)
+{
+	const char *arg = argv[optind - 1], *eq = strchr(arg, '=');
+
+	if (ch == ':')
+		usage_error("option '%s' needs a value", arg);
+	if (optopt == 0)
+		usage_error("unknown option '%s'", arg);
+	for (; eq != NULL && strncmp(arg, "--", 2) == 0 && opts->name; opts++)
+		if (opts->val == optopt &&
+		    strncmp(opts->name, arg + 2, (size_t)(eq - arg - 2)) == 0)
+			usage_error("option '--%s' takes no value", opts->name);
+	usage_error("unknown option '-%c'", optopt);
+}
+
+/* The command line; returns the scheme's name. */
+static const char *
+parse_args(int argc, char **argv, int *events, long *tick_ms)
+{
+	static const struct option opts[] = {
+	    {"events", no_argument, NULL, 'e'},
+	    {"tick", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	char *end;
+	int ch;
+
+	opterr = 0; /* getopt's own message would make a second line */
+	while ((ch = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
+		if (ch == 'e') {
+			*events = 1;
+		} else if (ch == 't') {
+			errno = 0;
+			*tick_ms = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || *tick_ms <= 0 ||
+			    *tick_ms > 86400000)
+				usage_error("--tick: '%s' is not a number of "
+					    "milliseconds",
+					    optarg);
+		} else if (ch == 'h' || ch == 'V') {
+			if (ch == 'h')
+				fputs(usage_text, stdout);
+			else
+				printf("scheme-memfs (scheme) %s\n",
+				       SCHEME_VERSION);
+			exit(fflush(stdout) == 0 ? 0 : 1);
+		} else {
+			bad_option(argv, ch, opts);
+		}
+	}
+	if (argc - optind > 1)
+		usage_error("unexpected argument '%s': one NAME at most",
+			    argv[optind + 1]);
+	return optind < argc ? argv[optind] : "hello";
 }
 
 /* The root and the special files at the top. */
@@ -1291,28 +1396,22 @@ main(int argc, char **argv)
 	struct node *stream;
 	long tick_ms = 200;
 	int events = 0, r = 0;
-	char path[128];
 
-	for (; argc > 1 && argv[1][0] == '-'; argc--, argv++) {
-		if (strcmp(argv[1], "--events") == 0)
-			events = 1;
-		else if (strcmp(argv[1], "--tick") == 0 && argc > 2 &&
-			 (tick_ms = atol(argv[2])) > 0)
-			argc--, argv++;
-		else
-			usage();
-	}
-	if (argc > 1)
-		scheme = argv[1];
+	scheme = parse_args(argc, argv, &events, &tick_ms);
 	if ((stream = populate()) == NULL) {
 		fprintf(stderr, "scheme-memfs: out of memory\n");
 		return 1;
 	}
-	snprintf(path, sizeof(path), ":%s", scheme);
-	sfd = open(path, O_CREAT | O_RDWR | O_NONBLOCK | O_CLOEXEC, 0600);
+	sfd = scheme_create(scheme, O_NONBLOCK);
 	if (sfd < 0) {
-		fprintf(stderr, "scheme-memfs: cannot create %s: %s\n", path,
-			strerror(errno));
+		if (errno == ENOSYS)
+			fprintf(stderr,
+				"scheme-memfs: schemes need the preload: "
+				"run it as 'schemerun scheme-memfs'\n");
+		else
+			fprintf(stderr, "scheme-memfs: cannot create :%s: %s\n",
+				scheme, strerror(errno));
+		tree_free(root);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -1326,7 +1425,7 @@ main(int argc, char **argv)
 		loop_poll();
 	close(sfd);
 	for (uint64_t h = 0; h < handles_hwm; h++)
-		do_close(h); /* frees what is out of the tree */
+		close_handle(h); /* frees what is out of the tree */
 	tree_free(root);
 	return r; /* stopped, or the scheme was removed */
 }

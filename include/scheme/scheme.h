@@ -108,6 +108,136 @@ long getns(void);				    /* 0 = null namespace */
 int setrens(long rns, long ens);		    /* -1 = unchanged */
 long mkns(const char *const names[], size_t count); /* new namespace id */
 
+/*
+ * The provider helper (libscheme: pkg-config --libs scheme, or CMake's
+ * Scheme::scheme).  Optional: the ABI stays the plain packets above, and a
+ * provider may mix the two.  See scheme_dispatch(3).
+ *
+ * struct scheme_ops has one member per request kind, named after it.  Each
+ * is called with the provider's ctx, the request p (its id, pid, uid and
+ * gid are the caller's) and the request's arguments decoded, and returns
+ * what the table at the top lists: a value, or -errno.  A NULL member
+ * answers -ENOSYS (a NULL close, 0).  Fill one with designated
+ * initialisers:
+ *
+ *	static const struct scheme_ops ops = {.open = my_open, .read = my_read};
+ *
+ * Arguments as decoded (a request that cannot be is answered at once,
+ * without the member):
+ *
+ *	path	NUL-terminated, relative to the scheme's root, "" for the root
+ *		itself; one with a NUL inside is refused (-EINVAL).
+ *	flags	of open: d as sent, Linux O_* flags | mode << 32.
+ *	buf	the request's own memory: len bytes to fill (read, fpath, of
+ *		which the answer says how many) or to take (write, dup).
+ *	st	zeroed, aligned, to fill; a request with less room than
+ *		sizeof(struct stat) (or statvfs) is refused (-EINVAL).
+ *	times	atime then mtime, as utimensat(2); NULL for "both now".
+ *	whence,	lseek's and fcntl's, as lseek(2) and fcntl(2); one that does
+ *	cmd	not fit an int is refused (-EINVAL).
+ *
+ * The decoded pointers (where p's b or c points) are valid from the read
+ * that brought the request until its answer is written, and not after:
+ * an answer says the system may reuse that memory.  p itself is the
+ * caller's, valid during the call only.
+ *
+ * Deferring.  A member that cannot answer yet (a read with no data) copies
+ * *p, returns SCHEME_DEFER, and later writes the answer itself: the copy
+ * with `a` set to the result, to the scheme fd.  The pointers in the copy
+ * stay valid until that answer.  A request kept must be answered once,
+ * also when its handle is closed first (SYS_CLOSE): -EBADF will do.
+ *
+ * SYS_CLOSE: nobody waits for its answer and its value is ignored, but it
+ * is written back as any other (the system forgets the request when it
+ * is answered); scheme_dispatch() and scheme_serve() do so.
+ */
+struct stat;
+struct statvfs;
+struct timespec;
+
+#define SCHEME_DEFER (-INT64_MAX - 1) /* "I keep it and answer later" */
+
+struct scheme_ops {
+	int64_t (*open)(void *ctx, const struct scheme_packet *p,
+			const char *path, uint64_t flags);
+	int64_t (*read)(void *ctx, const struct scheme_packet *p,
+			uint64_t handle, void *buf, size_t len);
+	int64_t (*write)(void *ctx, const struct scheme_packet *p,
+			 uint64_t handle, const void *buf, size_t len);
+	int64_t (*lseek)(void *ctx, const struct scheme_packet *p,
+			 uint64_t handle, int64_t offset, int whence);
+	int64_t (*fcntl)(void *ctx, const struct scheme_packet *p,
+			 uint64_t handle, int cmd, uint64_t arg);
+	int64_t (*fevent)(void *ctx, const struct scheme_packet *p,
+			  uint64_t handle, uint64_t flags);
+	int64_t (*fpath)(void *ctx, const struct scheme_packet *p,
+			 uint64_t handle, void *buf, size_t len);
+	int64_t (*fstat)(void *ctx, const struct scheme_packet *p,
+			 uint64_t handle, struct stat *st);
+	int64_t (*fstatvfs)(void *ctx, const struct scheme_packet *p,
+			    uint64_t handle, struct statvfs *st);
+	int64_t (*fsync)(void *ctx, const struct scheme_packet *p,
+			 uint64_t handle);
+	int64_t (*ftruncate)(void *ctx, const struct scheme_packet *p,
+			     uint64_t handle, int64_t length);
+	int64_t (*fchmod)(void *ctx, const struct scheme_packet *p,
+			  uint64_t handle, uint32_t mode);
+	int64_t (*fchown)(void *ctx, const struct scheme_packet *p,
+			  uint64_t handle, uint32_t uid, uint32_t gid);
+	int64_t (*frename)(void *ctx, const struct scheme_packet *p,
+			   uint64_t handle, const char *path);
+	int64_t (*futimens)(void *ctx, const struct scheme_packet *p,
+			    uint64_t handle, const struct timespec *times);
+	int64_t (*dup)(void *ctx, const struct scheme_packet *p,
+		       uint64_t handle, const void *buf, size_t len);
+	int64_t (*unlink)(void *ctx, const struct scheme_packet *p,
+			  const char *path);
+	int64_t (*rmdir)(void *ctx, const struct scheme_packet *p,
+			 const char *path);
+	int64_t (*close)(void *ctx, const struct scheme_packet *p,
+			 uint64_t handle);
+};
+
+/*
+ * Decodes p, calls its member, stores the result in p->a and returns it;
+ * SCHEME_DEFER (p left as it was) when the member keeps the request.  An
+ * unknown request kind is answered -ENOSYS.  Write p back unless the
+ * result is SCHEME_DEFER.
+ */
+int64_t scheme_dispatch(const struct scheme_ops *ops, void *ctx,
+			struct scheme_packet *p);
+
+/*
+ * A loop's body: one read(2) of the requests queued on fd (up to 64),
+ * each dispatched, and the answers written back in one write(2).  Returns
+ * the number of requests read; 0 when the scheme is gone (end-of-file);
+ * -1 with errno, EAGAIN when a non-blocking fd had none.  Usage:
+ *
+ *	while (scheme_serve(fd, &ops, ctx) > 0)
+ *		;
+ */
+int scheme_serve(int fd, const struct scheme_ops *ops, void *ctx);
+
+/*
+ * Schemes exist only under the preload (schemerun puts it in LD_PRELOAD).
+ * Without it, open(":name", O_CREAT) makes an ordinary file called
+ * ":name" in the working directory, and reading it gives end-of-file: a
+ * provider would seem to start and stop at once.  So check first:
+ *
+ * scheme_preloaded() is 1 when the preload is in this process, 0 when
+ * not (it looks, creates nothing, talks to nobody).  scheme_create(name,
+ * flags) opens the scheme fd, open(":name", O_CREAT | O_RDWR | O_CLOEXEC
+ * | flags, 0600), after that check: without the preload it creates
+ * nothing and fails with ENOSYS, as getns() does.  Tell the user to run
+ * the provider under schemerun, in one line, and exit non-zero.
+ *
+ * A provider that links neither can ask the dynamic loader: the preload
+ * defines getns, so dlsym(RTLD_DEFAULT, "getns") is NULL without it
+ * (<dlfcn.h>; tools/irqdrv.c does this).
+ */
+int scheme_preloaded(void);
+int scheme_create(const char *name, int flags);
+
 #ifdef __cplusplus
 }
 #define SCHEME_STATIC_ASSERT(e, m) static_assert(e, m)

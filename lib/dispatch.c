@@ -1,0 +1,326 @@
+/*
+ * dispatch.c - libscheme: scheme_dispatch(), a request decoded and handed
+ * to the provider's member of struct scheme_ops (see <scheme/scheme.h>).
+ *
+ * One table, indexed by the request's Redox call number (the low 16 bits
+ * of SYS_*; the bits above are Redox's class and argument kinds), holds
+ * for each kind the full SYS_* value, checked, and the function that
+ * decodes its arguments and calls the member.  A request whose number is
+ * past the table, or whose full value is not the entry's, is unknown:
+ * -ENOSYS, as a NULL member.
+ *
+ * Decoding is where a packet is checked before any member sees it, so a
+ * member never meets a path that is not a C string, a NULL buffer with a
+ * length, a struct too small or misaligned for its type, or a whence or
+ * cmd cut short by a cast.  The system never sends such requests; a
+ * member is still spared them (a made-up packet in a test, a bug).
+ */
+#define _POSIX_C_SOURCE 200809L /* strnlen */
+#include <errno.h>
+#include <limits.h>
+#include <stdalign.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+
+#include <scheme/scheme.h>
+
+typedef int64_t call_fn(const struct scheme_ops *o, void *ctx,
+			const struct scheme_packet *p);
+
+/* A path: b (or c), NUL-terminated at [len] with no NUL before. */
+static int
+path_arg(uint64_t addr, uint64_t len, const char **path)
+{
+	const char *s = (const char *)(uintptr_t)addr;
+
+	if (s == NULL)
+		return -EFAULT;
+	if (len >= SIZE_MAX || s[len] != '\0' || strnlen(s, len) != len)
+		return -EINVAL;
+	*path = s;
+	return 0;
+}
+
+/* A buffer of len bytes at addr; none at all may be NULL. */
+static int
+buf_ok(uint64_t addr, uint64_t len)
+{
+	return addr == 0 && len > 0 ? -EFAULT : 0;
+}
+
+/* Room for a struct of size bytes and alignment align at addr. */
+static int
+struct_ok(uint64_t addr, uint64_t len, size_t size, size_t align)
+{
+	if (len < size)
+		return -EINVAL;
+	if (addr == 0 || addr % align != 0)
+		return -EFAULT;
+	return 0;
+}
+
+static int64_t
+call_open(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	const char *path;
+	int r;
+
+	if (o->open == NULL)
+		return -ENOSYS;
+	if ((r = path_arg(p->b, p->c, &path)) < 0)
+		return r;
+	return o->open(ctx, p, path, p->d);
+}
+
+static int64_t
+call_unlink(const struct scheme_ops *o, void *ctx,
+	    const struct scheme_packet *p)
+{
+	const char *path;
+	int r;
+
+	if (o->unlink == NULL)
+		return -ENOSYS;
+	if ((r = path_arg(p->b, p->c, &path)) < 0)
+		return r;
+	return o->unlink(ctx, p, path);
+}
+
+static int64_t
+call_rmdir(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	const char *path;
+	int r;
+
+	if (o->rmdir == NULL)
+		return -ENOSYS;
+	if ((r = path_arg(p->b, p->c, &path)) < 0)
+		return r;
+	return o->rmdir(ctx, p, path);
+}
+
+static int64_t
+call_dup(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	if (o->dup == NULL)
+		return -ENOSYS;
+	if (buf_ok(p->c, p->d) < 0)
+		return -EFAULT;
+	return o->dup(ctx, p, p->b, (const void *)(uintptr_t)p->c,
+		      (size_t)p->d);
+}
+
+static int64_t
+call_read(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	if (o->read == NULL)
+		return -ENOSYS;
+	if (buf_ok(p->c, p->d) < 0)
+		return -EFAULT;
+	return o->read(ctx, p, p->b, (void *)(uintptr_t)p->c, (size_t)p->d);
+}
+
+static int64_t
+call_write(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	if (o->write == NULL)
+		return -ENOSYS;
+	if (buf_ok(p->c, p->d) < 0)
+		return -EFAULT;
+	return o->write(ctx, p, p->b, (const void *)(uintptr_t)p->c,
+			(size_t)p->d);
+}
+
+static int64_t
+call_lseek(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	if (o->lseek == NULL)
+		return -ENOSYS;
+	if (p->d > INT_MAX)
+		return -EINVAL;
+	return o->lseek(ctx, p, p->b, (int64_t)p->c, (int)p->d);
+}
+
+static int64_t
+call_fcntl(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	if (o->fcntl == NULL)
+		return -ENOSYS;
+	if (p->c > INT_MAX)
+		return -EINVAL;
+	return o->fcntl(ctx, p, p->b, (int)p->c, p->d);
+}
+
+static int64_t
+call_fevent(const struct scheme_ops *o, void *ctx,
+	    const struct scheme_packet *p)
+{
+	if (o->fevent == NULL)
+		return -ENOSYS;
+	return o->fevent(ctx, p, p->b, p->c);
+}
+
+static int64_t
+call_fpath(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	if (o->fpath == NULL)
+		return -ENOSYS;
+	if (buf_ok(p->c, p->d) < 0)
+		return -EFAULT;
+	return o->fpath(ctx, p, p->b, (void *)(uintptr_t)p->c, (size_t)p->d);
+}
+
+static int64_t
+call_fstat(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	struct stat *st = (struct stat *)(uintptr_t)p->c;
+	int r;
+
+	if (o->fstat == NULL)
+		return -ENOSYS;
+	if ((r = struct_ok(p->c, p->d, sizeof(*st), alignof(struct stat))) < 0)
+		return r;
+	memset(st, 0, sizeof(*st));
+	return o->fstat(ctx, p, p->b, st);
+}
+
+static int64_t
+call_fstatvfs(const struct scheme_ops *o, void *ctx,
+	      const struct scheme_packet *p)
+{
+	struct statvfs *st = (struct statvfs *)(uintptr_t)p->c;
+	int r;
+
+	if (o->fstatvfs == NULL)
+		return -ENOSYS;
+	if ((r = struct_ok(p->c, p->d, sizeof(*st), alignof(struct statvfs))) <
+	    0)
+		return r;
+	memset(st, 0, sizeof(*st));
+	return o->fstatvfs(ctx, p, p->b, st);
+}
+
+static int64_t
+call_fsync(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	if (o->fsync == NULL)
+		return -ENOSYS;
+	return o->fsync(ctx, p, p->b);
+}
+
+static int64_t
+call_ftruncate(const struct scheme_ops *o, void *ctx,
+	       const struct scheme_packet *p)
+{
+	if (o->ftruncate == NULL)
+		return -ENOSYS;
+	return o->ftruncate(ctx, p, p->b, (int64_t)p->c);
+}
+
+static int64_t
+call_fchmod(const struct scheme_ops *o, void *ctx,
+	    const struct scheme_packet *p)
+{
+	if (o->fchmod == NULL)
+		return -ENOSYS;
+	return o->fchmod(ctx, p, p->b, (uint32_t)p->c);
+}
+
+/* uid and gid as chown(2)'s: (uint32_t)-1 leaves one alone. */
+static int64_t
+call_fchown(const struct scheme_ops *o, void *ctx,
+	    const struct scheme_packet *p)
+{
+	if (o->fchown == NULL)
+		return -ENOSYS;
+	return o->fchown(ctx, p, p->b, (uint32_t)p->c, (uint32_t)p->d);
+}
+
+static int64_t
+call_frename(const struct scheme_ops *o, void *ctx,
+	     const struct scheme_packet *p)
+{
+	const char *path;
+	int r;
+
+	if (o->frename == NULL)
+		return -ENOSYS;
+	if ((r = path_arg(p->c, p->d, &path)) < 0)
+		return r;
+	return o->frename(ctx, p, p->b, path);
+}
+
+/* No bytes at all: utimensat(2)'s NULL times, both now. */
+static int64_t
+call_futimens(const struct scheme_ops *o, void *ctx,
+	      const struct scheme_packet *p)
+{
+	const struct timespec *ts = (const struct timespec *)(uintptr_t)p->c;
+	int r;
+
+	if (o->futimens == NULL)
+		return -ENOSYS;
+	if (p->d == 0)
+		return o->futimens(ctx, p, p->b, NULL);
+	if ((r = struct_ok(p->c, p->d, 2 * sizeof(*ts),
+			   alignof(struct timespec))) < 0)
+		return r;
+	return o->futimens(ctx, p, p->b, ts);
+}
+
+/* Nobody waits for it: without a member, there is nothing to do. */
+static int64_t
+call_close(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	if (o->close == NULL)
+		return 0;
+	return o->close(ctx, p, p->b);
+}
+
+#define NUM(kind) ((kind) % 0x10000) /* the low 16 bits: Redox's number */
+
+static const struct request {
+	uint64_t kind;
+	call_fn *call;
+} requests[NUM(SYS_FPATH) + 1] = {
+    [NUM(SYS_OPEN)] = {SYS_OPEN, call_open},
+    [NUM(SYS_UNLINK)] = {SYS_UNLINK, call_unlink},
+    [NUM(SYS_RMDIR)] = {SYS_RMDIR, call_rmdir},
+    [NUM(SYS_DUP)] = {SYS_DUP, call_dup},
+    [NUM(SYS_READ)] = {SYS_READ, call_read},
+    [NUM(SYS_WRITE)] = {SYS_WRITE, call_write},
+    [NUM(SYS_LSEEK)] = {SYS_LSEEK, call_lseek},
+    [NUM(SYS_FCNTL)] = {SYS_FCNTL, call_fcntl},
+    [NUM(SYS_FEVENT)] = {SYS_FEVENT, call_fevent},
+    [NUM(SYS_FPATH)] = {SYS_FPATH, call_fpath},
+    [NUM(SYS_FSTAT)] = {SYS_FSTAT, call_fstat},
+    [NUM(SYS_FSTATVFS)] = {SYS_FSTATVFS, call_fstatvfs},
+    [NUM(SYS_FSYNC)] = {SYS_FSYNC, call_fsync},
+    [NUM(SYS_FTRUNCATE)] = {SYS_FTRUNCATE, call_ftruncate},
+    [NUM(SYS_FCHMOD)] = {SYS_FCHMOD, call_fchmod},
+    [NUM(SYS_FCHOWN)] = {SYS_FCHOWN, call_fchown},
+    [NUM(SYS_FRENAME)] = {SYS_FRENAME, call_frename},
+    [NUM(SYS_FUTIMENS)] = {SYS_FUTIMENS, call_futimens},
+    [NUM(SYS_CLOSE)] = {SYS_CLOSE, call_close},
+};
+
+int64_t
+scheme_dispatch(const struct scheme_ops *ops, void *ctx,
+		struct scheme_packet *p)
+{
+	static const struct scheme_ops none;
+	const struct request *r = NULL;
+	int64_t res;
+
+	if (NUM(p->a) < sizeof(requests) / sizeof(requests[0]))
+		r = &requests[NUM(p->a)];
+	if (r == NULL || r->call == NULL || r->kind != p->a)
+		res = -ENOSYS;
+	else
+		res = r->call(ops != NULL ? ops : &none, ctx, p);
+	if (res != SCHEME_DEFER)
+		p->a = (uint64_t)res;
+	return res;
+}
