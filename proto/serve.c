@@ -1079,7 +1079,15 @@ chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
 
 	if ((r = request_ok(s, ch, req, op, &d)) < 0) {
 		sv_xclose(fd);
-		sv_reply_err(s, ch, req->seq, r, WIRE_OK);
+		/*
+		 * A PARK is never answered: its client does not read one.
+		 * One for a description gone already (its socket's end came
+		 * first: the pipe is read one request an event) is dropped.
+		 */
+		if (req->op == WIRE_OP_PARK)
+			s->st.dropped_malformed += r != -EBADF;
+		else
+			sv_reply_err(s, ch, req->seq, r, WIRE_OK);
 		return 0;
 	}
 	if (req->op == WIRE_OP_PIPES) {

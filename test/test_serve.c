@@ -432,6 +432,42 @@ make_pipes(int rq[2], uint64_t seq)
 }
 
 /*
+ * A PARK is never answered, even when the description is gone by the
+ * time it is read (its socket's end came first: the client closed the
+ * oldest parked socket right after parking a newer one).  An answer
+ * would be taken for the next request's.
+ */
+START_TEST(park_of_a_gone_file_unanswered)
+{
+	struct scheme_packet p;
+	struct wire_rep rep;
+	uint64_t key, key2;
+	int rq[2], ans, cfd = do_open(cli, "f", 9, &key);
+	int cfd2 = do_open(cli, "g", 10, &key2);
+
+	ans = make_pipes(rq, 2);
+	close(cfd);
+	read_one(&p); /* its end: SYS_CLOSE */
+	ck_assert_uint_eq(p.a, SYS_CLOSE);
+	p.a = 0;
+	serve_write(s, &p);
+	pipe_req(rq[1], WIRE_OP_PARK, key, 0, NULL, 3);
+	pipe_req(rq[1], SYS_READ, key2, 4, NULL, 4);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_READ);
+	p.a = 0;
+	serve_write(s, &p);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.seq, 4);
+	ck_assert(!readable(ans));
+	close(cfd2);
+	close(ans);
+	close(rq[0]);
+	close(rq[1]);
+}
+END_TEST
+
+/*
  * WIRE_OP_SHM: a memfd that could shrink under the provider's writes is
  * refused; a sealed one gets a READ's answer written in place.
  */
@@ -577,6 +613,7 @@ serve_suite(void)
 	tcase_add_test(tc, path_with_nul_refused);
 	tcase_add_test(tc, stop_ends_reads);
 	tcase_add_test(tc, pipes_park_and_reuse);
+	tcase_add_test(tc, park_of_a_gone_file_unanswered);
 	tcase_add_test(tc, pipes_answer_in_shared_memory);
 	suite_add_tcase(su, tc);
 	return su;
