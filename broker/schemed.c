@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -206,6 +207,22 @@ parse_args(struct broker *b, int argc, char **argv, const char **pidpath,
 		fatalx("--group-creates needs --group");
 }
 
+/*
+ * Every connection, channel being handed over and open file of a built-in
+ * scheme is an fd here, and the built-ins' caps are shares of the limit
+ * (proto/serve.h): take what the hard limit allows.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < (1 << 20) ? rl.rlim_max : 1 << 20;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static struct pidfh *
 pidfile_start(const char *path)
 {
@@ -236,6 +253,7 @@ main(int argc, char **argv)
 	TAILQ_INIT(&b.conns);
 	RB_INIT(&b.names);
 	RB_INIT(&b.insts);
+	RB_INIT(&b.pids);
 	b.next_inst = INST_FIRST;
 	ns_init(&b);
 	policy_defaults(&b);
@@ -248,9 +266,11 @@ main(int argc, char **argv)
 	pfh = pidfile_start(pidpath);
 	while (getrandom(&b.id, sizeof(b.id), 0) != sizeof(b.id) || b.id == 0)
 		;
+	raise_nofile();
 	b.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (b.ep < 0 || signals_init(&b) < 0)
 		fatalx("setting up: %s", strerror(errno));
+	epoch_init(&b); /* without one (logged), nothing else changes */
 	if ((r = control_listen(&b)) < 0)
 		fatalx("%s: %s", b.path,
 		       r == -EADDRINUSE ? "another broker is answering there"
@@ -270,6 +290,7 @@ main(int argc, char **argv)
 	irq_free(&b);
 	time_free(&b);
 	root_free(&b);
+	epoch_free(&b);
 	if (pfh != NULL)
 		pidfile_remove(pfh);
 	log_info("stopped");
