@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -482,6 +483,32 @@ h_world_stop(void)
 	if (h_broker > 0)
 		h_stop_daemon(h_broker, "schemed");
 	h_memfs = h_broker = -1;
+}
+
+void
+h_in_child(void (*fn)(void))
+{
+	pid_t pid = fork();
+	int st;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		fn();
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "child failed (status %#x)", st);
+}
+
+int
+h_become_nobody(void)
+{
+	gid_t g = 65534;
+
+	if (setgroups(1, &g) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+		return -1;
+	return 0;
 }
 
 /* Run a suite; fail if a test did, or a daemon did not exit cleanly. */
