@@ -18,10 +18,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "../proto/nofile.h"
 #include "../proto/sockpath.h"
 #include "broker.h"
 #include "irq.h"
@@ -207,22 +207,6 @@ parse_args(struct broker *b, int argc, char **argv, const char **pidpath,
 		fatalx("--group-creates needs --group");
 }
 
-/*
- * Every connection, channel being handed over and open file of a built-in
- * scheme is an fd here, and the built-ins' caps are shares of the limit
- * (proto/serve.h): take what the hard limit allows.
- */
-static void
-raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max < (1 << 20) ? rl.rlim_max : 1 << 20;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 static struct pidfh *
 pidfile_start(const char *path)
 {
@@ -266,7 +250,7 @@ main(int argc, char **argv)
 	pfh = pidfile_start(pidpath);
 	while (getrandom(&b.id, sizeof(b.id), 0) != sizeof(b.id) || b.id == 0)
 		;
-	raise_nofile();
+	nofile_raise(); /* the built-ins' caps are shares of it */
 	b.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (b.ep < 0 || signals_init(&b) < 0)
 		fatalx("setting up: %s", strerror(errno));

@@ -43,10 +43,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "../proto/nofile.h"
 #include "../proto/serve.h"
 #include "../proto/sys.h"
 #include "../proto/wire.h"
@@ -232,18 +232,6 @@ report(struct provider *p)
 		  NULL, MSG_DONTWAIT);
 }
 
-/* A scheme with thousands of open files needs thousands of fds. */
-static void
-raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max < (1 << 20) ? rl.rlim_max : 1 << 20;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 /* A cap from the environment; 0 (serve's default) unless a number. */
 static uint32_t
 env_cap(const char *var)
@@ -375,7 +363,7 @@ provider_create(const char *name, size_t len, int flags)
 		return -ENOMEM;
 	}
 	map_epochs(p, epochs);
-	raise_nofile(); /* before serve_new: its caps are shares of it */
+	nofile_raise(); /* before serve_new: its caps are shares of it */
 	pthread_mutex_init(&p->lock, NULL);
 	memcpy(p->name, name, len); /* len <= WIRE_MAX_NAME, checked */
 	atomic_store(&p->ctl, hidden_move(ctl, ctl_moved, p));

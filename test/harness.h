@@ -80,6 +80,13 @@ void h_in_child(void (*fn)(void));
 /* Become nobody (uid and gid 65534, group nogroup only): 0 or -1. */
 int h_become_nobody(void);
 
+/* One byte and fd by SCM_RIGHTS (through the program's sendmsg). */
+void h_send_fd(int sock, int fd);
+/* The fd of one such message (through recvmsg), or -1. */
+int h_recv_fd(int sock);
+/* The inode of the socket fd refers to, as /proc names it. */
+unsigned long h_sock_ino(int fd);
+
 /* Files the program can see (hidden fds of the preload look closed). */
 int h_count_fds(void);
 char *h_read_file(const char *path, size_t *len);

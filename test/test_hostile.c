@@ -157,65 +157,17 @@ squatter(uint64_t broker, const uint64_t *insts, int ninst, int ready)
 	_exit(0);
 }
 
-/* The inode of fd's socket, as the kernel names it. */
-static unsigned long
-sock_ino(int fd)
-{
-	char path[64], link[64];
-	unsigned long ino = 0;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, link, sizeof(link) - 1);
-	ck_assert_int_gt(n, 0);
-	link[n] = '\0';
-	ck_assert_int_eq(sscanf(link, "socket:[%lu]", &ino), 1);
-	return ino;
-}
-
 /* A child reads what it receives by SCM_RIGHTS: 0 if it was "hello". */
 static void
 receiver(int sock)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	char c, text[16];
-	struct iovec iov = {&c, 1};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = u.buf,
-			   .msg_controllen = sizeof(u.buf)};
-	int fd;
+	char text[16];
+	int fd = h_recv_fd(sock);
 
-	if (recvmsg(sock, &m, 0) != 1 || CMSG_FIRSTHDR(&m) == NULL)
-		_exit(2);
-	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(fd));
-	_exit(slurp(fd, text, sizeof(text)) == 5 && strcmp(text, "hello") == 0
+	_exit(fd >= 0 && slurp(fd, text, sizeof(text)) == 5 &&
+		      strcmp(text, "hello") == 0
 		  ? 0
 		  : 1);
-}
-
-static void
-send_fd(int sock, int fd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {(void *)"x", 1};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = u.buf,
-			   .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	ck_assert_int_eq(sendmsg(sock, &m, 0), 1);
 }
 
 /* A closed file's socket is taken over by the next open (pool.h). */
@@ -227,11 +179,11 @@ assert_reused(void)
 	int fd = open("hs:f", O_RDONLY);
 
 	ck_assert_int_ge(fd, 0);
-	ino = sock_ino(fd);
+	ino = h_sock_ino(fd);
 	ck_assert_int_eq(close(fd), 0);
 	fd = open("hs:f", O_RDONLY);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_uint_eq(sock_ino(fd), ino);
+	ck_assert_uint_eq(h_sock_ino(fd), ino);
 	ck_assert_int_eq(slurp(fd, text, sizeof(text)), 5);
 	ck_assert_str_eq(text, "hello");
 	close(fd);
@@ -281,7 +233,7 @@ START_TEST(squatted_names)
 		receiver(sv[1]);
 	fd = open("hs:f", O_RDONLY);
 	ck_assert_msg(fd >= 0, "hs:f: %s", strerror(errno));
-	send_fd(sv[0], fd);
+	h_send_fd(sv[0], fd);
 	close(fd);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "receiver: %#x",
