@@ -10,9 +10,13 @@
 #define TEST_HARNESS_H
 
 #include <check.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 struct run_result {
 	int status; /* exit status, or 128 + signal */
@@ -59,6 +63,32 @@ void h_world_stop(void);
 
 void h_sleep_ms(int ms);
 int h_main(Suite *s);
+
+/*
+ * In a child of the test (for what cannot be undone, such as setrens):
+ * EXPECT reports the first expectation that fails on stderr and in the
+ * child's exit status; h_in_child runs fn there and asserts it passed.
+ */
+#define EXPECT(c)                                                              \
+	do {                                                                   \
+		if (!(c)) {                                                    \
+			fprintf(stderr, "%s:%d: %s (errno %d %s)\n", __FILE__, \
+				__LINE__, #c, errno, strerror(errno));         \
+			_exit(1);                                              \
+		}                                                              \
+	} while (0)
+#define FAILS(call, e) EXPECT((call) < 0 && errno == (e))
+void h_in_child(void (*fn)(void));
+
+/* Become nobody (uid and gid 65534, group nogroup only): 0 or -1. */
+int h_become_nobody(void);
+
+/* One byte and fd by SCM_RIGHTS (through the program's sendmsg). */
+void h_send_fd(int sock, int fd);
+/* The fd of one such message (through recvmsg), or -1. */
+int h_recv_fd(int sock);
+/* The inode of the socket fd refers to, as /proc names it. */
+unsigned long h_sock_ino(int fd);
 
 /* Files the program can see (hidden fds of the preload look closed). */
 int h_count_fds(void);

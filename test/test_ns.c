@@ -26,33 +26,7 @@
 
 #include "../proto/wire.h"
 #include "harness.h"
-
-/* In a child: report and leave at the first expectation that fails. */
-#define EXPECT(c)                                                              \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "%s:%d: %s (errno %d %s)\n", __FILE__, \
-				__LINE__, #c, errno, strerror(errno));         \
-			_exit(1);                                              \
-		}                                                              \
-	} while (0)
-#define FAILS(call, e) EXPECT((call) < 0 && errno == (e))
-
-static void
-in_child(void (*fn)(void))
-{
-	pid_t pid = fork();
-	int st;
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		fn();
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "child failed (status %#x)", st);
-}
+#include "raw.h"
 
 static void
 start_world(void)
@@ -69,65 +43,6 @@ put(const char *path, const char *text)
 	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
 		return -1;
 	return close(fd);
-}
-
-/* A control connection of our own, as a program could make one. */
-static int
-raw_conn(void)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-	strcpy(sa.sun_path, h_socket());
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -1;
-	return fd;
-}
-
-static int
-raw_call(int fd, uint32_t type, uint64_t inst, const char *payload,
-	 struct wire_ctl *rep, int *rfd)
-{
-	union {
-		struct wire_ctl m;
-		char buf[sizeof(struct wire_ctl) + 8192];
-	} u;
-	struct wire_ctl req;
-	struct iovec iov = {u.buf, sizeof(u.buf)};
-	size_t len = payload ? strlen(payload) : 0;
-	ssize_t n;
-
-	wire_ctl_init(&req, type);
-	req.inst = inst;
-	req.len = (uint32_t)len;
-	/* A refusal at the door may already be waiting: read it anyway. */
-	wire_send(fd, &req, sizeof(req), payload, len, -1, NULL, 0);
-	n = wire_recv(fd, &iov, 1, rfd, NULL, MSG_CMSG_CLOEXEC);
-	if (n < (ssize_t)sizeof(*rep))
-		return -EPIPE;
-	*rep = u.m;
-	return rep->err;
-}
-
-/* One request on a channel; returns the answer's result. */
-static int64_t
-chan_open(int ch, const char *path)
-{
-	struct wire_req req;
-	struct wire_rep rep;
-	struct iovec iov = {&rep, sizeof(rep)};
-
-	wire_req_init(&req, SYS_OPEN, 0);
-	req.seq = 1;
-	req.arg[2] = O_RDONLY;
-	req.len = (uint32_t)strlen(path);
-	if (wire_send(ch, &req, sizeof(req), path, strlen(path), -1, NULL, 0) <
-	    0)
-		return -EPIPE;
-	if (wire_recv(ch, &iov, 1, NULL, NULL, MSG_TRUNC) <
-	    (ssize_t)sizeof(rep))
-		return -EPIPE;
-	return (int64_t)rep.result;
 }
 
 START_TEST(root_by_default)
@@ -187,7 +102,7 @@ null_child(void)
 	EXPECT(raw_call(ctl, WIRE_CTL_CONNECT, 0, "nsb", &rep, NULL) ==
 	       -ENODEV);
 	EXPECT(raw_call(ctl, WIRE_CTL_CONNECT, nsb, NULL, &rep, &ch) == 0);
-	EXPECT(ch >= 0 && chan_open(ch, "f") == -ENODEV);
+	EXPECT(ch >= 0 && raw_open(ch, "f", O_RDONLY, NULL, NULL) == -ENODEV);
 	/* No way back. */
 	FAILS(setrens(WIRE_NS_ROOT, WIRE_NS_ROOT), EPERM);
 	FAILS(setrens(-1, WIRE_NS_ROOT), EPERM);
@@ -211,7 +126,7 @@ null_child(void)
 
 START_TEST(null_namespace)
 {
-	in_child(null_child);
+	h_in_child(null_child);
 }
 END_TEST
 
@@ -287,7 +202,7 @@ mkns_child(void)
 
 START_TEST(made_namespace)
 {
-	in_child(mkns_child);
+	h_in_child(mkns_child);
 }
 END_TEST
 
@@ -313,7 +228,7 @@ create_child(void)
 
 START_TEST(create_in_namespace)
 {
-	in_child(create_child);
+	h_in_child(create_child);
 }
 END_TEST
 
@@ -368,8 +283,8 @@ START_TEST(group_policy)
 	ck_assert_int_eq(stat(h_socket(), &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0660);
 	ck_assert_int_eq(st.st_gid, 65534);
-	in_child(member_child);
-	in_child(stranger_child);
+	h_in_child(member_child);
+	h_in_child(stranger_child);
 }
 END_TEST
 
