@@ -9,6 +9,7 @@
  *	time.c		  time: (deadlines on timerfd)
  *	irq.c		  irq: (interrupts; irq_vfio.c: VFIO devices)
  *	ns.c		namespaces: which schemes a connection sees
+ *	epoch.c		the epoch table: each pid's namespace changes
  *	policy.c	who may connect and create, and the caps on each
  *
  * The broker is on the control path only: it creates schemes, lists them,
@@ -72,9 +73,16 @@ struct scheme {
 	struct serve *builtin; /* or the broker serves it itself */
 	bool local;	       /* or each process serves it (event:) */
 	struct ucred owner;
+	/*
+	 * The process serving it, which makes its open files' socket pairs
+	 * (their SO_PEERCRED): owner.pid, or the child that carries on after
+	 * daemon() (registry_set_pid).
+	 */
+	pid_t pid;
 	struct wire_stats st;
 	RB_ENTRY(scheme) by_name;
 	RB_ENTRY(scheme) by_inst;
+	RB_ENTRY(scheme) by_pid;
 };
 
 struct conn {
@@ -107,12 +115,15 @@ struct limits {
 
 RB_HEAD(scheme_names, scheme);
 RB_HEAD(scheme_insts, scheme);
+RB_HEAD(scheme_pids, scheme);
 RB_HEAD(ns_ids, ns);
 RB_HEAD(peers, peer);
 int name_cmp(const struct scheme *a, const struct scheme *b);
 int inst_cmp(const struct scheme *a, const struct scheme *b);
+int pid_cmp(const struct scheme *a, const struct scheme *b);
 RB_PROTOTYPE(scheme_names, scheme, by_name, name_cmp)
 RB_PROTOTYPE(scheme_insts, scheme, by_inst, inst_cmp)
+RB_PROTOTYPE(scheme_pids, scheme, by_pid, pid_cmp)
 int ns_cmp(const struct ns *a, const struct ns *b);
 int peer_cmp(const struct peer *a, const struct peer *b);
 RB_PROTOTYPE(ns_ids, ns, by_id, ns_cmp)
@@ -145,6 +156,7 @@ struct broker {
 	bool quit;
 	struct scheme_names names;
 	struct scheme_insts insts;
+	struct scheme_pids pids;
 	size_t nschemes, nconns;
 	TAILQ_HEAD(, conn) conns;
 	struct builtin root, time, irq;
@@ -157,6 +169,10 @@ struct broker {
 	struct limits lim;
 	gid_t group; /* may connect too (--group), or (gid_t)-1 */
 	bool group_creates;
+	/* The epoch table (epoch.c): nepochs counters, or NULL. */
+	_Atomic uint32_t *epochs;
+	uint32_t nepochs;
+	int epoch_fd;
 };
 
 extern struct broker *br;
@@ -166,6 +182,9 @@ int registry_add(struct broker *b, struct scheme *s);
 void registry_remove(struct broker *b, struct scheme *s);
 struct scheme *registry_by_name(struct broker *b, const char *name);
 struct scheme *registry_by_inst(struct broker *b, uint64_t inst);
+struct scheme *registry_by_pid(struct broker *b, pid_t pid,
+			       const struct scheme *after);
+void registry_set_pid(struct broker *b, struct scheme *s, pid_t pid);
 size_t registry_list(struct broker *b, const struct ns *ns, char *buf,
 		     size_t len);
 
@@ -182,6 +201,13 @@ void ns_forget_maker(struct broker *b, struct conn *c);
 struct ns *ns_enter(struct broker *b, struct ns *cur, struct ns *also,
 		     int64_t want, int *err);
 struct ns *ns_of_pid(struct broker *b, pid_t pid);
+
+/* epoch.c */
+int epoch_init(struct broker *b);
+void epoch_free(struct broker *b);
+uint32_t epoch_of(const struct broker *b, pid_t pid);
+int epoch_check(const struct broker *b, pid_t pid);
+int epoch_bump(struct broker *b, pid_t pid);
 
 /* policy.c */
 int policy_group(struct broker *b, const char *name);

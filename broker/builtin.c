@@ -25,7 +25,11 @@ int
 builtin_start(struct broker *b, struct builtin *bi, const char *name,
 	      uint64_t inst)
 {
-	struct serve_config cfg = {.broker = b->id, .inst = inst, .name = name};
+	struct serve_config cfg = {.broker = b->id,
+				   .inst = inst,
+				   .name = name,
+				   .epochs = b->epochs,
+				   .nepochs = b->nepochs};
 
 	bi->scheme.builtin = serve_new(&cfg);
 	if (bi->scheme.builtin == NULL)
@@ -33,6 +37,7 @@ builtin_start(struct broker *b, struct builtin *bi, const char *name,
 	strcpy(bi->scheme.name, name);
 	bi->scheme.inst = inst;
 	bi->scheme.owner.uid = geteuid();
+	bi->scheme.pid = getpid(); /* its open files are our socket pairs */
 	registry_add(b, &bi->scheme);
 	bi->src.kind = SRC_SERVE;
 	bi->src.fd = serve_fd(bi->scheme.builtin);

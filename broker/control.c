@@ -12,15 +12,26 @@
  * events is in hand are only freed once the batch is done (see reap()).
  *
  * Roles.  A connection is a process's own (it may ask anything), a
- * scheme's registration (it only reports STATS once it is one), or a
- * namespace token (it only JOINs).  A connection opens by name in its
+ * scheme's registration (it only reports STATS once it is one; each
+ * message carries its sender's pid, so that the child that carries on
+ * after daemon() is known as the one serving), or a namespace token (it
+ * only JOINs).  A connection opens by name in its
  * rns and creates in its ens (ns.c); a channel by instance to a scheme
  * its rns does not see carries no path operations, so that the fds a
  * process held before it narrowed its namespace keep working and nothing
  * else does.
+ *
+ * Channels.  A channel is handed to its provider with whom it is for: the
+ * asking connection's pid and uid, and that pid's epoch (epoch.c), so
+ * that the provider can cap channels per process and user and refuse
+ * paths on a channel made before its owner changed namespace.  The
+ * client learns which process serves it: the creator of the scheme's
+ * open files, by which a process that got one by exec or SCM_RIGHTS
+ * recognises it (SERVES).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,10 +50,12 @@
 static TAILQ_HEAD(, conn) graveyard = TAILQ_HEAD_INITIALIZER(graveyard);
 
 static int
-ctl_reply(struct conn *c, const struct wire_ctl *req, int err, uint64_t inst,
-	  const void *data, size_t len, int fd)
+ctl_reply_fds(struct conn *c, const struct wire_ctl *req, int err,
+	      uint64_t inst, const void *data, size_t len, const int *fds,
+	      int nfds)
 {
 	struct wire_ctl rep;
+	struct iovec iov[2] = {{&rep, sizeof(rep)}, {(void *)data, len}};
 	ssize_t r;
 
 	wire_ctl_init(&rep, req->type | WIRE_CTL_REPLY);
@@ -50,9 +63,16 @@ ctl_reply(struct conn *c, const struct wire_ctl *req, int err, uint64_t inst,
 	rep.inst = inst;
 	rep.broker = br->id;
 	rep.len = (uint32_t)len;
-	r = wire_send(c->src.fd, &rep, sizeof(rep), data, len, fd, NULL,
-		      MSG_DONTWAIT);
+	r = wire_sendv_fds(c->src.fd, iov, len ? 2 : 1, fds, nfds, NULL,
+			   MSG_DONTWAIT);
 	return r < 0 ? (int)r : 0;
+}
+
+static int
+ctl_reply(struct conn *c, const struct wire_ctl *req, int err, uint64_t inst,
+	  const void *data, size_t len, int fd)
+{
+	return ctl_reply_fds(c, req, err, inst, data, len, &fd, fd >= 0);
 }
 
 #define may_administer policy_may_administer
@@ -73,26 +93,33 @@ new_channel(int sv[2])
 }
 
 /*
- * Give the provider its end of a new channel.  A provider whose queue is
- * full is busy (EAGAIN); one whose connection is broken has died, and
- * we may not have read its hang-up yet: it is removed now.
+ * Give the provider its end of a new channel for c.  A provider whose
+ * queue is full is busy (EAGAIN); one whose connection is broken has
+ * died, and we may not have read its hang-up yet: it is removed now (and
+ * s with it).  A built-in over a cap refuses the channel (EAGAIN).
  */
 static int
-hand_to_provider(struct scheme *s, int fd, int gone, uint32_t flags)
+hand_to_provider(struct conn *c, struct scheme *s, int fd, int gone,
+		 uint32_t flags)
 {
+	struct wire_newchan nc = {flags, (uint32_t)c->peer.pid, c->peer.uid,
+				  epoch_of(br, c->peer.pid)};
 	struct wire_ctl m;
 	ssize_t r;
 
-	if (s->builtin != NULL)
-		return serve_add_chan(
-		    s->builtin, fd,
-		    flags & WIRE_CHAN_NOPATHS ? SERVE_CHAN_NOPATHS : 0);
+	if (s->builtin != NULL) {
+		struct serve_chan_info ci = {
+		    flags & WIRE_CHAN_NOPATHS ? SERVE_CHAN_NOPATHS : 0, nc.pid,
+		    nc.uid, nc.epoch};
+
+		return serve_add_chan_for(s->builtin, fd, &ci);
+	}
 	wire_ctl_init(&m, WIRE_CTL_NEWCHAN);
 	m.inst = s->inst;
 	m.broker = br->id;
-	m.len = flags ? sizeof(flags) : 0;
-	r = wire_send(s->conn->src.fd, &m, sizeof(m), &flags,
-		      flags ? sizeof(flags) : 0, fd, NULL, MSG_DONTWAIT);
+	m.len = sizeof(nc);
+	r = wire_send(s->conn->src.fd, &m, sizeof(m), &nc, sizeof(nc), fd, NULL,
+		      MSG_DONTWAIT);
 	close(fd);
 	if (r == -EAGAIN || r == -ENOBUFS)
 		return -EAGAIN;
@@ -103,19 +130,43 @@ hand_to_provider(struct scheme *s, int fd, int gone, uint32_t flags)
 	return 0;
 }
 
+/* A channel to s for c: *fd is the client's end. */
+static int
+chan_for(struct conn *c, struct scheme *s, uint32_t flags, int gone, int *fd)
+{
+	int sv[2], r;
+
+	if ((r = new_channel(sv)) < 0)
+		return r;
+	if ((r = hand_to_provider(c, s, sv[1], gone, flags)) < 0) {
+		close(sv[0]);
+		return r;
+	}
+	*fd = sv[0];
+	return 0;
+}
+
+/* A channel by instance carries paths only if c's namespace sees s. */
+static uint32_t
+inst_flags(const struct conn *c, const struct scheme *s)
+{
+	return ns_sees(c->rns, s) ? 0 : WIRE_CHAN_NOPATHS;
+}
+
 static void
 do_connect(struct conn *c, const struct wire_ctl *m, const char *payload)
 {
 	char name[WIRE_MAX_NAME + 1];
+	struct wire_chan out = {0};
 	struct scheme *s = NULL;
-	int sv[2] = {-1, -1}, r;
 	uint32_t flags = 0;
+	int fd = -1, r;
 
 	if (m->inst != 0) {
 		s = registry_by_inst(br, m->inst);
 		r = s != NULL ? 0 : -EBADF; /* its provider is gone */
-		if (r == 0 && !ns_sees(c->rns, s))
-			flags = WIRE_CHAN_NOPATHS; /* only the fds it holds */
+		if (r == 0)
+			flags = inst_flags(c, s); /* maybe only the fds held */
 	} else if (m->len > WIRE_MAX_NAME) {
 		r = -ENAMETOOLONG;
 	} else {
@@ -133,22 +184,72 @@ do_connect(struct conn *c, const struct wire_ctl *m, const char *payload)
 		ctl_reply(c, m, 0, s->inst, NULL, 0, -1);
 		return;
 	}
-	if (r == 0)
-		r = new_channel(sv);
 	if (r == 0) {
-		r = hand_to_provider(s, sv[1], m->inst ? -EBADF : -ENOENT,
-				     flags);
-		sv[1] = -1;
+		out = (struct wire_chan){s->inst, (uint32_t)s->pid, 0};
+		r = chan_for(c, s, flags, m->inst ? -EBADF : -ENOENT, &fd);
 	}
 	if (r < 0) {
 		log_debug("connect by pid %d: %s", (int)c->peer.pid,
 			  strerror(-r));
 		ctl_reply(c, m, r, 0, NULL, 0, -1);
-	} else {
-		ctl_reply(c, m, 0, s->inst, NULL, 0, sv[0]);
+		return;
 	}
-	if (sv[0] >= 0)
-		close(sv[0]);
+	ctl_reply(c, m, 0, out.inst, &out, sizeof(out), fd);
+	close(fd);
+}
+
+/* Whether pids[i] came earlier in the list. */
+static bool
+seen(const char *pids, size_t i, uint32_t pid)
+{
+	uint32_t p;
+
+	while (i-- > 0) {
+		memcpy(&p, pids + i * sizeof(p), sizeof(p));
+		if (p == pid)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * SERVES: which schemes the given pids serve, with a channel to each (by
+ * instance, as CONNECT gives one: keyed-only where c's namespace does not
+ * see the scheme).  A process that got fds by exec or SCM_RIGHTS asks
+ * this once about their peers, the processes that made them.
+ */
+static void
+do_serves(struct conn *c, const struct wire_ctl *m, const char *payload)
+{
+	struct wire_chan out[WIRE_SERVES_MAX];
+	int fds[WIRE_SERVES_MAX], nfd = 0;
+	size_t i, n = 0, npid = m->len / sizeof(uint32_t);
+	struct scheme *s, *next;
+	uint32_t pid;
+
+	if (m->len % sizeof(pid) != 0 || npid > WIRE_SERVES_MAX) {
+		ctl_reply(c, m, -EINVAL, 0, NULL, 0, -1);
+		return;
+	}
+	for (i = 0; i < npid && n < WIRE_SERVES_MAX; i++) {
+		memcpy(&pid, payload + i * sizeof(pid), sizeof(pid));
+		if (pid == 0 || pid > INT_MAX || seen(payload, i, pid))
+			continue;
+		for (s = registry_by_pid(br, (pid_t)pid, NULL);
+		     s != NULL && n < WIRE_SERVES_MAX; s = next) {
+			/* Found dead, s goes: its neighbour stays. */
+			next = registry_by_pid(br, (pid_t)pid, s);
+			if (s->local)
+				continue;
+			out[n] = (struct wire_chan){s->inst, pid, 0};
+			out[n].err =
+			    chan_for(c, s, inst_flags(c, s), -EBADF, &fds[nfd]);
+			nfd += out[n++].err == 0;
+		}
+	}
+	ctl_reply_fds(c, m, 0, 0, out, n * sizeof(out[0]), fds, nfd);
+	while (nfd > 0)
+		close(fds[--nfd]);
 }
 
 static void
@@ -176,6 +277,7 @@ do_create(struct conn *c, const struct wire_ctl *m, const char *payload)
 	memcpy(s->name, payload, m->len);
 	s->conn = c;
 	s->owner = c->peer;
+	s->pid = c->peer.pid;
 	if ((r = registry_add(br, s)) < 0 ||
 	    (r = ns_add(c->ens, s->inst)) < 0) {
 		if (r != -EEXIST)
@@ -186,10 +288,13 @@ do_create(struct conn *c, const struct wire_ctl *m, const char *payload)
 	}
 	c->scheme = s;
 	policy_created(br, c);
+	/* From now on each message it sends says who sent it. */
+	setsockopt(c->src.fd, SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int));
 	log_info("scheme %s: created by pid %d uid %u (instance %llu)", s->name,
 		 (int)c->peer.pid, (unsigned)c->peer.uid,
 		 (unsigned long long)s->inst);
-	ctl_reply(c, m, 0, s->inst, NULL, 0, -1);
+	/* The epoch table goes with the answer: the provider maps it. */
+	ctl_reply(c, m, 0, s->inst, NULL, 0, br->epoch_fd);
 }
 
 static void
@@ -346,7 +451,9 @@ do_setrens(struct conn *c, const struct wire_ctl *m, const char *payload)
 	memcpy(&want, payload, sizeof(want));
 	rns = ns_enter(br, c->rns, NULL, want.rns, &err);
 	ens = rns ? ns_enter(br, c->ens, c->rns, want.ens, &err) : NULL;
-	if (rns != NULL && ens != NULL &&
+	if (rns != NULL && ens != NULL && (rns != c->rns || ens != c->ens))
+		err = epoch_check(br, c->peer.pid); /* COMMIT's bump (epoch.c) */
+	if (rns != NULL && ens != NULL && err == 0 &&
 	    (rns->id != WIRE_NS_ROOT || ens->id != WIRE_NS_ROOT))
 		err = make_token(c, rns, ens, &fd);
 	if (rns == NULL || ens == NULL || err < 0) {
@@ -382,6 +489,8 @@ do_commit(struct conn *c, const struct wire_ctl *m, const char *payload)
 		ctl_reply(c, m, -EINVAL, 0, NULL, 0, -1);
 		return;
 	}
+	if (rns != c->rns || ens != c->ens)
+		(void)epoch_bump(br, c->peer.pid); /* before the answer */
 	TAILQ_FOREACH(x, &br->conns, link)
 	{
 		if (x->peer.pid != c->peer.pid || x->token || x->scheme)
@@ -467,6 +576,9 @@ dispatch(struct conn *c, const struct wire_ctl *m, const char *payload)
 	case WIRE_CTL_CONNECT:
 		do_connect(c, m, payload);
 		break;
+	case WIRE_CTL_SERVES:
+		do_serves(c, m, payload);
+		break;
 	case WIRE_CTL_CREATE:
 		do_create(c, m, payload);
 		break;
@@ -505,6 +617,15 @@ dispatch(struct conn *c, const struct wire_ctl *m, const char *payload)
 	}
 }
 
+/* Its provider carries on in another process (after daemon()). */
+static void
+moved(struct broker *b, struct scheme *s, pid_t pid)
+{
+	log_info("scheme %s: served by pid %d now (was %d)", s->name, (int)pid,
+		 (int)s->pid);
+	registry_set_pid(b, s, pid);
+}
+
 void
 control_ready(struct broker *b, struct conn *c, uint32_t events)
 {
@@ -513,12 +634,13 @@ control_ready(struct broker *b, struct conn *c, uint32_t events)
 		char buf[sizeof(struct wire_ctl) + CTL_MAX_PAYLOAD + 1];
 	} u;
 	struct iovec iov = {u.buf, sizeof(u.buf) - 1};
+	struct wire_creds cr;
 	ssize_t n;
 	int fd;
 
 	for (;;) {
 		fd = -1;
-		n = wire_recv(c->src.fd, &iov, 1, c->token ? &fd : NULL, NULL,
+		n = wire_recv(c->src.fd, &iov, 1, c->token ? &fd : NULL, &cr,
 			      MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n == -EAGAIN || n == -EINTR)
 			return;
@@ -538,6 +660,9 @@ control_ready(struct broker *b, struct conn *c, uint32_t events)
 			return;
 		}
 		u.buf[n] = '\0';
+		if (c->scheme != NULL && cr.pid != 0 &&
+		    (pid_t)cr.pid != c->scheme->pid)
+			moved(b, c->scheme, (pid_t)cr.pid);
 		dispatch(c, &u.m, u.buf + sizeof(u.m));
 		if (b->quit || c->src.fd < 0)
 			return;

@@ -23,6 +23,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "../proto/nofile.h"
 #include "../proto/sockpath.h"
 #include "../tools/cli.h"
 #include "broker.h"
@@ -272,6 +273,7 @@ main(int argc, char **argv)
 	TAILQ_INIT(&b.conns);
 	RB_INIT(&b.names);
 	RB_INIT(&b.insts);
+	RB_INIT(&b.pids);
 	b.next_inst = INST_FIRST;
 	ns_init(&b);
 	policy_defaults(&b);
@@ -284,9 +286,11 @@ main(int argc, char **argv)
 	pfh = pidfile_start(pidpath);
 	while (getrandom(&b.id, sizeof(b.id), 0) != sizeof(b.id) || b.id == 0)
 		;
+	nofile_raise(); /* the built-ins' caps are shares of it */
 	b.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (b.ep < 0 || signals_init(&b) < 0)
 		fatalx("setting up: %s", strerror(errno));
+	epoch_init(&b); /* without one (logged), nothing else changes */
 	if ((r = control_listen(&b)) < 0)
 		fatalx("%s: %s", b.path, listen_error(r));
 	if ((r = root_init(&b)) < 0)
@@ -304,6 +308,7 @@ main(int argc, char **argv)
 	irq_free(&b);
 	time_free(&b);
 	root_free(&b);
+	epoch_free(&b);
 	if (pfh != NULL)
 		pidfile_remove(pfh);
 	log_info("stopped");

@@ -97,6 +97,7 @@ brig_init(void)
 	TAILQ_INIT(&b->conns);
 	RB_INIT(&b->names);
 	RB_INIT(&b->insts);
+	RB_INIT(&b->pids);
 	b->next_inst = INST_FIRST;
 	ns_init(b);
 	policy_defaults(b);
@@ -107,6 +108,8 @@ brig_init(void)
 	b->sig.fd = -1;
 	if ((b->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		fuzz_fail("epoll_create1: %s", strerror(errno));
+	if ((r = epoch_init(b)) < 0)
+		fuzz_fail("epoch table: %s", strerror(-r));
 	if ((r = root_init(b)) < 0 || (r = time_init(b)) < 0 ||
 	    (r = irq_init(b)) < 0)
 		fuzz_fail("built-in schemes: %s", strerror(-r));

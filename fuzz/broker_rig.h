@@ -18,6 +18,13 @@
 
 #define BRIG_FDS 32
 
+/*
+ * The pid fuzz_control's connection A is said to have (B's is one more):
+ * fixed, so that an input can name it (SERVES), as a real client names
+ * the pid its fd's peer gives.
+ */
+#define BRIG_PID 4242
+
 /* The fds the client side of the rig holds (replies handed them over). */
 struct brig_fds {
 	int fd[BRIG_FDS];

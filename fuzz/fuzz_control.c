@@ -1,13 +1,14 @@
 /*
  * fuzz_control.c - control messages to the broker (broker/control.c:
  * control_ready, dispatch and everything behind it: CONNECT, CREATE,
- * LIST, INFO, STOP, IRQ_RAISE, STATS, the namespace messages and JOIN on
- * a token), driven in-process: each record is one SOCK_SEQPACKET message
+ * SERVES, LIST, INFO, STOP, IRQ_RAISE, STATS, the namespace messages and
+ * JOIN on a token), driven in-process: each record is one SOCK_SEQPACKET message
  * on a real connection made by conn_new() as control_accept() makes it,
  * and the broker's own loop dispatch (broker_rig.c) handles it.
  *
  * Input: one byte saying who the two connections A and B are (bits 0-1
- * A's uid: ours, root, a stranger, ours; bit 2: B is a stranger), then
+ * A's uid: ours, root, a stranger, ours; bit 2: B is a stranger; their
+ * pids are BRIG_PID and the next), then
  * records (fuzz.h) with ctl:
  *
  *	bits 0-1	the sender: A, B, the last fd a reply handed over
@@ -176,8 +177,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	brig_counts(&before);
 	nfds = fuzz_fd_count();
 	memset(&cl, 0, sizeof(cl));
-	cl.a = (struct ucred){getpid(), uid_of(data[0]), getegid()};
-	cl.b = (struct ucred){getpid() + 1, data[0] & 4 ? 65534 : geteuid(),
+	cl.a = (struct ucred){BRIG_PID, uid_of(data[0]), getegid()};
+	cl.b = (struct ucred){BRIG_PID + 1, data[0] & 4 ? 65534 : geteuid(),
 			      getegid()};
 	cl.conn_a = cl.ctl.n;
 	brig_keep(&cl.ctl, brig_connect(&cl.a));

@@ -3,9 +3,9 @@
  * on bytes any peer can send: wire_req_check (a provider reading a
  * client), wire_rep_check (a client reading a provider), wire_ctl_check
  * (the broker, a provider and schemectl reading each other),
- * wire_name_check (a CREATE's name), wire_op (a request's op) and
- * wire_fdname_parse (the abstract name of a socket an fd refers to,
- * which anyone can bind).
+ * wire_name_check (a CREATE's name), wire_op (a request's op),
+ * wire_chans_check (the broker's answer to CONNECT and SERVES) and
+ * wire_newchan_get (its NEWCHAN to a provider).
  *
  * Each input is given to all of them.  The bytes are copied to a heap
  * block of exactly their length, so that ASan sees any read past what
@@ -89,51 +89,52 @@ op(const uint8_t *data, size_t size)
 }
 
 /*
- * The input as sun_path: the kernel gives getsockname() the family, then
- * the bound bytes.  What parses must format back to a name that parses
- * to the same numbers.
+ * An answer to CONNECT or SERVES (a client reading the broker), with the
+ * first byte as the number of fds that came with it: what passes is whole
+ * records, of instances, with errnos, and one fd per channel.
  */
 static void
-fdname(const uint8_t *data, size_t size)
+chans(const uint8_t *data, size_t size)
 {
-	size_t off = offsetof(struct sockaddr_un, sun_path);
-	struct sockaddr_un *sa, again;
-	uint64_t b, i, k, b2, i2, k2;
-	socklen_t len;
+	struct wire_chan c;
+	int nfds, n, withfd = 0;
+	void *m;
 
-	if (size > sizeof(sa->sun_path))
-		size = sizeof(sa->sun_path);
-	sa = malloc(off + size);
-	if (sa == NULL)
-		fuzz_fail("out of memory");
-	sa->sun_family = AF_UNIX;
-	memcpy((char *)sa + off, data, size);
-	if (wire_fdname_parse(sa, (socklen_t)(off + size), &b, &i, &k) == 0) {
-		len = wire_fdname(&again, b, i, k);
-		if (wire_fdname_parse(&again, len, &b2, &i2, &k2) != 0 ||
-		    b2 != b || i2 != i || k2 != k)
-			fuzz_fail("fdname does not round-trip");
+	if (size < 1)
+		return;
+	nfds = data[0] % (WIRE_SERVES_MAX + 2);
+	m = copy(data + 1, size - 1);
+	if ((n = wire_chans_check(m, size - 1, nfds)) >= 0) {
+		if ((size_t)n * sizeof(c) != size - 1 || n > WIRE_SERVES_MAX)
+			fuzz_fail("wire_chans_check passed %zu bytes as %d",
+				  size - 1, n);
+		for (int i = 0; i < n; i++) {
+			memcpy(&c, (char *)m + (size_t)i * sizeof(c),
+			       sizeof(c));
+			if (c.inst == 0 || c.err > 0)
+				fuzz_fail("channel %d passed: inst %llu err %d",
+					  i, (unsigned long long)c.inst, c.err);
+			withfd += c.err == 0;
+		}
+		if (withfd != nfds)
+			fuzz_fail("%d channels with fds passed for %d fds",
+				  withfd, nfds);
 	}
-	free(sa);
+	free(m);
 }
 
-/* Any three numbers make a name that parses back to them. */
+/* NEWCHAN's payload (a provider reading the broker): one record. */
 static void
-fdname_make(const uint8_t *data, size_t size)
+newchan(const uint8_t *data, size_t size)
 {
-	uint64_t v[3], b, i, k;
-	struct sockaddr_un sa;
-	socklen_t len;
+	struct wire_newchan nc;
+	void *m = copy(data, size);
 
-	if (size < sizeof(v))
-		return;
-	memcpy(v, data, sizeof(v));
-	len = wire_fdname(&sa, v[0], v[1], v[2]);
-	if (wire_fdname_parse(&sa, len, &b, &i, &k) != 0 || b != v[0] ||
-	    i != v[1] || k != v[2])
-		fuzz_fail("wire_fdname(%llx, %llx, %llx) does not parse",
-			  (unsigned long long)v[0], (unsigned long long)v[1],
-			  (unsigned long long)v[2]);
+	if (wire_newchan_get(m, size, &nc) == 0 &&
+	    (size != sizeof(nc) || (nc.flags & ~WIRE_CHAN_NOPATHS) != 0))
+		fuzz_fail("wire_newchan_get passed %zu bytes, flags %#x", size,
+			  nc.flags);
+	free(m);
 }
 
 int
@@ -142,7 +143,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	checks(data, size);
 	name(data, size);
 	op(data, size);
-	fdname(data, size);
-	fdname_make(data, size);
+	chans(data, size);
+	newchan(data, size);
 	return 0;
 }

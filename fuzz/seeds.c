@@ -20,6 +20,7 @@
 
 #include "../broker/broker.h"
 #include "../proto/wire.h"
+#include "broker_rig.h"
 #include "fuzz.h"
 #include "serve_rig.h"
 
@@ -64,13 +65,14 @@ rec_ctl(uint8_t ctl, uint32_t type, uint64_t inst, const void *data, size_t len)
 static void
 wire_seeds(void)
 {
-	uint8_t m[sizeof(struct wire_req) + 64];
-	struct sockaddr_un sa;
+	uint8_t m[sizeof(struct wire_req) + 64], two = 2;
+	struct wire_chan wc[3] = {
+	    {16, 4242, 0}, {17, 4242, -EAGAIN}, {1, 1, 0}};
+	struct wire_newchan nc = {WIRE_CHAN_NOPATHS, 4242, 1000, 3};
 	struct wire_ctl c;
 	struct wire_rep r;
 	uint64_t v[3] = {0x0123456789abcdefull, 16, 0x100000001ull};
 	uint32_t op = SYS_READ;
-	socklen_t len;
 
 	fuzz_put(&b, m,
 		 rig_req_bytes(m, SYS_OPEN, 0, 0, O_RDWR, "hello", 5, 1));
@@ -88,9 +90,11 @@ wire_seeds(void)
 	seed("fuzz_wire", "name");
 	fuzz_put(&b, &op, sizeof(op));
 	seed("fuzz_wire", "op");
-	len = wire_fdname(&sa, v[0], v[1], v[2]);
-	fuzz_put(&b, sa.sun_path, len - offsetof(struct sockaddr_un, sun_path));
-	seed("fuzz_wire", "fdname");
+	fuzz_put(&b, &two, 1);
+	fuzz_put(&b, wc, sizeof(wc));
+	seed("fuzz_wire", "chans");
+	fuzz_put(&b, &nc, sizeof(nc));
+	seed("fuzz_wire", "newchan");
 	fuzz_put(&b, v, sizeof(v));
 	seed("fuzz_wire", "numbers");
 }
@@ -173,6 +177,27 @@ serve_req_seeds(void)
 	rec_req(1 | 2 << 1, SYS_READ, 1, 0, 16, NULL, 5);
 	rec_req(1 | 3 << 1, WIRE_OP_ATTACH, 1, 0, 0, NULL, 6);
 	seed("fuzz_serve_req", "attach");
+
+	/* Key 0: which description is it?  Ours, another socket, none. */
+	rec_req(0, SYS_OPEN, 0, 0, O_RDWR, "a", 1);
+	rec_req(1 | 1 << 1, WIRE_OP_ATTACH, 0, 0, 0, NULL, 2);
+	rec_req(1, SYS_READ, 1, 0, 16, NULL, 3);
+	rec_req(1 | 2 << 1, WIRE_OP_ATTACH, 0, 0, 0, NULL, 4);
+	rec_req(1, WIRE_OP_ATTACH, 0, 0, 0, NULL, 5);
+	rec_req(1 | 3 << 1, WIRE_OP_ATTACH, 0, 0, 0, "x", 6);
+	rec_req(0x40, WIRE_OP_PARK, 1, 0, 0, NULL, 7);
+	rec_req(1 | 1 << 1, WIRE_OP_ATTACH, 0, 0, 0, NULL, 8);
+	seed("fuzz_serve_req", "attach-unknown");
+
+	/* Channel 1 was made before its owner changed namespace. */
+	rec_req(0, SYS_OPEN, 0, 0, O_RDWR, "a", 1);
+	rec_req(1, SYS_OPEN, 0, 0, O_RDWR, "b", 2);
+	rec_req(1, SYS_UNLINK, 0, 0, 0, "a", 3);
+	rec_req(1, SYS_RMDIR, 0, 0, 0, "d", 4);
+	rec_req(1 | 1 << 1, WIRE_OP_ATTACH, 1, 0, 0, NULL, 5);
+	rec_req(1, SYS_FRENAME, 1, 0, 0, "c", 6);
+	rec_req(1, SYS_READ, 1, 0, 8, NULL, 7);
+	seed("fuzz_serve_req", "old-channel");
 
 	rec_req(0, SYS_OPEN, 0, 0, O_RDWR | O_NONBLOCK, "ev", 1);
 	rec_req(RIG_HOLD << 3, WIRE_OP_POLL, 1, EVENT_READ, 1, NULL, 2);
@@ -319,6 +344,7 @@ control_seeds(void)
 {
 	struct wire_rens ns = {WIRE_NS_NULL, WIRE_NS_NULL};
 	struct wire_stats st = {1, 1, 0, 0, 0};
+	uint32_t pids[3] = {BRIG_PID, 1, BRIG_PID};
 	uint8_t cfg = 0;
 
 	fuzz_put(&b, &cfg, 1);
@@ -343,6 +369,16 @@ control_seeds(void)
 	rec_req(2, SYS_OPEN, 0, 0, O_RDWR, "4", 2);
 	rec_ctl(0, WIRE_CTL_CONNECT, 0, "event", 5);
 	seed("fuzz_control", "channels");
+
+	/* Who serves what: our pid serves the built-ins and fz here. */
+	fuzz_put(&b, &cfg, 1);
+	rec_ctl(0, WIRE_CTL_CREATE, 0, "fz", 2);
+	rec_ctl(1, WIRE_CTL_SERVES, 0, pids, sizeof(pids));
+	rec_req(2, WIRE_OP_ATTACH, 0, 0, 0, NULL, 1);
+	rec_ctl(1, WIRE_CTL_SERVES, 0, pids, 3);
+	rec_ctl(1, WIRE_CTL_SERVES, 0, NULL, 0);
+	rec_ctl(0x20 | 1, WIRE_CTL_SERVES, 0, pids, sizeof(pids));
+	seed("fuzz_control", "serves");
 
 	fuzz_put(&b, &cfg, 1);
 	rec_ctl(0, WIRE_CTL_MKNS, 0, "time\nnosuch", 11);

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -24,10 +25,42 @@
 
 #define REPBUF (sizeof(struct wire_rep) + WIRE_MAX_DATA + 1)
 
+/*
+ * An epoch table, as the broker's (sparse): the rig's pid has changed
+ * namespace once.
+ */
+#define RIG_NEPOCHS (1u << 22)
+
+static const _Atomic uint32_t *
+rig_epochs(void)
+{
+	static _Atomic uint32_t *t;
+
+	if (t == NULL) {
+		t = mmap(NULL, RIG_NEPOCHS * sizeof(*t), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (t == MAP_FAILED)
+			fuzz_fail("the epoch table: %s", strerror(errno));
+		if ((uint32_t)getpid() < RIG_NEPOCHS)
+			t[getpid()] = 1;
+	}
+	return t;
+}
+
+/*
+ * Channel 0 is one serve knows nothing about (as unit tests make them);
+ * channel 1 is ours as the broker hands them over, made before our
+ * namespace changed: it names no path.
+ */
 void
 rig_start(struct rig *r)
 {
-	struct serve_config cfg = {.broker = 0x5eed, .inst = 16};
+	struct serve_config cfg = {.broker = 0x5eed,
+				   .inst = 16,
+				   .epochs = rig_epochs(),
+				   .nepochs = RIG_NEPOCHS};
+	struct serve_chan_info ci = {0, (uint32_t)getpid(), (uint32_t)getuid(),
+				     0};
 	int sv[2], i;
 
 	memset(r, 0, sizeof(*r));
@@ -37,7 +70,8 @@ rig_start(struct rig *r)
 	for (i = 0; i < RIG_CHANS; i++) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) <
 			0 ||
-		    serve_add_chan(r->s, sv[1], 0) < 0)
+		    (i == 0 ? serve_add_chan(r->s, sv[1], 0)
+			    : serve_add_chan_for(r->s, sv[1], &ci)) < 0)
 			fuzz_fail("a channel: %s", strerror(errno));
 		r->cli[i] = sv[0];
 	}

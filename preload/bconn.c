@@ -102,12 +102,21 @@ bconn_open(void)
 	return fd == -EMFILE || fd == -ENFILE || fd >= 0 ? fd : -ENOTCONN;
 }
 
+static void
+close_all(int *fds, int *nfds)
+{
+	while (*nfds > 0)
+		REAL(close)(fds[--*nfds]);
+}
+
+/* One request and its answer, with up to *nfds fds into fds[]. */
 static int
 exchange(int fd, struct wire_ctl *req, const void *payload, size_t len,
-	 struct wire_ctl *rep, void *rbuf, size_t rlen, int *rfd)
+	 struct wire_ctl *rep, void *rbuf, size_t rlen, int *fds, int *nfds)
 {
 	struct iovec iov[2] = {{rep, sizeof(*rep)}, {rbuf, rlen}};
 	struct wire_creds cr;
+	int max = *nfds;
 	ssize_t n;
 
 	req->len = (uint32_t)len;
@@ -118,16 +127,17 @@ exchange(int fd, struct wire_ctl *req, const void *payload, size_t len,
 		creds_get(&cr);
 		n = wire_send(fd, req, sizeof(*req), payload, len, -1, &cr, 0);
 	}
+	*nfds = 0;
 	if (n < 0)
 		return -ENOTCONN;
-	do
-		n = wire_recv(fd, iov, rbuf ? 2 : 1, rfd, NULL,
-			      MSG_CMSG_CLOEXEC);
-	while (n == -EINTR); /* control calls are short; stay in step */
+	do {
+		*nfds = max;
+		n = wire_recv_fds(fd, iov, rbuf ? 2 : 1, fds, nfds,
+				  MSG_CMSG_CLOEXEC);
+	} while (n == -EINTR); /* control calls are short; stay in step */
 	if (n <= 0 || wire_ctl_check(rep, (size_t)n) < 0 ||
 	    rep->type != (req->type | WIRE_CTL_REPLY)) {
-		if (rfd != NULL && *rfd >= 0)
-			REAL(close)(*rfd);
+		close_all(fds, nfds);
 		if (n > 0 && wire_ctl_check(rep, (size_t)n) == 0 &&
 		    rep->type == WIRE_CTL_REPLY && rep->err < 0)
 			return -EDQUOT; /* turned away at the door: see err */
@@ -146,21 +156,26 @@ relocate(void *ctx, int oldfd, int newfd)
 
 /*
  * Returns the broker's answer (0 or -errno), or -ENOTCONN when no broker
- * answers at our socket path.  A connection found broken (the broker was
- * restarted) is replaced once.
+ * answers at our socket path; the fds that came with it (at most *nfds)
+ * are in fds[], their number in *nfds.  A connection found broken (the
+ * broker was restarted) is replaced once.
  */
 int
-bconn_call(struct wire_ctl *req, const void *payload, size_t len,
-	   struct wire_ctl *rep, void *rbuf, size_t rlen, int *fd)
+bconn_call_fds(struct wire_ctl *req, const void *payload, size_t len,
+	       struct wire_ctl *rep, void *rbuf, size_t rlen, int *fds,
+	       int *nfds)
 {
-	int r, tries, tmp;
+	int r, tries, tmp, max = *nfds;
 
 	if (atomic_load(&held) &&
 	    pthread_equal(atomic_load(&holder), pthread_self())) {
 		/* A signal handler interrupted our own call: go alone. */
+		*nfds = 0;
 		if ((tmp = bconn_open()) < 0)
 			return tmp;
-		r = exchange(tmp, req, payload, len, rep, rbuf, rlen, fd);
+		*nfds = max;
+		r = exchange(tmp, req, payload, len, rep, rbuf, rlen, fds,
+			     nfds);
 		REAL(close)(tmp);
 		if (r == -EDQUOT)
 			r = rep->err;
@@ -170,14 +185,16 @@ bconn_call(struct wire_ctl *req, const void *payload, size_t len,
 	atomic_store(&holder, pthread_self());
 	atomic_store(&held, true);
 	for (tries = 0; tries < 2; tries++) {
+		*nfds = 0;
 		if (atomic_load(&cfd) < 0) {
 			r = bconn_open();
 			if (r < 0)
 				break;
 			atomic_store(&cfd, hidden_move(r, relocate, NULL));
 		}
+		*nfds = max;
 		r = exchange(atomic_load(&cfd), req, payload, len, rep, rbuf,
-			     rlen, fd);
+			     rlen, fds, nfds);
 		if (r == -EDQUOT) { /* the broker's policy or caps refused us */
 			hidden_close(atomic_exchange(&cfd, -1));
 			r = rep->err;
@@ -189,6 +206,19 @@ bconn_call(struct wire_ctl *req, const void *payload, size_t len,
 	}
 	atomic_store(&held, false);
 	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+/* bconn_call_fds with at most one fd (in *fd, or -1; fd may be NULL). */
+int
+bconn_call(struct wire_ctl *req, const void *payload, size_t len,
+	   struct wire_ctl *rep, void *rbuf, size_t rlen, int *fd)
+{
+	int got = -1, n = fd != NULL, r;
+
+	r = bconn_call_fds(req, payload, len, rep, rbuf, rlen, &got, &n);
+	if (fd != NULL)
+		*fd = n > 0 ? got : -1;
 	return r;
 }
 

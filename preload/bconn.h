@@ -17,6 +17,9 @@
 
 int bconn_call(struct wire_ctl *req, const void *payload, size_t len,
 	       struct wire_ctl *rep, void *rbuf, size_t rlen, int *fd);
+int bconn_call_fds(struct wire_ctl *req, const void *payload, size_t len,
+		   struct wire_ctl *rep, void *rbuf, size_t rlen, int *fds,
+		   int *nfds);
 int bconn_open(void);
 void bconn_path(char *buf, size_t len);
 void bconn_refresh(void);

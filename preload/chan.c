@@ -100,36 +100,29 @@ relocate(void *ctx, int oldfd, int newfd)
 			*fds[i] = newfd;
 }
 
-static int
-connect_chan(const char *name, uint64_t broker, uint64_t inst,
-	     struct chan **out, bool temp)
+/*
+ * A channel struct for fd (the broker's answer), in this thread's list and
+ * the process's; busy as asked.  NULL (fd closed) when out of memory.
+ */
+static struct chan *
+chan_new(int fd, uint64_t broker, const struct wire_chan *wc, const char *name,
+	 bool temp, bool busy)
 {
-	struct wire_ctl req, rep;
-	struct chan *ch = NULL;
-	int fd = -1, r;
+	struct chan *ch = calloc(1, sizeof(*ch));
 
-	wire_ctl_init(&req, WIRE_CTL_CONNECT);
-	req.inst = inst;
-	r = bconn_call(&req, name, inst ? 0 : strlen(name), &rep, NULL, 0, &fd);
-	if (r == 0 && fd < 0)
-		r = -EPROTO;
-	if (r == 0 && broker != 0 && rep.broker != broker)
-		r = -EBADF; /* the fd belongs to another broker's world */
-	if (r == 0 && (ch = calloc(1, sizeof(*ch))) == NULL)
-		r = -ENOMEM;
-	if (r < 0) {
-		if (fd >= 0)
-			REAL(close)(fd);
-		return r;
+	if (ch == NULL) {
+		REAL(close)(fd);
+		return NULL;
 	}
 	ch->fd = hidden_move(fd, relocate, ch);
 	ch->pw = ch->prr = ch->pr = -1;
 	ch->epoch = atomic_load(&epoch);
-	ch->broker = rep.broker;
-	ch->inst = rep.inst;
+	ch->broker = broker;
+	ch->inst = wc->inst;
+	ch->ppid = wc->pid;
 	ch->temp = temp;
-	ch->busy = true;
-	strcpy(ch->name, inst ? "" : name);
+	ch->busy = busy;
+	strcpy(ch->name, name);
 	ch->tnext = mine;
 	mine = ch;
 	pthread_once(&exit_once, make_exit_key);
@@ -141,8 +134,72 @@ connect_chan(const char *name, uint64_t broker, uint64_t inst,
 	all = ch;
 	ch->gprev = &all;
 	pthread_mutex_unlock(&glock);
-	*out = ch;
-	return 0;
+	return ch;
+}
+
+/* CONNECT's answer: one channel, its fd, to whom (wire.h). */
+static int
+connect_chan(const char *name, uint64_t broker, uint64_t inst,
+	     struct chan **out, bool temp)
+{
+	struct wire_ctl req, rep;
+	struct wire_chan wc;
+	int fd = -1, r;
+
+	wire_ctl_init(&req, WIRE_CTL_CONNECT);
+	req.inst = inst;
+	r = bconn_call(&req, name, inst ? 0 : strlen(name), &rep, &wc,
+		       sizeof(wc), &fd);
+	if (r == 0 && (fd < 0 || wire_chans_check(&wc, rep.len, 1) != 1 ||
+		       wc.err != 0 || wc.inst != rep.inst))
+		r = -EPROTO;
+	if (r == 0 && broker != 0 && rep.broker != broker)
+		r = -EBADF; /* the fd belongs to another broker's world */
+	if (r < 0) {
+		if (fd >= 0)
+			REAL(close)(fd);
+		return r;
+	}
+	*out = chan_new(fd, rep.broker, &wc, inst ? "" : name, temp, true);
+	return *out != NULL ? 0 : -ENOMEM;
+}
+
+/*
+ * A channel SERVES handed over (wc says to whom): this thread's, idle,
+ * unless it has one to that instance already.
+ */
+void
+chan_adopt(int fd, uint64_t broker, const struct wire_chan *wc)
+{
+	struct chan *ch;
+
+	for (ch = mine; ch != NULL; ch = ch->tnext)
+		if (ch->inst == wc->inst && ch->broker == broker) {
+			REAL(close)(fd);
+			return;
+		}
+	chan_new(fd, broker, wc, "", false, false);
+}
+
+/* The instances this thread has channels to, served by process ppid. */
+int
+chan_insts_of(uint32_t ppid, uint64_t *broker, uint64_t *insts, int max)
+{
+	struct chan *ch, *c;
+	int n = 0;
+
+	for (ch = mine; ch != NULL && n < max; ch = ch->tnext) {
+		if (ch->ppid != ppid || ppid == 0)
+			continue;
+		for (c = mine; c != ch; c = c->tnext) /* listed already */
+			if (c->inst == ch->inst && c->broker == ch->broker)
+				break;
+		if (c != ch)
+			continue;
+		broker[n] = ch->broker;
+		insts[n++] = ch->inst;
+	}
+	return n;
 }
 
 /*
@@ -229,10 +286,39 @@ send_req(struct chan *ch, struct iovec *iov, int n, int sendfd)
 	return r;
 }
 
+/* A refusal's errno (EAGAIN, or EMFILE/ENOMEM if it says so). */
+static int
+refused_errno(const struct wire_rep *rep)
+{
+	int64_t e = (int64_t)rep->result;
+
+	return e == -EMFILE || e == -ENOMEM ? (int)e : -EAGAIN;
+}
+
+/*
+ * Why a channel we could not send on is closed: the provider refused it
+ * at once (WIRE_REFUSED waits in it: a cap on channels), or -ENOTCONN.
+ */
+static int
+refusal(const struct chan *ch)
+{
+	struct wire_rep rep;
+	int saved = errno;
+	ssize_t n;
+
+	n = REAL(recv)(ch->fd, &rep, sizeof(rep), MSG_DONTWAIT);
+	errno = saved;
+	if (n == sizeof(rep) && wire_rep_check(&rep, (size_t)n) == 0 &&
+	    rep.status == WIRE_REFUSED && rep.seq == 0)
+		return refused_errno(&rep);
+	return -ENOTCONN;
+}
+
 /*
  * Send req with in[] as its payload and sendfd (if not -1).  Returns 0, or
- * -ENOTCONN when it could not be sent (the provider went away earlier);
- * the channel is then dropped.
+ * -ENOTCONN when it could not be sent (the provider went away earlier),
+ * or the errno of the provider's refusal of the channel; the channel is
+ * then dropped.
  */
 int
 chan_send(struct chan *ch, struct wire_req *req, const struct iovec *in,
@@ -252,8 +338,10 @@ chan_send(struct chan *ch, struct wire_req *req, const struct iovec *in,
 		req->len += (uint32_t)in[i].iov_len;
 	}
 	if (send_req(ch, iov, 1 + nin, sendfd) < 0) {
+		int r = refusal(ch);
+
 		chan_drop(ch);
-		return -ENOTCONN;
+		return r;
 	}
 	return 0;
 }
@@ -320,7 +408,8 @@ spin_for(int fd)
 
 /*
  * The answer to req on the socket.  0, or -EINTR/-EIO with the channel
- * dropped (a late answer must not be taken for the next one's).
+ * dropped (a late answer must not be taken for the next one's), or the
+ * errno of the provider's refusal of the channel (a cap: EAGAIN).
  */
 static int
 sock_answer(struct chan *ch, const struct wire_req *req, struct wire_rep *rep,
@@ -331,6 +420,12 @@ sock_answer(struct chan *ch, const struct wire_req *req, struct wire_rep *rep,
 	if (!(rflags & MSG_DONTWAIT))
 		spin_for(ch->fd);
 	n = chan_recv(ch, rep, out, nout, fd, rflags);
+	if (n >= 0 && rep->status == WIRE_REFUSED && rep->seq == 0) {
+		if (fd != NULL && *fd >= 0)
+			REAL(close)(*fd);
+		chan_drop(ch);
+		return refused_errno(rep);
+	}
 	if (n >= 0 && rep->seq != req->seq) {
 		if (fd != NULL && *fd >= 0)
 			REAL(close)(*fd);
@@ -499,7 +594,7 @@ pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 {
 	struct iovec iov[1 + CHAN_MAX_IOV];
 	size_t got = 0, want = sizeof(*rep);
-	int saved = errno, i, k = 0, niov;
+	int saved = errno, i, k = 0, niov, r;
 	ssize_t n;
 
 	req->seq = ++ch->seq;
@@ -544,6 +639,12 @@ pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	    rep->seq != req->seq) {
 		chan_drop(ch);
 		return -EIO;
+	}
+	if (rep->status == WIRE_RESEND && req->op == SYS_OPEN) {
+		/* Not for the pipe (serve.c, pipe_open_ok): on the socket. */
+		if ((r = chan_send(ch, req, in, nin, -1)) < 0)
+			return r;
+		return sock_answer(ch, req, rep, out, nout, fd, rflags);
 	}
 	if (rep->status == WIRE_IN_SHM) {
 		if (ch->shm == NULL || (int64_t)rep->result < 0 ||

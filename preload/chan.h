@@ -35,6 +35,7 @@ struct chan {
 	uint64_t epoch;	     /* chan_revoke_all()s before it was made */
 	const char *shm;     /* answers' data by pipe (WIRE_OP_SHM), or NULL */
 	uint64_t broker, inst;
+	uint32_t ppid; /* the provider's pid: its open files' peer */
 	char name[WIRE_MAX_NAME + 1]; /* "" when reached by instance */
 	uint64_t seq;
 	bool busy, temp;
@@ -44,6 +45,8 @@ struct chan {
 
 int chan_by_name(const char *name, struct chan **out);
 int chan_by_inst(uint64_t broker, uint64_t inst, struct chan **out);
+void chan_adopt(int fd, uint64_t broker, const struct wire_chan *wc);
+int chan_insts_of(uint32_t ppid, uint64_t *broker, uint64_t *insts, int max);
 struct chan *chan_idle(uint64_t broker, uint64_t inst);
 void chan_release(struct chan *ch);
 void chan_drop(struct chan *ch);

@@ -1,12 +1,14 @@
 /*
  * client.c - scheme paths and fds, as requests on this thread's channel.
  *
- * A description is named by (broker, instance, key), all three carried in
- * the abstract name of its fd.  The provider answers requests for it only
- * on channels that proved they hold it: the one it was opened on, and any
+ * A description is known by (broker, instance, key): from the answer to
+ * the open, or for an fd that arrived by exec or SCM_RIGHTS from its
+ * provider (identify.c).  The provider answers requests for it only on
+ * channels that proved they hold it: the one it was opened on, and any
  * other that sent the fd itself over SCM_RIGHTS (WIRE_OP_ATTACH), which
- * is what a forked child, a thread, or a process that got the fd by exec
- * or SCM_RIGHTS does once, on its first call.
+ * is what a forked child or a thread does once, on its first call, and
+ * what identify.c does for a process that got the fd by exec or
+ * SCM_RIGHTS.
  *
  * Blocking.  A provider answers a blocking read either late (it keeps the
  * request) or with EAGAIN.  EAGAIN reaches the program only on an

@@ -18,7 +18,7 @@ off_t io_lseek(int fd, off_t off, int whence);
 int io_close(int fd);
 void io_release(struct sfd *e);
 int io_adopt_copy(int newfd, const struct sfd *e);
-bool identify_fd(int fd);
+void identify_fds(const int *fds, int n);
 void identify_all(void);
 
 #endif

@@ -3,8 +3,8 @@
  *
  * landlock_files() puts the calling thread (and what it makes later) in a
  * Landlock domain that leaves ordinary files as they are but keeps other
- * processes out of reach: their /proc directories, ptrace access
- * (/proc/<pid>/mem), signals and abstract unix sockets (landlock.c).  It needs Landlock ABI 6
+ * processes out of reach: ptrace access (/proc/<pid>/mem, fd/),
+ * signals and abstract unix sockets (landlock.c says what is left).  It needs Landlock ABI 6
  * (Linux 6.12): -EOPNOTSUPP before, or when Landlock is off.
  * landlock_usable() says which, without changing anything.
  */

@@ -10,16 +10,23 @@
  * when the last is closed.  Counters of dropped answers go to the broker,
  * where `schemectl info` shows them.
  *
- * A NEWCHAN may carry 4 bytes of channel flags (WIRE_CHAN_*): a keyed-only
- * channel, for a client whose namespace does not hold the scheme, refuses
- * paths (serve.h).  A message we cannot read that way is logged and its
- * fd closed: refusing a channel costs one client, misreading it could
- * give paths to a client that may not name them.
+ * A NEWCHAN carries whom the channel is for (struct wire_newchan): its
+ * flags (a keyed-only channel, for a client whose namespace does not hold
+ * the scheme, refuses paths), its owner's pid, uid and epoch, by which
+ * serve caps channels and refuses paths on a channel made before its
+ * owner changed namespace (serve.h).  A message we cannot read that way
+ * is logged and its fd closed: refusing a channel costs one client,
+ * misreading it could give paths to a client that may not name them.
+ * The broker's epoch table comes with the answer to CREATE: a sealed
+ * memfd, mapped read-only here while the scheme lives.
  *
  * Limits, read from the environment when the scheme is created (0, unset
- * or not a number: the default; see serve.h):
+ * or not a number: the default, a share of our fd limit; see serve.h):
  *
- *	SCHEME_MAX_HANDLES	open files per client process (65536)
+ *	SCHEME_MAX_HANDLES	open files per client process
+ *	SCHEME_MAX_HANDLES_UID	open files per client user
+ *	SCHEME_MAX_CHANNELS	channels per client process
+ *	SCHEME_MAX_CHANNELS_UID	channels per client user
  *	SCHEME_MAX_PENDING	unanswered requests per client process (1024)
  *
  * A read returns at most BATCH packets; a write takes at most MAX_WRITE
@@ -35,9 +42,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 
+#include "../proto/nofile.h"
 #include "../proto/serve.h"
 #include "../proto/sys.h"
 #include "../proto/wire.h"
@@ -49,16 +58,14 @@
 #define BATCH	  64
 #define MAX_WRITE 4096 /* packets one write() takes: 224 KiB */
 
-#ifndef WIRE_CHAN_NOPATHS
-#define WIRE_CHAN_NOPATHS 1u
-#endif
-
 struct provider {
 	struct serve *s; /* NULL in a forked child: not ours to serve */
 	char name[WIRE_MAX_NAME + 1];
 	_Atomic int ctl;
 	atomic_int refs;
 	atomic_bool nonblock;
+	const _Atomic uint32_t *epochs; /* the broker's table, or NULL */
+	uint32_t nepochs;
 	pthread_mutex_t lock; /* reported counters */
 	struct wire_stats reported;
 	struct timespec reported_at;
@@ -114,36 +121,24 @@ say(const struct provider *p, const char *what)
 	errno = saved;
 }
 
-/* NEWCHAN's channel flags: none, or a uint32_t of WIRE_CHAN_*. */
-static int
-chan_flags(const struct wire_ctl *m, const void *payload, uint32_t *flags)
-{
-	uint32_t f = 0;
-
-	if (m->len != 0 && m->len != sizeof(f))
-		return -EPROTO;
-	if (m->len == sizeof(f))
-		memcpy(&f, payload, sizeof(f));
-	if ((f & ~WIRE_CHAN_NOPATHS) != 0)
-		return -EPROTO; /* a restriction we do not know: refuse */
-	*flags = (f & WIRE_CHAN_NOPATHS) ? SERVE_CHAN_NOPATHS : 0;
-	return 0;
-}
-
 static void
 new_chan(struct provider *p, const struct wire_ctl *m, const void *payload,
 	 int fd)
 {
-	uint32_t flags;
+	struct serve_chan_info ci;
+	struct wire_newchan nc;
 
 	if (fd < 0)
 		return;
-	if (chan_flags(m, payload, &flags) < 0) {
-		say(p, "a channel with flags we cannot read: refused");
+	if (wire_newchan_get(payload, m->len, &nc) < 0) {
+		say(p, "a channel we cannot read: refused");
 		REAL(close)(fd);
 		return;
 	}
-	serve_add_chan(p->s, hide(fd, p), flags); /* it owns fd now */
+	ci = (struct serve_chan_info){
+	    (nc.flags & WIRE_CHAN_NOPATHS) ? SERVE_CHAN_NOPATHS : 0, nc.pid,
+	    nc.uid, nc.epoch};
+	serve_add_chan_for(p->s, hide(fd, p), &ci); /* it owns fd now */
 }
 
 /*
@@ -186,6 +181,24 @@ ctl_ready(struct serve *s, void *arg, uint32_t events)
 }
 
 /*
+ * We carry on as the provider in a new process (daemon()): the broker
+ * learns our pid from the message (it reads the sender's credentials on
+ * a registration), since our open files, made from now on, say it.
+ */
+static void
+announce(struct provider *p)
+{
+	struct wire_stats st;
+	struct wire_ctl m;
+
+	serve_stats(p->s, &st);
+	wire_ctl_init(&m, WIRE_CTL_STATS);
+	m.len = sizeof(st);
+	wire_send(atomic_load(&p->ctl), &m, sizeof(m), &st, sizeof(st), -1,
+		  NULL, MSG_DONTWAIT);
+}
+
+/*
  * Counters go to the broker when an answer was dropped, and otherwise at
  * most every 100 ms while requests come in (schemectl info shows them as
  * last reported).
@@ -219,18 +232,6 @@ report(struct provider *p)
 		  NULL, MSG_DONTWAIT);
 }
 
-/* A scheme with thousands of open files needs thousands of fds. */
-static void
-raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max < (1 << 20) ? rl.rlim_max : 1 << 20;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 /* A cap from the environment; 0 (serve's default) unless a number. */
 static uint32_t
 env_cap(const char *var)
@@ -249,30 +250,72 @@ env_cap(const char *var)
 	return bad ? 0 : (uint32_t)n;
 }
 
-/* A connection of our own to the broker, registered as the scheme. */
+/*
+ * The broker's epoch table, read-only: a memfd sealed so that it can
+ * neither shrink under us nor be written by anyone but the broker's
+ * mapping.  Anything else is no table (serve then checks nothing, as the
+ * broker does without one).
+ */
+static void
+map_epochs(struct provider *p, int fd)
+{
+	int need = F_SEAL_SHRINK | F_SEAL_FUTURE_WRITE, seals;
+	struct stat st;
+	void *m;
+
+	if (fd < 0)
+		return;
+	seals = REAL(fcntl)(fd, F_GET_SEALS);
+	if (seals >= 0 && (seals & need) == need && fstat(fd, &st) == 0 &&
+	    st.st_size >= (off_t)sizeof(uint32_t) &&
+	    st.st_size / sizeof(uint32_t) <= UINT32_MAX &&
+	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd,
+		      0)) != MAP_FAILED) {
+		p->epochs = m;
+		p->nepochs = (uint32_t)(st.st_size / sizeof(uint32_t));
+	}
+	REAL(close)(fd);
+}
+
+static void
+unmap_epochs(struct provider *p)
+{
+	if (p->epochs != NULL)
+		munmap((void *)p->epochs, p->nepochs * sizeof(uint32_t));
+	p->epochs = NULL;
+}
+
+/*
+ * A connection of our own to the broker, registered as the scheme; the
+ * answer brings the epoch table (into *epochs, or -1).
+ */
 static int
-do_register(const char *name, size_t len, struct wire_ctl *rep)
+do_register(const char *name, size_t len, struct wire_ctl *rep, int *epochs)
 {
 	struct iovec iov = {rep, sizeof(*rep)};
 	struct wire_ctl req;
 	ssize_t n;
 	int fd;
 
+	*epochs = -1;
 	if ((fd = bconn_open()) < 0)
 		return fd == -ENOTCONN ? -ECONNREFUSED : fd;
 	wire_ctl_init(&req, WIRE_CTL_CREATE);
 	req.len = (uint32_t)len;
 	n = wire_send(fd, &req, sizeof(req), name, len, -1, NULL, 0);
-	while (n >= 0 && (n = wire_recv(fd, &iov, 1, NULL, NULL, 0)) == -EINTR)
+	while (n >= 0 && (n = wire_recv(fd, &iov, 1, epochs, NULL,
+					MSG_CMSG_CLOEXEC)) == -EINTR)
 		;
 	if (n <= 0 || wire_ctl_check(rep, (size_t)n) < 0 ||
-	    rep->type != (WIRE_CTL_CREATE | WIRE_CTL_REPLY)) {
+	    rep->type != (WIRE_CTL_CREATE | WIRE_CTL_REPLY) || rep->err < 0) {
+		if (*epochs >= 0)
+			REAL(close)(*epochs);
+		*epochs = -1;
 		REAL(close)(fd);
+		if (n > 0 && wire_ctl_check(rep, (size_t)n) == 0 &&
+		    rep->type == (WIRE_CTL_CREATE | WIRE_CTL_REPLY))
+			return rep->err; /* EEXIST, EACCES, ... */
 		return -ECONNREFUSED;
-	}
-	if (rep->err < 0) {
-		REAL(close)(fd);
-		return rep->err; /* EEXIST, EACCES, ... */
 	}
 	return fd;
 }
@@ -281,6 +324,7 @@ static void
 provider_free(struct provider *p)
 {
 	if (p->s == NULL) { /* abandoned in a fork: nothing else is left */
+		unmap_epochs(p);
 		pthread_mutex_destroy(&p->lock);
 		free(p);
 		return;
@@ -293,6 +337,7 @@ provider_free(struct provider *p)
 	}
 	pthread_mutex_unlock(&plock);
 	serve_free(p->s);
+	unmap_epochs(p);
 	hidden_close(atomic_load(&p->ctl));
 	pthread_mutex_destroy(&p->lock);
 	free(p);
@@ -305,16 +350,20 @@ provider_create(const char *name, size_t len, int flags)
 	struct wire_ctl rep;
 	struct provider *p;
 	struct sfd *e;
-	int ctl, fd;
+	int ctl, fd, epochs;
 
 	if (wire_name_check(name, len) < 0)
 		return -EINVAL;
-	if ((ctl = do_register(name, len, &rep)) < 0)
+	if ((ctl = do_register(name, len, &rep, &epochs)) < 0)
 		return ctl;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		REAL(close)(ctl);
+		if (epochs >= 0)
+			REAL(close)(epochs);
 		return -ENOMEM;
 	}
+	map_epochs(p, epochs);
+	nofile_raise(); /* before serve_new: its caps are shares of it */
 	pthread_mutex_init(&p->lock, NULL);
 	memcpy(p->name, name, len); /* len <= WIRE_MAX_NAME, checked */
 	atomic_store(&p->ctl, hidden_move(ctl, ctl_moved, p));
@@ -323,8 +372,13 @@ provider_create(const char *name, size_t len, int flags)
 				    .hide_fd = hide,
 				    .close_fd = unhide_close,
 				    .ctx = p,
-				    .name = p->name};
+				    .name = p->name,
+				    .epochs = p->epochs,
+				    .nepochs = p->nepochs};
 	cfg.max_handles = env_cap("SCHEME_MAX_HANDLES");
+	cfg.max_handles_uid = env_cap("SCHEME_MAX_HANDLES_UID");
+	cfg.max_chans = env_cap("SCHEME_MAX_CHANNELS");
+	cfg.max_chans_uid = env_cap("SCHEME_MAX_CHANNELS_UID");
 	cfg.max_pending = env_cap("SCHEME_MAX_PENDING");
 	e = sfd_new(SFD_PROVIDER);
 	fd = -1;
@@ -351,7 +405,6 @@ provider_create(const char *name, size_t len, int flags)
 		provider_free(p);
 		return -ENOMEM;
 	}
-	raise_nofile();
 	return fd;
 }
 
@@ -466,10 +519,12 @@ provider_atfork_child(void)
 	for (p = plist; p != NULL; p = p->next) {
 		if (keep_on_fork) {
 			serve_unlock(p->s);
+			announce(p);
 			continue;
 		}
 		serve_abandon(p->s);
 		p->s = NULL;
+		unmap_epochs(p);
 		hidden_close(atomic_exchange(&p->ctl, -1));
 	}
 	if (!keep_on_fork)

@@ -340,13 +340,15 @@ ioctl(int fd, unsigned long req, ...)
 	return (int)wrap_ret(fd_ioctl(fd, e, req, arg), saved);
 }
 
+#define SCM_MAX_FDS 253 /* the kernel's SCM_MAX_FD */
+
 /* Scheme fds that arrive by SCM_RIGHTS are recognised as they come. */
 EXPORT ssize_t
 recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct cmsghdr *c;
 	ssize_t r;
-	int i, n, f, saved;
+	int n, saved;
 
 	if (hidden_is(fd)) {
 		errno = EBADF;
@@ -357,14 +359,14 @@ recvmsg(int fd, struct msghdr *msg, int flags)
 		return r;
 	saved = errno;
 	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		int fds[SCM_MAX_FDS];
+
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (i = 0; i < n; i++) {
-			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(f));
-			if (identify_fd(f))
-				stdio_std_update(f);
-		}
+		n = n < SCM_MAX_FDS ? n : SCM_MAX_FDS;
+		memcpy(fds, CMSG_DATA(c), (size_t)n * sizeof(int));
+		identify_fds(fds, n); /* all at once: one round trip */
 	}
 	errno = saved;
 	return r;

@@ -127,6 +127,7 @@ sub_free(struct serve *s, struct sub *sub)
 {
 	TAILQ_REMOVE(&sub->d->subs, sub, link);
 	slots_del(&s->subs, sub->key);
+	sv_uncharge_handle(s, &sub->cl, &sub->ucl);
 	sv_own_close(s, sub->fd);
 	sv_xclose(sub->give);
 	free(sub);
@@ -199,10 +200,12 @@ sv_sub_ready(struct serve *s, struct sub *sub, uint32_t events)
 
 /*
  * A new subscription, listed at once so that no post is missed while we
- * ask the provider what is ready; *key is its slot.
+ * ask the provider what is ready; *key is its slot.  Its socket is an fd
+ * held for the subscriber: charged to it as an open file is.
  */
 int
-sv_do_subscribe(struct serve *s, struct desc *d, uint32_t flags, uint64_t *key)
+sv_do_subscribe(struct serve *s, struct desc *d, uint32_t flags,
+		const struct wire_creds *cr, uint64_t *key)
 {
 	struct sub *sub;
 	struct stat st;
@@ -226,6 +229,8 @@ sv_do_subscribe(struct serve *s, struct desc *d, uint32_t flags, uint64_t *key)
 	sub->flags = flags;
 	sub->key = slots_put(&s->subs, sub);
 	r = sub->key ? sv_ep_add(s, sub->fd, SRC_SUB, sub->key) : -ENOMEM;
+	if (r == 0)
+		r = sv_charge_handle(s, cr, &sub->cl, &sub->ucl);
 	if (r < 0) {
 		slots_del(&s->subs, sub->key);
 		sv_own_close(s, sub->fd);

@@ -24,7 +24,15 @@
  * offer a parked description come down the pipe, carry the credentials
  * the pipe came with, and are answered up the reply pipe; a READ's data
  * is written by the provider straight into the memfd.  An answer with an
- * fd goes on the socket (WIRE_FD_FOLLOWS down the pipe says so).
+ * fd goes on the socket (WIRE_FD_FOLLOWS down the pipe says so).  Since
+ * whoever holds the pipe speaks with those credentials, an open that
+ * does not take back a description parked on the same channel is sent
+ * back to the socket (WIRE_RESEND).
+ *
+ * Open files by their inode.  A description's client end has no name
+ * (anyone could bind a name first); we keep the inode of that end, and a
+ * process that got it by exec or SCM_RIGHTS shows it to us with a
+ * WIRE_OP_ATTACH of key 0, whose answer says which description it is.
  *
  * Lifetimes.  A channel lives while its socket is open and while a request
  * from it is pending (the provider still holds pointers into its buffer,
@@ -37,14 +45,18 @@
  * Caps.  Nothing a client sends makes us hold more than a bounded amount
  * for it.  A channel has at most CHAN_MAX_PENDING requests in hand; a
  * client (the kernel's pid on the request, so a client cannot pose as
- * another) has at most max_pending across its channels, and at most
- * max_handles descriptions open, counting opens not yet answered (an open
- * is charged when it is asked, so a burst of them cannot overshoot).  A
- * refusal is answered at once and never reaches the provider.  A request
- * the provider keeps stays charged until it answers, even after the
- * client is gone: the provider's buffers are what the charge stands for.
- * A client's WAITs and the POLLs waiting for a post are held here, not by
- * the provider: the channel's cap alone bounds them.
+ * another) has at most max_pending across its channels, and it and its
+ * user (the kernel's uid) at most max_handles and max_handles_uid fds
+ * held here: descriptions open, counting opens not yet answered (an open
+ * is charged when it is asked, so a burst of them cannot overshoot), and
+ * subscriptions.  A channel the broker made for a process is charged to
+ * it and its user until it closes (max_chans, max_chans_uid); past that
+ * it is refused as it arrives.  A refusal is answered at once and never
+ * reaches the provider.  A request the provider keeps stays charged until
+ * it answers, even after the client is gone: the provider's buffers are
+ * what the charge stands for.  A client's WAITs and the POLLs waiting for
+ * a post are held here, not by the provider: the channel's cap alone
+ * bounds them.  The defaults are shares of our fd limit (caps_init).
  *
  * Interrupted reads.  A client whose read a signal ends (EINTR) drops its
  * channel, but the provider still holds the SYS_READ and answers it when
@@ -74,6 +86,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +95,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/tree.h>
@@ -116,14 +130,24 @@ sv_handle_cmp(const struct desc *a, const struct desc *b)
 RB_GENERATE(handles, desc, by_handle, sv_handle_cmp)
 
 int
+sv_ino_cmp(const struct desc *a, const struct desc *b)
+{
+	if (a->c_ino != b->c_ino)
+		return a->c_ino < b->c_ino ? -1 : 1;
+	return a->key < b->key ? -1 : a->key > b->key;
+}
+
+RB_GENERATE(inos, desc, by_ino, sv_ino_cmp)
+
+int
 sv_client_cmp(const struct client *a, const struct client *b)
 {
-	return a->pid < b->pid ? -1 : a->pid > b->pid;
+	return a->id < b->id ? -1 : a->id > b->id;
 }
 
 RB_GENERATE(clients, client, link, sv_client_cmp)
 
-enum { CAP_HANDLES, CAP_PENDING };
+enum { CAP_HANDLES, CAP_PENDING, CAP_CHANS };
 
 static uint64_t
 evdata(int kind, uint64_t key)
@@ -174,25 +198,32 @@ sv_own_hide(const struct serve *s, int fd)
 
 /* Clients and their caps --------------------------------------------- */
 
-static struct client *
-client_find(struct serve *s, uint32_t pid)
+static struct clients *
+client_tree(struct serve *s, bool user)
 {
-	struct client find = {.pid = pid};
-
-	return RB_FIND(clients, &s->clients, &find);
+	return user ? &s->users : &s->clients;
 }
 
 static struct client *
-client_get(struct serve *s, uint32_t pid)
+client_find(struct serve *s, bool user, uint32_t id)
 {
-	struct client *cl = client_find(s, pid);
+	struct client find = {.id = id};
+
+	return RB_FIND(clients, client_tree(s, user), &find);
+}
+
+static struct client *
+client_get(struct serve *s, bool user, uint32_t id)
+{
+	struct client *cl = client_find(s, user, id);
 
 	if (cl != NULL)
 		return cl;
 	if ((cl = calloc(1, sizeof(*cl))) == NULL)
 		return NULL;
-	cl->pid = pid;
-	RB_INSERT(clients, &s->clients, cl);
+	cl->id = id;
+	cl->user = user;
+	RB_INSERT(clients, client_tree(s, user), cl);
 	return cl;
 }
 
@@ -200,9 +231,9 @@ client_get(struct serve *s, uint32_t pid)
 static void
 client_put(struct serve *s, struct client *cl)
 {
-	if (cl == NULL || cl->handles > 0 || cl->pending > 0)
+	if (cl == NULL || cl->handles > 0 || cl->pending > 0 || cl->chans > 0)
 		return;
-	RB_REMOVE(clients, &s->clients, cl);
+	RB_REMOVE(clients, client_tree(s, cl->user), cl);
 	free(cl);
 }
 
@@ -225,6 +256,19 @@ log_budget(struct serve *s)
 	return true;
 }
 
+static uint32_t
+cap_of(const struct serve *s, bool user, int kind)
+{
+	switch (kind) {
+	case CAP_HANDLES:
+		return user ? s->max_handles_uid : s->max_handles;
+	case CAP_CHANS:
+		return user ? s->max_chans_uid : s->max_chans;
+	default:
+		return s->max_pending;
+	}
+}
+
 /*
  * A refusal is said once per client and kind (within the budget), with
  * how many were left out since the last line.
@@ -232,7 +276,8 @@ log_budget(struct serve *s)
 static void
 cap_log(struct serve *s, struct client *cl, int kind)
 {
-	bool h = kind == CAP_HANDLES;
+	static const char *const what[] = {"open-handle", "outstanding-request",
+					   "channel"};
 	char line[256], more[64] = "";
 	int n, saved = errno;
 
@@ -244,10 +289,12 @@ cap_log(struct serve *s, struct client *cl, int kind)
 	if (s->log_quiet > 0)
 		snprintf(more, sizeof(more), " (and %llu more, not logged)",
 			 (unsigned long long)s->log_quiet);
-	n = snprintf(
-	    line, sizeof(line), "scheme %s: pid %u hit the %s cap (%u): %s%s\n",
-	    s->name, cl->pid, h ? "open-handle" : "outstanding-request",
-	    h ? s->max_handles : s->max_pending, h ? "EMFILE" : "EAGAIN", more);
+	n = snprintf(line, sizeof(line),
+		     "scheme %s: %s %u hit the %s%s cap (%u): %s%s\n", s->name,
+		     cl->user ? "uid" : "pid", cl->id,
+		     cl->user ? "per-uid " : "", what[kind],
+		     cap_of(s, cl->user, kind),
+		     kind == CAP_HANDLES ? "EMFILE" : "EAGAIN", more);
 	s->log_quiet = 0;
 	if (n > 0 && (size_t)n < sizeof(line) &&
 	    SYS(write)(2, line, (size_t)n) < 0)
@@ -255,23 +302,72 @@ cap_log(struct serve *s, struct client *cl, int kind)
 	errno = saved;
 }
 
-/* The client's caps: EAGAIN at its outstanding cap, EMFILE for an open. */
-static int
-client_admit(struct serve *s, const struct wire_op *op, uint32_t pid)
+/* Whether cl may take one more of kind; a refusal is logged. */
+static bool
+under_cap(struct serve *s, struct client *cl, int kind)
 {
-	struct client *cl = client_find(s, pid);
+	uint32_t have;
 
 	if (cl == NULL)
-		return 0;
-	if (cl->pending >= s->max_pending) {
-		cap_log(s, cl, CAP_PENDING);
+		return true;
+	have = kind == CAP_HANDLES ? cl->handles
+	       : kind == CAP_CHANS ? cl->chans
+				   : cl->pending;
+	if (have < cap_of(s, cl->user, kind))
+		return true;
+	cap_log(s, cl, kind);
+	return false;
+}
+
+/*
+ * The client's caps: EAGAIN at its outstanding cap, EMFILE for what
+ * would hold one more fd (an open, a subscription) at its own or its
+ * user's cap.
+ */
+static int
+client_admit(struct serve *s, const struct wire_op *op,
+	     const struct wire_creds *cr)
+{
+	struct client *cl = client_find(s, false, cr->pid);
+
+	if (!under_cap(s, cl, CAP_PENDING))
 		return -EAGAIN;
-	}
-	if (op->opens && cl->handles >= s->max_handles) {
-		cap_log(s, cl, CAP_HANDLES);
+	if ((op->opens || op->op == WIRE_OP_SUBSCRIBE) &&
+	    (!under_cap(s, cl, CAP_HANDLES) ||
+	     !under_cap(s, client_find(s, true, cr->uid), CAP_HANDLES)))
 		return -EMFILE;
-	}
 	return 0;
+}
+
+/* One more fd held for the client cr and its user (or -ENOMEM). */
+int
+sv_charge_handle(struct serve *s, const struct wire_creds *cr,
+		 struct client **cl, struct client **ucl)
+{
+	*cl = client_get(s, false, cr->pid);
+	*ucl = *cl != NULL ? client_get(s, true, cr->uid) : NULL;
+	if (*ucl == NULL) {
+		client_put(s, *cl);
+		*cl = NULL;
+		return -ENOMEM;
+	}
+	(*cl)->handles++;
+	(*ucl)->handles++;
+	return 0;
+}
+
+void
+sv_uncharge_handle(struct serve *s, struct client **cl, struct client **ucl)
+{
+	if (*cl != NULL) {
+		(*cl)->handles--;
+		client_put(s, *cl);
+	}
+	if (*ucl != NULL) {
+		(*ucl)->handles--;
+		client_put(s, *ucl);
+	}
+	*cl = *ucl = NULL;
 }
 
 /* Channels ------------------------------------------------------------ */
@@ -287,6 +383,20 @@ sv_chan_put(struct chan *ch)
 	free(ch);
 }
 
+/* Its fds are closed: the owner and its user may have another. */
+static void
+chan_uncharge(struct serve *s, struct chan *ch)
+{
+	struct client **c[] = {&ch->cl, &ch->ucl};
+
+	for (size_t i = 0; i < 2; i++)
+		if (*c[i] != NULL) {
+			(*c[i])->chans--;
+			client_put(s, *c[i]);
+			*c[i] = NULL;
+		}
+}
+
 static void
 chan_kill(struct serve *s, struct chan *ch)
 {
@@ -298,6 +408,7 @@ chan_kill(struct serve *s, struct chan *ch)
 	sv_own_close(s, ch->pw);
 	sv_own_close(s, ch->prr);
 	ch->fd = ch->pr = ch->pw = ch->prr = -1;
+	chan_uncharge(s, ch);
 	slots_del(&s->chans, ch->key);
 	TAILQ_REMOVE(&s->chanlist, ch, link);
 	sv_waiters_drop(s, ch, 0);
@@ -359,9 +470,45 @@ sv_reply_err(struct serve *s, struct chan *ch, uint64_t seq, int64_t err,
 	sv_reply(s, ch, &rep, NULL, 0, -1);
 }
 
-/* A client's channel; with SERVE_CHAN_NOPATHS, a keyed-only one. */
-int
-serve_add_chan(struct serve *s, int fd, uint32_t flags)
+/*
+ * Charge a new channel to its owner and the owner's user; over a cap it
+ * is refused: one answer saying so (the client sees EAGAIN, not a hang
+ * and not EIO) and its fd closed at once.
+ */
+static int
+chan_charge(struct serve *s, struct chan *ch, const struct serve_chan_info *ci)
+{
+	struct client *cl = client_get(s, false, ci->pid);
+	struct client *ucl = cl != NULL ? client_get(s, true, ci->uid) : NULL;
+	struct wire_rep rep;
+
+	if (ucl == NULL || !under_cap(s, cl, CAP_CHANS) ||
+	    !under_cap(s, ucl, CAP_CHANS)) {
+		client_put(s, cl);
+		client_put(s, ucl);
+		wire_rep_init(&rep, 0);
+		rep.status = WIRE_REFUSED;
+		rep.result =
+		    (uint64_t)(int64_t)(ucl == NULL ? -ENOMEM : -EAGAIN);
+		wire_send(ch->fd, &rep, sizeof(rep), NULL, 0, -1, NULL,
+			  MSG_DONTWAIT);
+		return ucl == NULL ? -ENOMEM : -EAGAIN;
+	}
+	ch->cl = cl;
+	ch->ucl = ucl;
+	cl->chans++;
+	ucl->chans++;
+	return 0;
+}
+
+/*
+ * A client's channel; with SERVE_CHAN_NOPATHS, a keyed-only one.  ci says
+ * whom the broker made it for (NULL: nobody we know, as in unit tests: no
+ * caps, no epoch).  fd is ours either way.
+ */
+static int
+chan_add(struct serve *s, int fd, uint32_t flags,
+	 const struct serve_chan_info *ci)
 {
 	struct chan *ch = NULL;
 	int one = 1, r;
@@ -378,14 +525,22 @@ serve_add_chan(struct serve *s, int fd, uint32_t flags)
 	ch->pr = ch->pw = ch->prr = -1;
 	ch->flags = flags;
 	ch->refs = 1;
-	ch->key = slots_put(&s->chans, ch);
-	r = ch->key ? 0 : -ENOMEM;
+	if (ci != NULL) {
+		ch->owned = true;
+		ch->owner = ci->pid;
+		ch->epoch = ci->epoch;
+		r = chan_charge(s, ch, ci);
+	}
+	ch->key = r == 0 ? slots_put(&s->chans, ch) : 0;
+	if (r == 0 && ch->key == 0)
+		r = -ENOMEM;
 	if (r == 0 &&
 	    SYS(setsockopt)(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
 		r = -errno;
 	if (r == 0)
 		r = sv_ep_add(s, fd, SRC_CHAN, ch->key);
 	if (r < 0) {
+		chan_uncharge(s, ch);
 		slots_del(&s->chans, ch->key);
 		free(ch);
 		sv_own_close(s, fd);
@@ -395,6 +550,18 @@ serve_add_chan(struct serve *s, int fd, uint32_t flags)
 	}
 	pthread_mutex_unlock(&s->lock);
 	return r;
+}
+
+int
+serve_add_chan(struct serve *s, int fd, uint32_t flags)
+{
+	return chan_add(s, fd, flags, NULL);
+}
+
+int
+serve_add_chan_for(struct serve *s, int fd, const struct serve_chan_info *ci)
+{
+	return chan_add(s, fd, ci->flags, ci);
 }
 
 /* Descriptions -------------------------------------------------------- */
@@ -453,11 +620,7 @@ desc_end_file(struct serve *s, struct desc *d)
 	sv_subs_free(s, d);
 	if (!d->parked)
 		RB_REMOVE(handles, &s->handles, d);
-	if (d->cl != NULL) {
-		d->cl->handles--;
-		client_put(s, d->cl);
-		d->cl = NULL;
-	}
+	sv_uncharge_handle(s, &d->cl, &d->ucl);
 	free(d->pb);
 	d->pb = NULL;
 	d->pb_off = d->pb_len = 0;
@@ -467,6 +630,7 @@ static void
 desc_free(struct serve *s, struct desc *d)
 {
 	desc_end_file(s, d);
+	RB_REMOVE(inos, &s->inos, d);
 	slots_del(&s->descs, d->key);
 	sv_own_close(s, d->fd);
 	free(d->att);
@@ -474,17 +638,17 @@ desc_free(struct serve *s, struct desc *d)
 }
 
 /*
- * A new description: a socket pair whose client end is named after it and
- * goes to the client; our end tells us when the last copy of theirs closes.
+ * A new description: a socket pair whose client end goes to the client;
+ * our end tells us when the last copy of theirs closes.  The client end
+ * has no name (anyone could take a name first): a process that did not
+ * open it shows it to us (WIRE_OP_ATTACH) and we know it by its inode.
  */
 static struct desc *
 desc_new(struct serve *s, const struct pend *p, uint64_t handle, int *cfd,
 	 int *err)
 {
-	struct sockaddr_un sa;
 	struct stat st;
 	struct desc *d;
-	socklen_t len;
 	int sv[2], r;
 
 	d = calloc(1, sizeof(*d));
@@ -500,10 +664,7 @@ desc_new(struct serve *s, const struct pend *p, uint64_t handle, int *cfd,
 	}
 	d->fd = sv_own_hide(s, sv[1]);
 	d->key = slots_put(&s->descs, d);
-	len = wire_fdname(&sa, s->cfg.broker, s->cfg.inst, d->key);
 	r = d->key ? 0 : -ENOMEM;
-	if (r == 0 && SYS(bind)(sv[0], (struct sockaddr *)&sa, len) < 0)
-		r = -errno;
 	if (r == 0 && SYS(fstat)(sv[0], &st) < 0)
 		r = -errno;
 	if (r == 0)
@@ -517,6 +678,7 @@ desc_new(struct serve *s, const struct pend *p, uint64_t handle, int *cfd,
 		return NULL;
 	}
 	d->c_ino = st.st_ino;
+	RB_INSERT(inos, &s->inos, d);
 	TAILQ_INIT(&d->subs);
 	d->handle = handle;
 	d->flags = p->oflags & STATUS_MASK;
@@ -569,12 +731,14 @@ sv_pend_new(struct serve *s, struct chan *ch, const struct wire_op *op)
 	return p;
 }
 
+static void pend_free(struct serve *s, struct pend *p);
+
 /* A client's request, charged to it until answered (or refused: NULL). */
 static struct pend *
 pend_charged(struct serve *s, struct chan *ch, const struct wire_op *op,
-	     uint32_t pid)
+	     const struct wire_creds *cr)
 {
-	struct client *cl = client_get(s, pid);
+	struct client *cl = client_get(s, false, cr->pid);
 	struct pend *p;
 
 	if (cl == NULL)
@@ -585,9 +749,9 @@ pend_charged(struct serve *s, struct chan *ch, const struct wire_op *op,
 	}
 	p->cl = cl;
 	cl->pending++;
-	if (op->opens) {
-		p->handle = true;
-		cl->handles++;
+	if (op->opens && sv_charge_handle(s, cr, &p->hcl, &p->ucl) < 0) {
+		pend_free(s, p);
+		return NULL;
 	}
 	return p;
 }
@@ -596,10 +760,9 @@ static void
 pend_free(struct serve *s, struct pend *p)
 {
 	slots_del(&s->pends, p->id);
+	sv_uncharge_handle(s, &p->hcl, &p->ucl);
 	if (p->cl != NULL) {
 		p->cl->pending--;
-		if (p->handle)
-			p->cl->handles--;
 		client_put(s, p->cl);
 	}
 	if (p->ch != NULL) {
@@ -709,6 +872,41 @@ attach_by_fd(struct serve *s, struct chan *ch, struct desc *d, int fd)
 	return r;
 }
 
+/*
+ * WIRE_OP_ATTACH with key 0: a process that got the fd by exec or
+ * SCM_RIGHTS asks which description it is.  The fd's inode says (ours
+ * are in s->inos); the answer carries its key, and the channel is
+ * attached.  A parked description is nobody else's.
+ */
+static void
+attach_unknown(struct serve *s, struct chan *ch, const struct wire_req *req,
+	       int fd)
+{
+	struct desc find = {.key = 0}, *d = NULL;
+	struct wire_rep rep;
+	struct stat st;
+	int r = -EBADF;
+
+	if (req->len == 0 && fd >= 0 && SYS(fstat)(fd, &st) == 0 &&
+	    S_ISSOCK(st.st_mode)) {
+		find.c_ino = st.st_ino;
+		d = RB_NFIND(inos, &s->inos, &find);
+		if (d != NULL && (d->c_ino != st.st_ino || d->parked))
+			d = NULL;
+	}
+	if (d != NULL)
+		r = att_add(s, d, ch);
+	sv_xclose(fd);
+	wire_rep_init(&rep, req->seq);
+	rep.result = (uint64_t)(int64_t)r;
+	if (r == 0) {
+		rep.key = d->key;
+		rep.gen = d->gen;
+		rep.dflags = d->flags;
+	}
+	sv_reply(s, ch, &rep, NULL, 0, -1);
+}
+
 static int
 payload_ok(const struct wire_op *op, const struct wire_req *req,
 	   const char *payload)
@@ -789,7 +987,7 @@ take_fd(struct serve *s, struct chan *ch, struct desc *d,
 /* Our own operations: answered here, or turned into SYS_FEVENT. */
 static int
 own_op(struct serve *s, struct chan *ch, struct desc *d, struct wire_req *req,
-       int fd, const struct wire_op **op)
+       const struct wire_creds *cr, const struct wire_op **op)
 {
 	int r;
 
@@ -801,7 +999,7 @@ own_op(struct serve *s, struct chan *ch, struct desc *d, struct wire_req *req,
 		sv_do_cancel(s, ch, req);
 		return -1;
 	case WIRE_OP_SUBSCRIBE:
-		r = sv_do_subscribe(s, d, (uint32_t)req->arg[1],
+		r = sv_do_subscribe(s, d, (uint32_t)req->arg[1], cr,
 				    &req->arg[2]); /* the subscription's slot */
 		if (r < 0) {
 			sv_reply_err(s, ch, req->seq, r, WIRE_OK);
@@ -828,16 +1026,39 @@ names_path(const struct wire_op *op)
 }
 
 /*
+ * Whether a request on this channel may name a path: not on a keyed-only
+ * channel; on one the broker made for an owner, only from the owner, and
+ * only while the owner's epoch is the one the channel was made in (it
+ * has not changed namespace since).  One load of the broker's table,
+ * acquire: the broker stores a new epoch (release) before it answers the
+ * setrens, so a request sent after that answer sees it.
+ */
+static bool
+may_name(const struct serve *s, const struct chan *ch,
+	 const struct wire_creds *cr)
+{
+	if (ch->flags & SERVE_CHAN_NOPATHS)
+		return false;
+	if (s->cfg.epochs == NULL || !ch->owned)
+		return true;
+	if (cr->pid != ch->owner || ch->owner >= s->cfg.nepochs)
+		return false;
+	return atomic_load_explicit(&s->cfg.epochs[ch->owner],
+				    memory_order_acquire) == ch->epoch;
+}
+
+/*
  * A request we can make sense of on this channel, and its description if
  * it names one (a client never sends SYS_CLOSE: closing its fd is that).
  */
 static int
 request_ok(struct serve *s, const struct chan *ch, const struct wire_req *req,
-	   const struct wire_op *op, struct desc **d)
+	   const struct wire_op *op, const struct wire_creds *cr,
+	   struct desc **d)
 {
 	if (op == NULL)
 		return -ENOSYS;
-	if ((ch->flags & SERVE_CHAN_NOPATHS) && names_path(op))
+	if (names_path(op) && !may_name(s, ch, cr))
 		return -ENODEV; /* as Redox says for a scheme not in the ns */
 	if (req->op == SYS_CLOSE ||
 	    (op->keyed && (*d = slots_get(&s->descs, req->key)) == NULL))
@@ -893,7 +1114,7 @@ admit(struct serve *s, struct chan *ch, const struct desc *d,
 	if (ch->pending >= CHAN_MAX_PENDING)
 		r = -EAGAIN;
 	else if (req->op != WIRE_OP_WAIT)
-		r = client_admit(s, op, cr->pid);
+		r = client_admit(s, op, cr);
 	if (r < 0)
 		refuse(s, ch, d, req->seq, r);
 	return r < 0 ? -1 : 0;
@@ -941,7 +1162,24 @@ park(struct serve *s, struct chan *ch, struct desc *d,
 	d->owner = 0;
 	d->handle = 0;
 	d->parked = true;
+	d->park_chan = ch->key;
 	return 1;
+}
+
+/*
+ * An open may come down the request pipe only to take back what was
+ * parked on that same channel.  A pipe's requests carry the credentials
+ * the pipes were made with, not their writer's: a process that inherited
+ * a channel's pipes could otherwise open by name as the channel's owner
+ * (serve.h, Namespaces).  Any other open is sent back to the socket
+ * (WIRE_RESEND), where the kernel says who sends it.
+ */
+static bool
+pipe_open_ok(struct serve *s, const struct chan *ch, const struct wire_req *req)
+{
+	const struct desc *d = slots_get(&s->descs, req->key);
+
+	return d != NULL && d->parked && d->park_chan == ch->key;
 }
 
 /* An open's new file on a parked description of the same process. */
@@ -1078,9 +1316,25 @@ chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
 	struct pend *p;
 	int r, kind;
 
-	if ((r = request_ok(s, ch, req, op, &d)) < 0) {
+	if (req->op == WIRE_OP_ATTACH && req->key == 0) {
+		attach_unknown(s, ch, req, fd);
+		return 0;
+	}
+	if (ch->by_pipe && req->op == SYS_OPEN && !pipe_open_ok(s, ch, req)) {
+		sv_reply_err(s, ch, req->seq, -EAGAIN, WIRE_RESEND);
+		return 0;
+	}
+	if ((r = request_ok(s, ch, req, op, cr, &d)) < 0) {
 		sv_xclose(fd);
-		sv_reply_err(s, ch, req->seq, r, WIRE_OK);
+		/*
+		 * A PARK is never answered: its client does not read one.
+		 * One for a description gone already (its socket's end came
+		 * first: the pipe is read one request an event) is dropped.
+		 */
+		if (req->op == WIRE_OP_PARK)
+			s->st.dropped_malformed += r != -EBADF;
+		else
+			sv_reply_err(s, ch, req->seq, r, WIRE_OK);
 		return 0;
 	}
 	if (req->op == WIRE_OP_PIPES) {
@@ -1097,12 +1351,12 @@ chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
 	}
 	if (take_fd(s, ch, d, req, &fd) < 0 || admit(s, ch, d, req, op, cr) < 0)
 		return 0;
-	if ((kind = own_op(s, ch, d, req, fd, &op)) < 0)
+	if ((kind = own_op(s, ch, d, req, cr, &op)) < 0)
 		return 0;
 	if (d != NULL && d->pb_len > 0 && pushback_take(s, ch, d, req))
 		return 0;
 	if ((r = payload_ok(op, req, payload)) < 0 ||
-	    (p = pend_charged(s, ch, op, cr->pid)) == NULL) {
+	    (p = pend_charged(s, ch, op, cr)) == NULL) {
 		if (kind == PEND_SUB) /* it would never be handed over */
 			sv_sub_drop(s, req->arg[2]);
 		sv_reply_err(s, ch, req->seq, r < 0 ? r : -EAGAIN, WIRE_OK);
@@ -1384,8 +1638,10 @@ answer(struct serve *s, struct pend *p, int64_t res)
 			res = err;
 		} else {
 			rep.key = d->key;
-			d->cl = p->cl; /* the open's charge is the file's now */
-			p->handle = false;
+			/* The open's charge is the file's now. */
+			d->cl = p->hcl;
+			d->ucl = p->ucl;
+			p->hcl = p->ucl = NULL;
 		}
 	}
 	if (p->op->op == SYS_FCNTL && d != NULL)
@@ -1510,6 +1766,48 @@ serve_watch(struct serve *s, int fd, serve_watch_fn fn, void *arg)
 	return r;
 }
 
+static uint32_t
+at_least(uint64_t v, uint32_t floor)
+{
+	return v > floor ? (v < UINT32_MAX ? (uint32_t)v : UINT32_MAX) : floor;
+}
+
+/*
+ * The caps (serve.h, Limits), from the fd limit we have now: every open
+ * file and subscription is one fd here, every channel one to four (with
+ * its pipes).  The provider keeps an eighth, and 64, for itself; of the
+ * rest a user may hold half in files and a sixteenth in channels (so at
+ * most three quarters, leaving a quarter to everyone else however it
+ * floods), and one of its processes half of that (so another of its
+ * processes still gets as much).  A cap the provider sets for a process
+ * raises its user's to at least as much.
+ */
+static void
+caps_init(struct serve *s, const struct serve_config *cfg)
+{
+	uint64_t nofile = 1024, reserve, budget;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		nofile = rl.rlim_cur;
+	if (nofile > 1u << 24)
+		nofile = 1u << 24;
+	reserve = 64 + nofile / 8;
+	budget = nofile > reserve ? nofile - reserve : 0;
+	s->max_handles =
+	    cfg->max_handles ? cfg->max_handles : at_least(budget / 4, 8);
+	s->max_handles_uid = cfg->max_handles_uid
+				 ? cfg->max_handles_uid
+				 : at_least(budget / 2, s->max_handles);
+	s->max_chans =
+	    cfg->max_chans ? cfg->max_chans : at_least(budget / 64, 8);
+	s->max_chans_uid = cfg->max_chans_uid
+			       ? cfg->max_chans_uid
+			       : at_least(budget / 16, s->max_chans);
+	s->max_pending =
+	    cfg->max_pending ? cfg->max_pending : SERVE_MAX_PENDING;
+}
+
 struct serve *
 serve_new(const struct serve_config *cfg)
 {
@@ -1525,11 +1823,10 @@ serve_new(const struct serve_config *cfg)
 		snprintf(s->name, sizeof(s->name), "#%llx",
 			 (unsigned long long)cfg->inst);
 	s->cfg.name = s->name;
-	s->max_handles =
-	    cfg->max_handles ? cfg->max_handles : SERVE_MAX_HANDLES;
-	s->max_pending =
-	    cfg->max_pending ? cfg->max_pending : SERVE_MAX_PENDING;
+	caps_init(s, cfg);
 	RB_INIT(&s->clients);
+	RB_INIT(&s->users);
+	RB_INIT(&s->inos);
 	pthread_mutex_init(&s->lock, NULL);
 	TAILQ_INIT(&s->chanlist);
 	TAILQ_INIT(&s->watches);
@@ -1642,6 +1939,10 @@ serve_free(struct serve *s)
 	}
 	while ((cl = RB_MIN(clients, &s->clients)) != NULL) {
 		RB_REMOVE(clients, &s->clients, cl); /* none, if counts hold */
+		free(cl);
+	}
+	while ((cl = RB_MIN(clients, &s->users)) != NULL) {
+		RB_REMOVE(clients, &s->users, cl);
 		free(cl);
 	}
 	slots_free(&s->chans);

@@ -46,6 +46,15 @@ struct chan {
 	 */
 	char *shm;
 	uint32_t flags; /* SERVE_CHAN_* */
+	/*
+	 * A channel the broker made for a client (NEWCHAN) knows its owner,
+	 * the pid that asked for it, and that pid's epoch then; it names
+	 * paths only while the epoch table says the same (serve.h).  It is
+	 * charged to its owner's pid and uid until it closes.
+	 */
+	bool owned;
+	uint32_t owner, epoch;
+	struct client *cl, *ucl;
 	uint64_t key;
 	int refs; /* 1 while open, +1 per pending request or waiter */
 	bool dead;
@@ -61,20 +70,24 @@ struct sub {
 	ino_t peer_ino; /* its inode: holding it proves the right to ask */
 	uint64_t key;	/* in serve's sub slots (epoll data) */
 	struct desc *d;
-	uint32_t flags;	 /* what it asked for */
-	uint32_t queued; /* flags sent and perhaps not drained yet */
+	uint32_t flags;		 /* what it asked for */
+	uint32_t queued;	 /* flags sent and perhaps not drained yet */
+	struct client *cl, *ucl; /* its fd is charged to them, as a file's */
 	TAILQ_ENTRY(sub) link;
 };
 
 /*
- * A client process (the pid on its requests) and what it holds here, for
- * the caps.  It lives while it holds anything: a count that drops to 0
- * with the other 0 frees it.
+ * A client process (the pid on its requests), or a user (the uid), and
+ * what it holds here, for the caps.  It lives while it holds anything:
+ * a count that drops to 0 with the others 0 frees it.
  */
 struct client {
-	uint32_t pid;
-	uint32_t handles; /* descriptions open, and opens not yet answered */
+	uint32_t id;	  /* the pid, or the uid */
+	bool user;	  /* in serve's users, by uid */
+	uint32_t handles; /* fds held for it: descriptions open, opens not
+			     yet answered, subscriptions */
 	uint32_t pending; /* requests with the provider, not yet answered */
+	uint32_t chans;	  /* channels the broker made for it */
 	uint32_t warned;  /* 1 << CAP_*: refusals already logged */
 	RB_ENTRY(client) link;
 };
@@ -88,15 +101,16 @@ struct desc {
 	uint64_t *att;	 /* other channels that proved they hold it */
 	uint32_t natt, catt;
 	uint32_t flags; /* access mode and status flags */
-	ino_t c_ino;	/* inode of the client's end */
+	ino_t c_ino;	/* inode of the client's end: in serve's inos */
 	/*
 	 * Parked (WIRE_OP_PARK): its client closed it and keeps the socket
 	 * for its next open here; the provider has had its SYS_CLOSE.  Out
 	 * of the handle tree, answering nothing until an open reuses it.
 	 */
 	bool parked;
+	uint64_t park_chan; /* the channel it was parked on */
 	struct wire_creds cr;
-	struct client *cl; /* its opener, charged for it */
+	struct client *cl, *ucl; /* its opener and user, charged for it */
 	/*
 	 * Pushback: bytes the provider gave for a SYS_READ whose client had
 	 * gone (a signal ended its wait), kept for the next read here.
@@ -106,6 +120,7 @@ struct desc {
 	bool pb_warned;	       /* a drop past PUSHBACK_MAX was logged */
 	TAILQ_HEAD(, sub) subs;
 	RB_ENTRY(desc) by_handle;
+	RB_ENTRY(desc) by_ino;
 };
 
 enum pend_kind {
@@ -133,8 +148,9 @@ struct pend {
 	bool in_shm;	   /* the provider writes its answer into ch->shm */
 	uint64_t reuse;	   /* an open: a parked description to reuse */
 	struct client *cl; /* charged for it (NULL: nobody waits) */
-	bool handle;	   /* an open: cl->handles counts it until answered */
-	char *buf;	   /* the channel buffer the packet points into */
+	/* An open: its file's fd is charged to these until answered. */
+	struct client *hcl, *ucl;
+	char *buf; /* the channel buffer the packet points into */
 };
 
 struct watch {
@@ -158,6 +174,7 @@ struct synth {
 };
 
 RB_HEAD(handles, desc);
+RB_HEAD(inos, desc);
 RB_HEAD(clients, client);
 
 struct serve {
@@ -173,8 +190,10 @@ struct serve {
 	TAILQ_HEAD(, waiter) waiters;
 	TAILQ_HEAD(, synth) synths;
 	struct handles handles;
-	struct clients clients;
-	uint32_t max_handles, max_pending;
+	struct inos inos;
+	struct clients clients, users;
+	uint32_t max_handles, max_handles_uid, max_chans, max_chans_uid;
+	uint32_t max_pending;
 	char name[WIRE_MAX_NAME + 1];
 	time_t log_window;  /* refusal log lines: this minute's start, */
 	uint32_t log_lines; /* lines in it, */
@@ -184,6 +203,8 @@ struct serve {
 
 int sv_handle_cmp(const struct desc *a, const struct desc *b);
 RB_PROTOTYPE(handles, desc, by_handle, sv_handle_cmp)
+int sv_ino_cmp(const struct desc *a, const struct desc *b);
+RB_PROTOTYPE(inos, desc, by_ino, sv_ino_cmp)
 int sv_client_cmp(const struct client *a, const struct client *b);
 RB_PROTOTYPE(clients, client, link, sv_client_cmp)
 
@@ -199,6 +220,10 @@ void sv_reply_err(struct serve *s, struct chan *ch, uint64_t seq, int64_t err,
 		  uint32_t status);
 struct pend *sv_pend_new(struct serve *s, struct chan *ch,
 			 const struct wire_op *op);
+int sv_charge_handle(struct serve *s, const struct wire_creds *cr,
+		     struct client **cl, struct client **ucl);
+void sv_uncharge_handle(struct serve *s, struct client **cl,
+			struct client **ucl);
 
 /* ready.c */
 void sv_waiters_drop(struct serve *s, struct chan *ch, uint64_t key);
@@ -206,7 +231,7 @@ void sv_do_wait(struct serve *s, struct chan *ch, struct desc *d,
 		const struct wire_req *req);
 void sv_do_cancel(struct serve *s, struct chan *ch, const struct wire_req *req);
 int sv_do_subscribe(struct serve *s, struct desc *d, uint32_t flags,
-		    uint64_t *key);
+		    const struct wire_creds *cr, uint64_t *key);
 bool sv_sub_proves(const struct desc *d, ino_t ino);
 void sv_sub_ready(struct serve *s, struct sub *sub, uint32_t events);
 void sv_sub_drop(struct serve *s, uint64_t key);

@@ -64,11 +64,57 @@ wire_op(uint32_t op)
 }
 
 /*
- * One message from iov[], with at most one fd and the sender's
- * credentials.  Explicit credentials let a process send its effective uid,
- * which the kernel checks is one of its own; without them the kernel
- * would attach the real uid.
+ * One message from iov[], with nfds fds and the sender's credentials, the
+ * control data built in cbuf (clen bytes, room enough).  Explicit
+ * credentials let a process send its effective uid, which the kernel
+ * checks is one of its own; without them the kernel would attach the
+ * real uid.
  */
+static ssize_t
+send_fds(int sock, const struct iovec *iov, int iovcnt, const int *fds,
+	 int nfds, const struct wire_creds *cr, int flags, char *cbuf,
+	 size_t clen)
+{
+	struct msghdr m = {.msg_iov = (struct iovec *)iov,
+			   .msg_iovlen = (size_t)iovcnt,
+			   .msg_control = cbuf,
+			   .msg_controllen = clen};
+	struct cmsghdr *c;
+	size_t used = 0;
+	ssize_t r;
+	int saved = errno;
+
+	memset(cbuf, 0, clen);
+	c = CMSG_FIRSTHDR(&m);
+	if (cr != NULL) {
+		struct ucred uc = {(pid_t)cr->pid, cr->uid, cr->gid};
+
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_CREDENTIALS;
+		c->cmsg_len = CMSG_LEN(sizeof(uc));
+		memcpy(CMSG_DATA(c), &uc, sizeof(uc));
+		used += CMSG_SPACE(sizeof(uc));
+		c = CMSG_NXTHDR(&m, c);
+	}
+	if (nfds > 0) {
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+		used += CMSG_SPACE((size_t)nfds * sizeof(int));
+	}
+	m.msg_controllen = used;
+	if (used == 0)
+		m.msg_control = NULL;
+	do
+		r = SYS(sendmsg)(sock, &m, flags | MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	r = r < 0 ? -errno : r;
+	errno = saved;
+	return r;
+}
+
+/* One message from iov[], with at most one fd (-1: none). */
 ssize_t
 wire_sendv(int sock, const struct iovec *iov, int iovcnt, int fd,
 	   const struct wire_creds *cr, int flags)
@@ -78,43 +124,26 @@ wire_sendv(int sock, const struct iovec *iov, int iovcnt, int fd,
 			 CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr m = {.msg_iov = (struct iovec *)iov,
-			   .msg_iovlen = (size_t)iovcnt};
-	struct cmsghdr *c;
-	size_t clen = 0;
-	ssize_t r;
-	int saved = errno;
 
-	memset(&u, 0, sizeof(u));
-	m.msg_control = u.buf;
-	m.msg_controllen = sizeof(u.buf);
-	c = CMSG_FIRSTHDR(&m);
-	if (cr != NULL) {
-		struct ucred uc = {(pid_t)cr->pid, cr->uid, cr->gid};
+	return send_fds(sock, iov, iovcnt, &fd, fd >= 0, cr, flags, u.buf,
+			sizeof(u.buf));
+}
 
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_CREDENTIALS;
-		c->cmsg_len = CMSG_LEN(sizeof(uc));
-		memcpy(CMSG_DATA(c), &uc, sizeof(uc));
-		clen += CMSG_SPACE(sizeof(uc));
-		c = CMSG_NXTHDR(&m, c);
-	}
-	if (fd >= 0) {
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-		clen += CMSG_SPACE(sizeof(int));
-	}
-	m.msg_controllen = clen;
-	if (clen == 0)
-		m.msg_control = NULL;
-	do
-		r = SYS(sendmsg)(sock, &m, flags | MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	r = r < 0 ? -errno : r;
-	errno = saved;
-	return r;
+/* One message with fds[] (at most WIRE_SERVES_MAX). */
+ssize_t
+wire_sendv_fds(int sock, const struct iovec *iov, int iovcnt, const int *fds,
+	       int nfds, const struct wire_creds *cr, int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(WIRE_SERVES_MAX * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+
+	if (nfds < 0 || nfds > WIRE_SERVES_MAX)
+		return -EINVAL;
+	return send_fds(sock, iov, iovcnt, fds, nfds, cr, flags, u.buf,
+			sizeof(u.buf));
 }
 
 /* One message: a header and one payload buffer. */
@@ -127,12 +156,14 @@ wire_send(int sock, const void *hdr, size_t hlen, const void *data, size_t dlen,
 	return wire_sendv(sock, iov, dlen ? 2 : 1, fd, cr, flags);
 }
 
+/* Credentials into *cr; the first *nfds fds into fds[], the rest closed. */
 static void
-take_cmsgs(struct msghdr *m, int *fd, struct wire_creds *cr)
+take_cmsgs(struct msghdr *m, int *fds, int *nfds, struct wire_creds *cr)
 {
 	struct cmsghdr *c;
-	int i, n, f;
+	int i, n, f, max = *nfds;
 
+	*nfds = 0;
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
 		if (c->cmsg_level != SOL_SOCKET)
 			continue;
@@ -149,8 +180,9 @@ take_cmsgs(struct msghdr *m, int *fd, struct wire_creds *cr)
 			for (i = 0; i < n; i++) {
 				memcpy(&f, CMSG_DATA(c) + i * sizeof(int),
 				       sizeof(int));
-				if (fd != NULL && *fd < 0)
-					*fd = f; /* the one we expect */
+				if (*nfds < max)
+					fds[(*nfds)++] =
+					    f; /* those we expect */
 				else
 					SYS(close)(f); /* never leak extras */
 			}
@@ -159,10 +191,61 @@ take_cmsgs(struct msghdr *m, int *fd, struct wire_creds *cr)
 }
 
 /*
- * Receive one message.  At most one fd is kept (in *fd, or closed when the
- * caller expects none); the kernel closes any that did not fit.  A message
- * longer than the buffer is an error, never silently cut.  Pass
- * MSG_CMSG_CLOEXEC in flags unless the fd is meant to survive exec.
+ * Receive one message into iov[], with up to *nfds fds into fds[] (their
+ * number back in *nfds; any more are closed, and the kernel closes those
+ * that did not fit).  A message longer than the buffer is an error, never
+ * silently cut, and its fds are closed.  Pass MSG_CMSG_CLOEXEC in flags
+ * unless the fds are meant to survive exec.
+ */
+static ssize_t
+recv_fds(int sock, struct iovec *iov, int iovcnt, int *fds, int *nfds,
+	 struct wire_creds *cr, int flags, void *cbuf, size_t clen)
+{
+	struct msghdr m = {.msg_iov = iov,
+			   .msg_iovlen = (size_t)iovcnt,
+			   .msg_control = cbuf,
+			   .msg_controllen = clen};
+	ssize_t r;
+	int saved = errno, max = *nfds;
+
+	*nfds = 0;
+	if (cr != NULL)
+		memset(cr, 0, sizeof(*cr));
+	r = SYS(recvmsg)(sock, &m, flags);
+	if (r < 0) {
+		r = -errno;
+		errno = saved;
+		return r;
+	}
+	*nfds = max;
+	take_cmsgs(&m, fds, nfds, cr);
+	errno = saved;
+	if (m.msg_flags & MSG_TRUNC) {
+		while (*nfds > 0)
+			SYS(close)(fds[--*nfds]);
+		return -EMSGSIZE;
+	}
+	return r;
+}
+
+ssize_t
+wire_recv_fds(int sock, struct iovec *iov, int iovcnt, int *fds, int *nfds,
+	      int flags)
+{
+	union {
+		char buf[CMSG_SPACE(WIRE_SERVES_MAX * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+
+	if (*nfds > WIRE_SERVES_MAX)
+		*nfds = WIRE_SERVES_MAX;
+	return recv_fds(sock, iov, iovcnt, fds, nfds, NULL, flags, u.buf,
+			sizeof(u.buf));
+}
+
+/*
+ * One message with at most one fd (in *fd, or closed when the caller
+ * expects none) and the sender's credentials.
  */
 ssize_t
 wire_recv(int sock, struct iovec *iov, int iovcnt, int *fd,
@@ -173,31 +256,13 @@ wire_recv(int sock, struct iovec *iov, int iovcnt, int *fd,
 			 CMSG_SPACE(4 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
+	int got = -1, n = fd != NULL;
 	ssize_t r;
-	int saved = errno;
 
+	r = recv_fds(sock, iov, iovcnt, &got, &n, cr, flags, u.buf,
+		     sizeof(u.buf));
 	if (fd != NULL)
-		*fd = -1;
-	if (cr != NULL)
-		memset(cr, 0, sizeof(*cr));
-	m.msg_control = u.buf;
-	m.msg_controllen = sizeof(u.buf);
-	r = SYS(recvmsg)(sock, &m, flags);
-	if (r < 0) {
-		r = -errno;
-		errno = saved;
-		return r;
-	}
-	take_cmsgs(&m, fd, cr);
-	errno = saved;
-	if (m.msg_flags & MSG_TRUNC) {
-		if (fd != NULL && *fd >= 0) {
-			SYS(close)(*fd);
-			*fd = -1;
-		}
-		return -EMSGSIZE;
-	}
+		*fd = n > 0 ? got : -1;
 	return r;
 }
 
@@ -260,6 +325,42 @@ wire_name_check(const char *name, size_t len)
 	return 0;
 }
 
+/*
+ * The payload of an answer to CONNECT or SERVES: whole struct wire_chan
+ * records, at most WIRE_SERVES_MAX, each of an instance, its err 0 or an
+ * errno, and exactly nfds of them (those with err 0) matched by an fd.
+ * Returns their number, or -EPROTO.
+ */
+int
+wire_chans_check(const void *payload, size_t len, int nfds)
+{
+	struct wire_chan c;
+	size_t i, n = len / sizeof(c);
+	int withfd = 0;
+
+	if (len % sizeof(c) != 0 || n > WIRE_SERVES_MAX || nfds < 0)
+		return -EPROTO;
+	for (i = 0; i < n; i++) {
+		memcpy(&c, (const char *)payload + i * sizeof(c), sizeof(c));
+		if (c.inst == 0 || c.err > 0 || c.err < -4095)
+			return -EPROTO;
+		withfd += c.err == 0;
+	}
+	return withfd == nfds ? (int)n : -EPROTO;
+}
+
+/* NEWCHAN's payload: exactly a struct wire_newchan of flags we know. */
+int
+wire_newchan_get(const void *payload, size_t len, struct wire_newchan *nc)
+{
+	if (len != sizeof(*nc))
+		return -EPROTO;
+	memcpy(nc, payload, sizeof(*nc));
+	if ((nc->flags & ~WIRE_CHAN_NOPATHS) != 0)
+		return -EPROTO; /* a restriction we do not know: refuse */
+	return 0;
+}
+
 void
 wire_req_init(struct wire_req *r, uint32_t op, uint64_t key)
 {
@@ -288,29 +389,6 @@ wire_ctl_init(struct wire_ctl *c, uint32_t type)
 	c->type = type;
 }
 
-#define FDNAME_PREFIX "scheme/"
-
-/*
- * The abstract name a description's client end carries: which broker,
- * provider instance and description it is.  It is how a process that got
- * the fd by exec or SCM_RIGHTS recognises it.  Connecting to it is refused
- * (the socket is not listening), and it vanishes with the socket.
- */
-socklen_t
-wire_fdname(struct sockaddr_un *sa, uint64_t broker, uint64_t inst,
-	    uint64_t key)
-{
-	int n;
-
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
-		     FDNAME_PREFIX "%016" PRIx64 "/%" PRIx64 "/%" PRIx64,
-		     broker, inst, key);
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-			   (size_t)n);
-}
-
 static int
 hex64(const char **s, const char *end, uint64_t *v)
 {
@@ -335,28 +413,6 @@ hex64(const char **s, const char *end, uint64_t *v)
 		return -1;
 	*v = x;
 	*s = p;
-	return 0;
-}
-
-int
-wire_fdname_parse(const struct sockaddr_un *sa, socklen_t len, uint64_t *broker,
-		  uint64_t *inst, uint64_t *key)
-{
-	size_t plen = sizeof(FDNAME_PREFIX) - 1;
-	const char *p, *end;
-
-	if (len <= offsetof(struct sockaddr_un, sun_path) + 1 + plen ||
-	    sa->sun_family != AF_UNIX || sa->sun_path[0] != '\0')
-		return -1;
-	p = sa->sun_path + 1;
-	end = (const char *)sa + len;
-	if (memcmp(p, FDNAME_PREFIX, plen) != 0)
-		return -1;
-	p += plen;
-	if (hex64(&p, end, broker) < 0 || p == end || *p++ != '/' ||
-	    hex64(&p, end, inst) < 0 || p == end || *p++ != '/' ||
-	    hex64(&p, end, key) < 0 || p != end)
-		return -1;
 	return 0;
 }
 

@@ -8,16 +8,21 @@
  *    struct wire_ctl, a fixed header and a short payload (a scheme name,
  *    a listing).  CONNECT answers with a channel fd, CREATE turns the
  *    connection into the provider's registration, which the broker later
- *    uses to hand the provider new channels (NEWCHAN).
+ *    uses to hand the provider new channels (NEWCHAN), and SERVES says
+ *    which schemes some processes provide, with a channel to each.
  *
  *  - a channel, from one client thread straight to one provider: each
  *    struct wire_req is answered by exactly one struct wire_rep with the
  *    same seq.  The broker is not on this path.
  *
- *  - a description socket: the client's end is the fd the program sees
- *    (bound to an abstract name that says which description it is), the
- *    provider keeps the other end.  Nothing flows on it; the kernel's
+ *  - a description socket: the client's end is the fd the program sees,
+ *    the provider keeps the other end.  Nothing flows on it; the kernel's
  *    reference count on the client's end is the description's lifetime.
+ *    It has no name: a process that gets one by exec or SCM_RIGHTS
+ *    recognises it by its peer, the provider that made the pair
+ *    (SO_PEERCRED), asks the broker which schemes that process provides
+ *    (SERVES), and proves it holds it with WIRE_OP_ATTACH, whose answer
+ *    says which description it is (the provider knows its inode).
  *
  * Every header starts with a magic and a version, and every reader checks
  * them, the lengths, and that nothing is left over (wire_*_check).
@@ -39,7 +44,9 @@
 #define WIRE_MAX_NAME 64
 
 /* Channel operations of our own, outside Redox's SYS_* numbering. */
-#define WIRE_OP_ATTACH	  0x7f000001 /* SCM_RIGHTS proof that we hold the fd */
+#define WIRE_OP_ATTACH                                                         \
+	0x7f000001		     /* SCM_RIGHTS proof that we hold the fd;
+					key 0: which is it? (answer's key) */
 #define WIRE_OP_WAIT	  0x7f000002 /* answer once a post passes gen arg[2] */
 #define WIRE_OP_POLL	  0x7f000003 /* readiness: arg[1] flags, arg[2] wait */
 #define WIRE_OP_CANCEL	  0x7f000004 /* drop this channel's POLLs and WAITs */
@@ -74,6 +81,9 @@ enum wire_status {
 				 socket */
 	WIRE_IN_SHM = 4,      /* by pipe: the answer's data, result bytes, is
 				 at the start of the channel's memfd */
+	WIRE_REFUSED = 5,     /* seq 0, unasked: the channel is over a cap
+				 (result -EAGAIN) and closed */
+	WIRE_RESEND = 6,      /* by pipe: send this request on the socket */
 };
 
 struct wire_rep {
@@ -101,6 +111,7 @@ enum wire_ctl_type {
 	WIRE_CTL_MKNS,	      /* names, '\n'-separated -> inst = the new id */
 	WIRE_CTL_JOIN,	      /* on a token, with an fd: a connection in */
 	WIRE_CTL_COMMIT,      /* the wire_rens SETRENS prepared: move now */
+	WIRE_CTL_SERVES,      /* uint32_t pids -> struct wire_chan, fds */
 };
 
 /*
@@ -130,9 +141,34 @@ struct wire_rens {
 	uint32_t pad;
 };
 
-/* NEWCHAN's optional payload: a uint32_t of these. */
-#define WIRE_CHAN_NOPATHS 1u	 /* only operations on descriptions held */
-#define WIRE_CTL_REPLY	  0x100u /* or'ed into the type of an answer */
+/*
+ * NEWCHAN's payload: whom the channel is for.  pid and uid are the
+ * requesting connection's (SO_PEERCRED), epoch is the broker's count of
+ * that pid's namespace changes (its epoch table, handed to the provider
+ * with the answer to CREATE) when the channel was made: a channel whose
+ * owner has changed namespace since names no path any more.
+ */
+#define WIRE_CHAN_NOPATHS 1u /* only operations on descriptions held */
+struct wire_newchan {
+	uint32_t flags; /* WIRE_CHAN_* */
+	uint32_t pid, uid;
+	uint32_t epoch;
+};
+
+/*
+ * A channel the broker hands over, in the answer to CONNECT (one) and to
+ * SERVES (one per scheme the pids asked about provide): its fd comes
+ * with the message, in order, when err is 0.  pid is the provider's,
+ * which made its open files' socket pairs (their SO_PEERCRED).
+ */
+#define WIRE_SERVES_MAX 64 /* pids asked about, or channels answered */
+struct wire_chan {
+	uint64_t inst;
+	uint32_t pid;
+	int32_t err; /* 0, or -errno: no channel */
+};
+
+#define WIRE_CTL_REPLY 0x100u /* or'ed into the type of an answer */
 
 struct wire_ctl {
 	uint16_t magic, version;
@@ -186,24 +222,26 @@ const struct wire_op *wire_op(uint32_t op);
 
 ssize_t wire_sendv(int sock, const struct iovec *iov, int iovcnt, int fd,
 		   const struct wire_creds *cr, int flags);
+ssize_t wire_sendv_fds(int sock, const struct iovec *iov, int iovcnt,
+		       const int *fds, int nfds, const struct wire_creds *cr,
+		       int flags);
 ssize_t wire_send(int sock, const void *hdr, size_t hlen, const void *data,
 		  size_t dlen, int fd, const struct wire_creds *cr, int flags);
 ssize_t wire_recv(int sock, struct iovec *iov, int iovcnt, int *fd,
 		  struct wire_creds *cr, int flags);
+ssize_t wire_recv_fds(int sock, struct iovec *iov, int iovcnt, int *fds,
+		      int *nfds, int flags);
 
 int wire_req_check(const struct wire_req *r, size_t n);
 int wire_rep_check(const struct wire_rep *r, size_t n);
 int wire_ctl_check(const struct wire_ctl *c, size_t n);
 int wire_name_check(const char *name, size_t len);
+int wire_chans_check(const void *payload, size_t len, int nfds);
+int wire_newchan_get(const void *payload, size_t len, struct wire_newchan *nc);
 
 void wire_req_init(struct wire_req *r, uint32_t op, uint64_t key);
 void wire_rep_init(struct wire_rep *r, uint64_t seq);
 void wire_ctl_init(struct wire_ctl *c, uint32_t type);
-
-socklen_t wire_fdname(struct sockaddr_un *sa, uint64_t broker, uint64_t inst,
-		      uint64_t key);
-int wire_fdname_parse(const struct sockaddr_un *sa, socklen_t len,
-		      uint64_t *broker, uint64_t *inst, uint64_t *key);
 
 socklen_t wire_nsname(struct sockaddr_un *sa, uint64_t broker,
 		      const uint8_t nonce[WIRE_NS_NONCE]);

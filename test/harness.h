@@ -61,13 +61,15 @@ extern pid_t h_broker, h_memfs;
 void h_world_start(const char *name);
 void h_world_stop(void);
 
+void h_sleep_ms(int ms);
+int h_main(Suite *s);
+
 /*
- * In a child of the test (a namespace cannot be left, and check must keep
- * opening files): report the first expectation that fails on stderr and
- * leave with status 1.  h_in_child() runs fn in one and fails the test
- * unless it exits 0.
+ * In a child of the test (for what cannot be undone, such as setrens):
+ * EXPECT reports the first expectation that fails on stderr and in the
+ * child's exit status; h_in_child runs fn there and asserts it passed.
  */
-#define H_EXPECT(c)                                                            \
+#define EXPECT(c)                                                              \
 	do {                                                                   \
 		if (!(c)) {                                                    \
 			fprintf(stderr, "%s:%d: %s (errno %d %s)\n", __FILE__, \
@@ -75,11 +77,18 @@ void h_world_stop(void);
 			_exit(1);                                              \
 		}                                                              \
 	} while (0)
-#define H_FAILS(call, e) H_EXPECT((call) < 0 && errno == (e))
+#define FAILS(call, e) EXPECT((call) < 0 && errno == (e))
 void h_in_child(void (*fn)(void));
 
-void h_sleep_ms(int ms);
-int h_main(Suite *s);
+/* Become nobody (uid and gid 65534, group nogroup only): 0 or -1. */
+int h_become_nobody(void);
+
+/* One byte and fd by SCM_RIGHTS (through the program's sendmsg). */
+void h_send_fd(int sock, int fd);
+/* The fd of one such message (through recvmsg), or -1. */
+int h_recv_fd(int sock);
+/* The inode of the socket fd refers to, as /proc names it. */
+unsigned long h_sock_ino(int fd);
 
 /* Files the program can see (hidden fds of the preload look closed). */
 int h_count_fds(void);

@@ -6,11 +6,13 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -147,12 +149,20 @@ START_TEST(removed_when_provider_goes)
 }
 END_TEST
 
-/* CONNECT: a channel for the client, its other end for the provider. */
+/*
+ * CONNECT: a channel for the client, its other end for the provider, with
+ * whom it is for (NEWCHAN: pid, uid, epoch) and who serves it (CONNECT's
+ * answer: the provider's pid, which makes its open files).
+ */
 START_TEST(connect_hands_out_channels)
 {
-	struct wire_ctl m;
-	struct iovec iov = {&m, sizeof(m)};
+	struct {
+		struct wire_ctl m;
+		struct wire_newchan nc;
+	} nm;
+	struct iovec iov = {&nm, sizeof(nm)};
 	int prov = conn(), cli = conn(), cfd = -1, pfd = -1;
+	struct wire_chan wc;
 	char out[64];
 
 	ck_assert_int_eq(call(prov, WIRE_CTL_CREATE, 0, "cc", NULL, 0, NULL),
@@ -160,9 +170,18 @@ START_TEST(connect_hands_out_channels)
 	ck_assert_int_eq(
 	    call(cli, WIRE_CTL_CONNECT, 0, "cc", out, sizeof(out), &cfd), 0);
 	ck_assert_int_ge(cfd, 0);
-	ck_assert_int_gt(wire_recv(prov, &iov, 1, &pfd, NULL, MSG_CMSG_CLOEXEC),
-			 0);
-	ck_assert_uint_eq(m.type, WIRE_CTL_NEWCHAN);
+	memcpy(&wc, out, sizeof(wc));
+	ck_assert_int_ge(wc.inst, 16);
+	ck_assert_uint_eq(wc.pid, (uint32_t)getpid());
+	ck_assert_int_eq(wc.err, 0);
+	ck_assert_int_eq(wire_recv(prov, &iov, 1, &pfd, NULL, MSG_CMSG_CLOEXEC),
+			 (ssize_t)sizeof(nm));
+	ck_assert_uint_eq(nm.m.type, WIRE_CTL_NEWCHAN);
+	ck_assert_uint_eq(nm.m.inst, wc.inst);
+	ck_assert_uint_eq(nm.nc.flags, 0);
+	ck_assert_uint_eq(nm.nc.pid, (uint32_t)getpid());
+	ck_assert_uint_eq(nm.nc.uid, (uint32_t)geteuid());
+	ck_assert_uint_eq(nm.nc.epoch, 0);
 	ck_assert_int_ge(pfd, 0);
 	/* The two ends are one channel. */
 	ck_assert_int_eq(send(cfd, "ping", 4, 0), 4);
@@ -178,6 +197,107 @@ START_TEST(connect_hands_out_channels)
 	close(pfd);
 	close(prov);
 	close(cli);
+}
+END_TEST
+
+/* One request; the answer's fds (at most *n) in fds[], payload in out. */
+static int
+call_fds(int fd, uint32_t type, const void *payload, size_t len, void *out,
+	 size_t outlen, size_t *got, int *fds, int *n)
+{
+	struct wire_ctl req, rep;
+	struct iovec iov[2] = {{&rep, sizeof(rep)}, {out, outlen}};
+	ssize_t r;
+
+	wire_ctl_init(&req, type);
+	req.len = (uint32_t)len;
+	ck_assert_int_gt(
+	    wire_send(fd, &req, sizeof(req), payload, len, -1, NULL, 0), 0);
+	r = wire_recv_fds(fd, iov, 2, fds, n, MSG_CMSG_CLOEXEC);
+	ck_assert_int_ge(r, (ssize_t)sizeof(rep));
+	ck_assert_int_eq(wire_ctl_check(&rep, (size_t)r), 0);
+	*got = rep.len;
+	return rep.err;
+}
+
+/*
+ * SERVES: the schemes a pid serves, with a channel to each (the broker
+ * serves its built-ins); pids that serve nothing, or twice, add nothing.
+ */
+START_TEST(serves_lists_and_connects)
+{
+	uint32_t pids[WIRE_SERVES_MAX + 1] = {(uint32_t)getpid(), 0x7ffffff0,
+					      (uint32_t)getpid(),
+					      (uint32_t)h_broker};
+	struct wire_chan wc[WIRE_SERVES_MAX];
+	int prov = conn(), cli = conn(), fds[WIRE_SERVES_MAX], n, i;
+	char out[64];
+	size_t len;
+
+	ck_assert_int_eq(call(prov, WIRE_CTL_CREATE, 0, "sv", NULL, 0, NULL),
+			 0);
+	n = WIRE_SERVES_MAX;
+	ck_assert_int_eq(call_fds(cli, WIRE_CTL_SERVES, pids,
+				  4 * sizeof(pids[0]), wc, sizeof(wc), &len,
+				  fds, &n),
+			 0);
+	ck_assert_int_eq(wire_chans_check(wc, len, n), 4);
+	ck_assert_uint_ge(wc[0].inst, 16); /* sv, ours */
+	ck_assert_uint_eq(wc[0].pid, (uint32_t)getpid());
+	for (i = 1; i < 4; i++) /* root, time:, irq:; not event: */
+		ck_assert_uint_eq(wc[i].pid, (uint32_t)h_broker);
+	ck_assert_uint_eq(wc[1].inst, 1);
+	ck_assert_uint_eq(wc[2].inst, 3);
+	ck_assert_uint_eq(wc[3].inst, 4);
+	/* A channel, as CONNECT gives: sv's provider hears of it. */
+	ck_assert_int_gt(wire_recv(prov, &(struct iovec){out, sizeof(out)}, 1,
+				   &i, NULL, MSG_CMSG_CLOEXEC),
+			 0);
+	ck_assert_int_ge(i, 0);
+	close(i);
+	while (n > 0)
+		close(fds[--n]);
+	/* Not whole pids, too many. */
+	n = WIRE_SERVES_MAX;
+	ck_assert_int_eq(call_fds(cli, WIRE_CTL_SERVES, pids, 3, wc, sizeof(wc),
+				  &len, fds, &n),
+			 -EINVAL);
+	ck_assert_int_eq(call_fds(cli, WIRE_CTL_SERVES, pids, sizeof(pids), wc,
+				  sizeof(wc), &len, fds, &n),
+			 -EINVAL);
+	ck_assert_int_eq(n, 0);
+	close(prov);
+	close(cli);
+}
+END_TEST
+
+/*
+ * CREATE's answer brings the epoch table: sealed so that a provider maps
+ * it read-only and can change no epoch.
+ */
+START_TEST(epoch_table_read_only)
+{
+	int prov = conn(), fd = -1, seals;
+	void *m;
+
+	ck_assert_int_eq(call(prov, WIRE_CTL_CREATE, 0, "ep", NULL, 0, &fd), 0);
+	ck_assert_int_ge(fd, 0);
+	seals = fcntl(fd, F_GET_SEALS);
+	ck_assert_int_eq(seals & (F_SEAL_SHRINK | F_SEAL_GROW |
+				  F_SEAL_FUTURE_WRITE | F_SEAL_SEAL),
+			 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE |
+			     F_SEAL_SEAL);
+	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert(m == MAP_FAILED);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_eq(write(fd, "x", 1), -1);
+	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	ck_assert(m != MAP_FAILED);
+	ck_assert_int_eq(mprotect(m, 4096, PROT_READ | PROT_WRITE), -1);
+	ck_assert_uint_eq(*(volatile uint32_t *)m, 0);
+	munmap(m, 4096);
+	close(fd);
+	close(prov);
 }
 END_TEST
 
@@ -262,6 +382,8 @@ broker_suite(void)
 	tcase_add_test(tc, create_refusals);
 	tcase_add_test(tc, removed_when_provider_goes);
 	tcase_add_test(tc, connect_hands_out_channels);
+	tcase_add_test(tc, serves_lists_and_connects);
+	tcase_add_test(tc, epoch_table_read_only);
 	tcase_add_test(tc, credentials_from_kernel);
 	tcase_add_test(tc, garbage_dropped_broker_lives);
 	tcase_add_test(tc, stop_exits);

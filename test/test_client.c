@@ -494,41 +494,23 @@ END_TEST
 START_TEST(fd_passed_by_scm_rights)
 {
 	int fd = make_file("scm", "passed\n", 0), sv[2], st;
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr a;
-	} u;
-	struct iovec iov = {(char *)"x", 1};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 	pid_t pid;
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	pid = fork();
 	if (pid == 0) {
-		char buf[16] = {0}, c;
-		struct iovec ri = {&c, 1};
-		struct msghdr rm = {.msg_iov = &ri,
-				    .msg_iovlen = 1,
-				    .msg_control = u.buf,
-				    .msg_controllen = sizeof(u.buf)};
+		char buf[16] = {0};
 		int got;
 
 		close(fd); /* only the received copy remains here */
-		if (recvmsg(sv[1], &rm, 0) != 1)
+		if ((got = h_recv_fd(sv[1])) < 0)
 			_exit(2);
-		memcpy(&got, CMSG_DATA(CMSG_FIRSTHDR(&rm)), sizeof(got));
 		_exit(read(got, buf, sizeof(buf)) == 7 &&
 			      strcmp(buf, "passed\n") == 0
 			  ? 0
 			  : 1);
 	}
-	m.msg_control = u.buf;
-	m.msg_controllen = sizeof(u.buf);
-	CMSG_FIRSTHDR(&m)->cmsg_level = SOL_SOCKET;
-	CMSG_FIRSTHDR(&m)->cmsg_type = SCM_RIGHTS;
-	CMSG_FIRSTHDR(&m)->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&m)), &fd, sizeof(int));
-	ck_assert_int_eq(sendmsg(sv[0], &m, 0), 1);
+	h_send_fd(sv[0], fd);
 	close(fd);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert_int_eq(WEXITSTATUS(st), 0);
@@ -1037,22 +1019,6 @@ START_TEST(small_requests_go_by_pipe)
 }
 END_TEST
 
-/* The inode of the socket behind a scheme fd. */
-static unsigned long
-sock_ino(int fd)
-{
-	char path[64], link[64];
-	unsigned long ino = 0;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, link, sizeof(link) - 1);
-	ck_assert_int_gt(n, 0);
-	link[n] = '\0';
-	ck_assert_int_eq(sscanf(link, "socket:[%lu]", &ino), 1);
-	return ino;
-}
-
 static void
 assert_reads(int fd, const char *want)
 {
@@ -1071,12 +1037,12 @@ assert_reads(int fd, const char *want)
 START_TEST(closed_file_socket_reused)
 {
 	int a = make_file("reuse-a", "first", 0), b;
-	unsigned long ino = sock_ino(a);
+	unsigned long ino = h_sock_ino(a);
 
 	ck_assert_int_eq(close(a), 0);
 	b = make_file("reuse-b", "second", 0);
 	ck_assert_int_eq(b, a);
-	ck_assert_uint_eq(sock_ino(b), ino);
+	ck_assert_uint_eq(h_sock_ino(b), ino);
 	assert_reads(b, "second");
 	a = open(S ":reuse-a", O_RDONLY | O_CLOEXEC);
 	ck_assert_int_ge(a, 0);
@@ -1095,7 +1061,7 @@ assert_not_reused(int fd, unsigned long ino, const char *name)
 {
 	int b = make_file(name, "new", 0);
 
-	ck_assert_uint_ne(sock_ino(b), ino);
+	ck_assert_uint_ne(h_sock_ino(b), ino);
 	assert_reads(fd, "old");
 	close(b);
 }
@@ -1114,14 +1080,14 @@ START_TEST(shared_files_not_reused)
 	pid_t pid;
 
 	a = make_file("shared-dup", "old", 0);
-	ino = sock_ino(a);
+	ino = h_sock_ino(a);
 	d = dup(a);
 	close(a);
 	assert_not_reused(d, ino, "shared-new1");
 	close(d);
 
 	a = make_file("shared-fork", "old", 0);
-	ino = sock_ino(a);
+	ino = h_sock_ino(a);
 	ck_assert_int_eq(pipe(p), 0);
 	if ((pid = fork()) == 0) {
 		char c, buf[8] = {0};
@@ -1134,7 +1100,7 @@ START_TEST(shared_files_not_reused)
 	}
 	close(a);
 	d = make_file("shared-new2", "new", 0);
-	ck_assert_uint_ne(sock_ino(d), ino);
+	ck_assert_uint_ne(h_sock_ino(d), ino);
 	ck_assert_int_eq(write(p[1], "x", 1), 1);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert_int_eq(WEXITSTATUS(st), 0);
@@ -1144,42 +1110,24 @@ START_TEST(shared_files_not_reused)
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	a = make_file("shared-scm", "old", 0);
-	ino = sock_ino(a);
-	{
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr al;
-		} u;
-		struct iovec iov = {(char *)"x", 1};
-		struct msghdr m = {.msg_iov = &iov,
-				   .msg_iovlen = 1,
-				   .msg_control = u.buf,
-				   .msg_controllen = sizeof(u.buf)};
-		char c;
-
-		CMSG_FIRSTHDR(&m)->cmsg_level = SOL_SOCKET;
-		CMSG_FIRSTHDR(&m)->cmsg_type = SCM_RIGHTS;
-		CMSG_FIRSTHDR(&m)->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&m)), &a, sizeof(int));
-		ck_assert_int_eq(sendmsg(sv[0], &m, 0), 1);
-		close(a);
-		iov.iov_base = &c;
-		ck_assert_int_eq(recvmsg(sv[1], &m, 0), 1);
-		memcpy(&d, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
-	}
+	ino = h_sock_ino(a);
+	h_send_fd(sv[0], a);
+	close(a);
+	d = h_recv_fd(sv[1]);
+	ck_assert_int_ge(d, 0);
 	assert_not_reused(d, ino, "shared-new3");
 	close(d);
 	close(sv[0]);
 	close(sv[1]);
 
 	a = make_file("shared-popen", "old", 0);
-	ino = sock_ino(a);
+	ino = h_sock_ino(a);
 	snprintf(cmd, sizeof(cmd), "sleep 0.3; cat <&%d", a);
 	f = popen(cmd, "r");
 	ck_assert_ptr_nonnull(f);
 	close(a);
 	d = make_file("shared-new4", "new", 0);
-	ck_assert_uint_ne(sock_ino(d), ino);
+	ck_assert_uint_ne(h_sock_ino(d), ino);
 	ck_assert_ptr_nonnull(fgets(out, sizeof(out), f));
 	ck_assert_str_eq(out, "old");
 	ck_assert_int_eq(pclose(f), 0);

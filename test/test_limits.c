@@ -18,9 +18,11 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -31,6 +33,7 @@
 
 #include "harness.h"
 #include "serve_chan.h"
+#include "tiny.h"
 
 /* The serve level ------------------------------------------------------- */
 
@@ -423,208 +426,165 @@ START_TEST(nonreading_client_cut_off)
 }
 END_TEST
 
-/* A tiny provider, in a child of ours ---------------------------------- */
+/*
+ * The default caps are shares of the fd limit serve_new finds: with 256
+ * fds, a process gets (256 - 64 - 256 / 8) / 4 = 40 open files.
+ */
+START_TEST(caps_from_fd_limit)
+{
+	struct rlimit rl = {256, 256};
+	int fd[40];
+	uint64_t key;
+
+	close(cli);
+	serve_free(s);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	serve_up(0, 0);
+	for (int i = 0; i < 40; i++)
+		fd[i] = do_open(cli, "f", 100 + (uint64_t)i, &key);
+	send_req(cli, SYS_OPEN, 0, 0, O_RDONLY, "f", 1, 9);
+	ck_assert_int_eq(refused(cli, 9), -EMFILE);
+	for (int i = 0; i < 40; i++)
+		close(fd[i]);
+}
+END_TEST
+
+/* Channels the broker made for an owner ------------------------------- */
+
+#define NEPOCHS (1u << 22)
+static _Atomic uint32_t *epochs; /* sparse, as the broker's memfd */
+
+/* An epoch table; at most 2 channels a process and 3 a user. */
+static void
+setup_owned(void)
+{
+	struct serve_config cfg = {
+	    .inst = 43, .name = "own", .max_chans = 2, .max_chans_uid = 3};
+
+	epochs = mmap(NULL, NEPOCHS * sizeof(*epochs), PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(epochs != MAP_FAILED);
+	cfg.epochs = epochs;
+	cfg.nepochs = NEPOCHS;
+	s = serve_new(&cfg);
+	ck_assert_ptr_nonnull(s);
+	cli = -1;
+}
+
+static void
+teardown_owned(void)
+{
+	serve_free(s);
+	munmap((void *)epochs, NEPOCHS * sizeof(*epochs));
+}
 
 /*
- * Serves NAME: any path opens; reading a "hold..." file is never answered
- * (the request stays with us, as a blocking read with no data does),
- * reading another gives "ok".
+ * A channel made for pid and uid at epoch: the client's end, or -1 when
+ * serve refused it: then the refusal (*why) waits in it, and serve's end
+ * is closed already.
  */
-static void
-tiny_provider(const char *name)
-{
-	static unsigned char hold[1 << 16];
-	struct scheme_packet p[64];
-	char path[80];
-	uint64_t next = 1;
-	ssize_t n;
-	int sfd;
-
-	snprintf(path, sizeof(path), ":%s", name);
-	if ((sfd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600)) < 0)
-		_exit(2);
-	while ((n = read(sfd, p, sizeof(p))) > 0) {
-		for (ssize_t i = 0; i < n / (ssize_t)sizeof(p[0]); i++) {
-			struct scheme_packet *q = &p[i];
-			uint64_t h = q->b % sizeof(hold);
-
-			if (q->a == SYS_OPEN) {
-				h = next++;
-				hold[h % sizeof(hold)] =
-				    strncmp((char *)(uintptr_t)q->b, "hold",
-					    4) == 0;
-				q->a = h;
-			} else if (q->a == SYS_READ && hold[h]) {
-				continue; /* kept, never answered */
-			} else if (q->a == SYS_READ) {
-				memcpy((void *)(uintptr_t)q->c, "ok",
-				       q->d < 2 ? q->d : 2);
-				q->a = q->d < 2 ? q->d : 2;
-			} else if (q->a == SYS_CLOSE) {
-				q->a = 0;
-			} else if (q->a == SYS_FEVENT) {
-				q->a = hold[h] ? 0 : EVENT_READ;
-			} else {
-				q->a = (uint64_t)-ENOSYS;
-			}
-			if (write(sfd, q, sizeof(*q)) != sizeof(*q))
-				_exit(3);
-		}
-	}
-	_exit(0);
-}
-
-/* Its stderr (serve's refusal lines) goes to DIR/NAME.err. */
-static pid_t
-start_tiny(const char *name, const char *max_handles, const char *max_pending)
-{
-	char log[256];
-	pid_t pid;
-
-	snprintf(log, sizeof(log), "%s/%s.err", h_dir(), name);
-	pid = fork();
-	if (pid == 0) {
-		int e =
-		    open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-		/* check's handler would pass a SIGTERM on to the test. */
-		signal(SIGTERM, SIG_DFL);
-		if (e < 0 || dup2(e, 2) < 0)
-			_exit(4);
-		if (max_handles != NULL)
-			setenv("SCHEME_MAX_HANDLES", max_handles, 1);
-		if (max_pending != NULL)
-			setenv("SCHEME_MAX_PENDING", max_pending, 1);
-		tiny_provider(name);
-	}
-	ck_assert_int_gt(pid, 0);
-	for (int i = 0; i < 500 && !h_scheme_exists(name); i++)
-		h_sleep_ms(10);
-	ck_assert(h_scheme_exists(name));
-	return pid;
-}
-
-/* Lines of the provider's stderr that contain `what`. */
 static int
-log_lines(const char *name, const char *what)
+owned_chan(uint32_t pid, uint32_t uid, uint32_t epoch, int64_t *why)
 {
-	char path[256], *buf, *p;
-	size_t len;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "%s/%s.err", h_dir(), name);
-	if ((buf = h_read_file(path, &len)) == NULL)
-		return -1;
-	for (p = buf; (p = strstr(p, what)) != NULL; p += strlen(what))
-		n++;
-	free(buf);
-	return n;
-}
-
-/* A client that is not flooding: it opens and reads as usual. */
-static void
-assert_served(const char *name)
-{
-	char path[80], buf[8];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s:other", name);
-	fd = open(path, O_RDONLY);
-	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
-	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 2);
-	ck_assert_int_eq(memcmp(buf, "ok", 2), 0);
-	ck_assert_int_eq(close(fd), 0);
-}
-
-static void
-need_fds(rlim_t n)
-{
-	struct rlimit rl;
-
-	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	ck_assert_msg(rl.rlim_max >= n, "needs %lu fds, the limit is %lu",
-		      (unsigned long)n, (unsigned long)rl.rlim_max);
-	if (rl.rlim_cur < n) {
-		rl.rlim_cur = n;
-		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
-	}
-}
-
-/* Results a flooding child reports through a pipe. */
-struct flood {
-	int opened, err, refused, reopened, leaked;
-};
-
-static void
-put_report(int fd, const struct flood *f)
-{
-	if (write(fd, f, sizeof(*f)) != sizeof(*f))
-		_exit(5);
-}
-
-static void
-get_report(int fd, struct flood *f)
-{
-	struct pollfd pf = {fd, POLLIN, 0};
-
-	ck_assert_int_eq(poll(&pf, 1, 60000), 1);
-	ck_assert_int_eq(read(fd, f, sizeof(*f)), (ssize_t)sizeof(*f));
-}
-
-static void
-step(int fd)
-{
-	char c = 's';
-
-	if (write(fd, &c, 1) != 1)
-		_exit(6);
-}
-
-static void
-wait_step(int fd)
-{
-	struct pollfd pf = {fd, POLLIN, 0};
+	struct serve_chan_info ci = {0, pid, uid, epoch};
+	struct wire_rep rep;
+	int sv[2];
 	char c;
 
-	if (poll(&pf, 1, 60000) != 1 || read(fd, &c, 1) != 1)
-		_exit(7);
+	ck_assert_int_eq(
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	if (serve_add_chan_for(s, sv[1], &ci) == 0)
+		return sv[0];
+	recv_rep(sv[0], &rep, NULL, 0, NULL);
+	ck_assert_uint_eq(rep.status, WIRE_REFUSED);
+	ck_assert_uint_eq(rep.seq, 0);
+	ck_assert_int_eq(recv(sv[0], &c, 1, 0), 0);
+	close(sv[0]);
+	*why = (int64_t)rep.result;
+	return -1;
 }
 
 /*
- * Open `name`:f until refused (at most max), then try `extra` more times;
- * report, wait for `go`, close one and open again (the close reaches the
- * provider in its own time), close all and report again.
+ * Once the epoch table says its owner changed namespace (setrens), a
+ * channel made before names no path: open, unlink, rmdir, rename are
+ * ENODEV and never reach the provider; files it holds keep working.  A
+ * channel made since names paths; one made for another process names
+ * none for us; one serve did not get from the broker is not checked.
  */
-static void
-flood_opens(const char *name, int max, int extra, int rep, int go)
+START_TEST(old_channel_names_no_path)
 {
-	struct flood f = {0};
-	int *fds = calloc((size_t)max + 1, sizeof(int)), base = h_count_fds();
-	char path[80];
+	const uint32_t path_ops[] = {SYS_OPEN, SYS_UNLINK, SYS_RMDIR};
+	uint32_t me = (uint32_t)getpid(), uid = (uint32_t)geteuid();
+	int a = owned_chan(me, uid, 0, NULL), b, other, plain, fd, fd2;
+	struct scheme_packet p;
+	struct wire_rep rep;
+	uint64_t key, key2;
 
-	snprintf(path, sizeof(path), "%s:f", name);
-	while (f.opened <= max && (fds[f.opened] = open(path, O_RDWR)) >= 0)
-		f.opened++;
-	f.err = errno;
-	for (int i = 0; i < extra; i++)
-		if (open(path, O_RDWR) < 0 && errno == f.err)
-			f.refused++;
-	put_report(rep, &f);
-	wait_step(go);
-	close(fds[--f.opened]);
-	for (int i = 0; i < 200 && f.reopened == 0; i++) {
-		if ((fds[f.opened] = open(path, O_RDWR)) >= 0)
-			f.reopened = ++f.opened;
-		else
-			h_sleep_ms(10);
+	fd = do_open(a, "f", 5, &key);
+	atomic_store_explicit(&epochs[me], 1, memory_order_release);
+	for (size_t i = 0; i < 3; i++) {
+		send_req(a, path_ops[i], 0, 0, O_RDONLY, "f", 1, 10 + i);
+		ck_assert_int_eq(refused(a, 10 + i), -ENODEV);
 	}
-	while (f.opened > 0)
-		close(fds[--f.opened]);
-	f.leaked = h_count_fds() - base;
-	free(fds);
-	put_report(rep, &f);
-	_exit(0);
+	send_req(a, SYS_FRENAME, key, 0, 0, "g", 1, 20);
+	ck_assert_int_eq(refused(a, 20), -ENODEV);
+	send_req(a, SYS_READ, key, 0, 4, NULL, 0, 21);
+	read_one(&p);
+	ck_assert_uint_eq(p.b, 5);
+	p.a = 0;
+	serve_write(s, &p);
+	recv_rep(a, &rep, NULL, 0, NULL);
+	ck_assert_uint_eq(rep.seq, 21);
+	ck_assert_int_eq((int64_t)rep.result, 0);
+	b = owned_chan(me, uid, 1, NULL);
+	fd2 = do_open(b, "g", 6, &key2);
+	other = owned_chan(me + 1, uid, 0, NULL);
+	send_req(other, SYS_OPEN, 0, 0, O_RDONLY, "f", 1, 30);
+	ck_assert_int_eq(refused(other, 30), -ENODEV);
+	plain = new_chan(0);
+	close(do_open(plain, "h", 7, &key2));
+	close(fd);
+	close(fd2);
+	close(a);
+	close(b);
+	close(other);
+	close(plain);
 }
+END_TEST
+
+/*
+ * Two channels a process, three a user: past that a new channel is
+ * answered EAGAIN and closed at once; another user is not counted, and a
+ * channel that closes makes room.
+ */
+START_TEST(channel_caps)
+{
+	int c[4], more;
+	struct scheme_packet p;
+	int64_t why = 0;
+
+	c[0] = owned_chan(100, 7, 0, &why);
+	c[1] = owned_chan(100, 7, 0, &why);
+	ck_assert_int_ge(c[0], 0);
+	ck_assert_int_ge(c[1], 0);
+	ck_assert_int_eq(owned_chan(100, 7, 0, &why), -1);
+	ck_assert_int_eq(why, -EAGAIN);
+	c[2] = owned_chan(101, 7, 0, &why);
+	ck_assert_int_ge(c[2], 0);
+	why = 0;
+	ck_assert_int_eq(owned_chan(102, 7, 0, &why), -1);
+	ck_assert_int_eq(why, -EAGAIN);
+	c[3] = owned_chan(103, 8, 0, &why);
+	ck_assert_int_ge(c[3], 0);
+	close(c[0]);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN); /* sees it go */
+	more = owned_chan(100, 7, 0, &why);
+	ck_assert_int_ge(more, 0);
+	close(more);
+	for (int i = 1; i < 4; i++)
+		close(c[i]);
+}
+END_TEST
 
 static void
 start_broker(void)
@@ -649,7 +609,9 @@ stop_broker_checked(void)
  */
 START_TEST(handle_cap_gives_emfile)
 {
-	pid_t prov = start_tiny("lh", "200", NULL), pid;
+	pid_t prov = tiny_start(
+		  "lh", (const char *[]){"SCHEME_MAX_HANDLES=200", NULL}, 0),
+	      pid;
 	int rep[2], go[2];
 	struct flood f;
 	char line[128];
@@ -658,21 +620,21 @@ START_TEST(handle_cap_gives_emfile)
 	ck_assert_int_eq(pipe(go), 0);
 	if ((pid = fork()) == 0)
 		flood_opens("lh", 1000, 1000, rep[1], go[0]);
-	get_report(rep[0], &f);
+	flood_get(rep[0], &f);
 	ck_assert_int_eq(f.opened, 200);
 	ck_assert_int_eq(f.err, EMFILE);
 	ck_assert_int_eq(f.refused, 1000);
-	assert_served("lh"); /* while the flooder holds its 200 */
-	step(go[1]);
-	get_report(rep[0], &f);
+	tiny_assert_served("lh"); /* while the flooder holds its 200 */
+	flood_step(go[1]);
+	flood_get(rep[0], &f);
 	ck_assert_int_eq(f.reopened, 200);
 	ck_assert_int_eq(f.leaked, 0);
 	ck_assert_int_eq(h_wait_exit(pid, 10), 0);
 	snprintf(line, sizeof(line),
 		 "scheme lh: pid %d hit the open-handle cap (200): EMFILE",
 		 (int)pid);
-	ck_assert_int_eq(log_lines("lh", line), 1);
-	ck_assert_int_eq(log_lines("lh", "hit the"), 1);
+	ck_assert_int_eq(tiny_log_lines("lh", line), 1);
+	ck_assert_int_eq(tiny_log_lines("lh", "hit the"), 1);
 	ck_assert_int_eq(h_stop(prov), 128 + SIGTERM);
 }
 END_TEST
@@ -695,7 +657,9 @@ blocked_reader(void *arg)
  */
 START_TEST(pending_cap_gives_eagain)
 {
-	pid_t prov = start_tiny("lp", NULL, "8"), pid;
+	pid_t prov = tiny_start(
+		  "lp", (const char *[]){"SCHEME_MAX_PENDING=8", NULL}, 0),
+	      pid;
 	int rep[2], go[2];
 	struct flood f;
 	char line[128];
@@ -724,23 +688,23 @@ START_TEST(pending_cap_gives_eagain)
 		out.err = errno;
 		if (open("lp:x", O_RDONLY) < 0 && errno == EAGAIN)
 			out.refused = 1;
-		put_report(rep[1], &out);
-		wait_step(go[0]);
+		flood_put(rep[1], &out);
+		flood_wait(go[0]);
 		_exit(0); /* the threads' reads stay with the provider */
 	}
-	get_report(rep[0], &f);
+	flood_get(rep[0], &f);
 	ck_assert_int_lt(f.opened, 500);
 	ck_assert_int_eq(f.err, EAGAIN);
 	ck_assert_int_eq(f.refused, 1);
-	assert_served("lp");
-	step(go[1]);
+	tiny_assert_served("lp");
+	flood_step(go[1]);
 	ck_assert_int_eq(h_wait_exit(pid, 10), 0);
-	assert_served("lp"); /* the dead client's held reads harm nobody */
+	tiny_assert_served("lp"); /* the dead client's held reads harm nobody */
 	snprintf(line, sizeof(line),
 		 "scheme lp: pid %d hit the outstanding-request cap (8): "
 		 "EAGAIN",
 		 (int)pid);
-	ck_assert_int_eq(log_lines("lp", line), 1);
+	ck_assert_int_eq(tiny_log_lines("lp", line), 1);
 	ck_assert_int_eq(h_stop(prov), 128 + SIGTERM);
 }
 END_TEST
@@ -754,7 +718,12 @@ END_TEST
 START_TEST(flood_memory_bounded)
 {
 	enum { NCLI = 4, CAP = 4000, EXTRA = 5000 };
-	pid_t prov = start_tiny("lm", "4000", NULL), pid[NCLI];
+	pid_t prov = tiny_start(
+		  "lm",
+		  (const char *[]){"SCHEME_MAX_HANDLES=4000",
+				   "SCHEME_MAX_HANDLES_UID=100000", NULL},
+		  0),
+	      pid[NCLI];
 	long base, held, peak, after, kb;
 	int rep[2], go[2];
 	struct flood f;
@@ -775,9 +744,9 @@ START_TEST(flood_memory_bounded)
 		while (poll(&pf, 1, 20) == 0) {
 			if ((kb = h_rss_kb(prov)) > peak)
 				peak = kb;
-			assert_served("lm");
+			tiny_assert_served("lm");
 		}
-		get_report(rep[0], &f);
+		flood_get(rep[0], &f);
 		ck_assert_int_eq(f.opened, CAP);
 		ck_assert_int_eq(f.err, EMFILE);
 		ck_assert_int_eq(f.refused, EXTRA);
@@ -785,14 +754,14 @@ START_TEST(flood_memory_bounded)
 	held = h_rss_kb(prov);
 	peak = held > peak ? held : peak;
 	for (int i = 0; i < NCLI; i++)
-		step(go[1]);
+		flood_step(go[1]);
 	for (int i = 0; i < NCLI; i++) {
-		get_report(rep[0], &f);
+		flood_get(rep[0], &f);
 		ck_assert_int_eq(f.leaked, 0);
 	}
 	for (int i = 0; i < NCLI; i++)
 		ck_assert_int_eq(h_wait_exit(pid[i], 30), 0);
-	assert_served("lm");
+	tiny_assert_served("lm");
 	after = h_rss_kb(prov);
 	fprintf(stderr,
 		"flood_memory_bounded: provider VmRSS %ld kB at start, "
@@ -804,7 +773,7 @@ START_TEST(flood_memory_bounded)
 	/* About 1 KiB a file held (the socket's is the kernel's). */
 	ck_assert_int_lt(held - base, 32 * 1024);
 	ck_assert_int_lt(peak - held, 4 * 1024); /* refusals cost nothing */
-	ck_assert_int_eq(log_lines("lm", "hit the open-handle cap"), NCLI);
+	ck_assert_int_eq(tiny_log_lines("lm", "hit the open-handle cap"), NCLI);
 	ck_assert_int_eq(h_stop(prov), 128 + SIGTERM);
 }
 END_TEST
@@ -944,6 +913,19 @@ serve_suite(void)
 	tcase_add_checked_fixture(tc, setup_small, teardown);
 	tcase_add_test(tc, handle_cap_per_client);
 	tcase_add_test(tc, pending_cap_per_client);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("serve_fd_limit");
+	tcase_set_timeout(tc, 10);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, caps_from_fd_limit);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("serve_owned");
+	tcase_set_timeout(tc, 10);
+	tcase_add_checked_fixture(tc, setup_owned, teardown_owned);
+	tcase_add_test(tc, old_channel_names_no_path);
+	tcase_add_test(tc, channel_caps);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -2,7 +2,9 @@
  * test_ns.c - namespaces (getns, setrens, mkns), the broker's policy on
  * who may connect and create, and its caps.
  *
- * Each namespace change happens in a child of the test (h_in_child).
+ * Each namespace change happens in a child of the test (a process cannot
+ * leave a namespace, and check itself must keep opening files), which
+ * reports the first failed expectation on stderr and in its exit status.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -24,6 +26,7 @@
 
 #include "../proto/wire.h"
 #include "harness.h"
+#include "raw.h"
 
 static void
 start_world(void)
@@ -40,65 +43,6 @@ put(const char *path, const char *text)
 	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
 		return -1;
 	return close(fd);
-}
-
-/* A control connection of our own, as a program could make one. */
-static int
-raw_conn(void)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-	strcpy(sa.sun_path, h_socket());
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -1;
-	return fd;
-}
-
-static int
-raw_call(int fd, uint32_t type, uint64_t inst, const char *payload,
-	 struct wire_ctl *rep, int *rfd)
-{
-	union {
-		struct wire_ctl m;
-		char buf[sizeof(struct wire_ctl) + 8192];
-	} u;
-	struct wire_ctl req;
-	struct iovec iov = {u.buf, sizeof(u.buf)};
-	size_t len = payload ? strlen(payload) : 0;
-	ssize_t n;
-
-	wire_ctl_init(&req, type);
-	req.inst = inst;
-	req.len = (uint32_t)len;
-	/* A refusal at the door may already be waiting: read it anyway. */
-	wire_send(fd, &req, sizeof(req), payload, len, -1, NULL, 0);
-	n = wire_recv(fd, &iov, 1, rfd, NULL, MSG_CMSG_CLOEXEC);
-	if (n < (ssize_t)sizeof(*rep))
-		return -EPIPE;
-	*rep = u.m;
-	return rep->err;
-}
-
-/* One request on a channel; returns the answer's result. */
-static int64_t
-chan_open(int ch, const char *path)
-{
-	struct wire_req req;
-	struct wire_rep rep;
-	struct iovec iov = {&rep, sizeof(rep)};
-
-	wire_req_init(&req, SYS_OPEN, 0);
-	req.seq = 1;
-	req.arg[2] = O_RDONLY;
-	req.len = (uint32_t)strlen(path);
-	if (wire_send(ch, &req, sizeof(req), path, strlen(path), -1, NULL, 0) <
-	    0)
-		return -EPIPE;
-	if (wire_recv(ch, &iov, 1, NULL, NULL, MSG_TRUNC) <
-	    (ssize_t)sizeof(rep))
-		return -EPIPE;
-	return (int64_t)rep.result;
 }
 
 START_TEST(root_by_default)
@@ -128,42 +72,42 @@ null_child(void)
 	char buf[8];
 	uint64_t nsb;
 
-	H_EXPECT(put("nsb:f", "hello") == 0);
-	H_EXPECT((held = open("nsb:f", O_RDWR)) >= 0);
+	EXPECT(put("nsb:f", "hello") == 0);
+	EXPECT((held = open("nsb:f", O_RDWR)) >= 0);
 	/* A closed file kept for the next open (pool.h) opens nothing
 	 * after setrens: its channel's pipes are shut for opens too. */
-	H_EXPECT((ctl = open("nsb:f", O_RDONLY)) >= 0 && close(ctl) == 0);
-	H_EXPECT((ctl = raw_conn()) >= 0);
-	H_EXPECT(raw_call(ctl, WIRE_CTL_CONNECT, 0, "nsb", &rep, NULL) == 0);
+	EXPECT((ctl = open("nsb:f", O_RDONLY)) >= 0 && close(ctl) == 0);
+	EXPECT((ctl = raw_conn()) >= 0);
+	EXPECT(raw_call(ctl, WIRE_CTL_CONNECT, 0, "nsb", &rep, NULL) == 0);
 	nsb = rep.inst;
 
-	H_EXPECT(setrens(0, 0) == 0);
-	H_EXPECT(getns() == WIRE_NS_NULL);
+	EXPECT(setrens(0, 0) == 0);
+	EXPECT(getns() == WIRE_NS_NULL);
 	/* No open by name: schemes (ENODEV, as Redox) and files (EACCES). */
-	H_FAILS(open("nsa:f", O_RDONLY), ENODEV);
-	H_FAILS(open("/scheme/nsb/f", O_RDONLY), ENODEV);
-	H_FAILS(open("event:", O_RDWR), ENODEV);
-	H_FAILS(open(":", O_RDONLY), ENODEV);
-	H_FAILS(open("/etc/hostname", O_RDONLY), EACCES);
-	H_FAILS(syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY), EACCES);
-	H_FAILS(syscall(SYS_open, "/etc/hostname", O_RDONLY), EACCES);
-	H_FAILS(socket(AF_UNIX, SOCK_SEQPACKET, 0), EACCES);
-	H_FAILS(execl("/bin/true", "true", (char *)NULL), EACCES);
+	FAILS(open("nsa:f", O_RDONLY), ENODEV);
+	FAILS(open("/scheme/nsb/f", O_RDONLY), ENODEV);
+	FAILS(open("event:", O_RDWR), ENODEV);
+	FAILS(open(":", O_RDONLY), ENODEV);
+	FAILS(open("/etc/hostname", O_RDONLY), EACCES);
+	FAILS(syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY), EACCES);
+	FAILS(syscall(SYS_open, "/etc/hostname", O_RDONLY), EACCES);
+	FAILS(socket(AF_UNIX, SOCK_SEQPACKET, 0), EACCES);
+	FAILS(execl("/bin/true", "true", (char *)NULL), EACCES);
 	/* Fds held before keep working, from new threads too. */
-	H_EXPECT(pread(held, buf, 5, 0) == 5 && memcmp(buf, "hello", 5) == 0);
-	H_EXPECT(pwrite(held, "HELLO", 5, 0) == 5);
-	H_EXPECT(pthread_create(&t, NULL, read_in_thread, &held) == 0);
-	H_EXPECT(pthread_join(t, &res) == 0 && res == NULL);
+	EXPECT(pread(held, buf, 5, 0) == 5 && memcmp(buf, "hello", 5) == 0);
+	EXPECT(pwrite(held, "HELLO", 5, 0) == 5);
+	EXPECT(pthread_create(&t, NULL, read_in_thread, &held) == 0);
+	EXPECT(pthread_join(t, &res) == 0 && res == NULL);
 	/* A connection made before moved too; by instance, no paths. */
-	H_EXPECT(raw_call(ctl, WIRE_CTL_CONNECT, 0, "nsb", &rep, NULL) ==
+	EXPECT(raw_call(ctl, WIRE_CTL_CONNECT, 0, "nsb", &rep, NULL) ==
 	       -ENODEV);
-	H_EXPECT(raw_call(ctl, WIRE_CTL_CONNECT, nsb, NULL, &rep, &ch) == 0);
-	H_EXPECT(ch >= 0 && chan_open(ch, "f") == -ENODEV);
+	EXPECT(raw_call(ctl, WIRE_CTL_CONNECT, nsb, NULL, &rep, &ch) == 0);
+	EXPECT(ch >= 0 && raw_open(ch, "f", O_RDONLY, NULL, NULL) == -ENODEV);
 	/* No way back. */
-	H_FAILS(setrens(WIRE_NS_ROOT, WIRE_NS_ROOT), EPERM);
-	H_FAILS(setrens(-1, WIRE_NS_ROOT), EPERM);
-	H_EXPECT(setrens(0, 0) == 0);
-	H_FAILS(mkns((const char *[]){"nsa"}, 1), ENODEV);
+	FAILS(setrens(WIRE_NS_ROOT, WIRE_NS_ROOT), EPERM);
+	FAILS(setrens(-1, WIRE_NS_ROOT), EPERM);
+	EXPECT(setrens(0, 0) == 0);
+	FAILS(mkns((const char *[]){"nsa"}, 1), ENODEV);
 	/* Children inherit it. */
 	pid_t pid = fork();
 	int st;
@@ -176,7 +120,7 @@ null_child(void)
 			_exit(1);
 		_exit(0);
 	}
-	H_EXPECT(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	EXPECT(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
 	       WEXITSTATUS(st) == 0);
 }
 
@@ -196,7 +140,7 @@ exec_in(long ns, const char *script, char *out, size_t len)
 	pid_t pid;
 
 	snprintf(pre, sizeof(pre), "LD_PRELOAD=%s", getenv("LD_PRELOAD"));
-	H_EXPECT(pipe(p) == 0);
+	EXPECT(pipe(p) == 0);
 	if ((pid = fork()) == 0) {
 		dup2(p[1], 1);
 		dup2(p[1], 2);
@@ -214,7 +158,7 @@ exec_in(long ns, const char *script, char *out, size_t len)
 		got += n;
 	out[got] = '\0';
 	close(p[0]);
-	H_EXPECT(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+	EXPECT(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
 }
 
 static void
@@ -224,37 +168,37 @@ mkns_child(void)
 	char out[4096];
 	long id, sub;
 
-	H_EXPECT(put("nsb:g", "secret") == 0);
-	H_FAILS(mkns((const char *[]){"nosuch"}, 1), ENODEV);
-	H_FAILS(mkns((const char *[]){"a\nb"}, 1), EINVAL);
-	H_EXPECT((id = mkns(names, 2)) > WIRE_NS_ROOT);
-	H_EXPECT(getns() == WIRE_NS_ROOT); /* made, not entered */
-	H_EXPECT(setrens(id, id) == 0);
-	H_EXPECT(getns() == id);
-	H_EXPECT(put("nsa:f", "mine") == 0);
-	H_FAILS(open("nsb:g", O_RDONLY), ENODEV);
-	H_EXPECT(open("time:4", O_RDONLY) >= 0);
-	H_EXPECT(open("/etc/hostname", O_RDONLY) >= 0); /* it holds "file" */
-	H_FAILS(socket(AF_UNIX, SOCK_SEQPACKET, 0), EACCES);
-	H_FAILS(mkns((const char *[]){"nsb"}, 1), ENODEV);
-	H_FAILS(setrens(WIRE_NS_ROOT, -1), EPERM);
+	EXPECT(put("nsb:g", "secret") == 0);
+	FAILS(mkns((const char *[]){"nosuch"}, 1), ENODEV);
+	FAILS(mkns((const char *[]){"a\nb"}, 1), EINVAL);
+	EXPECT((id = mkns(names, 2)) > WIRE_NS_ROOT);
+	EXPECT(getns() == WIRE_NS_ROOT); /* made, not entered */
+	EXPECT(setrens(id, id) == 0);
+	EXPECT(getns() == id);
+	EXPECT(put("nsa:f", "mine") == 0);
+	FAILS(open("nsb:g", O_RDONLY), ENODEV);
+	EXPECT(open("time:4", O_RDONLY) >= 0);
+	EXPECT(open("/etc/hostname", O_RDONLY) >= 0); /* it holds "file" */
+	FAILS(socket(AF_UNIX, SOCK_SEQPACKET, 0), EACCES);
+	FAILS(mkns((const char *[]){"nsb"}, 1), ENODEV);
+	FAILS(setrens(WIRE_NS_ROOT, -1), EPERM);
 	/* Across exec, with the environment cleared: still in it. */
 	exec_in(-1, "cat :; cat nsa:f; echo; cat nsb:g; echo rc=$?", out,
 		sizeof(out));
-	H_EXPECT(strstr(out, "nsa\n") != NULL);
-	H_EXPECT(strstr(out, "nsb") == NULL || strstr(out, "nsb:g") != NULL);
-	H_EXPECT(strstr(out, "mine\n") != NULL);
-	H_EXPECT(strstr(out, "secret") == NULL);
-	H_EXPECT(strstr(out, "No such device") != NULL);
-	H_EXPECT(strstr(out, "rc=1") != NULL);
+	EXPECT(strstr(out, "nsa\n") != NULL);
+	EXPECT(strstr(out, "nsb") == NULL || strstr(out, "nsb:g") != NULL);
+	EXPECT(strstr(out, "mine\n") != NULL);
+	EXPECT(strstr(out, "secret") == NULL);
+	EXPECT(strstr(out, "No such device") != NULL);
+	EXPECT(strstr(out, "rc=1") != NULL);
 	/* Narrower still: a namespace made from this one, then null. */
-	H_EXPECT((sub = mkns(NULL, 0)) > id);
-	H_EXPECT(setrens(sub, sub) == 0);
-	H_FAILS(open("nsa:f", O_RDONLY), ENODEV);
-	H_FAILS(open("/etc/hostname", O_RDONLY), EACCES); /* no "file" */
-	H_FAILS(setrens(id, id), EPERM);
-	H_EXPECT(setrens(0, 0) == 0);
-	H_EXPECT(getns() == WIRE_NS_NULL);
+	EXPECT((sub = mkns(NULL, 0)) > id);
+	EXPECT(setrens(sub, sub) == 0);
+	FAILS(open("nsa:f", O_RDONLY), ENODEV);
+	FAILS(open("/etc/hostname", O_RDONLY), EACCES); /* no "file" */
+	FAILS(setrens(id, id), EPERM);
+	EXPECT(setrens(0, 0) == 0);
+	EXPECT(getns() == WIRE_NS_NULL);
 }
 
 START_TEST(made_namespace)
@@ -270,15 +214,15 @@ nofiles_child(void)
 	long id;
 	int fd;
 
-	H_EXPECT((id = mkns((const char *[]){"nsa"}, 1)) > WIRE_NS_ROOT);
-	H_EXPECT(setrens(id, id) == 0);
-	H_EXPECT((fd = open("nsa:h", O_RDWR | O_CREAT, 0600)) >= 0);
-	H_EXPECT(write(fd, "x", 1) == 1 && close(fd) == 0);
-	H_EXPECT(open("time:4", O_RDONLY) >= 0);
-	H_FAILS(open("/etc/hostname", O_RDONLY), EACCES);
-	H_FAILS(syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY), EACCES);
-	H_FAILS(execl("/bin/true", "true", (char *)NULL), EACCES);
-	H_FAILS(mkns((const char *[]){"file"}, 1), ENODEV);
+	EXPECT((id = mkns((const char *[]){"nsa"}, 1)) > WIRE_NS_ROOT);
+	EXPECT(setrens(id, id) == 0);
+	EXPECT((fd = open("nsa:h", O_RDWR | O_CREAT, 0600)) >= 0);
+	EXPECT(write(fd, "x", 1) == 1 && close(fd) == 0);
+	EXPECT(open("time:4", O_RDONLY) >= 0);
+	FAILS(open("/etc/hostname", O_RDONLY), EACCES);
+	FAILS(syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY), EACCES);
+	FAILS(execl("/bin/true", "true", (char *)NULL), EACCES);
+	FAILS(mkns((const char *[]){"file"}, 1), ENODEV);
 }
 
 START_TEST(made_namespace_without_files)
@@ -295,14 +239,14 @@ create_child(void)
 	long id;
 	int fd, prov;
 
-	H_EXPECT((id = mkns((const char *[]){"nsa"}, 1)) > 0);
-	H_EXPECT(setrens(id, id) == 0);
-	H_EXPECT((prov = open(":nsc", O_CREAT | O_RDWR | O_NONBLOCK, 0600)) >= 0);
-	H_EXPECT((fd = open(":", O_RDONLY)) >= 0);
-	H_EXPECT(read(fd, buf, sizeof(buf) - 1) > 0);
-	H_EXPECT(strstr(buf, "nsa\n") && strstr(buf, "nsc\n"));
-	H_EXPECT(strstr(buf, "nsb") == NULL);
-	H_FAILS(unlink(":nsb"), ENOENT);
+	EXPECT((id = mkns((const char *[]){"nsa"}, 1)) > 0);
+	EXPECT(setrens(id, id) == 0);
+	EXPECT((prov = open(":nsc", O_CREAT | O_RDWR | O_NONBLOCK, 0600)) >= 0);
+	EXPECT((fd = open(":", O_RDONLY)) >= 0);
+	EXPECT(read(fd, buf, sizeof(buf) - 1) > 0);
+	EXPECT(strstr(buf, "nsa\n") && strstr(buf, "nsc\n"));
+	EXPECT(strstr(buf, "nsb") == NULL);
+	FAILS(unlink(":nsb"), ENOENT);
 	close(fd);
 	close(prov);
 }
@@ -320,15 +264,15 @@ as_nobody(bool member)
 	gid_t g = 65534;
 	int fd;
 
-	H_EXPECT(setgroups(member ? 1 : 0, &g) == 0);
-	H_EXPECT(setgid(member ? 65534 : 1) == 0);
-	H_EXPECT(setuid(65534) == 0);
+	EXPECT(setgroups(member ? 1 : 0, &g) == 0);
+	EXPECT(setgid(member ? 65534 : 1) == 0);
+	EXPECT(setuid(65534) == 0);
 	if (!member) {
-		H_FAILS(raw_conn(), EACCES);
+		FAILS(raw_conn(), EACCES);
 		return;
 	}
-	H_EXPECT((fd = open("nsa:f", O_RDWR | O_CREAT, 0600)) >= 0);
-	H_FAILS(open(":mine", O_CREAT | O_RDWR, 0600), EACCES);
+	EXPECT((fd = open("nsa:f", O_RDWR | O_CREAT, 0600)) >= 0);
+	FAILS(open(":mine", O_CREAT | O_RDWR, 0600), EACCES);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <scheme/scheme.h>
@@ -106,43 +107,75 @@ START_TEST(names)
 }
 END_TEST
 
-START_TEST(fdname_roundtrip)
+/* The answer to CONNECT and SERVES: whole records, one fd per channel. */
+START_TEST(chans_check)
 {
-	struct sockaddr_un sa;
-	uint64_t b, i, k;
-	socklen_t len;
+	struct wire_chan c[3] = {{16, 100, 0}, {17, 100, -EAGAIN}, {3, 7, 0}};
 
-	len = wire_fdname(&sa, 0xfedcba9876543210ull, 16, (7ull << 32) | 3);
-	ck_assert_int_eq(wire_fdname_parse(&sa, len, &b, &i, &k), 0);
-	ck_assert_uint_eq(b, 0xfedcba9876543210ull);
-	ck_assert_uint_eq(i, 16);
-	ck_assert_uint_eq(k, (7ull << 32) | 3);
-	/* Truncated, or someone else's abstract name: not ours. */
-	ck_assert_int_eq(wire_fdname_parse(&sa, len - 1, &b, &i, &k) == 0 &&
-			     k == ((7ull << 32) | 3),
-			 0);
-	memcpy(sa.sun_path + 1, "xcheme", 6);
-	ck_assert_int_eq(wire_fdname_parse(&sa, len, &b, &i, &k), -1);
-	sa.sun_path[0] = '/';
-	ck_assert_int_eq(wire_fdname_parse(&sa, len, &b, &i, &k), -1);
+	ck_assert_int_eq(wire_chans_check(c, sizeof(c), 2), 3);
+	ck_assert_int_eq(wire_chans_check(c, 0, 0), 0);
+	/* Fds that do not match the channels, a cut record. */
+	ck_assert_int_eq(wire_chans_check(c, sizeof(c), 1), -EPROTO);
+	ck_assert_int_eq(wire_chans_check(c, sizeof(c), 3), -EPROTO);
+	ck_assert_int_eq(wire_chans_check(c, sizeof(c) - 1, 2), -EPROTO);
+	/* No instance 0; an error is a negative errno. */
+	c[0].inst = 0;
+	ck_assert_int_eq(wire_chans_check(c, sizeof(c), 2), -EPROTO);
+	c[0].inst = 16;
+	c[1].err = 5;
+	ck_assert_int_eq(wire_chans_check(c, sizeof(c), 2), -EPROTO);
+	c[1].err = -100000;
+	ck_assert_int_eq(wire_chans_check(c, sizeof(c), 2), -EPROTO);
 }
 END_TEST
 
-/* A bound socketpair end really carries the name across processes. */
-START_TEST(fdname_on_socket)
+/* NEWCHAN's payload: exactly one record, of flags we know. */
+START_TEST(newchan_get)
 {
-	struct sockaddr_un sa, got;
-	socklen_t len, glen = sizeof(got);
-	uint64_t b, i, k;
-	int sv[2];
+	struct wire_newchan in = {WIRE_CHAN_NOPATHS, 42, 1000, 7}, out;
+
+	ck_assert_int_eq(wire_newchan_get(&in, sizeof(in), &out), 0);
+	ck_assert_uint_eq(out.flags, WIRE_CHAN_NOPATHS);
+	ck_assert_uint_eq(out.pid, 42);
+	ck_assert_uint_eq(out.uid, 1000);
+	ck_assert_uint_eq(out.epoch, 7);
+	ck_assert_int_eq(wire_newchan_get(&in, 0, &out), -EPROTO);
+	ck_assert_int_eq(wire_newchan_get(&in, 4, &out), -EPROTO);
+	in.flags = 0x80;
+	ck_assert_int_eq(wire_newchan_get(&in, sizeof(in), &out), -EPROTO);
+}
+END_TEST
+
+/* Several fds in one message, in order; past the room, closed. */
+START_TEST(many_fds)
+{
+	int sv[2], pp[2], fds[WIRE_SERVES_MAX], got[4], n = 4, i;
+	struct iovec iov;
+	char c = 'x';
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-	len = wire_fdname(&sa, getpid(), 99, 12345);
-	ck_assert_int_eq(bind(sv[0], (struct sockaddr *)&sa, len), 0);
-	ck_assert_int_eq(getsockname(sv[0], (struct sockaddr *)&got, &glen), 0);
-	ck_assert_int_eq(wire_fdname_parse(&got, glen, &b, &i, &k), 0);
-	ck_assert_uint_eq(i, 99);
-	ck_assert_uint_eq(k, 12345);
+	for (i = 0; i < 6; i++) {
+		ck_assert_int_eq(pipe(pp), 0);
+		fds[i] = pp[0];
+		close(pp[1]);
+	}
+	iov = (struct iovec){&c, 1};
+	ck_assert_int_eq(wire_sendv_fds(sv[0], &iov, 1, fds, 6, NULL, 0), 1);
+	ck_assert_int_eq(
+	    wire_sendv_fds(sv[0], &iov, 1, fds, WIRE_SERVES_MAX + 1, NULL, 0),
+	    -EINVAL);
+	ck_assert_int_eq(wire_recv_fds(sv[1], &iov, 1, got, &n, 0), 1);
+	ck_assert_int_eq(n, 4);
+	for (i = 0; i < 4; i++) {
+		struct stat a, b;
+
+		ck_assert_int_eq(fstat(got[i], &a), 0);
+		ck_assert_int_eq(fstat(fds[i], &b), 0);
+		ck_assert_uint_eq(a.st_ino, b.st_ino);
+		close(got[i]);
+	}
+	for (i = 0; i < 6; i++)
+		close(fds[i]);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -233,8 +266,9 @@ proto_suite(void)
 	tcase_add_test(tc, req_check);
 	tcase_add_test(tc, ctl_and_rep_check);
 	tcase_add_test(tc, names);
-	tcase_add_test(tc, fdname_roundtrip);
-	tcase_add_test(tc, fdname_on_socket);
+	tcase_add_test(tc, chans_check);
+	tcase_add_test(tc, newchan_get);
+	tcase_add_test(tc, many_fds);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("path");
 	tcase_set_timeout(tc, 10);

@@ -46,16 +46,18 @@ START_TEST(open_read_write_roundtrip)
 	struct wire_rep rep;
 	struct sockaddr_un sa;
 	socklen_t len = sizeof(sa);
-	uint64_t key, b, i, k;
+	struct ucred peer;
+	socklen_t plen = sizeof(peer);
+	uint64_t key;
 	char buf[16] = {0};
 	int fd = do_open(cli, "some/file", 7, &key);
 
-	/* The fd names its description. */
+	/* The fd has no name anyone could take first; its peer made it. */
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	ck_assert_int_eq(wire_fdname_parse(&sa, len, &b, &i, &k), 0);
-	ck_assert_uint_eq(b, 0xabc);
-	ck_assert_uint_eq(i, 42);
-	ck_assert_uint_eq(k, key);
+	ck_assert_uint_eq(len, sizeof(sa_family_t));
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &plen),
+			 0);
+	ck_assert_int_eq(peer.pid, getpid());
 
 	send_req(cli, SYS_WRITE, key, 0, 5, "abcde", 5, 2);
 	read_one(&p);
@@ -165,6 +167,76 @@ START_TEST(attach_needs_the_right_fd)
 	close(wrong[1]);
 	close(other);
 	close(fd);
+}
+END_TEST
+
+/* An answer serve gives itself: the provider sees nothing. */
+static void
+served_here(int ch, struct wire_rep *rep)
+{
+	struct scheme_packet p;
+
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	recv_rep(ch, rep, NULL, 0, NULL);
+}
+
+/*
+ * A process that got the fd without opening it does not know its key: an
+ * ATTACH with key 0 shows the fd, and the answer says which description
+ * it is (by the fd's inode); the channel is attached at once.  Another
+ * socket, no fd, or a parked description's: EBADF.
+ */
+START_TEST(attach_learns_the_key)
+{
+	struct scheme_packet p;
+	struct wire_rep rep;
+	uint64_t key, key2;
+	int other = new_chan(0), fd = do_open(cli, "f", 1, &key);
+	int fd2 = do_open(cli, "g", 2, &key2), wrong[2];
+
+	send_req_fd(other, WIRE_OP_ATTACH, 0, 0, 0, NULL, 0, 1, fd2);
+	served_here(other, &rep);
+	ck_assert_int_eq((int64_t)rep.result, 0);
+	ck_assert_uint_eq(rep.key, key2);
+	ck_assert_uint_eq(rep.dflags & O_ACCMODE, O_RDWR);
+	send_req(other, SYS_READ, key2, 0, 4, NULL, 0, 2);
+	read_one(&p);
+	ck_assert_uint_eq(p.b, 2);
+	p.a = 0;
+	serve_write(s, &p);
+	recv_rep(other, &rep, NULL, 0, NULL);
+	ck_assert_uint_eq(rep.status, WIRE_OK);
+	/* Not one of ours, nothing shown, a payload: EBADF. */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, wrong), 0);
+	send_req_fd(other, WIRE_OP_ATTACH, 0, 0, 0, NULL, 0, 3, wrong[0]);
+	served_here(other, &rep);
+	ck_assert_int_eq((int64_t)rep.result, -EBADF);
+	ck_assert_uint_eq(rep.key, 0);
+	send_req(other, WIRE_OP_ATTACH, 0, 0, 0, NULL, 0, 4);
+	served_here(other, &rep);
+	ck_assert_int_eq((int64_t)rep.result, -EBADF);
+	send_req_fd(other, WIRE_OP_ATTACH, 0, 0, 0, "x", 1, 5, fd);
+	served_here(other, &rep);
+	ck_assert_int_eq((int64_t)rep.result, -EBADF);
+	/* Parked: its opener keeps it for its next open, nobody else. */
+	send_req(cli, WIRE_OP_PARK, key, 0, 0, NULL, 0, 6);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_CLOSE);
+	p.a = 0;
+	serve_write(s, &p);
+	send_req_fd(other, WIRE_OP_ATTACH, 0, 0, 0, NULL, 0, 7, fd);
+	served_here(other, &rep);
+	ck_assert_int_eq((int64_t)rep.result, -EBADF);
+	close(wrong[0]);
+	close(wrong[1]);
+	close(fd);
+	close(fd2);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_CLOSE);
+	ck_assert_uint_eq(p.b, 2);
+	p.a = 0;
+	serve_write(s, &p);
+	close(other);
 }
 END_TEST
 
@@ -398,8 +470,9 @@ readable(int fd)
 /*
  * WIRE_OP_PIPES, then by pipe: a read, a park (the provider hears
  * SYS_CLOSE; the description answers nothing), an open that reuses the
- * parked description (no fd), and one that cannot (its fd comes on the
- * socket, WIRE_FD_FOLLOWS down the pipe).
+ * parked description (no fd), and ones that cannot, sent back to the
+ * socket (WIRE_RESEND): no parked description, or one parked on another
+ * channel.
  */
 /* A memfd for a channel's answers: sealed against shrinking, or not. */
 static int
@@ -450,6 +523,42 @@ make_pipes(int rq[2], uint64_t seq)
 }
 
 /*
+ * A PARK is never answered, even when the description is gone by the
+ * time it is read (its socket's end came first: the client closed the
+ * oldest parked socket right after parking a newer one).  An answer
+ * would be taken for the next request's.
+ */
+START_TEST(park_of_a_gone_file_unanswered)
+{
+	struct scheme_packet p;
+	struct wire_rep rep;
+	uint64_t key, key2;
+	int rq[2], ans, cfd = do_open(cli, "f", 9, &key);
+	int cfd2 = do_open(cli, "g", 10, &key2);
+
+	ans = make_pipes(rq, 2);
+	close(cfd);
+	read_one(&p); /* its end: SYS_CLOSE */
+	ck_assert_uint_eq(p.a, SYS_CLOSE);
+	p.a = 0;
+	serve_write(s, &p);
+	pipe_req(rq[1], WIRE_OP_PARK, key, 0, NULL, 3);
+	pipe_req(rq[1], SYS_READ, key2, 4, NULL, 4);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_READ);
+	p.a = 0;
+	serve_write(s, &p);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.seq, 4);
+	ck_assert(!readable(ans));
+	close(cfd2);
+	close(ans);
+	close(rq[0]);
+	close(rq[1]);
+}
+END_TEST
+
+/*
  * WIRE_OP_SHM: a memfd that could shrink under the provider's writes is
  * refused; a sealed one gets a READ's answer written in place.
  */
@@ -494,7 +603,7 @@ START_TEST(pipes_park_and_reuse)
 	struct wire_rep rep;
 	uint64_t key, key2;
 	char buf[8] = {0};
-	int rq[2], ans, fd2 = -1;
+	int rq[2], ans, fd2 = -1, other;
 	int cfd = do_open(cli, "f", 9, &key);
 
 	ans = make_pipes(rq, 2);
@@ -542,19 +651,41 @@ START_TEST(pipes_park_and_reuse)
 	serve_write(s, &p);
 	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
 
-	pipe_req(rq[1], SYS_OPEN, key, O_RDWR, "h", 8); /* key is not parked */
+	/* Key is not parked: the pipe's open goes back to the socket. */
+	pipe_req(rq[1], SYS_OPEN, key, O_RDWR, "h", 8);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.status, WIRE_RESEND);
+	ck_assert_uint_eq(rep.seq, 8);
+	send_req(cli, SYS_OPEN, key, 0, O_RDWR, "h", 1, 9);
 	read_one(&p);
 	p.a = 12;
 	serve_write(s, &p);
-	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
-	ck_assert_uint_eq(rep.status, WIRE_FD_FOLLOWS);
 	recv_rep(cli, &rep, NULL, 0, &fd2);
-	ck_assert_uint_eq(rep.seq, 8);
+	ck_assert_uint_eq(rep.seq, 9);
 	ck_assert_uint_eq(rep.status, WIRE_OK);
 	ck_assert_uint_eq(rep.result, 12);
 	ck_assert_int_ge(fd2, 0);
 	key2 = rep.key;
 	ck_assert_uint_ne(key2, key);
+	/* Parked on another channel: the same (the pipe is not its). */
+	close(fd2);
+	read_one(&p);
+	ck_assert_uint_eq(p.b, 12);
+	p.a = 0;
+	serve_write(s, &p);
+	other = new_chan(0);
+	fd2 = do_open(other, "i", 13, &key2);
+	send_req(other, WIRE_OP_PARK, key2, 0, 0, NULL, 0, 2);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_CLOSE);
+	p.a = 0;
+	serve_write(s, &p);
+	pipe_req(rq[1], SYS_OPEN, key2, O_RDWR, "j", 10);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.status, WIRE_RESEND);
+	close(other);
 
 	close(cfd); /* the end of the reused file: SYS_CLOSE of 11 */
 	read_one(&p);
@@ -562,11 +693,8 @@ START_TEST(pipes_park_and_reuse)
 	ck_assert_uint_eq(p.b, 11);
 	p.a = 0;
 	serve_write(s, &p);
-	close(fd2);
-	read_one(&p);
-	ck_assert_uint_eq(p.b, 12);
-	p.a = 0;
-	serve_write(s, &p);
+	close(fd2); /* parked: its SYS_CLOSE went at the park */
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
 	ck_assert_uint_eq(serve_count_descs(s), 0);
 	close(ans);
 	close(rq[0]);
@@ -586,6 +714,7 @@ serve_suite(void)
 	tcase_add_test(tc, close_reaches_provider_once);
 	tcase_add_test(tc, answers_in_any_order);
 	tcase_add_test(tc, attach_needs_the_right_fd);
+	tcase_add_test(tc, attach_learns_the_key);
 	tcase_add_test(tc, bad_answers_are_counted);
 	tcase_add_test(tc, malformed_request_drops_channel);
 	tcase_add_test(tc, wait_until_posted);
@@ -596,6 +725,7 @@ serve_suite(void)
 	tcase_add_test(tc, path_with_nul_refused);
 	tcase_add_test(tc, stop_ends_reads);
 	tcase_add_test(tc, pipes_park_and_reuse);
+	tcase_add_test(tc, park_of_a_gone_file_unanswered);
 	tcase_add_test(tc, pipes_answer_in_shared_memory);
 	suite_add_tcase(su, tc);
 	return su;

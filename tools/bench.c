@@ -376,6 +376,11 @@ launch(char **argv)
 	setenv("SCHEME_BENCH_PRELOAD", pre, 1);
 	setenv("LD_PRELOAD", pre, 1);
 	setenv("SCHEME_BENCH_CHILD", "1", 1);
+	/*
+	 * scale's 10,000 open files are one process's: its providers must
+	 * not cap a process at its share of their fds (proto/serve.h).
+	 */
+	setenv("SCHEME_MAX_HANDLES", "1000000", 1);
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {

@@ -13,12 +13,15 @@
  *
  * Valid answers, per request (`a` of the answer):
  *
- *	SYS_OPEN	handle (any value below UINT64_MAX - 4096) or -errno.
+ *	SYS_OPEN	handle (any value from 0 to 2^63 - 1) or -errno; a
+ *			larger value is answered to the client as EIO.
  *			b = path (NUL-terminated at b[c]), c = length,
  *			d = Linux O_* flags | mode << 32.
  *	SYS_UNLINK,
  *	SYS_RMDIR	0 or -errno.  b = path, c = length.
  *	SYS_DUP		new handle or -errno.  b = handle, c = buffer, d = length.
+ *			Not sent today: dup(), fork and SCM_RIGHTS share the
+ *			open file in the kernel, as on Linux.
  *	SYS_READ	bytes written into c (at most d), or -errno.  -EAGAIN
  *			reaches a client only if its file is O_NONBLOCK; a
  *			blocking client waits for an EVENT_READ post and asks
@@ -40,8 +43,10 @@
  *	SYS_FCHOWN	0 or -errno.  c = uid, d = gid.
  *	SYS_FRENAME	0 or -errno.  c = new path, d = length.
  *	SYS_FUTIMENS	0 or -errno.  c = struct timespec[2], d = bytes.
- *	SYS_CLOSE	ignored: it is sent once, when the last fd of the open
- *			file description is gone, and nobody waits for it.
+ *	SYS_CLOSE	0: sent once, when the last fd of the open file
+ *			description is gone.  Nobody waits for it, but write
+ *			the answer back all the same: until it is, the
+ *			request is kept (and counted unanswered).
  *
  * A posted event is a record with id 0:
  *
