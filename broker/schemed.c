@@ -251,7 +251,7 @@ main(int argc, char **argv)
 	b.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (b.ep < 0 || signals_init(&b) < 0)
 		fatalx("setting up: %s", strerror(errno));
-	if ((r = control_listen(&b)) < 0)
+	if (!listen_systemd(&b) && (r = control_listen(&b)) < 0)
 		fatalx("%s: %s", b.path,
 		       r == -EADDRINUSE ? "another broker is answering there"
 					: strerror(-r));
