@@ -3,6 +3,7 @@
  *
  *	schemed.c	start-up, the event loop, shutdown
  *	control.c	the listening socket and control connections
+ *	listen.c	  a listening socket passed by systemd
  *	registry.c	which schemes exist, by name and by instance
  *	builtin.c	schemes the broker serves itself:
  *	root.c		  the root scheme ":" (listing, removal)
@@ -223,6 +224,7 @@ int policy_socket(struct broker *b);
 
 /* control.c */
 int control_listen(struct broker *b);
+int control_adopt(struct broker *b, int fd);
 void control_accept(struct broker *b);
 int conn_new(struct broker *b, int fd, const struct ucred *peer, struct ns *rns,
 	     struct ns *ens, struct conn **out);
@@ -230,6 +232,9 @@ void control_ready(struct broker *b, struct conn *c, uint32_t events);
 void control_close(struct broker *b, struct conn *c);
 void control_reap(void);
 void control_shutdown(struct broker *b);
+
+/* listen.c */
+int listen_systemd(struct broker *b);
 
 /* builtin.c */
 int builtin_start(struct broker *b, struct builtin *bi, const char *name,

@@ -864,6 +864,13 @@ control_listen(struct broker *b)
 	}
 	b->sock_dev = st.st_dev;
 	b->sock_ino = st.st_ino;
+	return control_adopt(b, fd);
+}
+
+/* Accept on fd from now on: our own socket, or systemd's (listen.c). */
+int
+control_adopt(struct broker *b, int fd)
+{
 	spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	b->listen.kind = SRC_LISTEN;
 	b->listen.fd = fd;

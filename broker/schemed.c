@@ -291,7 +291,7 @@ main(int argc, char **argv)
 	if (b.ep < 0 || signals_init(&b) < 0)
 		fatalx("setting up: %s", strerror(errno));
 	epoch_init(&b); /* without one (logged), nothing else changes */
-	if ((r = control_listen(&b)) < 0)
+	if (!listen_systemd(&b) && (r = control_listen(&b)) < 0)
 		fatalx("%s: %s", b.path, listen_error(r));
 	if ((r = root_init(&b)) < 0)
 		fatalx("root scheme: %s", strerror(-r));

@@ -130,6 +130,17 @@ exec_maybe_valgrind(char *const argv[])
 	}
 }
 
+/* In a child: become argv, as h_spawn's children do. */
+void
+h_exec(char *const argv[], bool preload)
+{
+	child_env(preload);
+	exec_maybe_valgrind(argv);
+	execvp(argv[0], argv);
+	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
 pid_t
 h_spawn(char *const argv[], bool preload, int outfd)
 {
@@ -137,15 +148,11 @@ h_spawn(char *const argv[], bool preload, int outfd)
 
 	if (pid != 0)
 		return pid;
-	child_env(preload);
 	if (outfd >= 0) {
 		dup2(outfd, 1);
 		dup2(outfd, 2);
 	}
-	exec_maybe_valgrind(argv);
-	execvp(argv[0], argv);
-	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
+	h_exec(argv, preload);
 }
 
 static int
@@ -197,19 +204,29 @@ h_start_broker_with(char *const extra[])
 bool
 h_scheme_exists(const char *name)
 {
+	int fd = broker_connect();
+	bool r;
+
+	if (fd < 0)
+		return false;
+	r = h_scheme_listed(fd, name);
+	close(fd);
+	return r;
+}
+
+/* Whether the broker lists `name`, asked on the connection fd. */
+bool
+h_scheme_listed(int fd, const char *name)
+{
 	char buf[sizeof(struct wire_ctl) + 4096], list[4096 + 2], want[80];
 	struct wire_ctl req, *rep = (struct wire_ctl *)buf;
 	struct iovec iov = {buf, sizeof(buf)};
 	ssize_t n;
-	int fd = broker_connect();
 
-	if (fd < 0)
-		return false;
 	wire_ctl_init(&req, WIRE_CTL_LIST);
 	n = wire_send(fd, &req, sizeof(req), NULL, 0, -1, NULL, 0);
 	if (n > 0)
 		n = wire_recv(fd, &iov, 1, NULL, NULL, MSG_CMSG_CLOEXEC);
-	close(fd);
 	if (n <= 0 || wire_ctl_check(rep, (size_t)n) < 0)
 		return false;
 	/* "\nname\n" matches whole lines, the first one too. */

@@ -39,11 +39,13 @@ pid_t h_start_provider(const char *prog, const char *name);
 pid_t h_start_provider_args(const char *prog, const char *o1, const char *o2,
 			    const char *o3, const char *name);
 pid_t h_spawn(char *const argv[], bool preload, int outfd);
+void h_exec(char *const argv[], bool preload) __attribute__((noreturn));
 int h_stop(pid_t pid);
 void h_stop_daemon(pid_t pid, const char *what);
 extern int h_daemon_failures;
 int h_wait_exit(pid_t pid, int seconds);
 bool h_scheme_exists(const char *name);
+bool h_scheme_listed(int fd, const char *name);
 
 /* Run a command to completion (bounded in time), capturing its output. */
 void h_run(struct run_result *r, bool preload, const char *input, int seconds,

@@ -49,6 +49,25 @@ START_TEST(installed_files)
 END_TEST
 
 /*
+ * The systemd units: under the prefix (not systemd's own), starting the
+ * schemed installed with them, and valid as systemd reads them.
+ */
+START_TEST(systemd_units_installed)
+{
+	sh("set -e; cd '%s/lib/systemd';"
+	   "test -f system/schemed.socket; test -f user/schemed.socket;"
+	   "grep -qx 'ExecStart=%s/bin/schemed' system/schemed.service;"
+	   "grep -qx 'ExecStart=%s/bin/schemed' user/schemed.service;"
+	   "systemd-analyze verify --man=no system/schemed.socket"
+	   " system/schemed.service 2>&1;"
+	   "XDG_RUNTIME_DIR='%s' systemd-analyze verify --man=no --user"
+	   " user/schemed.socket user/schemed.service 2>&1",
+	   prefix, prefix, prefix, h_dir());
+	ck_assert_msg(r->outlen == 0, "systemd-analyze verify:\n%s", r->out);
+}
+END_TEST
+
+/*
  * tools/SRC built with pkg-config alone, run by the installed schemerun
  * as scheme NAME; what `cat NAME:PATH` prints is left in r->out.
  */
@@ -113,6 +132,7 @@ install_suite(void)
 	tcase_set_timeout(tc, 180);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, installed_files);
+	tcase_add_test(tc, systemd_units_installed);
 	tcase_add_test(tc, pkg_config_provider_runs);
 	tcase_add_test(tc, pkg_config_helper_provider_runs);
 	tcase_add_test(tc, cmake_package_builds);

@@ -1,12 +1,15 @@
 #!/bin/sh
 # Installs the Debian 12 packages the build, the demo and the tests use,
-# those that are missing only.  Root runs apt-get itself; others via sudo.
+# those that are missing only (systemd for systemd-socket-activate in
+# test_systemd; build-essential, debhelper and lintian for test_package).
+# Root runs apt-get itself; others via sudo.
 set -eu
 
 pkgs="cmake gcc make libc6-dev pkg-config libbsd-dev check libffi-dev
 	python3 valgrind qemu-system-x86 busybox cpio xz-utils
 	flex bison bc libelf-dev clang libclang-rt-14-dev libfuse3-dev fuse3
-	libseccomp-dev libseccomp2 man-db groff-base"
+	libseccomp-dev libseccomp2 man-db groff-base systemd build-essential
+	debhelper lintian"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
