@@ -58,6 +58,7 @@ struct ns {
 	uint64_t parent; /* made from */
 	unsigned refs;
 	bool fixed; /* the root and null namespaces */
+	bool files; /* reaches ordinary files (the root, or mkns "file") */
 	size_t n;
 	uint64_t *insts; /* sorted */
 	struct conn *maker;
@@ -90,6 +91,7 @@ struct conn {
 	struct ucred peer; /* SO_PEERCRED: who connected */
 	struct scheme *scheme;
 	struct ns *rns, *ens; /* where it opens, where it creates */
+	struct ns *to_rns, *to_ens; /* a SETRENS not yet committed */
 	bool token;	      /* a namespace token: JOIN only */
 	unsigned nmade;
 	LIST_HEAD(, ns) made; /* namespaces it made (mkns) */
@@ -162,7 +164,7 @@ struct broker {
 	struct scheme event;
 	struct ns ns_root, ns_null;
 	struct ns_ids nsids;
-	uint64_t next_ns, next_token;
+	uint64_t next_ns;
 	size_t nns, nprovided;
 	struct peers peers;
 	struct limits lim;
@@ -197,14 +199,15 @@ int ns_add(struct ns *ns, uint64_t inst);
 int ns_make(struct broker *b, struct conn *maker, const char *names, size_t len,
 	    struct ns **out);
 void ns_forget_maker(struct broker *b, struct conn *c);
-struct ns *ns_enter(struct broker *b, struct ns *cur, struct ns *cur_r,
-		    struct ns *cur_e, int64_t want, int *err);
+struct ns *ns_enter(struct broker *b, struct ns *cur, struct ns *also,
+		     int64_t want, int *err);
 struct ns *ns_of_pid(struct broker *b, pid_t pid);
 
 /* epoch.c */
 int epoch_init(struct broker *b);
 void epoch_free(struct broker *b);
 uint32_t epoch_of(const struct broker *b, pid_t pid);
+int epoch_check(const struct broker *b, pid_t pid);
 int epoch_bump(struct broker *b, pid_t pid);
 
 /* policy.c */

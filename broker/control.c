@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -265,6 +266,9 @@ do_create(struct conn *c, const struct wire_ctl *m, const char *payload)
 		r = -ENODEV; /* ":" is not in the null namespace */
 	else
 		r = wire_name_check(payload, m->len);
+	if (r == 0 && m->len == sizeof(WIRE_NS_FILE_NAME) - 1 &&
+	    memcmp(payload, WIRE_NS_FILE_NAME, m->len) == 0)
+		r = -EEXIST; /* the name mkns gives ordinary files */
 	if (r < 0 || (r = policy_may_create(br, c)) < 0 ||
 	    (s = calloc(1, sizeof(*s))) == NULL) {
 		ctl_reply(c, m, r < 0 ? r : -ENOMEM, 0, NULL, 0, -1);
@@ -367,37 +371,50 @@ do_info(struct conn *c, const struct wire_ctl *m)
 }
 
 static void
-rens_reply(struct conn *c, const struct wire_ctl *m, int fd)
+rens_reply(struct conn *c, const struct wire_ctl *m, const struct ns *rns,
+	   const struct ns *ens, int fd)
 {
-	struct wire_rens ns = {(int64_t)c->rns->id, (int64_t)c->ens->id};
+	struct wire_rens ns = {(int64_t)rns->id, (int64_t)ens->id,
+			       rns->files ? WIRE_NS_FILES : 0, 0};
 
-	ctl_reply(c, m, 0, ns.rns, &ns, sizeof(ns), fd);
+	ctl_reply(c, m, 0, (uint64_t)ns.rns, &ns, sizeof(ns), fd);
 }
 
 /*
- * A namespace token for a process now in c's namespaces: our end is a
- * connection that only JOINs; the process's end is named, so that its
+ * A namespace token for a process about to be in rns and ens: our end is
+ * a connection that only JOINs; the process's end is named, so that its
  * preload finds it again after an exec that dropped the environment.
+ * The name is random (wire.h); one found taken is never the caller's
+ * problem: another is drawn.
  */
 static int
-make_token(struct conn *c, int *theirs)
+make_token(struct conn *c, struct ns *rns, struct ns *ens, int *theirs)
 {
+	uint8_t nonce[WIRE_NS_NONCE];
 	struct sockaddr_un sa;
 	struct conn *t;
 	socklen_t len;
-	int sv[2], r;
+	int sv[2], r, tries;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		       0, sv) < 0)
 		return -errno;
-	len = wire_nsname(&sa, br->id, ++br->next_token);
-	if (bind(sv[1], (struct sockaddr *)&sa, len) < 0) {
-		r = -errno;
-		close(sv[0]);
-		close(sv[1]);
-		return r;
+	for (tries = 0, r = -EADDRINUSE; r == -EADDRINUSE && tries < 8;
+	     tries++) {
+		if (getrandom(nonce, sizeof(nonce), 0) != sizeof(nonce)) {
+			r = -EAGAIN;
+			break;
+		}
+		len = wire_nsname(&sa, br->id, nonce);
+		r = bind(sv[1], (struct sockaddr *)&sa, len) < 0 ? -errno : 0;
+		if (r == -EADDRINUSE)
+			log_warnx("a namespace token's random name was taken");
 	}
-	if ((r = conn_new(br, sv[0], &c->peer, c->rns, c->ens, &t)) < 0) {
+	if (r == 0)
+		r = conn_new(br, sv[0], &c->peer, rns, ens, &t);
+	else
+		close(sv[0]);
+	if (r < 0) {
 		close(sv[1]);
 		return r;
 	}
@@ -406,31 +423,74 @@ make_token(struct conn *c, int *theirs)
 	return 0;
 }
 
+static void
+rens_forget(struct conn *c)
+{
+	ns_put(br, c->to_rns);
+	ns_put(br, c->to_ens);
+	c->to_rns = c->to_ens = NULL;
+}
+
 /*
- * setrens(): every connection of the calling process moves, so that none
- * it keeps can be used to open in the namespace it left.
+ * setrens(), first step (wire.h): check the change, make the token the
+ * process will hold, and answer what its namespaces will be.  Nothing
+ * moves until COMMIT; a SETRENS not committed is forgotten.
  */
 static void
 do_setrens(struct conn *c, const struct wire_ctl *m, const char *payload)
 {
 	struct wire_rens want;
 	struct ns *rns, *ens;
-	struct conn *x;
 	int err = 0, fd = -1;
 
+	rens_forget(c);
 	if (m->len != sizeof(want)) {
 		ctl_reply(c, m, -EINVAL, 0, NULL, 0, -1);
 		return;
 	}
 	memcpy(&want, payload, sizeof(want));
-	rns = ns_enter(br, c->rns, c->rns, c->ens, want.rns, &err);
-	ens = rns ? ns_enter(br, c->ens, c->rns, c->ens, want.ens, &err) : NULL;
-	if (rns == NULL || ens == NULL) {
+	rns = ns_enter(br, c->rns, NULL, want.rns, &err);
+	ens = rns ? ns_enter(br, c->ens, c->rns, want.ens, &err) : NULL;
+	if (rns != NULL && ens != NULL && (rns != c->rns || ens != c->ens))
+		err = epoch_check(br, c->peer.pid); /* COMMIT's bump (epoch.c) */
+	if (rns != NULL && ens != NULL && err == 0 &&
+	    (rns->id != WIRE_NS_ROOT || ens->id != WIRE_NS_ROOT))
+		err = make_token(c, rns, ens, &fd);
+	if (rns == NULL || ens == NULL || err < 0) {
 		ctl_reply(c, m, err, 0, NULL, 0, -1);
 		return;
 	}
+	c->to_rns = ns_get(rns);
+	c->to_ens = ns_get(ens);
+	rens_reply(c, m, rns, ens, fd);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * setrens(), second step: every connection of the calling process moves,
+ * so that none it keeps can be used to open in the namespace it left.
+ * Nothing here can fail half-way: it is pointers and counts.
+ */
+static void
+do_commit(struct conn *c, const struct wire_ctl *m, const char *payload)
+{
+	struct ns *rns = c->to_rns, *ens = c->to_ens;
+	struct wire_rens want;
+	struct conn *x;
+
+	if (m->len != sizeof(want) || rns == NULL) {
+		ctl_reply(c, m, -EINVAL, 0, NULL, 0, -1);
+		return;
+	}
+	memcpy(&want, payload, sizeof(want));
+	if ((want.rns != -1 && want.rns != (int64_t)rns->id) ||
+	    (want.ens != -1 && want.ens != (int64_t)ens->id)) {
+		ctl_reply(c, m, -EINVAL, 0, NULL, 0, -1);
+		return;
+	}
 	if (rns != c->rns || ens != c->ens)
-		epoch_bump(br, c->peer.pid); /* before the answer: epoch.c */
+		(void)epoch_bump(br, c->peer.pid); /* before the answer */
 	TAILQ_FOREACH(x, &br->conns, link)
 	{
 		if (x->peer.pid != c->peer.pid || x->token || x->scheme)
@@ -440,16 +500,10 @@ do_setrens(struct conn *c, const struct wire_ctl *m, const char *payload)
 		x->rns = ns_get(rns);
 		x->ens = ns_get(ens);
 	}
-	if ((rns->id != WIRE_NS_ROOT || ens->id != WIRE_NS_ROOT) &&
-	    (err = make_token(c, &fd)) < 0) {
-		ctl_reply(c, m, err, 0, NULL, 0, -1);
-		return;
-	}
+	rens_forget(c);
 	log_info("pid %d: namespaces now %llu, %llu", (int)c->peer.pid,
 		 (unsigned long long)rns->id, (unsigned long long)ens->id);
-	rens_reply(c, m, fd);
-	if (fd >= 0)
-		close(fd);
+	rens_reply(c, m, rns, ens, -1);
 }
 
 static void
@@ -508,10 +562,13 @@ dispatch(struct conn *c, const struct wire_ctl *m, const char *payload)
 	}
 	switch (m->type) {
 	case WIRE_CTL_GETNS:
-		rens_reply(c, m, -1);
+		rens_reply(c, m, c->rns, c->ens, -1);
 		break;
 	case WIRE_CTL_SETRENS:
 		do_setrens(c, m, payload);
+		break;
+	case WIRE_CTL_COMMIT:
+		do_commit(c, m, payload);
 		break;
 	case WIRE_CTL_MKNS:
 		do_mkns(c, m, payload);
@@ -631,6 +688,7 @@ control_close(struct broker *b, struct conn *c)
 		  (unsigned)c->peer.uid,
 		  c->token ? "namespace token" : "connection", b->nconns - 1);
 	ns_forget_maker(b, c);
+	rens_forget(c);
 	ns_put(b, c->rns);
 	ns_put(b, c->ens);
 	c->rns = c->ens = NULL;

@@ -117,27 +117,44 @@ epoch_of(const struct broker *b, pid_t pid)
 }
 
 /*
+ * Can pid's epoch be bumped?  -ERANGE for a pid beyond the table,
+ * -EOVERFLOW once it has changed 2^32 - 1 times (the count must never
+ * come back to a channel's).  setrens() asks before anything moves, so
+ * that the bump at COMMIT cannot fail.
+ */
+int
+epoch_check(const struct broker *b, pid_t pid)
+{
+	if (b->epochs == NULL)
+		return 0; /* no table: nothing to tell (logged at start) */
+	if (pid < 0 || (uint32_t)pid >= b->nepochs)
+		return -ERANGE;
+	if (atomic_load_explicit(&b->epochs[pid], memory_order_relaxed) ==
+	    UINT32_MAX)
+		return -EOVERFLOW;
+	return 0;
+}
+
+/*
  * pid changed namespace: every channel made for it before names no path
- * from now on.  Called before the setrens is answered.  -EOVERFLOW once
- * a pid has changed 2^32 - 1 times (the count must never come back to a
- * channel's): the caller then refuses the setrens.
+ * from now on.  Called before the setrens is answered.
  */
 int
 epoch_bump(struct broker *b, pid_t pid)
 {
-	uint32_t v;
+	int r = epoch_check(b, pid);
 
-	if (b->epochs == NULL)
-		return 0; /* no table: nothing to tell (logged at start) */
-	if (pid < 0 || (uint32_t)pid >= b->nepochs ||
-	    (v = atomic_load_explicit(&b->epochs[pid], memory_order_relaxed)) ==
-		UINT32_MAX) {
+	if (r < 0) {
 		log_warnx("pid %d: no epoch to bump: its old channels keep "
 			  "naming paths",
 			  (int)pid);
-		return pid < 0 || (uint32_t)pid >= b->nepochs ? -ERANGE
-							      : -EOVERFLOW;
+		return r;
 	}
-	atomic_store_explicit(&b->epochs[pid], v + 1, memory_order_release);
+	if (b->epochs != NULL)
+		atomic_store_explicit(&b->epochs[pid],
+				      atomic_load_explicit(&b->epochs[pid],
+							   memory_order_relaxed) +
+					  1,
+				      memory_order_release);
 	return 0;
 }

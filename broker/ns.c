@@ -11,9 +11,21 @@
  * back under the same name is a new instance, not in the old namespaces,
  * as on Redox.
  *
- * Entering a namespace only narrows: a connection may enter the null
- * namespace, its own two, or one made (directly or not) from one of them.
- * The root namespace is reached only from the root namespace.
+ * setrens() follows Redox's kernel (syscall/process.rs setrens) where it
+ * can: -1 leaves a namespace as it is, 0 (the null namespace) may always
+ * be entered and never left.  Two of Redox's rules are not kept, because
+ * on Linux a namespace is also a seccomp filter and a Landlock domain
+ * (preload/sandbox.c) that cannot be lifted once applied: root may not
+ * enter any namespace at will, and rns may not become ens when ens sees
+ * more.  So each only narrows: rns may become rns or a namespace made
+ * (directly or not) from it; ens may become that, or ens or one made
+ * from it.  Anything else is EPERM; an id that names no namespace is
+ * EINVAL.  README "Namespaces" has the table.
+ *
+ * Ordinary files.  A namespace reaches ordinary files when it is the
+ * root one or was made with the name "file" (WIRE_NS_FILE_NAME) by a
+ * process whose rns reaches them; the broker only records it, the
+ * preload enforces it.
  *
  * Lifetime: a namespace lives while a connection uses it (as its rns or
  * ens, tokens included) or the connection that made it lives.
@@ -41,6 +53,7 @@ ns_init(struct broker *b)
 	b->ns_null.id = WIRE_NS_NULL;
 	b->ns_root.id = WIRE_NS_ROOT;
 	b->ns_null.fixed = b->ns_root.fixed = true;
+	b->ns_root.files = true;
 	b->next_ns = WIRE_NS_ROOT + 1;
 }
 
@@ -124,6 +137,13 @@ ns_pick(struct broker *b, const struct ns *from, const char *name, size_t len,
 	char buf[WIRE_MAX_NAME + 1];
 	struct scheme *s;
 
+	if (len == sizeof(WIRE_NS_FILE_NAME) - 1 &&
+	    memcmp(name, WIRE_NS_FILE_NAME, len) == 0) {
+		if (!from->files)
+			return -ENODEV; /* as for a scheme it does not see */
+		into->files = true;
+		return 0;
+	}
 	if (wire_name_check(name, len) < 0)
 		return -EINVAL;
 	memcpy(buf, name, len);
@@ -209,24 +229,31 @@ ns_within(struct broker *b, const struct ns *cur, const struct ns *to)
 }
 
 /*
- * Which namespace `want` (an id, or -1 for unchanged) names for a
- * connection now in cur_r and cur_e: NULL and *err = -EPERM when that
- * would widen what it sees, -EINVAL when no such namespace exists.
+ * Which namespace `want` (an id, or -1 for unchanged) names for slot cur
+ * of a connection; `also`, when not NULL, is a second namespace whose
+ * descendants may be entered too (ens may narrow to what rns sees).
+ * NULL and *err = -EPERM when that would leave the null namespace or
+ * widen, -EINVAL when no such namespace exists.
  */
 struct ns *
-ns_enter(struct broker *b, struct ns *cur, struct ns *cur_r, struct ns *cur_e,
-	 int64_t want, int *err)
+ns_enter(struct broker *b, struct ns *cur, struct ns *also, int64_t want,
+	 int *err)
 {
 	struct ns *to;
 
 	if (want == -1)
 		return cur;
-	if ((to = ns_by_id(b, want)) == NULL || want < 0) {
+	if (want == WIRE_NS_NULL)
+		return &b->ns_null;
+	if (cur->id == WIRE_NS_NULL) {
+		*err = -EPERM; /* as Redox: capability mode is never left */
+		return NULL;
+	}
+	if (want < 0 || (to = ns_by_id(b, want)) == NULL) {
 		*err = -EINVAL;
 		return NULL;
 	}
-	if (to->id == WIRE_NS_NULL || ns_within(b, cur_r, to) ||
-	    ns_within(b, cur_e, to))
+	if (ns_within(b, cur, to) || (also != NULL && ns_within(b, also, to)))
 		return to;
 	*err = -EPERM;
 	return NULL;

@@ -382,9 +382,11 @@ control_seeds(void)
 
 	fuzz_put(&b, &cfg, 1);
 	rec_ctl(0, WIRE_CTL_MKNS, 0, "time\nnosuch", 11);
+	rec_ctl(0, WIRE_CTL_MKNS, 0, "file\ntime", 9);
 	ns.rns = 2;
 	ns.ens = -1;
 	rec_ctl(0, WIRE_CTL_SETRENS, 0, &ns, sizeof(ns));
+	rec_ctl(0, WIRE_CTL_COMMIT, 0, &ns, sizeof(ns));
 	rec_ctl(2 | 1 << 2, WIRE_CTL_JOIN, 0, NULL, 0);
 	rec_ctl(3, WIRE_CTL_LIST, 0, NULL, 0);
 	rec_ctl(3, WIRE_CTL_CONNECT, 0, "irq", 3);
@@ -394,10 +396,15 @@ control_seeds(void)
 	fuzz_put(&b, &cfg, 1);
 	ns.rns = WIRE_NS_NULL;
 	ns.ens = WIRE_NS_NULL;
+	rec_ctl(0, WIRE_CTL_COMMIT, 0, &ns, sizeof(ns)); /* none prepared */
 	rec_ctl(0, WIRE_CTL_SETRENS, 0, &ns, sizeof(ns));
+	rec_ctl(0, WIRE_CTL_COMMIT, 0, &ns, sizeof(ns));
 	rec_ctl(0, WIRE_CTL_CONNECT, 0, "time", 4);
 	rec_ctl(0, WIRE_CTL_CREATE, 0, "x", 1);
 	ns.rns = WIRE_NS_ROOT;
+	rec_ctl(0, WIRE_CTL_SETRENS, 0, &ns, sizeof(ns));
+	ns.rns = -1;
+	ns.ens = WIRE_NS_ROOT; /* the way back, by ens */
 	rec_ctl(0, WIRE_CTL_SETRENS, 0, &ns, sizeof(ns));
 	seed("fuzz_control", "null-namespace");
 

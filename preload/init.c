@@ -25,6 +25,7 @@
 #include "fdtab.h"
 #include "init.h"
 #include "io.h"
+#include "ns.h"
 #include "pool.h"
 #include "provider.h"
 #include "real.h"
@@ -34,6 +35,7 @@
 static void
 prepare(void)
 {
+	ns_atfork_prepare();
 	bconn_atfork_prepare();
 	pool_atfork_prepare();
 	chan_atfork_prepare();
@@ -49,6 +51,7 @@ parent(void)
 	chan_atfork_parent();
 	pool_atfork_parent();
 	bconn_atfork_parent();
+	ns_atfork_parent();
 }
 
 void
@@ -59,6 +62,7 @@ init_atfork_child(void)
 	chan_atfork_child();
 	pool_atfork_child();
 	provider_atfork_child();
+	ns_atfork_child();
 	creds_refresh();
 }
 

@@ -3,8 +3,14 @@
  *
  * The broker keeps them, per connection; this side asks, keeps the token
  * that makes them outlive fork and exec (bconn.c), shuts the channels made
- * in the old namespace (chan.c) and installs the seccomp filters that make
- * the namespace hold for files and raw syscalls too (seccomp.c).
+ * in the old namespace (chan.c) and confines the process in the kernel so
+ * that the namespace holds for files and raw syscalls too (sandbox.c).
+ *
+ * setrens() is all or nothing (wire.h): the broker checks the change and
+ * hands over the new token (SETRENS), the process confines itself, and
+ * only then the broker moves its connections (COMMIT).  A refusal at any
+ * step before COMMIT leaves everything as it was.  setrens() calls are
+ * serialised, and a fork waits for one in progress (ns_atfork_*).
  *
  * Without a broker there is no namespace to ask about: the calls fail with
  * ENOTCONN.  libscheme has the same three names for programs run without
@@ -12,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,10 +26,14 @@
 
 #include "bconn.h"
 #include "chan.h"
-#include "seccomp.h"
+#include "ns.h"
+#include "real.h"
+#include "sandbox.h"
 #include "wrap.h"
 
 #define MKNS_MAX (4096 - 1) /* the broker's control payload */
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* setrens */
 
 static int
 ns_call(uint32_t type, const void *in, size_t ilen, struct wire_ctl *rep,
@@ -55,40 +66,66 @@ getns(void)
 	return r < 0 ? wrap_ret(r, saved) : (long)ns.rns;
 }
 
-static bool
-is_root(const struct wire_rens *ns)
-{
-	return ns->rns == WIRE_NS_ROOT && ns->ens == WIRE_NS_ROOT;
-}
-
-/* The kernel's half, once each on the way in (namespaces only narrow). */
+/*
+ * Both steps, then the channels of the old namespace shut and the token
+ * kept.  A COMMIT the broker cannot take after the process confined
+ * itself means the broker is gone: nothing can be opened by name then.
+ */
 static int
-filters(const struct wire_rens *before, const struct wire_rens *after)
+rens(struct wire_rens *want)
 {
-	int r = 0;
+	struct wire_rens before, after;
+	struct wire_ctl rep;
+	int fd, r;
 
-	if (is_root(before) && !is_root(after))
-		r = seccomp_narrow();
-	if (r == 0 && before->rns != WIRE_NS_NULL && after->rns == WIRE_NS_NULL)
-		r = seccomp_null();
-	return r;
+	if ((r = ns_call(WIRE_CTL_GETNS, NULL, 0, &rep, &before, NULL)) < 0 ||
+	    (r = ns_call(WIRE_CTL_SETRENS, want, sizeof(*want), &rep, &after,
+			 &fd)) < 0)
+		return r;
+	r = sandbox_raise(sandbox_level_of(before.rns, before.rflags),
+			  sandbox_level_of(after.rns, after.rflags));
+	if (r == 0)
+		r = ns_call(WIRE_CTL_COMMIT, want, sizeof(*want), &rep, &after,
+			    NULL);
+	if (r < 0) {
+		if (fd >= 0)
+			REAL(close)(fd);
+		return r;
+	}
+	chan_revoke_all();
+	if (fd >= 0)
+		bconn_token_set(fd);
+	return 0;
 }
 
 EXPORT int
 setrens(long rns, long ens)
 {
-	struct wire_rens want = {rns, ens}, before, after;
-	struct wire_ctl rep;
-	int saved = errno, fd, r;
+	struct wire_rens want = {rns, ens, 0, 0};
+	int saved = errno, r;
 
-	if ((r = ns_call(WIRE_CTL_GETNS, NULL, 0, &rep, &before, NULL)) < 0 ||
-	    (r = ns_call(WIRE_CTL_SETRENS, &want, sizeof(want), &rep, &after,
-			 &fd)) < 0)
-		return (int)wrap_ret(r, saved);
-	chan_revoke_all();
-	if (fd >= 0)
-		bconn_token_set(fd);
-	return (int)wrap_ret(filters(&before, &after), saved);
+	pthread_mutex_lock(&lock);
+	r = rens(&want);
+	pthread_mutex_unlock(&lock);
+	return (int)wrap_ret(r, saved);
+}
+
+void
+ns_atfork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void
+ns_atfork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+void
+ns_atfork_child(void)
+{
+	pthread_mutex_unlock(&lock);
 }
 
 /* "name" or "name:", one per line for the broker. */

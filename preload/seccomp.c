@@ -1,157 +1,124 @@
 /*
- * seccomp.c - the kernel's half of a namespace (seccomp.h).
+ * seccomp.c - the kernel's half of a namespace: seccomp filters built
+ * with libseccomp from the rules in seccomp_rules.h.
  *
- * The broker refuses opens by scheme name outside a process's namespace,
- * but a program can make raw syscalls and skip us.  Two filters, each
- * installed once on the way in (namespaces only narrow, and a filter is
- * inherited across fork and exec and cannot be removed):
+ * libseccomp knows the architectures and the system call table, and is
+ * what systemd and the container runtimes build their filters with.  It
+ * is loaded with dlopen() when a filter is first made, never at start-up:
+ * the preload is in every program, and programs that never narrow their
+ * namespace must not pay for it (nor need it installed).
  *
- *  - out of the root namespace: no new SOCK_SEQPACKET unix socket (the
- *    kind the broker listens on: a fresh connection would be in the root
- *    namespace, so new connections are made through the namespace token),
- *    no io_uring (its operations pass by seccomp), and none of the calls
- *    that reach into another process's fds or memory;
- *  - into the null namespace: no open by name at all, as on Redox: the
- *    open family, exec, and the calls that create, remove or rename a
- *    name, and no new socket of any kind (a connect is an open by name).
- *    socketpair(), bind() and everything on fds already open stay.
- *
- * Refusals are EACCES, which is what a Linux sandbox (Landlock, a
- * read-only bind mount) answers, so programs report it sensibly.  The
- * filters are written as classic BPF by hand: a dozen comparisons do not
- * need libseccomp.
+ * Every filter goes on every thread of the process at once
+ * (SECCOMP_FILTER_FLAG_TSYNC): it is loaded completely or not at all, so
+ * a failure leaves the process as it was.  Filters are inherited by every
+ * thread and child made later and across exec, and cannot be removed.
+ * Calls of another ABI (x32, i386 through int 0x80) get ENOSYS.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "seccomp.h"
+#include "seccomp_rules.h"
 
-#define NR_OFF	   offsetof(struct seccomp_data, nr)
-#define ARCH_OFF   offsetof(struct seccomp_data, arch)
-#define ARG_OFF(i) offsetof(struct seccomp_data, args[i]) /* low half */
+static struct {
+	scmp_filter_ctx (*init)(uint32_t);
+	void (*release)(scmp_filter_ctx);
+	int (*attr_set)(scmp_filter_ctx, enum scmp_filter_attr, uint32_t);
+	int (*rule_add_array)(scmp_filter_ctx, uint32_t, int, unsigned int,
+			      const struct scmp_arg_cmp *);
+	int (*load)(const scmp_filter_ctx);
+} lib;
+static atomic_bool loaded;
 
-#define STMT(c, k)	 ((struct sock_filter)BPF_STMT((c), (k)))
-#define JUMP(c, k, t, f) ((struct sock_filter)BPF_JUMP((c), (k), (t), (f)))
-#define DENY(e)		 STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (e))
-#define ALLOW		 STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
-#define LOAD(o)		 STMT(BPF_LD | BPF_W | BPF_ABS, (o))
-/* if A == k: go on, else skip the next instruction */
-#define IS(k) JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), 0, 1)
-
-static const int null_calls[] = {
-    SYS_open,
-    SYS_openat,
-    SYS_openat2,
-    SYS_creat,
-    SYS_open_by_handle_at,
-    SYS_execve,
-    SYS_execveat,
-    SYS_mknod,
-    SYS_mknodat,
-    SYS_mkdir,
-    SYS_mkdirat,
-    SYS_rmdir,
-    SYS_unlink,
-    SYS_unlinkat,
-    SYS_rename,
-    SYS_renameat,
-    SYS_renameat2,
-    SYS_link,
-    SYS_linkat,
-    SYS_symlink,
-    SYS_symlinkat,
-    SYS_truncate,
-    SYS_socket,
-    SYS_connect,
-    SYS_mount,
-    SYS_chroot,
-    SYS_pivot_root,
-};
-
-static const int narrow_calls[] = {
-    SYS_io_uring_setup,	   SYS_ptrace,	    SYS_process_vm_readv,
-    SYS_process_vm_writev, SYS_pidfd_getfd,
-};
-
+/* libseccomp's entry points; callers are serialised by ns.c's lock. */
 static int
-install(struct sock_filter *f, unsigned short n)
+lib_load(void)
 {
-	struct sock_fprog prog = {.len = n, .filter = f};
+	void *h;
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-		return -errno;
+	if (atomic_load(&loaded))
+		return 0;
+	h = dlopen("libseccomp.so.2", RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL)
+		return -EOPNOTSUPP; /* not installed: no filter, no setrens */
+	*(void **)&lib.init = dlsym(h, "seccomp_init");
+	*(void **)&lib.release = dlsym(h, "seccomp_release");
+	*(void **)&lib.attr_set = dlsym(h, "seccomp_attr_set");
+	*(void **)&lib.rule_add_array = dlsym(h, "seccomp_rule_add_array");
+	*(void **)&lib.load = dlsym(h, "seccomp_load");
+	if (lib.init == NULL || lib.release == NULL || lib.attr_set == NULL ||
+	    lib.rule_add_array == NULL || lib.load == NULL) {
+		dlclose(h);
+		return -EOPNOTSUPP;
+	}
+	atomic_store(&loaded, true);
 	return 0;
 }
 
-/* The head every filter starts with: x86_64 calls only. */
-static unsigned short
-head(struct sock_filter *f)
+static int
+add_rules(scmp_filter_ctx ctx, const struct sc_rule *rules, size_t n)
 {
-	unsigned short n = 0;
+	struct scmp_arg_cmp cmp[2];
+	uint32_t self = (uint32_t)getpid();
+	int r;
 
-	f[n++] = LOAD(ARCH_OFF);
-	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
-	f[n++] = DENY(ENOSYS);
-	f[n++] = LOAD(NR_OFF);
-	f[n++] = JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1);
-	f[n++] = DENY(ENOSYS); /* the x32 ABI */
-	return n;
-}
-
-static unsigned short
-deny_list(struct sock_filter *f, unsigned short n, const int *nr, size_t k)
-{
-	for (size_t i = 0; i < k; i++) {
-		f[n++] = IS((unsigned)nr[i]);
-		f[n++] = DENY(EACCES);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(cmp, rules[i].cmp, sizeof(cmp));
+		for (unsigned k = 0; k < rules[i].n; k++)
+			if (cmp[k].datum_b == SC_SELF)
+				cmp[k].datum_b = self;
+		r = lib.rule_add_array(ctx, rules[i].action, rules[i].nr,
+				       rules[i].n, cmp);
+		if (r < 0)
+			return r;
 	}
-	return n;
+	return 0;
 }
 
-int
-seccomp_narrow(void)
+/* A filter of these rules over `fallback`, on every thread, or -errno. */
+static int
+apply(const struct sc_rule *rules, size_t n, uint32_t fallback)
 {
-	struct sock_filter f[64];
-	unsigned short n = head(f);
+	scmp_filter_ctx ctx;
+	int r;
 
-	n = deny_list(f, n, narrow_calls,
-		      sizeof(narrow_calls) / sizeof(narrow_calls[0]));
-	/* socket(AF_UNIX, SOCK_SEQPACKET | flags, ...) */
-	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 5);
-	f[n++] = LOAD(ARG_OFF(0));
-	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 0, 3);
-	f[n++] = LOAD(ARG_OFF(1));
-	f[n++] = STMT(BPF_ALU | BPF_AND | BPF_K, 0xf); /* the type */
-	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_SEQPACKET, 1, 0);
-	f[n++] = ALLOW;
-	f[n++] = DENY(EACCES);
-	return install(f, n);
+	if ((r = lib_load()) < 0)
+		return r;
+	if ((ctx = lib.init(fallback)) == NULL)
+		return -ENOMEM;
+	r = lib.attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS));
+	if (r == 0)
+		r = lib.attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (r == 0) /* the kernel's errno, not libseccomp's ECANCELED */
+		(void)lib.attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
+	if (r == 0)
+		(void)lib.attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (r == 0)
+		r = add_rules(ctx, rules, n);
+	if (r == 0)
+		r = lib.load(ctx);
+	lib.release(ctx);
+	if (r > 0 || r == -ESRCH)
+		r = -EBUSY; /* TSYNC: a thread has a filter of its own */
+	return r;
 }
 
 int
 seccomp_null(void)
 {
-	struct sock_filter f[80];
-	unsigned short n = head(f);
-
-	n = deny_list(f, n, null_calls,
-		      sizeof(null_calls) / sizeof(null_calls[0]));
-	f[n++] = ALLOW;
-	return install(f, n);
+	return apply(sc_null_rules, sizeof(sc_null_rules) / sizeof(*sc_null_rules),
+		     SCMP_ACT_ERRNO(EACCES));
 }
 
-/* Whether this process runs under any seccomp filter (ours or not). */
 int
-seccomp_filtered(void)
+seccomp_files(void)
 {
-	return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2;
+	return apply(sc_files_rules,
+		     sizeof(sc_files_rules) / sizeof(*sc_files_rules),
+		     SCMP_ACT_ALLOW);
 }

@@ -418,18 +418,28 @@ hex64(const char **s, const char *end, uint64_t *v)
 
 #define NSNAME_PREFIX "scheme-ns/"
 
-/* The abstract name of a namespace token (see wire.h): broker, serial. */
+/*
+ * The abstract name of a namespace token (see wire.h): the broker, then
+ * WIRE_NS_NONCE random bytes in hex.  Abstract names are visible to every
+ * local user (/proc/net/unix) and taken by whoever binds first, so none
+ * may be predictable: the nonce makes the next one unguessable.
+ */
 socklen_t
-wire_nsname(struct sockaddr_un *sa, uint64_t broker, uint64_t serial)
+wire_nsname(struct sockaddr_un *sa, uint64_t broker,
+	    const uint8_t nonce[WIRE_NS_NONCE])
 {
+	char *p;
 	int n;
 
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
 	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
-		     NSNAME_PREFIX "%016" PRIx64 "/%" PRIx64, broker, serial);
+		     NSNAME_PREFIX "%016" PRIx64 "/", broker);
+	p = sa->sun_path + 1 + n;
+	for (int i = 0; i < WIRE_NS_NONCE; i++, p += 2)
+		snprintf(p, 3, "%02x", nonce[i]);
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-			   (size_t)n);
+			   (size_t)n + 2 * WIRE_NS_NONCE);
 }
 
 int
@@ -437,7 +447,6 @@ wire_nsname_parse(const struct sockaddr_un *sa, socklen_t len, uint64_t *broker)
 {
 	size_t plen = sizeof(NSNAME_PREFIX) - 1;
 	const char *p, *end;
-	uint64_t serial;
 
 	if (len <= offsetof(struct sockaddr_un, sun_path) + 1 + plen ||
 	    sa->sun_family != AF_UNIX || sa->sun_path[0] != '\0')
@@ -448,8 +457,11 @@ wire_nsname_parse(const struct sockaddr_un *sa, socklen_t len, uint64_t *broker)
 		return -1;
 	p += plen;
 	if (hex64(&p, end, broker) < 0 || p == end || *p++ != '/' ||
-	    hex64(&p, end, &serial) < 0 || p != end)
+	    end - p != 2 * WIRE_NS_NONCE)
 		return -1;
+	for (; p < end; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return -1;
 	return 0;
 }
 

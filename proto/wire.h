@@ -107,24 +107,38 @@ enum wire_ctl_type {
 	WIRE_CTL_INFO,	      /* -> "key value" lines about the broker */
 	WIRE_CTL_IRQ_RAISE,   /* inst = N: raise irq:N (simulator, loopback) */
 	WIRE_CTL_GETNS,	      /* -> struct wire_rens: this process's */
-	WIRE_CTL_SETRENS,     /* struct wire_rens -> the same, and a token */
+	WIRE_CTL_SETRENS,     /* struct wire_rens -> as it would be, a token */
 	WIRE_CTL_MKNS,	      /* names, '\n'-separated -> inst = the new id */
 	WIRE_CTL_JOIN,	      /* on a token, with an fd: a connection in */
+	WIRE_CTL_COMMIT,      /* the wire_rens SETRENS prepared: move now */
 	WIRE_CTL_SERVES,      /* uint32_t pids -> struct wire_chan, fds */
 };
 
 /*
  * Namespaces (SPEC "Namespaces").  A process outside the root namespace
- * holds a token: a socket the broker made, named by wire_nsname(), kept
+ * holds a token: a socket the broker made, named by wire_nsname() with
+ * 128 random bits (so no other user can take the name first), kept
  * across fork and exec.  It makes each new broker connection by sending
  * one end of a socket pair down the token (JOIN); the broker gives that
  * connection the token's namespaces.  Nothing is ever read from a token,
  * so any number of processes may share one.
+ *
+ * setrens() is two steps, so that it is all or nothing: SETRENS checks
+ * the change and answers the namespaces as they would be (with the token
+ * for them), moving nothing; the process confines itself in the kernel;
+ * only then COMMIT, with the same wire_rens, moves every connection of
+ * the process.  A SETRENS not committed is forgotten at the next one and
+ * when its connection closes.
  */
-#define WIRE_NS_NULL 0
-#define WIRE_NS_ROOT 1
+#define WIRE_NS_NULL  0
+#define WIRE_NS_ROOT  1
+#define WIRE_NS_FILES 1u /* rflags: rns reaches ordinary files */
+#define WIRE_NS_NONCE 16 /* random bytes in a token's name */
+#define WIRE_NS_FILE_NAME "file" /* mkns: ordinary files, as Redox's file: */
 struct wire_rens {
 	int64_t rns, ens; /* -1 = unchanged (in a request) */
+	uint32_t rflags;  /* in answers: WIRE_NS_* of rns */
+	uint32_t pad;
 };
 
 /*
@@ -229,7 +243,8 @@ void wire_req_init(struct wire_req *r, uint32_t op, uint64_t key);
 void wire_rep_init(struct wire_rep *r, uint64_t seq);
 void wire_ctl_init(struct wire_ctl *c, uint32_t type);
 
-socklen_t wire_nsname(struct sockaddr_un *sa, uint64_t broker, uint64_t serial);
+socklen_t wire_nsname(struct sockaddr_un *sa, uint64_t broker,
+		      const uint8_t nonce[WIRE_NS_NONCE]);
 int wire_nsname_parse(const struct sockaddr_un *sa, socklen_t len,
 		      uint64_t *broker);
 

@@ -164,21 +164,21 @@ exec_in(long ns, const char *script, char *out, size_t len)
 static void
 mkns_child(void)
 {
-	const char *names[] = {"nsa:", "irq"};
+	const char *names[] = {"nsa:", "file"};
 	char out[4096];
 	long id, sub;
 
 	EXPECT(put("nsb:g", "secret") == 0);
 	FAILS(mkns((const char *[]){"nosuch"}, 1), ENODEV);
 	FAILS(mkns((const char *[]){"a\nb"}, 1), EINVAL);
-	EXPECT((id = mkns(names, 1)) > WIRE_NS_ROOT);
+	EXPECT((id = mkns(names, 2)) > WIRE_NS_ROOT);
 	EXPECT(getns() == WIRE_NS_ROOT); /* made, not entered */
 	EXPECT(setrens(id, id) == 0);
 	EXPECT(getns() == id);
 	EXPECT(put("nsa:f", "mine") == 0);
 	FAILS(open("nsb:g", O_RDONLY), ENODEV);
 	EXPECT(open("time:4", O_RDONLY) >= 0);
-	EXPECT(open("/etc/hostname", O_RDONLY) >= 0); /* files stay */
+	EXPECT(open("/etc/hostname", O_RDONLY) >= 0); /* it holds "file" */
 	FAILS(socket(AF_UNIX, SOCK_SEQPACKET, 0), EACCES);
 	FAILS(mkns((const char *[]){"nsb"}, 1), ENODEV);
 	FAILS(setrens(WIRE_NS_ROOT, -1), EPERM);
@@ -195,6 +195,7 @@ mkns_child(void)
 	EXPECT((sub = mkns(NULL, 0)) > id);
 	EXPECT(setrens(sub, sub) == 0);
 	FAILS(open("nsa:f", O_RDONLY), ENODEV);
+	FAILS(open("/etc/hostname", O_RDONLY), EACCES); /* no "file" */
 	FAILS(setrens(id, id), EPERM);
 	EXPECT(setrens(0, 0) == 0);
 	EXPECT(getns() == WIRE_NS_NULL);
@@ -203,6 +204,30 @@ mkns_child(void)
 START_TEST(made_namespace)
 {
 	h_in_child(mkns_child);
+}
+END_TEST
+
+/* Without "file", ordinary files are out of reach, as in the null one. */
+static void
+nofiles_child(void)
+{
+	long id;
+	int fd;
+
+	EXPECT((id = mkns((const char *[]){"nsa"}, 1)) > WIRE_NS_ROOT);
+	EXPECT(setrens(id, id) == 0);
+	EXPECT((fd = open("nsa:h", O_RDWR | O_CREAT, 0600)) >= 0);
+	EXPECT(write(fd, "x", 1) == 1 && close(fd) == 0);
+	EXPECT(open("time:4", O_RDONLY) >= 0);
+	FAILS(open("/etc/hostname", O_RDONLY), EACCES);
+	FAILS(syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY), EACCES);
+	FAILS(execl("/bin/true", "true", (char *)NULL), EACCES);
+	FAILS(mkns((const char *[]){"file"}, 1), ENODEV);
+}
+
+START_TEST(made_namespace_without_files)
+{
+	h_in_child(nofiles_child);
 }
 END_TEST
 
@@ -339,6 +364,7 @@ ns_suite(void)
 	tcase_add_test(tc, root_by_default);
 	tcase_add_test(tc, null_namespace);
 	tcase_add_test(tc, made_namespace);
+	tcase_add_test(tc, made_namespace_without_files);
 	tcase_add_test(tc, create_in_namespace);
 	suite_add_tcase(s, tc);
 
