@@ -51,6 +51,7 @@ struct sc_rule {
 	((struct scmp_arg_cmp){(a), SCMP_CMP_MASKED_EQ, 0xffffffffu, (v)})
 #define SC_BITS(a, m, v) ((struct scmp_arg_cmp){(a), SCMP_CMP_MASKED_EQ, (m), (v)})
 #define SC_EQ64(a, v)	 ((struct scmp_arg_cmp){(a), SCMP_CMP_EQ, (v), 0})
+#define SC_NE64(a, v)	 ((struct scmp_arg_cmp){(a), SCMP_CMP_NE, (v), 0})
 #define SC_ALWAYS	 ((struct scmp_arg_cmp){0, SCMP_CMP_GE, 0, 0})
 
 #define ALLOW(c, why)	      {SYS_##c, SCMP_ACT_ALLOW, 0, {{0}}, why}
@@ -329,7 +330,7 @@ static const struct sc_rule sc_null_rules[] = {
  * signals and abstract unix sockets to the sandbox and its children.
  */
 static const struct sc_rule sc_files_rules[] = {
-    REFUSE_IF(socket, SCMP_A0(SCMP_CMP_NE, AF_UNIX),
+    REFUSE_IF(socket, SC_NE64(0, AF_UNIX),
 	      "the network and the kernel: AF_UNIX only"),
     REFUSE_IF(socket, SC_BITS(1, 0xf, SOCK_SEQPACKET),
 	      "a broker connection of its own (the root namespace)"),
