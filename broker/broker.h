@@ -28,8 +28,8 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
-#include "../proto/serve.h"
-#include "../proto/wire.h"
+#include "../proto/serve/serve.h"
+#include "../proto/wire/wire.h"
 
 #define INST_ROOT  1 /* instances below INST_FIRST are built in */
 #define INST_EVENT 2

@@ -41,7 +41,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../proto/sockpath.h"
+#include "../proto/wire/sockpath.h"
 #include "broker.h"
 #include "log.h"
 

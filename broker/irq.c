@@ -33,7 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../proto/slots.h"
+#include "../proto/serve/slots.h"
 #include "irq.h"
 #include "log.h"
 

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../proto/slots.h"
+#include "../proto/serve/slots.h"
 #include "broker.h"
 #include "log.h"
 

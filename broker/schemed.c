@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "../proto/nofile.h"
-#include "../proto/sockpath.h"
+#include "../proto/wire/sockpath.h"
 #include "../tools/cli.h"
 #include "broker.h"
 #include "irq.h"

@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../proto/slots.h"
+#include "../proto/serve/slots.h"
 #include "broker.h"
 #include "log.h"
 

@@ -31,8 +31,8 @@
 #include <string.h>
 
 #include "../preload/resolve.h"
-#include "../proto/path.h"
-#include "../proto/wire.h"
+#include "../proto/wire/path.h"
+#include "../proto/wire/wire.h"
 #include "fuzz.h"
 #include "preload_stubs.h"
 

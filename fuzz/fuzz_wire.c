@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 #include "fuzz.h"
 
 static void *

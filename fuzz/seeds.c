@@ -19,7 +19,7 @@
 #include <scheme/scheme.h>
 
 #include "../broker/broker.h"
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 #include "broker_rig.h"
 #include "fuzz.h"
 #include "serve_rig.h"

@@ -19,7 +19,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "../proto/serve_impl.h"
+#include "../proto/serve/serve_impl.h"
 #include "fuzz.h"
 #include "serve_rig.h"
 

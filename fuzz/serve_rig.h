@@ -15,8 +15,8 @@
 
 #include <scheme/scheme.h>
 
-#include "../proto/serve.h"
-#include "../proto/wire.h"
+#include "../proto/serve/serve.h"
+#include "../proto/wire/wire.h"
 
 #define RIG_CHANS 2
 #define RIG_FDS	  16

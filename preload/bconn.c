@@ -14,8 +14,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "../proto/sockpath.h"
-#include "../proto/sys.h"
+#include "../proto/wire/sockpath.h"
 #include "bconn.h"
 #include "creds.h"
 #include "hidden.h"

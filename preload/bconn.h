@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 
 int bconn_call(struct wire_ctl *req, const void *payload, size_t len,
 	       struct wire_ctl *rep, void *rbuf, size_t rlen, int *fd);

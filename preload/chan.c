@@ -22,7 +22,6 @@
 #include <scheme/scheme.h>
 
 #include "../proto/spin.h"
-#include "../proto/sys.h"
 #include "bconn.h"
 #include "chan.h"
 #include "creds.h"

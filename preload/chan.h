@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 
 #define CHAN_MAX_IOV 64 /* longer vectors are served in parts */
 

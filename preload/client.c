@@ -27,7 +27,7 @@
 
 #include <scheme/scheme.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 #include "chan.h"
 #include "client.h"
 #include "equeue.h"

@@ -18,7 +18,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "../proto/path.h"
+#include "../proto/wire/path.h"
 #include "fdtab.h"
 
 #define SC_PASS (-0x40000000)

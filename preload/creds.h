@@ -8,7 +8,7 @@
 #ifndef PRELOAD_CREDS_H
 #define PRELOAD_CREDS_H
 
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 
 void creds_get(struct wire_creds *c);
 void creds_refresh(void);

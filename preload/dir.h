@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../proto/path.h"
+#include "../proto/wire/path.h"
 #include "fdtab.h"
 
 struct sdir;

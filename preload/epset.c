@@ -25,7 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../proto/slots.h"
+#include "../proto/serve/slots.h"
 #include "client.h"
 #include "epset.h"
 #include "fdtab.h"

@@ -31,7 +31,7 @@
 
 #include <scheme/scheme.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 #include "bconn.h"
 #include "epset.h"
 #include "equeue.h"

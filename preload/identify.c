@@ -27,7 +27,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 #include "bconn.h"
 #include "chan.h"
 #include "fdtab.h"

@@ -26,7 +26,7 @@
 
 #include <scheme/scheme.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 #include "chan.h"
 #include "client.h"
 #include "paths.h"

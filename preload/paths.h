@@ -10,7 +10,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "../proto/path.h"
+#include "../proto/wire/path.h"
 #include "fdtab.h"
 
 int sc_unlink(const struct scheme_path *sp, bool dir);

@@ -21,7 +21,7 @@
 
 #include <scheme/scheme.h>
 
-#include "../proto/deadline.h"
+#include "../proto/serve/deadline.h"
 #include "chan.h"
 #include "client.h"
 #include "fdtab.h"

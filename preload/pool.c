@@ -7,7 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 #include "chan.h"
 #include "hidden.h"
 #include "pool.h"

@@ -47,9 +47,8 @@
 #include <time.h>
 
 #include "../proto/nofile.h"
-#include "../proto/serve.h"
-#include "../proto/sys.h"
-#include "../proto/wire.h"
+#include "../proto/serve/serve.h"
+#include "../proto/wire/wire.h"
 #include "bconn.h"
 #include "hidden.h"
 #include "provider.h"

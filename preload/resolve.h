@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../proto/path.h"
+#include "../proto/wire/path.h"
 
 /*
  * 1: a scheme path, in *sp (which may point into buf); 0: the kernel's,

@@ -28,7 +28,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 #include "landlock.h"
 #include "real.h"
 #include "sandbox.h"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/path.h"
+#include "../proto/wire/path.h"
 #include "client.h"
 #include "dir.h"
 #include "resolve.h"

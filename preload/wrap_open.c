@@ -12,7 +12,7 @@
 
 #include <limits.h>
 
-#include "../proto/path.h"
+#include "../proto/wire/path.h"
 #include "client.h"
 #include "resolve.h"
 #include "wrap.h"

@@ -20,7 +20,7 @@
 
 #include <limits.h>
 
-#include "../proto/path.h"
+#include "../proto/wire/path.h"
 #include "client.h"
 #include "paths.h"
 #include "resolve.h"

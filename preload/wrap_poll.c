@@ -19,7 +19,7 @@
 
 #include <scheme/scheme.h>
 
-#include "../proto/deadline.h"
+#include "../proto/serve/deadline.h"
 #include "client.h"
 #include "epset.h"
 #include "io.h"

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../proto/path.h"
+#include "../proto/wire/path.h"
 #include "client.h"
 #include "creds.h"
 #include "hidden.h"

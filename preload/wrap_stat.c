@@ -12,7 +12,7 @@
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 
-#include "../proto/path.h"
+#include "../proto/wire/path.h"
 #include <limits.h>
 
 #include "client.h"

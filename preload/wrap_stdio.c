@@ -11,7 +11,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 
-#include "../proto/path.h"
+#include "../proto/wire/path.h"
 #include "client.h"
 #include "hidden.h"
 #include "io.h"

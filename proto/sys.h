@@ -1,21 +1,51 @@
 /*
- * sys.h - how code in proto/ reaches the C library.
+ * sys.h - how proto/ reaches the C library: through proto_sys, a table
+ * whoever links proto/ defines.
  *
- * proto/ is compiled twice: into the broker, where SYS(close) is simply
- * close, and into the preload, where the program's own close is our
- * wrapper.  Inside the preload an internal call must never come back into
- * a wrapper (it would route our own sockets through the fd table, and the
- * recvmsg wrapper would adopt descriptions we are only passing along), so
- * there SYS(f) is the next definition of f, resolved once by real.c.
+ * The daemons and tools link sys_libc.c: plain libc.  The preload links
+ * its own (preload/sys_real.c), where each entry is the next definition
+ * past its wrappers: inside a program, `close` is the preload's own, and
+ * an internal call must never come back into a wrapper (it would route
+ * our own sockets through the fd table, and the recvmsg wrapper would
+ * adopt descriptions we are only passing along).  So proto/ is compiled
+ * once and knows nothing of the preload: what it needs is handed to it.
  */
 #ifndef PROTO_SYS_H
 #define PROTO_SYS_H
 
-#ifdef SCHEME_IN_PRELOAD
-#include "../preload/real.h"
-#define SYS(f) (*real_fn.f)
-#else
-#define SYS(f) f
-#endif
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct proto_sys {
+	int (*close)(int);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*write)(int, const void *, size_t);
+	ssize_t (*writev)(int, const struct iovec *, int);
+	int (*fstat)(int, struct stat *);
+	int (*stat)(const char *, struct stat *);
+	int (*mkdir)(const char *, mode_t);
+	int (*fcntl)(int, int, ...);
+	int (*ioctl)(int, unsigned long, ...);
+	int (*pipe2)(int[2], int);
+	int (*eventfd)(unsigned int, int);
+	int (*socket)(int, int, int);
+	int (*socketpair)(int, int, int, int[2]);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	ssize_t (*send)(int, const void *, size_t, int);
+	ssize_t (*recv)(int, void *, size_t, int);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	int (*epoll_create1)(int);
+	int (*epoll_ctl)(int, int, int, struct epoll_event *);
+	int (*epoll_wait)(int, struct epoll_event *, int, int);
+};
+
+extern const struct proto_sys proto_sys;
+
+#define SYS(f) (*proto_sys.f)
 
 #endif

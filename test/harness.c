@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../proto/sockpath.h"
-#include "../proto/wire.h"
+#include "../proto/wire/sockpath.h"
+#include "../proto/wire/wire.h"
 #include "harness.h"
 
 int h_daemon_failures;

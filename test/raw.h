@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 
 /* A control connection of our own to the test's broker, or -1. */
 int raw_conn(void);

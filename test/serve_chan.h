@@ -12,8 +12,8 @@
 
 #include <scheme/scheme.h>
 
-#include "../proto/serve.h"
-#include "../proto/wire.h"
+#include "../proto/serve/serve.h"
+#include "../proto/wire/wire.h"
 
 extern struct serve *s; /* the serve under test, made by the suite's setup */
 

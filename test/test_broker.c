@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 #include "harness.h"
 
 static void

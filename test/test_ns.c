@@ -24,7 +24,7 @@
 
 #include <scheme/scheme.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 #include "harness.h"
 #include "raw.h"
 

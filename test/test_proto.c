@@ -14,9 +14,9 @@
 
 #include <scheme/scheme.h>
 
-#include "../proto/path.h"
-#include "../proto/slots.h"
-#include "../proto/wire.h"
+#include "../proto/wire/path.h"
+#include "../proto/serve/slots.h"
+#include "../proto/wire/wire.h"
 #include "harness.h"
 
 START_TEST(header_sizes_and_values)

@@ -45,7 +45,7 @@
 #include <scheme/scheme.h>
 
 #include "../preload/seccomp_rules.h"
-#include "../proto/wire.h"
+#include "../proto/wire/wire.h"
 #include "harness.h"
 
 static const struct {

@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../proto/sockpath.h"
+#include "../proto/wire/sockpath.h"
 #include "harness.h"
 
 #define ACTIVATE "systemd-socket-activate"

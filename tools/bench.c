@@ -51,7 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../proto/sockpath.h"
+#include "../proto/wire/sockpath.h"
 #include "bench.h"
 #include "cli.h"
 #include "paths.h"

@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../proto/sockpath.h"
-#include "../proto/wire.h"
+#include "../proto/wire/sockpath.h"
+#include "../proto/wire/wire.h"
 #include "cli.h"
 #include "reach.h"
 

@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../proto/sockpath.h"
+#include "../proto/wire/sockpath.h"
 #include "cli.h"
 #include "paths.h"
 #include "reach.h"

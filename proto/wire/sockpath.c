@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "sockpath.h"
-#include "sys.h"
+#include "../sys.h"
 
 int
 sockpath_default(char *buf, size_t len)
@@ -52,9 +52,9 @@ sockpath_mkdir(const char *path)
 	if (slash == NULL || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (SYS(mkdir)(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	if (stat(dir, &st) < 0)
+	if (SYS(stat)(dir, &st) < 0)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;

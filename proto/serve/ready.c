@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 #include "serve_impl.h"
-#include "sys.h"
+#include "../sys.h"
 
 #define ALL_FLAGS (EVENT_READ | EVENT_WRITE)
 

@@ -13,7 +13,7 @@
 
 #include <scheme/scheme.h>
 
-#include "sys.h"
+#include "../sys.h"
 #include "wire.h"
 
 #define OP(o, i, out, k, n)                                                    \

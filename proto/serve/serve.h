@@ -47,7 +47,7 @@
 
 #include <scheme/scheme.h>
 
-#include "wire.h"
+#include "../wire/wire.h"
 
 struct serve;
 

@@ -16,7 +16,7 @@
 
 #include "serve.h"
 #include "slots.h"
-#include "wire.h"
+#include "../wire/wire.h"
 
 enum src_kind {
 	SRC_CHAN = 1,

@@ -105,8 +105,8 @@
 
 #include "deadline.h"
 #include "serve_impl.h"
-#include "spin.h"
-#include "sys.h"
+#include "../spin.h"
+#include "../sys.h"
 
 #define MAX_EVENTS	 64
 #define CHAN_MAX_PENDING 64
