@@ -230,8 +230,11 @@ session_new(const struct opts *o)
 			      "auto_unmount";
 	char *argv[] = {name, o_flag, mopts, d_flag, NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(o->debug ? 4 : 3, argv);
+	struct fuse_session *se;
 
-	return fuse_session_new(&args, &view_ops, sizeof(view_ops), NULL);
+	se = fuse_session_new(&args, &view_ops, sizeof(view_ops), NULL);
+	fuse_opt_free_args(&args); /* it may have copied them */
+	return se;
 }
 
 static int
@@ -263,6 +266,11 @@ main(int argc, char **argv)
 				"or `schemerun scheme-fuse DIR`\n");
 		return 1;
 	}
+	/*
+	 * fusermount3, which libfuse runs to mount and unmount, needs no
+	 * schemes: empty, not unset, which the preload's exec would restore.
+	 */
+	setenv("LD_PRELOAD", "", 1);
 	umask(0); /* the kernel has applied the caller's */
 	view.uid = geteuid();
 	view.gid = getegid();
