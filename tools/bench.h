@@ -73,6 +73,7 @@ void bfuse_stop(struct bfuse *f);
 const char *bfuse_skip(void);
 const char *bfuse_version(void);
 void bfuse_cleanup(const char *dir);
+void bfuse_detach(const char *dir);
 
 /* The parts. */
 void bench_events(void);
@@ -80,6 +81,7 @@ void bench_timers(void);
 void bench_rtt(int want_scheme, int want_fuse);
 void bench_scale(void);
 void bench_memory(void);
+void bench_view(void);
 int bench_zero_child(void);
 
 #endif

@@ -32,8 +32,8 @@
 static char why[512];
 
 /* Lazily unmount dir if something is mounted there (quietly). */
-static void
-detach(const char *dir)
+void
+bfuse_detach(const char *dir)
 {
 	pid_t pid;
 
@@ -57,12 +57,12 @@ void
 bfuse_cleanup(const char *dir)
 {
 	char path[300];
-	const char *sub[] = {"fuse1", "fusem"};
+	const char *sub[] = {"fuse1", "fusem", "view0", "view1"};
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, sub[i]);
 		if (access(path, F_OK) == 0) {
-			detach(path);
+			bfuse_detach(path);
 			rmdir(path);
 		}
 	}
@@ -311,10 +311,10 @@ bfuse_stop(struct bfuse *f)
 		nanosleep(&ms, NULL);
 	}
 	if (i == 2000) {
-		detach(f->dir);
+		bfuse_detach(f->dir);
 		bench_kill(f->pid);
 	}
-	detach(f->dir); /* EINVAL when the daemon unmounted it: fine */
+	bfuse_detach(f->dir); /* EINVAL when the daemon unmounted it: fine */
 	rmdir(f->dir);
 	f->pid = -1;
 }
