@@ -62,7 +62,10 @@ void bench_targets_print(void);
 /* The minimal provider (bench_prov.c). */
 pid_t bprov_start(const char *name);
 
-/* FUSE (bench_fuse.c): a mount at dir, single- or multi-threaded loop. */
+/*
+ * FUSE (bench_fuse.c): a mount at dir, single- or multi-threaded loop;
+ * bfuse_stop() also stops bench_view.c's scheme-fuse daemons.
+ */
 struct bfuse {
 	pid_t pid;
 	char dir[256];
@@ -73,7 +76,6 @@ void bfuse_stop(struct bfuse *f);
 const char *bfuse_skip(void);
 const char *bfuse_version(void);
 void bfuse_cleanup(const char *dir);
-void bfuse_detach(const char *dir);
 
 /* The parts. */
 void bench_events(void);

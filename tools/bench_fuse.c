@@ -32,8 +32,8 @@
 static char why[512];
 
 /* Lazily unmount dir if something is mounted there (quietly). */
-void
-bfuse_detach(const char *dir)
+static void
+detach(const char *dir)
 {
 	pid_t pid;
 
@@ -62,7 +62,7 @@ bfuse_cleanup(const char *dir)
 	for (int i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, sub[i]);
 		if (access(path, F_OK) == 0) {
-			bfuse_detach(path);
+			detach(path);
 			rmdir(path);
 		}
 	}
@@ -311,10 +311,10 @@ bfuse_stop(struct bfuse *f)
 		nanosleep(&ms, NULL);
 	}
 	if (i == 2000) {
-		bfuse_detach(f->dir);
+		detach(f->dir);
 		bench_kill(f->pid);
 	}
-	bfuse_detach(f->dir); /* EINVAL when the daemon unmounted it: fine */
+	detach(f->dir); /* EINVAL when the daemon unmounted it: fine */
 	rmdir(f->dir);
 	f->pid = -1;
 }

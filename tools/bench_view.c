@@ -48,17 +48,12 @@ static const char *const op_names[OP_N] = {"read 8 B", "read 64 KiB",
 static const char *const src_names[SRC_N] = {
     "preload", "view", "view --cache 0", "FUSE 1 thread", "FUSE multi"};
 
-struct vmount {
-	pid_t pid;
-	char dir[256];
-};
-
 struct vworld {
 	pid_t prov;
 	char scheme[64];
 	char path[SRC_N][320]; /* the file, each way */
 	int fd[SRC_N];
-	struct vmount view[2];
+	struct bfuse view[2]; /* scheme-fuse, stopped as bench's own */
 	struct bfuse fuse[2];
 	bool have[SRC_N];
 };
@@ -85,7 +80,7 @@ mount_ready(const char *file, pid_t pid)
 
 /* scheme-fuse -f [--cache 0] at <bench dir>/viewN; false if it cannot. */
 static bool
-view_start(struct vmount *v, int k, const struct vworld *w, char *file,
+view_start(struct bfuse *v, int k, const struct vworld *w, char *file,
 	   size_t len)
 {
 	char prog[PATH_MAX];
@@ -116,28 +111,6 @@ view_start(struct vmount *v, int k, const struct vworld *w, char *file,
 	bench_kill(v->pid);
 	v->pid = -1;
 	return false;
-}
-
-/* As bfuse_stop(): SIGTERM (it unmounts), then force it. */
-static void
-view_stop(struct vmount *v)
-{
-	struct timespec ms = {0, 1000000};
-	int i;
-
-	if (v->pid <= 0)
-		return;
-	kill(v->pid, SIGTERM);
-	for (i = 0; i < 2000; i++) {
-		if (waitpid(v->pid, NULL, WNOHANG) == v->pid)
-			break;
-		nanosleep(&ms, NULL);
-	}
-	if (i == 2000)
-		bench_kill(v->pid);
-	bfuse_detach(v->dir);
-	rmdir(v->dir);
-	v->pid = -1;
 }
 
 static void
@@ -178,7 +151,8 @@ world_stop(struct vworld *w)
 		if (w->fd[i] >= 0)
 			close(w->fd[i]);
 	for (int i = 0; i < 2; i++) {
-		view_stop(&w->view[i]);
+		if (w->have[SRC_VIEW + i])
+			bfuse_stop(&w->view[i]);
 		if (w->have[SRC_FUSE1 + i])
 			bfuse_stop(&w->fuse[i]);
 	}

@@ -79,18 +79,19 @@ view_file_put(struct vfile *f)
 		file_free(f);
 }
 
+/*
+ * Not under f->lock: fstat does not move the offset, and a read that
+ * waits (a fifo's) holds the lock for as long as it waits.
+ */
 int
 view_file_stat(struct vfile *f, struct stat *st)
 {
 	struct stat raw;
-	int r;
 
-	pthread_mutex_lock(&f->lock);
-	r = fstat(f->fd, &raw) < 0 ? -errno : 0;
-	pthread_mutex_unlock(&f->lock);
-	if (r == 0)
-		view_attr(&raw, st);
-	return r;
+	if (fstat(f->fd, &raw) < 0)
+		return -errno;
+	view_attr(&raw, st);
+	return 0;
 }
 
 /* The flags of our own open: the caller's, less what the kernel did. */

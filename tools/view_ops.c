@@ -95,7 +95,8 @@ reply_attr(fuse_req_t req, struct vnode *n, struct fuse_file_info *fi)
 
 	if (n == &view.root)
 		r = view_stat(VIEW_TOP, &st);
-	else if (fi != NULL && fi->fh != 0)
+	else if (fi != NULL && fi->fh != 0 &&
+		 ((struct vfile *)(uintptr_t)fi->fh)->fd >= 0)
 		r = view_file_stat((struct vfile *)(uintptr_t)fi->fh, &st);
 	else
 		r = node_stat(n, &st);
@@ -163,9 +164,7 @@ op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int set,
 	int r = 0;
 
 	if (f != NULL && f->fd >= 0) {
-		pthread_mutex_lock(&f->lock);
-		r = set_attrs(f->fd, NULL, attr, set);
-		pthread_mutex_unlock(&f->lock);
+		r = set_attrs(f->fd, NULL, attr, set); /* the offset stays */
 	} else if ((r = n == &view.root
 			    ? -EPERM
 			    : vnode_path(n, path, sizeof(path))) == 0) {
