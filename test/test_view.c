@@ -583,6 +583,8 @@ START_TEST(schemed_mount)
 		h_sleep_ms(10);
 	ck_assert_str_eq(slurp(vp("world")), "Hello, world!\n");
 	ck_assert_int_eq(child_named("scheme-fuse"), -1); /* the broker's */
+	RUN(false, (char *)"ls", (char *)"-l", mnt); /* stats event:, too */
+	ck_assert_int_eq(r->status, 0);
 	ck_assert_int_eq(h_stop(broker), 0);
 	ck_assert(!mounted(mnt));
 	/* The view stopped cleanly (under ASan: without a leak). */
