@@ -178,6 +178,10 @@ struct broker {
 
 extern struct broker *br;
 
+/* view.c: schemed --mount DIR */
+int view_start(struct broker *b, const char *dir);
+void view_stop(void);
+
 /* registry.c */
 int registry_add(struct broker *b, struct scheme *s);
 void registry_remove(struct broker *b, struct scheme *s);

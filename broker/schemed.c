@@ -5,6 +5,7 @@
  *		[--irq N=pci/BDF/TYPE/VEC]... [--irq-config FILE] [--irq-sim]
  *		[--vfio auto|group|cdev]
  *		[--group NAME [--group-creates]] [--limit NAME=N]...
+ *		[--mount DIR]
  *
  * Runs in the foreground until SIGINT, SIGTERM or `schemectl stop`.
  * --help, --version and usage errors as every command (tools/cli.h);
@@ -133,6 +134,10 @@ static const char usage_text[] =
     "(4096),\n"
     "                     schemes (8192), namespaces (4096); "
     "repeatable\n"
+    "      --mount DIR    mount the view of the schemes at DIR for "
+    "every\n"
+    "                     program (scheme-fuse), unmounted when we "
+    "stop\n"
     "  -h, --help         print this and exit\n"
     "  -V, --version      print the version and exit\n"
     "\n"
@@ -154,7 +159,7 @@ parse_vfio(const char *arg)
 
 static void
 parse_args(struct broker *b, int argc, char **argv, const char **pidpath,
-	   int *verbose)
+	   int *verbose, const char **mount)
 {
 	static const struct option opts[] = {
 	    {"socket", required_argument, NULL, 's'},
@@ -167,6 +172,7 @@ parse_args(struct broker *b, int argc, char **argv, const char **pidpath,
 	    {"group", required_argument, NULL, 'g'},
 	    {"group-creates", no_argument, NULL, 'G'},
 	    {"limit", required_argument, NULL, 'l'},
+	    {"mount", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -214,6 +220,9 @@ parse_args(struct broker *b, int argc, char **argv, const char **pidpath,
 				    "conns-per-uid, schemes-per-uid, "
 				    "schemes, namespaces",
 				    optarg);
+			break;
+		case 'M':
+			*mount = optarg;
 			break;
 		case 'h':
 			cli_help();
@@ -264,7 +273,7 @@ int
 main(int argc, char **argv)
 {
 	static struct broker b;
-	const char *pidpath = NULL;
+	const char *pidpath = NULL, *mount = NULL;
 	struct pidfh *pfh;
 	int verbose = 0, r;
 
@@ -277,7 +286,7 @@ main(int argc, char **argv)
 	b.next_inst = INST_FIRST;
 	ns_init(&b);
 	policy_defaults(&b);
-	parse_args(&b, argc, argv, &pidpath, &verbose);
+	parse_args(&b, argc, argv, &pidpath, &verbose, &mount);
 	log_init("schemed", verbose);
 	if (b.path[0] == '\0' &&
 	    (sockpath_default(b.path, sizeof(b.path)) < 0 ||
@@ -303,8 +312,11 @@ main(int argc, char **argv)
 		pidfile_write(pfh);
 	log_info("listening on %s (broker %016llx)", b.path,
 		 (unsigned long long)b.id);
+	if ((r = view_start(&b, mount)) < 0)
+		fatalx("--mount %s: %s", mount, strerror(-r));
 	loop(&b);
 	control_shutdown(&b);
+	view_stop(); /* after: what it was serving fails at once */
 	irq_free(&b);
 	time_free(&b);
 	root_free(&b);

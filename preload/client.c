@@ -32,6 +32,7 @@
 #include "client.h"
 #include "equeue.h"
 #include "hidden.h"
+#include "io.h"
 #include "pool.h"
 #include "provider.h"
 #include "real.h"
@@ -471,7 +472,7 @@ sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
 		return fd;
 	e = fdtab_get(fd);
 	r = e != NULL ? sc_fstat(fd, e, st) : -EIO;
-	sfd_free(fdtab_take(fd));
+	io_release(fdtab_take(fd)); /* an event: queue has an epoll set */
 	REAL(close)(fd);
 	return r;
 }

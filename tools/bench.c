@@ -1,7 +1,7 @@
 /*
  * bench - figures and ratios against baselines measured in the same run.
  *
- *	bench [--quick] [rtt] [fuse] [scale] [memory] [events] [timers]
+ *	bench [--quick] [rtt] [fuse] [scale] [memory] [events] [timers] [view]
  *	bench --help | --version
  *
  * With no part named, all of them run.
@@ -24,6 +24,9 @@
  * write waking a process blocked in epoll_wait().
  * timers: how late a time:4 deadline's event arrives on an event: queue,
  * against a timerfd armed for the same absolute time and read directly.
+ * view: read, open+close and stat through the kernel-visible view
+ * (scheme-fuse), against the preload and the minimal FUSE file system
+ * (bench_view.c).
  *
  * Each figure is measured with every process pinned to CPU 0 and with
  * every process free to run anywhere; the variants are interleaved within
@@ -402,11 +405,12 @@ enum {
 	PART_SCALE = 4,
 	PART_MEMORY = 8,
 	PART_EVENTS = 16,
-	PART_TIMERS = 32
+	PART_TIMERS = 32,
+	PART_VIEW = 64
 };
 
-static const char *const part_names[] = {"rtt",	   "fuse",   "scale",
-					 "memory", "events", "timers"};
+static const char *const part_names[] = {"rtt",    "fuse",   "scale", "memory",
+					 "events", "timers", "view"};
 
 static void
 quick(void)
@@ -432,6 +436,8 @@ static const char usage_text[] =
     "  memory  resident memory of the broker, provider and client\n"
     "  events  a provider's post to an event: reader's wake-up\n"
     "  timers  how late a time:4 deadline arrives\n"
+    "  view    the kernel-visible view (scheme-fuse) against the preload\n"
+    "          and FUSE\n"
     "\n"
     "  -q, --quick    few iterations and small populations (CI)\n"
     "  -h, --help     print this and exit\n"
@@ -457,16 +463,16 @@ parse(int argc, char **argv, int *parts)
 			quick();
 			continue;
 		}
-		for (k = 0; k < 6 && strcmp(argv[i], part_names[k]) != 0; k++)
+		for (k = 0; k < 7 && strcmp(argv[i], part_names[k]) != 0; k++)
 			;
-		if (k == 6)
+		if (k == 7)
 			cli_usage_error(argv[i][0] == '-' ? "unknown option '%s'"
 							  : "unknown part '%s'",
 					argv[i]);
 		*parts |= 1 << k;
 	}
 	if (*parts == 0)
-		*parts = 63;
+		*parts = 127;
 	return 0;
 }
 
@@ -498,6 +504,8 @@ main(int argc, char **argv)
 		bench_events();
 	if (parts & PART_TIMERS)
 		bench_timers();
+	if (parts & PART_VIEW)
+		bench_view();
 	bench_targets_print();
 	return 0;
 }

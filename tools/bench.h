@@ -62,7 +62,10 @@ void bench_targets_print(void);
 /* The minimal provider (bench_prov.c). */
 pid_t bprov_start(const char *name);
 
-/* FUSE (bench_fuse.c): a mount at dir, single- or multi-threaded loop. */
+/*
+ * FUSE (bench_fuse.c): a mount at dir, single- or multi-threaded loop;
+ * bfuse_stop() also stops bench_view.c's scheme-fuse daemons.
+ */
 struct bfuse {
 	pid_t pid;
 	char dir[256];
@@ -80,6 +83,7 @@ void bench_timers(void);
 void bench_rtt(int want_scheme, int want_fuse);
 void bench_scale(void);
 void bench_memory(void);
+void bench_view(void);
 int bench_zero_child(void);
 
 #endif

@@ -57,9 +57,9 @@ void
 bfuse_cleanup(const char *dir)
 {
 	char path[300];
-	const char *sub[] = {"fuse1", "fusem"};
+	const char *sub[] = {"fuse1", "fusem", "view0", "view1"};
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, sub[i]);
 		if (access(path, F_OK) == 0) {
 			detach(path);

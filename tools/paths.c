@@ -32,7 +32,8 @@ paths_find(char *buf, size_t len, enum paths_what what)
 		r = snprintf(buf, len, "%s/%s/%s", dirname(exe),
 			     SCHEME_LIBDIR_REL, SCHEME_PRELOAD_NAME);
 	else
-		r = snprintf(buf, len, "%s/schemed", dirname(exe));
+		r = snprintf(buf, len, "%s/%s", dirname(exe),
+			     what == PATHS_VIEW ? "scheme-fuse" : "schemed");
 	if (r < 0 || (size_t)r >= len)
 		return -ENAMETOOLONG;
 	return access(buf, R_OK) == 0 ? 0 : -ENOENT;

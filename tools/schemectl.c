@@ -9,6 +9,12 @@
  *					raise irq:N: a simulated one
  *					(schemed --irq-sim), or a VFIO
  *					vector by VFIO's loopback
+ *	schemectl [--socket PATH] mount DIR
+ *					mount the kernel-visible view of
+ *					the schemes at DIR (scheme-fuse,
+ *					detached: it lives until unmounted
+ *					or until the broker stops)
+ *	schemectl umount DIR		unmount it (the daemon then exits)
  *
  * Exit status: 0 on success, 1 when the broker refuses, 2 for usage, 3
  * when no broker answers (or it is not ours to use).  See schemectl(1).
@@ -28,6 +34,7 @@
 #include "../proto/wire/wire.h"
 #include "cli.h"
 #include "reach.h"
+#include "viewctl.h"
 
 static const char usage_text[] =
     "usage: schemectl [--socket PATH] COMMAND\n"
@@ -39,6 +46,10 @@ static const char usage_text[] =
     "  stop          ask the broker to exit, and wait until it has\n"
     "  irq-raise N   raise irq:N (schemed --irq-sim, or a VFIO vector's\n"
     "                loopback)\n"
+    "  mount DIR     mount the schemes at DIR for every program (FUSE:\n"
+    "                DIR/NAME/PATH is /scheme/NAME/PATH); the view lives\n"
+    "                until unmounted or until the broker stops\n"
+    "  umount DIR    unmount it\n"
     "\n"
     "Options:\n" CLI_SOCKET_HELP "\n"
     "Exit status: 0 done, 1 the broker refused, 2 usage, 3 no broker\n"
@@ -192,6 +203,26 @@ irq_raise(const char *arg)
 	return call(WIRE_CTL_IRQ_RAISE, n, 0);
 }
 
+/* The view at dir, for the broker we talk to (viewctl.h). */
+static int
+view_mount(const char *dir)
+{
+	int fd = broker_connect();
+
+	if (fd < 0)
+		return 3;
+	close(fd);
+	fflush(stdout);
+	return viewctl_mount(path, dir);
+}
+
+static bool
+takes_one(const char *c)
+{
+	return strcmp(c, "irq-raise") == 0 || strcmp(c, "mount") == 0 ||
+	       strcmp(c, "umount") == 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -200,18 +231,21 @@ main(int argc, char **argv)
 	cli_init("schemectl", usage_text);
 	cli_socket_options(argc, argv, path, sizeof(path));
 	if (optind >= argc)
-		cli_usage_error("a command is needed: list, info, stop or "
-				"irq-raise N");
+		cli_usage_error("a command is needed: list, info, stop, "
+				"irq-raise N, mount DIR or umount DIR");
 	cmd = argv[optind];
 	nargs = argc - optind - 1;
 	if (strcmp(cmd, "list") != 0 && strcmp(cmd, "info") != 0 &&
-	    strcmp(cmd, "stop") != 0 && strcmp(cmd, "irq-raise") != 0)
+	    strcmp(cmd, "stop") != 0 && !takes_one(cmd))
 		cli_usage_error("unknown command '%s'", cmd);
-	if (strcmp(cmd, "irq-raise") == 0 ? nargs != 1 : nargs != 0)
+	if (takes_one(cmd) ? nargs != 1 : nargs != 0)
 		cli_usage_error("%s takes %s", cmd,
 				strcmp(cmd, "irq-raise") == 0
 				    ? "one argument, the interrupt number"
-				    : "no arguments");
+				: takes_one(cmd) ? "one argument, a directory"
+						 : "no arguments");
+	if (strcmp(cmd, "umount") == 0)
+		return viewctl_umount(argv[optind + 1]);
 	if (path[0] == '\0' && sockpath_default(path, sizeof(path)) < 0)
 		cli_usage_error("the socket path is too long; give one with "
 				"--socket");
@@ -224,5 +258,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "stop") == 0)
 		return stop();
+	if (strcmp(cmd, "mount") == 0)
+		return view_mount(argv[optind + 1]);
 	return irq_raise(argv[optind + 1]);
 }
