@@ -54,7 +54,7 @@
 
 #include <scheme/scheme.h>
 
-#include "../proto/sockpath.h"
+#include "../proto/wire/sockpath.h"
 #include "cli.h"
 #include "view.h"
 #include "viewctl.h"
