@@ -3,8 +3,8 @@
  *
  * The thread list is only touched by its thread (and by the fork child
  * handler, when no other thread exists).  The process list exists so that
- * a forked child can close channels made by threads it does not have; it
- * has its own lock, taken with no other preload lock held.
+ * a forked child can close channels made by threads it does not have
+ * (ST_CHANS).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,9 +27,9 @@
 #include "creds.h"
 #include "hidden.h"
 #include "real.h"
+#include "state.h"
 
 static __thread struct chan *mine __attribute__((tls_model("initial-exec")));
-static pthread_mutex_t glock = PTHREAD_MUTEX_INITIALIZER;
 static struct chan *all;
 static _Atomic uint64_t epoch; /* bumped by chan_revoke_all */
 static pthread_key_t exit_key;
@@ -50,14 +50,14 @@ unlink_thread(struct chan *ch)
 static void
 unlink_global(struct chan *ch)
 {
-	pthread_mutex_lock(&glock);
+	st_lock(ST_CHANS);
 	if (ch->gprev != NULL) {
 		*ch->gprev = ch->gnext;
 		if (ch->gnext != NULL)
 			ch->gnext->gprev = ch->gprev;
 		ch->gprev = NULL;
 	}
-	pthread_mutex_unlock(&glock);
+	st_unlock(ST_CHANS);
 }
 
 void
@@ -126,13 +126,13 @@ chan_new(int fd, uint64_t broker, const struct wire_chan *wc, const char *name,
 	mine = ch;
 	pthread_once(&exit_once, make_exit_key);
 	pthread_setspecific(exit_key, ch);
-	pthread_mutex_lock(&glock);
+	st_lock(ST_CHANS);
 	ch->gnext = all;
 	if (all != NULL)
 		all->gprev = &ch->gnext;
 	all = ch;
 	ch->gprev = &all;
-	pthread_mutex_unlock(&glock);
+	st_unlock(ST_CHANS);
 	return ch;
 }
 
@@ -729,27 +729,15 @@ chan_revoke_all(void)
 	struct chan *ch;
 
 	atomic_fetch_add(&epoch, 1); /* no open goes by their pipes either */
-	pthread_mutex_lock(&glock);
+	st_lock(ST_CHANS);
 	for (ch = all; ch != NULL; ch = ch->gnext)
 		shutdown(ch->fd, SHUT_WR);
-	pthread_mutex_unlock(&glock);
-}
-
-void
-chan_atfork_prepare(void)
-{
-	pthread_mutex_lock(&glock);
-}
-
-void
-chan_atfork_parent(void)
-{
-	pthread_mutex_unlock(&glock);
+	st_unlock(ST_CHANS);
 }
 
 /* Every channel here is the parent's: close our copies. */
-void
-chan_atfork_child(void)
+static void
+fork_child(void)
 {
 	struct chan *ch;
 
@@ -764,5 +752,6 @@ chan_atfork_child(void)
 		free(ch);
 	}
 	mine = NULL;
-	pthread_mutex_unlock(&glock);
 }
+
+const struct st_fork_hook chan_fork_hook = {ST_CHANS, NULL, NULL, fork_child};

@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 
 #include "../proto/wire/wire.h"
+#include "state.h"
 
 #define CHAN_MAX_IOV 64 /* longer vectors are served in parts */
 
@@ -59,8 +60,6 @@ int chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	      int *fd, int rflags, int sendfd);
 int chan_post(struct chan *ch, struct wire_req *req);
 void chan_revoke_all(void);
-void chan_atfork_prepare(void);
-void chan_atfork_parent(void);
-void chan_atfork_child(void);
+extern const struct st_fork_hook chan_fork_hook;
 
 #endif

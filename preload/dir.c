@@ -23,6 +23,7 @@
 
 #include "client.h"
 #include "dir.h"
+#include "state.h"
 #include "io.h"
 #include "real.h"
 
@@ -257,65 +258,56 @@ sdir_close(struct sdir *d)
 
 /*
  * getdents64 on a scheme fd.  The listing read by the first call is kept
- * for the calls after, per fd and description, in a few slots; an lseek
- * to 0 (sdir_fd_rewound) drops it.
+ * on the fd's record for the calls after (fdtab.h); an lseek to 0
+ * (sdir_fd_rewound) drops it.  It is read from the provider with no lock
+ * held, and set and used under ST_FDTAB, after checking the fd still has
+ * that record: an fd closed meanwhile by another thread says EBADF.
  */
-struct dents {
-	int fd;
-	uint64_t key; /* the description: a reused fd number is not it */
-	char *text;
-	size_t len, pos;
-	long index;
-};
-
-#define NDENTS 8
-static struct dents dents[NDENTS];
-static pthread_mutex_t dents_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void
-dents_drop(struct dents *s)
-{
-	free(s->text);
-	memset(s, 0, sizeof(*s));
-	s->fd = -1;
-}
-
 void
 sdir_fd_rewound(int fd)
 {
-	pthread_mutex_lock(&dents_lock);
-	for (int i = 0; i < NDENTS; i++)
-		if (dents[i].text != NULL && dents[i].fd == fd)
-			dents_drop(&dents[i]);
-	pthread_mutex_unlock(&dents_lock);
+	struct sfd *e = fdtab_get(fd);
+	char *old = NULL;
+
+	if (e == NULL)
+		return;
+	st_lock(ST_FDTAB);
+	if (fdtab_get(fd) == e) {
+		old = e->dtext;
+		e->dtext = NULL;
+		e->dlen = e->dpos = 0;
+		e->dindex = 0;
+	}
+	st_unlock(ST_FDTAB);
+	free(old);
 }
 
 static ssize_t
-fill(struct dents *s, char *buf, size_t size)
+fill(struct sfd *s, char *buf, size_t size)
 {
 	size_t used = 0, pos, n, rec;
 	struct linux_dirent64 *r;
 	const char *name;
 
 	for (;;) {
-		pos = s->pos;
-		if ((name = next_name(s->text, s->len, &pos, &n)) == NULL)
+		pos = s->dpos;
+		if ((name = next_name(s->dtext, s->dlen, &pos, &n)) == NULL)
 			break;
 		rec = (offsetof(struct linux_dirent64, d_name) + n + 1 + 7) &
 		      ~(size_t)7;
 		if (used + rec > size)
 			break;
 		r = (struct linux_dirent64 *)(buf + used);
-		s->index++;
-		r->d_ino = (uint64_t)s->index;
-		r->d_off = s->index;
+		s->dindex++;
+		r->d_ino = (uint64_t)s->dindex;
+		r->d_off = s->dindex;
 		r->d_reclen = (unsigned short)rec;
 		r->d_type = DT_UNKNOWN;
 		memcpy(r->d_name, name, n);
 		memset(r->d_name + n, 0,
 		       rec - offsetof(struct linux_dirent64, d_name) - n);
 		used += rec;
-		s->pos = pos;
+		s->dpos = pos;
 	}
 	if (used == 0 && name != NULL)
 		return -EINVAL; /* the buffer is too small for one entry */
@@ -323,34 +315,28 @@ fill(struct dents *s, char *buf, size_t size)
 }
 
 ssize_t
-sc_getdents64(int fd, const struct sfd *e, void *buf, size_t size)
+sc_getdents64(int fd, struct sfd *e, void *buf, size_t size)
 {
-	struct dents *s = NULL;
+	char *text = NULL;
+	size_t len = 0;
 	ssize_t r;
-	int i, err;
+	int err;
 
-	pthread_mutex_lock(&dents_lock);
-	for (i = 0; i < NDENTS && s == NULL; i++)
-		if (dents[i].text != NULL && dents[i].fd == fd &&
-		    dents[i].key == e->key)
-			s = &dents[i];
-	if (s == NULL) {
-		if ((err = check_dir(fd)) < 0) {
-			pthread_mutex_unlock(&dents_lock);
-			return err;
+	if (e->dtext == NULL && ((err = check_dir(fd)) < 0 ||
+				 (err = load(fd, &text, &len)) < 0))
+		return err;
+	st_lock(ST_FDTAB);
+	if (fdtab_get(fd) != e) {
+		r = -EBADF;
+	} else {
+		if (e->dtext == NULL && text != NULL) {
+			e->dtext = text;
+			e->dlen = len;
+			text = NULL;
 		}
-		for (i = 0; i < NDENTS && dents[i].text != NULL; i++)
-			;
-		s = &dents[i < NDENTS ? i : fd % NDENTS]; /* or evict one */
-		dents_drop(s);
-		if ((err = load(fd, &s->text, &s->len)) < 0) {
-			pthread_mutex_unlock(&dents_lock);
-			return err;
-		}
-		s->fd = fd;
-		s->key = e->key;
+		r = e->dtext != NULL ? fill(e, buf, size) : 0;
 	}
-	r = fill(s, buf, size);
-	pthread_mutex_unlock(&dents_lock);
+	st_unlock(ST_FDTAB);
+	free(text);
 	return r;
 }

@@ -33,7 +33,7 @@ struct linux_dirent64 {
 	char d_name[];
 };
 
-ssize_t sc_getdents64(int fd, const struct sfd *e, void *buf, size_t size);
+ssize_t sc_getdents64(int fd, struct sfd *e, void *buf, size_t size);
 void sdir_fd_rewound(int fd);
 
 #endif

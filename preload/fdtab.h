@@ -10,6 +10,7 @@
 #define PRELOAD_FDTAB_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum sfd_type {
@@ -27,6 +28,9 @@ struct sfd {
 	int type;
 	uint64_t broker, inst, key;	    /* SFD_CLIENT: which description */
 	uint64_t gen;			    /* SFD_CLIENT: pool_gen at open */
+	char *dtext;			    /* SFD_CLIENT: getdents64's listing */
+	size_t dlen, dpos;		    /* (dir.c, under ST_FDTAB) */
+	long dindex;
 	struct provider *prov;		    /* SFD_PROVIDER */
 	struct epset *es;		    /* SFD_EVENTQ, SFD_EPOLL */
 	void (*relocate)(void *, int, int); /* SFD_HIDDEN: it must move */
@@ -71,8 +75,5 @@ struct sfd *fdtab_take(int fd);
 struct sfd *sfd_new(int type);
 struct sfd *sfd_copy(const struct sfd *e);
 void sfd_free(struct sfd *e);
-void fdtab_atfork_prepare(void);
-void fdtab_atfork_parent(void);
-void fdtab_atfork_child(void);
 
 #endif

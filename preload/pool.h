@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "fdtab.h"
+#include "state.h"
 
 /* The generation a file opened now carries (never 0). */
 uint64_t pool_gen(void);
@@ -52,8 +53,6 @@ int pool_take(struct pool_ticket *t, bool cloexec);
 /* It did not: close the socket, whose end frees it in the provider. */
 void pool_drop(struct pool_ticket *t);
 
-void pool_atfork_prepare(void);
-void pool_atfork_parent(void);
-void pool_atfork_child(void);
+extern const struct st_fork_hook pool_fork_hook;
 
 #endif

@@ -53,6 +53,7 @@
 #include "hidden.h"
 #include "provider.h"
 #include "real.h"
+#include "state.h"
 
 #define BATCH	  64
 #define MAX_WRITE 4096 /* packets one write() takes: 224 KiB */
@@ -72,7 +73,6 @@ struct provider {
 };
 
 /* Every scheme this process provides, for fork. */
-static pthread_mutex_t plock = PTHREAD_MUTEX_INITIALIZER;
 static struct provider *plist;
 static bool keep_on_fork;
 
@@ -328,13 +328,13 @@ provider_free(struct provider *p)
 		free(p);
 		return;
 	}
-	pthread_mutex_lock(&plock);
+	st_lock(ST_PROVIDERS);
 	if (p->prev != NULL) {
 		*p->prev = p->next;
 		if (p->next != NULL)
 			p->next->prev = p->prev;
 	}
-	pthread_mutex_unlock(&plock);
+	st_unlock(ST_PROVIDERS);
 	serve_free(p->s);
 	unmap_epochs(p);
 	hidden_close(atomic_load(&p->ctl));
@@ -388,13 +388,13 @@ provider_create(const char *name, size_t len, int flags)
 		    (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
 	if (e != NULL)
 		e->prov = p; /* complete before the table shows it */
-	pthread_mutex_lock(&plock);
+	st_lock(ST_PROVIDERS);
 	p->next = plist;
 	if (plist != NULL)
 		plist->prev = &p->next;
 	plist = p;
 	p->prev = &plist;
-	pthread_mutex_unlock(&plock);
+	st_unlock(ST_PROVIDERS);
 	atomic_store(&p->refs, 1);
 	atomic_store(&p->nonblock, (flags & O_NONBLOCK) != 0);
 	if (fd < 0 || fdtab_set(fd, e) < 0) {
@@ -490,32 +490,32 @@ provider_keep_on_fork(bool keep)
 	keep_on_fork = keep;
 }
 
-void
-provider_atfork_prepare(void)
+/* Each scheme's serving state whole for the child (ST_PROVIDERS held). */
+static void
+fork_prepare(void)
 {
 	struct provider *p;
 
-	pthread_mutex_lock(&plock);
 	for (p = plist; p != NULL; p = p->next)
 		serve_lock(p->s);
 }
 
-void
-provider_atfork_parent(void)
+static void
+fork_parent(void)
 {
 	struct provider *p;
 
 	for (p = plist; p != NULL; p = p->next)
 		serve_unlock(p->s);
-	pthread_mutex_unlock(&plock);
 }
 
-void
-provider_atfork_child(void)
+static void
+fork_child(void)
 {
 	struct provider *p;
 
 	for (p = plist; p != NULL; p = p->next) {
+		pthread_mutex_init(&p->lock, NULL);
 		if (keep_on_fork) {
 			serve_unlock(p->s);
 			announce(p);
@@ -528,5 +528,7 @@ provider_atfork_child(void)
 	}
 	if (!keep_on_fork)
 		plist = NULL;
-	pthread_mutex_unlock(&plock);
 }
+
+const struct st_fork_hook provider_fork_hook = {ST_PROVIDERS, fork_prepare,
+						fork_parent, fork_child};

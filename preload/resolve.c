@@ -30,8 +30,8 @@
 #include "client.h"
 #include "real.h"
 #include "resolve.h"
+#include "state.h"
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char cwd[PATH_MAX]; /* "/scheme/NAME[/rest]" while in_scheme */
 static atomic_bool in_scheme;
 
@@ -142,9 +142,9 @@ resolve_at(int *dirfd, const char **path, char *buf, size_t len,
 			!atomic_load_explicit(&in_scheme, memory_order_relaxed),
 			1))
 			return 0;
-		pthread_mutex_lock(&lock);
+		st_lock(ST_CWD);
 		memcpy(base, cwd, sizeof(base));
-		pthread_mutex_unlock(&lock);
+		st_unlock(ST_CWD);
 		if (base[0] == '\0')
 			return 0;
 	} else {
@@ -175,13 +175,13 @@ resolve_in_scheme(void)
 void
 resolve_set_cwd(const char *canonical)
 {
-	pthread_mutex_lock(&lock);
+	st_lock(ST_CWD);
 	if (canonical != NULL)
 		snprintf(cwd, sizeof(cwd), "%s", canonical);
 	else
 		cwd[0] = '\0';
 	atomic_store(&in_scheme, canonical != NULL);
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_CWD);
 }
 
 /* Our working directory into buf; -ERANGE if it does not fit. */
@@ -190,14 +190,14 @@ resolve_getcwd(char *buf, size_t len)
 {
 	int r = 0;
 
-	pthread_mutex_lock(&lock);
+	st_lock(ST_CWD);
 	if (cwd[0] == '\0')
 		r = -ENOENT;
 	else if (strlen(cwd) + 1 > len)
 		r = -ERANGE;
 	else
 		strcpy(buf, cwd);
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_CWD);
 	return r;
 }
 
@@ -210,12 +210,12 @@ resolve_env(char *var, size_t len)
 	var[0] = '\0';
 	if (!resolve_in_scheme() || REAL(stat)(".", &st) < 0)
 		return;
-	pthread_mutex_lock(&lock);
+	st_lock(ST_CWD);
 	if (cwd[0] != '\0')
 		snprintf(var, len, "SCHEME_CWD=%llx:%llx:%s",
 			 (unsigned long long)st.st_dev,
 			 (unsigned long long)st.st_ino, cwd);
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_CWD);
 }
 
 /* At start: the working directory our parent gave us, if still true. */

@@ -147,7 +147,7 @@ _Fork(void)
 	r = REAL(_Fork)();
 
 	if (r == 0)
-		init_atfork_child();
+		st_fork_child();
 	return r;
 }
 
@@ -212,7 +212,6 @@ struct spawn_open {
 };
 
 static struct spawn_open *spawn_opens;
-static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 spawn_relocate(void *ctx, int oldfd, int newfd)
@@ -261,10 +260,10 @@ posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd,
 		free(so);
 		return r;
 	}
-	pthread_mutex_lock(&spawn_lock);
+	st_lock(ST_SPAWN);
 	so->next = spawn_opens;
 	spawn_opens = so;
-	pthread_mutex_unlock(&spawn_lock);
+	st_unlock(ST_SPAWN);
 	errno = saved;
 	return 0;
 }
@@ -274,7 +273,7 @@ posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa)
 {
 	struct spawn_open **p, *so;
 
-	pthread_mutex_lock(&spawn_lock);
+	st_lock(ST_SPAWN);
 	for (p = &spawn_opens; (so = *p) != NULL;) {
 		if (so->fa == fa) {
 			*p = so->next;
@@ -284,7 +283,7 @@ posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa)
 			p = &so->next;
 		}
 	}
-	pthread_mutex_unlock(&spawn_lock);
+	st_unlock(ST_SPAWN);
 	return REAL(posix_spawn_file_actions_destroy)(fa);
 }
 
