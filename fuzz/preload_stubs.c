@@ -16,7 +16,7 @@
 #include <sys/uio.h>
 
 #include "../preload/client.h"
-#include "../preload/io.h"
+#include "../preload/fdops.h"
 #include "../preload/real.h"
 #include "fuzz.h"
 #include "preload_stubs.h"
@@ -42,6 +42,8 @@ entry_of(int fd)
 	return &entries[fd - FAKE_FD];
 }
 
+static const struct sfd_ops fake_client_ops;
+
 void
 fake_fd_set(int fd, uint64_t key)
 {
@@ -49,7 +51,7 @@ fake_fd_set(int fd, uint64_t key)
 
 	atomic_store(&fdtab_top[0], chunk0);
 	memset(e, 0, sizeof(*e));
-	e->type = SFD_CLIENT;
+	e->ops = &fake_client_ops;
 	e->key = key;
 	atomic_store(&chunk0[fd], e);
 }
@@ -62,7 +64,7 @@ fake_fd_clear(int fd)
 }
 
 ssize_t
-sc_readv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
+sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 {
 	size_t n, left = fake.len - fake.pos;
 
@@ -84,7 +86,7 @@ sc_readv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
 }
 
 int
-sc_fstat(int fd, const struct sfd *e, struct stat *st)
+sc_fstat(int fd, struct sfd *e, struct stat *st)
 {
 	if (e != entry_of(fd))
 		fuzz_fail("sc_fstat: fd %d", fd);
@@ -94,7 +96,7 @@ sc_fstat(int fd, const struct sfd *e, struct stat *st)
 }
 
 int
-sc_fpath(int fd, const struct sfd *e, char *buf, size_t len)
+sc_fpath(int fd, struct sfd *e, char *buf, size_t len)
 {
 	size_t n;
 
@@ -121,7 +123,7 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode)
 }
 
 int
-io_close(int fd)
+fd_close(int fd)
 {
 	fake_fd_clear(fd);
 	if (fd == FAKE_REOPEN)
@@ -130,12 +132,21 @@ io_close(int fd)
 }
 
 off_t
-io_lseek(int fd, off_t off, int whence)
+fd_lseek(int fd, off_t off, int whence)
 {
 	entry_of(fd);
 	if (off != 0 || whence != SEEK_SET)
-		fuzz_fail("io_lseek(%d, %lld, %d)", fd, (long long)off, whence);
+		fuzz_fail("fd_lseek(%d, %lld, %d)", fd, (long long)off, whence);
 	fake.pos = 0;
 	fake.reads = 0;
 	return 0;
 }
+
+/* A scheme file's ops, as far as the code under test calls them. */
+static const struct sfd_ops fake_client_ops = {
+    .kind = "scheme file",
+    .requests = true,
+    .readv = sc_readv,
+    .fstat = sc_fstat,
+    .fpath = sc_fpath,
+};

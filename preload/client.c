@@ -30,9 +30,10 @@
 #include "../proto/wire/wire.h"
 #include "chan.h"
 #include "client.h"
+#include "fd_client.h"
 #include "equeue.h"
 #include "hidden.h"
-#include "io.h"
+#include "fdops.h"
 #include "pool.h"
 #include "provider.h"
 #include "real.h"
@@ -52,7 +53,7 @@ sc_umask_set(mode_t m)
  * when the provider is gone for good.  Fills *rep; returns 0 or -errno.
  */
 static int
-desc_call(int fd, const struct sfd *e, struct wire_req *req,
+desc_call(int fd, struct sfd *e, struct wire_req *req,
 	  const struct iovec *in, int nin, struct iovec *out, int nout,
 	  struct wire_rep *rep, int sendfd, int *rfd)
 {
@@ -102,7 +103,7 @@ desc_call(int fd, const struct sfd *e, struct wire_req *req,
 
 /* Wait until the provider posts an event newer than gen. */
 static int
-wait_event(int fd, const struct sfd *e, uint64_t gen)
+wait_event(int fd, struct sfd *e, uint64_t gen)
 {
 	struct wire_req req;
 	struct wire_rep rep;
@@ -114,7 +115,7 @@ wait_event(int fd, const struct sfd *e, uint64_t gen)
 
 /* A request whose answer is a value; EAGAIN waits unless O_NONBLOCK. */
 static int64_t
-simple(int fd, const struct sfd *e, uint32_t op, uint64_t c, uint64_t d,
+simple(int fd, struct sfd *e, uint32_t op, uint64_t c, uint64_t d,
        const struct iovec *in, int nin, struct iovec *out, int nout,
        struct wire_rep *rep)
 {
@@ -167,7 +168,7 @@ iov_clip(const struct iovec *iov, int n, size_t skip, struct iovec *out,
 
 /* A read returns what one answer holds (at most WIRE_MAX_DATA bytes). */
 ssize_t
-sc_readv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
+sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 {
 	struct iovec part[CHAN_MAX_IOV];
 	struct wire_rep rep;
@@ -186,7 +187,7 @@ sc_readv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
 
 /* A write goes out in parts; it stops at the first short or failed one. */
 ssize_t
-sc_writev(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
+sc_writev(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 {
 	struct iovec part[CHAN_MAX_IOV];
 	struct wire_rep rep;
@@ -219,7 +220,7 @@ sc_writev(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
  * kernel pread this is not atomic against other users of the offset.
  */
 ssize_t
-sc_preadv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt,
+sc_preadv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
 	  off_t off, bool write)
 {
 	off_t cur, r;
@@ -239,7 +240,7 @@ sc_preadv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt,
 }
 
 off_t
-sc_lseek(int fd, const struct sfd *e, off_t off, int whence)
+sc_lseek(int fd, struct sfd *e, off_t off, int whence)
 {
 	struct wire_rep rep;
 
@@ -249,7 +250,7 @@ sc_lseek(int fd, const struct sfd *e, off_t off, int whence)
 
 /* As on Redox, the device number says which scheme. */
 int
-sc_fstat(int fd, const struct sfd *e, struct stat *st)
+sc_fstat(int fd, struct sfd *e, struct stat *st)
 {
 	struct iovec out = {st, sizeof(*st)};
 	struct wire_rep rep;
@@ -265,7 +266,7 @@ sc_fstat(int fd, const struct sfd *e, struct stat *st)
 }
 
 int
-sc_fcntl(int fd, const struct sfd *e, int cmd, uint64_t arg)
+sc_fcntl(int fd, struct sfd *e, int cmd, uint64_t arg)
 {
 	struct wire_rep rep;
 
@@ -274,7 +275,7 @@ sc_fcntl(int fd, const struct sfd *e, int cmd, uint64_t arg)
 }
 
 int
-sc_fsync(int fd, const struct sfd *e)
+sc_fsync(int fd, struct sfd *e)
 {
 	struct wire_rep rep;
 
@@ -282,7 +283,7 @@ sc_fsync(int fd, const struct sfd *e)
 }
 
 int
-sc_ftruncate(int fd, const struct sfd *e, off_t len)
+sc_ftruncate(int fd, struct sfd *e, off_t len)
 {
 	struct wire_rep rep;
 
@@ -297,7 +298,7 @@ sc_ftruncate(int fd, const struct sfd *e, off_t len)
  * gives zeros but for the block and name sizes.
  */
 int
-sc_fstatvfs(int fd, const struct sfd *e, struct statvfs *sv)
+sc_fstatvfs(int fd, struct sfd *e, struct statvfs *sv)
 {
 	struct iovec out = {sv, sizeof(*sv)};
 	struct wire_rep rep;
@@ -318,7 +319,7 @@ sc_fstatvfs(int fd, const struct sfd *e, struct statvfs *sv)
 
 /* The provider's name for the open file ("name:path"): bytes in buf. */
 int
-sc_fpath(int fd, const struct sfd *e, char *buf, size_t len)
+sc_fpath(int fd, struct sfd *e, char *buf, size_t len)
 {
 	struct iovec out = {buf, len};
 	struct wire_rep rep;
@@ -332,7 +333,7 @@ sc_fpath(int fd, const struct sfd *e, char *buf, size_t len)
 
 /* Metadata: Redox's fchmod, fchown, futimens and frename. */
 int
-sc_fchmod(int fd, const struct sfd *e, mode_t mode)
+sc_fchmod(int fd, struct sfd *e, mode_t mode)
 {
 	struct wire_rep rep;
 
@@ -341,7 +342,7 @@ sc_fchmod(int fd, const struct sfd *e, mode_t mode)
 }
 
 int
-sc_fchown(int fd, const struct sfd *e, uid_t uid, gid_t gid)
+sc_fchown(int fd, struct sfd *e, uid_t uid, gid_t gid)
 {
 	struct wire_rep rep;
 
@@ -350,7 +351,7 @@ sc_fchown(int fd, const struct sfd *e, uid_t uid, gid_t gid)
 }
 
 int
-sc_futimens(int fd, const struct sfd *e, const struct timespec ts[2])
+sc_futimens(int fd, struct sfd *e, const struct timespec ts[2])
 {
 	struct timespec now[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
 	struct iovec in = {(void *)(ts != NULL ? ts : now), sizeof(now)};
@@ -362,7 +363,7 @@ sc_futimens(int fd, const struct sfd *e, const struct timespec ts[2])
 
 /* The new path is within the same scheme, as Redox's frename. */
 int
-sc_frename(int fd, const struct sfd *e, const char *path, size_t len)
+sc_frename(int fd, struct sfd *e, const char *path, size_t len)
 {
 	struct iovec in = {(void *)path, len};
 	struct wire_rep rep;
@@ -373,7 +374,7 @@ sc_frename(int fd, const struct sfd *e, const char *path, size_t len)
 static int
 adopt(int cfd, const struct chan *ch, uint64_t key)
 {
-	struct sfd *e = sfd_new(SFD_CLIENT);
+	struct sfd *e = sfd_new(&fdops_client);
 
 	if (e == NULL || fdtab_set(cfd, e) < 0) {
 		sfd_free(e);
@@ -472,7 +473,7 @@ sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
 		return fd;
 	e = fdtab_get(fd);
 	r = e != NULL ? sc_fstat(fd, e, st) : -EIO;
-	io_release(fdtab_take(fd)); /* an event: queue has an epoll set */
+	fd_release(fdtab_take(fd)); /* an event: queue has an epoll set */
 	REAL(close)(fd);
 	return r;
 }
@@ -483,7 +484,7 @@ sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
  * program's fd, or a subscription socket of it).
  */
 int
-sc_query(int proof, const struct sfd *e, uint32_t flags)
+sc_query(int proof, struct sfd *e, uint32_t flags)
 {
 	struct wire_req req;
 	struct wire_rep rep;
@@ -505,7 +506,7 @@ sc_query(int proof, const struct sfd *e, uint32_t flags)
  * post of `flags`, the first at once if they are ready now.
  */
 int
-sc_subscribe(int fd, const struct sfd *e, uint32_t flags)
+sc_subscribe(int fd, struct sfd *e, uint32_t flags)
 {
 	struct wire_req req;
 	struct wire_rep rep;

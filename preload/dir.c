@@ -24,7 +24,7 @@
 #include "client.h"
 #include "dir.h"
 #include "state.h"
-#include "io.h"
+#include "fdops.h"
 #include "real.h"
 
 _Static_assert(sizeof(struct dirent) == sizeof(struct dirent64),
@@ -57,7 +57,7 @@ static int load(int fd, char **text, size_t *len);
  * its path, with O_DIRECTORY.
  */
 static int
-load_reopened(int fd, const struct sfd *e, char **text, size_t *len)
+load_reopened(int fd, struct sfd *e, char **text, size_t *len)
 {
 	char name[PATH_MAX];
 	struct scheme_path sp;
@@ -72,7 +72,7 @@ load_reopened(int fd, const struct sfd *e, char **text, size_t *len)
 	if (dfd < 0)
 		return dfd == SC_PASS ? -EISDIR : dfd;
 	r = load(dfd, text, len);
-	io_close(dfd);
+	fd_close(dfd);
 	return r == -EISDIR ? -EIO : r;
 }
 
@@ -89,7 +89,7 @@ load(int fd, char **text, size_t *len)
 	*len = 0;
 	if (buf == NULL)
 		return -ENOMEM;
-	if (e == NULL || e->type != SFD_CLIENT) {
+	if (e == NULL || !e->ops->requests) {
 		free(buf);
 		return -EBADF;
 	}
@@ -146,9 +146,9 @@ check_dir(int fd)
 	struct stat st;
 	int r;
 
-	if (e == NULL || e->type != SFD_CLIENT)
+	if (e == NULL || !e->ops->requests)
 		return -EBADF;
-	if ((r = sc_fstat(fd, e, &st)) < 0)
+	if ((r = e->ops->fstat(fd, e, &st)) < 0)
 		return r;
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
@@ -182,7 +182,7 @@ sdir_open(const struct scheme_path *sp, int *err)
 		return NULL;
 	}
 	if ((d = sdir_fdopen(fd, err)) == NULL)
-		io_close(fd);
+		fd_close(fd);
 	return d;
 }
 
@@ -220,7 +220,7 @@ sdir_rewind(struct sdir *d)
 	d->len = d->pos = 0;
 	d->index = 0;
 	d->loaded = false;
-	io_lseek(d->fd, 0, SEEK_SET);
+	fd_lseek(d->fd, 0, SEEK_SET);
 }
 
 long
@@ -248,7 +248,7 @@ sdir_fd(const struct sdir *d)
 int
 sdir_close(struct sdir *d)
 {
-	int r = io_close(d->fd);
+	int r = fd_close(d->fd);
 
 	d->magic = 0;
 	free(d->text);

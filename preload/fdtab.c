@@ -78,7 +78,7 @@ fdtab_take(int fd)
 }
 
 struct sfd *
-sfd_new(int type)
+sfd_new(const struct sfd_ops *ops)
 {
 	struct sfd *e;
 	size_t i, n = 4096 / sizeof(*e);
@@ -100,14 +100,14 @@ sfd_new(int type)
 	freelist = e->next_free;
 	st_unlock(ST_FDTAB);
 	memset(e, 0, sizeof(*e));
-	e->type = type;
+	e->ops = ops;
 	return e;
 }
 
 struct sfd *
-sfd_copy(const struct sfd *e)
+sfd_copy(struct sfd *e)
 {
-	struct sfd *n = sfd_new(e->type);
+	struct sfd *n = sfd_new(e->ops);
 
 	if (n != NULL) {
 		*n = *e;

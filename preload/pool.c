@@ -50,7 +50,7 @@ relocate(void *ctx, int oldfd, int newfd)
 }
 
 bool
-pool_park(int fd, const struct sfd *e)
+pool_park(int fd, struct sfd *e)
 {
 	struct wire_req req;
 	struct parked *p, *old = NULL;
@@ -59,7 +59,7 @@ pool_park(int fd, const struct sfd *e)
 
 	/* Not worth a new channel (a close by another thread, or by a
 	 * signal handler while a call is under way): closed as usual. */
-	if (e->type != SFD_CLIENT || e->gen == 0 || e->gen != pool_gen() ||
+	if (e->gen == 0 || e->gen != pool_gen() ||
 	    (ch = chan_idle(e->broker, e->inst)) == NULL)
 		return false;
 	wire_req_init(&req, WIRE_OP_PARK, e->key);
@@ -111,7 +111,7 @@ pool_offer(uint64_t broker, uint64_t inst, struct pool_ticket *t)
 		t->fd = best->fd;
 		t->key = best->key;
 		best->fd = -1;
-		if ((h = fdtab_get(t->fd)) != NULL && h->type == SFD_HIDDEN) {
+		if ((h = fdtab_get(t->fd)) != NULL && h->ops->ours) {
 			h->relocate = relocate_ticket;
 			h->ctx = t;
 		}

@@ -34,7 +34,7 @@ void pool_shared(void);
 
 /* Park the file fd (its entry e, already out of the table): true if
  * done, fd is then no longer the program's; false: close it as usual. */
-bool pool_park(int fd, const struct sfd *e);
+bool pool_park(int fd, struct sfd *e);
 
 /* A parked socket offered to an open: the caller's until taken or
  * dropped (fd is hidden, and follows it if it must move). */

@@ -52,6 +52,7 @@
 #include "bconn.h"
 #include "hidden.h"
 #include "provider.h"
+#include "fdops.h"
 #include "real.h"
 #include "state.h"
 
@@ -379,7 +380,7 @@ provider_create(const char *name, size_t len, int flags)
 	cfg.max_chans = env_cap("SCHEME_MAX_CHANNELS");
 	cfg.max_chans_uid = env_cap("SCHEME_MAX_CHANNELS_UID");
 	cfg.max_pending = env_cap("SCHEME_MAX_PENDING");
-	e = sfd_new(SFD_PROVIDER);
+	e = sfd_new(&fdops_provider);
 	fd = -1;
 	if (e != NULL && (p->s = serve_new(&cfg)) != NULL &&
 	    serve_watch(p->s, atomic_load(&p->ctl), ctl_ready, p) == 0)
@@ -471,12 +472,6 @@ provider_put(struct sfd *e)
 		provider_free(p);
 }
 
-void
-provider_setfl(struct sfd *e, int flags)
-{
-	atomic_store(&e->prov->nonblock, (flags & O_NONBLOCK) != 0);
-}
-
 /*
  * Fork.  A scheme belongs to the process that created it: in a child the
  * copies of its sockets are closed (or the broker and the provider would
@@ -532,3 +527,42 @@ fork_child(void)
 
 const struct st_fork_hook provider_fork_hook = {ST_PROVIDERS, fork_prepare,
 						fork_parent, fork_child};
+
+/*
+ * The ops of a scheme this process provides (fdops.h): reads and writes
+ * carry packets through the serving code; the rest is the kernel's, on
+ * the serving code's epoll fd, which is what the fd is.
+ */
+static ssize_t
+p_readv(int fd, struct sfd *e, const struct iovec *iov, int n)
+{
+	return n > 0 ? provider_read(e, iov[0].iov_base, iov[0].iov_len)
+		     : -EINVAL;
+}
+
+static ssize_t
+p_writev(int fd, struct sfd *e, const struct iovec *iov, int n)
+{
+	return n > 0 ? provider_write(e, iov[0].iov_base, iov[0].iov_len)
+		     : -EINVAL;
+}
+
+static int
+p_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg)
+{
+	int r;
+
+	if (cmd == F_SETFL)
+		atomic_store(&e->prov->nonblock, (arg & O_NONBLOCK) != 0);
+	r = REAL(fcntl)(fd, cmd, arg);
+	return r < 0 ? -errno : r;
+}
+
+const struct sfd_ops fdops_provider = {
+    .kind = "scheme provided",
+    .readv = p_readv,
+    .writev = p_writev,
+    .fcntl = p_fcntl,
+    .hold = provider_hold,
+    .put = provider_put,
+};

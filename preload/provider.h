@@ -21,8 +21,8 @@ ssize_t provider_read(struct sfd *e, void *buf, size_t n);
 ssize_t provider_write(struct sfd *e, const void *buf, size_t n);
 void provider_hold(struct sfd *e);
 void provider_put(struct sfd *e);
-void provider_setfl(struct sfd *e, int flags);
 void provider_keep_on_fork(bool keep);
 extern const struct st_fork_hook provider_fork_hook;
+extern const struct sfd_ops fdops_provider;
 
 #endif

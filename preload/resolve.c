@@ -108,11 +108,11 @@ resolve_canonical(const struct scheme_path *sp, char *out, size_t len)
 
 /* The canonical path of a scheme fd, from its provider (SYS_FPATH). */
 static int
-fd_path(int fd, const struct sfd *e, char *out, size_t len)
+fd_path(int fd, struct sfd *e, char *out, size_t len)
 {
 	struct scheme_path sp;
 	char buf[PATH_MAX];
-	int n = sc_fpath(fd, e, buf, sizeof(buf) - 1);
+	int n = e->ops->fpath(fd, e, buf, sizeof(buf) - 1);
 
 	if (n < 0)
 		return n;
@@ -149,7 +149,7 @@ resolve_at(int *dirfd, const char **path, char *buf, size_t len,
 			return 0;
 	} else {
 		e = fdtab_get(*dirfd);
-		if (e == NULL || e->type != SFD_CLIENT)
+		if (e == NULL || e->ops->fpath == NULL || e->ops->ours)
 			return 0;
 		if ((r = fd_path(*dirfd, e, base, sizeof(base))) < 0)
 			return r;

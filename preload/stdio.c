@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "fdtab.h"
-#include "io.h"
+#include "fdops.h"
 #include "state.h"
 #include "stdio.h"
 
@@ -80,7 +80,7 @@ static ssize_t
 ck_read(void *c, char *buf, size_t n)
 {
 	struct iovec iov = {buf, n};
-	ssize_t r = io_readv(((struct cookie *)c)->fd, &iov, 1);
+	ssize_t r = fd_readv(((struct cookie *)c)->fd, &iov, 1);
 
 	if (r < 0) {
 		errno = (int)-r;
@@ -93,7 +93,7 @@ static ssize_t
 ck_write(void *c, const char *buf, size_t n)
 {
 	struct iovec iov = {(void *)buf, n};
-	ssize_t r = io_writev(((struct cookie *)c)->fd, &iov, 1);
+	ssize_t r = fd_writev(((struct cookie *)c)->fd, &iov, 1);
 
 	if (r < 0) {
 		errno = (int)-r;
@@ -105,7 +105,7 @@ ck_write(void *c, const char *buf, size_t n)
 static int
 ck_seek(void *c, off64_t *pos, int whence)
 {
-	off_t r = io_lseek(((struct cookie *)c)->fd, *pos, whence);
+	off_t r = fd_lseek(((struct cookie *)c)->fd, *pos, whence);
 
 	if (r < 0) {
 		errno = (int)-r;
@@ -122,7 +122,7 @@ ck_close(void *c)
 	int r = 0;
 
 	ours_del(k->f);
-	if (k->owns && (r = io_close(k->fd)) < 0) {
+	if (k->owns && (r = fd_close(k->fd)) < 0) {
 		errno = -r;
 		r = -1;
 	}
@@ -216,7 +216,7 @@ stdio_std_update(int fd)
 	if (fd < 0 || fd > 2)
 		return;
 	e = fdtab_get(fd);
-	scheme = e != NULL && e->type == SFD_CLIENT;
+	scheme = e != NULL && e->ops->requests;
 	slot = std_slot(fd);
 	st_lock(ST_STDIO);
 	if (scheme && !swapped[fd]) {

@@ -51,7 +51,7 @@ fdopendir(int fd)
 	struct sdir *d;
 	int err;
 
-	if (LIKELY(e == NULL) || sfd_native(e))
+	if (LIKELY(e == NULL) || (!e->ops->requests && !e->ops->ours))
 		return REAL(fdopendir)(fd);
 	if ((d = sdir_fdopen(fd, &err)) == NULL)
 		errno = -err;
@@ -285,9 +285,7 @@ getdents64(int fd, void *buf, size_t size)
 	struct sfd *e = fdtab_get(fd);
 	int saved = errno;
 
-	if (LIKELY(e == NULL) || sfd_native(e))
+	if (LIKELY(e == NULL) || e->ops->getdents == NULL)
 		return REAL(getdents64)(fd, buf, size);
-	if (e->type != SFD_CLIENT)
-		return wrap_ret(-EBADF, saved);
-	return wrap_ret(sc_getdents64(fd, e, buf, size), saved);
+	return wrap_ret(e->ops->getdents(fd, e, buf, size), saved);
 }

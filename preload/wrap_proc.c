@@ -23,7 +23,7 @@
 #include "hidden.h"
 #include "resolve.h"
 #include "init.h"
-#include "io.h"
+#include "fdops.h"
 #include "pool.h"
 #include "provider.h"
 #include "stdio.h"
@@ -178,8 +178,8 @@ daemon(int nochdir, int noclose)
 		for (fd = 0; fd <= 2; fd++) {
 			struct sfd *e = fdtab_get(fd);
 
-			if (e != NULL && e->type == SFD_CLIENT) {
-				io_release(fdtab_take(fd));
+			if (e != NULL && e->ops->requests) {
+				fd_release(fdtab_take(fd));
 				stdio_std_update(fd);
 			}
 		}
@@ -248,7 +248,7 @@ posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd,
 	if (cfd < 0) /* as the child's open would have failed, but now */
 		return -cfd;
 	if ((so = calloc(1, sizeof(*so))) == NULL) {
-		io_close(cfd);
+		fd_close(cfd);
 		return ENOMEM;
 	}
 	sfd_free(fdtab_take(cfd)); /* ours now, not the program's */
