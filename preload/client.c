@@ -30,14 +30,10 @@
 #include "../proto/wire/wire.h"
 #include "chan.h"
 #include "client.h"
-#include "fd_client.h"
-#include "equeue.h"
 #include "hidden.h"
 #include "fdops.h"
 #include "pool.h"
-#include "provider.h"
 #include "real.h"
-#include "stdio.h"
 
 static atomic_uint cached_umask = 022;
 
@@ -371,32 +367,17 @@ sc_frename(int fd, struct sfd *e, const char *path, size_t len)
 	return (int)simple(fd, e, SYS_FRENAME, 0, len, &in, 1, NULL, 0, &rep);
 }
 
-static int
-adopt(int cfd, const struct chan *ch, uint64_t key)
-{
-	struct sfd *e = sfd_new(&fdops_client);
-
-	if (e == NULL || fdtab_set(cfd, e) < 0) {
-		sfd_free(e);
-		REAL(close)(cfd);
-		return -ENOMEM;
-	}
-	e->broker = ch->broker;
-	e->inst = ch->inst;
-	e->key = key;
-	e->gen = pool_gen();
-	if (cfd <= 2)
-		stdio_std_update(cfd);
-	return cfd;
-}
-
 /*
  * Open: the description's fd comes with the answer, at the lowest free
- * number, as open() would give.  A channel found dead (its provider was
- * replaced) is replaced once.
+ * number, as open() would give, and *d says which it is (key 0: a kernel
+ * fd the provider handed over, not a scheme file: the broker's VFIO
+ * device for a driver).  Making it a record of the fd table is the open
+ * routing's (route.c).  A channel found dead (its provider was replaced)
+ * is replaced once.
  */
 int
-sc_open(const struct scheme_path *sp, int flags, mode_t mode)
+sc_open(const struct scheme_path *sp, int flags, mode_t mode,
+	struct sc_desc *d)
 {
 	struct iovec in = {(void *)sp->rest, sp->restlen};
 	struct pool_ticket t;
@@ -407,12 +388,8 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode)
 	bool offered;
 	int64_t res;
 
-	if (sp->name[0] == '\0' && sp->restlen > 0 && (flags & O_CREAT))
-		return provider_create(sp->rest, sp->restlen, flags);
-	if (strcmp(sp->name, "event") == 0) {
-		r = equeue_open(flags);
-		return r == -ENOENT || r == -ENOTCONN ? SC_PASS : r;
-	}
+	if (strcmp(sp->name, "event") == 0)
+		return -EPERM; /* a queue is made here, not asked for (route.c) */
 	if (NEEDS_MODE(flags))
 		mode &= ~atomic_load(&cached_umask);
 	else
@@ -452,28 +429,48 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode)
 				REAL(close)(cfd);
 			return (int)res;
 		}
-		/* Key 0: a kernel fd the provider handed over, not a scheme
-		 * file (the broker's VFIO device for a driver). */
-		r = rep.key != 0 ? adopt(cfd, ch, rep.key) : cfd;
+		d->broker = ch->broker;
+		d->inst = ch->inst;
+		d->key = rep.key;
 		chan_release(ch);
-		return r;
+		return cfd;
 	}
 	return -EIO;
 }
 
-/* stat() on a scheme path: open it for its metadata only, as Redox does. */
+/*
+ * stat() on a scheme path: open it for its metadata only, as Redox does.
+ * event: is the preload's own: its root is a directory nobody lists.
+ */
 int
 sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
 {
-	struct sfd *e;
+	struct sc_desc d;
+	struct sfd tmp;
 	int fd, r;
 
-	fd = sc_open(sp, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0), 0);
+	if (strcmp(sp->name, "event") == 0) {
+		if (sp->restlen > 0)
+			return -ENOENT;
+		memset(st, 0, sizeof(*st));
+		st->st_mode = S_IFDIR | 0555;
+		st->st_nlink = 2;
+		st->st_ino = 1; /* 0 is no entry to readdir */
+		return 0;
+	}
+	fd = sc_open(sp, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0), 0,
+		     &d);
 	if (fd < 0)
 		return fd;
-	e = fdtab_get(fd);
-	r = e != NULL ? sc_fstat(fd, e, st) : -EIO;
-	fd_release(fdtab_take(fd)); /* an event: queue has an epoll set */
+	if (d.key == 0) {
+		r = REAL(fstat)(fd, st) < 0 ? -errno : 0;
+	} else {
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.broker = d.broker;
+		tmp.inst = d.inst;
+		tmp.key = d.key;
+		r = sc_fstat(fd, &tmp, st);
+	}
 	REAL(close)(fd);
 	return r;
 }

@@ -27,7 +27,13 @@
 #define NEEDS_MODE(flags)                                                      \
 	(((flags)&O_CREAT) != 0 || ((flags)&O_TMPFILE) == O_TMPFILE)
 
-int sc_open(const struct scheme_path *sp, int flags, mode_t mode);
+/* Which description an open gave (sc_open): key 0 is a kernel fd. */
+struct sc_desc {
+	uint64_t broker, inst, key;
+};
+
+int sc_open(const struct scheme_path *sp, int flags, mode_t mode,
+	    struct sc_desc *d);
 int sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow);
 ssize_t sc_readv(int fd, struct sfd *e, const struct iovec *iov,
 		 int iovcnt);

@@ -49,18 +49,20 @@ sdir_is(const void *dirp)
 	return dirp != NULL && *(const uint64_t *)dirp == SDIR_MAGIC;
 }
 
-static int load(int fd, char **text, size_t *len);
+static int load(int fd, struct sfd *e, char **text, size_t *len);
 
 /*
  * A directory opened without O_DIRECTORY (Linux lists those too) may say
  * EISDIR to a read, as `cat dir` wants: list it through a second open, by
- * its path, with O_DIRECTORY.
+ * its path, with O_DIRECTORY (a request of this call's, in no table).
  */
 static int
 load_reopened(int fd, struct sfd *e, char **text, size_t *len)
 {
 	char name[PATH_MAX];
 	struct scheme_path sp;
+	struct sc_desc d;
+	struct sfd tmp;
 	int n = sc_fpath(fd, e, name, sizeof(name) - 1), dfd, r;
 
 	if (n < 0)
@@ -68,19 +70,23 @@ load_reopened(int fd, struct sfd *e, char **text, size_t *len)
 	name[n] = '\0';
 	if (!path_classify(name, &sp))
 		return -EISDIR;
-	dfd = sc_open(&sp, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	dfd = sc_open(&sp, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, &d);
 	if (dfd < 0)
 		return dfd == SC_PASS ? -EISDIR : dfd;
-	r = load(dfd, text, len);
-	fd_close(dfd);
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.ops = e->ops;
+	tmp.broker = d.broker;
+	tmp.inst = d.inst;
+	tmp.key = d.key;
+	r = d.key != 0 ? load(dfd, &tmp, text, len) : -EIO;
+	REAL(close)(dfd);
 	return r == -EISDIR ? -EIO : r;
 }
 
 /* Read the whole listing from the fd's current offset. */
 static int
-load(int fd, char **text, size_t *len)
+load(int fd, struct sfd *e, char **text, size_t *len)
 {
-	struct sfd *e = fdtab_get(fd);
 	size_t cap = 4096;
 	char *buf = malloc(cap), *nb;
 	struct iovec iov;
@@ -169,23 +175,6 @@ sdir_fdopen(int fd, int *err)
 	return d;
 }
 
-/* opendir: NULL with *err (SC_PASS: not a scheme's path after all). */
-struct sdir *
-sdir_open(const struct scheme_path *sp, int *err)
-{
-	struct sdir *d;
-	int fd;
-
-	fd = sc_open(sp, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	if (fd < 0) {
-		*err = fd;
-		return NULL;
-	}
-	if ((d = sdir_fdopen(fd, err)) == NULL)
-		fd_close(fd);
-	return d;
-}
-
 struct dirent64 *
 sdir_read(struct sdir *d, int *err)
 {
@@ -194,7 +183,12 @@ sdir_read(struct sdir *d, int *err)
 
 	*err = 0;
 	if (!d->loaded) {
-		if ((*err = load(d->fd, &d->text, &d->len)) < 0)
+		struct sfd *e = fdtab_get(d->fd);
+
+		*err = e != NULL && e->ops->requests
+			   ? load(d->fd, e, &d->text, &d->len)
+			   : -EBADF;
+		if (*err < 0)
 			return NULL;
 		d->loaded = true;
 	}
@@ -323,7 +317,7 @@ sc_getdents64(int fd, struct sfd *e, void *buf, size_t size)
 	int err;
 
 	if (e->dtext == NULL && ((err = check_dir(fd)) < 0 ||
-				 (err = load(fd, &text, &len)) < 0))
+				 (err = load(fd, e, &text, &len)) < 0))
 		return err;
 	st_lock(ST_FDTAB);
 	if (fdtab_get(fd) != e) {

@@ -15,7 +15,6 @@
 struct sdir;
 
 bool sdir_is(const void *dirp);
-struct sdir *sdir_open(const struct scheme_path *sp, int *err);
 struct sdir *sdir_fdopen(int fd, int *err);
 struct dirent64 *sdir_read(struct sdir *d, int *err);
 void sdir_rewind(struct sdir *d);

@@ -14,6 +14,7 @@
 #include "fdops.h"
 #include "pool.h"
 #include "real.h"
+#include "stdio.h"
 
 /* An lseek to 0 lists a directory afresh (getdents64, dir.c). */
 static off_t
@@ -108,3 +109,26 @@ const struct sfd_ops fdops_client = {
     .hold = c_hold,
     .park = pool_park,
 };
+
+/*
+ * The fd an open's answer brought (route.c): a scheme file of the fd
+ * table from now on; fd 0-2 get a cookie stream (stdio.h).
+ */
+int
+fd_client_adopt(int cfd, uint64_t broker, uint64_t inst, uint64_t key)
+{
+	struct sfd *e = sfd_new(&fdops_client);
+
+	if (e == NULL || fdtab_set(cfd, e) < 0) {
+		sfd_free(e);
+		REAL(close)(cfd);
+		return -ENOMEM;
+	}
+	e->broker = broker;
+	e->inst = inst;
+	e->key = key;
+	e->gen = pool_gen();
+	if (cfd <= 2)
+		stdio_std_update(cfd);
+	return cfd;
+}

@@ -6,6 +6,10 @@
 
 #include "fdops.h"
 
+#include <stdint.h>
+
 extern const struct sfd_ops fdops_client;
+
+int fd_client_adopt(int cfd, uint64_t broker, uint64_t inst, uint64_t key);
 
 #endif

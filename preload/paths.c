@@ -65,15 +65,18 @@ int
 sc_path_do(const struct scheme_path *sp, int flags,
 	   int (*fn)(int fd, struct sfd *e, void *arg), void *arg)
 {
-	struct sfd *e;
+	struct sc_desc d;
+	struct sfd tmp;
 	int fd, r;
 
-	fd = sc_open(sp, flags | O_CLOEXEC, 0);
+	fd = sc_open(sp, flags | O_CLOEXEC, 0, &d);
 	if (fd < 0)
 		return fd; /* SC_PASS too */
-	e = fdtab_get(fd);
-	r = e != NULL && e->ops->requests ? fn(fd, e, arg) : -EPERM;
-	sfd_free(fdtab_take(fd));
+	memset(&tmp, 0, sizeof(tmp)); /* this call's, in no table */
+	tmp.broker = d.broker;
+	tmp.inst = d.inst;
+	tmp.key = d.key;
+	r = d.key != 0 ? fn(fd, &tmp, arg) : -EPERM;
 	REAL(close)(fd);
 	return r;
 }
@@ -86,6 +89,7 @@ sc_path_do(const struct scheme_path *sp, int flags,
 int
 sc_mkdir(const struct scheme_path *sp, mode_t mode)
 {
+	struct sc_desc d;
 	struct stat st;
 	int fd, r;
 
@@ -94,10 +98,9 @@ sc_mkdir(const struct scheme_path *sp, mode_t mode)
 		return r == SC_PASS ? r : r == 0 ? -EEXIST : -EPERM;
 	}
 	fd = sc_open(sp, O_CREAT | O_EXCL | O_DIRECTORY | O_RDONLY | O_CLOEXEC,
-		     mode);
+		     mode, &d);
 	if (fd < 0)
 		return fd;
-	sfd_free(fdtab_take(fd));
 	REAL(close)(fd);
 	return 0;
 }

@@ -266,7 +266,7 @@ map_epochs(struct provider *p, int fd)
 	if (fd < 0)
 		return;
 	seals = REAL(fcntl)(fd, F_GET_SEALS);
-	if (seals >= 0 && (seals & need) == need && fstat(fd, &st) == 0 &&
+	if (seals >= 0 && (seals & need) == need && REAL(fstat)(fd, &st) == 0 &&
 	    st.st_size >= (off_t)sizeof(uint32_t) &&
 	    st.st_size / sizeof(uint32_t) <= UINT32_MAX &&
 	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd,

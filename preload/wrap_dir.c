@@ -17,7 +17,25 @@
 #include "client.h"
 #include "dir.h"
 #include "resolve.h"
+#include "route.h"
 #include "wrap.h"
+
+/* A scheme directory's stream: NULL with *err (SC_PASS: not a scheme's). */
+static struct sdir *
+sdir_open(const struct scheme_path *sp, int *err)
+{
+	struct sdir *d;
+	int fd;
+
+	fd = route_open(sp, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		*err = fd;
+		return NULL;
+	}
+	if ((d = sdir_fdopen(fd, err)) == NULL)
+		fd_close(fd);
+	return d;
+}
 
 EXPORT DIR *
 opendir(const char *path)

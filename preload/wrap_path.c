@@ -24,6 +24,7 @@
 #include "client.h"
 #include "paths.h"
 #include "resolve.h"
+#include "route.h"
 #include "wrap.h"
 
 /*
@@ -395,7 +396,7 @@ scheme_mktemp(char *tmpl, int suffixlen, int flags, bool dir)
 			memcpy(y, x, 6);
 		if (dir)
 			r = sc_mkdir(&sp, 0700);
-		else if ((fd = sc_open(&sp, O_RDWR | O_CREAT | O_EXCL | flags,
+		else if ((fd = route_open(&sp, O_RDWR | O_CREAT | O_EXCL | flags,
 				       0600)) >= 0 ||
 			 fd == SC_PASS)
 			return fd;

@@ -22,6 +22,7 @@
 #include "creds.h"
 #include "hidden.h"
 #include "resolve.h"
+#include "route.h"
 #include "init.h"
 #include "fdops.h"
 #include "pool.h"
@@ -239,7 +240,7 @@ posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd,
 		return -r;
 	if (fd < 0)
 		return EBADF;
-	cfd = sc_open(&sp, oflag | O_CLOEXEC, mode);
+	cfd = route_open(&sp, oflag | O_CLOEXEC, mode);
 	if (cfd == SC_PASS) {
 		errno = saved;
 		return REAL(posix_spawn_file_actions_addopen)(fa, fd, path,

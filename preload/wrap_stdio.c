@@ -16,6 +16,7 @@
 #include "hidden.h"
 #include "fdops.h"
 #include "resolve.h"
+#include "route.h"
 #include "stdio.h"
 #include "wrap.h"
 
@@ -39,7 +40,7 @@ scheme_fopen(const char **path, char *buf, const char *mode, bool *pass)
 		errno = EINVAL;
 		return NULL;
 	}
-	fd = sc_open(&sp, flags, 0666);
+	fd = route_open(&sp, flags, 0666);
 	if (fd == SC_PASS) {
 		*pass = true;
 		errno = saved;

@@ -43,7 +43,7 @@
 /* Waiters ---------------------------------------------------------------- */
 
 void
-sv_waiters_drop(struct serve *s, struct chan *ch, uint64_t key)
+sv_waiters_drop(struct serve *s, struct sv_chan *ch, uint64_t key)
 {
 	struct waiter *w, *tmp;
 
@@ -59,7 +59,7 @@ sv_waiters_drop(struct serve *s, struct chan *ch, uint64_t key)
 }
 
 static int
-waiter_add(struct serve *s, struct chan *ch, uint64_t seq, uint64_t key,
+waiter_add(struct serve *s, struct sv_chan *ch, uint64_t seq, uint64_t key,
 	   uint32_t flags)
 {
 	struct waiter *w = calloc(1, sizeof(*w));
@@ -77,7 +77,7 @@ waiter_add(struct serve *s, struct chan *ch, uint64_t seq, uint64_t key,
 }
 
 static void
-answer_ready(struct serve *s, struct chan *ch, uint64_t seq,
+answer_ready(struct serve *s, struct sv_chan *ch, uint64_t seq,
 	     const struct desc *d, uint64_t flags)
 {
 	struct wire_rep rep;
@@ -93,7 +93,7 @@ answer_ready(struct serve *s, struct chan *ch, uint64_t seq,
 
 /* WIRE_OP_WAIT: answer once a post passes the generation the client saw. */
 void
-sv_do_wait(struct serve *s, struct chan *ch, struct desc *d,
+sv_do_wait(struct serve *s, struct sv_chan *ch, struct desc *d,
 	   const struct wire_req *req)
 {
 	if (d->gen != req->arg[2] || waiter_add(s, ch, req->seq, d->key, 0) < 0)
@@ -106,7 +106,7 @@ sv_do_wait(struct serve *s, struct chan *ch, struct desc *d,
  * after which the channel carries nothing more of them.
  */
 void
-sv_do_cancel(struct serve *s, struct chan *ch, const struct wire_req *req)
+sv_do_cancel(struct serve *s, struct sv_chan *ch, const struct wire_req *req)
 {
 	uint32_t i;
 

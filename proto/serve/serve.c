@@ -373,7 +373,7 @@ sv_uncharge_handle(struct serve *s, struct client **cl, struct client **ucl)
 /* Channels ------------------------------------------------------------ */
 
 void
-sv_chan_put(struct chan *ch)
+sv_chan_put(struct sv_chan *ch)
 {
 	if (--ch->refs > 0)
 		return;
@@ -385,7 +385,7 @@ sv_chan_put(struct chan *ch)
 
 /* Its fds are closed: the owner and its user may have another. */
 static void
-chan_uncharge(struct serve *s, struct chan *ch)
+chan_uncharge(struct serve *s, struct sv_chan *ch)
 {
 	struct client **c[] = {&ch->cl, &ch->ucl};
 
@@ -398,7 +398,7 @@ chan_uncharge(struct serve *s, struct chan *ch)
 }
 
 static void
-chan_kill(struct serve *s, struct chan *ch)
+chan_kill(struct serve *s, struct sv_chan *ch)
 {
 	if (ch->dead)
 		return;
@@ -416,7 +416,7 @@ chan_kill(struct serve *s, struct chan *ch)
 }
 
 void
-sv_reply(struct serve *s, struct chan *ch, struct wire_rep *rep,
+sv_reply(struct serve *s, struct sv_chan *ch, struct wire_rep *rep,
 	 const void *data, size_t len, int fd)
 {
 	ssize_t r;
@@ -459,7 +459,7 @@ sv_reply(struct serve *s, struct chan *ch, struct wire_rep *rep,
 }
 
 void
-sv_reply_err(struct serve *s, struct chan *ch, uint64_t seq, int64_t err,
+sv_reply_err(struct serve *s, struct sv_chan *ch, uint64_t seq, int64_t err,
 	     uint32_t status)
 {
 	struct wire_rep rep;
@@ -476,7 +476,7 @@ sv_reply_err(struct serve *s, struct chan *ch, uint64_t seq, int64_t err,
  * and not EIO) and its fd closed at once.
  */
 static int
-chan_charge(struct serve *s, struct chan *ch, const struct serve_chan_info *ci)
+chan_charge(struct serve *s, struct sv_chan *ch, const struct serve_chan_info *ci)
 {
 	struct client *cl = client_get(s, false, ci->pid);
 	struct client *ucl = cl != NULL ? client_get(s, true, ci->uid) : NULL;
@@ -510,7 +510,7 @@ static int
 chan_add(struct serve *s, int fd, uint32_t flags,
 	 const struct serve_chan_info *ci)
 {
-	struct chan *ch = NULL;
+	struct sv_chan *ch = NULL;
 	int one = 1, r;
 
 	r = (flags & ~SERVE_CHAN_NOPATHS) != 0 ? -EINVAL : 0;
@@ -567,7 +567,7 @@ serve_add_chan_for(struct serve *s, int fd, const struct serve_chan_info *ci)
 /* Descriptions -------------------------------------------------------- */
 
 static bool
-desc_attached(const struct desc *d, const struct chan *ch)
+desc_attached(const struct desc *d, const struct sv_chan *ch)
 {
 	if (d->owner == ch->key)
 		return true;
@@ -590,7 +590,7 @@ att_compact(struct serve *s, struct desc *d)
 }
 
 static int
-att_add(struct serve *s, struct desc *d, struct chan *ch)
+att_add(struct serve *s, struct desc *d, struct sv_chan *ch)
 {
 	uint64_t *n;
 
@@ -711,7 +711,7 @@ synth_close(struct serve *s, uint64_t handle, const struct wire_creds *cr)
 /* Pending requests ---------------------------------------------------- */
 
 struct pend *
-sv_pend_new(struct serve *s, struct chan *ch, const struct wire_op *op)
+sv_pend_new(struct serve *s, struct sv_chan *ch, const struct wire_op *op)
 {
 	struct pend *p = calloc(1, sizeof(*p));
 
@@ -735,7 +735,7 @@ static void pend_free(struct serve *s, struct pend *p);
 
 /* A client's request, charged to it until answered (or refused: NULL). */
 static struct pend *
-pend_charged(struct serve *s, struct chan *ch, const struct wire_op *op,
+pend_charged(struct serve *s, struct sv_chan *ch, const struct wire_op *op,
 	     const struct wire_creds *cr)
 {
 	struct client *cl = client_get(s, false, cr->pid);
@@ -826,7 +826,7 @@ pushback_keep(struct serve *s, struct desc *d, const char *data, size_t len)
  * a read of 0 bytes, which the provider answers as it would).
  */
 static bool
-pushback_take(struct serve *s, struct chan *ch, struct desc *d,
+pushback_take(struct serve *s, struct sv_chan *ch, struct desc *d,
 	      const struct wire_req *req)
 {
 	uint64_t want =
@@ -859,7 +859,7 @@ pushback_take(struct serve *s, struct chan *ch, struct desc *d,
 
 /* The fd that came with a request proves its channel holds the file. */
 static int
-attach_by_fd(struct serve *s, struct chan *ch, struct desc *d, int fd)
+attach_by_fd(struct serve *s, struct sv_chan *ch, struct desc *d, int fd)
 {
 	struct stat st;
 	int r = -EBADF;
@@ -879,7 +879,7 @@ attach_by_fd(struct serve *s, struct chan *ch, struct desc *d, int fd)
  * attached.  A parked description is nobody else's.
  */
 static void
-attach_unknown(struct serve *s, struct chan *ch, const struct wire_req *req,
+attach_unknown(struct serve *s, struct sv_chan *ch, const struct wire_req *req,
 	       int fd)
 {
 	struct desc find = {.key = 0}, *d = NULL;
@@ -962,7 +962,7 @@ fill_packet(struct scheme_packet *pkt, struct pend *p, const struct desc *d,
  * carries).  Returns -1 when an answer has been sent already.
  */
 static int
-take_fd(struct serve *s, struct chan *ch, struct desc *d,
+take_fd(struct serve *s, struct sv_chan *ch, struct desc *d,
 	const struct wire_req *req, int *fd)
 {
 	int r;
@@ -986,7 +986,7 @@ take_fd(struct serve *s, struct chan *ch, struct desc *d,
 
 /* Our own operations: answered here, or turned into SYS_FEVENT. */
 static int
-own_op(struct serve *s, struct chan *ch, struct desc *d, struct wire_req *req,
+own_op(struct serve *s, struct sv_chan *ch, struct desc *d, struct wire_req *req,
        const struct wire_creds *cr, const struct wire_op **op)
 {
 	int r;
@@ -1034,7 +1034,7 @@ names_path(const struct wire_op *op)
  * setrens, so a request sent after that answer sees it.
  */
 static bool
-may_name(const struct serve *s, const struct chan *ch,
+may_name(const struct serve *s, const struct sv_chan *ch,
 	 const struct wire_creds *cr)
 {
 	if (ch->flags & SERVE_CHAN_NOPATHS)
@@ -1052,7 +1052,7 @@ may_name(const struct serve *s, const struct chan *ch,
  * it names one (a client never sends SYS_CLOSE: closing its fd is that).
  */
 static int
-request_ok(struct serve *s, const struct chan *ch, const struct wire_req *req,
+request_ok(struct serve *s, const struct sv_chan *ch, const struct wire_req *req,
 	   const struct wire_op *op, const struct wire_creds *cr,
 	   struct desc **d)
 {
@@ -1077,7 +1077,7 @@ request_ok(struct serve *s, const struct chan *ch, const struct wire_req *req,
  * stale values for a reason to ask again at once.
  */
 static void
-refuse(struct serve *s, struct chan *ch, const struct desc *d, uint64_t seq,
+refuse(struct serve *s, struct sv_chan *ch, const struct desc *d, uint64_t seq,
        int err)
 {
 	struct wire_rep rep;
@@ -1099,7 +1099,7 @@ refuse(struct serve *s, struct chan *ch, const struct desc *d, uint64_t seq,
  * the channel's cap alone.  A refusal is answered here (-1).
  */
 static int
-admit(struct serve *s, struct chan *ch, const struct desc *d,
+admit(struct serve *s, struct sv_chan *ch, const struct desc *d,
       const struct wire_req *req, const struct wire_op *op,
       const struct wire_creds *cr)
 {
@@ -1149,7 +1149,7 @@ close_packet(struct serve *s, const struct desc *d, struct scheme_packet *pkt)
  * process that opened it may park it; there is no answer.
  */
 static size_t
-park(struct serve *s, struct chan *ch, struct desc *d,
+park(struct serve *s, struct sv_chan *ch, struct desc *d,
      const struct wire_creds *cr, struct scheme_packet *pkt)
 {
 	if (d == NULL || (!desc_attached(d, ch) && d->cr.pid != cr->pid) ||
@@ -1175,7 +1175,7 @@ park(struct serve *s, struct chan *ch, struct desc *d,
  * (WIRE_RESEND), where the kernel says who sends it.
  */
 static bool
-pipe_open_ok(struct serve *s, const struct chan *ch, const struct wire_req *req)
+pipe_open_ok(struct serve *s, const struct sv_chan *ch, const struct wire_req *req)
 {
 	const struct desc *d = slots_get(&s->descs, req->key);
 
@@ -1207,7 +1207,7 @@ unpark(struct serve *s, const struct pend *p, uint64_t handle)
  * socket with credentials (tools/bench), so the hot requests go by pipe.
  */
 static void
-chan_pipes(struct serve *s, struct chan *ch, uint64_t seq, int fd,
+chan_pipes(struct serve *s, struct sv_chan *ch, uint64_t seq, int fd,
 	   const struct wire_creds *cr)
 {
 	struct wire_rep rep;
@@ -1243,7 +1243,7 @@ chan_pipes(struct serve *s, struct chan *ch, uint64_t seq, int fd,
  * into it fault), which answers by pipe carry their data in.
  */
 static void
-chan_shm(struct serve *s, struct chan *ch, uint64_t seq, int fd)
+chan_shm(struct serve *s, struct sv_chan *ch, uint64_t seq, int fd)
 {
 	struct stat st;
 	void *m;
@@ -1263,7 +1263,7 @@ chan_shm(struct serve *s, struct chan *ch, uint64_t seq, int fd)
 	sv_reply_err(s, ch, seq, r, WIRE_OK);
 }
 
-static size_t chan_request(struct serve *s, struct chan *ch,
+static size_t chan_request(struct serve *s, struct sv_chan *ch,
 			   struct wire_req *req, int fd,
 			   const struct wire_creds *cr,
 			   struct scheme_packet *pkt);
@@ -1276,7 +1276,7 @@ static size_t chan_request(struct serve *s, struct chan *ch,
  * as a malformed message on its socket does.
  */
 static size_t
-chan_pipe_ready(struct serve *s, struct chan *ch, struct scheme_packet *pkt)
+chan_pipe_ready(struct serve *s, struct sv_chan *ch, struct scheme_packet *pkt)
 {
 	struct wire_req *req;
 	ssize_t n, m = 0;
@@ -1307,7 +1307,7 @@ chan_pipe_ready(struct serve *s, struct chan *ch, struct scheme_packet *pkt)
 }
 
 static size_t
-chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
+chan_request(struct serve *s, struct sv_chan *ch, struct wire_req *req, int fd,
 	     const struct wire_creds *cr, struct scheme_packet *pkt)
 {
 	const struct wire_op *op = wire_op(req->op);
@@ -1395,7 +1395,7 @@ chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
 }
 
 static size_t
-chan_ready(struct serve *s, struct chan *ch, struct scheme_packet *pkt)
+chan_ready(struct serve *s, struct sv_chan *ch, struct scheme_packet *pkt)
 {
 	struct wire_creds cr;
 	struct iovec iov;
@@ -1857,7 +1857,7 @@ serve_fd(const struct serve *s)
 void
 serve_stop(struct serve *s)
 {
-	struct chan *ch;
+	struct sv_chan *ch;
 	struct desc *d;
 
 	pthread_mutex_lock(&s->lock);
@@ -1879,7 +1879,7 @@ serve_stop(struct serve *s)
 void
 serve_relocate(struct serve *s, int oldfd, int newfd)
 {
-	struct chan *ch;
+	struct sv_chan *ch;
 	struct desc *d;
 	uint32_t i;
 

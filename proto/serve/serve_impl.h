@@ -18,7 +18,7 @@
 #include "slots.h"
 #include "../wire/wire.h"
 
-enum src_kind {
+enum sv_src {
 	SRC_CHAN = 1,
 	SRC_DESC,
 	SRC_SUB,
@@ -27,7 +27,7 @@ enum src_kind {
 	SRC_PIPE
 };
 
-struct chan {
+struct sv_chan {
 	int fd;
 	/*
 	 * The pipes (WIRE_OP_PIPES), -1 until made: requests come down pr;
@@ -133,7 +133,7 @@ enum pend_kind {
 struct pend {
 	uint64_t id;
 	int kind;	 /* enum pend_kind */
-	struct chan *ch; /* NULL: nobody waits for the answer */
+	struct sv_chan *ch; /* NULL: nobody waits for the answer */
 	const struct wire_op *op;
 	uint64_t seq, key;
 	uint64_t size; /* bytes offered for output */
@@ -162,7 +162,7 @@ struct watch {
 
 /* A client waiting for a post: WIRE_OP_WAIT (any) or a waiting POLL. */
 struct waiter {
-	struct chan *ch;
+	struct sv_chan *ch;
 	uint64_t seq, key;
 	uint32_t flags; /* 0: any post (WAIT); else POLL flags */
 	TAILQ_ENTRY(waiter) link;
@@ -213,12 +213,12 @@ int sv_ep_add(struct serve *s, int fd, int kind, uint64_t key);
 void sv_own_close(const struct serve *s, int fd);
 int sv_own_hide(const struct serve *s, int fd);
 void sv_xclose(int fd);
-void sv_chan_put(struct chan *ch);
-void sv_reply(struct serve *s, struct chan *ch, struct wire_rep *rep,
+void sv_chan_put(struct sv_chan *ch);
+void sv_reply(struct serve *s, struct sv_chan *ch, struct wire_rep *rep,
 	      const void *data, size_t len, int fd);
-void sv_reply_err(struct serve *s, struct chan *ch, uint64_t seq, int64_t err,
+void sv_reply_err(struct serve *s, struct sv_chan *ch, uint64_t seq, int64_t err,
 		  uint32_t status);
-struct pend *sv_pend_new(struct serve *s, struct chan *ch,
+struct pend *sv_pend_new(struct serve *s, struct sv_chan *ch,
 			 const struct wire_op *op);
 int sv_charge_handle(struct serve *s, const struct wire_creds *cr,
 		     struct client **cl, struct client **ucl);
@@ -226,10 +226,10 @@ void sv_uncharge_handle(struct serve *s, struct client **cl,
 			struct client **ucl);
 
 /* ready.c */
-void sv_waiters_drop(struct serve *s, struct chan *ch, uint64_t key);
-void sv_do_wait(struct serve *s, struct chan *ch, struct desc *d,
+void sv_waiters_drop(struct serve *s, struct sv_chan *ch, uint64_t key);
+void sv_do_wait(struct serve *s, struct sv_chan *ch, struct desc *d,
 		const struct wire_req *req);
-void sv_do_cancel(struct serve *s, struct chan *ch, const struct wire_req *req);
+void sv_do_cancel(struct serve *s, struct sv_chan *ch, const struct wire_req *req);
 int sv_do_subscribe(struct serve *s, struct desc *d, uint32_t flags,
 		    const struct wire_creds *cr, uint64_t *key);
 bool sv_sub_proves(const struct desc *d, ino_t ino);
