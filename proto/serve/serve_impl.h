@@ -60,7 +60,7 @@ struct sv_chan {
 	bool dead;
 	unsigned pending;
 	char *buf; /* receive buffer; NULL while lent to a request */
-	TAILQ_ENTRY(chan) link;
+	TAILQ_ENTRY(sv_chan) link;
 };
 
 /* A subscriber's socket: records go down it when matching posts happen. */
@@ -185,7 +185,7 @@ struct serve {
 	bool kicked; /* kick holds a count to take back */
 	bool stopped;
 	struct slots chans, descs, pends, watchv, subs;
-	TAILQ_HEAD(, chan) chanlist;
+	TAILQ_HEAD(, sv_chan) chanlist;
 	TAILQ_HEAD(, watch) watches;
 	TAILQ_HEAD(, waiter) waiters;
 	TAILQ_HEAD(, synth) synths;
