@@ -28,10 +28,21 @@ struct fake_provider fake;
 static _Atomic(struct sfd *) chunk0[1u << FDTAB_CHUNK_BITS];
 static struct sfd entries[2];
 
+/* The reopened listing's fd is closed as a request's, past any table. */
+static int
+fake_close(int fd)
+{
+	if (fd != FAKE_REOPEN)
+		fuzz_fail("close of fd %d", fd);
+	fake.closes++;
+	return 0;
+}
+
 void
 real_init(void)
 {
 	real_fn.stat = stat;
+	real_fn.close = fake_close;
 }
 
 static struct sfd *
@@ -68,7 +79,9 @@ sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 {
 	size_t n, left = fake.len - fake.pos;
 
-	if (e != entry_of(fd) || iovcnt != 1)
+	if ((fd == FAKE_FD && e != entry_of(fd)) ||
+	    (fd == FAKE_REOPEN && e->key != 1000 + (uint64_t)fake.opens) ||
+	    iovcnt != 1)
 		fuzz_fail("sc_readv: fd %d, %d iovecs", fd, iovcnt);
 	fake.reads++;
 	if (fd == FAKE_FD && fake.eisdir && fake.reads == 1)
@@ -110,7 +123,8 @@ sc_fpath(int fd, struct sfd *e, char *buf, size_t len)
 }
 
 int
-sc_open(const struct scheme_path *sp, int flags, mode_t mode)
+sc_open(const struct scheme_path *sp, int flags, mode_t mode,
+	struct sc_desc *d)
 {
 	if ((flags & O_DIRECTORY) == 0)
 		fuzz_fail("sc_open of a listing without O_DIRECTORY");
@@ -118,7 +132,9 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode)
 		fuzz_fail("sc_open: restlen %zu for %s", sp->restlen, sp->rest);
 	fake.opens++;
 	fake.pos = 0; /* a new open file lists from the start */
-	fake_fd_set(FAKE_REOPEN, 1000 + (uint64_t)fake.opens);
+	d->broker = 0;
+	d->inst = 1;
+	d->key = 1000 + (uint64_t)fake.opens;
 	return FAKE_REOPEN;
 }
 
