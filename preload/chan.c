@@ -558,7 +558,10 @@ by_pipe(const struct chan *ch, const struct wire_req *req,
 	const struct iovec *in, int nin, const struct iovec *out, int nout,
 	const int *fd, int sendfd)
 {
-	if (!WIRE_PIPE_OP(req->op) || ch->pipes < 0 || sendfd >= 0 ||
+	const struct wire_op *op = wire_op(req->op);
+
+	if (op == NULL || !(op->flags & WIRE_BY_PIPE) || ch->pipes < 0 ||
+	    sendfd >= 0 ||
 	    sizeof(*req) + iov_sum(in, nin) > PIPE_BUF)
 		return false;
 	if (req->op == SYS_OPEN) /* and never on a revoked channel */

@@ -37,7 +37,6 @@ struct sv_chan {
 	 */
 	int pr, pw, prr;
 	struct wire_creds pcr;
-	bool by_pipe; /* the answer being sent goes down pw */
 	/*
 	 * The client's sealed memfd (WIRE_OP_SHM), WIRE_MAX_DATA bytes,
 	 * mapped while the channel lives: the data of answers by pipe goes
@@ -123,6 +122,13 @@ struct desc {
 	RB_ENTRY(desc) by_ino;
 };
 
+/* What a request came by, and its answer goes by: the socket or the pipe. */
+enum sv_via { SV_SOCK, SV_PIPE };
+
+/* What becomes of a request: answered here (or nothing to answer), a
+ * packet made here for the provider, or one to ask the provider. */
+enum sv_verdict { SV_ANSWERED, SV_PACKET, SV_PROVIDER };
+
 enum pend_kind {
 	PEND_REQUEST, /* a client's request: the answer goes back to it */
 	PEND_CLOSE,   /* SYS_CLOSE: nobody waits */
@@ -144,13 +150,26 @@ struct pend {
 	bool wait;	/* PEND_POLL: wait for a post if not ready */
 	bool cancelled; /* PEND_POLL: the client gave up (WIRE_OP_CANCEL) */
 	struct wire_creds cr;
-	bool by_pipe;	   /* asked down the channel's request pipe */
+	enum sv_via via;   /* what it came by, and its answer goes by */
 	bool in_shm;	   /* the provider writes its answer into ch->shm */
 	uint64_t reuse;	   /* an open: a parked description to reuse */
 	struct client *cl; /* charged for it (NULL: nobody waits) */
 	/* An open: its file's fd is charged to these until answered. */
 	struct client *hcl, *ucl;
 	char *buf; /* the channel buffer the packet points into */
+};
+
+/* A request being served (serve.c chan_request): where it came from and
+ * what it is, as the checks learn it. */
+struct sv_req {
+	struct sv_chan *ch;
+	struct wire_req *req; /* its payload follows it in ch->buf */
+	const struct wire_op *op;
+	const struct wire_creds *cr;
+	struct desc *d; /* the description it names, once checked */
+	int fd;		/* what came with it, or -1 */
+	enum sv_via via;
+	int kind; /* enum pend_kind: what the provider is asked for */
 };
 
 struct watch {
@@ -214,9 +233,11 @@ void sv_own_close(const struct serve *s, int fd);
 int sv_own_hide(const struct serve *s, int fd);
 void sv_xclose(int fd);
 void sv_chan_put(struct sv_chan *ch);
-void sv_reply(struct serve *s, struct sv_chan *ch, struct wire_rep *rep,
+void sv_reply(struct serve *s, struct sv_chan *ch, enum sv_via via,
+	      struct wire_rep *rep,
 	      const void *data, size_t len, int fd);
-void sv_reply_err(struct serve *s, struct sv_chan *ch, uint64_t seq, int64_t err,
+void sv_reply_err(struct serve *s, struct sv_chan *ch, enum sv_via via,
+		  uint64_t seq, int64_t err,
 		  uint32_t status);
 struct pend *sv_pend_new(struct serve *s, struct sv_chan *ch,
 			 const struct wire_op *op);
