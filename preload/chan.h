@@ -33,7 +33,8 @@ struct chan {
 	int pw, prr, pr, pipes;
 	size_t pcap;
 	uint32_t puid, pgid; /* the credentials the pipes were made with */
-	uint64_t epoch;	     /* chan_revoke_all()s before it was made */
+	bool revoked;	     /* shut by chan_revoke_all (a new namespace) */
+	bool broken;	     /* unusable now: its owner drops it */
 	const char *shm;     /* answers' data by pipe (WIRE_OP_SHM), or NULL */
 	uint64_t broker, inst;
 	uint32_t ppid; /* the provider's pid: its open files' peer */
