@@ -138,7 +138,7 @@ static void
 by_getdents(const uint8_t *listing, size_t len, size_t size, bool exact)
 {
 	struct names w = {(const char *)listing, len, 0};
-	const struct sfd *e = fdtab_get(FAKE_FD);
+	struct sfd *e = fdtab_get(FAKE_FD);
 	/* 8-aligned, as the kernel's records are. */
 	char *buf = aligned_alloc(8, (size + 7) & ~(size_t)7);
 	const char *name;
@@ -191,6 +191,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	by_readdir(listing, len, data[4], fake.fail_read == 0);
 	fake.pos = 0;
 	fake.reads = 0;
+	fake_fd_set(FAKE_FD, ++key); /* closedir closed it */
 	by_getdents(listing, len, bufsize, fake.fail_read == 0);
 	fake_fd_clear(FAKE_FD);
 	if (fake.opens != fake.closes)

@@ -16,7 +16,7 @@
 #include <sys/uio.h>
 
 #include "../preload/client.h"
-#include "../preload/io.h"
+#include "../preload/fdops.h"
 #include "../preload/real.h"
 #include "fuzz.h"
 #include "preload_stubs.h"
@@ -28,10 +28,21 @@ struct fake_provider fake;
 static _Atomic(struct sfd *) chunk0[1u << FDTAB_CHUNK_BITS];
 static struct sfd entries[2];
 
+/* The reopened listing's fd is closed as a request's, past any table. */
+static int
+fake_close(int fd)
+{
+	if (fd != FAKE_REOPEN)
+		fuzz_fail("close of fd %d", fd);
+	fake.closes++;
+	return 0;
+}
+
 void
 real_init(void)
 {
 	real_fn.stat = stat;
+	real_fn.close = fake_close;
 }
 
 static struct sfd *
@@ -42,6 +53,8 @@ entry_of(int fd)
 	return &entries[fd - FAKE_FD];
 }
 
+static const struct sfd_ops fake_client_ops;
+
 void
 fake_fd_set(int fd, uint64_t key)
 {
@@ -49,7 +62,7 @@ fake_fd_set(int fd, uint64_t key)
 
 	atomic_store(&fdtab_top[0], chunk0);
 	memset(e, 0, sizeof(*e));
-	e->type = SFD_CLIENT;
+	e->ops = &fake_client_ops;
 	e->key = key;
 	atomic_store(&chunk0[fd], e);
 }
@@ -62,11 +75,13 @@ fake_fd_clear(int fd)
 }
 
 ssize_t
-sc_readv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
+sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 {
 	size_t n, left = fake.len - fake.pos;
 
-	if (e != entry_of(fd) || iovcnt != 1)
+	if ((fd == FAKE_FD && e != entry_of(fd)) ||
+	    (fd == FAKE_REOPEN && e->key != 1000 + (uint64_t)fake.opens) ||
+	    iovcnt != 1)
 		fuzz_fail("sc_readv: fd %d, %d iovecs", fd, iovcnt);
 	fake.reads++;
 	if (fd == FAKE_FD && fake.eisdir && fake.reads == 1)
@@ -84,7 +99,7 @@ sc_readv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
 }
 
 int
-sc_fstat(int fd, const struct sfd *e, struct stat *st)
+sc_fstat(int fd, struct sfd *e, struct stat *st)
 {
 	if (e != entry_of(fd))
 		fuzz_fail("sc_fstat: fd %d", fd);
@@ -94,7 +109,7 @@ sc_fstat(int fd, const struct sfd *e, struct stat *st)
 }
 
 int
-sc_fpath(int fd, const struct sfd *e, char *buf, size_t len)
+sc_fpath(int fd, struct sfd *e, char *buf, size_t len)
 {
 	size_t n;
 
@@ -108,7 +123,8 @@ sc_fpath(int fd, const struct sfd *e, char *buf, size_t len)
 }
 
 int
-sc_open(const struct scheme_path *sp, int flags, mode_t mode)
+sc_open(const struct scheme_path *sp, int flags, mode_t mode,
+	struct sc_desc *d)
 {
 	if ((flags & O_DIRECTORY) == 0)
 		fuzz_fail("sc_open of a listing without O_DIRECTORY");
@@ -116,12 +132,14 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode)
 		fuzz_fail("sc_open: restlen %zu for %s", sp->restlen, sp->rest);
 	fake.opens++;
 	fake.pos = 0; /* a new open file lists from the start */
-	fake_fd_set(FAKE_REOPEN, 1000 + (uint64_t)fake.opens);
+	d->broker = 0;
+	d->inst = 1;
+	d->key = 1000 + (uint64_t)fake.opens;
 	return FAKE_REOPEN;
 }
 
 int
-io_close(int fd)
+fd_close(int fd)
 {
 	fake_fd_clear(fd);
 	if (fd == FAKE_REOPEN)
@@ -130,12 +148,21 @@ io_close(int fd)
 }
 
 off_t
-io_lseek(int fd, off_t off, int whence)
+fd_lseek(int fd, off_t off, int whence)
 {
 	entry_of(fd);
 	if (off != 0 || whence != SEEK_SET)
-		fuzz_fail("io_lseek(%d, %lld, %d)", fd, (long long)off, whence);
+		fuzz_fail("fd_lseek(%d, %lld, %d)", fd, (long long)off, whence);
 	fake.pos = 0;
 	fake.reads = 0;
 	return 0;
 }
+
+/* A scheme file's ops, as far as the code under test calls them. */
+static const struct sfd_ops fake_client_ops = {
+    .kind = "scheme file",
+    .requests = true,
+    .readv = sc_readv,
+    .fstat = sc_fstat,
+    .fpath = sc_fpath,
+};

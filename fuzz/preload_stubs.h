@@ -33,7 +33,7 @@ struct fake_provider {
 
 extern struct fake_provider fake;
 
-/* Make fd a scheme fd (SFD_CLIENT) of description key, or forget it. */
+/* Make fd a scheme fd (with a scheme file's ops) of description key, or forget it. */
 void fake_fd_set(int fd, uint64_t key);
 void fake_fd_clear(int fd);
 

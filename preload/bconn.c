@@ -1,8 +1,8 @@
 /*
  * bconn.c - this process's control connection to the broker (bconn.h).
  *
- * Lock order: bconn's lock is taken with no other preload lock held, and
- * nothing is called under it that could take one.
+ * ST_BCONN is held across a call to the broker (state.h): a fork's child
+ * finds it free and drops the parent's connection.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,10 +19,9 @@
 #include "creds.h"
 #include "hidden.h"
 #include "real.h"
+#include "state.h"
 
 static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-static pthread_mutex_t plock = PTHREAD_MUTEX_INITIALIZER; /* path */
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;  /* cfd */
 static _Atomic int cfd = -1;
 static _Atomic int token = -1; /* our namespace token, if not root */
 static _Atomic(pthread_t) holder;
@@ -48,18 +47,18 @@ bconn_refresh(void)
 
 	if (env == NULL || env[0] == '\0' || strlen(env) >= sizeof(path))
 		return;
-	pthread_mutex_lock(&plock);
+	st_lock(ST_BCONN_PATH);
 	strcpy(path, env);
-	pthread_mutex_unlock(&plock);
+	st_unlock(ST_BCONN_PATH);
 }
 
 void
 bconn_path(char *buf, size_t len)
 {
 	bconn_refresh();
-	pthread_mutex_lock(&plock);
+	st_lock(ST_BCONN_PATH);
 	snprintf(buf, len, "%s", path);
-	pthread_mutex_unlock(&plock);
+	st_unlock(ST_BCONN_PATH);
 }
 
 /*
@@ -180,7 +179,7 @@ bconn_call_fds(struct wire_ctl *req, const void *payload, size_t len,
 			r = rep->err;
 		return r;
 	}
-	pthread_mutex_lock(&lock);
+	st_lock(ST_BCONN);
 	atomic_store(&holder, pthread_self());
 	atomic_store(&held, true);
 	for (tries = 0; tries < 2; tries++) {
@@ -204,7 +203,7 @@ bconn_call_fds(struct wire_ctl *req, const void *payload, size_t len,
 		hidden_close(atomic_exchange(&cfd, -1));
 	}
 	atomic_store(&held, false);
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_BCONN);
 	return r;
 }
 
@@ -253,27 +252,16 @@ bconn_token_held(void)
 	return atomic_load(&token) >= 0;
 }
 
-void
-bconn_atfork_prepare(void)
-{
-	pthread_mutex_lock(&lock);
-}
-
-void
-bconn_atfork_parent(void)
-{
-	pthread_mutex_unlock(&lock);
-}
-
 /* The child must not share the parent's connection: framing would mix. */
-void
-bconn_atfork_child(void)
+static void
+fork_child(void)
 {
 	int fd = atomic_exchange(&cfd, -1);
 
 	if (fd >= 0)
 		hidden_close(fd);
 	atomic_store(&held, false);
-	pthread_mutex_unlock(&lock);
 	bconn_refresh();
 }
+
+const struct st_fork_hook bconn_fork_hook = {ST_BCONN, NULL, NULL, fork_child};

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "../proto/wire/wire.h"
+#include "state.h"
 
 int bconn_call(struct wire_ctl *req, const void *payload, size_t len,
 	       struct wire_ctl *rep, void *rbuf, size_t rlen, int *fd);
@@ -26,8 +27,6 @@ void bconn_refresh(void);
 void bconn_init(void);
 void bconn_token_set(int fd);
 bool bconn_token_held(void);
-void bconn_atfork_prepare(void);
-void bconn_atfork_parent(void);
-void bconn_atfork_child(void);
+extern const struct st_fork_hook bconn_fork_hook;
 
 #endif

@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 
 #include "../proto/wire/wire.h"
+#include "state.h"
 
 #define CHAN_MAX_IOV 64 /* longer vectors are served in parts */
 
@@ -32,7 +33,8 @@ struct chan {
 	int pw, prr, pr, pipes;
 	size_t pcap;
 	uint32_t puid, pgid; /* the credentials the pipes were made with */
-	uint64_t epoch;	     /* chan_revoke_all()s before it was made */
+	bool revoked;	     /* shut by chan_revoke_all (a new namespace) */
+	bool broken;	     /* unusable now: its owner drops it */
 	const char *shm;     /* answers' data by pipe (WIRE_OP_SHM), or NULL */
 	uint64_t broker, inst;
 	uint32_t ppid; /* the provider's pid: its open files' peer */
@@ -59,8 +61,6 @@ int chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	      int *fd, int rflags, int sendfd);
 int chan_post(struct chan *ch, struct wire_req *req);
 void chan_revoke_all(void);
-void chan_atfork_prepare(void);
-void chan_atfork_parent(void);
-void chan_atfork_child(void);
+extern const struct st_fork_hook chan_fork_hook;
 
 #endif

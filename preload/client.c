@@ -30,13 +30,10 @@
 #include "../proto/wire/wire.h"
 #include "chan.h"
 #include "client.h"
-#include "equeue.h"
 #include "hidden.h"
-#include "io.h"
+#include "fdops.h"
 #include "pool.h"
-#include "provider.h"
 #include "real.h"
-#include "stdio.h"
 
 static atomic_uint cached_umask = 022;
 
@@ -52,7 +49,7 @@ sc_umask_set(mode_t m)
  * when the provider is gone for good.  Fills *rep; returns 0 or -errno.
  */
 static int
-desc_call(int fd, const struct sfd *e, struct wire_req *req,
+desc_call(int fd, struct sfd *e, struct wire_req *req,
 	  const struct iovec *in, int nin, struct iovec *out, int nout,
 	  struct wire_rep *rep, int sendfd, int *rfd)
 {
@@ -102,7 +99,7 @@ desc_call(int fd, const struct sfd *e, struct wire_req *req,
 
 /* Wait until the provider posts an event newer than gen. */
 static int
-wait_event(int fd, const struct sfd *e, uint64_t gen)
+wait_event(int fd, struct sfd *e, uint64_t gen)
 {
 	struct wire_req req;
 	struct wire_rep rep;
@@ -114,7 +111,7 @@ wait_event(int fd, const struct sfd *e, uint64_t gen)
 
 /* A request whose answer is a value; EAGAIN waits unless O_NONBLOCK. */
 static int64_t
-simple(int fd, const struct sfd *e, uint32_t op, uint64_t c, uint64_t d,
+simple(int fd, struct sfd *e, uint32_t op, uint64_t c, uint64_t d,
        const struct iovec *in, int nin, struct iovec *out, int nout,
        struct wire_rep *rep)
 {
@@ -167,7 +164,7 @@ iov_clip(const struct iovec *iov, int n, size_t skip, struct iovec *out,
 
 /* A read returns what one answer holds (at most WIRE_MAX_DATA bytes). */
 ssize_t
-sc_readv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
+sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 {
 	struct iovec part[CHAN_MAX_IOV];
 	struct wire_rep rep;
@@ -186,7 +183,7 @@ sc_readv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
 
 /* A write goes out in parts; it stops at the first short or failed one. */
 ssize_t
-sc_writev(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
+sc_writev(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 {
 	struct iovec part[CHAN_MAX_IOV];
 	struct wire_rep rep;
@@ -219,7 +216,7 @@ sc_writev(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt)
  * kernel pread this is not atomic against other users of the offset.
  */
 ssize_t
-sc_preadv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt,
+sc_preadv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
 	  off_t off, bool write)
 {
 	off_t cur, r;
@@ -239,7 +236,7 @@ sc_preadv(int fd, const struct sfd *e, const struct iovec *iov, int iovcnt,
 }
 
 off_t
-sc_lseek(int fd, const struct sfd *e, off_t off, int whence)
+sc_lseek(int fd, struct sfd *e, off_t off, int whence)
 {
 	struct wire_rep rep;
 
@@ -249,7 +246,7 @@ sc_lseek(int fd, const struct sfd *e, off_t off, int whence)
 
 /* As on Redox, the device number says which scheme. */
 int
-sc_fstat(int fd, const struct sfd *e, struct stat *st)
+sc_fstat(int fd, struct sfd *e, struct stat *st)
 {
 	struct iovec out = {st, sizeof(*st)};
 	struct wire_rep rep;
@@ -265,7 +262,7 @@ sc_fstat(int fd, const struct sfd *e, struct stat *st)
 }
 
 int
-sc_fcntl(int fd, const struct sfd *e, int cmd, uint64_t arg)
+sc_fcntl(int fd, struct sfd *e, int cmd, uint64_t arg)
 {
 	struct wire_rep rep;
 
@@ -274,7 +271,7 @@ sc_fcntl(int fd, const struct sfd *e, int cmd, uint64_t arg)
 }
 
 int
-sc_fsync(int fd, const struct sfd *e)
+sc_fsync(int fd, struct sfd *e)
 {
 	struct wire_rep rep;
 
@@ -282,7 +279,7 @@ sc_fsync(int fd, const struct sfd *e)
 }
 
 int
-sc_ftruncate(int fd, const struct sfd *e, off_t len)
+sc_ftruncate(int fd, struct sfd *e, off_t len)
 {
 	struct wire_rep rep;
 
@@ -297,7 +294,7 @@ sc_ftruncate(int fd, const struct sfd *e, off_t len)
  * gives zeros but for the block and name sizes.
  */
 int
-sc_fstatvfs(int fd, const struct sfd *e, struct statvfs *sv)
+sc_fstatvfs(int fd, struct sfd *e, struct statvfs *sv)
 {
 	struct iovec out = {sv, sizeof(*sv)};
 	struct wire_rep rep;
@@ -318,7 +315,7 @@ sc_fstatvfs(int fd, const struct sfd *e, struct statvfs *sv)
 
 /* The provider's name for the open file ("name:path"): bytes in buf. */
 int
-sc_fpath(int fd, const struct sfd *e, char *buf, size_t len)
+sc_fpath(int fd, struct sfd *e, char *buf, size_t len)
 {
 	struct iovec out = {buf, len};
 	struct wire_rep rep;
@@ -332,7 +329,7 @@ sc_fpath(int fd, const struct sfd *e, char *buf, size_t len)
 
 /* Metadata: Redox's fchmod, fchown, futimens and frename. */
 int
-sc_fchmod(int fd, const struct sfd *e, mode_t mode)
+sc_fchmod(int fd, struct sfd *e, mode_t mode)
 {
 	struct wire_rep rep;
 
@@ -341,7 +338,7 @@ sc_fchmod(int fd, const struct sfd *e, mode_t mode)
 }
 
 int
-sc_fchown(int fd, const struct sfd *e, uid_t uid, gid_t gid)
+sc_fchown(int fd, struct sfd *e, uid_t uid, gid_t gid)
 {
 	struct wire_rep rep;
 
@@ -350,7 +347,7 @@ sc_fchown(int fd, const struct sfd *e, uid_t uid, gid_t gid)
 }
 
 int
-sc_futimens(int fd, const struct sfd *e, const struct timespec ts[2])
+sc_futimens(int fd, struct sfd *e, const struct timespec ts[2])
 {
 	struct timespec now[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
 	struct iovec in = {(void *)(ts != NULL ? ts : now), sizeof(now)};
@@ -362,7 +359,7 @@ sc_futimens(int fd, const struct sfd *e, const struct timespec ts[2])
 
 /* The new path is within the same scheme, as Redox's frename. */
 int
-sc_frename(int fd, const struct sfd *e, const char *path, size_t len)
+sc_frename(int fd, struct sfd *e, const char *path, size_t len)
 {
 	struct iovec in = {(void *)path, len};
 	struct wire_rep rep;
@@ -370,32 +367,17 @@ sc_frename(int fd, const struct sfd *e, const char *path, size_t len)
 	return (int)simple(fd, e, SYS_FRENAME, 0, len, &in, 1, NULL, 0, &rep);
 }
 
-static int
-adopt(int cfd, const struct chan *ch, uint64_t key)
-{
-	struct sfd *e = sfd_new(SFD_CLIENT);
-
-	if (e == NULL || fdtab_set(cfd, e) < 0) {
-		sfd_free(e);
-		REAL(close)(cfd);
-		return -ENOMEM;
-	}
-	e->broker = ch->broker;
-	e->inst = ch->inst;
-	e->key = key;
-	e->gen = pool_gen();
-	if (cfd <= 2)
-		stdio_std_update(cfd);
-	return cfd;
-}
-
 /*
  * Open: the description's fd comes with the answer, at the lowest free
- * number, as open() would give.  A channel found dead (its provider was
- * replaced) is replaced once.
+ * number, as open() would give, and *d says which it is (key 0: a kernel
+ * fd the provider handed over, not a scheme file: the broker's VFIO
+ * device for a driver).  Making it a record of the fd table is the open
+ * routing's (route.c).  A channel found dead (its provider was replaced)
+ * is replaced once.
  */
 int
-sc_open(const struct scheme_path *sp, int flags, mode_t mode)
+sc_open(const struct scheme_path *sp, int flags, mode_t mode,
+	struct sc_desc *d)
 {
 	struct iovec in = {(void *)sp->rest, sp->restlen};
 	struct pool_ticket t;
@@ -406,12 +388,8 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode)
 	bool offered;
 	int64_t res;
 
-	if (sp->name[0] == '\0' && sp->restlen > 0 && (flags & O_CREAT))
-		return provider_create(sp->rest, sp->restlen, flags);
-	if (strcmp(sp->name, "event") == 0) {
-		r = equeue_open(flags);
-		return r == -ENOENT || r == -ENOTCONN ? SC_PASS : r;
-	}
+	if (strcmp(sp->name, "event") == 0)
+		return -EPERM; /* a queue is made here, not asked for (route.c) */
 	if (NEEDS_MODE(flags))
 		mode &= ~atomic_load(&cached_umask);
 	else
@@ -451,28 +429,48 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode)
 				REAL(close)(cfd);
 			return (int)res;
 		}
-		/* Key 0: a kernel fd the provider handed over, not a scheme
-		 * file (the broker's VFIO device for a driver). */
-		r = rep.key != 0 ? adopt(cfd, ch, rep.key) : cfd;
+		d->broker = ch->broker;
+		d->inst = ch->inst;
+		d->key = rep.key;
 		chan_release(ch);
-		return r;
+		return cfd;
 	}
 	return -EIO;
 }
 
-/* stat() on a scheme path: open it for its metadata only, as Redox does. */
+/*
+ * stat() on a scheme path: open it for its metadata only, as Redox does.
+ * event: is the preload's own: its root is a directory nobody lists.
+ */
 int
 sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
 {
-	struct sfd *e;
+	struct sc_desc d;
+	struct sfd tmp;
 	int fd, r;
 
-	fd = sc_open(sp, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0), 0);
+	if (strcmp(sp->name, "event") == 0) {
+		if (sp->restlen > 0)
+			return -ENOENT;
+		memset(st, 0, sizeof(*st));
+		st->st_mode = S_IFDIR | 0555;
+		st->st_nlink = 2;
+		st->st_ino = 1; /* 0 is no entry to readdir */
+		return 0;
+	}
+	fd = sc_open(sp, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0), 0,
+		     &d);
 	if (fd < 0)
 		return fd;
-	e = fdtab_get(fd);
-	r = e != NULL ? sc_fstat(fd, e, st) : -EIO;
-	io_release(fdtab_take(fd)); /* an event: queue has an epoll set */
+	if (d.key == 0) {
+		r = REAL(fstat)(fd, st) < 0 ? -errno : 0;
+	} else {
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.broker = d.broker;
+		tmp.inst = d.inst;
+		tmp.key = d.key;
+		r = sc_fstat(fd, &tmp, st);
+	}
 	REAL(close)(fd);
 	return r;
 }
@@ -483,7 +481,7 @@ sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
  * program's fd, or a subscription socket of it).
  */
 int
-sc_query(int proof, const struct sfd *e, uint32_t flags)
+sc_query(int proof, struct sfd *e, uint32_t flags)
 {
 	struct wire_req req;
 	struct wire_rep rep;
@@ -505,7 +503,7 @@ sc_query(int proof, const struct sfd *e, uint32_t flags)
  * post of `flags`, the first at once if they are ready now.
  */
 int
-sc_subscribe(int fd, const struct sfd *e, uint32_t flags)
+sc_subscribe(int fd, struct sfd *e, uint32_t flags)
 {
 	struct wire_req req;
 	struct wire_rep rep;

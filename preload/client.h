@@ -27,29 +27,35 @@
 #define NEEDS_MODE(flags)                                                      \
 	(((flags)&O_CREAT) != 0 || ((flags)&O_TMPFILE) == O_TMPFILE)
 
-int sc_open(const struct scheme_path *sp, int flags, mode_t mode);
+/* Which description an open gave (sc_open): key 0 is a kernel fd. */
+struct sc_desc {
+	uint64_t broker, inst, key;
+};
+
+int sc_open(const struct scheme_path *sp, int flags, mode_t mode,
+	    struct sc_desc *d);
 int sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow);
-ssize_t sc_readv(int fd, const struct sfd *e, const struct iovec *iov,
+ssize_t sc_readv(int fd, struct sfd *e, const struct iovec *iov,
 		 int iovcnt);
-ssize_t sc_writev(int fd, const struct sfd *e, const struct iovec *iov,
+ssize_t sc_writev(int fd, struct sfd *e, const struct iovec *iov,
 		  int iovcnt);
-ssize_t sc_preadv(int fd, const struct sfd *e, const struct iovec *iov,
+ssize_t sc_preadv(int fd, struct sfd *e, const struct iovec *iov,
 		  int iovcnt, off_t off, bool write);
-off_t sc_lseek(int fd, const struct sfd *e, off_t off, int whence);
-int sc_fstat(int fd, const struct sfd *e, struct stat *st);
-int sc_fcntl(int fd, const struct sfd *e, int cmd, uint64_t arg);
-int sc_fsync(int fd, const struct sfd *e);
-int sc_ftruncate(int fd, const struct sfd *e, off_t len);
-int sc_fpath(int fd, const struct sfd *e, char *buf, size_t len);
+off_t sc_lseek(int fd, struct sfd *e, off_t off, int whence);
+int sc_fstat(int fd, struct sfd *e, struct stat *st);
+int sc_fcntl(int fd, struct sfd *e, int cmd, uint64_t arg);
+int sc_fsync(int fd, struct sfd *e);
+int sc_ftruncate(int fd, struct sfd *e, off_t len);
+int sc_fpath(int fd, struct sfd *e, char *buf, size_t len);
 struct statvfs;
-int sc_fstatvfs(int fd, const struct sfd *e, struct statvfs *sv);
-int sc_fchmod(int fd, const struct sfd *e, mode_t mode);
-int sc_fchown(int fd, const struct sfd *e, uid_t uid, gid_t gid);
-int sc_futimens(int fd, const struct sfd *e, const struct timespec ts[2]);
-int sc_frename(int fd, const struct sfd *e, const char *path, size_t len);
+int sc_fstatvfs(int fd, struct sfd *e, struct statvfs *sv);
+int sc_fchmod(int fd, struct sfd *e, mode_t mode);
+int sc_fchown(int fd, struct sfd *e, uid_t uid, gid_t gid);
+int sc_futimens(int fd, struct sfd *e, const struct timespec ts[2]);
+int sc_frename(int fd, struct sfd *e, const char *path, size_t len);
 void sc_umask_set(mode_t m);
-int sc_query(int proof, const struct sfd *e, uint32_t flags);
-int sc_subscribe(int fd, const struct sfd *e, uint32_t flags);
+int sc_query(int proof, struct sfd *e, uint32_t flags);
+int sc_subscribe(int fd, struct sfd *e, uint32_t flags);
 uint32_t sc_drain(int sub, bool *gone);
 
 int sc_poll(struct pollfd *fds, nfds_t n, long timeout_ms,

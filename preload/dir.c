@@ -23,7 +23,8 @@
 
 #include "client.h"
 #include "dir.h"
-#include "io.h"
+#include "state.h"
+#include "fdops.h"
 #include "real.h"
 
 _Static_assert(sizeof(struct dirent) == sizeof(struct dirent64),
@@ -48,18 +49,20 @@ sdir_is(const void *dirp)
 	return dirp != NULL && *(const uint64_t *)dirp == SDIR_MAGIC;
 }
 
-static int load(int fd, char **text, size_t *len);
+static int load(int fd, struct sfd *e, char **text, size_t *len);
 
 /*
  * A directory opened without O_DIRECTORY (Linux lists those too) may say
  * EISDIR to a read, as `cat dir` wants: list it through a second open, by
- * its path, with O_DIRECTORY.
+ * its path, with O_DIRECTORY (a request of this call's, in no table).
  */
 static int
-load_reopened(int fd, const struct sfd *e, char **text, size_t *len)
+load_reopened(int fd, struct sfd *e, char **text, size_t *len)
 {
 	char name[PATH_MAX];
 	struct scheme_path sp;
+	struct sc_desc d;
+	struct sfd tmp;
 	int n = sc_fpath(fd, e, name, sizeof(name) - 1), dfd, r;
 
 	if (n < 0)
@@ -67,19 +70,23 @@ load_reopened(int fd, const struct sfd *e, char **text, size_t *len)
 	name[n] = '\0';
 	if (!path_classify(name, &sp))
 		return -EISDIR;
-	dfd = sc_open(&sp, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	dfd = sc_open(&sp, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, &d);
 	if (dfd < 0)
 		return dfd == SC_PASS ? -EISDIR : dfd;
-	r = load(dfd, text, len);
-	io_close(dfd);
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.ops = e->ops;
+	tmp.broker = d.broker;
+	tmp.inst = d.inst;
+	tmp.key = d.key;
+	r = d.key != 0 ? load(dfd, &tmp, text, len) : -EIO;
+	REAL(close)(dfd);
 	return r == -EISDIR ? -EIO : r;
 }
 
 /* Read the whole listing from the fd's current offset. */
 static int
-load(int fd, char **text, size_t *len)
+load(int fd, struct sfd *e, char **text, size_t *len)
 {
-	struct sfd *e = fdtab_get(fd);
 	size_t cap = 4096;
 	char *buf = malloc(cap), *nb;
 	struct iovec iov;
@@ -88,7 +95,7 @@ load(int fd, char **text, size_t *len)
 	*len = 0;
 	if (buf == NULL)
 		return -ENOMEM;
-	if (e == NULL || e->type != SFD_CLIENT) {
+	if (e == NULL || !e->ops->requests) {
 		free(buf);
 		return -EBADF;
 	}
@@ -145,9 +152,9 @@ check_dir(int fd)
 	struct stat st;
 	int r;
 
-	if (e == NULL || e->type != SFD_CLIENT)
+	if (e == NULL || !e->ops->requests)
 		return -EBADF;
-	if ((r = sc_fstat(fd, e, &st)) < 0)
+	if ((r = e->ops->fstat(fd, e, &st)) < 0)
 		return r;
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
@@ -168,23 +175,6 @@ sdir_fdopen(int fd, int *err)
 	return d;
 }
 
-/* opendir: NULL with *err (SC_PASS: not a scheme's path after all). */
-struct sdir *
-sdir_open(const struct scheme_path *sp, int *err)
-{
-	struct sdir *d;
-	int fd;
-
-	fd = sc_open(sp, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	if (fd < 0) {
-		*err = fd;
-		return NULL;
-	}
-	if ((d = sdir_fdopen(fd, err)) == NULL)
-		io_close(fd);
-	return d;
-}
-
 struct dirent64 *
 sdir_read(struct sdir *d, int *err)
 {
@@ -193,7 +183,12 @@ sdir_read(struct sdir *d, int *err)
 
 	*err = 0;
 	if (!d->loaded) {
-		if ((*err = load(d->fd, &d->text, &d->len)) < 0)
+		struct sfd *e = fdtab_get(d->fd);
+
+		*err = e != NULL && e->ops->requests
+			   ? load(d->fd, e, &d->text, &d->len)
+			   : -EBADF;
+		if (*err < 0)
 			return NULL;
 		d->loaded = true;
 	}
@@ -219,7 +214,7 @@ sdir_rewind(struct sdir *d)
 	d->len = d->pos = 0;
 	d->index = 0;
 	d->loaded = false;
-	io_lseek(d->fd, 0, SEEK_SET);
+	fd_lseek(d->fd, 0, SEEK_SET);
 }
 
 long
@@ -247,7 +242,7 @@ sdir_fd(const struct sdir *d)
 int
 sdir_close(struct sdir *d)
 {
-	int r = io_close(d->fd);
+	int r = fd_close(d->fd);
 
 	d->magic = 0;
 	free(d->text);
@@ -257,65 +252,56 @@ sdir_close(struct sdir *d)
 
 /*
  * getdents64 on a scheme fd.  The listing read by the first call is kept
- * for the calls after, per fd and description, in a few slots; an lseek
- * to 0 (sdir_fd_rewound) drops it.
+ * on the fd's record for the calls after (fdtab.h); an lseek to 0
+ * (sdir_fd_rewound) drops it.  It is read from the provider with no lock
+ * held, and set and used under ST_FDTAB, after checking the fd still has
+ * that record: an fd closed meanwhile by another thread says EBADF.
  */
-struct dents {
-	int fd;
-	uint64_t key; /* the description: a reused fd number is not it */
-	char *text;
-	size_t len, pos;
-	long index;
-};
-
-#define NDENTS 8
-static struct dents dents[NDENTS];
-static pthread_mutex_t dents_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void
-dents_drop(struct dents *s)
-{
-	free(s->text);
-	memset(s, 0, sizeof(*s));
-	s->fd = -1;
-}
-
 void
 sdir_fd_rewound(int fd)
 {
-	pthread_mutex_lock(&dents_lock);
-	for (int i = 0; i < NDENTS; i++)
-		if (dents[i].text != NULL && dents[i].fd == fd)
-			dents_drop(&dents[i]);
-	pthread_mutex_unlock(&dents_lock);
+	struct sfd *e = fdtab_get(fd);
+	char *old = NULL;
+
+	if (e == NULL)
+		return;
+	st_lock(ST_FDTAB);
+	if (fdtab_get(fd) == e) {
+		old = e->dtext;
+		e->dtext = NULL;
+		e->dlen = e->dpos = 0;
+		e->dindex = 0;
+	}
+	st_unlock(ST_FDTAB);
+	free(old);
 }
 
 static ssize_t
-fill(struct dents *s, char *buf, size_t size)
+fill(struct sfd *s, char *buf, size_t size)
 {
 	size_t used = 0, pos, n, rec;
 	struct linux_dirent64 *r;
 	const char *name;
 
 	for (;;) {
-		pos = s->pos;
-		if ((name = next_name(s->text, s->len, &pos, &n)) == NULL)
+		pos = s->dpos;
+		if ((name = next_name(s->dtext, s->dlen, &pos, &n)) == NULL)
 			break;
 		rec = (offsetof(struct linux_dirent64, d_name) + n + 1 + 7) &
 		      ~(size_t)7;
 		if (used + rec > size)
 			break;
 		r = (struct linux_dirent64 *)(buf + used);
-		s->index++;
-		r->d_ino = (uint64_t)s->index;
-		r->d_off = s->index;
+		s->dindex++;
+		r->d_ino = (uint64_t)s->dindex;
+		r->d_off = s->dindex;
 		r->d_reclen = (unsigned short)rec;
 		r->d_type = DT_UNKNOWN;
 		memcpy(r->d_name, name, n);
 		memset(r->d_name + n, 0,
 		       rec - offsetof(struct linux_dirent64, d_name) - n);
 		used += rec;
-		s->pos = pos;
+		s->dpos = pos;
 	}
 	if (used == 0 && name != NULL)
 		return -EINVAL; /* the buffer is too small for one entry */
@@ -323,34 +309,28 @@ fill(struct dents *s, char *buf, size_t size)
 }
 
 ssize_t
-sc_getdents64(int fd, const struct sfd *e, void *buf, size_t size)
+sc_getdents64(int fd, struct sfd *e, void *buf, size_t size)
 {
-	struct dents *s = NULL;
+	char *text = NULL;
+	size_t len = 0;
 	ssize_t r;
-	int i, err;
+	int err;
 
-	pthread_mutex_lock(&dents_lock);
-	for (i = 0; i < NDENTS && s == NULL; i++)
-		if (dents[i].text != NULL && dents[i].fd == fd &&
-		    dents[i].key == e->key)
-			s = &dents[i];
-	if (s == NULL) {
-		if ((err = check_dir(fd)) < 0) {
-			pthread_mutex_unlock(&dents_lock);
-			return err;
+	if (e->dtext == NULL && ((err = check_dir(fd)) < 0 ||
+				 (err = load(fd, e, &text, &len)) < 0))
+		return err;
+	st_lock(ST_FDTAB);
+	if (fdtab_get(fd) != e) {
+		r = -EBADF;
+	} else {
+		if (e->dtext == NULL && text != NULL) {
+			e->dtext = text;
+			e->dlen = len;
+			text = NULL;
 		}
-		for (i = 0; i < NDENTS && dents[i].text != NULL; i++)
-			;
-		s = &dents[i < NDENTS ? i : fd % NDENTS]; /* or evict one */
-		dents_drop(s);
-		if ((err = load(fd, &s->text, &s->len)) < 0) {
-			pthread_mutex_unlock(&dents_lock);
-			return err;
-		}
-		s->fd = fd;
-		s->key = e->key;
+		r = e->dtext != NULL ? fill(e, buf, size) : 0;
 	}
-	r = fill(s, buf, size);
-	pthread_mutex_unlock(&dents_lock);
+	st_unlock(ST_FDTAB);
+	free(text);
 	return r;
 }

@@ -15,7 +15,6 @@
 struct sdir;
 
 bool sdir_is(const void *dirp);
-struct sdir *sdir_open(const struct scheme_path *sp, int *err);
 struct sdir *sdir_fdopen(int fd, int *err);
 struct dirent64 *sdir_read(struct sdir *d, int *err);
 void sdir_rewind(struct sdir *d);
@@ -33,7 +32,7 @@ struct linux_dirent64 {
 	char d_name[];
 };
 
-ssize_t sc_getdents64(int fd, const struct sfd *e, void *buf, size_t size);
+ssize_t sc_getdents64(int fd, struct sfd *e, void *buf, size_t size);
 void sdir_fd_rewound(int fd);
 
 #endif

@@ -80,9 +80,7 @@ epset_of(int epfd)
 {
 	struct sfd *e = fdtab_get(epfd);
 
-	return e != NULL && (e->type == SFD_EVENTQ || e->type == SFD_EPOLL)
-		   ? e->es
-		   : NULL;
+	return e != NULL ? e->es : NULL; /* an event queue's or an epoll's */
 }
 
 /* The set behind a program's epoll fd, made when it first meets a scheme. */
@@ -95,7 +93,7 @@ epset_attach(int epfd)
 	if (es != NULL)
 		return es;
 	if ((es = epset_new(false, false)) == NULL ||
-	    (e = sfd_new(SFD_EPOLL)) == NULL) {
+	    (e = sfd_new(&fdops_epoll)) == NULL) {
 		free(es);
 		return NULL;
 	}
@@ -207,9 +205,9 @@ kctl(int epfd, int op, const struct epent *ent)
 
 /* Where the registration's records come from: a new subscription. */
 static int
-subscribe(struct epent *ent, int fd, const struct sfd *e)
+subscribe(struct epent *ent, int fd, struct sfd *e)
 {
-	int sub = sc_subscribe(fd, e, ent->interest);
+	int sub = e->ops->subscribe(fd, e, ent->interest);
 
 	if (sub < 0)
 		return sub;
@@ -234,7 +232,7 @@ add(struct epset *es, int epfd, int fd, struct epent *tmpl)
 	r = REAL(fstat)(fd, &st) < 0 ? -errno : 0;
 	ent->dev = st.st_dev;
 	ent->ino = st.st_ino;
-	if (r == 0 && e != NULL && e->type == SFD_CLIENT)
+	if (r == 0 && e != NULL && e->ops->subscribe != NULL)
 		r = subscribe(ent, fd, e);
 	if (r == 0 && (ent->key = slots_put(&es->ents, ent)) == 0)
 		r = -ENOMEM;
@@ -444,3 +442,26 @@ epset_events(struct epset *es, int epfd, const struct epoll_event *ev, int n,
 	pthread_mutex_unlock(&es->lock);
 	return k;
 }
+
+/* A record holding a set was copied (a dup) or let go. */
+void
+epset_record_hold(struct sfd *e)
+{
+	epset_hold(e->es);
+}
+
+void
+epset_record_put(struct sfd *e)
+{
+	epset_put(e->es);
+}
+
+/*
+ * The ops of a program's epoll fd once it watches a scheme fd (fdops.h):
+ * the kernel's, but for the set kept beside it.
+ */
+const struct sfd_ops fdops_epoll = {
+    .kind = "epoll set",
+    .hold = epset_record_hold,
+    .put = epset_record_put,
+};

@@ -20,6 +20,8 @@
 
 #include <scheme/scheme.h>
 
+#include "fdops.h"
+
 struct epset;
 
 struct epset *epset_new(bool eventq, bool nonblock);
@@ -33,6 +35,11 @@ void epset_setfl(struct epset *es, int flags);
 int epset_ctl(struct epset *es, int epfd, int op, int fd, uint32_t interest,
 	      uint32_t kflags, uint64_t data);
 int epset_translate(struct epset *es, int epfd, struct epoll_event *ev, int n);
+struct sfd;
+void epset_record_hold(struct sfd *e);
+void epset_record_put(struct sfd *e);
+extern const struct sfd_ops fdops_epoll;
+
 int epset_events(struct epset *es, int epfd, const struct epoll_event *ev,
 		 int n, struct scheme_event *out);
 

@@ -68,7 +68,7 @@ equeue_open(int flags)
 	if (fd < 0)
 		return -errno;
 	es = epset_new(true, (flags & O_NONBLOCK) != 0);
-	e = sfd_new(SFD_EVENTQ);
+	e = sfd_new(&fdops_eventq);
 	if (es == NULL || e == NULL) {
 		REAL(close)(fd);
 		sfd_free(e);
@@ -127,7 +127,7 @@ equeue_write(int fd, struct sfd *e, const void *buf, size_t n)
 	for (i = 0; i < n; i += sizeof(ev)) {
 		memcpy(&ev, (const char *)buf + i, sizeof(ev));
 		w = fdtab_get((int)ev.id);
-		if (ev.id > INT32_MAX || (w != NULL && w->type == SFD_HIDDEN) ||
+		if (ev.id > INT32_MAX || (w != NULL && w->ops->ours) ||
 		    REAL(fcntl)((int)ev.id, F_GETFD) < 0)
 			return -EBADF; /* those before stay registered */
 		op = ev.flags == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_ADD;
@@ -143,3 +143,41 @@ equeue_write(int fd, struct sfd *e, const void *buf, size_t n)
 	}
 	return (ssize_t)n;
 }
+
+/*
+ * The ops of an event: queue (fdops.h): reads and writes are scheme
+ * events; the rest is the kernel's, on the epoll fd the queue is.
+ */
+static ssize_t
+q_readv(int fd, struct sfd *e, const struct iovec *iov, int n)
+{
+	return n > 0 ? equeue_read(fd, e, iov[0].iov_base, iov[0].iov_len)
+		     : -EINVAL;
+}
+
+static ssize_t
+q_writev(int fd, struct sfd *e, const struct iovec *iov, int n)
+{
+	return n > 0 ? equeue_write(fd, e, iov[0].iov_base, iov[0].iov_len)
+		     : -EINVAL;
+}
+
+static int
+q_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg)
+{
+	int r;
+
+	if (cmd == F_SETFL)
+		epset_setfl(e->es, (int)arg);
+	r = REAL(fcntl)(fd, cmd, arg);
+	return r < 0 ? -errno : r;
+}
+
+const struct sfd_ops fdops_eventq = {
+    .kind = "event queue",
+    .readv = q_readv,
+    .writev = q_writev,
+    .fcntl = q_fcntl,
+    .hold = epset_record_hold,
+    .put = epset_record_put,
+};

@@ -15,10 +15,10 @@
 #include <sys/mman.h>
 
 #include "fdtab.h"
+#include "state.h"
 
 _Atomic(struct sfd *) *_Atomic fdtab_top[FDTAB_CHUNKS];
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sfd *freelist;
 
 static _Atomic(struct sfd *) *
@@ -48,15 +48,15 @@ fdtab_set(int fd, struct sfd *e)
 
 	if (fd < 0 || u >= (unsigned)FDTAB_CHUNKS << FDTAB_CHUNK_BITS)
 		return e == NULL ? 0 : -EMFILE;
-	pthread_mutex_lock(&lock);
+	st_lock(ST_FDTAB);
 	c = e != NULL ? chunk_for(u)
 		      : atomic_load(&fdtab_top[u >> FDTAB_CHUNK_BITS]);
 	if (c == NULL) {
-		pthread_mutex_unlock(&lock);
+		st_unlock(ST_FDTAB);
 		return e == NULL ? 0 : -ENOMEM;
 	}
 	old = atomic_exchange(&c[u & ((1u << FDTAB_CHUNK_BITS) - 1)], e);
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_FDTAB);
 	if (old != NULL && old != e)
 		sfd_free(old);
 	return 0;
@@ -78,17 +78,17 @@ fdtab_take(int fd)
 }
 
 struct sfd *
-sfd_new(int type)
+sfd_new(const struct sfd_ops *ops)
 {
 	struct sfd *e;
 	size_t i, n = 4096 / sizeof(*e);
 
-	pthread_mutex_lock(&lock);
+	st_lock(ST_FDTAB);
 	if (freelist == NULL) {
 		e = mmap(NULL, n * sizeof(*e), PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (e == MAP_FAILED) {
-			pthread_mutex_unlock(&lock);
+			st_unlock(ST_FDTAB);
 			return NULL;
 		}
 		for (i = 0; i < n; i++) {
@@ -98,20 +98,23 @@ sfd_new(int type)
 	}
 	e = freelist;
 	freelist = e->next_free;
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_FDTAB);
 	memset(e, 0, sizeof(*e));
-	e->type = type;
+	e->ops = ops;
 	return e;
 }
 
 struct sfd *
-sfd_copy(const struct sfd *e)
+sfd_copy(struct sfd *e)
 {
-	struct sfd *n = sfd_new(e->type);
+	struct sfd *n = sfd_new(e->ops);
 
 	if (n != NULL) {
 		*n = *e;
 		n->next_free = NULL;
+		n->dtext = NULL; /* a copy lists afresh */
+		n->dlen = n->dpos = 0;
+		n->dindex = 0;
 	}
 	return n;
 }
@@ -121,26 +124,10 @@ sfd_free(struct sfd *e)
 {
 	if (e == NULL)
 		return;
-	pthread_mutex_lock(&lock);
+	st_lock(ST_FDTAB);
+	free(e->dtext);
+	e->dtext = NULL;
 	e->next_free = freelist;
 	freelist = e;
-	pthread_mutex_unlock(&lock);
-}
-
-void
-fdtab_atfork_prepare(void)
-{
-	pthread_mutex_lock(&lock);
-}
-
-void
-fdtab_atfork_parent(void)
-{
-	pthread_mutex_unlock(&lock);
-}
-
-void
-fdtab_atfork_child(void)
-{
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_FDTAB);
 }

@@ -1,7 +1,7 @@
 /*
  * fdtab.h - which of the program's fds are ours.
  *
- * The only global mutable state of the preload.  A lookup is two loads
+ * A lookup is two loads
  * and no lock, so that an ordinary read() pays nothing measurable; an
  * entry is set after the fd exists and cleared before it is closed, so a
  * racing open() in another thread can never inherit a stale entry.
@@ -10,26 +10,25 @@
 #define PRELOAD_FDTAB_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
-enum sfd_type {
-	SFD_CLIENT = 1, /* an open file of some scheme */
-	SFD_PROVIDER,	/* a scheme this process provides */
-	SFD_HIDDEN,	/* one of our own fds: the program cannot see it */
-	SFD_EVENTQ,	/* an event: queue (an epoll fd we speak for) */
-	SFD_EPOLL,	/* a program's epoll fd that watches scheme fds */
-};
+#include "fdops.h"
 
-struct provider;
 struct epset;
+struct provider;
+struct sfd_ops;
 
 struct sfd {
-	int type;
-	uint64_t broker, inst, key;	    /* SFD_CLIENT: which description */
-	uint64_t gen;			    /* SFD_CLIENT: pool_gen at open */
-	struct provider *prov;		    /* SFD_PROVIDER */
-	struct epset *es;		    /* SFD_EVENTQ, SFD_EPOLL */
-	void (*relocate)(void *, int, int); /* SFD_HIDDEN: it must move */
+	const struct sfd_ops *ops; /* what its kind does (fdops.h) */
+	uint64_t broker, inst, key;	    /* a scheme file: which description */
+	uint64_t gen;			    /* a scheme file: pool_gen at open */
+	char *dtext;			    /* a scheme file: getdents64's listing */
+	size_t dlen, dpos;		    /* (dir.c, under ST_FDTAB) */
+	long dindex;
+	struct provider *prov;		    /* a scheme this process provides */
+	struct epset *es;		    /* an event: queue or epoll set */
+	void (*relocate)(void *, int, int); /* one of ours: it must move */
 	void *ctx;
 	struct sfd *next_free;
 };
@@ -55,24 +54,10 @@ fdtab_get(int fd)
 				    memory_order_acquire);
 }
 
-/*
- * Provider fds, event: queues and watched epoll sets are kernel fds that
- * behave as what they are for most calls: those pass straight through.
- */
-static inline int
-sfd_native(const struct sfd *e)
-{
-	return e->type == SFD_PROVIDER || e->type == SFD_EVENTQ ||
-	       e->type == SFD_EPOLL;
-}
-
 int fdtab_set(int fd, struct sfd *e);
 struct sfd *fdtab_take(int fd);
-struct sfd *sfd_new(int type);
-struct sfd *sfd_copy(const struct sfd *e);
+struct sfd *sfd_new(const struct sfd_ops *ops);
+struct sfd *sfd_copy(struct sfd *e);
 void sfd_free(struct sfd *e);
-void fdtab_atfork_prepare(void);
-void fdtab_atfork_parent(void);
-void fdtab_atfork_child(void);
 
 #endif

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <sys/resource.h>
 
+#include "fdops.h"
 #include "fdtab.h"
 #include "hidden.h"
 #include "real.h"
@@ -35,7 +36,7 @@ hidden_move(int fd, hidden_relocate_fn fn, void *ctx)
 		REAL(close)(fd);
 		fd = n;
 	}
-	e = sfd_new(SFD_HIDDEN);
+	e = sfd_new(&fdops_ours);
 	if (e != NULL) {
 		e->relocate = fn;
 		e->ctx = ctx;
@@ -63,7 +64,7 @@ hidden_is(int fd)
 {
 	struct sfd *e = fdtab_get(fd);
 
-	return e != NULL && e->type == SFD_HIDDEN;
+	return e != NULL && e->ops == &fdops_ours;
 }
 
 /*
@@ -76,7 +77,7 @@ hidden_evict(int fd)
 	struct sfd *e = fdtab_get(fd);
 	int saved = errno, n;
 
-	if (e == NULL || e->type != SFD_HIDDEN)
+	if (e == NULL || e->ops != &fdops_ours)
 		return;
 	n = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, hidden_base());
 	if (n < 0)

@@ -29,9 +29,11 @@
 
 #include "../proto/wire/wire.h"
 #include "bconn.h"
+#include "fd_client.h"
 #include "chan.h"
 #include "fdtab.h"
-#include "io.h"
+#include "fdops.h"
+#include "identify.h"
 #include "real.h"
 #include "stdio.h"
 
@@ -76,7 +78,7 @@ candidate(int fd, const struct sockaddr_un *sa, socklen_t len, uint32_t *pid)
 static bool
 adopt(int fd, uint64_t broker, uint64_t inst, uint64_t key)
 {
-	struct sfd *e = sfd_new(SFD_CLIENT);
+	struct sfd *e = sfd_new(&fdops_client);
 
 	if (e == NULL)
 		return false;

@@ -9,8 +9,8 @@
  * Fork: the child must not use the parent's broker connection or
  * channels (replies would go to whichever process reads first), so it
  * closes its copies and makes its own on first need; schemes the parent
- * provides stay the parent's (provider.c).  Lock order, taken in this
- * order by prepare: bconn, chan, providers (then each scheme's), fdtab.
+ * provides stay the parent's (provider.c).  The locks and the fork
+ * handlers are state.c's; each module hands it a hook.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -24,46 +24,34 @@
 #include "creds.h"
 #include "fdtab.h"
 #include "init.h"
-#include "io.h"
-#include "ns.h"
+#include "fdops.h"
+#include "identify.h"
+#include "state.h"
 #include "pool.h"
 #include "provider.h"
 #include "real.h"
 #include "resolve.h"
 #include "stdio.h"
 
+/* What a fork's child drops, once its locks are free (state.h). */
 static void
-prepare(void)
+creds_child(void)
 {
-	ns_atfork_prepare();
-	bconn_atfork_prepare();
-	pool_atfork_prepare();
-	chan_atfork_prepare();
-	provider_atfork_prepare();
-	fdtab_atfork_prepare();
-}
-
-static void
-parent(void)
-{
-	fdtab_atfork_parent();
-	provider_atfork_parent();
-	chan_atfork_parent();
-	pool_atfork_parent();
-	bconn_atfork_parent();
-	ns_atfork_parent();
-}
-
-void
-init_atfork_child(void)
-{
-	fdtab_atfork_child();
-	bconn_atfork_child();
-	chan_atfork_child();
-	pool_atfork_child();
-	provider_atfork_child();
-	ns_atfork_child();
 	creds_refresh();
+}
+
+static const struct st_fork_hook creds_fork_hook = {ST_FDTAB, NULL, NULL,
+						    creds_child};
+
+static void
+fork_hooks(void)
+{
+	st_on_fork(&bconn_fork_hook);
+	st_on_fork(&pool_fork_hook);
+	st_on_fork(&chan_fork_hook);
+	st_on_fork(&provider_fork_hook);
+	st_on_fork(&creds_fork_hook);
+	st_init();
 }
 
 __attribute__((constructor)) static void
@@ -79,7 +67,7 @@ preload_init(void)
 	m = REAL(umask)(0); /* no getumask(); no other thread exists yet */
 	REAL(umask)(m);
 	sc_umask_set(m);
-	pthread_atfork(prepare, parent, init_atfork_child);
+	fork_hooks();
 	identify_all();
 	stdio_std_update(0);
 	stdio_std_update(1);

@@ -4,7 +4,6 @@
 #ifndef PRELOAD_INIT_H
 #define PRELOAD_INIT_H
 
-void init_atfork_child(void);
 void env_capture(void);
 char **env_fix(char *const envp[], char **space, size_t nspace, char *sockvar,
 	       size_t socklen, char *cwdvar, size_t cwdlen);

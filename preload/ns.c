@@ -10,7 +10,7 @@
  * hands over the new token (SETRENS), the process confines itself, and
  * only then the broker moves its connections (COMMIT).  A refusal at any
  * step before COMMIT leaves everything as it was.  setrens() calls are
- * serialised, and a fork waits for one in progress (ns_atfork_*).
+ * serialised (ST_NS); a fork's child finds none in progress.
  *
  * Without a broker there is no namespace to ask about: the calls fail with
  * ENOTCONN.  libscheme has the same three names for programs run without
@@ -26,14 +26,13 @@
 
 #include "bconn.h"
 #include "chan.h"
-#include "ns.h"
+#include "state.h"
 #include "real.h"
 #include "sandbox.h"
 #include "wrap.h"
 
 #define MKNS_MAX (4096 - 1) /* the broker's control payload */
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* setrens */
 
 static int
 ns_call(uint32_t type, const void *in, size_t ilen, struct wire_ctl *rep,
@@ -104,28 +103,10 @@ setrens(long rns, long ens)
 	struct wire_rens want = {rns, ens, 0, 0};
 	int saved = errno, r;
 
-	pthread_mutex_lock(&lock);
+	st_lock(ST_NS);
 	r = rens(&want);
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_NS);
 	return (int)wrap_ret(r, saved);
-}
-
-void
-ns_atfork_prepare(void)
-{
-	pthread_mutex_lock(&lock);
-}
-
-void
-ns_atfork_parent(void)
-{
-	pthread_mutex_unlock(&lock);
-}
-
-void
-ns_atfork_child(void)
-{
-	pthread_mutex_unlock(&lock);
 }
 
 /* "name" or "name:", one per line for the broker. */

@@ -63,17 +63,20 @@ sc_unlink(const struct scheme_path *sp, bool dir)
 /* Open the path for a moment and call fn on the handle. */
 int
 sc_path_do(const struct scheme_path *sp, int flags,
-	   int (*fn)(int fd, const struct sfd *e, void *arg), void *arg)
+	   int (*fn)(int fd, struct sfd *e, void *arg), void *arg)
 {
-	struct sfd *e;
+	struct sc_desc d;
+	struct sfd tmp;
 	int fd, r;
 
-	fd = sc_open(sp, flags | O_CLOEXEC, 0);
+	fd = sc_open(sp, flags | O_CLOEXEC, 0, &d);
 	if (fd < 0)
 		return fd; /* SC_PASS too */
-	e = fdtab_get(fd);
-	r = e != NULL && e->type == SFD_CLIENT ? fn(fd, e, arg) : -EPERM;
-	sfd_free(fdtab_take(fd));
+	memset(&tmp, 0, sizeof(tmp)); /* this call's, in no table */
+	tmp.broker = d.broker;
+	tmp.inst = d.inst;
+	tmp.key = d.key;
+	r = d.key != 0 ? fn(fd, &tmp, arg) : -EPERM;
 	REAL(close)(fd);
 	return r;
 }
@@ -86,6 +89,7 @@ sc_path_do(const struct scheme_path *sp, int flags,
 int
 sc_mkdir(const struct scheme_path *sp, mode_t mode)
 {
+	struct sc_desc d;
 	struct stat st;
 	int fd, r;
 
@@ -94,16 +98,15 @@ sc_mkdir(const struct scheme_path *sp, mode_t mode)
 		return r == SC_PASS ? r : r == 0 ? -EEXIST : -EPERM;
 	}
 	fd = sc_open(sp, O_CREAT | O_EXCL | O_DIRECTORY | O_RDONLY | O_CLOEXEC,
-		     mode);
+		     mode, &d);
 	if (fd < 0)
 		return fd;
-	sfd_free(fdtab_take(fd));
 	REAL(close)(fd);
 	return 0;
 }
 
 static int
-do_chmod(int fd, const struct sfd *e, void *arg)
+do_chmod(int fd, struct sfd *e, void *arg)
 {
 	return sc_fchmod(fd, e, *(mode_t *)arg);
 }
@@ -121,7 +124,7 @@ struct owner {
 };
 
 static int
-do_chown(int fd, const struct sfd *e, void *arg)
+do_chown(int fd, struct sfd *e, void *arg)
 {
 	struct owner *o = arg;
 
@@ -138,7 +141,7 @@ sc_chown(const struct scheme_path *sp, uid_t uid, gid_t gid, bool nofollow)
 }
 
 static int
-do_utimens(int fd, const struct sfd *e, void *arg)
+do_utimens(int fd, struct sfd *e, void *arg)
 {
 	return sc_futimens(fd, e, arg);
 }
@@ -152,7 +155,7 @@ sc_utimens(const struct scheme_path *sp, const struct timespec ts[2],
 }
 
 static int
-do_truncate(int fd, const struct sfd *e, void *arg)
+do_truncate(int fd, struct sfd *e, void *arg)
 {
 	return sc_ftruncate(fd, e, *(off_t *)arg);
 }
@@ -166,7 +169,7 @@ sc_truncate(const struct scheme_path *sp, off_t len)
 }
 
 static int
-do_rename(int fd, const struct sfd *e, void *arg)
+do_rename(int fd, struct sfd *e, void *arg)
 {
 	const struct scheme_path *to = arg;
 

@@ -15,7 +15,7 @@
 
 int sc_unlink(const struct scheme_path *sp, bool dir);
 int sc_path_do(const struct scheme_path *sp, int flags,
-	       int (*fn)(int fd, const struct sfd *e, void *arg), void *arg);
+	       int (*fn)(int fd, struct sfd *e, void *arg), void *arg);
 int sc_mkdir(const struct scheme_path *sp, mode_t mode);
 int sc_chmod(const struct scheme_path *sp, mode_t mode, bool nofollow);
 int sc_chown(const struct scheme_path *sp, uid_t uid, gid_t gid, bool nofollow);

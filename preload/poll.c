@@ -25,7 +25,7 @@
 #include "chan.h"
 #include "client.h"
 #include "fdtab.h"
-#include "io.h"
+#include "fdops.h"
 #include "real.h"
 
 struct pq {	    /* one scheme fd being asked about */
@@ -72,7 +72,7 @@ revents(short events, uint64_t flags)
 
 /* The channel for this fd's provider, shared by its fds in this call. */
 static struct pchan *
-pchan_for(struct pstate *st, const struct sfd *e)
+pchan_for(struct pstate *st, struct sfd *e)
 {
 	size_t i;
 
@@ -104,7 +104,7 @@ mark_hup(struct pstate *st, nfds_t idx)
 }
 
 static int
-ask(struct pstate *st, nfds_t idx, const struct sfd *e, bool wait)
+ask(struct pstate *st, nfds_t idx, struct sfd *e, bool wait)
 {
 	struct pollfd *p = &st->fds[idx];
 	struct pchan *pc = pchan_for(st, e);
@@ -289,9 +289,9 @@ sc_poll(struct pollfd *fds, nfds_t n, long timeout_ms, const sigset_t *mask)
 		fds[i].revents = 0;
 		if (fds[i].fd < 0)
 			continue;
-		if (e != NULL && e->type == SFD_HIDDEN)
+		if (e != NULL && e->ops->ours)
 			fds[i].revents = POLLNVAL;
-		else if (e != NULL && e->type == SFD_CLIENT)
+		else if (e != NULL && e->ops->requests)
 			ask(&st, i, e, timeout_ms != 0);
 		else {
 			map[nk] = i;

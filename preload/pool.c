@@ -12,6 +12,7 @@
 #include "hidden.h"
 #include "pool.h"
 #include "real.h"
+#include "state.h"
 
 #define POOL_MAX 8 /* parked sockets per process, any scheme */
 
@@ -22,7 +23,6 @@ struct parked {
 };
 
 static _Atomic uint64_t gen = 1;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct parked slot[POOL_MAX] = {
     [0 ... POOL_MAX - 1] = {.fd = -1},
 };
@@ -50,7 +50,7 @@ relocate(void *ctx, int oldfd, int newfd)
 }
 
 bool
-pool_park(int fd, const struct sfd *e)
+pool_park(int fd, struct sfd *e)
 {
 	struct wire_req req;
 	struct parked *p, *old = NULL;
@@ -59,14 +59,14 @@ pool_park(int fd, const struct sfd *e)
 
 	/* Not worth a new channel (a close by another thread, or by a
 	 * signal handler while a call is under way): closed as usual. */
-	if (e->type != SFD_CLIENT || e->gen == 0 || e->gen != pool_gen() ||
+	if (e->gen == 0 || e->gen != pool_gen() ||
 	    (ch = chan_idle(e->broker, e->inst)) == NULL)
 		return false;
 	wire_req_init(&req, WIRE_OP_PARK, e->key);
 	if (chan_post(ch, &req) < 0)
 		return false;
 	chan_release(ch);
-	pthread_mutex_lock(&lock);
+	st_lock(ST_POOL);
 	for (p = slot; p < slot + POOL_MAX; p++) {
 		if (p->fd < 0) {
 			old = p;
@@ -82,7 +82,7 @@ pool_park(int fd, const struct sfd *e)
 	old->key = e->key;
 	old->age = ++clock_;
 	old->fd = hidden_move(fd, relocate, old);
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_POOL);
 	hidden_close(evict);
 	return true;
 }
@@ -102,7 +102,7 @@ pool_offer(uint64_t broker, uint64_t inst, struct pool_ticket *t)
 	struct parked *p, *best = NULL;
 	struct sfd *h;
 
-	pthread_mutex_lock(&lock);
+	st_lock(ST_POOL);
 	for (p = slot; p < slot + POOL_MAX; p++)
 		if (p->fd >= 0 && p->broker == broker && p->inst == inst &&
 		    (best == NULL || p->age > best->age))
@@ -111,12 +111,12 @@ pool_offer(uint64_t broker, uint64_t inst, struct pool_ticket *t)
 		t->fd = best->fd;
 		t->key = best->key;
 		best->fd = -1;
-		if ((h = fdtab_get(t->fd)) != NULL && h->type == SFD_HIDDEN) {
+		if ((h = fdtab_get(t->fd)) != NULL && h->ops->ours) {
 			h->relocate = relocate_ticket;
 			h->ctx = t;
 		}
 	}
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_POOL);
 	return best != NULL;
 }
 
@@ -137,22 +137,15 @@ pool_drop(struct pool_ticket *t)
 	hidden_close(t->fd);
 }
 
-void
-pool_atfork_prepare(void)
+static void
+fork_prepare(void)
 {
 	pool_shared(); /* the child holds every fd open now */
-	pthread_mutex_lock(&lock);
-}
-
-void
-pool_atfork_parent(void)
-{
-	pthread_mutex_unlock(&lock);
 }
 
 /* The parked sockets are the parent's to offer: close our copies. */
-void
-pool_atfork_child(void)
+static void
+fork_child(void)
 {
 	struct parked *p;
 
@@ -161,5 +154,7 @@ pool_atfork_child(void)
 			hidden_close(p->fd);
 			p->fd = -1;
 		}
-	pthread_mutex_init(&lock, NULL); /* held by prepare, or by nobody */
 }
+
+const struct st_fork_hook pool_fork_hook = {ST_POOL, fork_prepare, NULL,
+					    fork_child};

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "fdtab.h"
+#include "state.h"
 
 /* The generation a file opened now carries (never 0). */
 uint64_t pool_gen(void);
@@ -33,7 +34,7 @@ void pool_shared(void);
 
 /* Park the file fd (its entry e, already out of the table): true if
  * done, fd is then no longer the program's; false: close it as usual. */
-bool pool_park(int fd, const struct sfd *e);
+bool pool_park(int fd, struct sfd *e);
 
 /* A parked socket offered to an open: the caller's until taken or
  * dropped (fd is hidden, and follows it if it must move). */
@@ -52,8 +53,6 @@ int pool_take(struct pool_ticket *t, bool cloexec);
 /* It did not: close the socket, whose end frees it in the provider. */
 void pool_drop(struct pool_ticket *t);
 
-void pool_atfork_prepare(void);
-void pool_atfork_parent(void);
-void pool_atfork_child(void);
+extern const struct st_fork_hook pool_fork_hook;
 
 #endif

@@ -52,7 +52,9 @@
 #include "bconn.h"
 #include "hidden.h"
 #include "provider.h"
+#include "fdops.h"
 #include "real.h"
+#include "state.h"
 
 #define BATCH	  64
 #define MAX_WRITE 4096 /* packets one write() takes: 224 KiB */
@@ -72,7 +74,6 @@ struct provider {
 };
 
 /* Every scheme this process provides, for fork. */
-static pthread_mutex_t plock = PTHREAD_MUTEX_INITIALIZER;
 static struct provider *plist;
 static bool keep_on_fork;
 
@@ -265,7 +266,7 @@ map_epochs(struct provider *p, int fd)
 	if (fd < 0)
 		return;
 	seals = REAL(fcntl)(fd, F_GET_SEALS);
-	if (seals >= 0 && (seals & need) == need && fstat(fd, &st) == 0 &&
+	if (seals >= 0 && (seals & need) == need && REAL(fstat)(fd, &st) == 0 &&
 	    st.st_size >= (off_t)sizeof(uint32_t) &&
 	    st.st_size / sizeof(uint32_t) <= UINT32_MAX &&
 	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd,
@@ -328,13 +329,13 @@ provider_free(struct provider *p)
 		free(p);
 		return;
 	}
-	pthread_mutex_lock(&plock);
+	st_lock(ST_PROVIDERS);
 	if (p->prev != NULL) {
 		*p->prev = p->next;
 		if (p->next != NULL)
 			p->next->prev = p->prev;
 	}
-	pthread_mutex_unlock(&plock);
+	st_unlock(ST_PROVIDERS);
 	serve_free(p->s);
 	unmap_epochs(p);
 	hidden_close(atomic_load(&p->ctl));
@@ -379,7 +380,7 @@ provider_create(const char *name, size_t len, int flags)
 	cfg.max_chans = env_cap("SCHEME_MAX_CHANNELS");
 	cfg.max_chans_uid = env_cap("SCHEME_MAX_CHANNELS_UID");
 	cfg.max_pending = env_cap("SCHEME_MAX_PENDING");
-	e = sfd_new(SFD_PROVIDER);
+	e = sfd_new(&fdops_provider);
 	fd = -1;
 	if (e != NULL && (p->s = serve_new(&cfg)) != NULL &&
 	    serve_watch(p->s, atomic_load(&p->ctl), ctl_ready, p) == 0)
@@ -388,13 +389,13 @@ provider_create(const char *name, size_t len, int flags)
 		    (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
 	if (e != NULL)
 		e->prov = p; /* complete before the table shows it */
-	pthread_mutex_lock(&plock);
+	st_lock(ST_PROVIDERS);
 	p->next = plist;
 	if (plist != NULL)
 		plist->prev = &p->next;
 	plist = p;
 	p->prev = &plist;
-	pthread_mutex_unlock(&plock);
+	st_unlock(ST_PROVIDERS);
 	atomic_store(&p->refs, 1);
 	atomic_store(&p->nonblock, (flags & O_NONBLOCK) != 0);
 	if (fd < 0 || fdtab_set(fd, e) < 0) {
@@ -471,12 +472,6 @@ provider_put(struct sfd *e)
 		provider_free(p);
 }
 
-void
-provider_setfl(struct sfd *e, int flags)
-{
-	atomic_store(&e->prov->nonblock, (flags & O_NONBLOCK) != 0);
-}
-
 /*
  * Fork.  A scheme belongs to the process that created it: in a child the
  * copies of its sockets are closed (or the broker and the provider would
@@ -490,32 +485,32 @@ provider_keep_on_fork(bool keep)
 	keep_on_fork = keep;
 }
 
-void
-provider_atfork_prepare(void)
+/* Each scheme's serving state whole for the child (ST_PROVIDERS held). */
+static void
+fork_prepare(void)
 {
 	struct provider *p;
 
-	pthread_mutex_lock(&plock);
 	for (p = plist; p != NULL; p = p->next)
 		serve_lock(p->s);
 }
 
-void
-provider_atfork_parent(void)
+static void
+fork_parent(void)
 {
 	struct provider *p;
 
 	for (p = plist; p != NULL; p = p->next)
 		serve_unlock(p->s);
-	pthread_mutex_unlock(&plock);
 }
 
-void
-provider_atfork_child(void)
+static void
+fork_child(void)
 {
 	struct provider *p;
 
 	for (p = plist; p != NULL; p = p->next) {
+		pthread_mutex_init(&p->lock, NULL);
 		if (keep_on_fork) {
 			serve_unlock(p->s);
 			announce(p);
@@ -528,5 +523,46 @@ provider_atfork_child(void)
 	}
 	if (!keep_on_fork)
 		plist = NULL;
-	pthread_mutex_unlock(&plock);
 }
+
+const struct st_fork_hook provider_fork_hook = {ST_PROVIDERS, fork_prepare,
+						fork_parent, fork_child};
+
+/*
+ * The ops of a scheme this process provides (fdops.h): reads and writes
+ * carry packets through the serving code; the rest is the kernel's, on
+ * the serving code's epoll fd, which is what the fd is.
+ */
+static ssize_t
+p_readv(int fd, struct sfd *e, const struct iovec *iov, int n)
+{
+	return n > 0 ? provider_read(e, iov[0].iov_base, iov[0].iov_len)
+		     : -EINVAL;
+}
+
+static ssize_t
+p_writev(int fd, struct sfd *e, const struct iovec *iov, int n)
+{
+	return n > 0 ? provider_write(e, iov[0].iov_base, iov[0].iov_len)
+		     : -EINVAL;
+}
+
+static int
+p_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg)
+{
+	int r;
+
+	if (cmd == F_SETFL)
+		atomic_store(&e->prov->nonblock, (arg & O_NONBLOCK) != 0);
+	r = REAL(fcntl)(fd, cmd, arg);
+	return r < 0 ? -errno : r;
+}
+
+const struct sfd_ops fdops_provider = {
+    .kind = "scheme provided",
+    .readv = p_readv,
+    .writev = p_writev,
+    .fcntl = p_fcntl,
+    .hold = provider_hold,
+    .put = provider_put,
+};

@@ -14,16 +14,15 @@
 #include <sys/types.h>
 
 #include "fdtab.h"
+#include "state.h"
 
 int provider_create(const char *name, size_t len, int flags);
 ssize_t provider_read(struct sfd *e, void *buf, size_t n);
 ssize_t provider_write(struct sfd *e, const void *buf, size_t n);
 void provider_hold(struct sfd *e);
 void provider_put(struct sfd *e);
-void provider_setfl(struct sfd *e, int flags);
 void provider_keep_on_fork(bool keep);
-void provider_atfork_prepare(void);
-void provider_atfork_parent(void);
-void provider_atfork_child(void);
+extern const struct st_fork_hook provider_fork_hook;
+extern const struct sfd_ops fdops_provider;
 
 #endif

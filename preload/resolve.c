@@ -30,8 +30,8 @@
 #include "client.h"
 #include "real.h"
 #include "resolve.h"
+#include "state.h"
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char cwd[PATH_MAX]; /* "/scheme/NAME[/rest]" while in_scheme */
 static atomic_bool in_scheme;
 
@@ -108,11 +108,11 @@ resolve_canonical(const struct scheme_path *sp, char *out, size_t len)
 
 /* The canonical path of a scheme fd, from its provider (SYS_FPATH). */
 static int
-fd_path(int fd, const struct sfd *e, char *out, size_t len)
+fd_path(int fd, struct sfd *e, char *out, size_t len)
 {
 	struct scheme_path sp;
 	char buf[PATH_MAX];
-	int n = sc_fpath(fd, e, buf, sizeof(buf) - 1);
+	int n = e->ops->fpath(fd, e, buf, sizeof(buf) - 1);
 
 	if (n < 0)
 		return n;
@@ -142,14 +142,14 @@ resolve_at(int *dirfd, const char **path, char *buf, size_t len,
 			!atomic_load_explicit(&in_scheme, memory_order_relaxed),
 			1))
 			return 0;
-		pthread_mutex_lock(&lock);
+		st_lock(ST_CWD);
 		memcpy(base, cwd, sizeof(base));
-		pthread_mutex_unlock(&lock);
+		st_unlock(ST_CWD);
 		if (base[0] == '\0')
 			return 0;
 	} else {
 		e = fdtab_get(*dirfd);
-		if (e == NULL || e->type != SFD_CLIENT)
+		if (e == NULL || e->ops->fpath == NULL || e->ops->ours)
 			return 0;
 		if ((r = fd_path(*dirfd, e, base, sizeof(base))) < 0)
 			return r;
@@ -175,13 +175,13 @@ resolve_in_scheme(void)
 void
 resolve_set_cwd(const char *canonical)
 {
-	pthread_mutex_lock(&lock);
+	st_lock(ST_CWD);
 	if (canonical != NULL)
 		snprintf(cwd, sizeof(cwd), "%s", canonical);
 	else
 		cwd[0] = '\0';
 	atomic_store(&in_scheme, canonical != NULL);
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_CWD);
 }
 
 /* Our working directory into buf; -ERANGE if it does not fit. */
@@ -190,14 +190,14 @@ resolve_getcwd(char *buf, size_t len)
 {
 	int r = 0;
 
-	pthread_mutex_lock(&lock);
+	st_lock(ST_CWD);
 	if (cwd[0] == '\0')
 		r = -ENOENT;
 	else if (strlen(cwd) + 1 > len)
 		r = -ERANGE;
 	else
 		strcpy(buf, cwd);
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_CWD);
 	return r;
 }
 
@@ -210,12 +210,12 @@ resolve_env(char *var, size_t len)
 	var[0] = '\0';
 	if (!resolve_in_scheme() || REAL(stat)(".", &st) < 0)
 		return;
-	pthread_mutex_lock(&lock);
+	st_lock(ST_CWD);
 	if (cwd[0] != '\0')
 		snprintf(var, len, "SCHEME_CWD=%llx:%llx:%s",
 			 (unsigned long long)st.st_dev,
 			 (unsigned long long)st.st_ino, cwd);
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_CWD);
 }
 
 /* At start: the working directory our parent gave us, if still true. */

@@ -9,12 +9,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fdtab.h"
-#include "io.h"
+#include "fdops.h"
+#include "state.h"
 #include "stdio.h"
 
 struct cookie {
@@ -23,7 +23,6 @@ struct cookie {
 	FILE *f;
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *orig[3];
 static bool swapped[3];
 
@@ -31,7 +30,6 @@ static bool swapped[3];
  * Our cookie streams, so that freopen() never hands one to glibc (whose
  * freopen cannot take a cookie stream: it crashes on its wide data).
  */
-static pthread_mutex_t ours_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE **ours;
 static size_t nours, cours;
 
@@ -40,30 +38,30 @@ ours_add(FILE *f)
 {
 	FILE **n;
 
-	pthread_mutex_lock(&ours_lock);
+	st_lock(ST_STDIO_OURS);
 	if (nours == cours) {
 		n = reallocarray(ours, cours ? cours * 2 : 16, sizeof(*n));
 		if (n == NULL) {
-			pthread_mutex_unlock(&ours_lock);
+			st_unlock(ST_STDIO_OURS);
 			return;
 		}
 		ours = n;
 		cours = cours ? cours * 2 : 16;
 	}
 	ours[nours++] = f;
-	pthread_mutex_unlock(&ours_lock);
+	st_unlock(ST_STDIO_OURS);
 }
 
 static void
 ours_del(FILE *f)
 {
-	pthread_mutex_lock(&ours_lock);
+	st_lock(ST_STDIO_OURS);
 	for (size_t i = 0; i < nours; i++)
 		if (ours[i] == f) {
 			ours[i] = ours[--nours];
 			break;
 		}
-	pthread_mutex_unlock(&ours_lock);
+	st_unlock(ST_STDIO_OURS);
 }
 
 bool
@@ -71,10 +69,10 @@ stdio_is_ours(FILE *f)
 {
 	bool r = false;
 
-	pthread_mutex_lock(&ours_lock);
+	st_lock(ST_STDIO_OURS);
 	for (size_t i = 0; i < nours && !r; i++)
 		r = ours[i] == f;
-	pthread_mutex_unlock(&ours_lock);
+	st_unlock(ST_STDIO_OURS);
 	return r;
 }
 
@@ -82,7 +80,7 @@ static ssize_t
 ck_read(void *c, char *buf, size_t n)
 {
 	struct iovec iov = {buf, n};
-	ssize_t r = io_readv(((struct cookie *)c)->fd, &iov, 1);
+	ssize_t r = fd_readv(((struct cookie *)c)->fd, &iov, 1);
 
 	if (r < 0) {
 		errno = (int)-r;
@@ -95,7 +93,7 @@ static ssize_t
 ck_write(void *c, const char *buf, size_t n)
 {
 	struct iovec iov = {(void *)buf, n};
-	ssize_t r = io_writev(((struct cookie *)c)->fd, &iov, 1);
+	ssize_t r = fd_writev(((struct cookie *)c)->fd, &iov, 1);
 
 	if (r < 0) {
 		errno = (int)-r;
@@ -107,7 +105,7 @@ ck_write(void *c, const char *buf, size_t n)
 static int
 ck_seek(void *c, off64_t *pos, int whence)
 {
-	off_t r = io_lseek(((struct cookie *)c)->fd, *pos, whence);
+	off_t r = fd_lseek(((struct cookie *)c)->fd, *pos, whence);
 
 	if (r < 0) {
 		errno = (int)-r;
@@ -124,7 +122,7 @@ ck_close(void *c)
 	int r = 0;
 
 	ours_del(k->f);
-	if (k->owns && (r = io_close(k->fd)) < 0) {
+	if (k->owns && (r = fd_close(k->fd)) < 0) {
 		errno = -r;
 		r = -1;
 	}
@@ -202,19 +200,25 @@ stdio_std_flush(int fd)
 		fflush(*std_slot(fd));
 }
 
+/*
+ * fd 0-2 changed: a scheme fd gets a cookie stream, anything else the
+ * program's own stream back.  The swap is made under ST_STDIO; the
+ * cookie stream it replaced is closed (flushed, through its provider)
+ * after, so that no fork can copy the lock held across that wait.
+ */
 void
 stdio_std_update(int fd)
 {
 	struct sfd *e;
-	FILE **slot, *f;
+	FILE **slot, *f, *done = NULL;
 	bool scheme;
 
 	if (fd < 0 || fd > 2)
 		return;
 	e = fdtab_get(fd);
-	scheme = e != NULL && e->type == SFD_CLIENT;
+	scheme = e != NULL && e->ops->requests;
 	slot = std_slot(fd);
-	pthread_mutex_lock(&lock);
+	st_lock(ST_STDIO);
 	if (scheme && !swapped[fd]) {
 		f = stdio_cookie(fd, fd == 0 ? "r" : "w", false);
 		if (f != NULL) {
@@ -225,12 +229,13 @@ stdio_std_update(int fd)
 			swapped[fd] = true;
 		}
 	} else if (!scheme && swapped[fd]) {
-		f = *slot;
+		done = *slot;
 		*slot = orig[fd];
 		swapped[fd] = false;
-		fclose(f); /* flushes; does not close the fd */
 	}
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_STDIO);
+	if (done != NULL)
+		fclose(done); /* flushes; does not close the fd */
 }
 
 /*
@@ -243,19 +248,19 @@ stdio_std_release(FILE *fp)
 	FILE *ret = fp;
 	int fd;
 
-	pthread_mutex_lock(&lock);
+	st_lock(ST_STDIO);
 	for (fd = 0; fd < 3; fd++) {
 		if (!swapped[fd] || *std_slot(fd) != fp)
 			continue;
-		fflush(fp);
 		*std_slot(fd) = orig[fd];
 		ret = orig[fd];
 		swapped[fd] = false;
-		pthread_mutex_unlock(&lock);
+		st_unlock(ST_STDIO);
+		fflush(fp); /* to the scheme file, before the fd is forgotten */
 		sfd_free(fdtab_take(fd));
 		fclose(fp);
 		return ret;
 	}
-	pthread_mutex_unlock(&lock);
+	st_unlock(ST_STDIO);
 	return ret;
 }

@@ -58,7 +58,7 @@ chdir(const char *path)
 
 /* fchdir to a scheme directory fd: where its provider says it is. */
 static int
-enter_fd(int fd, const struct sfd *e)
+enter_fd(int fd, struct sfd *e)
 {
 	char name[PATH_MAX];
 	struct scheme_path sp;
@@ -78,12 +78,12 @@ fchdir(int fd)
 	struct sfd *e = fdtab_get(fd);
 	int saved = errno, r;
 
-	if (LIKELY(e == NULL) || sfd_native(e)) {
+	if (LIKELY(e == NULL) || (!e->ops->requests && !e->ops->ours)) {
 		if ((r = REAL(fchdir)(fd)) == 0 && resolve_in_scheme())
 			resolve_set_cwd(NULL);
 		return r;
 	}
-	if (e->type != SFD_CLIENT)
+	if (e->ops->ours)
 		return (int)wrap_ret(-EBADF, saved);
 	return (int)wrap_ret(enter_fd(fd, e), saved);
 }

@@ -17,7 +17,25 @@
 #include "client.h"
 #include "dir.h"
 #include "resolve.h"
+#include "route.h"
 #include "wrap.h"
+
+/* A scheme directory's stream: NULL with *err (SC_PASS: not a scheme's). */
+static struct sdir *
+sdir_open(const struct scheme_path *sp, int *err)
+{
+	struct sdir *d;
+	int fd;
+
+	fd = route_open(sp, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		*err = fd;
+		return NULL;
+	}
+	if ((d = sdir_fdopen(fd, err)) == NULL)
+		fd_close(fd);
+	return d;
+}
 
 EXPORT DIR *
 opendir(const char *path)
@@ -51,7 +69,7 @@ fdopendir(int fd)
 	struct sdir *d;
 	int err;
 
-	if (LIKELY(e == NULL) || sfd_native(e))
+	if (LIKELY(e == NULL) || (!e->ops->requests && !e->ops->ours))
 		return REAL(fdopendir)(fd);
 	if ((d = sdir_fdopen(fd, &err)) == NULL)
 		errno = -err;
@@ -285,9 +303,7 @@ getdents64(int fd, void *buf, size_t size)
 	struct sfd *e = fdtab_get(fd);
 	int saved = errno;
 
-	if (LIKELY(e == NULL) || sfd_native(e))
+	if (LIKELY(e == NULL) || e->ops->getdents == NULL)
 		return REAL(getdents64)(fd, buf, size);
-	if (e->type != SFD_CLIENT)
-		return wrap_ret(-EBADF, saved);
-	return wrap_ret(sc_getdents64(fd, e, buf, size), saved);
+	return wrap_ret(e->ops->getdents(fd, e, buf, size), saved);
 }

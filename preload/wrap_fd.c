@@ -4,8 +4,7 @@
  *
  * The kernel does the real work (a scheme fd is a real fd; dups share the
  * description, and the last close is what the provider hears); we keep
- * our table in step with it.  Entries are cleared before the real close,
- * so no other thread can open a new file under a stale entry.
+ * our table in step with it (fdops.c).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -16,65 +15,12 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include "client.h"
-#include "epset.h"
+#include "fdops.h"
 #include "hidden.h"
-#include "io.h"
+#include "identify.h"
 #include "pool.h"
-#include "provider.h"
 #include "stdio.h"
 #include "wrap.h"
-
-/* An entry that left the table: free it (a scheme's last fd ends it). */
-void
-io_release(struct sfd *e)
-{
-	if (e == NULL)
-		return;
-	if (e->type == SFD_PROVIDER)
-		provider_put(e);
-	else if (e->type == SFD_EVENTQ || e->type == SFD_EPOLL)
-		epset_put(e->es);
-	sfd_free(e);
-}
-
-/* newfd is a dup of an fd whose entry is e. */
-int
-io_adopt_copy(int newfd, const struct sfd *e)
-{
-	struct sfd *n = sfd_copy(e);
-
-	if (e->type == SFD_CLIENT)
-		pool_shared(); /* two fds: closing one ends nothing */
-	if (n == NULL)
-		return -ENOMEM;
-	if (n->type == SFD_PROVIDER)
-		provider_hold(n);
-	else if (n->type == SFD_EVENTQ || n->type == SFD_EPOLL)
-		epset_hold(n->es);
-	if (fdtab_set(newfd, n) < 0) {
-		io_release(n);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-int
-io_close(int fd)
-{
-	struct sfd *e = fdtab_get(fd);
-	int r;
-
-	if (e != NULL && e->type == SFD_HIDDEN)
-		return -EBADF; /* ours, not the program's */
-	e = fdtab_take(fd);
-	if (e != NULL && pool_park(fd, e)) /* kept for the next open */
-		r = 0;
-	else
-		r = REAL(close)(fd) < 0 ? -errno : 0;
-	io_release(e);
-	return r;
-}
 
 EXPORT int
 close(int fd)
@@ -84,7 +30,7 @@ close(int fd)
 
 	if (LIKELY(e == NULL))
 		return REAL(close)(fd);
-	return (int)wrap_ret(io_close(fd), saved);
+	return (int)wrap_ret(fd_close(fd), saved);
 }
 
 static int
@@ -127,7 +73,7 @@ range_close(unsigned lo, unsigned hi, int flags)
 		e = fdtab_get((int)fd);
 		if (e == NULL)
 			continue;
-		if (e->type == SFD_HIDDEN) {
+		if (e->ops->ours) {
 			if (fd > start && r == 0)
 				r = real_close_range((unsigned)start,
 						     (unsigned)fd - 1, flags);
@@ -136,7 +82,7 @@ range_close(unsigned lo, unsigned hi, int flags)
 		}
 		e = fdtab_take((int)fd);
 		REAL(close)((int)fd);
-		io_release(e);
+		fd_release(e);
 	}
 	if (r == 0 && start < end)
 		r = real_close_range((unsigned)start, hi, flags);
@@ -174,11 +120,11 @@ dup(int fd)
 
 	if (LIKELY(e == NULL))
 		return REAL(dup)(fd);
-	if (e->type == SFD_HIDDEN)
+	if (e->ops->ours)
 		return (int)wrap_ret(-EBADF, saved);
 	if ((r = REAL(dup)(fd)) < 0)
 		return r;
-	if (io_adopt_copy(r, e) < 0) {
+	if (fd_adopt_copy(r, e) < 0) {
 		REAL(close)(r);
 		return (int)wrap_ret(-ENOMEM, saved);
 	}
@@ -196,7 +142,7 @@ dup_onto(int old, int new, int flags, bool three)
 	struct sfd *e = fdtab_get(old), *prev;
 	int r;
 
-	if (e != NULL && e->type == SFD_HIDDEN)
+	if (e != NULL && e->ops->ours)
 		return -EBADF;
 	hidden_evict(new);
 	if (new >= 0 && new <= 2 && old != new)
@@ -206,11 +152,11 @@ dup_onto(int old, int new, int flags, bool three)
 	if (r < 0) {
 		r = -errno;
 		if (prev != NULL && fdtab_set(new, prev) < 0)
-			io_release(prev);
+			fd_release(prev);
 		return r;
 	}
-	io_release(prev);
-	if (e != NULL && old != new &&io_adopt_copy(new, e) < 0)
+	fd_release(prev);
+	if (e != NULL && old != new && fd_adopt_copy(new, e) < 0)
 		return -ENOMEM;
 	stdio_std_update(new);
 	return new;
@@ -239,9 +185,8 @@ dup3(int old, int new, int flags)
 }
 
 /*
- * fcntl: F_GETFL and F_SETFL on a scheme fd reach the provider
- * (SYS_FCNTL), which may refuse; the flags are then kept with the
- * description, as on Redox.  Everything else is the kernel's.
+ * fcntl: a copy (F_DUPFD) is the table's own; the rest goes through the
+ * fd's kind (fdops.h), or to the kernel.
  */
 static int
 fd_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg,
@@ -249,27 +194,19 @@ fd_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg,
 {
 	int r;
 
-	if (e->type == SFD_HIDDEN)
+	if (e->ops->ours)
 		return -EBADF;
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
 		if ((r = real(fd, cmd, arg)) < 0)
 			return -errno;
-		if (io_adopt_copy(r, e) < 0) {
+		if (fd_adopt_copy(r, e) < 0) {
 			REAL(close)(r);
 			return -ENOMEM;
 		}
 		return r;
 	}
-	if (e->type == SFD_CLIENT && (cmd == F_GETFL || cmd == F_SETFL)) {
-		r = sc_fcntl(fd, e, cmd, cmd == F_SETFL ? arg : 0);
-		if (r >= 0 && cmd == F_SETFL)
-			real(fd, F_SETFL, arg); /* keep the kernel in step */
-		return r;
-	}
-	if (e->type == SFD_PROVIDER && cmd == F_SETFL)
-		provider_setfl(e, (int)arg);
-	if (e->type == SFD_EVENTQ && cmd == F_SETFL)
-		epset_setfl(e->es, (int)arg);
+	if (e->ops->fcntl != NULL)
+		return e->ops->fcntl(fd, e, cmd, arg);
 	r = real(fd, cmd, arg);
 	return r < 0 ? -errno : r;
 }
@@ -294,34 +231,16 @@ fd_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg,
 FCNTL(fcntl)
 FCNTL(fcntl64)
 
-/*
- * ioctl on a scheme fd: FIONBIO (Python's os.set_blocking) is the
- * provider's F_SETFL, as fcntl's; close-on-exec is the kernel's; what a
- * scheme cannot answer (a terminal's TCGETS, FIONREAD...) is ENOTTY, as
- * for a file that does not do it.
- */
+/* ioctl: through the fd's kind (fdops.h), or the kernel's. */
 static int
 fd_ioctl(int fd, struct sfd *e, unsigned long req, void *arg)
 {
-	int flags, r;
+	int r;
 
-	if (e->type == SFD_HIDDEN)
-		return -EBADF;
-	if (sfd_native(e) || req == FIOCLEX || req == FIONCLEX) {
-		r = REAL(ioctl)(fd, req, arg);
-		return r < 0 ? -errno : r;
-	}
-	if (req != FIONBIO)
-		return -ENOTTY;
-	if (arg == NULL)
-		return -EFAULT;
-	if ((flags = sc_fcntl(fd, e, F_GETFL, 0)) < 0)
-		return flags;
-	flags = *(int *)arg ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
-	if ((r = sc_fcntl(fd, e, F_SETFL, (uint64_t)flags)) < 0)
-		return r;
-	REAL(ioctl)(fd, FIONBIO, arg); /* keep the kernel in step */
-	return 0;
+	if (e->ops->ioctl != NULL)
+		return e->ops->ioctl(fd, e, req, arg);
+	r = REAL(ioctl)(fd, req, arg);
+	return r < 0 ? -errno : r;
 }
 
 EXPORT int

@@ -2,106 +2,17 @@
  * wrap_io.c - reading, writing, seeking, syncing and truncating.
  *
  * For an fd that is not ours a wrapper is one table lookup and a jump to
- * the real function.  Scheme fds become requests (client.c), provider fds
- * carry packets (provider.c), and our own hidden fds look closed.
+ * the real function; one of ours goes through its kind's ops (fdops.h).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/uio.h>
 
-#include "client.h"
-#include "dir.h"
-#include "equeue.h"
-#include "io.h"
-#include "provider.h"
+#include "fdops.h"
 #include "wrap.h"
 
 void __chk_fail(void) __attribute__((noreturn));
-
-ssize_t
-io_readv(int fd, const struct iovec *iov, int n)
-{
-	struct sfd *e = fdtab_get(fd);
-	ssize_t r;
-
-	if (e == NULL) {
-		r = REAL(readv)(fd, iov, n);
-		return r < 0 ? -errno : r;
-	}
-	switch (e->type) {
-	case SFD_CLIENT:
-		return sc_readv(fd, e, iov, n);
-	case SFD_PROVIDER:
-		return n > 0 ? provider_read(e, iov[0].iov_base, iov[0].iov_len)
-			     : -EINVAL;
-	case SFD_EVENTQ:
-		return n > 0
-			   ? equeue_read(fd, e, iov[0].iov_base, iov[0].iov_len)
-			   : -EINVAL;
-	case SFD_EPOLL:
-		r = REAL(readv)(fd, iov, n);
-		return r < 0 ? -errno : r;
-	default:
-		return -EBADF;
-	}
-}
-
-ssize_t
-io_writev(int fd, const struct iovec *iov, int n)
-{
-	struct sfd *e = fdtab_get(fd);
-	ssize_t r;
-
-	if (e == NULL) {
-		r = REAL(writev)(fd, iov, n);
-		return r < 0 ? -errno : r;
-	}
-	switch (e->type) {
-	case SFD_CLIENT:
-		return sc_writev(fd, e, iov, n);
-	case SFD_PROVIDER:
-		return n > 0
-			   ? provider_write(e, iov[0].iov_base, iov[0].iov_len)
-			   : -EINVAL;
-	case SFD_EVENTQ:
-		return n > 0 ? equeue_write(fd, e, iov[0].iov_base,
-					    iov[0].iov_len)
-			     : -EINVAL;
-	case SFD_EPOLL:
-		r = REAL(writev)(fd, iov, n);
-		return r < 0 ? -errno : r;
-	default:
-		return -EBADF;
-	}
-}
-
-static ssize_t
-io_pv(int fd, struct sfd *e, const struct iovec *iov, int n, off_t off,
-      bool write)
-{
-	if (e->type == SFD_CLIENT)
-		return sc_preadv(fd, e, iov, n, off, write);
-	return sfd_native(e) ? -ESPIPE : -EBADF;
-}
-
-off_t
-io_lseek(int fd, off_t off, int whence)
-{
-	struct sfd *e = fdtab_get(fd);
-	off_t r;
-
-	if (e == NULL || sfd_native(e)) {
-		r = REAL(lseek)(fd, off, whence);
-		return r < 0 ? -errno : r;
-	}
-	if (e->type == SFD_CLIENT) {
-		if (off == 0 && whence == SEEK_SET)
-			sdir_fd_rewound(fd); /* getdents64 starts afresh */
-		return sc_lseek(fd, e, off, whence);
-	}
-	return -EBADF;
-}
 
 static __attribute__((noinline)) ssize_t
 do_read(int fd, void *buf, size_t n)
@@ -113,7 +24,7 @@ do_read(int fd, void *buf, size_t n)
 	if (e == NULL)
 		return REAL(read)(fd, buf, n);
 	saved = errno;
-	return wrap_ret(io_readv(fd, &iov, 1), saved);
+	return wrap_ret(fd_readv(fd, &iov, 1), saved);
 }
 
 EXPORT ssize_t
@@ -140,7 +51,7 @@ readv(int fd, const struct iovec *iov, int n)
 	if (LIKELY(e == NULL))
 		return REAL(readv)(fd, iov, n);
 	saved = errno;
-	return wrap_ret(io_readv(fd, iov, n), saved);
+	return wrap_ret(fd_readv(fd, iov, n), saved);
 }
 
 static __attribute__((noinline)) ssize_t
@@ -153,7 +64,7 @@ do_write(int fd, const void *buf, size_t n)
 	if (e == NULL)
 		return REAL(write)(fd, buf, n);
 	saved = errno;
-	return wrap_ret(io_writev(fd, &iov, 1), saved);
+	return wrap_ret(fd_writev(fd, &iov, 1), saved);
 }
 
 EXPORT ssize_t
@@ -172,7 +83,7 @@ writev(int fd, const struct iovec *iov, int n)
 	if (LIKELY(e == NULL))
 		return REAL(writev)(fd, iov, n);
 	saved = errno;
-	return wrap_ret(io_writev(fd, iov, n), saved);
+	return wrap_ret(fd_writev(fd, iov, n), saved);
 }
 
 static inline ssize_t
@@ -181,7 +92,7 @@ pio(int fd, const struct iovec *iov, int n, off_t off, bool write,
 {
 	int saved = errno;
 
-	return wrap_ret(io_pv(fd, e, iov, n, off, write), saved);
+	return wrap_ret(fd_preadv(fd, iov, n, off, write), saved);
 }
 
 /* Positioned I/O: a single buffer, or a vector. */
@@ -227,7 +138,7 @@ pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen,
 		__chk_fail();
 	if (LIKELY(e == NULL))
 		return real(fd, buf, n, off);
-	return wrap_ret(io_pv(fd, e, iov, 1, off, false), saved);
+	return wrap_ret(fd_preadv(fd, iov, 1, off, false), saved);
 }
 
 EXPORT ssize_t
@@ -251,7 +162,7 @@ lseek(int fd, off_t off, int whence)
 		return REAL(lseek)(fd, off, whence);
 	int saved = errno;
 
-	return wrap_ret(io_lseek(fd, off, whence), saved);
+	return wrap_ret(fd_lseek(fd, off, whence), saved);
 }
 
 EXPORT off64_t
@@ -263,17 +174,15 @@ lseek64(int fd, off64_t off, int whence)
 		return REAL(lseek64)(fd, off, whence);
 	int saved = errno;
 
-	return wrap_ret(io_lseek(fd, off, whence), saved);
+	return wrap_ret(fd_lseek(fd, off, whence), saved);
 }
 
 static int
-io_sync(int fd, struct sfd *e, int (*real)(int))
+io_sync(int fd, struct sfd *e, bool data, int (*real)(int))
 {
-	if (e->type == SFD_CLIENT)
-		return sc_fsync(fd, e);
-	if (sfd_native(e))
-		return real(fd) < 0 ? -errno : 0;
-	return -EBADF;
+	if (e->ops->fsync != NULL)
+		return e->ops->fsync(fd, e, data);
+	return real(fd) < 0 ? -errno : 0;
 }
 
 EXPORT int
@@ -285,7 +194,7 @@ fsync(int fd)
 		return REAL(fsync)(fd);
 	int saved = errno;
 
-	return (int)wrap_ret(io_sync(fd, e, REAL(fsync)), saved);
+	return (int)wrap_ret(io_sync(fd, e, false, REAL(fsync)), saved);
 }
 
 EXPORT int
@@ -297,15 +206,15 @@ fdatasync(int fd)
 		return REAL(fdatasync)(fd);
 	int saved = errno;
 
-	return (int)wrap_ret(io_sync(fd, e, REAL(fdatasync)), saved);
+	return (int)wrap_ret(io_sync(fd, e, true, REAL(fdatasync)), saved);
 }
 
 static int
-io_truncate(int fd, struct sfd *e, off_t len)
+io_truncate(int fd, struct sfd *e, off_t len, int (*real)(int, off_t))
 {
-	if (e->type == SFD_CLIENT)
-		return sc_ftruncate(fd, e, len);
-	return sfd_native(e) ? -EINVAL : -EBADF;
+	if (e->ops->ftruncate != NULL)
+		return e->ops->ftruncate(fd, e, len);
+	return real(fd, len) < 0 ? -errno : 0;
 }
 
 EXPORT int
@@ -317,7 +226,7 @@ ftruncate(int fd, off_t len)
 		return REAL(ftruncate)(fd, len);
 	int saved = errno;
 
-	return (int)wrap_ret(io_truncate(fd, e, len), saved);
+	return (int)wrap_ret(io_truncate(fd, e, len, REAL(ftruncate)), saved);
 }
 
 EXPORT int
@@ -329,7 +238,7 @@ ftruncate64(int fd, off64_t len)
 		return REAL(ftruncate64)(fd, len);
 	int saved = errno;
 
-	return (int)wrap_ret(io_truncate(fd, e, len), saved);
+	return (int)wrap_ret(io_truncate(fd, e, len, REAL(ftruncate64)), saved);
 }
 
 /*
@@ -345,22 +254,8 @@ involves_scheme(int a, int b)
 {
 	struct sfd *e = fdtab_get(a), *f = fdtab_get(b);
 
-	return (e != NULL && !sfd_native(e)) || (f != NULL && !sfd_native(f));
-}
-
-/* pread/pwrite on any fd, ours or not. */
-static ssize_t
-any_pio(int fd, const struct iovec *iov, off64_t off, bool write)
-{
-	struct sfd *e = fdtab_get(fd);
-	ssize_t r;
-
-	if (e == NULL || sfd_native(e)) {
-		r = write ? REAL(pwritev)(fd, iov, 1, off)
-			  : REAL(preadv)(fd, iov, 1, off);
-		return r < 0 ? -errno : r;
-	}
-	return io_pv(fd, e, iov, 1, off, write);
+	return (e != NULL && (e->ops->requests || e->ops->ours)) ||
+	       (f != NULL && (f->ops->requests || f->ops->ours));
 }
 
 static ssize_t
@@ -377,12 +272,12 @@ copy_chunk(int in, off64_t *inoff, int out, off64_t *outoff, size_t len)
 	if ((buf = malloc(COPY_CHUNK)) == NULL)
 		return -ENOMEM;
 	iov = (struct iovec){buf, len < COPY_CHUNK ? len : COPY_CHUNK};
-	n = inoff != NULL ? any_pio(in, &iov, *inoff, false)
-			  : io_readv(in, &iov, 1);
+	n = inoff != NULL ? fd_preadv(in, &iov, 1, *inoff, false)
+			  : fd_readv(in, &iov, 1);
 	while (n > 0 && done < n) {
 		iov = (struct iovec){buf + done, (size_t)(n - done)};
-		w = outoff != NULL ? any_pio(out, &iov, *outoff + done, true)
-				   : io_writev(out, &iov, 1);
+		w = outoff != NULL ? fd_preadv(out, &iov, 1, *outoff + done, true)
+				   : fd_writev(out, &iov, 1);
 		if (w <= 0) {
 			err = w < 0 ? w : -EIO;
 			break;
@@ -395,7 +290,7 @@ copy_chunk(int in, off64_t *inoff, int out, off64_t *outoff, size_t len)
 	/* What was read and not written is unread, where the input can seek
 	 * (from a pipe it is lost, as with a failed write after read). */
 	if (done < n && inoff == NULL)
-		(void)io_lseek(in, -(off_t)(n - done), SEEK_CUR);
+		(void)fd_lseek(in, -(off_t)(n - done), SEEK_CUR);
 	if (done == 0)
 		return err;
 	if (inoff != NULL)
@@ -463,9 +358,9 @@ fadvise(int fd, off64_t off, off64_t len, int advice,
 {
 	struct sfd *e = fdtab_get(fd);
 
-	if (LIKELY(e == NULL) || sfd_native(e))
+	if (LIKELY(e == NULL) || (!e->ops->requests && !e->ops->ours))
 		return real(fd, off, len, advice);
-	if (e->type != SFD_CLIENT)
+	if (e->ops->ours)
 		return EBADF;
 	if (advice < POSIX_FADV_NORMAL || advice > POSIX_FADV_NOREUSE)
 		return EINVAL;

@@ -15,6 +15,7 @@
 #include "../proto/wire/path.h"
 #include "client.h"
 #include "resolve.h"
+#include "route.h"
 #include "wrap.h"
 
 static int
@@ -25,7 +26,7 @@ try_open(int *dirfd, const char **path, char *buf, int flags, mode_t mode)
 
 	if (LIKELY(r == 0))
 		return SC_PASS;
-	return r < 0 ? r : sc_open(&sp, flags, mode);
+	return r < 0 ? r : route_open(&sp, flags, mode);
 }
 
 #define MODE_ARG(flags, mode)                                                  \

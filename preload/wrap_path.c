@@ -24,6 +24,7 @@
 #include "client.h"
 #include "paths.h"
 #include "resolve.h"
+#include "route.h"
 #include "wrap.h"
 
 /*
@@ -244,17 +245,18 @@ utime(const char *path, const struct utimbuf *t)
 		REAL(utime)(path, t));
 }
 
-/* An fd that is ours: a scheme fd, or one of ours that is a kernel fd. */
-#define ON_FD(fd, call, realcall)                                              \
+/*
+ * An fd of ours whose kind has the op: through it (fdops.h); one whose
+ * kind has none, or no record, is the kernel's.
+ */
+#define ON_FD(fd, op, args, realcall)                                          \
 	do {                                                                   \
 		struct sfd *e = fdtab_get(fd);                                 \
 		int saved_ = errno;                                            \
                                                                                \
-		if (LIKELY(e == NULL) || sfd_native(e))                        \
+		if (LIKELY(e == NULL) || e->ops->op == NULL)                   \
 			return realcall;                                       \
-		if (e->type != SFD_CLIENT)                                     \
-			return (int)wrap_ret(-EBADF, saved_);                  \
-		return (int)wrap_ret((call), saved_);                          \
+		return (int)wrap_ret(e->ops->op args, saved_);                 \
 	} while (0)
 
 EXPORT int
@@ -262,7 +264,7 @@ utimensat(int dirfd, const char *path, const struct timespec ts[2], int flags)
 {
 	/* An empty path with AT_EMPTY_PATH is the fd: futimens. */
 	if (path[0] == '\0' && (flags & AT_EMPTY_PATH))
-		ON_FD(dirfd, sc_futimens(dirfd, e, ts),
+		ON_FD(dirfd, futimens, (dirfd, e, ts),
 		      REAL(utimensat)(dirfd, path, ts, flags));
 	ON_PATH_AT(dirfd, path,
 		   sc_utimens(&sp, ts, (flags & AT_SYMLINK_NOFOLLOW) != 0),
@@ -272,7 +274,7 @@ utimensat(int dirfd, const char *path, const struct timespec ts[2], int flags)
 EXPORT int
 futimens(int fd, const struct timespec ts[2])
 {
-	ON_FD(fd, sc_futimens(fd, e, ts), REAL(futimens)(fd, ts));
+	ON_FD(fd, futimens, (fd, e, ts), REAL(futimens)(fd, ts));
 }
 
 EXPORT int
@@ -280,19 +282,19 @@ futimes(int fd, const struct timeval tv[2])
 {
 	struct timespec ts[2];
 
-	ON_FD(fd, sc_futimens(fd, e, tv_to_ts(tv, ts)), REAL(futimes)(fd, tv));
+	ON_FD(fd, futimens, (fd, e, tv_to_ts(tv, ts)), REAL(futimes)(fd, tv));
 }
 
 EXPORT int
 fchmod(int fd, mode_t mode)
 {
-	ON_FD(fd, sc_fchmod(fd, e, mode), REAL(fchmod)(fd, mode));
+	ON_FD(fd, fchmod, (fd, e, mode), REAL(fchmod)(fd, mode));
 }
 
 EXPORT int
 fchown(int fd, uid_t uid, gid_t gid)
 {
-	ON_FD(fd, sc_fchown(fd, e, uid, gid), REAL(fchown)(fd, uid, gid));
+	ON_FD(fd, fchown, (fd, e, uid, gid), REAL(fchown)(fd, uid, gid));
 }
 
 EXPORT int
@@ -394,7 +396,7 @@ scheme_mktemp(char *tmpl, int suffixlen, int flags, bool dir)
 			memcpy(y, x, 6);
 		if (dir)
 			r = sc_mkdir(&sp, 0700);
-		else if ((fd = sc_open(&sp, O_RDWR | O_CREAT | O_EXCL | flags,
+		else if ((fd = route_open(&sp, O_RDWR | O_CREAT | O_EXCL | flags,
 				       0600)) >= 0 ||
 			 fd == SC_PASS)
 			return fd;
@@ -522,10 +524,17 @@ XATTR_SET(lsetxattr, true,
 XATTR_SET(removexattr, false, (const char *path, const char *n), (path, n))
 XATTR_SET(lremovexattr, true, (const char *path, const char *n), (path, n))
 
+/* A scheme file has no attributes: ENOTSUP, as a FUSE fs without them. */
 #define XATTR_FD(name, type, params, args)                                     \
 	EXPORT type name params                                                \
 	{                                                                      \
-		ON_FD(fd, -ENOTSUP, REAL(name) args);                          \
+		struct sfd *e = fdtab_get(fd);                                 \
+		int saved_ = errno;                                            \
+                                                                               \
+		if (LIKELY(e == NULL) || (!e->ops->requests && !e->ops->ours)) \
+			return REAL(name) args;                                \
+		return (type)wrap_ret(e->ops->ours ? -EBADF : -ENOTSUP,        \
+				      saved_);                                 \
 	}
 
 XATTR_FD(fgetxattr, ssize_t, (int fd, const char *n, void *v, size_t s),

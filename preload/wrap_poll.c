@@ -22,7 +22,7 @@
 #include "../proto/serve/deadline.h"
 #include "client.h"
 #include "epset.h"
-#include "io.h"
+#include "fdops.h"
 #include "wrap.h"
 
 void __chk_fail(void) __attribute__((noreturn));
@@ -33,8 +33,7 @@ any_ours(const struct pollfd *fds, nfds_t n)
 	for (nfds_t i = 0; i < n; i++) {
 		struct sfd *e = fdtab_get(fds[i].fd);
 
-		if (e != NULL &&
-		    (e->type == SFD_CLIENT || e->type == SFD_HIDDEN))
+		if (e != NULL && (e->ops->requests || e->ops->ours))
 			return true;
 	}
 	return false;
@@ -101,8 +100,7 @@ select_ours(int nfds, fd_set *r, fd_set *w, fd_set *x)
 		    !(x && FD_ISSET(fd, x)))
 			continue;
 		e = fdtab_get(fd);
-		if (e != NULL &&
-		    (e->type == SFD_CLIENT || e->type == SFD_HIDDEN))
+		if (e != NULL && (e->ops->requests || e->ops->ours))
 			return 1;
 	}
 	return 0;
@@ -204,10 +202,9 @@ epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 
 	if (LIKELY(e == NULL && ep == NULL))
 		return REAL(epoll_ctl)(epfd, op, fd, ev);
-	if ((e != NULL && e->type == SFD_HIDDEN) ||
-	    (ep != NULL && ep->type == SFD_HIDDEN))
+	if ((e != NULL && e->ops->ours) || (ep != NULL && ep->ops->ours))
 		return (int)wrap_ret(-EBADF, saved);
-	if (e == NULL || e->type != SFD_CLIENT)
+	if (e == NULL || e->ops->subscribe == NULL)
 		return REAL(epoll_ctl)(epfd, op, fd, ev);
 	if (op != EPOLL_CTL_DEL && ev == NULL)
 		return (int)wrap_ret(-EFAULT, saved);

@@ -22,8 +22,9 @@
 #include "creds.h"
 #include "hidden.h"
 #include "resolve.h"
+#include "route.h"
 #include "init.h"
-#include "io.h"
+#include "fdops.h"
 #include "pool.h"
 #include "provider.h"
 #include "stdio.h"
@@ -147,7 +148,7 @@ _Fork(void)
 	r = REAL(_Fork)();
 
 	if (r == 0)
-		init_atfork_child();
+		st_fork_child();
 	return r;
 }
 
@@ -178,8 +179,8 @@ daemon(int nochdir, int noclose)
 		for (fd = 0; fd <= 2; fd++) {
 			struct sfd *e = fdtab_get(fd);
 
-			if (e != NULL && e->type == SFD_CLIENT) {
-				io_release(fdtab_take(fd));
+			if (e != NULL && e->ops->requests) {
+				fd_release(fdtab_take(fd));
 				stdio_std_update(fd);
 			}
 		}
@@ -212,7 +213,6 @@ struct spawn_open {
 };
 
 static struct spawn_open *spawn_opens;
-static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 spawn_relocate(void *ctx, int oldfd, int newfd)
@@ -240,7 +240,7 @@ posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd,
 		return -r;
 	if (fd < 0)
 		return EBADF;
-	cfd = sc_open(&sp, oflag | O_CLOEXEC, mode);
+	cfd = route_open(&sp, oflag | O_CLOEXEC, mode);
 	if (cfd == SC_PASS) {
 		errno = saved;
 		return REAL(posix_spawn_file_actions_addopen)(fa, fd, path,
@@ -249,7 +249,7 @@ posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd,
 	if (cfd < 0) /* as the child's open would have failed, but now */
 		return -cfd;
 	if ((so = calloc(1, sizeof(*so))) == NULL) {
-		io_close(cfd);
+		fd_close(cfd);
 		return ENOMEM;
 	}
 	sfd_free(fdtab_take(cfd)); /* ours now, not the program's */
@@ -261,10 +261,10 @@ posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd,
 		free(so);
 		return r;
 	}
-	pthread_mutex_lock(&spawn_lock);
+	st_lock(ST_SPAWN);
 	so->next = spawn_opens;
 	spawn_opens = so;
-	pthread_mutex_unlock(&spawn_lock);
+	st_unlock(ST_SPAWN);
 	errno = saved;
 	return 0;
 }
@@ -274,7 +274,7 @@ posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa)
 {
 	struct spawn_open **p, *so;
 
-	pthread_mutex_lock(&spawn_lock);
+	st_lock(ST_SPAWN);
 	for (p = &spawn_opens; (so = *p) != NULL;) {
 		if (so->fa == fa) {
 			*p = so->next;
@@ -284,7 +284,7 @@ posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa)
 			p = &so->next;
 		}
 	}
-	pthread_mutex_unlock(&spawn_lock);
+	st_unlock(ST_SPAWN);
 	return REAL(posix_spawn_file_actions_destroy)(fa);
 }
 

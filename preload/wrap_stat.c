@@ -26,15 +26,13 @@ _Static_assert(sizeof(struct statfs) == sizeof(struct statfs64) &&
 		   sizeof(struct statvfs) == sizeof(struct statvfs64),
 	       "the 64 forms of statfs and statvfs must be the same here");
 
-/* fstat on one of our fds; -EAGAIN-free, returns 0 or -errno. */
+/* fstat on one of our fds: through its kind's op, or the kernel's. */
 static int
 fd_stat(int fd, struct sfd *e, struct stat *st, int (*real)(int, struct stat *))
 {
-	if (e->type == SFD_CLIENT)
-		return sc_fstat(fd, e, st);
-	if (sfd_native(e))
-		return real(fd, st) < 0 ? -errno : 0;
-	return -EBADF;
+	if (e->ops->fstat != NULL)
+		return e->ops->fstat(fd, e, st);
+	return real(fd, st) < 0 ? -errno : 0;
 }
 
 static int
@@ -236,12 +234,13 @@ fd_statvfs(int fd, struct statvfs *sv)
 {
 	struct sfd *e = fdtab_get(fd);
 
-	return e != NULL && e->type == SFD_CLIENT ? sc_fstatvfs(fd, e, sv)
-						  : -EBADF;
+	return e != NULL && e->ops->fstatvfs != NULL
+		   ? e->ops->fstatvfs(fd, e, sv)
+		   : -EBADF;
 }
 
 static int
-do_path_statvfs(int fd, const struct sfd *e, void *arg)
+do_path_statvfs(int fd, struct sfd *e, void *arg)
 {
 	return sc_fstatvfs(fd, e, arg);
 }
@@ -281,7 +280,7 @@ to_statfs(const struct statvfs *sv, struct statfs *sf)
 		struct statvfs sv;                                             \
 		int saved = errno, r;                                          \
                                                                                \
-		if (LIKELY(e == NULL) || sfd_native(e))                        \
+		if (LIKELY(e == NULL) || e->ops->fstatvfs == NULL)             \
 			return REAL(name)(fd, out);                            \
 		if ((r = fd_statvfs(fd, &sv)) == 0)                            \
 			conv(&sv, (void *)out);                                \

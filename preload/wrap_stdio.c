@@ -14,8 +14,9 @@
 #include "../proto/wire/path.h"
 #include "client.h"
 #include "hidden.h"
-#include "io.h"
+#include "fdops.h"
 #include "resolve.h"
+#include "route.h"
 #include "stdio.h"
 #include "wrap.h"
 
@@ -39,7 +40,7 @@ scheme_fopen(const char **path, char *buf, const char *mode, bool *pass)
 		errno = EINVAL;
 		return NULL;
 	}
-	fd = sc_open(&sp, flags, 0666);
+	fd = route_open(&sp, flags, 0666);
 	if (fd == SC_PASS) {
 		*pass = true;
 		errno = saved;
@@ -51,7 +52,7 @@ scheme_fopen(const char **path, char *buf, const char *mode, bool *pass)
 	}
 	f = stdio_cookie(fd, mode, true);
 	if (f == NULL)
-		io_close(fd);
+		fd_close(fd);
 	else
 		errno = saved;
 	return f;
@@ -82,10 +83,10 @@ fdopen(int fd, const char *mode)
 {
 	struct sfd *e = fdtab_get(fd);
 
-	if (LIKELY(e == NULL) || sfd_native(e))
+	if (LIKELY(e == NULL) || (!e->ops->requests && !e->ops->ours))
 		return REAL(fdopen)(fd, mode);
-	if (e->type != SFD_CLIENT) {
-		errno = e->type == SFD_HIDDEN ? EBADF : EINVAL;
+	if (e->ops->ours) {
+		errno = EBADF;
 		return NULL;
 	}
 	return stdio_cookie(fd, mode, true);
@@ -106,7 +107,7 @@ std_freopen(FILE *f, int stdfd)
 
 	fflush(fp);
 	if (REAL(dup2)(fd, stdfd) < 0 ||
-	    io_adopt_copy(stdfd, fdtab_get(fd)) < 0) {
+	    fd_adopt_copy(stdfd, fdtab_get(fd)) < 0) {
 		fclose(f);
 		return NULL;
 	}

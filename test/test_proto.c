@@ -41,7 +41,16 @@ START_TEST(op_table)
 	ck_assert_ptr_nonnull(op);
 	ck_assert_str_eq(op->name, "SYS_OPEN");
 	ck_assert_int_eq(op->in, WIRE_IN_PATH);
-	ck_assert(op->opens);
+	ck_assert(op->flags & WIRE_OPENS);
+	ck_assert(op->flags & WIRE_NAMES);
+	/* What the request table says of each kind, as both sides read it. */
+	ck_assert(wire_op(SYS_FRENAME)->flags & WIRE_NAMES);
+	ck_assert(!(wire_op(SYS_FSTAT)->flags & WIRE_NAMES));
+	ck_assert(wire_op(SYS_READ)->flags & WIRE_BY_PIPE);
+	ck_assert(wire_op(WIRE_OP_PARK)->flags & WIRE_BY_PIPE);
+	ck_assert(!(wire_op(SYS_FSTAT)->flags & WIRE_BY_PIPE));
+	ck_assert(wire_op(SYS_CLOSE)->flags & WIRE_INNER);
+	ck_assert(wire_op(WIRE_OP_ATTACH)->flags & WIRE_KEY0);
 	ck_assert_int_eq(wire_op(SYS_READ)->out, WIRE_OUT_BYTES);
 	ck_assert_int_eq(wire_op(SYS_FSTAT)->out, WIRE_OUT_STRUCT);
 	ck_assert_int_eq(wire_op(SYS_WRITE)->in, WIRE_IN_BUF);

@@ -43,7 +43,7 @@
 /* Waiters ---------------------------------------------------------------- */
 
 void
-sv_waiters_drop(struct serve *s, struct chan *ch, uint64_t key)
+sv_waiters_drop(struct serve *s, struct sv_chan *ch, uint64_t key)
 {
 	struct waiter *w, *tmp;
 
@@ -59,7 +59,7 @@ sv_waiters_drop(struct serve *s, struct chan *ch, uint64_t key)
 }
 
 static int
-waiter_add(struct serve *s, struct chan *ch, uint64_t seq, uint64_t key,
+waiter_add(struct serve *s, struct sv_chan *ch, uint64_t seq, uint64_t key,
 	   uint32_t flags)
 {
 	struct waiter *w = calloc(1, sizeof(*w));
@@ -77,7 +77,7 @@ waiter_add(struct serve *s, struct chan *ch, uint64_t seq, uint64_t key,
 }
 
 static void
-answer_ready(struct serve *s, struct chan *ch, uint64_t seq,
+answer_ready(struct serve *s, struct sv_chan *ch, uint64_t seq,
 	     const struct desc *d, uint64_t flags)
 {
 	struct wire_rep rep;
@@ -88,12 +88,12 @@ answer_ready(struct serve *s, struct chan *ch, uint64_t seq,
 		rep.gen = d->gen;
 		rep.dflags = d->flags;
 	}
-	sv_reply(s, ch, &rep, NULL, 0, -1);
+	sv_reply(s, ch, SV_SOCK, &rep, NULL, 0, -1);
 }
 
 /* WIRE_OP_WAIT: answer once a post passes the generation the client saw. */
 void
-sv_do_wait(struct serve *s, struct chan *ch, struct desc *d,
+sv_do_wait(struct serve *s, struct sv_chan *ch, struct desc *d,
 	   const struct wire_req *req)
 {
 	if (d->gen != req->arg[2] || waiter_add(s, ch, req->seq, d->key, 0) < 0)
@@ -106,7 +106,7 @@ sv_do_wait(struct serve *s, struct chan *ch, struct desc *d,
  * after which the channel carries nothing more of them.
  */
 void
-sv_do_cancel(struct serve *s, struct chan *ch, const struct wire_req *req)
+sv_do_cancel(struct serve *s, struct sv_chan *ch, const struct wire_req *req)
 {
 	uint32_t i;
 
@@ -117,7 +117,7 @@ sv_do_cancel(struct serve *s, struct chan *ch, const struct wire_req *req)
 		if (p != NULL && p->ch == ch && p->kind == PEND_POLL)
 			p->cancelled = true;
 	}
-	sv_reply_err(s, ch, req->seq, 0, WIRE_OK);
+	sv_reply_err(s, ch, SV_SOCK, req->seq, 0, WIRE_OK);
 }
 
 /* Subscriptions ---------------------------------------------------------- */
@@ -273,12 +273,12 @@ sv_fevent_answer(struct serve *s, struct pend *p, int64_t res)
 		struct wire_rep rep;
 
 		if ((sub = slots_get(&s->subs, p->arg)) == NULL) {
-			sv_reply_err(s, p->ch, p->seq, -EBADF, WIRE_OK);
+			sv_reply_err(s, p->ch, SV_SOCK, p->seq, -EBADF, WIRE_OK);
 			return;
 		}
 		record(s, sub, ready);
 		wire_rep_init(&rep, p->seq);
-		sv_reply(s, p->ch, &rep, NULL, 0, sub->give); /* its end */
+		sv_reply(s, p->ch, SV_SOCK, &rep, NULL, 0, sub->give); /* its end */
 		sv_xclose(sub->give); /* gone with the answer, or to nobody */
 		sub->give = -1;
 		return;

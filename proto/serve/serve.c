@@ -332,7 +332,7 @@ client_admit(struct serve *s, const struct wire_op *op,
 
 	if (!under_cap(s, cl, CAP_PENDING))
 		return -EAGAIN;
-	if ((op->opens || op->op == WIRE_OP_SUBSCRIBE) &&
+	if (((op->flags & WIRE_OPENS) || op->op == WIRE_OP_SUBSCRIBE) &&
 	    (!under_cap(s, cl, CAP_HANDLES) ||
 	     !under_cap(s, client_find(s, true, cr->uid), CAP_HANDLES)))
 		return -EMFILE;
@@ -373,7 +373,7 @@ sv_uncharge_handle(struct serve *s, struct client **cl, struct client **ucl)
 /* Channels ------------------------------------------------------------ */
 
 void
-sv_chan_put(struct chan *ch)
+sv_chan_put(struct sv_chan *ch)
 {
 	if (--ch->refs > 0)
 		return;
@@ -385,7 +385,7 @@ sv_chan_put(struct chan *ch)
 
 /* Its fds are closed: the owner and its user may have another. */
 static void
-chan_uncharge(struct serve *s, struct chan *ch)
+chan_uncharge(struct serve *s, struct sv_chan *ch)
 {
 	struct client **c[] = {&ch->cl, &ch->ucl};
 
@@ -398,7 +398,7 @@ chan_uncharge(struct serve *s, struct chan *ch)
 }
 
 static void
-chan_kill(struct serve *s, struct chan *ch)
+chan_kill(struct serve *s, struct sv_chan *ch)
 {
 	if (ch->dead)
 		return;
@@ -415,16 +415,21 @@ chan_kill(struct serve *s, struct chan *ch)
 	sv_chan_put(ch);
 }
 
+/*
+ * An answer, by the transport its request came by: the socket, or the
+ * reply pipe (then an fd, which no pipe carries, follows on the socket,
+ * and data goes into the client's memfd when it gave one).
+ */
 void
-sv_reply(struct serve *s, struct chan *ch, struct wire_rep *rep,
-	 const void *data, size_t len, int fd)
+sv_reply(struct serve *s, struct sv_chan *ch, enum sv_via via,
+	 struct wire_rep *rep, const void *data, size_t len, int fd)
 {
 	ssize_t r;
 
 	if (ch == NULL || ch->dead)
 		return;
 	rep->len = (uint32_t)len;
-	if (ch->by_pipe) {
+	if (via == SV_PIPE) {
 		struct wire_rep head = *rep;
 		struct iovec iov[2] = {{&head, sizeof(head)},
 				       {(void *)data, len}};
@@ -459,15 +464,15 @@ sv_reply(struct serve *s, struct chan *ch, struct wire_rep *rep,
 }
 
 void
-sv_reply_err(struct serve *s, struct chan *ch, uint64_t seq, int64_t err,
-	     uint32_t status)
+sv_reply_err(struct serve *s, struct sv_chan *ch, enum sv_via via,
+	     uint64_t seq, int64_t err, uint32_t status)
 {
 	struct wire_rep rep;
 
 	wire_rep_init(&rep, seq);
 	rep.result = (uint64_t)err;
 	rep.status = status;
-	sv_reply(s, ch, &rep, NULL, 0, -1);
+	sv_reply(s, ch, via, &rep, NULL, 0, -1);
 }
 
 /*
@@ -476,7 +481,7 @@ sv_reply_err(struct serve *s, struct chan *ch, uint64_t seq, int64_t err,
  * and not EIO) and its fd closed at once.
  */
 static int
-chan_charge(struct serve *s, struct chan *ch, const struct serve_chan_info *ci)
+chan_charge(struct serve *s, struct sv_chan *ch, const struct serve_chan_info *ci)
 {
 	struct client *cl = client_get(s, false, ci->pid);
 	struct client *ucl = cl != NULL ? client_get(s, true, ci->uid) : NULL;
@@ -510,7 +515,7 @@ static int
 chan_add(struct serve *s, int fd, uint32_t flags,
 	 const struct serve_chan_info *ci)
 {
-	struct chan *ch = NULL;
+	struct sv_chan *ch = NULL;
 	int one = 1, r;
 
 	r = (flags & ~SERVE_CHAN_NOPATHS) != 0 ? -EINVAL : 0;
@@ -567,7 +572,7 @@ serve_add_chan_for(struct serve *s, int fd, const struct serve_chan_info *ci)
 /* Descriptions -------------------------------------------------------- */
 
 static bool
-desc_attached(const struct desc *d, const struct chan *ch)
+desc_attached(const struct desc *d, const struct sv_chan *ch)
 {
 	if (d->owner == ch->key)
 		return true;
@@ -590,7 +595,7 @@ att_compact(struct serve *s, struct desc *d)
 }
 
 static int
-att_add(struct serve *s, struct desc *d, struct chan *ch)
+att_add(struct serve *s, struct desc *d, struct sv_chan *ch)
 {
 	uint64_t *n;
 
@@ -711,7 +716,7 @@ synth_close(struct serve *s, uint64_t handle, const struct wire_creds *cr)
 /* Pending requests ---------------------------------------------------- */
 
 struct pend *
-sv_pend_new(struct serve *s, struct chan *ch, const struct wire_op *op)
+sv_pend_new(struct serve *s, struct sv_chan *ch, const struct wire_op *op)
 {
 	struct pend *p = calloc(1, sizeof(*p));
 
@@ -735,7 +740,7 @@ static void pend_free(struct serve *s, struct pend *p);
 
 /* A client's request, charged to it until answered (or refused: NULL). */
 static struct pend *
-pend_charged(struct serve *s, struct chan *ch, const struct wire_op *op,
+pend_charged(struct serve *s, struct sv_chan *ch, const struct wire_op *op,
 	     const struct wire_creds *cr)
 {
 	struct client *cl = client_get(s, false, cr->pid);
@@ -749,7 +754,8 @@ pend_charged(struct serve *s, struct chan *ch, const struct wire_op *op,
 	}
 	p->cl = cl;
 	cl->pending++;
-	if (op->opens && sv_charge_handle(s, cr, &p->hcl, &p->ucl) < 0) {
+	if ((op->flags & WIRE_OPENS) &&
+	    sv_charge_handle(s, cr, &p->hcl, &p->ucl) < 0) {
 		pend_free(s, p);
 		return NULL;
 	}
@@ -826,8 +832,8 @@ pushback_keep(struct serve *s, struct desc *d, const char *data, size_t len)
  * a read of 0 bytes, which the provider answers as it would).
  */
 static bool
-pushback_take(struct serve *s, struct chan *ch, struct desc *d,
-	      const struct wire_req *req)
+pushback_take(struct serve *s, struct sv_chan *ch, enum sv_via via,
+	      struct desc *d, const struct wire_req *req)
 {
 	uint64_t want =
 	    req->arg[2] < WIRE_MAX_DATA ? req->arg[2] : WIRE_MAX_DATA;
@@ -840,7 +846,7 @@ pushback_take(struct serve *s, struct chan *ch, struct desc *d,
 	rep.result = n;
 	rep.gen = d->gen;
 	rep.dflags = d->flags;
-	sv_reply(s, ch, &rep, d->pb + d->pb_off, n, -1);
+	sv_reply(s, ch, via, &rep, d->pb + d->pb_off, n, -1);
 	/*
 	 * Taken even if the reply failed: then this client is gone too, and
 	 * its bytes go as they would on Linux with a reader that vanished.
@@ -859,7 +865,7 @@ pushback_take(struct serve *s, struct chan *ch, struct desc *d,
 
 /* The fd that came with a request proves its channel holds the file. */
 static int
-attach_by_fd(struct serve *s, struct chan *ch, struct desc *d, int fd)
+attach_by_fd(struct serve *s, struct sv_chan *ch, struct desc *d, int fd)
 {
 	struct stat st;
 	int r = -EBADF;
@@ -879,7 +885,7 @@ attach_by_fd(struct serve *s, struct chan *ch, struct desc *d, int fd)
  * attached.  A parked description is nobody else's.
  */
 static void
-attach_unknown(struct serve *s, struct chan *ch, const struct wire_req *req,
+attach_unknown(struct serve *s, struct sv_chan *ch, const struct wire_req *req,
 	       int fd)
 {
 	struct desc find = {.key = 0}, *d = NULL;
@@ -904,7 +910,7 @@ attach_unknown(struct serve *s, struct chan *ch, const struct wire_req *req,
 		rep.gen = d->gen;
 		rep.dflags = d->flags;
 	}
-	sv_reply(s, ch, &rep, NULL, 0, -1);
+	sv_reply(s, ch, SV_SOCK, &rep, NULL, 0, -1);
 }
 
 static int
@@ -959,70 +965,28 @@ fill_packet(struct scheme_packet *pkt, struct pend *p, const struct desc *d,
 /*
  * The fd a request on a description may carry: the client's own fd, or a
  * subscription socket of it, as proof of holding it (all WIRE_OP_ATTACH
- * carries).  Returns -1 when an answer has been sent already.
+ * carries, on the socket).
  */
-static int
-take_fd(struct serve *s, struct chan *ch, struct desc *d,
-	const struct wire_req *req, int *fd)
+static enum sv_verdict
+take_fd(struct serve *s, struct sv_req *r)
 {
-	int r;
+	int err;
 
-	if (d == NULL || *fd < 0) {
-		sv_xclose(*fd);
-		*fd = -1;
-		if (req->op != WIRE_OP_ATTACH)
-			return 0;
-		sv_reply_err(s, ch, req->seq, -EBADF, WIRE_OK);
-		return -1;
+	if (r->d == NULL || r->fd < 0) {
+		sv_xclose(r->fd);
+		r->fd = -1;
+		if (r->req->op != WIRE_OP_ATTACH)
+			return SV_PROVIDER;
+		sv_reply_err(s, r->ch, r->via, r->req->seq, -EBADF, WIRE_OK);
+		return SV_ANSWERED;
 	}
-	r = attach_by_fd(s, ch, d, *fd);
-	*fd = -1;
-	if (req->op == WIRE_OP_ATTACH || r < 0) {
-		sv_reply_err(s, ch, req->seq, r, WIRE_OK);
-		return -1;
+	err = attach_by_fd(s, r->ch, r->d, r->fd);
+	r->fd = -1;
+	if (r->req->op == WIRE_OP_ATTACH || err < 0) {
+		sv_reply_err(s, r->ch, r->via, r->req->seq, err, WIRE_OK);
+		return SV_ANSWERED;
 	}
-	return 0;
-}
-
-/* Our own operations: answered here, or turned into SYS_FEVENT. */
-static int
-own_op(struct serve *s, struct chan *ch, struct desc *d, struct wire_req *req,
-       const struct wire_creds *cr, const struct wire_op **op)
-{
-	int r;
-
-	switch (req->op) {
-	case WIRE_OP_WAIT:
-		sv_do_wait(s, ch, d, req);
-		return -1;
-	case WIRE_OP_CANCEL:
-		sv_do_cancel(s, ch, req);
-		return -1;
-	case WIRE_OP_SUBSCRIBE:
-		r = sv_do_subscribe(s, d, (uint32_t)req->arg[1], cr,
-				    &req->arg[2]); /* the subscription's slot */
-		if (r < 0) {
-			sv_reply_err(s, ch, req->seq, r, WIRE_OK);
-			return -1;
-		}
-		*op = wire_op(SYS_FEVENT);
-		return PEND_SUB;
-	case WIRE_OP_POLL:
-		*op = wire_op(SYS_FEVENT);
-		return PEND_POLL;
-	default:
-		return PEND_REQUEST;
-	}
-}
-
-/*
- * A request that names a path, which a keyed-only channel may not make:
- * the path ops, and a rename (its payload is the new path).
- */
-static bool
-names_path(const struct wire_op *op)
-{
-	return op->in == WIRE_IN_PATH || op->op == SYS_FRENAME;
+	return SV_PROVIDER;
 }
 
 /*
@@ -1034,7 +998,7 @@ names_path(const struct wire_op *op)
  * setrens, so a request sent after that answer sees it.
  */
 static bool
-may_name(const struct serve *s, const struct chan *ch,
+may_name(const struct serve *s, const struct sv_chan *ch,
 	 const struct wire_creds *cr)
 {
 	if (ch->flags & SERVE_CHAN_NOPATHS)
@@ -1048,23 +1012,24 @@ may_name(const struct serve *s, const struct chan *ch,
 }
 
 /*
- * A request we can make sense of on this channel, and its description if
- * it names one (a client never sends SYS_CLOSE: closing its fd is that).
+ * A request we can make sense of on this channel, as its row says, and
+ * its description if it names one.
  */
 static int
-request_ok(struct serve *s, const struct chan *ch, const struct wire_req *req,
-	   const struct wire_op *op, const struct wire_creds *cr,
-	   struct desc **d)
+request_ok(struct serve *s, struct sv_req *r)
 {
-	if (op == NULL)
-		return -ENOSYS;
-	if (names_path(op) && !may_name(s, ch, cr))
+	const struct wire_op *op = r->op;
+
+	if (op == NULL || (op->flags & WIRE_INNER))
+		return op == NULL ? -ENOSYS : -EBADF;
+	if ((op->flags & WIRE_NAMES) && !may_name(s, r->ch, r->cr))
 		return -ENODEV; /* as Redox says for a scheme not in the ns */
-	if (req->op == SYS_CLOSE ||
-	    (op->keyed && (*d = slots_get(&s->descs, req->key)) == NULL))
-		return -EBADF;
-	if (*d != NULL && (*d)->parked) {
-		*d = NULL;
+	if (!(op->flags & WIRE_KEYED) ||
+	    (r->req->key == 0 && (op->flags & WIRE_KEY0)))
+		return 0;
+	r->d = slots_get(&s->descs, r->req->key);
+	if (r->d == NULL || r->d->parked) {
+		r->d = NULL;
 		return -EBADF;
 	}
 	return 0;
@@ -1077,18 +1042,17 @@ request_ok(struct serve *s, const struct chan *ch, const struct wire_req *req,
  * stale values for a reason to ask again at once.
  */
 static void
-refuse(struct serve *s, struct chan *ch, const struct desc *d, uint64_t seq,
-       int err)
+refuse(struct serve *s, const struct sv_req *r, int err)
 {
 	struct wire_rep rep;
 
-	wire_rep_init(&rep, seq);
+	wire_rep_init(&rep, r->req->seq);
 	rep.result = (uint64_t)(int64_t)err;
-	if (d != NULL) {
-		rep.gen = d->gen;
-		rep.dflags = d->flags;
+	if (r->d != NULL) {
+		rep.gen = r->d->gen;
+		rep.dflags = r->d->flags;
 	}
-	sv_reply(s, ch, &rep, NULL, 0, -1);
+	sv_reply(s, r->ch, r->via, &rep, NULL, 0, -1);
 }
 
 /*
@@ -1096,28 +1060,29 @@ refuse(struct serve *s, struct chan *ch, const struct desc *d, uint64_t seq,
  * neither it nor its client may be at a cap.  A CANCEL only gives back,
  * so it always may; a WAIT (a blocking client that was told EAGAIN,
  * perhaps by a cap) is held here, not by the provider, and is bounded by
- * the channel's cap alone.  A refusal is answered here (-1).
+ * the channel's cap alone.  A refusal is answered here.
  */
-static int
-admit(struct serve *s, struct chan *ch, const struct desc *d,
-      const struct wire_req *req, const struct wire_op *op,
-      const struct wire_creds *cr)
+static enum sv_verdict
+admit(struct serve *s, const struct sv_req *r)
 {
-	int r = 0;
+	int err = 0;
 
-	if (d != NULL && !desc_attached(d, ch)) {
-		sv_reply_err(s, ch, req->seq, -EBADF, WIRE_NOTATTACHED);
-		return -1;
+	if (r->d != NULL && !desc_attached(r->d, r->ch)) {
+		sv_reply_err(s, r->ch, r->via, r->req->seq, -EBADF,
+			     WIRE_NOTATTACHED);
+		return SV_ANSWERED;
 	}
-	if (req->op == WIRE_OP_CANCEL)
-		return 0;
-	if (ch->pending >= CHAN_MAX_PENDING)
-		r = -EAGAIN;
-	else if (req->op != WIRE_OP_WAIT)
-		r = client_admit(s, op, cr);
-	if (r < 0)
-		refuse(s, ch, d, req->seq, r);
-	return r < 0 ? -1 : 0;
+	if (r->req->op == WIRE_OP_CANCEL)
+		return SV_PROVIDER;
+	if (r->ch->pending >= CHAN_MAX_PENDING)
+		err = -EAGAIN;
+	else if (r->req->op != WIRE_OP_WAIT)
+		err = client_admit(s, r->op, r->cr);
+	if (err < 0) {
+		refuse(s, r, err);
+		return SV_ANSWERED;
+	}
+	return SV_PROVIDER;
 }
 
 /* The provider's SYS_CLOSE of d's handle; false if no request slot is free. */
@@ -1148,22 +1113,24 @@ close_packet(struct serve *s, const struct desc *d, struct scheme_packet *pkt)
  * until an open reuses it, or the socket's end frees it.  Only the
  * process that opened it may park it; there is no answer.
  */
-static size_t
-park(struct serve *s, struct chan *ch, struct desc *d,
-     const struct wire_creds *cr, struct scheme_packet *pkt)
+static enum sv_verdict
+own_park(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 {
-	if (d == NULL || (!desc_attached(d, ch) && d->cr.pid != cr->pid) ||
+	struct desc *d = r->d;
+
+	sv_xclose(r->fd);
+	if (d == NULL || (!desc_attached(d, r->ch) && d->cr.pid != r->cr->pid) ||
 	    !close_packet(s, d, pkt)) {
 		s->st.dropped_malformed += d == NULL;
-		return 0; /* not parked: its socket's end will close it */
+		return SV_ANSWERED; /* not parked: its socket's end closes it */
 	}
 	desc_end_file(s, d);
 	d->natt = 0;
 	d->owner = 0;
 	d->handle = 0;
 	d->parked = true;
-	d->park_chan = ch->key;
-	return 1;
+	d->park_chan = r->ch->key;
+	return SV_PACKET;
 }
 
 /*
@@ -1175,7 +1142,7 @@ park(struct serve *s, struct chan *ch, struct desc *d,
  * (WIRE_RESEND), where the kernel says who sends it.
  */
 static bool
-pipe_open_ok(struct serve *s, const struct chan *ch, const struct wire_req *req)
+pipe_open_ok(struct serve *s, const struct sv_chan *ch, const struct wire_req *req)
 {
 	const struct desc *d = slots_get(&s->descs, req->key);
 
@@ -1206,10 +1173,13 @@ unpark(struct serve *s, const struct pend *p, uint64_t handle)
  * make for the replies.  A pipe round trip costs about 60% of one on this
  * socket with credentials (tools/bench), so the hot requests go by pipe.
  */
-static void
-chan_pipes(struct serve *s, struct chan *ch, uint64_t seq, int fd,
-	   const struct wire_creds *cr)
+static enum sv_verdict
+own_pipes(struct serve *s, struct sv_req *q, struct scheme_packet *pkt)
 {
+	struct sv_chan *ch = q->ch;
+	const struct wire_creds *cr = q->cr;
+	uint64_t seq = q->req->seq;
+	int fd = q->fd;
 	struct wire_rep rep;
 	struct stat st;
 	int pp[2] = {-1, -1}, r = 0;
@@ -1234,7 +1204,8 @@ chan_pipes(struct serve *s, struct chan *ch, uint64_t seq, int fd,
 	sv_xclose(pp[1]);
 	wire_rep_init(&rep, seq);
 	rep.result = (uint64_t)(int64_t)r;
-	sv_reply(s, ch, &rep, NULL, 0, r == 0 ? ch->prr : -1);
+	sv_reply(s, ch, SV_SOCK, &rep, NULL, 0, r == 0 ? ch->prr : -1);
+	return SV_ANSWERED;
 }
 
 /*
@@ -1242,9 +1213,12 @@ chan_pipes(struct serve *s, struct chan *ch, uint64_t seq, int fd,
  * bytes, sealed against shrinking (else a client could make our writes
  * into it fault), which answers by pipe carry their data in.
  */
-static void
-chan_shm(struct serve *s, struct chan *ch, uint64_t seq, int fd)
+static enum sv_verdict
+own_shm(struct serve *s, struct sv_req *q, struct scheme_packet *pkt)
 {
+	struct sv_chan *ch = q->ch;
+	uint64_t seq = q->req->seq;
+	int fd = q->fd;
 	struct stat st;
 	void *m;
 	int seals, r = -EINVAL;
@@ -1260,109 +1234,131 @@ chan_shm(struct serve *s, struct chan *ch, uint64_t seq, int fd)
 			ch->shm = m;
 	}
 	sv_xclose(fd);
-	sv_reply_err(s, ch, seq, r, WIRE_OK);
+	sv_reply_err(s, ch, SV_SOCK, seq, r, WIRE_OK);
+	return SV_ANSWERED;
 }
 
-static size_t chan_request(struct serve *s, struct chan *ch,
-			   struct wire_req *req, int fd,
-			   const struct wire_creds *cr,
-			   struct scheme_packet *pkt);
+/* WIRE_OP_ATTACH: with key 0, which description is this fd?  Else the
+ * fd proves the channel holds key's (take_fd). */
+static enum sv_verdict
+own_attach(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
+{
+	if (r->req->key != 0)
+		return take_fd(s, r);
+	attach_unknown(s, r->ch, r->req, r->fd);
+	return SV_ANSWERED;
+}
+
+static enum sv_verdict
+own_wait(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
+{
+	sv_do_wait(s, r->ch, r->d, r->req);
+	return SV_ANSWERED;
+}
+
+static enum sv_verdict
+own_cancel(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
+{
+	sv_do_cancel(s, r->ch, r->req);
+	return SV_ANSWERED;
+}
+
+/* SUBSCRIBE and POLL ask the provider SYS_FEVENT, for us. */
+static enum sv_verdict
+own_subscribe(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
+{
+	int err = sv_do_subscribe(s, r->d, (uint32_t)r->req->arg[1], r->cr,
+				  &r->req->arg[2]); /* the subscription's slot */
+
+	if (err < 0) {
+		sv_reply_err(s, r->ch, r->via, r->req->seq, err, WIRE_OK);
+		return SV_ANSWERED;
+	}
+	r->op = wire_op(SYS_FEVENT);
+	r->kind = PEND_SUB;
+	return SV_PROVIDER;
+}
+
+static enum sv_verdict
+own_poll(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
+{
+	r->op = wire_op(SYS_FEVENT);
+	r->kind = PEND_POLL;
+	return SV_PROVIDER;
+}
 
 /*
- * One request from the pipe: its header, then its payload, which the
- * same write brought (the client writes each whole, at most PIPE_BUF
- * bytes; a PARK, which has no answer, may have another behind it).  Only
- * WIRE_PIPE_OP requests come this way; anything else ends the channel,
- * as a malformed message on its socket does.
+ * What the serving code does itself with its own kinds of request (wire.h
+ * rows WIRE_OP_*), and when: at once, before the channel's caps and the
+ * description's attachment (the channel's own set-up, and PARK, which
+ * gives back), or once admitted like a provider's request.
  */
-static size_t
-chan_pipe_ready(struct serve *s, struct chan *ch, struct scheme_packet *pkt)
-{
-	struct wire_req *req;
-	ssize_t n, m = 0;
-	size_t out;
+enum own_when { OWN_AT_ONCE, OWN_ADMITTED };
 
-	if (ch->buf == NULL && (ch->buf = malloc(RECVBUF)) == NULL)
-		return 0;
-	req = (struct wire_req *)ch->buf;
-	n = SYS(read)(ch->pr, req, sizeof(*req));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (n == sizeof(*req) && req->len > 0 &&
-	    req->len <= PIPE_BUF - sizeof(*req))
-		m = SYS(read)(ch->pr, req + 1, req->len);
-	if (m > 0)
-		n += m;
-	if (n <= 0 || wire_req_check(req, (size_t)n) < 0 ||
-	    !WIRE_PIPE_OP(req->op)) {
-		if (n != 0)
-			s->st.dropped_malformed++;
-		chan_kill(s, ch);
-		return 0;
-	}
-	ch->by_pipe = true;
-	out = chan_request(s, ch, req, -1, &ch->pcr, pkt);
-	ch->by_pipe = false;
-	return out;
+static const struct own_row {
+	uint32_t op;
+	enum own_when when;
+	enum sv_verdict (*fn)(struct serve *, struct sv_req *,
+			      struct scheme_packet *);
+} own_rows[] = {
+    {WIRE_OP_PIPES, OWN_AT_ONCE, own_pipes},
+    {WIRE_OP_SHM, OWN_AT_ONCE, own_shm},
+    {WIRE_OP_PARK, OWN_AT_ONCE, own_park},
+    {WIRE_OP_ATTACH, OWN_AT_ONCE, own_attach},
+    {WIRE_OP_WAIT, OWN_ADMITTED, own_wait},
+    {WIRE_OP_CANCEL, OWN_ADMITTED, own_cancel},
+    {WIRE_OP_SUBSCRIBE, OWN_ADMITTED, own_subscribe},
+    {WIRE_OP_POLL, OWN_ADMITTED, own_poll},
+};
+
+static const struct own_row *
+own_row(uint32_t op)
+{
+	for (size_t i = 0; i < sizeof(own_rows) / sizeof(own_rows[0]); i++)
+		if (own_rows[i].op == op)
+			return &own_rows[i];
+	return NULL;
 }
 
-static size_t
-chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
-	     const struct wire_creds *cr, struct scheme_packet *pkt)
+/* A request turned down before anyone acts on it. */
+static void
+turn_down(struct serve *s, struct sv_req *r, int err)
 {
-	const struct wire_op *op = wire_op(req->op);
-	char *payload = (char *)(req + 1);
-	struct desc *d = NULL;
-	struct pend *p;
-	int r, kind;
+	sv_xclose(r->fd);
+	/*
+	 * A PARK is never answered: its client does not read one.  One for
+	 * a description gone already (its socket's end came first: the pipe
+	 * is read one request an event) is dropped.
+	 */
+	if (r->req->op == WIRE_OP_PARK)
+		s->st.dropped_malformed += err != -EBADF;
+	else
+		sv_reply_err(s, r->ch, r->via, r->req->seq, err, WIRE_OK);
+}
 
-	if (req->op == WIRE_OP_ATTACH && req->key == 0) {
-		attach_unknown(s, ch, req, fd);
+/* A request for the provider: a pending record and the packet it reads. */
+static size_t
+ask_provider(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
+{
+	const struct wire_op *op = r->op;
+	struct wire_req *req = r->req;
+	char *payload = (char *)(req + 1);
+	struct desc *d = r->d;
+	struct pend *p;
+	int err;
+
+	if (d != NULL && d->pb_len > 0 &&
+	    pushback_take(s, r->ch, r->via, d, req))
 		return 0;
-	}
-	if (ch->by_pipe && req->op == SYS_OPEN && !pipe_open_ok(s, ch, req)) {
-		sv_reply_err(s, ch, req->seq, -EAGAIN, WIRE_RESEND);
-		return 0;
-	}
-	if ((r = request_ok(s, ch, req, op, cr, &d)) < 0) {
-		sv_xclose(fd);
-		/*
-		 * A PARK is never answered: its client does not read one.
-		 * One for a description gone already (its socket's end came
-		 * first: the pipe is read one request an event) is dropped.
-		 */
-		if (req->op == WIRE_OP_PARK)
-			s->st.dropped_malformed += r != -EBADF;
-		else
-			sv_reply_err(s, ch, req->seq, r, WIRE_OK);
-		return 0;
-	}
-	if (req->op == WIRE_OP_PIPES) {
-		chan_pipes(s, ch, req->seq, fd, cr);
-		return 0;
-	}
-	if (req->op == WIRE_OP_SHM) {
-		chan_shm(s, ch, req->seq, fd);
-		return 0;
-	}
-	if (req->op == WIRE_OP_PARK) {
-		sv_xclose(fd);
-		return park(s, ch, d, cr, pkt);
-	}
-	if (take_fd(s, ch, d, req, &fd) < 0 || admit(s, ch, d, req, op, cr) < 0)
-		return 0;
-	if ((kind = own_op(s, ch, d, req, cr, &op)) < 0)
-		return 0;
-	if (d != NULL && d->pb_len > 0 && pushback_take(s, ch, d, req))
-		return 0;
-	if ((r = payload_ok(op, req, payload)) < 0 ||
-	    (p = pend_charged(s, ch, op, cr)) == NULL) {
-		if (kind == PEND_SUB) /* it would never be handed over */
+	if ((err = payload_ok(op, req, payload)) < 0 ||
+	    (p = pend_charged(s, r->ch, op, r->cr)) == NULL) {
+		if (r->kind == PEND_SUB) /* it would never be handed over */
 			sv_sub_drop(s, req->arg[2]);
-		sv_reply_err(s, ch, req->seq, r < 0 ? r : -EAGAIN, WIRE_OK);
+		sv_reply_err(s, r->ch, r->via, req->seq,
+			     err < 0 ? err : -EAGAIN, WIRE_OK);
 		return 0;
 	}
-	p->kind = kind;
+	p->kind = r->kind;
 	p->seq = req->seq;
 	p->key = req->key;
 	if (req->op == SYS_OPEN) { /* its key offers a parked description */
@@ -1374,29 +1370,106 @@ chan_request(struct serve *s, struct chan *ch, struct wire_req *req, int fd,
 	p->want = (uint32_t)req->arg[1];
 	p->wait = req->arg[2] != 0;
 	p->gen0 = d != NULL ? d->gen : 0;
-	p->oflags = op->opens && d != NULL ? d->flags : (uint32_t)req->arg[2];
-	p->cr = *cr;
-	p->by_pipe = ch->by_pipe;
-	if (kind != PEND_REQUEST) { /* SYS_FEVENT(handle, flags) */
+	p->oflags = (op->flags & WIRE_OPENS) && d != NULL
+			? d->flags
+			: (uint32_t)req->arg[2];
+	p->cr = *r->cr;
+	p->via = r->via;
+	if (r->kind != PEND_REQUEST) { /* SYS_FEVENT(handle, flags) */
 		req->op = SYS_FEVENT;
 		req->arg[2] = 0;
 	}
 	fill_packet(pkt, p, d, req, payload);
-	if (p->by_pipe && ch->shm != NULL && op->out == WIRE_OUT_BYTES) {
-		pkt->c = (uintptr_t)ch->shm; /* answered in place */
+	if (p->via == SV_PIPE && r->ch->shm != NULL &&
+	    op->out == WIRE_OUT_BYTES) {
+		pkt->c = (uintptr_t)r->ch->shm; /* answered in place */
 		p->in_shm = true;
 	}
 	if (op->in != WIRE_IN_NONE || op->out != WIRE_OUT_NONE) {
-		p->buf = ch->buf; /* the packet points into it */
-		ch->buf = NULL;
+		p->buf = r->ch->buf; /* the packet points into it */
+		r->ch->buf = NULL;
 	}
 	s->st.requests++;
 	return 1;
 }
 
+/*
+ * One request, from the socket or the pipe (r->via), generic over its row
+ * (wire.h): checked as the row says, then served here (own_rows) or asked
+ * of the provider.  Returns the packets made for the provider (0 or 1).
+ */
 static size_t
-chan_ready(struct serve *s, struct chan *ch, struct scheme_packet *pkt)
+chan_request(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 {
+	const struct own_row *own = own_row(r->req->op);
+	enum sv_verdict v;
+	int err;
+
+	if (r->via == SV_PIPE && r->req->op == SYS_OPEN &&
+	    !pipe_open_ok(s, r->ch, r->req)) {
+		sv_reply_err(s, r->ch, r->via, r->req->seq, -EAGAIN,
+			     WIRE_RESEND);
+		return 0;
+	}
+	if ((err = request_ok(s, r)) < 0) {
+		turn_down(s, r, err);
+		return 0;
+	}
+	if (own != NULL && own->when == OWN_AT_ONCE)
+		v = own->fn(s, r, pkt);
+	else if (take_fd(s, r) == SV_ANSWERED || admit(s, r) == SV_ANSWERED)
+		v = SV_ANSWERED;
+	else
+		v = own != NULL ? own->fn(s, r, pkt) : SV_PROVIDER;
+	switch (v) {
+	case SV_PACKET:
+		return 1;
+	case SV_PROVIDER:
+		return ask_provider(s, r, pkt);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * One request from the pipe: its header, then its payload, which the
+ * same write brought (the client writes each whole, at most PIPE_BUF
+ * bytes; a PARK, which has no answer, may have another behind it).  Only
+ * requests whose row says WIRE_BY_PIPE come this way; anything else ends
+ * the channel, as a malformed message on its socket does.
+ */
+static size_t
+chan_pipe_ready(struct serve *s, struct sv_chan *ch, struct scheme_packet *pkt)
+{
+	struct sv_req r = {.ch = ch, .fd = -1, .cr = &ch->pcr, .via = SV_PIPE};
+	ssize_t n, m = 0;
+
+	if (ch->buf == NULL && (ch->buf = malloc(RECVBUF)) == NULL)
+		return 0;
+	r.req = (struct wire_req *)ch->buf;
+	n = SYS(read)(ch->pr, r.req, sizeof(*r.req));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n == sizeof(*r.req) && r.req->len > 0 &&
+	    r.req->len <= PIPE_BUF - sizeof(*r.req))
+		m = SYS(read)(ch->pr, r.req + 1, r.req->len);
+	if (m > 0)
+		n += m;
+	if (n <= 0 || wire_req_check(r.req, (size_t)n) < 0 ||
+	    (r.op = wire_op(r.req->op)) == NULL ||
+	    !(r.op->flags & WIRE_BY_PIPE)) {
+		if (n != 0)
+			s->st.dropped_malformed++;
+		chan_kill(s, ch);
+		return 0;
+	}
+	return chan_request(s, &r, pkt);
+}
+
+static size_t
+chan_ready(struct serve *s, struct sv_chan *ch, struct scheme_packet *pkt)
+{
+	struct sv_req r = {.kind = PEND_REQUEST};
 	struct wire_creds cr;
 	struct iovec iov;
 	ssize_t n;
@@ -1418,7 +1491,13 @@ chan_ready(struct serve *s, struct chan *ch, struct scheme_packet *pkt)
 		chan_kill(s, ch);
 		return 0;
 	}
-	return chan_request(s, ch, (struct wire_req *)ch->buf, fd, &cr, pkt);
+	r.ch = ch;
+	r.req = (struct wire_req *)ch->buf;
+	r.op = wire_op(r.req->op);
+	r.fd = fd;
+	r.cr = &cr;
+	r.via = SV_SOCK;
+	return chan_request(s, &r, pkt);
 }
 
 /* The last client fd of a description closed: tell the provider, once. */
@@ -1621,7 +1700,7 @@ answer(struct serve *s, struct pend *p, int64_t res)
 	 */
 	if (res < -4095)
 		res = -EIO;
-	if (p->op->opens && res >= 0) {
+	if ((p->op->flags & WIRE_OPENS) && res >= 0) {
 		/*
 		 * If the client is gone, closing our copy of its end below is
 		 * what makes the provider hear SYS_CLOSE; only a description
@@ -1655,11 +1734,7 @@ answer(struct serve *s, struct pend *p, int64_t res)
 		rep.dflags = d->flags;
 	}
 	rep.result = (uint64_t)res;
-	if (p->ch != NULL)
-		p->ch->by_pipe = p->by_pipe;
-	sv_reply(s, p->ch, &rep, data, len, cfd);
-	if (p->ch != NULL)
-		p->ch->by_pipe = false;
+	sv_reply(s, p->ch, p->via, &rep, data, len, cfd);
 	sv_xclose(cfd);
 	/*
 	 * Read bytes whose client is gone (before or by this reply) are the
@@ -1726,7 +1801,8 @@ serve_answer_fd(struct serve *s, const struct scheme_packet *pkt, int fd)
 
 	pthread_mutex_lock(&s->lock);
 	p = slots_get(&s->pends, pkt->id);
-	if (p == NULL || !p->op->opens || p->kind != PEND_REQUEST) {
+	if (p == NULL || !(p->op->flags & WIRE_OPENS) ||
+	    p->kind != PEND_REQUEST) {
 		s->st.dropped_unknown++;
 		pthread_mutex_unlock(&s->lock);
 		return;
@@ -1734,7 +1810,7 @@ serve_answer_fd(struct serve *s, const struct scheme_packet *pkt, int fd)
 	s->st.answers++;
 	wire_rep_init(&rep, p->seq);
 	rep.key = 0; /* not an open file of the scheme */
-	sv_reply(s, p->ch, &rep, NULL, 0, fd);
+	sv_reply(s, p->ch, p->via, &rep, NULL, 0, fd);
 	pend_free(s, p);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -1857,7 +1933,7 @@ serve_fd(const struct serve *s)
 void
 serve_stop(struct serve *s)
 {
-	struct chan *ch;
+	struct sv_chan *ch;
 	struct desc *d;
 
 	pthread_mutex_lock(&s->lock);
@@ -1879,7 +1955,7 @@ serve_stop(struct serve *s)
 void
 serve_relocate(struct serve *s, int oldfd, int newfd)
 {
-	struct chan *ch;
+	struct sv_chan *ch;
 	struct desc *d;
 	uint32_t i;
 

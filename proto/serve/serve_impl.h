@@ -18,7 +18,7 @@
 #include "slots.h"
 #include "../wire/wire.h"
 
-enum src_kind {
+enum sv_src {
 	SRC_CHAN = 1,
 	SRC_DESC,
 	SRC_SUB,
@@ -27,7 +27,7 @@ enum src_kind {
 	SRC_PIPE
 };
 
-struct chan {
+struct sv_chan {
 	int fd;
 	/*
 	 * The pipes (WIRE_OP_PIPES), -1 until made: requests come down pr;
@@ -37,7 +37,6 @@ struct chan {
 	 */
 	int pr, pw, prr;
 	struct wire_creds pcr;
-	bool by_pipe; /* the answer being sent goes down pw */
 	/*
 	 * The client's sealed memfd (WIRE_OP_SHM), WIRE_MAX_DATA bytes,
 	 * mapped while the channel lives: the data of answers by pipe goes
@@ -60,7 +59,7 @@ struct chan {
 	bool dead;
 	unsigned pending;
 	char *buf; /* receive buffer; NULL while lent to a request */
-	TAILQ_ENTRY(chan) link;
+	TAILQ_ENTRY(sv_chan) link;
 };
 
 /* A subscriber's socket: records go down it when matching posts happen. */
@@ -123,6 +122,13 @@ struct desc {
 	RB_ENTRY(desc) by_ino;
 };
 
+/* What a request came by, and its answer goes by: the socket or the pipe. */
+enum sv_via { SV_SOCK, SV_PIPE };
+
+/* What becomes of a request: answered here (or nothing to answer), a
+ * packet made here for the provider, or one to ask the provider. */
+enum sv_verdict { SV_ANSWERED, SV_PACKET, SV_PROVIDER };
+
 enum pend_kind {
 	PEND_REQUEST, /* a client's request: the answer goes back to it */
 	PEND_CLOSE,   /* SYS_CLOSE: nobody waits */
@@ -133,7 +139,7 @@ enum pend_kind {
 struct pend {
 	uint64_t id;
 	int kind;	 /* enum pend_kind */
-	struct chan *ch; /* NULL: nobody waits for the answer */
+	struct sv_chan *ch; /* NULL: nobody waits for the answer */
 	const struct wire_op *op;
 	uint64_t seq, key;
 	uint64_t size; /* bytes offered for output */
@@ -144,13 +150,26 @@ struct pend {
 	bool wait;	/* PEND_POLL: wait for a post if not ready */
 	bool cancelled; /* PEND_POLL: the client gave up (WIRE_OP_CANCEL) */
 	struct wire_creds cr;
-	bool by_pipe;	   /* asked down the channel's request pipe */
+	enum sv_via via;   /* what it came by, and its answer goes by */
 	bool in_shm;	   /* the provider writes its answer into ch->shm */
 	uint64_t reuse;	   /* an open: a parked description to reuse */
 	struct client *cl; /* charged for it (NULL: nobody waits) */
 	/* An open: its file's fd is charged to these until answered. */
 	struct client *hcl, *ucl;
 	char *buf; /* the channel buffer the packet points into */
+};
+
+/* A request being served (serve.c chan_request): where it came from and
+ * what it is, as the checks learn it. */
+struct sv_req {
+	struct sv_chan *ch;
+	struct wire_req *req; /* its payload follows it in ch->buf */
+	const struct wire_op *op;
+	const struct wire_creds *cr;
+	struct desc *d; /* the description it names, once checked */
+	int fd;		/* what came with it, or -1 */
+	enum sv_via via;
+	int kind; /* enum pend_kind: what the provider is asked for */
 };
 
 struct watch {
@@ -162,7 +181,7 @@ struct watch {
 
 /* A client waiting for a post: WIRE_OP_WAIT (any) or a waiting POLL. */
 struct waiter {
-	struct chan *ch;
+	struct sv_chan *ch;
 	uint64_t seq, key;
 	uint32_t flags; /* 0: any post (WAIT); else POLL flags */
 	TAILQ_ENTRY(waiter) link;
@@ -185,7 +204,7 @@ struct serve {
 	bool kicked; /* kick holds a count to take back */
 	bool stopped;
 	struct slots chans, descs, pends, watchv, subs;
-	TAILQ_HEAD(, chan) chanlist;
+	TAILQ_HEAD(, sv_chan) chanlist;
 	TAILQ_HEAD(, watch) watches;
 	TAILQ_HEAD(, waiter) waiters;
 	TAILQ_HEAD(, synth) synths;
@@ -213,12 +232,14 @@ int sv_ep_add(struct serve *s, int fd, int kind, uint64_t key);
 void sv_own_close(const struct serve *s, int fd);
 int sv_own_hide(const struct serve *s, int fd);
 void sv_xclose(int fd);
-void sv_chan_put(struct chan *ch);
-void sv_reply(struct serve *s, struct chan *ch, struct wire_rep *rep,
+void sv_chan_put(struct sv_chan *ch);
+void sv_reply(struct serve *s, struct sv_chan *ch, enum sv_via via,
+	      struct wire_rep *rep,
 	      const void *data, size_t len, int fd);
-void sv_reply_err(struct serve *s, struct chan *ch, uint64_t seq, int64_t err,
+void sv_reply_err(struct serve *s, struct sv_chan *ch, enum sv_via via,
+		  uint64_t seq, int64_t err,
 		  uint32_t status);
-struct pend *sv_pend_new(struct serve *s, struct chan *ch,
+struct pend *sv_pend_new(struct serve *s, struct sv_chan *ch,
 			 const struct wire_op *op);
 int sv_charge_handle(struct serve *s, const struct wire_creds *cr,
 		     struct client **cl, struct client **ucl);
@@ -226,10 +247,10 @@ void sv_uncharge_handle(struct serve *s, struct client **cl,
 			struct client **ucl);
 
 /* ready.c */
-void sv_waiters_drop(struct serve *s, struct chan *ch, uint64_t key);
-void sv_do_wait(struct serve *s, struct chan *ch, struct desc *d,
+void sv_waiters_drop(struct serve *s, struct sv_chan *ch, uint64_t key);
+void sv_do_wait(struct serve *s, struct sv_chan *ch, struct desc *d,
 		const struct wire_req *req);
-void sv_do_cancel(struct serve *s, struct chan *ch, const struct wire_req *req);
+void sv_do_cancel(struct serve *s, struct sv_chan *ch, const struct wire_req *req);
 int sv_do_subscribe(struct serve *s, struct desc *d, uint32_t flags,
 		    const struct wire_creds *cr, uint64_t *key);
 bool sv_sub_proves(const struct desc *d, ino_t ino);

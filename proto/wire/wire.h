@@ -55,14 +55,6 @@
 #define WIRE_OP_PARK	  0x7f000007 /* closed, kept for reuse; no answer */
 #define WIRE_OP_SHM	  0x7f000008 /* fd: a sealed memfd for pipe answers */
 
-/*
- * Requests that may come down a channel's request pipe (WIRE_OP_PIPES),
- * whole in one write (PIPE_BUF), and are answered down its reply pipe.
- */
-#define WIRE_PIPE_OP(op)                                                       \
-	((op) == SYS_READ || (op) == SYS_WRITE || (op) == WIRE_OP_PARK ||      \
-	 (op) == SYS_OPEN)
-
 struct wire_req {
 	uint16_t magic, version;
 	uint32_t op;	 /* SYS_* or WIRE_OP_* */
@@ -204,13 +196,28 @@ struct wire_stats {
 enum wire_in { WIRE_IN_NONE, WIRE_IN_PATH, WIRE_IN_BUF };
 enum wire_out { WIRE_OUT_NONE, WIRE_OUT_BYTES, WIRE_OUT_STRUCT };
 
+/*
+ * What a request kind is: one row each in wire.c's table, which both sides
+ * read (libfuse's fuse_ll_ops is the model).  The serving code is generic
+ * over these rows; what it does itself with its own kinds is serve.c's
+ * table of them (own_rows).
+ */
+#define WIRE_KEYED   0x01u /* acts on a description, named by key */
+#define WIRE_OPENS   0x02u /* success makes a description */
+#define WIRE_NAMES   0x04u /* names a path (or, FRENAME, a new one): refused
+			      on a channel that may not (serve.c may_name) */
+#define WIRE_BY_PIPE 0x08u /* may come down the request pipe, whole in one
+			      write of at most PIPE_BUF bytes */
+#define WIRE_INNER   0x10u /* made by the serving code, never by a client
+			      (SYS_CLOSE: closing the fd is that) */
+#define WIRE_KEY0    0x20u /* key 0 names no description (ATTACH: which?) */
+
 struct wire_op {
 	uint32_t op;
 	const char *name;
-	uint8_t in;    /* enum wire_in: payload becomes b,c or c,d */
-	uint8_t out;   /* enum wire_out: reply payload comes from c,d */
-	uint8_t keyed; /* acts on a description */
-	uint8_t opens; /* success creates a description */
+	uint8_t in;	/* enum wire_in: payload becomes b,c or c,d */
+	uint8_t out;	/* enum wire_out: reply payload comes from c,d */
+	uint16_t flags; /* WIRE_KEYED ... */
 };
 
 /* Credentials the kernel vouches for (SCM_CREDENTIALS). */

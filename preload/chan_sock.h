@@ -1,0 +1,27 @@
+/*
+ * chan_sock.h - a channel's socket transport (chan_sock.c).  Each call
+ * returns 0 (or bytes) or -errno, and marks the channel broken when it
+ * can no longer be used.
+ */
+#ifndef PRELOAD_CHAN_SOCK_H
+#define PRELOAD_CHAN_SOCK_H
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "chan.h"
+
+int chan_sock_send(struct chan *ch, struct wire_req *req, const struct iovec *in,
+		   int nin, int sendfd);
+ssize_t chan_sock_recv(struct chan *ch, struct wire_rep *rep,
+		       struct iovec *out, int nout, int *fd, int flags);
+int chan_sock_answer(struct chan *ch, const struct wire_req *req,
+		     struct wire_rep *rep, struct iovec *out, int nout, int *fd,
+		     int rflags);
+int chan_sock_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
+		   int nin, struct iovec *out, int nout, struct wire_rep *rep,
+		   int *fd, int rflags, int sendfd);
+void chan_sock_spin(int fd);
+void chan_sock_relocate(void *ctx, int oldfd, int newfd);
+
+#endif

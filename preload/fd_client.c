@@ -1,0 +1,134 @@
+/*
+ * fd_client.c - the ops of a scheme file (fdops.h): every call on it is a
+ * request to its provider (client.c), but the few the kernel keeps (its
+ * fd flags, close-on-exec, dups).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+
+#include "client.h"
+#include "dir.h"
+#include "fd_client.h"
+#include "fdops.h"
+#include "pool.h"
+#include "real.h"
+#include "stdio.h"
+
+/* An lseek to 0 lists a directory afresh (getdents64, dir.c). */
+static off_t
+c_lseek(int fd, struct sfd *e, off_t off, int whence)
+{
+	if (off == 0 && whence == SEEK_SET)
+		sdir_fd_rewound(fd);
+	return sc_lseek(fd, e, off, whence);
+}
+
+static int
+c_fsync(int fd, struct sfd *e, bool data)
+{
+	return sc_fsync(fd, e);
+}
+
+/*
+ * F_GETFL and F_SETFL reach the provider (SYS_FCNTL), which may refuse;
+ * the flags are then kept with the description, as on Redox, and the
+ * kernel's kept in step.  Everything else is the kernel's.
+ */
+static int
+c_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg)
+{
+	int r;
+
+	if (cmd == F_GETFL || cmd == F_SETFL) {
+		r = sc_fcntl(fd, e, cmd, cmd == F_SETFL ? arg : 0);
+		if (r >= 0 && cmd == F_SETFL)
+			REAL(fcntl)(fd, F_SETFL, arg);
+		return r;
+	}
+	r = REAL(fcntl)(fd, cmd, arg);
+	return r < 0 ? -errno : r;
+}
+
+/*
+ * FIONBIO (Python's os.set_blocking) is the provider's F_SETFL, as
+ * fcntl's; close-on-exec is the kernel's; what a scheme cannot answer (a
+ * terminal's TCGETS, FIONREAD...) is ENOTTY, as for a file that does not
+ * do it.
+ */
+static int
+c_ioctl(int fd, struct sfd *e, unsigned long req, void *arg)
+{
+	int flags, r;
+
+	if (req == FIOCLEX || req == FIONCLEX) {
+		r = REAL(ioctl)(fd, req, arg);
+		return r < 0 ? -errno : r;
+	}
+	if (req != FIONBIO)
+		return -ENOTTY;
+	if (arg == NULL)
+		return -EFAULT;
+	if ((flags = sc_fcntl(fd, e, F_GETFL, 0)) < 0)
+		return flags;
+	flags = *(int *)arg ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+	if ((r = sc_fcntl(fd, e, F_SETFL, (uint64_t)flags)) < 0)
+		return r;
+	REAL(ioctl)(fd, FIONBIO, arg); /* keep the kernel in step */
+	return 0;
+}
+
+/* Two fds: closing one ends nothing (pool.h). */
+static void
+c_hold(struct sfd *e)
+{
+	pool_shared();
+}
+
+const struct sfd_ops fdops_client = {
+    .kind = "scheme file",
+    .requests = true,
+    .readv = sc_readv,
+    .writev = sc_writev,
+    .preadv = sc_preadv,
+    .lseek = c_lseek,
+    .fsync = c_fsync,
+    .ftruncate = sc_ftruncate,
+    .getdents = sc_getdents64,
+    .fstat = sc_fstat,
+    .fstatvfs = sc_fstatvfs,
+    .fchmod = sc_fchmod,
+    .fchown = sc_fchown,
+    .futimens = sc_futimens,
+    .fpath = sc_fpath,
+    .fcntl = c_fcntl,
+    .ioctl = c_ioctl,
+    .query = sc_query,
+    .subscribe = sc_subscribe,
+    .hold = c_hold,
+    .park = pool_park,
+};
+
+/*
+ * The fd an open's answer brought (route.c): a scheme file of the fd
+ * table from now on; fd 0-2 get a cookie stream (stdio.h).
+ */
+int
+fd_client_adopt(int cfd, uint64_t broker, uint64_t inst, uint64_t key)
+{
+	struct sfd *e = sfd_new(&fdops_client);
+
+	if (e == NULL || fdtab_set(cfd, e) < 0) {
+		sfd_free(e);
+		REAL(close)(cfd);
+		return -ENOMEM;
+	}
+	e->broker = broker;
+	e->inst = inst;
+	e->key = key;
+	e->gen = pool_gen();
+	if (cfd <= 2)
+		stdio_std_update(cfd);
+	return cfd;
+}

@@ -1,0 +1,75 @@
+/*
+ * fdops.h - what each kind of fd of ours does, as a table of operations,
+ * and the calls that dispatch through it.
+ *
+ * Every record of the fd table (fdtab.h) points to the ops of its kind,
+ * as musl's FILE carries its read, write, seek and close: a scheme file
+ * (client.c), a scheme this process provides (provider.c), an event:
+ * queue (equeue.c), a program's epoll set that watches scheme fds
+ * (epset.c), one of the preload's own fds (hidden.c).  A NULL member is
+ * the kernel's own call on the fd.  Members take the fd and its record
+ * and return >= 0 or -errno.  No code outside the files that build the
+ * tables asks which kind a record is: it calls through them.
+ *
+ * The fd_*() calls below take any fd, ours or not (an fd with no record
+ * is the kernel's), for the wrappers and for internal callers such as
+ * cookie streams, which must not go through the exported wrappers.
+ */
+#ifndef PRELOAD_FDOPS_H
+#define PRELOAD_FDOPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
+
+struct sfd;
+
+struct sfd_ops {
+	const char *kind;
+	bool ours;     /* the preload's own: the program sees it closed */
+	bool requests; /* its I/O is requests: libc's own I/O would miss it */
+	/* I/O */
+	ssize_t (*readv)(int, struct sfd *, const struct iovec *, int);
+	ssize_t (*writev)(int, struct sfd *, const struct iovec *, int);
+	ssize_t (*preadv)(int, struct sfd *, const struct iovec *, int, off_t,
+			  bool write);
+	off_t (*lseek)(int, struct sfd *, off_t, int);
+	int (*fsync)(int, struct sfd *, bool data);
+	int (*ftruncate)(int, struct sfd *, off_t);
+	ssize_t (*getdents)(int, struct sfd *, void *, size_t);
+	/* metadata */
+	int (*fstat)(int, struct sfd *, struct stat *);
+	int (*fstatvfs)(int, struct sfd *, struct statvfs *);
+	int (*fchmod)(int, struct sfd *, mode_t);
+	int (*fchown)(int, struct sfd *, uid_t, gid_t);
+	int (*futimens)(int, struct sfd *, const struct timespec *);
+	int (*fpath)(int, struct sfd *, char *, size_t); /* a scheme path */
+	/* control: F_DUPFD is the table's own (fd_dup) */
+	int (*fcntl)(int, struct sfd *, int cmd, uintptr_t arg);
+	int (*ioctl)(int, struct sfd *, unsigned long, void *);
+	/* readiness: what is ready now; a subscription socket for epoll */
+	int (*query)(int, struct sfd *, uint32_t flags);
+	int (*subscribe)(int, struct sfd *, uint32_t flags);
+	/* the record: copied (a dup), left the table, closed for reuse */
+	void (*hold)(struct sfd *);
+	void (*put)(struct sfd *);
+	bool (*park)(int, struct sfd *);
+};
+
+/* The ops of one of our own fds: EBADF to everything (hidden.c). */
+extern const struct sfd_ops fdops_ours;
+
+ssize_t fd_readv(int fd, const struct iovec *iov, int n);
+ssize_t fd_writev(int fd, const struct iovec *iov, int n);
+ssize_t fd_preadv(int fd, const struct iovec *iov, int n, off_t off,
+		  bool write);
+off_t fd_lseek(int fd, off_t off, int whence);
+int fd_close(int fd);
+int fd_adopt_copy(int newfd, struct sfd *e);
+void fd_release(struct sfd *e);
+
+#endif
