@@ -31,6 +31,7 @@
 #include "real.h"
 #include "resolve.h"
 #include "stdio.h"
+#include "uaccess.h"
 
 static void
 prepare(void)
@@ -72,6 +73,7 @@ preload_init(void)
 	mode_t m;
 
 	real_init();
+	ua_init();
 	resolve_init();
 	creds_refresh();
 	bconn_init();
