@@ -17,6 +17,7 @@
 #include "client.h"
 #include "dir.h"
 #include "resolve.h"
+#include "uaccess.h"
 #include "wrap.h"
 
 EXPORT DIR *
@@ -279,6 +280,24 @@ scandirat64(int dirfd, const char *path, struct dirent64 ***list,
 		  REAL(scandirat64)(dirfd, path, list, filter, compar));
 }
 
+/*
+ * As far as buf may be written (uaccess.h), and at most 64 KiB a call (a
+ * short listing: programs call again until it says 0).  A buffer that
+ * faults before one entry fits is EFAULT, as the kernel says.
+ */
+static ssize_t
+dents_checked(int fd, const struct sfd *e, void *buf, size_t size)
+{
+	size_t want = size < 65536 ? size : 65536,
+	       ok = ua_write_span(buf, want);
+	ssize_t r;
+
+	if (ok == 0 && want > 0)
+		return -EFAULT;
+	r = sc_getdents64(fd, e, buf, ok);
+	return r == -EINVAL && ok < want ? -EFAULT : r;
+}
+
 EXPORT ssize_t
 getdents64(int fd, void *buf, size_t size)
 {
@@ -289,5 +308,5 @@ getdents64(int fd, void *buf, size_t size)
 		return REAL(getdents64)(fd, buf, size);
 	if (e->type != SFD_CLIENT)
 		return wrap_ret(-EBADF, saved);
-	return wrap_ret(sc_getdents64(fd, e, buf, size), saved);
+	return wrap_ret(dents_checked(fd, e, buf, size), saved);
 }

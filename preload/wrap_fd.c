@@ -23,6 +23,7 @@
 #include "pool.h"
 #include "provider.h"
 #include "stdio.h"
+#include "uaccess.h"
 #include "wrap.h"
 
 /* An entry that left the table: free it (a scheme's last fd ends it). */
@@ -313,7 +314,7 @@ fd_ioctl(int fd, struct sfd *e, unsigned long req, void *arg)
 	}
 	if (req != FIONBIO)
 		return -ENOTTY;
-	if (arg == NULL)
+	if (ua_read_ok(arg, sizeof(int)) < 0)
 		return -EFAULT;
 	if ((flags = sc_fcntl(fd, e, F_GETFL, 0)) < 0)
 		return flags;
@@ -379,7 +380,8 @@ recvmsg(int fd, struct msghdr *msg, int flags)
 EXPORT ssize_t
 sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	if (msg != NULL && msg->msg_controllen != 0)
+	/* A msg we may not read is the kernel's EFAULT (uaccess.h). */
+	if (ua_read_ok(msg, sizeof(*msg)) == 0 && msg->msg_controllen != 0)
 		pool_shared();
 	return REAL(sendmsg)(fd, msg, flags);
 }

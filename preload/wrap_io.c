@@ -15,6 +15,7 @@
 #include "equeue.h"
 #include "io.h"
 #include "provider.h"
+#include "uaccess.h"
 #include "wrap.h"
 
 void __chk_fail(void) __attribute__((noreturn));
@@ -29,6 +30,9 @@ io_readv(int fd, const struct iovec *iov, int n)
 		r = REAL(readv)(fd, iov, n);
 		return r < 0 ? -errno : r;
 	}
+	if (e->type != SFD_CLIENT && n > 0 &&
+	    ua_read_ok(iov, sizeof(*iov)) < 0) /* iov[0] is read below */
+		return -EFAULT;
 	switch (e->type) {
 	case SFD_CLIENT:
 		return sc_readv(fd, e, iov, n);
@@ -57,6 +61,9 @@ io_writev(int fd, const struct iovec *iov, int n)
 		r = REAL(writev)(fd, iov, n);
 		return r < 0 ? -errno : r;
 	}
+	if (e->type != SFD_CLIENT && n > 0 &&
+	    ua_read_ok(iov, sizeof(*iov)) < 0) /* iov[0] is read below */
+		return -EFAULT;
 	switch (e->type) {
 	case SFD_CLIENT:
 		return sc_writev(fd, e, iov, n);
@@ -370,6 +377,10 @@ copy_chunk(int in, off64_t *inoff, int out, off64_t *outoff, size_t len)
 	ssize_t n, w, done = 0, err = 0;
 	char *buf;
 
+	/* As the kernel: the offsets are read first, written back last. */
+	if ((inoff != NULL && ua_read_ok(inoff, sizeof(*inoff)) < 0) ||
+	    (outoff != NULL && ua_read_ok(outoff, sizeof(*outoff)) < 0))
+		return -EFAULT;
 	if (len == 0)
 		return 0;
 	if ((inoff != NULL && *inoff < 0) || (outoff != NULL && *outoff < 0))
@@ -398,6 +409,9 @@ copy_chunk(int in, off64_t *inoff, int out, off64_t *outoff, size_t len)
 		(void)io_lseek(in, -(off_t)(n - done), SEEK_CUR);
 	if (done == 0)
 		return err;
+	if ((inoff != NULL && ua_write_ok(inoff, sizeof(*inoff)) < 0) ||
+	    (outoff != NULL && ua_write_ok(outoff, sizeof(*outoff)) < 0))
+		return -EFAULT; /* copied, and cannot say where it got to */
 	if (inoff != NULL)
 		*inoff += done;
 	if (outoff != NULL)
