@@ -38,6 +38,7 @@
 #include <link.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -66,12 +67,42 @@ static struct range rd[MAXSEG], wr[MAXSEG]; /* sorted by lo */
 static int nrd, nwr;
 static uintptr_t heap_lo = UINTPTR_MAX; /* nothing is known before ua_init */
 static uintptr_t main_lo, main_hi;
-static pthread_t main_thread;
+static uintptr_t main_thread; /* its pthread_self() */
 static uintptr_t thread_span;
 static int nobody_waits; /* the futex probe's first word */
 
+/*
+ * Ranges the kernel said are good, per thread, while the program has not
+ * unmapped or protected anything since (ua_forget(): the munmap, mremap,
+ * mprotect, pkey_mprotect and shmdt wrappers count in `maps`).
+ */
+#define NASKED 8
+struct asked {
+	uintptr_t lo, hi;
+	unsigned long maps;
+	bool w;
+};
+static _Atomic unsigned long maps = 1;
+static __thread struct asked asked[NASKED]
+    __attribute__((tls_model("initial-exec")));
+static __thread unsigned asked_next __attribute__((tls_model("initial-exec")));
+
 extern void *__libc_stack_end;
 extern void *__curbrk; /* glibc's break, as sbrk(0) returns it */
+
+/* pthread_self(), without a call: on x86-64 glibc keeps it at %fs:0. */
+static inline uintptr_t
+self(void)
+{
+#if defined(__x86_64__)
+	uintptr_t t;
+
+	__asm__("mov %%fs:0, %0" : "=r"(t));
+	return t;
+#else
+	return (uintptr_t)pthread_self();
+#endif
+}
 
 static void
 add(struct range *v, int *n, uintptr_t lo, uintptr_t hi)
@@ -125,7 +156,7 @@ ua_init(void)
 
 	dl_iterate_phdr(add_object, NULL);
 	heap_lo = (uintptr_t)sbrk(0); /* sets __curbrk, if nothing had */
-	main_thread = pthread_self();
+	main_thread = self();
 	main_hi = fn != NULL ? (uintptr_t)fn + strlen(fn) + 1
 			     : (uintptr_t)__libc_stack_end;
 	main_hi = PAGE_OF(main_hi + PAGE - 1);
@@ -160,35 +191,61 @@ seg_end(const struct range *v, int n, uintptr_t a)
 static __thread uintptr_t seen_lo __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t seen_hi __attribute__((tls_model("initial-exec")));
 
-/* The end of the known memory holding a, or 0 if a is not known. */
+void
+ua_forget(void)
+{
+	atomic_fetch_add(&maps, 1);
+}
+
+/* The end of a range the kernel said is good holding a, or 0. */
 static uintptr_t
+asked_end_of(uintptr_t a, bool w)
+{
+	unsigned long now = atomic_load_explicit(&maps, memory_order_acquire);
+
+	for (int i = 0; i < NASKED; i++)
+		if (a - asked[i].lo < asked[i].hi - asked[i].lo &&
+		    asked[i].maps == now && (asked[i].w || !w))
+			return asked[i].hi;
+	return 0;
+}
+
+static void
+remember(uintptr_t lo, uintptr_t hi, bool w, unsigned long when)
+{
+	asked[asked_next] = (struct asked){lo, hi, when, w};
+	asked_next = (asked_next + 1) % NASKED;
+}
+
+/* The end of the known memory holding a, or 0 if a is not known. */
+static inline __attribute__((always_inline)) uintptr_t
 known_end(uintptr_t a, bool w)
 {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), top, e;
 
 	if (!w && a - seen_lo < seen_hi - seen_lo)
 		return seen_hi;
-	if (pthread_equal(pthread_self(), main_thread))
+	if ((top = self()) == main_thread)
 		top = sp >= main_lo && sp < main_hi ? main_hi : 0;
-	else if ((top = (uintptr_t)pthread_self()) <= sp ||
-		 top - sp > thread_span)
+	else if (top <= sp || top - sp > thread_span)
 		top = 0;
 	if (a >= sp && a < top)
 		return top;
 	if (a >= heap_lo && a < (uintptr_t)__curbrk)
 		return (uintptr_t)__curbrk;
 	if (w)
-		return seg_end(wr, nwr, a);
-	if ((e = seg_end(rd, nrd, a)) != 0) {
+		e = seg_end(wr, nwr, a);
+	else if ((e = seg_end(rd, nrd, a)) != 0) {
 		seen_hi = e;
 		seen_lo = a; /* from here: enough for the next call */
 	}
-	return e;
+	return e != 0 ? e : asked_end_of(a, w);
 }
 
 static bool
 page_ok(uintptr_t page, bool w)
 {
+	unsigned long when = atomic_load(&maps); /* before asking */
 	int saved = errno, err;
 	long r;
 
@@ -201,7 +258,10 @@ page_ok(uintptr_t page, bool w)
 		r = syscall(SYS_epoll_ctl, -1, EPOLL_CTL_ADD, -1, (void *)page);
 	err = errno;
 	errno = saved;
-	return r >= 0 || err != EFAULT;
+	if (r < 0 && err == EFAULT)
+		return false;
+	remember(page, page + PAGE, w, when);
+	return true;
 }
 
 /* Asked of the kernel: where, from a up to end, memory stops being usable. */
@@ -209,14 +269,17 @@ static uintptr_t
 asked_end(uintptr_t a, uintptr_t end, bool w)
 {
 	uintptr_t first = PAGE_OF(a), page;
+	unsigned long when = atomic_load(&maps);
 	int saved = errno, r;
 
 	if (end - first > PAGE) {
 		r = madvise((void *)first, end - first,
 			    w ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
 		errno = saved;
-		if (r == 0)
+		if (r == 0) {
+			remember(first, PAGE_OF(end + PAGE - 1), w, when);
 			return end;
+		}
 	}
 	for (page = first; page < end; page += PAGE)
 		if (!page_ok(page, w))

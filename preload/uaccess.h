@@ -28,6 +28,9 @@
 
 void ua_init(void);
 
+/* The program may have unmapped memory: forget what the kernel said. */
+void ua_forget(void);
+
 /* Whether the n bytes at p are known readable without asking the kernel. */
 bool ua_known(const void *p, size_t n);
 

@@ -1150,6 +1150,83 @@ START_TEST(errno_kept)
 }
 END_TEST
 
+/*
+ * A page the kernel said was good is remembered, and forgotten when the
+ * program unmaps or protects memory: a pointer into it afterwards is
+ * EFAULT again, not a crash.
+ */
+static void
+forgotten(int how)
+{
+	char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+	     *n;
+	struct stat st;
+
+	strcpy(m, S ":f");
+	ck_assert_int_eq(stat(m, &st), 0); /* asked, and remembered */
+	ck_assert_int_eq(stat(m, &st), 0);
+	if (how == 0)
+		ck_assert_int_eq(munmap(m, 8192), 0);
+	else if (how == 1)
+		ck_assert_int_eq(mprotect(m, 8192, PROT_NONE), 0);
+	else {
+		n = mremap(m, 8192, 4 * 8192, MREMAP_MAYMOVE);
+		ck_assert_ptr_ne(n, MAP_FAILED);
+		if (n == m) /* grown in place: make the old address bad */
+			ck_assert_int_eq(mprotect(m, 8192, PROT_NONE), 0);
+	}
+	errno = 0;
+	ck_assert_int_eq(stat(m, &st), -1);
+	ck_assert_int_eq(errno, EFAULT);
+	ck_assert_int_eq(open(m, O_RDONLY), -1);
+	ck_assert_int_eq(errno, EFAULT);
+}
+
+START_TEST(munmap_forgets)
+{
+	forgotten(0);
+}
+END_TEST
+
+START_TEST(mprotect_forgets)
+{
+	forgotten(1);
+}
+END_TEST
+
+START_TEST(mremap_forgets)
+{
+	forgotten(2);
+}
+END_TEST
+
+/*
+ * In the null namespace the kernel is asked with calls its filter allows
+ * (uaccess.c): an ordinary path in memory we do not know still goes to
+ * the kernel (which refuses it there, EACCES), a bad one is EFAULT.
+ */
+static void
+sandboxed(void)
+{
+	char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct stat st;
+
+	strcpy(m, "/etc/hostname");
+	EXPECT(setrens(0, 0) == 0);
+	FAILS(stat(m, &st), EACCES);
+	FAILS(stat(B.none, &st), EFAULT);
+	FAILS(open((char *)(uintptr_t)0xdeadc0de, O_RDONLY), EFAULT);
+}
+
+START_TEST(null_namespace)
+{
+	make_bads();
+	h_in_child(sandboxed);
+}
+END_TEST
+
 static Suite *
 efault_suite(void)
 {
@@ -1165,6 +1242,10 @@ efault_suite(void)
 	tcase_add_test(tc, ours);
 	tcase_add_test(tc, deadc0de);
 	tcase_add_test(tc, errno_kept);
+	tcase_add_test(tc, munmap_forgets);
+	tcase_add_test(tc, mprotect_forgets);
+	tcase_add_test(tc, mremap_forgets);
+	tcase_add_test(tc, null_namespace);
 	suite_add_tcase(s, tc);
 	return s;
 }
