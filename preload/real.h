@@ -29,6 +29,7 @@
 #include <sys/types.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <utime.h>
 #include <unistd.h>
@@ -92,7 +93,9 @@
 	X(epoll_pwait2) X(eventfd) X(poll) X(ppoll) X(__poll_chk)	\
 	X(select) X(pselect)						\
 	/* memory given up (uaccess.c) */				\
-	X(munmap) X(mremap) X(mprotect) X(pkey_mprotect) X(shmdt)
+	X(munmap) X(mremap) X(mprotect) X(pkey_mprotect) X(shmdt)	\
+	/* children ended (relay.c) */					\
+	X(wait) X(waitpid) X(wait3) X(wait4) X(waitid) X(pclose)
 /* clang-format on */
 
 /* Declarations glibc only makes under _FORTIFY_SOURCE or not at all. */

@@ -896,8 +896,10 @@ run(const struct row *w, const struct call *c, char *out, size_t len)
 	waitpid(pid, &st, 0);
 	if (WIFSIGNALED(st))
 		snprintf(out, len, "signal=%d", WTERMSIG(st));
+	else if (n <= 0) /* died saying nothing: the sanitizer's SEGV */
+		snprintf(out, len, "signal=crash");
 	else
-		snprintf(out, len, "%.*s", n > 0 ? (int)n : 0, buf);
+		snprintf(out, len, "%.*s", (int)n, buf);
 }
 
 /* The file, the directory and a fresh name, as each case finds them. */
