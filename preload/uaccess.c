@@ -16,7 +16,7 @@
  *    which cannot be unloaded: readable, and writable where they are
  *    writable and not RELRO (string literals, static buffers);
  *  - the brk heap, from the break at start-up to the current one
- *    (sbrk(0) reads glibc's copy: no system call).
+ *    (glibc's __curbrk, what sbrk(0) returns: no system call).
  *
  * Anything else is asked of the kernel.  One page: epoll_ctl(-1, ADD,
  * -1, page) copies 12 bytes in before it looks at an fd (EFAULT, else
@@ -31,6 +31,16 @@
  * page by page, to find where the memory ends.  All of these are allowed
  * in the null namespace's seccomp filter (seccomp_rules.h), where
  * process_vm_readv, the obvious tool, is not.  None is a wrapper of ours.
+ * A probe refused for another reason than EFAULT (a filter of the
+ * program's own) counts as good: what the preload did before.
+ *
+ * What the kernel said is remembered, per thread (NASKED ranges), until
+ * the program unmaps or protects memory: every munmap, mremap, mprotect,
+ * pkey_mprotect and shmdt it calls bumps `maps` (ua_forget), and an
+ * older range counts no more.  A path in a mmap'd page (Python's objects,
+ * a large malloc, another thread's arena) then costs a system call once,
+ * not at every call: 420 ns for a stat, against 555 asking each time and
+ * 404 before any check (README, "Performance").
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -12,11 +12,16 @@
  * the calling thread's stack above its stack pointer, the segments of the
  * objects loaded at start-up, and the brk heap.  Anything else is asked
  * of the kernel, a page at a time or with one madvise for a range
- * (uaccess.c says how), which is some 200 ns.
+ * (uaccess.c says how), which is some 200 ns, and remembered by the
+ * thread until the program next unmaps or protects memory (ua_forget,
+ * from the munmap family's wrappers).
  *
  * The check and the use are two steps: a page another thread unmaps in
  * between (memory the program freed while passing it) still faults, as
- * it would in any libc function that reads it.
+ * it would in any libc function that reads it.  So does a page glibc
+ * unmapped itself (a large block, freed) that this thread had used
+ * before, when the program passes it again after free: glibc's own
+ * munmap is not seen.
  */
 #ifndef PRELOAD_UACCESS_H
 #define PRELOAD_UACCESS_H
