@@ -357,54 +357,40 @@ start_relays(struct relay_plan *rp, int mine[3])
 }
 
 /*
- * Whether the program would inherit a scheme fd: one on 0-2, or another
- * without close-on-exec (a walk of the fd table, at each exec).
+ * The next scheme fd from `from` on that an exec would hand over: one on
+ * 0-2, or another without close-on-exec (a walk of the fd table); -1.
  */
-static bool
-inherits_scheme_fd(void)
+static int
+next_inherited(unsigned from)
 {
 	const unsigned mask = (1u << FDTAB_CHUNK_BITS) - 1;
+	int fl;
 
-	for (unsigned fd = 0; fd < (unsigned)FDTAB_CHUNKS << FDTAB_CHUNK_BITS;
-	     fd++) {
-		int fl;
-
+	for (unsigned fd = from;
+	     fd < (unsigned)FDTAB_CHUNKS << FDTAB_CHUNK_BITS; fd++) {
 		if ((fd & mask) == 0 &&
 		    fdtab_top[fd >> FDTAB_CHUNK_BITS] == NULL) {
-			fd |= mask;
+			fd |= mask; /* a chunk with no entries */
 			continue;
 		}
 		if (scheme_fd((int)fd) &&
 		    (fd < 3 || ((fl = REAL(fcntl)((int)fd, F_GETFD)) >= 0 &&
 				!(fl & FD_CLOEXEC))))
-			return true;
+			return (int)fd;
 	}
-	return false;
+	return -1;
 }
 
 /* Other scheme fds the program would inherit: close-on-exec for it. */
 static void
 cloexec_others(struct relay_plan *rp)
 {
-	const unsigned mask = (1u << FDTAB_CHUNK_BITS) - 1;
+	int fd;
 
-	rp->ncloexec = 0;
-	for (unsigned fd = 3; fd < (unsigned)FDTAB_CHUNKS << FDTAB_CHUNK_BITS;
-	     fd++) {
-		int fl;
-
-		if ((fd & mask) == 0 &&
-		    fdtab_top[fd >> FDTAB_CHUNK_BITS] == NULL) {
-			fd |= mask;
-			continue;
-		}
-		if (!scheme_fd((int)fd) ||
-		    (fl = REAL(fcntl)((int)fd, F_GETFD)) < 0 ||
-		    (fl & FD_CLOEXEC))
-			continue;
-		REAL(fcntl)((int)fd, F_SETFD, fl | FD_CLOEXEC);
+	for (fd = next_inherited(3); fd >= 0; fd = next_inherited(fd + 1u)) {
+		REAL(fcntl)(fd, F_SETFD, FD_CLOEXEC);
 		if (rp->ncloexec < RELAY_KEEP)
-			rp->cloexec[rp->ncloexec++] = (int)fd;
+			rp->cloexec[rp->ncloexec++] = fd;
 	}
 }
 
@@ -430,7 +416,7 @@ plan(const char *file, int fd, bool search, struct relay_plan *rp)
 	char found[PATH_MAX];
 	int mine[3], k;
 
-	if (__builtin_expect(!inherits_scheme_fd(), 1))
+	if (__builtin_expect(next_inherited(0) < 0, 1))
 		return;
 	if (file != NULL && search && !search_path(file, found, sizeof(found)))
 		return;

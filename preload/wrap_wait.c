@@ -12,60 +12,43 @@
 #include "relay.h"
 #include "wrap.h"
 
+/*
+ * The kernel writes the status where the program said (EFAULT, and the
+ * child reaped all the same, if it cannot); ours is used without one.
+ */
+static pid_t
+reap(pid_t pid, int *status, int options, struct rusage *ru)
+{
+	int st = 0, *sp = status != NULL ? status : &st;
+	pid_t r = REAL(wait4)(pid, sp, options, ru);
+
+	if (r > 0)
+		relay_reaped(r, sp);
+	return r;
+}
+
 EXPORT pid_t
 wait(int *status)
 {
-	int st = 0;
-	pid_t r = REAL(wait4)(-1, &st, 0, NULL);
-
-	if (r > 0) {
-		relay_reaped(r, &st);
-		if (status != NULL)
-			*status = st;
-	}
-	return r;
+	return reap(-1, status, 0, NULL);
 }
 
 EXPORT pid_t
 waitpid(pid_t pid, int *status, int options)
 {
-	int st = 0;
-	pid_t r = REAL(wait4)(pid, &st, options, NULL);
-
-	if (r > 0) {
-		relay_reaped(r, &st);
-		if (status != NULL)
-			*status = st;
-	}
-	return r;
+	return reap(pid, status, options, NULL);
 }
 
 EXPORT pid_t
 wait3(int *status, int options, struct rusage *ru)
 {
-	int st = 0;
-	pid_t r = REAL(wait4)(-1, &st, options, ru);
-
-	if (r > 0) {
-		relay_reaped(r, &st);
-		if (status != NULL)
-			*status = st;
-	}
-	return r;
+	return reap(-1, status, options, ru);
 }
 
 EXPORT pid_t
 wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
-	int st = 0;
-	pid_t r = REAL(wait4)(pid, &st, options, ru);
-
-	if (r > 0) {
-		relay_reaped(r, &st);
-		if (status != NULL)
-			*status = st;
-	}
-	return r;
+	return reap(pid, status, options, ru);
 }
 
 EXPORT int

@@ -692,6 +692,23 @@ CASE(execve_envp)
 	return execve("/bin/true", argv, vector(c, "X=1"));
 }
 
+CASE(waitpid)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(3);
+	return waitpid(pid, P, 0) == pid ? 0 : -1;
+}
+CASE(waitid)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(3);
+	return waitid(P_PID, (id_t)pid, P, WEXITED);
+}
+
 /* Ours: no kernel call to compare with. */
 CASE(provider_read)
 {
@@ -850,6 +867,8 @@ static const struct row rows[] = {
     ROW(recvmsg, G_ARGS, OUT),
     ROW(execve_argv, G_ARGS, IN),
     ROW(execve_envp, G_ARGS, IN),
+    ROW(waitpid, G_ARGS, OUT),
+    ROW(waitid, G_ARGS, OUT),
 
     ROW(provider_read, G_OURS, OUT),
     ROW(provider_write, G_OURS, IN),
