@@ -557,6 +557,24 @@ chan_add(struct serve *s, int fd, uint32_t flags,
 	return r;
 }
 
+/*
+ * A tracer's socket (wire.h "Tracing"): from now on a record of each
+ * request answered goes down it.  0, or -EMFILE (fd closed) past
+ * WIRE_TRACE_PER_SCHEME tracers.
+ */
+int
+serve_add_trace(struct serve *s, int fd)
+{
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	fd = sv_own_hide(s, fd);
+	if ((r = sv_trace_add(s, fd)) < 0)
+		sv_own_close(s, fd);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
 int
 serve_add_chan(struct serve *s, int fd, uint32_t flags)
 {
@@ -1046,6 +1064,7 @@ refuse(struct serve *s, const struct sv_req *r, int err)
 {
 	struct wire_rep rep;
 
+	sv_trace_refused(s, r, err);
 	wire_rep_init(&rep, r->req->seq);
 	rep.result = (uint64_t)(int64_t)err;
 	if (r->d != NULL) {
@@ -1094,6 +1113,8 @@ close_packet(struct serve *s, const struct desc *d, struct scheme_packet *pkt)
 	if (p == NULL)
 		return false;
 	p->kind = PEND_CLOSE;
+	p->cr = d->cr;
+	sv_trace_asked(s, p, d);
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->id = p->id;
 	pkt->pid = d->cr.pid;
@@ -1324,6 +1345,7 @@ own_row(uint32_t op)
 static void
 turn_down(struct serve *s, struct sv_req *r, int err)
 {
+	sv_trace_refused(s, r, err);
 	sv_xclose(r->fd);
 	/*
 	 * A PARK is never answered: its client does not read one.  One for
@@ -1354,6 +1376,7 @@ ask_provider(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 	    (p = pend_charged(s, r->ch, op, r->cr)) == NULL) {
 		if (r->kind == PEND_SUB) /* it would never be handed over */
 			sv_sub_drop(s, req->arg[2]);
+		sv_trace_refused(s, r, err < 0 ? err : -EAGAIN);
 		sv_reply_err(s, r->ch, r->via, req->seq,
 			     err < 0 ? err : -EAGAIN, WIRE_OK);
 		return 0;
@@ -1375,6 +1398,7 @@ ask_provider(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 			: (uint32_t)req->arg[2];
 	p->cr = *r->cr;
 	p->via = r->via;
+	sv_trace_asked(s, p, d);
 	if (r->kind != PEND_REQUEST) { /* SYS_FEVENT(handle, flags) */
 		req->op = SYS_FEVENT;
 		req->arg[2] = 0;
@@ -1774,6 +1798,7 @@ serve_write(struct serve *s, const struct scheme_packet *pkt)
 		s->st.dropped_badsize++;
 		res = -EIO;
 	}
+	sv_trace_answered(s, p, res);
 	if (p->kind == PEND_REQUEST) {
 		answer(s, p, res);
 	} else if (p->kind == PEND_POLL || p->kind == PEND_SUB) {
@@ -1945,6 +1970,7 @@ serve_stop(struct serve *s)
 	for (uint32_t i = 0; i < s->descs.used; i++)
 		if ((d = s->descs.obj[i]) != NULL) /* parked */
 			desc_free(s, d);
+	sv_trace_close_all(s); /* its tracers read the end */
 	pthread_mutex_unlock(&s->lock);
 }
 
