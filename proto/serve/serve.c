@@ -464,8 +464,8 @@ sv_reply(struct serve *s, struct sv_chan *ch, enum sv_via via,
 }
 
 void
-sv_reply_err(struct serve *s, struct sv_chan *ch, enum sv_via via,
-	     uint64_t seq, int64_t err, uint32_t status)
+sv_reply_err(struct serve *s, struct sv_chan *ch, enum sv_via via, uint64_t seq,
+	     int64_t err, uint32_t status)
 {
 	struct wire_rep rep;
 
@@ -481,7 +481,8 @@ sv_reply_err(struct serve *s, struct sv_chan *ch, enum sv_via via,
  * and not EIO) and its fd closed at once.
  */
 static int
-chan_charge(struct serve *s, struct sv_chan *ch, const struct serve_chan_info *ci)
+chan_charge(struct serve *s, struct sv_chan *ch,
+	    const struct serve_chan_info *ci)
 {
 	struct client *cl = client_get(s, false, ci->pid);
 	struct client *ucl = cl != NULL ? client_get(s, true, ci->uid) : NULL;
@@ -569,7 +570,9 @@ serve_add_trace(struct serve *s, int fd)
 
 	pthread_mutex_lock(&s->lock);
 	fd = sv_own_hide(s, fd);
-	if ((r = sv_trace_add(s, fd)) < 0)
+	/* Watched: readable means it went away (trace.c sv_trace_gone). */
+	if ((r = sv_ep_add(s, fd, SRC_TRACE, (uint64_t)fd)) < 0 ||
+	    (r = sv_trace_add(s, fd)) < 0)
 		sv_own_close(s, fd);
 	pthread_mutex_unlock(&s->lock);
 	return r;
@@ -1140,7 +1143,8 @@ own_park(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 	struct desc *d = r->d;
 
 	sv_xclose(r->fd);
-	if (d == NULL || (!desc_attached(d, r->ch) && d->cr.pid != r->cr->pid) ||
+	if (d == NULL ||
+	    (!desc_attached(d, r->ch) && d->cr.pid != r->cr->pid) ||
 	    !close_packet(s, d, pkt)) {
 		s->st.dropped_malformed += d == NULL;
 		return SV_ANSWERED; /* not parked: its socket's end closes it */
@@ -1163,7 +1167,8 @@ own_park(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
  * (WIRE_RESEND), where the kernel says who sends it.
  */
 static bool
-pipe_open_ok(struct serve *s, const struct sv_chan *ch, const struct wire_req *req)
+pipe_open_ok(struct serve *s, const struct sv_chan *ch,
+	     const struct wire_req *req)
 {
 	const struct desc *d = slots_get(&s->descs, req->key);
 
@@ -1288,8 +1293,9 @@ own_cancel(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 static enum sv_verdict
 own_subscribe(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 {
-	int err = sv_do_subscribe(s, r->d, (uint32_t)r->req->arg[1], r->cr,
-				  &r->req->arg[2]); /* the subscription's slot */
+	int err =
+	    sv_do_subscribe(s, r->d, (uint32_t)r->req->arg[1], r->cr,
+			    &r->req->arg[2]); /* the subscription's slot */
 
 	if (err < 0) {
 		sv_reply_err(s, r->ch, r->via, r->req->seq, err, WIRE_OK);
@@ -1606,7 +1612,9 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 			    ev[i].data.u64 & ((1ull << SLOTS_KEY_BITS) - 1);
 			void *o;
 
-			if ((kind == SRC_PIPE ? SRC_CHAN : kind) != pass)
+			if ((kind == SRC_PIPE	 ? SRC_CHAN
+			     : kind == SRC_TRACE ? SRC_SUB
+						 : kind) != pass)
 				continue;
 			if (kind == SRC_CHAN &&
 			    (o = slots_get(&s->chans, key)) != NULL)
@@ -1621,6 +1629,8 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 			else if (kind == SRC_SUB &&
 				 (o = slots_get(&s->subs, key)) != NULL)
 				sv_sub_ready(s, o, ev[i].events);
+			else if (kind == SRC_TRACE)
+				sv_trace_gone(s, (int)key);
 			else if (kind == SRC_WATCH &&
 				 (o = slots_get(&s->watchv, key)) != NULL)
 				run_watch(s, o, ev[i].events);

@@ -24,7 +24,8 @@ enum sv_src {
 	SRC_SUB,
 	SRC_WATCH,
 	SRC_KICK,
-	SRC_PIPE
+	SRC_PIPE,
+	SRC_TRACE /* a tracer's socket: readable means it went away */
 };
 
 struct sv_chan {
@@ -236,6 +237,7 @@ RB_PROTOTYPE(clients, client, link, sv_client_cmp)
 
 /* trace.c */
 int sv_trace_add(struct serve *s, int fd);
+void sv_trace_gone(struct serve *s, int fd);
 void sv_trace_asked(const struct serve *s, struct pend *p,
 		    const struct desc *d);
 void sv_trace_answered(struct serve *s, const struct pend *p, int64_t res);

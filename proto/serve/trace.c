@@ -27,6 +27,8 @@ now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static void forget(struct serve *s, int i);
+
 /*
  * A tracer's socket (hidden already).  Past WIRE_TRACE_PER_SCHEME, it is
  * told so in a record of op 0 (wire.h), and -EMFILE.
@@ -48,6 +50,22 @@ sv_trace_add(struct serve *s, int fd)
 	s->traces[s->ntraces].fd = fd;
 	s->traces[s->ntraces++].dropped = 0;
 	return 0;
+}
+
+/*
+ * A tracer's socket became readable: tracers only read, so it has gone
+ * away (or misbehaves).  Its stale event, after the fd was forgotten and
+ * its number reused by another tracer, cannot come: tracers are added
+ * only in the watch pass, after this one (serve.c dispatch).
+ */
+void
+sv_trace_gone(struct serve *s, int fd)
+{
+	for (int i = 0; i < s->ntraces; i++)
+		if (s->traces[i].fd == fd) {
+			forget(s, i);
+			return;
+		}
 }
 
 void
