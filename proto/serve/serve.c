@@ -464,8 +464,8 @@ sv_reply(struct serve *s, struct sv_chan *ch, enum sv_via via,
 }
 
 void
-sv_reply_err(struct serve *s, struct sv_chan *ch, enum sv_via via,
-	     uint64_t seq, int64_t err, uint32_t status)
+sv_reply_err(struct serve *s, struct sv_chan *ch, enum sv_via via, uint64_t seq,
+	     int64_t err, uint32_t status)
 {
 	struct wire_rep rep;
 
@@ -481,7 +481,8 @@ sv_reply_err(struct serve *s, struct sv_chan *ch, enum sv_via via,
  * and not EIO) and its fd closed at once.
  */
 static int
-chan_charge(struct serve *s, struct sv_chan *ch, const struct serve_chan_info *ci)
+chan_charge(struct serve *s, struct sv_chan *ch,
+	    const struct serve_chan_info *ci)
 {
 	struct client *cl = client_get(s, false, ci->pid);
 	struct client *ucl = cl != NULL ? client_get(s, true, ci->uid) : NULL;
@@ -553,6 +554,26 @@ chan_add(struct serve *s, int fd, uint32_t flags,
 		wire_setsockbuf(fd);
 		TAILQ_INSERT_TAIL(&s->chanlist, ch, link);
 	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/*
+ * A tracer's socket (wire.h "Tracing"): from now on a record of each
+ * request answered goes down it.  0, or -EMFILE (fd closed) past
+ * WIRE_TRACE_PER_SCHEME tracers.
+ */
+int
+serve_add_trace(struct serve *s, int fd)
+{
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	fd = sv_own_hide(s, fd);
+	/* Watched: readable means it went away (trace.c sv_trace_gone). */
+	if ((r = sv_ep_add(s, fd, SRC_TRACE, (uint64_t)fd)) < 0 ||
+	    (r = sv_trace_add(s, fd)) < 0)
+		sv_own_close(s, fd);
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }
@@ -1046,6 +1067,7 @@ refuse(struct serve *s, const struct sv_req *r, int err)
 {
 	struct wire_rep rep;
 
+	sv_trace_refused(s, r, err);
 	wire_rep_init(&rep, r->req->seq);
 	rep.result = (uint64_t)(int64_t)err;
 	if (r->d != NULL) {
@@ -1094,6 +1116,8 @@ close_packet(struct serve *s, const struct desc *d, struct scheme_packet *pkt)
 	if (p == NULL)
 		return false;
 	p->kind = PEND_CLOSE;
+	p->cr = d->cr;
+	sv_trace_asked(s, p, d);
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->id = p->id;
 	pkt->pid = d->cr.pid;
@@ -1119,7 +1143,8 @@ own_park(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 	struct desc *d = r->d;
 
 	sv_xclose(r->fd);
-	if (d == NULL || (!desc_attached(d, r->ch) && d->cr.pid != r->cr->pid) ||
+	if (d == NULL ||
+	    (!desc_attached(d, r->ch) && d->cr.pid != r->cr->pid) ||
 	    !close_packet(s, d, pkt)) {
 		s->st.dropped_malformed += d == NULL;
 		return SV_ANSWERED; /* not parked: its socket's end closes it */
@@ -1142,7 +1167,8 @@ own_park(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
  * (WIRE_RESEND), where the kernel says who sends it.
  */
 static bool
-pipe_open_ok(struct serve *s, const struct sv_chan *ch, const struct wire_req *req)
+pipe_open_ok(struct serve *s, const struct sv_chan *ch,
+	     const struct wire_req *req)
 {
 	const struct desc *d = slots_get(&s->descs, req->key);
 
@@ -1267,8 +1293,9 @@ own_cancel(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 static enum sv_verdict
 own_subscribe(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 {
-	int err = sv_do_subscribe(s, r->d, (uint32_t)r->req->arg[1], r->cr,
-				  &r->req->arg[2]); /* the subscription's slot */
+	int err =
+	    sv_do_subscribe(s, r->d, (uint32_t)r->req->arg[1], r->cr,
+			    &r->req->arg[2]); /* the subscription's slot */
 
 	if (err < 0) {
 		sv_reply_err(s, r->ch, r->via, r->req->seq, err, WIRE_OK);
@@ -1324,6 +1351,7 @@ own_row(uint32_t op)
 static void
 turn_down(struct serve *s, struct sv_req *r, int err)
 {
+	sv_trace_refused(s, r, err);
 	sv_xclose(r->fd);
 	/*
 	 * A PARK is never answered: its client does not read one.  One for
@@ -1354,6 +1382,7 @@ ask_provider(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 	    (p = pend_charged(s, r->ch, op, r->cr)) == NULL) {
 		if (r->kind == PEND_SUB) /* it would never be handed over */
 			sv_sub_drop(s, req->arg[2]);
+		sv_trace_refused(s, r, err < 0 ? err : -EAGAIN);
 		sv_reply_err(s, r->ch, r->via, req->seq,
 			     err < 0 ? err : -EAGAIN, WIRE_OK);
 		return 0;
@@ -1375,6 +1404,7 @@ ask_provider(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 			: (uint32_t)req->arg[2];
 	p->cr = *r->cr;
 	p->via = r->via;
+	sv_trace_asked(s, p, d);
 	if (r->kind != PEND_REQUEST) { /* SYS_FEVENT(handle, flags) */
 		req->op = SYS_FEVENT;
 		req->arg[2] = 0;
@@ -1582,7 +1612,9 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 			    ev[i].data.u64 & ((1ull << SLOTS_KEY_BITS) - 1);
 			void *o;
 
-			if ((kind == SRC_PIPE ? SRC_CHAN : kind) != pass)
+			if ((kind == SRC_PIPE	 ? SRC_CHAN
+			     : kind == SRC_TRACE ? SRC_SUB
+						 : kind) != pass)
 				continue;
 			if (kind == SRC_CHAN &&
 			    (o = slots_get(&s->chans, key)) != NULL)
@@ -1597,6 +1629,8 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 			else if (kind == SRC_SUB &&
 				 (o = slots_get(&s->subs, key)) != NULL)
 				sv_sub_ready(s, o, ev[i].events);
+			else if (kind == SRC_TRACE)
+				sv_trace_gone(s, (int)key);
 			else if (kind == SRC_WATCH &&
 				 (o = slots_get(&s->watchv, key)) != NULL)
 				run_watch(s, o, ev[i].events);
@@ -1774,6 +1808,7 @@ serve_write(struct serve *s, const struct scheme_packet *pkt)
 		s->st.dropped_badsize++;
 		res = -EIO;
 	}
+	sv_trace_answered(s, p, res);
 	if (p->kind == PEND_REQUEST) {
 		answer(s, p, res);
 	} else if (p->kind == PEND_POLL || p->kind == PEND_SUB) {
@@ -1945,6 +1980,7 @@ serve_stop(struct serve *s)
 	for (uint32_t i = 0; i < s->descs.used; i++)
 		if ((d = s->descs.obj[i]) != NULL) /* parked */
 			desc_free(s, d);
+	sv_trace_close_all(s); /* its tracers read the end */
 	pthread_mutex_unlock(&s->lock);
 }
 
