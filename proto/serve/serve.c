@@ -27,7 +27,7 @@
  * fd goes on the socket (WIRE_FD_FOLLOWS down the pipe says so).  Since
  * whoever holds the pipe speaks with those credentials, an open that
  * does not take back a description parked on the same channel is sent
- * back to the socket (WIRE_RESEND).
+ * back to the socket (WIRE_RESEND).  The bytes move in pipe.c.
  *
  * Open files by their inode.  A description's client end has no name
  * (anyone could bind a name first); we keep the inode of that end, and a
@@ -417,49 +417,26 @@ chan_kill(struct serve *s, struct sv_chan *ch)
 
 /*
  * An answer, by the transport its request came by: the socket, or the
- * reply pipe (then an fd, which no pipe carries, follows on the socket,
- * and data goes into the client's memfd when it gave one).
+ * reply pipe (pipe.c; an fd, which no pipe carries, then follows on the
+ * socket).
  */
 void
 sv_reply(struct serve *s, struct sv_chan *ch, enum sv_via via,
 	 struct wire_rep *rep, const void *data, size_t len, int fd)
 {
-	ssize_t r;
+	int r;
 
 	if (ch == NULL || ch->dead)
 		return;
 	rep->len = (uint32_t)len;
 	if (via == SV_PIPE) {
-		struct wire_rep head = *rep;
-		struct iovec iov[2] = {{&head, sizeof(head)},
-				       {(void *)data, len}};
-
-		/* An fd cannot go down a pipe: the answer says where it is;
-		 * data goes into the memfd, if the client gave one. */
-		if (fd >= 0) {
-			head.status = WIRE_FD_FOLLOWS;
-			head.len = 0;
-			len = 0;
-		} else if (len > 0 && ch->shm != NULL && len <= WIRE_MAX_DATA) {
-			if (data != ch->shm)
-				memcpy(ch->shm, data, len);
-			head.status = WIRE_IN_SHM;
-			head.len = 0;
-			len = 0;
-		}
-		/* All at once (the client asked for no more than fits), or
-		 * the client is not reading: it sees the pipe end. */
-		r = SYS(writev)(ch->pw, iov, len ? 2 : 1);
-		if (r != (ssize_t)(sizeof(*rep) + len)) {
+		if ((r = sv_pipe_send(ch, rep, data, len, fd)) < 0)
 			chan_kill(s, ch);
-			return;
-		}
-		if (fd < 0)
+		if (r != SV_PIPE_FD_FOLLOWS)
 			return;
 	}
-	r = wire_send(ch->fd, rep, sizeof(*rep), data, len, fd, NULL,
-		      MSG_DONTWAIT);
-	if (r < 0)
+	if (wire_send(ch->fd, rep, sizeof(*rep), data, len, fd, NULL,
+		      MSG_DONTWAIT) < 0)
 		chan_kill(s, ch); /* gone, or not reading its replies */
 }
 
@@ -1194,73 +1171,41 @@ unpark(struct serve *s, const struct pend *p, uint64_t handle)
 }
 
 /*
- * WIRE_OP_PIPES: fd is the read end of a pipe the client will write its
- * READ and WRITE requests to; the answer carries the read end of one we
- * make for the replies.  A pipe round trip costs about 60% of one on this
- * socket with credentials (tools/bench), so the hot requests go by pipe.
+ * WIRE_OP_PIPES and WIRE_OP_SHM: a channel's upgrade to its pipe
+ * transport, in two explicit steps (pipe.c).  PIPES: fd is the read end
+ * of a pipe the client will write its requests to; the answer carries the
+ * read end of one we make for the replies.
  */
 static enum sv_verdict
 own_pipes(struct serve *s, struct sv_req *q, struct scheme_packet *pkt)
 {
 	struct sv_chan *ch = q->ch;
-	const struct wire_creds *cr = q->cr;
-	uint64_t seq = q->req->seq;
-	int fd = q->fd;
 	struct wire_rep rep;
-	struct stat st;
-	int pp[2] = {-1, -1}, r = 0;
+	int pp[2], r;
 
-	if (fd < 0 || ch->pr >= 0 || SYS(fstat)(fd, &st) < 0 ||
-	    !S_ISFIFO(st.st_mode))
-		r = -EINVAL;
-	else if (SYS(pipe2)(pp, O_CLOEXEC) < 0 ||
-		 SYS(fcntl)(pp[1], F_SETFL, O_NONBLOCK) < 0 ||
-		 SYS(fcntl)(fd, F_SETFL, O_NONBLOCK) < 0)
-		r = -errno;
-	if (r == 0) {
-		ch->pr = sv_own_hide(s, fd);
+	if ((r = sv_pipe_make(ch, q->fd, pp)) == 0) {
+		ch->pr = sv_own_hide(s, q->fd);
 		ch->pw = sv_own_hide(s, pp[1]);
 		ch->prr = sv_own_hide(s, pp[0]);
-		ch->pcr = *cr;
+		ch->pcr = *q->cr;
 		r = sv_ep_add(s, ch->pr, SRC_PIPE, ch->key);
-		fd = pp[0] = pp[1] = -1;
+	} else {
+		sv_xclose(q->fd);
 	}
-	sv_xclose(fd);
-	sv_xclose(pp[0]);
-	sv_xclose(pp[1]);
-	wire_rep_init(&rep, seq);
+	wire_rep_init(&rep, q->req->seq);
 	rep.result = (uint64_t)(int64_t)r;
 	sv_reply(s, ch, SV_SOCK, &rep, NULL, 0, r == 0 ? ch->prr : -1);
 	return SV_ANSWERED;
 }
 
-/*
- * WIRE_OP_SHM, after the pipes: fd is a memfd of at least WIRE_MAX_DATA
- * bytes, sealed against shrinking (else a client could make our writes
- * into it fault), which answers by pipe carry their data in.
- */
+/* SHM, after the pipes: the memfd answers by pipe carry their data in. */
 static enum sv_verdict
 own_shm(struct serve *s, struct sv_req *q, struct scheme_packet *pkt)
 {
-	struct sv_chan *ch = q->ch;
-	uint64_t seq = q->req->seq;
-	int fd = q->fd;
-	struct stat st;
-	void *m;
-	int seals, r = -EINVAL;
+	int r = sv_pipe_shm(q->ch, q->fd);
 
-	if (fd >= 0 && ch->pr >= 0 && ch->shm == NULL &&
-	    (seals = SYS(fcntl)(fd, F_GET_SEALS)) >= 0 &&
-	    (seals & F_SEAL_SHRINK) && SYS(fstat)(fd, &st) == 0 &&
-	    st.st_size >= WIRE_MAX_DATA) {
-		m = mmap(NULL, WIRE_MAX_DATA, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, fd, 0);
-		r = m == MAP_FAILED ? -errno : 0;
-		if (r == 0)
-			ch->shm = m;
-	}
-	sv_xclose(fd);
-	sv_reply_err(s, ch, SV_SOCK, seq, r, WIRE_OK);
+	sv_xclose(q->fd);
+	sv_reply_err(s, q->ch, SV_SOCK, q->req->seq, r, WIRE_OK);
 	return SV_ANSWERED;
 }
 
@@ -1462,33 +1407,24 @@ chan_request(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 }
 
 /*
- * One request from the pipe: its header, then its payload, which the
- * same write brought (the client writes each whole, at most PIPE_BUF
- * bytes; a PARK, which has no answer, may have another behind it).  Only
- * requests whose row says WIRE_BY_PIPE come this way; anything else ends
- * the channel, as a malformed message on its socket does.
+ * One request from the pipe (pipe.c reads it).  Only requests whose row
+ * says WIRE_BY_PIPE come this way; anything else ends the channel, as a
+ * malformed message on its socket does.
  */
 static size_t
 chan_pipe_ready(struct serve *s, struct sv_chan *ch, struct scheme_packet *pkt)
 {
 	struct sv_req r = {.ch = ch, .fd = -1, .cr = &ch->pcr, .via = SV_PIPE};
-	ssize_t n, m = 0;
+	ssize_t n;
 
 	if (ch->buf == NULL && (ch->buf = malloc(RECVBUF)) == NULL)
 		return 0;
 	r.req = (struct wire_req *)ch->buf;
-	n = SYS(read)(ch->pr, r.req, sizeof(*r.req));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if ((n = sv_pipe_recv(ch, r.req)) == 0)
 		return 0;
-	if (n == sizeof(*r.req) && r.req->len > 0 &&
-	    r.req->len <= PIPE_BUF - sizeof(*r.req))
-		m = SYS(read)(ch->pr, r.req + 1, r.req->len);
-	if (m > 0)
-		n += m;
-	if (n <= 0 || wire_req_check(r.req, (size_t)n) < 0 ||
-	    (r.op = wire_op(r.req->op)) == NULL ||
+	if (n < 0 || (r.op = wire_op(r.req->op)) == NULL ||
 	    !(r.op->flags & WIRE_BY_PIPE)) {
-		if (n != 0)
+		if (n != -EPIPE)
 			s->st.dropped_malformed++;
 		chan_kill(s, ch);
 		return 0;

@@ -235,6 +235,14 @@ RB_PROTOTYPE(inos, desc, by_ino, sv_ino_cmp)
 int sv_client_cmp(const struct client *a, const struct client *b);
 RB_PROTOTYPE(clients, client, link, sv_client_cmp)
 
+/* pipe.c: the pipe transport, moving bytes only */
+#define SV_PIPE_FD_FOLLOWS 1
+int sv_pipe_make(const struct sv_chan *ch, int fd, int pp[2]);
+int sv_pipe_shm(struct sv_chan *ch, int fd);
+ssize_t sv_pipe_recv(const struct sv_chan *ch, struct wire_req *req);
+int sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
+		 const void *data, size_t len, int fd);
+
 /* trace.c */
 int sv_trace_add(struct serve *s, int fd);
 void sv_trace_gone(struct serve *s, int fd);
