@@ -252,6 +252,108 @@ do_serves(struct conn *c, const struct wire_ctl *m, const char *payload)
 		close(fds[--nfd]);
 }
 
+/* Hand a tracer's socket to whoever serves s: its provider, or us. */
+static int
+hand_trace(struct scheme *s, int fd)
+{
+	struct wire_ctl m;
+	ssize_t r;
+
+	if (s->builtin != NULL)
+		return serve_add_trace(s->builtin, fd);
+	wire_ctl_init(&m, WIRE_CTL_NEWTRACE);
+	m.inst = s->inst;
+	m.broker = br->id;
+	r = wire_send(s->conn->src.fd, &m, sizeof(m), NULL, 0, fd, NULL,
+		      MSG_DONTWAIT);
+	close(fd);
+	return r < 0 ? (int)r : 0;
+}
+
+/* May c trace s: its own user's scheme, or any for root and our uid. */
+static bool
+may_trace(const struct conn *c, const struct scheme *s)
+{
+	return !s->local && ns_sees(c->rns, s) &&
+	       (s->owner.uid == c->peer.uid || may_administer(&c->peer));
+}
+
+/* One scheme traced: a socket pair, one end to its server, one to c. */
+static int
+trace_one(struct scheme *s, struct wire_traced *t, int *fd)
+{
+	int sv[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	wire_setsockbuf(sv[1]);
+	if ((r = hand_trace(s, sv[1])) < 0) {
+		close(sv[0]);
+		return r;
+	}
+	memset(t, 0, sizeof(*t));
+	t->inst = s->inst;
+	memcpy(t->name, s->name, sizeof(t->name));
+	*fd = sv[0];
+	return 0;
+}
+
+/*
+ * TRACE (wire.h "Tracing"): the schemes named ('\n'-separated), or every
+ * one c sees and may trace.  A name c does not see is ENOENT; one it may
+ * not trace, EPERM; the answer's inst says which name (from 0).
+ */
+static void
+do_trace(struct conn *c, const struct wire_ctl *m, const char *payload)
+{
+	struct wire_traced out[WIRE_TRACE_MAX];
+	int fds[WIRE_TRACE_MAX], n = 0, r = 0;
+	uint64_t which = 0; /* the name being looked at, from 0 */
+	char name[WIRE_MAX_NAME + 1];
+	const char *p = payload, *end = payload + m->len, *nl;
+	struct scheme *s;
+
+	if (m->len == 0) {
+		RB_FOREACH(s, scheme_names, &br->names)
+		{
+			if (n < WIRE_TRACE_MAX && may_trace(c, s) &&
+			    trace_one(s, &out[n], &fds[n]) == 0)
+				n++;
+		}
+	}
+	for (; m->len > 0 && p < end; p = nl + 1, which++) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (nl == p || nl - p > WIRE_MAX_NAME) {
+			r = -EINVAL;
+			break;
+		}
+		memcpy(name, p, (size_t)(nl - p));
+		name[nl - p] = '\0';
+		s = registry_by_name(br, name);
+		if (s == NULL || !ns_sees(c->rns, s))
+			r = -ENOENT;
+		else if (!may_trace(c, s))
+			r = -EPERM;
+		else if (n >= WIRE_TRACE_MAX)
+			r = -E2BIG;
+		else if ((r = trace_one(s, &out[n], &fds[n])) == 0)
+			n++;
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		while (n > 0)
+			close(fds[--n]);
+		ctl_reply(c, m, r, which, NULL, 0, -1); /* inst: which name */
+		return;
+	}
+	log_debug("pid %d traces %d schemes", (int)c->peer.pid, n);
+	ctl_reply_fds(c, m, 0, 0, out, (size_t)n * sizeof(out[0]), fds, n);
+	while (n > 0)
+		close(fds[--n]);
+}
+
 static void
 do_create(struct conn *c, const struct wire_ctl *m, const char *payload)
 {
@@ -452,7 +554,8 @@ do_setrens(struct conn *c, const struct wire_ctl *m, const char *payload)
 	rns = ns_enter(br, c->rns, NULL, want.rns, &err);
 	ens = rns ? ns_enter(br, c->ens, c->rns, want.ens, &err) : NULL;
 	if (rns != NULL && ens != NULL && (rns != c->rns || ens != c->ens))
-		err = epoch_check(br, c->peer.pid); /* COMMIT's bump (epoch.c) */
+		err =
+		    epoch_check(br, c->peer.pid); /* COMMIT's bump (epoch.c) */
 	if (rns != NULL && ens != NULL && err == 0 &&
 	    (rns->id != WIRE_NS_ROOT || ens->id != WIRE_NS_ROOT))
 		err = make_token(c, rns, ens, &fd);
@@ -578,6 +681,9 @@ dispatch(struct conn *c, const struct wire_ctl *m, const char *payload)
 		break;
 	case WIRE_CTL_SERVES:
 		do_serves(c, m, payload);
+		break;
+	case WIRE_CTL_TRACE:
+		do_trace(c, m, payload);
 		break;
 	case WIRE_CTL_CREATE:
 		do_create(c, m, payload);

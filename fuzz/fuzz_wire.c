@@ -4,8 +4,9 @@
  * client), wire_rep_check (a client reading a provider), wire_ctl_check
  * (the broker, a provider and schemectl reading each other),
  * wire_name_check (a CREATE's name), wire_op (a request's op),
- * wire_chans_check (the broker's answer to CONNECT and SERVES) and
- * wire_newchan_get (its NEWCHAN to a provider).
+ * wire_chans_check (the broker's answer to CONNECT and SERVES),
+ * wire_newchan_get (its NEWCHAN to a provider), and wire_trace_check with
+ * schemectl trace's printing of what passes (a provider's records).
  *
  * Each input is given to all of them.  The bytes are copied to a heap
  * block of exactly their length, so that ASan sees any read past what
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "../proto/wire/wire.h"
+#include "../tools/trace.h"
 #include "fuzz.h"
 
 static void *
@@ -137,6 +139,24 @@ newchan(const uint8_t *data, size_t size)
 	free(m);
 }
 
+/* A trace record (schemectl reading a provider): whole, printed safely. */
+static void
+trace(const uint8_t *data, size_t size)
+{
+	static FILE *null;
+	struct wire_trace *t = copy(data, size);
+
+	if (null == NULL && (null = fopen("/dev/null", "w")) == NULL)
+		fuzz_fail("/dev/null: cannot open");
+	if (wire_trace_check(t, size) == 0) {
+		if (size != sizeof(*t) || t->pathlen > WIRE_TRACE_PATH)
+			fuzz_fail("wire_trace_check passed %zu bytes", size);
+		trace_print(null, "fz", t, false);
+		trace_print(null, "fz", t, true);
+	}
+	free(t);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -145,5 +165,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	op(data, size);
 	chans(data, size);
 	newchan(data, size);
+	trace(data, size);
 	return 0;
 }

@@ -73,6 +73,7 @@ wire_seeds(void)
 	struct wire_rep r;
 	uint64_t v[3] = {0x0123456789abcdefull, 16, 0x100000001ull};
 	uint32_t op = SYS_READ;
+	struct wire_trace t;
 
 	fuzz_put(&b, m,
 		 rig_req_bytes(m, SYS_OPEN, 0, 0, O_RDWR, "hello", 5, 1));
@@ -97,6 +98,20 @@ wire_seeds(void)
 	seed("fuzz_wire", "newchan");
 	fuzz_put(&b, v, sizeof(v));
 	seed("fuzz_wire", "numbers");
+	memset(&t, 0, sizeof(t));
+	t.magic = WIRE_MAGIC;
+	t.version = WIRE_VERSION;
+	t.op = SYS_OPEN;
+	t.t_ns = 1765000000000000000ull;
+	t.lat_ns = 12345;
+	t.pid = 1;
+	t.result = -ENOENT;
+	t.handle = WIRE_TRACE_NOHANDLE;
+	t.arg[2] = O_CREAT | O_WRONLY | (0644ull << 32);
+	t.pathlen = 5;
+	memcpy(t.path, "a\"b\n\x01", 5);
+	fuzz_put(&b, &t, sizeof(t));
+	seed("fuzz_wire", "trace-open");
 }
 
 static void
@@ -342,7 +357,7 @@ serve_ans_seeds(void)
 static void
 control_seeds(void)
 {
-	struct wire_rens ns = {WIRE_NS_NULL, WIRE_NS_NULL};
+	struct wire_rens ns = {.rns = WIRE_NS_NULL, .ens = WIRE_NS_NULL};
 	struct wire_stats st = {1, 1, 0, 0, 0};
 	uint32_t pids[3] = {BRIG_PID, 1, BRIG_PID};
 	uint8_t cfg = 0;
@@ -379,6 +394,14 @@ control_seeds(void)
 	rec_ctl(1, WIRE_CTL_SERVES, 0, NULL, 0);
 	rec_ctl(0x20 | 1, WIRE_CTL_SERVES, 0, pids, sizeof(pids));
 	seed("fuzz_control", "serves");
+
+	/* Tracers: of fz (ours to hand over), of all, of names not there. */
+	fuzz_put(&b, &cfg, 1);
+	rec_ctl(0, WIRE_CTL_CREATE, 0, "fz", 2);
+	rec_ctl(1, WIRE_CTL_TRACE, 0, "fz\ntime", 7);
+	rec_ctl(1, WIRE_CTL_TRACE, 0, NULL, 0);
+	rec_ctl(1, WIRE_CTL_TRACE, 0, "fz\n\nnosuch", 11);
+	seed("fuzz_control", "trace");
 
 	fuzz_put(&b, &cfg, 1);
 	rec_ctl(0, WIRE_CTL_MKNS, 0, "time\nnosuch", 11);

@@ -2,9 +2,10 @@
  * provider.c - schemes this process provides (see provider.h).
  *
  * The broker hands us clients' channels over the registration connection
- * (WIRE_CTL_NEWCHAN); serve watches it and calls ctl_ready(), inside the
- * program's read().  When the broker closes it (the scheme was removed,
- * or the broker stopped) the scheme stops and read() returns 0.
+ * (WIRE_CTL_NEWCHAN), and tracers' sockets (WIRE_CTL_NEWTRACE); serve
+ * watches it and calls ctl_ready(), inside the program's read().  When
+ * the broker closes it (the scheme was removed, or the broker stopped)
+ * the scheme stops and read() returns 0.
  *
  * The program may hold several fds for one scheme (dup); the scheme goes
  * when the last is closed.  Counters of dropped answers go to the broker,
@@ -176,6 +177,8 @@ ctl_ready(struct serve *s, void *arg, uint32_t events)
 		}
 		if (u.m.type == WIRE_CTL_NEWCHAN)
 			new_chan(p, &u.m, u.buf + sizeof(u.m), fd);
+		else if (u.m.type == WIRE_CTL_NEWTRACE && fd >= 0)
+			serve_add_trace(s, fd); /* a tracer (wire.h): ours now */
 		else if (fd >= 0)
 			REAL(close)(fd);
 	}

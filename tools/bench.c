@@ -2,6 +2,7 @@
  * bench - figures and ratios against baselines measured in the same run.
  *
  *	bench [--quick] [rtt] [fuse] [scale] [memory] [events] [timers] [view]
+ *	      [trace]
  *	bench --help | --version
  *
  * With no part named, all of them run.
@@ -27,6 +28,8 @@
  * view: read, open+close and stat through the kernel-visible view
  * (scheme-fuse), against the preload and the minimal FUSE file system
  * (bench_view.c).
+ * trace: read and open+close on a scheme `schemectl trace` traces,
+ * against one nobody traces (bench_trace.c).
  *
  * Each figure is measured with every process pinned to CPU 0 and with
  * every process free to run anywhere; the variants are interleaved within
@@ -406,11 +409,13 @@ enum {
 	PART_MEMORY = 8,
 	PART_EVENTS = 16,
 	PART_TIMERS = 32,
-	PART_VIEW = 64
+	PART_VIEW = 64,
+	PART_TRACE = 128
 };
 
-static const char *const part_names[] = {"rtt",    "fuse",   "scale", "memory",
-					 "events", "timers", "view"};
+static const char *const part_names[] = {"rtt",	   "fuse",   "scale", "memory",
+					 "events", "timers", "view",  "trace"};
+#define NPARTS (int)(sizeof(part_names) / sizeof(part_names[0]))
 
 static void
 quick(void)
@@ -438,6 +443,7 @@ static const char usage_text[] =
     "  timers  how late a time:4 deadline arrives\n"
     "  view    the kernel-visible view (scheme-fuse) against the preload\n"
     "          and FUSE\n"
+    "  trace   what schemectl trace costs a traced scheme\n"
     "\n"
     "  -q, --quick    few iterations and small populations (CI)\n"
     "  -h, --help     print this and exit\n"
@@ -453,7 +459,8 @@ parse(int argc, char **argv, int *parts)
 
 	*parts = 0;
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
 			cli_help();
 		if (strcmp(argv[i], "--version") == 0 ||
 		    strcmp(argv[i], "-V") == 0)
@@ -463,16 +470,18 @@ parse(int argc, char **argv, int *parts)
 			quick();
 			continue;
 		}
-		for (k = 0; k < 7 && strcmp(argv[i], part_names[k]) != 0; k++)
+		for (k = 0; k < NPARTS && strcmp(argv[i], part_names[k]) != 0;
+		     k++)
 			;
-		if (k == 7)
-			cli_usage_error(argv[i][0] == '-' ? "unknown option '%s'"
-							  : "unknown part '%s'",
+		if (k == NPARTS)
+			cli_usage_error(argv[i][0] == '-'
+					    ? "unknown option '%s'"
+					    : "unknown part '%s'",
 					argv[i]);
 		*parts |= 1 << k;
 	}
 	if (*parts == 0)
-		*parts = 127;
+		*parts = (1 << NPARTS) - 1;
 	return 0;
 }
 
@@ -506,6 +515,8 @@ main(int argc, char **argv)
 		bench_timers();
 	if (parts & PART_VIEW)
 		bench_view();
+	if (parts & PART_TRACE)
+		bench_trace();
 	bench_targets_print();
 	return 0;
 }

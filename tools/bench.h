@@ -84,6 +84,7 @@ void bench_rtt(int want_scheme, int want_fuse);
 void bench_scale(void);
 void bench_memory(void);
 void bench_view(void);
+void bench_trace(void);
 int bench_zero_child(void);
 
 #endif

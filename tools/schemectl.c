@@ -15,6 +15,10 @@
  *					detached: it lives until unmounted
  *					or until the broker stops)
  *	schemectl umount DIR		unmount it (the daemon then exits)
+ *	schemectl [--socket PATH] trace [--json] [NAME...]
+ *					the requests those schemes (every
+ *					one we may trace, when none is
+ *					named) are asked, live (trace.c)
  *
  * Exit status: 0 on success, 1 when the broker refuses, 2 for usage, 3
  * when no broker answers (or it is not ours to use).  See schemectl(1).
@@ -34,6 +38,7 @@
 #include "../proto/wire/wire.h"
 #include "cli.h"
 #include "reach.h"
+#include "trace.h"
 #include "viewctl.h"
 
 static const char usage_text[] =
@@ -50,6 +55,13 @@ static const char usage_text[] =
     "                DIR/NAME/PATH is /scheme/NAME/PATH); the view lives\n"
     "                until unmounted or until the broker stops\n"
     "  umount DIR    unmount it\n"
+    "  trace [--json] [NAME...]\n"
+    "                print each request those schemes are asked, live:\n"
+    "                time, pid and command, scheme, request and its\n"
+    "                arguments, answer and latency (--json: one object a\n"
+    "                line).  With no NAME, every scheme you may trace:\n"
+    "                your own user's (root: all).  Until interrupted, or\n"
+    "                until the schemes are gone\n"
     "\n"
     "Options:\n" CLI_SOCKET_HELP "\n"
     "Exit status: 0 done, 1 the broker refused, 2 usage, 3 no broker\n"
@@ -216,6 +228,123 @@ view_mount(const char *dir)
 	return viewctl_mount(path, dir);
 }
 
+/* The i-th of the '\n'-separated names (made a string in place). */
+static const char *
+named(char *names, size_t len, uint64_t i)
+{
+	char *p = names, *end = names + len, *nl;
+
+	for (; p < end; p = nl + 1, i--) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (i == 0) {
+			*nl = '\0';
+			return p;
+		}
+	}
+	return "a scheme named";
+}
+
+/*
+ * trace [--json] [NAME...]: ask the broker for a tracer's socket per
+ * scheme (wire.h "Tracing"), then print what comes (trace.c).
+ */
+static int
+trace(int argc, char **argv)
+{
+	static char buf[sizeof(struct wire_ctl) + WIRE_MAX_DATA];
+	static char names[WIRE_TRACE_MAX * (WIRE_MAX_NAME + 1)];
+	struct wire_ctl req, *rep = (struct wire_ctl *)buf;
+	struct iovec iov = {buf, sizeof(buf)};
+	int fds[WIRE_TRACE_MAX], nfds = WIRE_TRACE_MAX, fd, nnames = 0, r;
+	size_t len = 0, n;
+	bool json = false, opts = true;
+	const char *which;
+	ssize_t got;
+
+	for (int i = 0; i < argc; i++) {
+		if (opts && strcmp(argv[i], "--json") == 0) {
+			json = true;
+			continue;
+		}
+		if (opts && strcmp(argv[i], "--") == 0) {
+			opts = false;
+			continue;
+		}
+		if (opts && argv[i][0] == '-')
+			cli_usage_error("trace: unknown option '%s'", argv[i]);
+		n = strlen(argv[i]);
+		if (wire_name_check(argv[i], n) < 0)
+			cli_usage_error("trace: '%s' is not a scheme name",
+					argv[i]);
+		if (++nnames > WIRE_TRACE_MAX)
+			cli_usage_error("trace: at most %d schemes at once",
+					WIRE_TRACE_MAX);
+		if (len > 0)
+			names[len++] = '\n';
+		memcpy(names + len, argv[i], n);
+		len += n;
+	}
+	if ((fd = broker_connect()) < 0)
+		return 3;
+	wire_ctl_init(&req, WIRE_CTL_TRACE);
+	req.len = (uint32_t)len;
+	(void)wire_send(fd, &req, sizeof(req), names, len, -1, NULL, 0);
+	got = wire_recv_fds(fd, &iov, 1, fds, &nfds, MSG_CMSG_CLOEXEC);
+	close(fd);
+	if (got <= 0 || wire_ctl_check(rep, (size_t)got) < 0) {
+		fprintf(stderr, "schemectl: the broker at %s did not answer\n",
+			path);
+		return 3;
+	}
+	if (rep->err < 0) {
+		if (rep->type == WIRE_CTL_REPLY) { /* turned away at the door */
+			refused(rep->err, 0, true);
+			return 3;
+		}
+		which = named(names, len, rep->inst);
+		if (rep->err == -ENOENT)
+			fprintf(stderr,
+				"schemectl: trace: %s: no such scheme\n",
+				which);
+		else if (rep->err == -EPERM)
+			fprintf(stderr,
+				"schemectl: trace: %s: permission denied: "
+				"only a scheme's own user and root may trace "
+				"it\n",
+				which);
+		else if (rep->err == -ENOSYS || rep->err == -EPROTO)
+			fprintf(stderr,
+				"schemectl: trace: the broker at %s cannot "
+				"trace (an older one?)\n",
+				path);
+		else
+			fprintf(stderr, "schemectl: trace: %s\n",
+				strerror(-rep->err));
+		return 1;
+	}
+	n = rep->len / sizeof(struct wire_traced);
+	if (rep->len % sizeof(struct wire_traced) != 0 || (int)n != nfds) {
+		fprintf(stderr, "schemectl: trace: the broker's answer is "
+				"ill-formed\n");
+		while (nfds > 0)
+			close(fds[--nfds]);
+		return 3;
+	}
+	if (nfds == 0) {
+		fprintf(stderr, "schemectl: trace: no scheme you may trace is "
+				"running\n");
+		return 1;
+	}
+	fprintf(stderr, "schemectl: tracing");
+	for (int i = 0; i < nfds; i++)
+		fprintf(stderr, " %.*s:", WIRE_MAX_NAME,
+			((struct wire_traced *)(rep + 1))[i].name);
+	fprintf(stderr, " (Ctrl-C stops)\n");
+	r = trace_run((struct wire_traced *)(rep + 1), fds, nfds, json);
+	return r;
+}
+
 static bool
 takes_one(const char *c)
 {
@@ -232,12 +361,19 @@ main(int argc, char **argv)
 	cli_socket_options(argc, argv, path, sizeof(path));
 	if (optind >= argc)
 		cli_usage_error("a command is needed: list, info, stop, "
-				"irq-raise N, mount DIR or umount DIR");
+				"irq-raise N, mount DIR, umount DIR or trace");
 	cmd = argv[optind];
 	nargs = argc - optind - 1;
 	if (strcmp(cmd, "list") != 0 && strcmp(cmd, "info") != 0 &&
-	    strcmp(cmd, "stop") != 0 && !takes_one(cmd))
+	    strcmp(cmd, "stop") != 0 && strcmp(cmd, "trace") != 0 &&
+	    !takes_one(cmd))
 		cli_usage_error("unknown command '%s'", cmd);
+	if (strcmp(cmd, "trace") == 0) {
+		if (path[0] == '\0' && sockpath_default(path, sizeof(path)) < 0)
+			cli_usage_error("the socket path is too long; give one "
+					"with --socket");
+		return trace(nargs, argv + optind + 1);
+	}
 	if (takes_one(cmd) ? nargs != 1 : nargs != 0)
 		cli_usage_error("%s takes %s", cmd,
 				strcmp(cmd, "irq-raise") == 0

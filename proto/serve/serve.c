@@ -27,7 +27,7 @@
  * fd goes on the socket (WIRE_FD_FOLLOWS down the pipe says so).  Since
  * whoever holds the pipe speaks with those credentials, an open that
  * does not take back a description parked on the same channel is sent
- * back to the socket (WIRE_RESEND).
+ * back to the socket (WIRE_RESEND).  The bytes move in pipe.c.
  *
  * Open files by their inode.  A description's client end has no name
  * (anyone could bind a name first); we keep the inode of that end, and a
@@ -417,55 +417,32 @@ chan_kill(struct serve *s, struct sv_chan *ch)
 
 /*
  * An answer, by the transport its request came by: the socket, or the
- * reply pipe (then an fd, which no pipe carries, follows on the socket,
- * and data goes into the client's memfd when it gave one).
+ * reply pipe (pipe.c; an fd, which no pipe carries, then follows on the
+ * socket).
  */
 void
 sv_reply(struct serve *s, struct sv_chan *ch, enum sv_via via,
 	 struct wire_rep *rep, const void *data, size_t len, int fd)
 {
-	ssize_t r;
+	int r;
 
 	if (ch == NULL || ch->dead)
 		return;
 	rep->len = (uint32_t)len;
 	if (via == SV_PIPE) {
-		struct wire_rep head = *rep;
-		struct iovec iov[2] = {{&head, sizeof(head)},
-				       {(void *)data, len}};
-
-		/* An fd cannot go down a pipe: the answer says where it is;
-		 * data goes into the memfd, if the client gave one. */
-		if (fd >= 0) {
-			head.status = WIRE_FD_FOLLOWS;
-			head.len = 0;
-			len = 0;
-		} else if (len > 0 && ch->shm != NULL && len <= WIRE_MAX_DATA) {
-			if (data != ch->shm)
-				memcpy(ch->shm, data, len);
-			head.status = WIRE_IN_SHM;
-			head.len = 0;
-			len = 0;
-		}
-		/* All at once (the client asked for no more than fits), or
-		 * the client is not reading: it sees the pipe end. */
-		r = SYS(writev)(ch->pw, iov, len ? 2 : 1);
-		if (r != (ssize_t)(sizeof(*rep) + len)) {
+		if ((r = sv_pipe_send(ch, rep, data, len, fd)) < 0)
 			chan_kill(s, ch);
-			return;
-		}
-		if (fd < 0)
+		if (r != SV_PIPE_FD_FOLLOWS)
 			return;
 	}
-	r = wire_send(ch->fd, rep, sizeof(*rep), data, len, fd, NULL,
-		      MSG_DONTWAIT);
-	if (r < 0)
+	if (wire_send(ch->fd, rep, sizeof(*rep), data, len, fd, NULL,
+		      MSG_DONTWAIT) < 0)
 		chan_kill(s, ch); /* gone, or not reading its replies */
 }
 
 void
-sv_reply_err(struct serve *s, struct sv_chan *ch, enum sv_via via,
-	     uint64_t seq, int64_t err, uint32_t status)
+sv_reply_err(struct serve *s, struct sv_chan *ch, enum sv_via via, uint64_t seq,
+	     int64_t err, uint32_t status)
 {
 	struct wire_rep rep;
 
@@ -481,7 +458,8 @@ sv_reply_err(struct serve *s, struct sv_chan *ch, enum sv_via via,
  * and not EIO) and its fd closed at once.
  */
 static int
-chan_charge(struct serve *s, struct sv_chan *ch, const struct serve_chan_info *ci)
+chan_charge(struct serve *s, struct sv_chan *ch,
+	    const struct serve_chan_info *ci)
 {
 	struct client *cl = client_get(s, false, ci->pid);
 	struct client *ucl = cl != NULL ? client_get(s, true, ci->uid) : NULL;
@@ -553,6 +531,26 @@ chan_add(struct serve *s, int fd, uint32_t flags,
 		wire_setsockbuf(fd);
 		TAILQ_INSERT_TAIL(&s->chanlist, ch, link);
 	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/*
+ * A tracer's socket (wire.h "Tracing"): from now on a record of each
+ * request answered goes down it.  0, or -EMFILE (fd closed) past
+ * WIRE_TRACE_PER_SCHEME tracers.
+ */
+int
+serve_add_trace(struct serve *s, int fd)
+{
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	fd = sv_own_hide(s, fd);
+	/* Watched: readable means it went away (trace.c sv_trace_gone). */
+	if ((r = sv_ep_add(s, fd, SRC_TRACE, (uint64_t)fd)) < 0 ||
+	    (r = sv_trace_add(s, fd)) < 0)
+		sv_own_close(s, fd);
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }
@@ -1046,6 +1044,7 @@ refuse(struct serve *s, const struct sv_req *r, int err)
 {
 	struct wire_rep rep;
 
+	sv_trace_refused(s, r, err);
 	wire_rep_init(&rep, r->req->seq);
 	rep.result = (uint64_t)(int64_t)err;
 	if (r->d != NULL) {
@@ -1094,6 +1093,8 @@ close_packet(struct serve *s, const struct desc *d, struct scheme_packet *pkt)
 	if (p == NULL)
 		return false;
 	p->kind = PEND_CLOSE;
+	p->cr = d->cr;
+	sv_trace_asked(s, p, d);
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->id = p->id;
 	pkt->pid = d->cr.pid;
@@ -1119,7 +1120,8 @@ own_park(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 	struct desc *d = r->d;
 
 	sv_xclose(r->fd);
-	if (d == NULL || (!desc_attached(d, r->ch) && d->cr.pid != r->cr->pid) ||
+	if (d == NULL ||
+	    (!desc_attached(d, r->ch) && d->cr.pid != r->cr->pid) ||
 	    !close_packet(s, d, pkt)) {
 		s->st.dropped_malformed += d == NULL;
 		return SV_ANSWERED; /* not parked: its socket's end closes it */
@@ -1142,7 +1144,8 @@ own_park(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
  * (WIRE_RESEND), where the kernel says who sends it.
  */
 static bool
-pipe_open_ok(struct serve *s, const struct sv_chan *ch, const struct wire_req *req)
+pipe_open_ok(struct serve *s, const struct sv_chan *ch,
+	     const struct wire_req *req)
 {
 	const struct desc *d = slots_get(&s->descs, req->key);
 
@@ -1168,73 +1171,41 @@ unpark(struct serve *s, const struct pend *p, uint64_t handle)
 }
 
 /*
- * WIRE_OP_PIPES: fd is the read end of a pipe the client will write its
- * READ and WRITE requests to; the answer carries the read end of one we
- * make for the replies.  A pipe round trip costs about 60% of one on this
- * socket with credentials (tools/bench), so the hot requests go by pipe.
+ * WIRE_OP_PIPES and WIRE_OP_SHM: a channel's upgrade to its pipe
+ * transport, in two explicit steps (pipe.c).  PIPES: fd is the read end
+ * of a pipe the client will write its requests to; the answer carries the
+ * read end of one we make for the replies.
  */
 static enum sv_verdict
 own_pipes(struct serve *s, struct sv_req *q, struct scheme_packet *pkt)
 {
 	struct sv_chan *ch = q->ch;
-	const struct wire_creds *cr = q->cr;
-	uint64_t seq = q->req->seq;
-	int fd = q->fd;
 	struct wire_rep rep;
-	struct stat st;
-	int pp[2] = {-1, -1}, r = 0;
+	int pp[2], r;
 
-	if (fd < 0 || ch->pr >= 0 || SYS(fstat)(fd, &st) < 0 ||
-	    !S_ISFIFO(st.st_mode))
-		r = -EINVAL;
-	else if (SYS(pipe2)(pp, O_CLOEXEC) < 0 ||
-		 SYS(fcntl)(pp[1], F_SETFL, O_NONBLOCK) < 0 ||
-		 SYS(fcntl)(fd, F_SETFL, O_NONBLOCK) < 0)
-		r = -errno;
-	if (r == 0) {
-		ch->pr = sv_own_hide(s, fd);
+	if ((r = sv_pipe_make(ch, q->fd, pp)) == 0) {
+		ch->pr = sv_own_hide(s, q->fd);
 		ch->pw = sv_own_hide(s, pp[1]);
 		ch->prr = sv_own_hide(s, pp[0]);
-		ch->pcr = *cr;
+		ch->pcr = *q->cr;
 		r = sv_ep_add(s, ch->pr, SRC_PIPE, ch->key);
-		fd = pp[0] = pp[1] = -1;
+	} else {
+		sv_xclose(q->fd);
 	}
-	sv_xclose(fd);
-	sv_xclose(pp[0]);
-	sv_xclose(pp[1]);
-	wire_rep_init(&rep, seq);
+	wire_rep_init(&rep, q->req->seq);
 	rep.result = (uint64_t)(int64_t)r;
 	sv_reply(s, ch, SV_SOCK, &rep, NULL, 0, r == 0 ? ch->prr : -1);
 	return SV_ANSWERED;
 }
 
-/*
- * WIRE_OP_SHM, after the pipes: fd is a memfd of at least WIRE_MAX_DATA
- * bytes, sealed against shrinking (else a client could make our writes
- * into it fault), which answers by pipe carry their data in.
- */
+/* SHM, after the pipes: the memfd answers by pipe carry their data in. */
 static enum sv_verdict
 own_shm(struct serve *s, struct sv_req *q, struct scheme_packet *pkt)
 {
-	struct sv_chan *ch = q->ch;
-	uint64_t seq = q->req->seq;
-	int fd = q->fd;
-	struct stat st;
-	void *m;
-	int seals, r = -EINVAL;
+	int r = sv_pipe_shm(q->ch, q->fd);
 
-	if (fd >= 0 && ch->pr >= 0 && ch->shm == NULL &&
-	    (seals = SYS(fcntl)(fd, F_GET_SEALS)) >= 0 &&
-	    (seals & F_SEAL_SHRINK) && SYS(fstat)(fd, &st) == 0 &&
-	    st.st_size >= WIRE_MAX_DATA) {
-		m = mmap(NULL, WIRE_MAX_DATA, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, fd, 0);
-		r = m == MAP_FAILED ? -errno : 0;
-		if (r == 0)
-			ch->shm = m;
-	}
-	sv_xclose(fd);
-	sv_reply_err(s, ch, SV_SOCK, seq, r, WIRE_OK);
+	sv_xclose(q->fd);
+	sv_reply_err(s, q->ch, SV_SOCK, q->req->seq, r, WIRE_OK);
 	return SV_ANSWERED;
 }
 
@@ -1267,8 +1238,9 @@ own_cancel(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 static enum sv_verdict
 own_subscribe(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 {
-	int err = sv_do_subscribe(s, r->d, (uint32_t)r->req->arg[1], r->cr,
-				  &r->req->arg[2]); /* the subscription's slot */
+	int err =
+	    sv_do_subscribe(s, r->d, (uint32_t)r->req->arg[1], r->cr,
+			    &r->req->arg[2]); /* the subscription's slot */
 
 	if (err < 0) {
 		sv_reply_err(s, r->ch, r->via, r->req->seq, err, WIRE_OK);
@@ -1324,6 +1296,7 @@ own_row(uint32_t op)
 static void
 turn_down(struct serve *s, struct sv_req *r, int err)
 {
+	sv_trace_refused(s, r, err);
 	sv_xclose(r->fd);
 	/*
 	 * A PARK is never answered: its client does not read one.  One for
@@ -1354,6 +1327,7 @@ ask_provider(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 	    (p = pend_charged(s, r->ch, op, r->cr)) == NULL) {
 		if (r->kind == PEND_SUB) /* it would never be handed over */
 			sv_sub_drop(s, req->arg[2]);
+		sv_trace_refused(s, r, err < 0 ? err : -EAGAIN);
 		sv_reply_err(s, r->ch, r->via, req->seq,
 			     err < 0 ? err : -EAGAIN, WIRE_OK);
 		return 0;
@@ -1375,6 +1349,7 @@ ask_provider(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 			: (uint32_t)req->arg[2];
 	p->cr = *r->cr;
 	p->via = r->via;
+	sv_trace_asked(s, p, d);
 	if (r->kind != PEND_REQUEST) { /* SYS_FEVENT(handle, flags) */
 		req->op = SYS_FEVENT;
 		req->arg[2] = 0;
@@ -1432,33 +1407,24 @@ chan_request(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 }
 
 /*
- * One request from the pipe: its header, then its payload, which the
- * same write brought (the client writes each whole, at most PIPE_BUF
- * bytes; a PARK, which has no answer, may have another behind it).  Only
- * requests whose row says WIRE_BY_PIPE come this way; anything else ends
- * the channel, as a malformed message on its socket does.
+ * One request from the pipe (pipe.c reads it).  Only requests whose row
+ * says WIRE_BY_PIPE come this way; anything else ends the channel, as a
+ * malformed message on its socket does.
  */
 static size_t
 chan_pipe_ready(struct serve *s, struct sv_chan *ch, struct scheme_packet *pkt)
 {
 	struct sv_req r = {.ch = ch, .fd = -1, .cr = &ch->pcr, .via = SV_PIPE};
-	ssize_t n, m = 0;
+	ssize_t n;
 
 	if (ch->buf == NULL && (ch->buf = malloc(RECVBUF)) == NULL)
 		return 0;
 	r.req = (struct wire_req *)ch->buf;
-	n = SYS(read)(ch->pr, r.req, sizeof(*r.req));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if ((n = sv_pipe_recv(ch, r.req)) == 0)
 		return 0;
-	if (n == sizeof(*r.req) && r.req->len > 0 &&
-	    r.req->len <= PIPE_BUF - sizeof(*r.req))
-		m = SYS(read)(ch->pr, r.req + 1, r.req->len);
-	if (m > 0)
-		n += m;
-	if (n <= 0 || wire_req_check(r.req, (size_t)n) < 0 ||
-	    (r.op = wire_op(r.req->op)) == NULL ||
+	if (n < 0 || (r.op = wire_op(r.req->op)) == NULL ||
 	    !(r.op->flags & WIRE_BY_PIPE)) {
-		if (n != 0)
+		if (n != -EPIPE)
 			s->st.dropped_malformed++;
 		chan_kill(s, ch);
 		return 0;
@@ -1582,7 +1548,9 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 			    ev[i].data.u64 & ((1ull << SLOTS_KEY_BITS) - 1);
 			void *o;
 
-			if ((kind == SRC_PIPE ? SRC_CHAN : kind) != pass)
+			if ((kind == SRC_PIPE	 ? SRC_CHAN
+			     : kind == SRC_TRACE ? SRC_SUB
+						 : kind) != pass)
 				continue;
 			if (kind == SRC_CHAN &&
 			    (o = slots_get(&s->chans, key)) != NULL)
@@ -1597,6 +1565,8 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 			else if (kind == SRC_SUB &&
 				 (o = slots_get(&s->subs, key)) != NULL)
 				sv_sub_ready(s, o, ev[i].events);
+			else if (kind == SRC_TRACE)
+				sv_trace_gone(s, (int)key);
 			else if (kind == SRC_WATCH &&
 				 (o = slots_get(&s->watchv, key)) != NULL)
 				run_watch(s, o, ev[i].events);
@@ -1774,6 +1744,7 @@ serve_write(struct serve *s, const struct scheme_packet *pkt)
 		s->st.dropped_badsize++;
 		res = -EIO;
 	}
+	sv_trace_answered(s, p, res);
 	if (p->kind == PEND_REQUEST) {
 		answer(s, p, res);
 	} else if (p->kind == PEND_POLL || p->kind == PEND_SUB) {
@@ -1945,6 +1916,7 @@ serve_stop(struct serve *s)
 	for (uint32_t i = 0; i < s->descs.used; i++)
 		if ((d = s->descs.obj[i]) != NULL) /* parked */
 			desc_free(s, d);
+	sv_trace_close_all(s); /* its tracers read the end */
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -98,6 +98,7 @@ void serve_free(struct serve *s);
 int serve_fd(const struct serve *s);
 int serve_watch(struct serve *s, int fd, serve_watch_fn fn, void *arg);
 int serve_add_chan(struct serve *s, int fd, uint32_t flags);
+int serve_add_trace(struct serve *s, int fd);
 int serve_add_chan_for(struct serve *s, int fd,
 		       const struct serve_chan_info *ci);
 ssize_t serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,

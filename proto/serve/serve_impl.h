@@ -24,7 +24,8 @@ enum sv_src {
 	SRC_SUB,
 	SRC_WATCH,
 	SRC_KICK,
-	SRC_PIPE
+	SRC_PIPE,
+	SRC_TRACE /* a tracer's socket: readable means it went away */
 };
 
 struct sv_chan {
@@ -151,6 +152,8 @@ struct pend {
 	bool cancelled; /* PEND_POLL: the client gave up (WIRE_OP_CANCEL) */
 	struct wire_creds cr;
 	enum sv_via via;   /* what it came by, and its answer goes by */
+	uint64_t t_real, t_mono; /* when asked, if traced (trace.c), */
+	uint64_t t_handle;	 /* and the handle it was asked about */
 	bool in_shm;	   /* the provider writes its answer into ch->shm */
 	uint64_t reuse;	   /* an open: a parked description to reuse */
 	struct client *cl; /* charged for it (NULL: nobody waits) */
@@ -217,6 +220,11 @@ struct serve {
 	time_t log_window;  /* refusal log lines: this minute's start, */
 	uint32_t log_lines; /* lines in it, */
 	uint64_t log_quiet; /* and refusals not logged since */
+	struct sv_tracer {
+		int fd;		  /* its socket (trace.c) */
+		uint32_t dropped; /* records it could not take since */
+	} traces[WIRE_TRACE_PER_SCHEME];
+	int ntraces;
 	struct wire_stats st;
 };
 
@@ -226,6 +234,23 @@ int sv_ino_cmp(const struct desc *a, const struct desc *b);
 RB_PROTOTYPE(inos, desc, by_ino, sv_ino_cmp)
 int sv_client_cmp(const struct client *a, const struct client *b);
 RB_PROTOTYPE(clients, client, link, sv_client_cmp)
+
+/* pipe.c: the pipe transport, moving bytes only */
+#define SV_PIPE_FD_FOLLOWS 1
+int sv_pipe_make(const struct sv_chan *ch, int fd, int pp[2]);
+int sv_pipe_shm(struct sv_chan *ch, int fd);
+ssize_t sv_pipe_recv(const struct sv_chan *ch, struct wire_req *req);
+int sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
+		 const void *data, size_t len, int fd);
+
+/* trace.c */
+int sv_trace_add(struct serve *s, int fd);
+void sv_trace_gone(struct serve *s, int fd);
+void sv_trace_asked(const struct serve *s, struct pend *p,
+		    const struct desc *d);
+void sv_trace_answered(struct serve *s, const struct pend *p, int64_t res);
+void sv_trace_refused(struct serve *s, const struct sv_req *r, int64_t err);
+void sv_trace_close_all(struct serve *s);
 
 /* serve.c */
 int sv_ep_add(struct serve *s, int fd, int kind, uint64_t key);

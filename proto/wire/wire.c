@@ -481,3 +481,13 @@ wire_setsockbuf(int sock)
 		return -errno;
 	return 0;
 }
+
+/* A trace record as a tracer reads it: whole, of this version. */
+int
+wire_trace_check(const struct wire_trace *t, size_t n)
+{
+	if (n != sizeof(*t) || t->magic != WIRE_MAGIC ||
+	    t->version != WIRE_VERSION || t->pathlen > WIRE_TRACE_PATH)
+		return -EPROTO;
+	return 0;
+}

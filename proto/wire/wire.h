@@ -104,6 +104,8 @@ enum wire_ctl_type {
 	WIRE_CTL_JOIN,	      /* on a token, with an fd: a connection in */
 	WIRE_CTL_COMMIT,      /* the wire_rens SETRENS prepared: move now */
 	WIRE_CTL_SERVES,      /* uint32_t pids -> struct wire_chan, fds */
+	WIRE_CTL_TRACE,	      /* names, '\n'-separated -> wire_traced, fds */
+	WIRE_CTL_NEWTRACE,    /* broker -> provider: a tracer's socket */
 };
 
 /*
@@ -158,6 +160,48 @@ struct wire_chan {
 	uint64_t inst;
 	uint32_t pid;
 	int32_t err; /* 0, or -errno: no channel */
+};
+
+/*
+ * Tracing (schemectl trace).  The tracer asks the broker TRACE with the
+ * names it wants ("" for every scheme it sees and may trace: its own
+ * user's, or any for root); for each, the broker makes a socket pair,
+ * hands one end to the provider (NEWTRACE; the broker's own schemes take
+ * theirs directly) and the other to the tracer, with a wire_traced
+ * saying which scheme it is, in order.  Through it the serving code sends
+ * one wire_trace record per request answered, never waiting: a tracer
+ * that does not keep up loses records, and the next one says how many.
+ * A scheme made after the TRACE is not traced.  A scheme with
+ * WIRE_TRACE_PER_SCHEME tracers already sends a new one a single record
+ * of op 0, result -EMFILE, and closes it.
+ */
+#define WIRE_TRACE_MAX	    64	/* schemes one TRACE may name */
+#define WIRE_TRACE_PER_SCHEME 8 /* tracers one scheme serves at once */
+#define WIRE_TRACE_PATH	    256 /* bytes of a path a record keeps */
+#define WIRE_TRACE_BY_PIPE  1u	/* flags: it came down the pipe */
+#define WIRE_TRACE_REFUSED  2u	/* answered by the serving code: a cap, a
+				   check, a description gone */
+#define WIRE_TRACE_CUT	    4u	/* the path was longer than it keeps */
+#define WIRE_TRACE_NOHANDLE UINT64_MAX /* handle: none (no description) */
+struct wire_traced {
+	uint64_t inst;
+	char name[WIRE_MAX_NAME + 1];
+	char pad[7];
+};
+
+struct wire_trace {
+	uint16_t magic, version;
+	uint32_t op;	    /* the request's SYS_* or WIRE_OP_* */
+	uint64_t t_ns;	    /* when it was asked (CLOCK_REALTIME) */
+	uint64_t lat_ns;    /* asked to answered */
+	uint32_t pid, uid, gid;
+	uint32_t flags;	    /* WIRE_TRACE_* */
+	int64_t result;	    /* the answer: a value, or -errno */
+	uint64_t handle;    /* the provider's handle, or NOHANDLE */
+	uint64_t arg[3];    /* the packet's b, c, d; pointers are 0 */
+	uint32_t dropped;   /* records not sent before this one */
+	uint32_t pathlen;   /* bytes of path (cut to WIRE_TRACE_PATH) */
+	char path[WIRE_TRACE_PATH]; /* the path, or a rename's new one */
 };
 
 #define WIRE_CTL_REPLY 0x100u /* or'ed into the type of an answer */
@@ -256,5 +300,6 @@ int wire_nsname_parse(const struct sockaddr_un *sa, socklen_t len,
 		      uint64_t *broker);
 
 int wire_setsockbuf(int sock);
+int wire_trace_check(const struct wire_trace *t, size_t n);
 
 #endif

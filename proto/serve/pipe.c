@@ -1,0 +1,143 @@
+/*
+ * pipe.c - a channel's second transport on the provider's side: a pipe
+ * pair, and the client's memfd for the data of answers.
+ *
+ * Every channel starts on its socket, which carries credentials and fds.
+ * A client upgrades it in two explicit steps, each a request on the
+ * socket: WIRE_OP_PIPES hands us the read end of a pipe it will write
+ * READ and WRITE requests (the rows marked WIRE_BY_PIPE) to, and gets the
+ * read end of one we make for the answers; WIRE_OP_SHM then hands us a
+ * sealed memfd that answers by pipe put their data in.  A pipe round trip
+ * costs about 60% of one on a socket with credentials (tools/bench), so
+ * the hot requests go this way.
+ *
+ * The functions here only move bytes; what a request means, and what to
+ * do with a channel whose pipe failed, is serve.c's (this file calls
+ * nothing of it).  The client's side is preload/chan_pipe.c.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "../sys.h"
+#include "serve_impl.h"
+
+/*
+ * WIRE_OP_PIPES: fd must be the read end of a pipe, on a channel that has
+ * none yet.  On success pp[0] is the read end of the answers' pipe (for
+ * the client) and pp[1] its write end (ours), both non-blocking where we
+ * use them.  -errno, with nothing made, otherwise.
+ */
+int
+sv_pipe_make(const struct sv_chan *ch, int fd, int pp[2])
+{
+	struct stat st;
+
+	pp[0] = pp[1] = -1;
+	if (fd < 0 || ch->pr >= 0 || SYS(fstat)(fd, &st) < 0 ||
+	    !S_ISFIFO(st.st_mode))
+		return -EINVAL;
+	if (SYS(pipe2)(pp, O_CLOEXEC) < 0)
+		return -errno;
+	if (SYS(fcntl)(pp[1], F_SETFL, O_NONBLOCK) < 0 ||
+	    SYS(fcntl)(fd, F_SETFL, O_NONBLOCK) < 0) {
+		int e = errno;
+
+		SYS(close)(pp[0]);
+		SYS(close)(pp[1]);
+		pp[0] = pp[1] = -1;
+		return -e;
+	}
+	return 0;
+}
+
+/*
+ * WIRE_OP_SHM, after the pipes: fd is a memfd of at least WIRE_MAX_DATA
+ * bytes, sealed against shrinking (else a client could make our writes
+ * into it fault).  Mapped into ch->shm: 0, or -errno.  fd stays the
+ * caller's to close.
+ */
+int
+sv_pipe_shm(struct sv_chan *ch, int fd)
+{
+	struct stat st;
+	void *m;
+	int seals;
+
+	if (fd < 0 || ch->pr < 0 || ch->shm != NULL ||
+	    (seals = SYS(fcntl)(fd, F_GET_SEALS)) < 0 ||
+	    !(seals & F_SEAL_SHRINK) || SYS(fstat)(fd, &st) < 0 ||
+	    st.st_size < WIRE_MAX_DATA)
+		return -EINVAL;
+	m = mmap(NULL, WIRE_MAX_DATA, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	ch->shm = m;
+	return 0;
+}
+
+/*
+ * One request from the pipe into req (room for PIPE_BUF bytes): its
+ * header, then its payload, which the same write brought (the client
+ * writes each whole, at most PIPE_BUF bytes; a PARK, which has no answer,
+ * may have another behind it).  The bytes read; 0 when there is nothing
+ * to read now; -EPIPE when the pipe ended, -EPROTO when what came is not
+ * a request (either way the channel is done with).
+ */
+ssize_t
+sv_pipe_recv(const struct sv_chan *ch, struct wire_req *req)
+{
+	ssize_t n, m = 0;
+
+	n = SYS(read)(ch->pr, req, sizeof(*req));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n == sizeof(*req) && req->len > 0 &&
+	    req->len <= PIPE_BUF - sizeof(*req))
+		m = SYS(read)(ch->pr, req + 1, req->len);
+	if (m > 0)
+		n += m;
+	if (n == 0)
+		return -EPIPE;
+	if (n < 0 || wire_req_check(req, (size_t)n) < 0)
+		return -EPROTO;
+	return n;
+}
+
+/*
+ * An answer down the reply pipe.  An fd cannot go down a pipe: the
+ * answer then says one follows on the socket (SV_PIPE_FD_FOLLOWS: the
+ * caller sends rep there, with the fd); data goes into the memfd when the
+ * client gave one.  All at once (the client asked for no more than
+ * fits), or the client is not reading: it sees the pipe end.  0 when
+ * done, -1 when the channel is done with.
+ */
+int
+sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
+	     const void *data, size_t len, int fd)
+{
+	struct wire_rep head = *rep;
+	struct iovec iov[2] = {{&head, sizeof(head)}, {(void *)data, len}};
+
+	if (fd >= 0) {
+		head.status = WIRE_FD_FOLLOWS;
+		head.len = 0;
+		len = 0;
+	} else if (len > 0 && ch->shm != NULL && len <= WIRE_MAX_DATA) {
+		if (data != ch->shm)
+			memcpy(ch->shm, data, len);
+		head.status = WIRE_IN_SHM;
+		head.len = 0;
+		len = 0;
+	}
+	if (SYS(writev)(ch->pw, iov, len ? 2 : 1) !=
+	    (ssize_t)(sizeof(head) + len))
+		return -1;
+	return fd >= 0 ? SV_PIPE_FD_FOLLOWS : 0;
+}
