@@ -2,7 +2,7 @@
  * preload_stubs.c - what resolve.c and dir.c need from the rest of the
  * preload, answered from the fuzz input (see preload_stubs.h).
  *
- * The stubs keep the contracts of the real functions (client.h, io.h):
+ * The stubs keep the contracts of the real functions (client.h, fdops.h):
  * >= 0 or -errno, a read fills at most the iovec it is given, SYS_FPATH
  * writes at most len bytes and no NUL.  They check that they are called
  * only on the fds that are scheme fds here.
@@ -18,6 +18,7 @@
 #include "../preload/client.h"
 #include "../preload/fdops.h"
 #include "../preload/real.h"
+#include "../preload/uaccess.h"
 #include "fuzz.h"
 #include "preload_stubs.h"
 
@@ -166,3 +167,25 @@ static const struct sfd_ops fake_client_ops = {
     .fstat = sc_fstat,
     .fpath = sc_fpath,
 };
+
+/*
+ * The program's memory, as uaccess.h checks it: here every pointer is
+ * the fuzzer's own, good for as long as it says.
+ */
+bool
+ua_known(const void *p, size_t n)
+{
+	return true;
+}
+
+ssize_t
+ua_strnlen(const char *s, size_t max)
+{
+	return (ssize_t)strnlen(s, max);
+}
+
+size_t
+ua_write_span(void *p, size_t n)
+{
+	return n;
+}

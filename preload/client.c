@@ -34,6 +34,7 @@
 #include "fdops.h"
 #include "pool.h"
 #include "real.h"
+#include "uaccess.h"
 
 static atomic_uint cached_umask = 022;
 
@@ -134,15 +135,15 @@ simple(int fd, struct sfd *e, uint32_t op, uint64_t c, uint64_t d,
 	}
 }
 
-/* Those of iov[] that fit in one message, skipping `skip` bytes. */
+/* Those of iov[] that fit in max bytes, skipping `skip` bytes. */
 static int
 iov_clip(const struct iovec *iov, int n, size_t skip, struct iovec *out,
-	 size_t *total)
+	 size_t *total, size_t max)
 {
 	int i, k = 0;
 
 	*total = 0;
-	for (i = 0; i < n && k < CHAN_MAX_IOV && *total < WIRE_MAX_DATA; i++) {
+	for (i = 0; i < n && k < CHAN_MAX_IOV && *total < max; i++) {
 		size_t len = iov[i].iov_len;
 		char *base = iov[i].iov_base;
 
@@ -153,12 +154,33 @@ iov_clip(const struct iovec *iov, int n, size_t skip, struct iovec *out,
 		base += skip;
 		len -= skip;
 		skip = 0;
-		if (len > WIRE_MAX_DATA - *total)
-			len = WIRE_MAX_DATA - *total;
+		if (len > max - *total)
+			len = max - *total;
 		out[k].iov_base = base;
 		out[k++].iov_len = len;
 		*total += len;
 	}
+	return k;
+}
+
+/*
+ * The part of iov[] (at most max bytes, from skip) one message carries,
+ * cut where the program's memory stops being usable as the kernel would
+ * use it: a read or write of the kernel's stops at the first byte it
+ * cannot reach, short, and says EFAULT only when that is the first
+ * (uaccess.h).  The array itself was checked by the caller.
+ */
+static int
+iov_part(const struct iovec *iov, int n, size_t skip, struct iovec *part,
+	 size_t *total, bool write)
+{
+	int k = iov_clip(iov, n, skip, part, total, WIRE_MAX_DATA);
+	ssize_t ok = ua_iov_span(part, k, write, *total);
+
+	if (ok < 0 || (ok == 0 && *total > 0))
+		return -EFAULT;
+	if ((size_t)ok < *total)
+		k = iov_clip(iov, n, skip, part, total, (size_t)ok);
 	return k;
 }
 
@@ -172,9 +194,12 @@ sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 	int64_t res;
 	int k;
 
-	if (iovcnt < 0)
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
 		return -EINVAL;
-	k = iov_clip(iov, iovcnt, 0, part, &total);
+	if (ua_read_ok(iov, (size_t)iovcnt * sizeof(*iov)) < 0)
+		return -EFAULT;
+	if ((k = iov_part(iov, iovcnt, 0, part, &total, true)) < 0)
+		return k;
 	res = simple(fd, e, SYS_READ, 0, total, NULL, 0, part, k, &rep);
 	if (res > 0 && (uint64_t)res != rep.len)
 		return -EIO; /* the data did not come with the count */
@@ -191,15 +216,18 @@ sc_writev(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 	int64_t res;
 	int i, k;
 
-	if (iovcnt < 0)
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
 		return -EINVAL;
+	if (ua_read_ok(iov, (size_t)iovcnt * sizeof(*iov)) < 0)
+		return -EFAULT;
 	for (i = 0; i < iovcnt; i++) {
 		if (iov[i].iov_len > SSIZE_MAX - want)
 			return -EINVAL;
 		want += iov[i].iov_len;
 	}
 	do {
-		k = iov_clip(iov, iovcnt, done, part, &total);
+		if ((k = iov_part(iov, iovcnt, done, part, &total, false)) < 0)
+			return done > 0 ? (ssize_t)done : k;
 		res =
 		    simple(fd, e, SYS_WRITE, 0, total, part, k, NULL, 0, &rep);
 		if (res < 0)

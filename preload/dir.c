@@ -26,6 +26,7 @@
 #include "state.h"
 #include "fdops.h"
 #include "real.h"
+#include "uaccess.h"
 
 _Static_assert(sizeof(struct dirent) == sizeof(struct dirent64),
 	       "struct dirent64 must be struct dirent here");
@@ -308,8 +309,8 @@ fill(struct sfd *s, char *buf, size_t size)
 	return (ssize_t)used;
 }
 
-ssize_t
-sc_getdents64(int fd, struct sfd *e, void *buf, size_t size)
+static ssize_t
+dents(int fd, struct sfd *e, void *buf, size_t size)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -333,4 +334,22 @@ sc_getdents64(int fd, struct sfd *e, void *buf, size_t size)
 	st_unlock(ST_FDTAB);
 	free(text);
 	return r;
+}
+
+/*
+ * As far as buf may be written (uaccess.h), and at most 64 KiB a call (a
+ * short listing: programs call again until it says 0).  A buffer that
+ * faults before one entry fits is EFAULT, as the kernel says.
+ */
+ssize_t
+sc_getdents64(int fd, struct sfd *e, void *buf, size_t size)
+{
+	size_t want = size < 65536 ? size : 65536,
+	       ok = ua_write_span(buf, want);
+	ssize_t r;
+
+	if (ok == 0 && want > 0)
+		return -EFAULT;
+	r = dents(fd, e, buf, ok);
+	return r == -EINVAL && ok < want ? -EFAULT : r;
 }

@@ -16,6 +16,7 @@
 #include "bconn.h"
 #include "init.h"
 #include "resolve.h"
+#include "uaccess.h"
 
 static char preload_var[4096];
 
@@ -33,14 +34,35 @@ env_capture(void)
 	}
 }
 
+#define ARG_STRLEN (32 * 4096) /* the kernel's MAX_ARG_STRLEN */
+
+/*
+ * The entries of envp, -1 if it or a string of it cannot be read: then
+ * it goes to the kernel as it is, and exec fails with EFAULT
+ * (uaccess.h).
+ */
+static ssize_t
+env_count(char *const envp[])
+{
+	size_t n;
+
+	for (n = 0; envp != NULL; n++) {
+		if (ua_read_ok(&envp[n], sizeof(envp[n])) < 0)
+			return -1;
+		if (envp[n] == NULL)
+			break;
+		if (ua_strnlen(envp[n], ARG_STRLEN) < 0)
+			return -1;
+	}
+	return (ssize_t)n;
+}
+
 size_t
 env_space(char *const envp[])
 {
-	size_t n = 0;
+	ssize_t n = env_count(envp);
 
-	while (envp != NULL && envp[n] != NULL)
-		n++;
-	return n + 4;
+	return n < 0 ? 4 : (size_t)n + 4;
 }
 
 static int
@@ -64,9 +86,11 @@ env_fix(char *const envp[], char **space, size_t nspace, char *sockvar,
 	size_t socklen, char *cwdvar, size_t cwdlen)
 {
 	size_t i, n = 0, k = sizeof("SCHEME_SOCKET=") - 1;
-	int need_p = preload_var[0] && !has(envp, preload_var);
-	int need_s, need_c;
+	int need_p, need_s, need_c;
 
+	if (env_count(envp) < 0)
+		return (char **)envp;
+	need_p = preload_var[0] && !has(envp, preload_var);
 	memcpy(sockvar, "SCHEME_SOCKET=", k);
 	bconn_path(sockvar + k, socklen - k);
 	need_s = sockvar[k] != '\0' && !has(envp, sockvar);

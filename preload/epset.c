@@ -15,6 +15,13 @@
  * reused for another file is a new registration; events of the old one
  * are recognised by their key and dropped (the reader does not have to
  * guess which file an event is for).
+ *
+ * Locks.  Each set has its own lock, held while a provider answers a
+ * query (sub_flags) or a subscription (add, modify): so it is not one of
+ * state.h's, which prepare takes before a fork.  A fork's child may
+ * find it held by a thread of the parent that is not there: the child
+ * makes every set's lock anew (a walk of the fd table, whose records are
+ * what hold the sets), as it does the state.h locks held across calls.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +38,7 @@
 #include "fdtab.h"
 #include "hidden.h"
 #include "real.h"
+#include "state.h"
 
 #define TAG	  (0xa5ull << SLOTS_KEY_BITS)
 #define TAG_MASK  (0xffull << SLOTS_KEY_BITS)
@@ -465,3 +473,17 @@ const struct sfd_ops fdops_epoll = {
     .hold = epset_record_hold,
     .put = epset_record_put,
 };
+
+/* A fork's child: no thread of it holds a set's lock (see the top). */
+static void
+fork_child(void)
+{
+	struct sfd *e;
+
+	for (int fd = fdtab_next(0); fd >= 0; fd = fdtab_next(fd + 1))
+		if ((e = fdtab_get(fd)) != NULL && e->es != NULL)
+			pthread_mutex_init(&e->es->lock, NULL);
+}
+
+const struct st_fork_hook epset_fork_hook = {ST_FDTAB, NULL, NULL,
+					     fork_child};

@@ -21,6 +21,7 @@
 #include <scheme/scheme.h>
 
 #include "fdops.h"
+#include "state.h"
 
 struct epset;
 
@@ -42,5 +43,7 @@ extern const struct sfd_ops fdops_epoll;
 
 int epset_events(struct epset *es, int epfd, const struct epoll_event *ev,
 		 int n, struct scheme_event *out);
+
+extern const struct st_fork_hook epset_fork_hook;
 
 #endif

@@ -36,6 +36,7 @@
 #include "epset.h"
 #include "equeue.h"
 #include "real.h"
+#include "uaccess.h"
 
 #define BATCH 64
 
@@ -98,6 +99,9 @@ equeue_read(int fd, struct sfd *e, void *buf, size_t n)
 		return -EINVAL;
 	if (want > BATCH)
 		want = BATCH;
+	if ((want = ua_write_span(buf, want * sizeof(out[0])) /
+		    sizeof(out[0])) == 0)
+		return -EFAULT; /* buf cannot be written (uaccess.h) */
 	for (;;) {
 		k = REAL(epoll_wait)(fd, ev, (int)want,
 				     epset_nonblock(e->es) ? 0 : -1);
@@ -124,6 +128,8 @@ equeue_write(int fd, struct sfd *e, const void *buf, size_t n)
 
 	if (n % sizeof(ev) != 0)
 		return -EINVAL;
+	if (n > 0 && (n = ua_read_span(buf, n) / sizeof(ev) * sizeof(ev)) == 0)
+		return -EFAULT; /* buf cannot be read (uaccess.h) */
 	for (i = 0; i < n; i += sizeof(ev)) {
 		memcpy(&ev, (const char *)buf + i, sizeof(ev));
 		w = fdtab_get((int)ev.id);
@@ -151,15 +157,17 @@ equeue_write(int fd, struct sfd *e, const void *buf, size_t n)
 static ssize_t
 q_readv(int fd, struct sfd *e, const struct iovec *iov, int n)
 {
-	return n > 0 ? equeue_read(fd, e, iov[0].iov_base, iov[0].iov_len)
-		     : -EINVAL;
+	int r = ua_iov_first(iov, n);
+
+	return r < 0 ? r : equeue_read(fd, e, iov[0].iov_base, iov[0].iov_len);
 }
 
 static ssize_t
 q_writev(int fd, struct sfd *e, const struct iovec *iov, int n)
 {
-	return n > 0 ? equeue_write(fd, e, iov[0].iov_base, iov[0].iov_len)
-		     : -EINVAL;
+	int r = ua_iov_first(iov, n);
+
+	return r < 0 ? r : equeue_write(fd, e, iov[0].iov_base, iov[0].iov_len);
 }
 
 static int

@@ -15,6 +15,7 @@
 #include "pool.h"
 #include "real.h"
 #include "stdio.h"
+#include "uaccess.h"
 
 /* An lseek to 0 lists a directory afresh (getdents64, dir.c). */
 static off_t
@@ -68,7 +69,7 @@ c_ioctl(int fd, struct sfd *e, unsigned long req, void *arg)
 	}
 	if (req != FIONBIO)
 		return -ENOTTY;
-	if (arg == NULL)
+	if (ua_read_ok(arg, sizeof(int)) < 0)
 		return -EFAULT;
 	if ((flags = sc_fcntl(fd, e, F_GETFL, 0)) < 0)
 		return flags;

@@ -77,6 +77,27 @@ fdtab_take(int fd)
 	return atomic_exchange(&c[u & ((1u << FDTAB_CHUNK_BITS) - 1)], NULL);
 }
 
+/*
+ * The first fd from `from` on that has a record, or -1: a walk of the
+ * table that skips the chunks never made.
+ */
+int
+fdtab_next(int from)
+{
+	const unsigned mask = (1u << FDTAB_CHUNK_BITS) - 1;
+	unsigned u = from > 0 ? (unsigned)from : 0;
+
+	for (; u < (unsigned)FDTAB_CHUNKS << FDTAB_CHUNK_BITS; u++) {
+		if (atomic_load(&fdtab_top[u >> FDTAB_CHUNK_BITS]) == NULL) {
+			u |= mask; /* a chunk with no entries */
+			continue;
+		}
+		if (fdtab_get((int)u) != NULL)
+			return (int)u;
+	}
+	return -1;
+}
+
 struct sfd *
 sfd_new(const struct sfd_ops *ops)
 {

@@ -56,6 +56,7 @@ fdtab_get(int fd)
 
 int fdtab_set(int fd, struct sfd *e);
 struct sfd *fdtab_take(int fd);
+int fdtab_next(int from);
 struct sfd *sfd_new(const struct sfd_ops *ops);
 struct sfd *sfd_copy(struct sfd *e);
 void sfd_free(struct sfd *e);

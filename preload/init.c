@@ -22,6 +22,7 @@
 #include "chan.h"
 #include "client.h"
 #include "creds.h"
+#include "epset.h"
 #include "fdtab.h"
 #include "init.h"
 #include "fdops.h"
@@ -32,6 +33,7 @@
 #include "real.h"
 #include "resolve.h"
 #include "stdio.h"
+#include "uaccess.h"
 
 /* What a fork's child drops, once its locks are free (state.h). */
 static void
@@ -50,6 +52,8 @@ fork_hooks(void)
 	st_on_fork(&pool_fork_hook);
 	st_on_fork(&chan_fork_hook);
 	st_on_fork(&provider_fork_hook);
+	st_on_fork(&epset_fork_hook);
+	st_on_fork(&stdio_fork_hook);
 	st_on_fork(&creds_fork_hook);
 	st_init();
 }
@@ -60,6 +64,7 @@ preload_init(void)
 	mode_t m;
 
 	real_init();
+	ua_init();
 	resolve_init();
 	creds_refresh();
 	bconn_init();

@@ -29,6 +29,7 @@
 #include "state.h"
 #include "real.h"
 #include "sandbox.h"
+#include "uaccess.h"
 #include "wrap.h"
 
 #define MKNS_MAX (4096 - 1) /* the broker's control payload */
@@ -114,11 +115,13 @@ static int
 join_names(const char *const names[], size_t count, char *buf, size_t *len)
 {
 	size_t n = 0, l;
+	ssize_t sl;
 
 	for (size_t i = 0; i < count; i++) {
-		if (names == NULL || names[i] == NULL)
-			return -EFAULT;
-		l = strlen(names[i]);
+		if (ua_read_ok(&names[i], sizeof(names[i])) < 0 ||
+		    (sl = ua_strnlen(names[i], MKNS_MAX + 1)) < 0)
+			return -EFAULT; /* uaccess.h; NULL included */
+		l = (size_t)sl;
 		if (l > 0 && names[i][l - 1] == ':')
 			l--;
 		if (l == 0 || memchr(names[i], '\n', l) != NULL)

@@ -56,6 +56,7 @@
 #include "fdops.h"
 #include "real.h"
 #include "state.h"
+#include "uaccess.h"
 
 #define BATCH	  64
 #define MAX_WRITE 4096 /* packets one write() takes: 224 KiB */
@@ -423,6 +424,11 @@ provider_read(struct sfd *e, void *buf, size_t n)
 		return -EINVAL;
 	if (p->s == NULL)
 		return 0; /* a forked child's copy: the scheme is not here */
+	want = ua_write_span(buf,
+			     (want < BATCH ? want : BATCH) * sizeof(pkts[0])) /
+	       sizeof(pkts[0]); /* as far as buf may be written */
+	if (want == 0)
+		return -EFAULT;
 	/*
 	 * Reported before taking more, not after: then every request read
 	 * so far and not yet answered is one the provider keeps, and the
@@ -451,6 +457,9 @@ provider_write(struct sfd *e, const void *buf, size_t n)
 		return -EBADF;
 	if (n > MAX_WRITE * sizeof(pkt))
 		n = MAX_WRITE * sizeof(pkt); /* a short count: the rest later */
+	if (n > 0 &&
+	    (n = ua_read_span(buf, n) / sizeof(pkt) * sizeof(pkt)) == 0)
+		return -EFAULT; /* buf cannot be read (uaccess.h) */
 	for (i = 0; i < n; i += sizeof(pkt)) {
 		memcpy(&pkt, (const char *)buf + i, sizeof(pkt));
 		serve_write(p->s, &pkt);
@@ -539,15 +548,17 @@ const struct st_fork_hook provider_fork_hook = {ST_PROVIDERS, fork_prepare,
 static ssize_t
 p_readv(int fd, struct sfd *e, const struct iovec *iov, int n)
 {
-	return n > 0 ? provider_read(e, iov[0].iov_base, iov[0].iov_len)
-		     : -EINVAL;
+	int r = ua_iov_first(iov, n);
+
+	return r < 0 ? r : provider_read(e, iov[0].iov_base, iov[0].iov_len);
 }
 
 static ssize_t
 p_writev(int fd, struct sfd *e, const struct iovec *iov, int n)
 {
-	return n > 0 ? provider_write(e, iov[0].iov_base, iov[0].iov_len)
-		     : -EINVAL;
+	int r = ua_iov_first(iov, n);
+
+	return r < 0 ? r : provider_write(e, iov[0].iov_base, iov[0].iov_len);
 }
 
 static int

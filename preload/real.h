@@ -18,8 +18,10 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -27,6 +29,7 @@
 #include <sys/types.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <utime.h>
 #include <unistd.h>
@@ -88,7 +91,11 @@
 	/* readiness */							\
 	X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait)	\
 	X(epoll_pwait2) X(eventfd) X(poll) X(ppoll) X(__poll_chk)	\
-	X(select) X(pselect)
+	X(select) X(pselect)						\
+	/* memory given up (uaccess.c) */				\
+	X(munmap) X(mremap) X(mprotect) X(pkey_mprotect) X(shmdt)	\
+	/* children ended (relay.c) */					\
+	X(wait) X(waitpid) X(wait3) X(wait4) X(waitid) X(pclose)
 /* clang-format on */
 
 /* Declarations glibc only makes under _FORTIFY_SOURCE or not at all. */

@@ -31,6 +31,9 @@
 #include "real.h"
 #include "resolve.h"
 #include "state.h"
+#include "uaccess.h"
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
 
 static char cwd[PATH_MAX]; /* "/scheme/NAME[/rest]" while in_scheme */
 static atomic_bool in_scheme;
@@ -129,10 +132,22 @@ resolve_at(int *dirfd, const char **path, char *buf, size_t len,
 	const char *p = *path;
 	char base[PATH_MAX];
 	struct sfd *e = NULL;
+	ssize_t n;
 	int r;
 
 	if (p == NULL)
 		return 0;
+	/*
+	 * The program's string is read only where it may be (uaccess.h),
+	 * and what the kernel would refuse before looking is refused so.
+	 * The usual case first: an absolute path that is not under /scheme
+	 * is the kernel's from its first bytes, and they are known memory.
+	 */
+	if (LIKELY(ua_known(p, 8)) && p[0] == '/' &&
+	    strncmp(p, "/scheme", 7) != 0)
+		return 0;
+	if ((n = ua_strnlen(p, PATH_MAX)) < 0 || n == PATH_MAX)
+		return n < 0 ? (int)n : -ENAMETOOLONG;
 	if (path_classify(p, sp))
 		return 1;
 	if (p[0] == '/')

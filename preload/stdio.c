@@ -5,10 +5,20 @@
  * it for cookie streams), so isatty(fileno(stdout)) and fstat still work.
  * Swapping the std streams assigns the `stdin`/`stdout`/`stderr`
  * variables, which the program and libc both read through the same copy.
+ *
+ * A swapped std stream is flushed before its fd changes (dup2), with no
+ * lock held, while another thread may be swapping it back: the flusher
+ * counts itself on the cookie under ST_STDIO, and the stream is closed
+ * by whichever of them comes last, never under a flush.  The program's
+ * own streams are not flushed: glibc does not flush a stream when its fd
+ * changes either.  A fork's child drops what its swapped streams hold,
+ * which is the parent's to write: without the preload the child's dup2
+ * and _exit would not write it either.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,10 +31,13 @@ struct cookie {
 	int fd;
 	bool owns; /* fclose closes the fd (not for a swapped std stream) */
 	FILE *f;
+	int flushers;	  /* a swapped one: stdio_std_flush()es under way */
+	bool close_later; /* swapped back meanwhile: the last flusher closes */
 };
 
+/* Under ST_STDIO: a std stream's own FILE, and the cookie in its place. */
 static FILE *orig[3];
-static bool swapped[3];
+static struct cookie *swapped[3];
 
 /*
  * Our cookie streams, so that freopen() never hands one to glibc (whose
@@ -130,8 +143,8 @@ ck_close(void *c)
 	return r;
 }
 
-FILE *
-stdio_cookie(int fd, const char *mode, bool owns)
+static struct cookie *
+cookie_open(int fd, const char *mode, bool owns)
 {
 	static const cookie_io_functions_t fns = {ck_read, ck_write, ck_seek,
 						  ck_close};
@@ -140,8 +153,7 @@ stdio_cookie(int fd, const char *mode, bool owns)
 
 	if (k == NULL)
 		return NULL;
-	k->fd = fd;
-	k->owns = owns;
+	*k = (struct cookie){.fd = fd, .owns = owns};
 	f = fopencookie(k, mode, fns);
 	if (f == NULL) {
 		free(k);
@@ -150,7 +162,15 @@ stdio_cookie(int fd, const char *mode, bool owns)
 	f->_fileno = fd;
 	k->f = f;
 	ours_add(f);
-	return f;
+	return k;
+}
+
+FILE *
+stdio_cookie(int fd, const char *mode, bool owns)
+{
+	struct cookie *k = cookie_open(fd, mode, owns);
+
+	return k != NULL ? k->f : NULL;
 }
 
 /* fopen's mode letters as open() flags. */
@@ -190,14 +210,52 @@ std_slot(int fd)
 }
 
 /*
- * Before fd 0-2 changes: push out what its stream holds, to where it was
- * meant to go.
+ * A swapped std stream that has left its slot (ST_STDIO held): closed by
+ * the caller when nobody flushes it, else by the last flusher.
+ */
+static FILE *
+std_retire(struct cookie *k)
+{
+	if (k->flushers > 0) {
+		k->close_later = true;
+		return NULL;
+	}
+	return k->f;
+}
+
+/* A flush of k is over: close it if it was retired meanwhile. */
+static void
+std_flushed(struct cookie *k)
+{
+	FILE *done = NULL;
+
+	st_lock(ST_STDIO);
+	if (--k->flushers == 0 && k->close_later)
+		done = k->f;
+	st_unlock(ST_STDIO);
+	if (done != NULL)
+		fclose(done);
+}
+
+/*
+ * Before fd 1 or 2 changes: push out what its cookie stream holds, to
+ * where it was meant to go (see the top).
  */
 void
 stdio_std_flush(int fd)
 {
-	if (fd == 1 || fd == 2)
-		fflush(*std_slot(fd));
+	struct cookie *k = NULL;
+
+	if (fd != 1 && fd != 2)
+		return;
+	st_lock(ST_STDIO);
+	if ((k = swapped[fd]) != NULL)
+		k->flushers++;
+	st_unlock(ST_STDIO);
+	if (k != NULL) {
+		fflush(k->f);
+		std_flushed(k);
+	}
 }
 
 /*
@@ -210,7 +268,8 @@ void
 stdio_std_update(int fd)
 {
 	struct sfd *e;
-	FILE **slot, *f, *done = NULL;
+	struct cookie *k;
+	FILE **slot, *done = NULL;
 	bool scheme;
 
 	if (fd < 0 || fd > 2)
@@ -219,19 +278,19 @@ stdio_std_update(int fd)
 	scheme = e != NULL && e->ops->requests;
 	slot = std_slot(fd);
 	st_lock(ST_STDIO);
-	if (scheme && !swapped[fd]) {
-		f = stdio_cookie(fd, fd == 0 ? "r" : "w", false);
-		if (f != NULL) {
+	if (scheme && swapped[fd] == NULL) {
+		k = cookie_open(fd, fd == 0 ? "r" : "w", false);
+		if (k != NULL) {
 			if (fd == 2)
-				setvbuf(f, NULL, _IONBF, 0);
+				setvbuf(k->f, NULL, _IONBF, 0);
 			orig[fd] = *slot;
-			*slot = f;
-			swapped[fd] = true;
+			*slot = k->f;
+			swapped[fd] = k;
 		}
-	} else if (!scheme && swapped[fd]) {
-		done = *slot;
+	} else if (!scheme && swapped[fd] != NULL) {
+		done = std_retire(swapped[fd]);
 		*slot = orig[fd];
-		swapped[fd] = false;
+		swapped[fd] = NULL;
 	}
 	st_unlock(ST_STDIO);
 	if (done != NULL)
@@ -245,22 +304,41 @@ stdio_std_update(int fd)
 FILE *
 stdio_std_release(FILE *fp)
 {
-	FILE *ret = fp;
+	struct cookie *k;
+	FILE *ret;
 	int fd;
 
 	st_lock(ST_STDIO);
 	for (fd = 0; fd < 3; fd++) {
-		if (!swapped[fd] || *std_slot(fd) != fp)
+		if ((k = swapped[fd]) == NULL || k->f != fp)
 			continue;
-		*std_slot(fd) = orig[fd];
-		ret = orig[fd];
-		swapped[fd] = false;
+		ret = *std_slot(fd) = orig[fd];
+		swapped[fd] = NULL;
+		k->flushers++; /* this flush, then closed by the last */
+		k->close_later = true;
 		st_unlock(ST_STDIO);
 		fflush(fp); /* to the scheme file, before the fd is forgotten */
 		sfd_free(fdtab_take(fd));
-		fclose(fp);
+		std_flushed(k);
 		return ret;
 	}
 	st_unlock(ST_STDIO);
-	return ret;
+	return fp;
 }
+
+/*
+ * A fork's child (ST_STDIO reset): what its swapped streams hold was
+ * written by the parent, which writes it (see the top); nobody flushes.
+ */
+static void
+fork_child(void)
+{
+	for (int fd = 1; fd < 3; fd++)
+		if (swapped[fd] != NULL) {
+			__fpurge(swapped[fd]->f);
+			swapped[fd]->flushers = 0;
+		}
+}
+
+const struct st_fork_hook stdio_fork_hook = {ST_STDIO, NULL, NULL,
+					     fork_child};

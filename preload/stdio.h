@@ -14,11 +14,15 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "state.h"
+
 FILE *stdio_cookie(int fd, const char *mode, bool owns);
 void stdio_std_flush(int fd);
 void stdio_std_update(int fd);
 FILE *stdio_std_release(FILE *fp);
 bool stdio_is_ours(FILE *f);
 int stdio_mode_flags(const char *mode);
+
+extern const struct st_fork_hook stdio_fork_hook;
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "client.h"
 #include "resolve.h"
+#include "uaccess.h"
 #include "wrap.h"
 
 /* Into the scheme directory sp names: it must be one. */
@@ -113,6 +114,10 @@ getcwd(char *buf, size_t size)
 		errno = ERANGE;
 		return NULL;
 	}
+	if (ua_write_ok(buf, strlen(here) + 1) < 0) { /* as the kernel */
+		errno = EFAULT;
+		return NULL;
+	}
 	return strcpy(buf, here);
 }
 
@@ -146,6 +151,9 @@ realpath(const char *path, char *resolved)
 		return REAL(realpath)(path, resolved); /* no such scheme */
 	if (r == 0)
 		r = resolve_canonical(&sp, canon, sizeof(canon));
+	if (r == 0 && resolved != NULL &&
+	    ua_write_ok(resolved, strlen(canon) + 1) < 0)
+		r = -EFAULT;
 	if (r < 0) {
 		errno = -r;
 		return NULL;

@@ -20,6 +20,7 @@
 #include "identify.h"
 #include "pool.h"
 #include "stdio.h"
+#include "uaccess.h"
 #include "wrap.h"
 
 EXPORT int
@@ -56,32 +57,25 @@ real_close_range(unsigned lo, unsigned hi, int flags)
 static int
 range_close(unsigned lo, unsigned hi, int flags)
 {
-	const uint64_t mask = (1u << FDTAB_CHUNK_BITS) - 1;
-	uint64_t max = (uint64_t)FDTAB_CHUNKS << FDTAB_CHUNK_BITS;
-	uint64_t fd, start = lo, end = (uint64_t)hi + 1;
+	uint64_t start = lo, end = (uint64_t)hi + 1;
 	struct sfd *e;
-	int r = 0;
+	int fd, r = 0;
 
 	if (flags & CLOSE_RANGE_CLOEXEC) /* ours are close-on-exec already */
 		return REAL(close_range)(lo, hi, flags) < 0 ? -errno : 0;
-	for (fd = lo; fd < end && fd < max; fd++) {
-		if ((fd & mask) == 0 &&
-		    fdtab_top[fd >> FDTAB_CHUNK_BITS] == NULL) {
-			fd |= mask; /* a chunk with no entries */
-			continue;
-		}
-		e = fdtab_get((int)fd);
-		if (e == NULL)
-			continue;
+	for (fd = lo > INT_MAX ? -1 : fdtab_next((int)lo);
+	     fd >= 0 && (uint64_t)fd < end; fd = fdtab_next(fd + 1)) {
+		if ((e = fdtab_get(fd)) == NULL)
+			continue; /* closed by another thread meanwhile */
 		if (e->ops->ours) {
-			if (fd > start && r == 0)
+			if ((uint64_t)fd > start && r == 0)
 				r = real_close_range((unsigned)start,
 						     (unsigned)fd - 1, flags);
-			start = fd + 1;
+			start = (uint64_t)fd + 1;
 			continue;
 		}
-		e = fdtab_take((int)fd);
-		REAL(close)((int)fd);
+		e = fdtab_take(fd);
+		REAL(close)(fd);
 		fd_release(e);
 	}
 	if (r == 0 && start < end)
@@ -298,7 +292,8 @@ recvmsg(int fd, struct msghdr *msg, int flags)
 EXPORT ssize_t
 sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	if (msg != NULL && msg->msg_controllen != 0)
+	/* A msg we may not read is the kernel's EFAULT (uaccess.h). */
+	if (ua_read_ok(msg, sizeof(*msg)) == 0 && msg->msg_controllen != 0)
 		pool_shared();
 	return REAL(sendmsg)(fd, msg, flags);
 }

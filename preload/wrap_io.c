@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #include "fdops.h"
+#include "uaccess.h"
 #include "wrap.h"
 
 void __chk_fail(void) __attribute__((noreturn));
@@ -265,6 +266,10 @@ copy_chunk(int in, off64_t *inoff, int out, off64_t *outoff, size_t len)
 	ssize_t n, w, done = 0, err = 0;
 	char *buf;
 
+	/* As the kernel: the offsets are read first, written back last. */
+	if ((inoff != NULL && ua_read_ok(inoff, sizeof(*inoff)) < 0) ||
+	    (outoff != NULL && ua_read_ok(outoff, sizeof(*outoff)) < 0))
+		return -EFAULT;
 	if (len == 0)
 		return 0;
 	if ((inoff != NULL && *inoff < 0) || (outoff != NULL && *outoff < 0))
@@ -293,6 +298,9 @@ copy_chunk(int in, off64_t *inoff, int out, off64_t *outoff, size_t len)
 		(void)fd_lseek(in, -(off_t)(n - done), SEEK_CUR);
 	if (done == 0)
 		return err;
+	if ((inoff != NULL && ua_write_ok(inoff, sizeof(*inoff)) < 0) ||
+	    (outoff != NULL && ua_write_ok(outoff, sizeof(*outoff)) < 0))
+		return -EFAULT; /* copied, and cannot say where it got to */
 	if (inoff != NULL)
 		*inoff += done;
 	if (outoff != NULL)

@@ -25,6 +25,7 @@
 #include "paths.h"
 #include "resolve.h"
 #include "route.h"
+#include "uaccess.h"
 #include "wrap.h"
 
 /*
@@ -47,6 +48,14 @@
 			r_ = (call);                                           \
 		PASS_OR_RETURN(r_, saved_, realcall);                          \
 	} while (0)
+
+/* An empty path (read only if it may be) with AT_EMPTY_PATH: the fd. */
+static bool
+empty_path(const char *path, int flags)
+{
+	return (flags & AT_EMPTY_PATH) && path != NULL &&
+	       ua_strnlen(path, 1) == 0;
+}
 
 #define ON_PATH(path, call, realcall)                                          \
 	do {                                                                   \
@@ -182,7 +191,7 @@ EXPORT int
 fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 {
 	/* An empty path with AT_EMPTY_PATH is the fd: fchown below. */
-	if (path[0] == '\0' && (flags & AT_EMPTY_PATH))
+	if (empty_path(path, flags))
 		return fchown(dirfd, uid, gid);
 	ON_PATH_AT(dirfd, path,
 		   sc_chown(&sp, uid, gid, (flags & AT_SYMLINK_NOFOLLOW) != 0),
@@ -201,88 +210,148 @@ truncate64(const char *path, off64_t len)
 	ON_PATH(path, sc_truncate(&sp, len), REAL(truncate64)(path, len));
 }
 
-/* The utime family, as timespecs (NULL: now, as the kernel takes it). */
-static const struct timespec *
-tv_to_ts(const struct timeval tv[2], struct timespec ts[2])
+/*
+ * The utime family, as timespecs (NULL: now, as the kernel takes it); the
+ * program's times are read only if they may be (uaccess.h).
+ */
+static int
+tv_to_ts(const struct timeval tv[2], struct timespec ts[2],
+	 const struct timespec **out)
 {
+	*out = NULL;
 	if (tv == NULL)
-		return NULL;
+		return 0;
+	if (ua_read_ok(tv, 2 * sizeof(tv[0])) < 0)
+		return -EFAULT;
 	for (int i = 0; i < 2; i++) {
 		ts[i].tv_sec = tv[i].tv_sec;
 		ts[i].tv_nsec = tv[i].tv_usec * 1000;
 	}
-	return ts;
+	*out = ts;
+	return 0;
+}
+
+static int
+utimens_tv(const struct scheme_path *sp, const struct timeval tv[2],
+	   bool nofollow)
+{
+	const struct timespec *t;
+	struct timespec ts[2];
+	int r = tv_to_ts(tv, ts, &t);
+
+	return r < 0 ? r : sc_utimens(sp, t, nofollow);
+}
+
+static int
+utimens_ts(const struct scheme_path *sp, const struct timespec ts[2],
+	   bool nofollow)
+{
+	if (ts != NULL && ua_read_ok(ts, 2 * sizeof(ts[0])) < 0)
+		return -EFAULT;
+	return sc_utimens(sp, ts, nofollow);
+}
+
+static int
+utime_buf(const struct scheme_path *sp, const struct utimbuf *t)
+{
+	struct timespec ts[2];
+
+	if (t == NULL)
+		return sc_utimens(sp, NULL, false);
+	if (ua_read_ok(t, sizeof(*t)) < 0)
+		return -EFAULT;
+	ts[0] = (struct timespec){t->actime, 0};
+	ts[1] = (struct timespec){t->modtime, 0};
+	return sc_utimens(sp, ts, false);
 }
 
 EXPORT int
 utimes(const char *path, const struct timeval tv[2])
 {
-	struct timespec ts[2];
-
-	ON_PATH(path, sc_utimens(&sp, tv_to_ts(tv, ts), false),
-		REAL(utimes)(path, tv));
+	ON_PATH(path, utimens_tv(&sp, tv, false), REAL(utimes)(path, tv));
 }
 
 EXPORT int
 lutimes(const char *path, const struct timeval tv[2])
 {
-	struct timespec ts[2];
-
-	ON_PATH(path, sc_utimens(&sp, tv_to_ts(tv, ts), true),
-		REAL(lutimes)(path, tv));
+	ON_PATH(path, utimens_tv(&sp, tv, true), REAL(lutimes)(path, tv));
 }
 
 EXPORT int
 utime(const char *path, const struct utimbuf *t)
 {
-	struct timespec ts[2];
-
-	if (t != NULL) {
-		ts[0] = (struct timespec){t->actime, 0};
-		ts[1] = (struct timespec){t->modtime, 0};
-	}
-	ON_PATH(path, sc_utimens(&sp, t != NULL ? ts : NULL, false),
-		REAL(utime)(path, t));
+	ON_PATH(path, utime_buf(&sp, t), REAL(utime)(path, t));
 }
 
 /*
- * An fd of ours whose kind has the op: through it (fdops.h); one whose
- * kind has none, or no record, is the kernel's.
+ * An fd of ours whose kind has the op: through it (fdops.h), or through
+ * call, which uses it; one whose kind has none, or no record, is the
+ * kernel's.
  */
-#define ON_FD(fd, op, args, realcall)                                          \
+#define ON_FD_DO(fd, op, call, realcall)                                       \
 	do {                                                                   \
 		struct sfd *e = fdtab_get(fd);                                 \
 		int saved_ = errno;                                            \
                                                                                \
 		if (LIKELY(e == NULL) || e->ops->op == NULL)                   \
 			return realcall;                                       \
-		return (int)wrap_ret(e->ops->op args, saved_);                 \
+		return (int)wrap_ret((call), saved_);                          \
 	} while (0)
+#define ON_FD(fd, op, args, realcall)                                          \
+	ON_FD_DO(fd, op, e->ops->op args, realcall)
+
+/* The program's times are read only if they may be (uaccess.h). */
+static int
+fd_utimens(int fd, struct sfd *e, const struct timespec ts[2])
+{
+	if (ts != NULL && ua_read_ok(ts, 2 * sizeof(ts[0])) < 0)
+		return -EFAULT;
+	return e->ops->futimens(fd, e, ts);
+}
+
+/*
+ * glibc declares utimensat's path nonnull, but Linux takes NULL there
+ * (the fd itself): a copy of it the compiler may assume nothing of.
+ */
+static const char *
+maybe_null(const char *p)
+{
+	__asm__("" : "+r"(p));
+	return p;
+}
 
 EXPORT int
 utimensat(int dirfd, const char *path, const struct timespec ts[2], int flags)
 {
-	/* An empty path with AT_EMPTY_PATH is the fd: futimens. */
-	if (path[0] == '\0' && (flags & AT_EMPTY_PATH))
-		ON_FD(dirfd, futimens, (dirfd, e, ts),
+	/* An empty path with AT_EMPTY_PATH, or none, is the fd: futimens. */
+	if (maybe_null(path) == NULL || empty_path(path, flags))
+		ON_FD_DO(dirfd, futimens, fd_utimens(dirfd, e, ts),
 		      REAL(utimensat)(dirfd, path, ts, flags));
 	ON_PATH_AT(dirfd, path,
-		   sc_utimens(&sp, ts, (flags & AT_SYMLINK_NOFOLLOW) != 0),
+		   utimens_ts(&sp, ts, (flags & AT_SYMLINK_NOFOLLOW) != 0),
 		   REAL(utimensat)(dirfd, path, ts, flags));
 }
 
 EXPORT int
 futimens(int fd, const struct timespec ts[2])
 {
-	ON_FD(fd, futimens, (fd, e, ts), REAL(futimens)(fd, ts));
+	ON_FD_DO(fd, futimens, fd_utimens(fd, e, ts), REAL(futimens)(fd, ts));
+}
+
+static int
+fd_utimes(int fd, struct sfd *e, const struct timeval tv[2])
+{
+	const struct timespec *t;
+	struct timespec ts[2];
+	int r = tv_to_ts(tv, ts, &t);
+
+	return r < 0 ? r : e->ops->futimens(fd, e, t);
 }
 
 EXPORT int
 futimes(int fd, const struct timeval tv[2])
 {
-	struct timespec ts[2];
-
-	ON_FD(fd, futimens, (fd, e, tv_to_ts(tv, ts)), REAL(futimes)(fd, tv));
+	ON_FD_DO(fd, futimens, fd_utimes(fd, e, tv), REAL(futimes)(fd, tv));
 }
 
 EXPORT int
@@ -375,14 +444,15 @@ scheme_mktemp(char *tmpl, int suffixlen, int flags, bool dir)
 	char buf[PATH_MAX], *x, *y = NULL;
 	const char *path = tmpl;
 	struct scheme_path sp;
-	size_t len = strlen(tmpl);
 	int dirfd = AT_FDCWD, r, tries, fd;
+	size_t len;
 
 	r = resolve_at(&dirfd, &path, buf, sizeof(buf), &sp);
 	if (LIKELY(r == 0))
 		return SC_PASS;
 	if (r < 0)
 		return r;
+	len = strlen(tmpl); /* may be read: resolve_at looked (uaccess.h) */
 	if (suffixlen < 0 || len < (size_t)suffixlen + 6 ||
 	    strncmp(tmpl + len - suffixlen - 6, "XXXXXX", 6) != 0)
 		return -EINVAL;

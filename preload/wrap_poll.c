@@ -23,13 +23,20 @@
 #include "client.h"
 #include "epset.h"
 #include "fdops.h"
+#include "uaccess.h"
 #include "wrap.h"
 
 void __chk_fail(void) __attribute__((noreturn));
 
+/*
+ * Whether any of the fds is a scheme's.  An array we may not read (or
+ * absurdly long) is left to the kernel, which says EFAULT (or EINVAL).
+ */
 static bool
 any_ours(const struct pollfd *fds, nfds_t n)
 {
+	if (n > (1u << 20) || ua_read_ok(fds, n * sizeof(*fds)) < 0)
+		return false;
 	for (nfds_t i = 0; i < n; i++) {
 		struct sfd *e = fdtab_get(fds[i].fd);
 
@@ -56,6 +63,8 @@ poll(struct pollfd *fds, nfds_t n, int timeout)
 
 	if (LIKELY(!any_ours(fds, n)))
 		return REAL(poll)(fds, n, timeout);
+	if (ua_write_ok(fds, n * sizeof(*fds)) < 0) /* revents */
+		return (int)wrap_ret(-EFAULT, saved);
 	return (int)wrap_ret(sc_poll(fds, n, timeout < 0 ? -1 : timeout, NULL),
 			     saved);
 }
@@ -84,15 +93,52 @@ ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 
 	if (LIKELY(!any_ours(fds, n)))
 		return REAL(ppoll)(fds, n, ts, mask);
+	if (ua_write_ok(fds, n * sizeof(*fds)) < 0 ||
+	    (ts != NULL && ua_read_ok(ts, sizeof(*ts)) < 0) ||
+	    (mask != NULL && ua_read_ok(mask, _NSIG / 8) < 0))
+		return (int)wrap_ret(-EFAULT, saved);
 	return (int)wrap_ret(sc_poll(fds, n, ts_ms(ts), mask), saved);
 }
 
 #pragma GCC diagnostic pop
 
+/*
+ * The bytes of a set select reads for nfds fds, as the kernel copies them:
+ * whole longs.
+ */
+static size_t
+set_bytes(int nfds)
+{
+	int n = nfds < FD_SETSIZE ? nfds : FD_SETSIZE;
+
+	return (size_t)(n + 63) / 64 * 8;
+}
+
+/*
+ * Whether the sets and the time may be used (write: written back too);
+ * if not, the kernel says EFAULT.
+ */
+static bool
+select_args_ok(int nfds, fd_set *r, fd_set *w, fd_set *x, const void *t,
+	       size_t tlen, bool write)
+{
+	fd_set *sets[3] = {r, w, x};
+	size_t len = nfds > 0 ? set_bytes(nfds) : 0;
+
+	for (int i = 0; i < 3; i++)
+		if (sets[i] != NULL && (write ? ua_write_ok(sets[i], len)
+					      : ua_read_ok(sets[i], len)) < 0)
+			return false;
+	return t == NULL || (write ? ua_write_ok((void *)t, tlen)
+				   : ua_read_ok(t, tlen)) == 0;
+}
+
 /* select and pselect with scheme fds: as poll, then back into the sets. */
 static int
 select_ours(int nfds, fd_set *r, fd_set *w, fd_set *x)
 {
+	if (!select_args_ok(nfds, r, w, x, NULL, 0, false))
+		return 0; /* the kernel's EFAULT */
 	for (int fd = 0; fd < nfds && fd < FD_SETSIZE; fd++) {
 		struct sfd *e;
 
@@ -148,11 +194,14 @@ EXPORT int
 select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 {
 	struct timespec start, end;
-	long ms = tv ? tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000 : -1;
 	int saved = errno, k;
+	long ms;
 
 	if (LIKELY(!select_ours(nfds, r, w, x)))
 		return REAL(select)(nfds, r, w, x, tv);
+	if (!select_args_ok(nfds, r, w, x, tv, sizeof(*tv), true))
+		return (int)wrap_ret(-EFAULT, saved);
+	ms = tv ? tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000 : -1;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	k = select_poll(nfds, r, w, x, ms, NULL);
 	if (tv != NULL) { /* as Linux: what is left of the time */
@@ -178,6 +227,10 @@ pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts,
 
 	if (LIKELY(!select_ours(nfds, r, w, x)))
 		return REAL(pselect)(nfds, r, w, x, ts, mask);
+	if (!select_args_ok(nfds, r, w, x, NULL, 0, true) ||
+	    (ts != NULL && ua_read_ok(ts, sizeof(*ts)) < 0) ||
+	    (mask != NULL && ua_read_ok(mask, _NSIG / 8) < 0))
+		return (int)wrap_ret(-EFAULT, saved);
 	return (int)wrap_ret(select_poll(nfds, r, w, x, ts_ms(ts), mask),
 			     saved);
 }
@@ -206,7 +259,7 @@ epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		return (int)wrap_ret(-EBADF, saved);
 	if (e == NULL || e->ops->subscribe == NULL)
 		return REAL(epoll_ctl)(epfd, op, fd, ev);
-	if (op != EPOLL_CTL_DEL && ev == NULL)
+	if (op != EPOLL_CTL_DEL && ua_read_ok(ev, sizeof(*ev)) < 0)
 		return (int)wrap_ret(-EFAULT, saved);
 	if ((es = epset_attach(epfd)) == NULL)
 		return (int)wrap_ret(-ENOMEM, saved);
@@ -270,5 +323,9 @@ epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 
 	if (LIKELY(es == NULL))
 		return REAL(epoll_pwait2)(epfd, ev, max, ts, mask);
+	if (ts != NULL && ua_read_ok(ts, sizeof(*ts)) < 0) {
+		errno = EFAULT;
+		return -1;
+	}
 	return epoll_ours(es, epfd, ev, max, ts_ms(ts), mask);
 }

@@ -27,48 +27,60 @@
 #include "fdops.h"
 #include "pool.h"
 #include "provider.h"
+#include "relay.h"
 #include "stdio.h"
 #include "wrap.h"
 
 extern char **environ;
 
-#define WITH_ENV(envp, call)                                                   \
+/*
+ * The exec itself: the environment fixed (env.c), and the standard
+ * streams relayed if the program is one the preload cannot reach
+ * (relay.c); all as it was if the exec fails.
+ */
+#define WITH_ENV(envp, file, fd, search, call)                                 \
 	do {                                                                   \
 		char *space_[env_space(envp)], sock_[128];                     \
 		char cwd_[PATH_MAX + 64];                                      \
 		char **env_ = env_fix(envp, space_, env_space(envp), sock_,    \
 				      sizeof(sock_), cwd_, sizeof(cwd_));      \
-		return call;                                                   \
+		struct relay_plan rp_;                                         \
+		int r_;                                                        \
+                                                                               \
+		relay_before_exec(file, fd, search, &rp_);                     \
+		r_ = call;                                                     \
+		relay_exec_failed(&rp_);                                       \
+		return r_;                                                     \
 	} while (0)
 
 EXPORT int
 execve(const char *path, char *const argv[], char *const envp[])
 {
-	WITH_ENV(envp, REAL(execve)(path, argv, env_));
+	WITH_ENV(envp, path, -1, false, REAL(execve)(path, argv, env_));
 }
 
 EXPORT int
 execv(const char *path, char *const argv[])
 {
-	WITH_ENV(environ, REAL(execve)(path, argv, env_));
+	WITH_ENV(environ, path, -1, false, REAL(execve)(path, argv, env_));
 }
 
 EXPORT int
 execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	WITH_ENV(envp, REAL(execvpe)(file, argv, env_));
+	WITH_ENV(envp, file, -1, true, REAL(execvpe)(file, argv, env_));
 }
 
 EXPORT int
 execvp(const char *file, char *const argv[])
 {
-	WITH_ENV(environ, REAL(execvpe)(file, argv, env_));
+	WITH_ENV(environ, file, -1, true, REAL(execvpe)(file, argv, env_));
 }
 
 EXPORT int
 fexecve(int fd, char *const argv[], char *const envp[])
 {
-	WITH_ENV(envp, REAL(fexecve)(fd, argv, env_));
+	WITH_ENV(envp, NULL, fd, false, REAL(fexecve)(fd, argv, env_));
 }
 
 /* Count the arguments after arg up to the terminating NULL, as glibc. */
@@ -105,7 +117,7 @@ execl(const char *path, const char *arg, ...)
 	char *argv[n + 1];
 	COLLECT(arg, argv, n, ap);
 	va_end(ap);
-	WITH_ENV(environ, REAL(execve)(path, argv, env_));
+	WITH_ENV(environ, path, -1, false, REAL(execve)(path, argv, env_));
 }
 
 EXPORT int
@@ -119,7 +131,7 @@ execlp(const char *file, const char *arg, ...)
 	char *argv[n + 1];
 	COLLECT(arg, argv, n, ap);
 	va_end(ap);
-	WITH_ENV(environ, REAL(execvpe)(file, argv, env_));
+	WITH_ENV(environ, file, -1, true, REAL(execvpe)(file, argv, env_));
 }
 
 EXPORT int
@@ -136,7 +148,7 @@ execle(const char *path, const char *arg, ...)
 	(void)va_arg(ap, char *); /* the terminating NULL */
 	envp = va_arg(ap, char *const *);
 	va_end(ap);
-	WITH_ENV(envp, REAL(execve)(path, argv, env_));
+	WITH_ENV(envp, path, -1, false, REAL(execve)(path, argv, env_));
 }
 
 EXPORT pid_t
@@ -314,8 +326,13 @@ posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 EXPORT int
 system(const char *cmd)
 {
+	int r;
+
 	pool_shared();
-	return REAL(system)(cmd);
+	r = REAL(system)(cmd);
+	if (r != -1)
+		relay_reaped_mine(&r); /* its child's relays (relay.c) */
+	return r;
 }
 
 EXPORT FILE *

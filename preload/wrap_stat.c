@@ -18,6 +18,7 @@
 #include "client.h"
 #include "paths.h"
 #include "resolve.h"
+#include "uaccess.h"
 #include "wrap.h"
 
 _Static_assert(sizeof(struct stat) == sizeof(struct stat64),
@@ -26,12 +27,29 @@ _Static_assert(sizeof(struct statfs) == sizeof(struct statfs64) &&
 		   sizeof(struct statvfs) == sizeof(struct statvfs64),
 	       "the 64 forms of statfs and statvfs must be the same here");
 
+/*
+ * A scheme call's struct, to the program's: as the kernel, the struct is
+ * written last, and a pointer it cannot write to is EFAULT (uaccess.h).
+ */
+static int
+put(void *to, const void *from, size_t len, int r)
+{
+	if (r < 0)
+		return r;
+	if (ua_write_ok(to, len) < 0)
+		return -EFAULT;
+	memcpy(to, from, len);
+	return r;
+}
+
 /* fstat on one of our fds: through its kind's op, or the kernel's. */
 static int
 fd_stat(int fd, struct sfd *e, struct stat *st, int (*real)(int, struct stat *))
 {
+	struct stat tmp;
+
 	if (e->ops->fstat != NULL)
-		return e->ops->fstat(fd, e, st);
+		return put(st, &tmp, sizeof(tmp), e->ops->fstat(fd, e, &tmp));
 	return real(fd, st) < 0 ? -errno : 0;
 }
 
@@ -50,11 +68,13 @@ path_stat(int *dirfd, const char **path, char *buf, struct stat *st,
 	  bool nofollow)
 {
 	struct scheme_path sp;
+	struct stat tmp;
 	int r = resolve_at(dirfd, path, buf, PATH_MAX, &sp);
 
 	if (LIKELY(r == 0))
 		return SC_PASS;
-	return r < 0 ? r : sc_stat(&sp, st, nofollow);
+	return r < 0 ? r
+		     : put(st, &tmp, sizeof(tmp), sc_stat(&sp, &tmp, nofollow));
 }
 
 #define PATH_STAT(name, type, nofollow)                                        \
@@ -98,7 +118,8 @@ at_stat(int *dirfd, const char **path, char *buf, struct stat *st, int flags)
 {
 	struct sfd *e;
 
-	if (*path != NULL && (*path)[0] == '\0' && (flags & AT_EMPTY_PATH)) {
+	if (*path != NULL && ua_strnlen(*path, 1) == 0 &&
+	    (flags & AT_EMPTY_PATH)) {
 		e = fdtab_get(*dirfd);
 		return e == NULL ? SC_PASS : fd_stat(*dirfd, e, st, real_fstat);
 	}
@@ -161,6 +182,8 @@ statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *sx)
 		errno = saved;
 		return REAL(statx)(dirfd, path, flags, mask, sx);
 	}
+	if (r == 0 && ua_write_ok(sx, sizeof(*sx)) < 0)
+		r = -EFAULT;
 	if (r == 0)
 		to_statx(&st, sx);
 	return (int)wrap_ret(r, saved);
@@ -283,6 +306,8 @@ to_statfs(const struct statvfs *sv, struct statfs *sf)
 		if (LIKELY(e == NULL) || e->ops->fstatvfs == NULL)             \
 			return REAL(name)(fd, out);                            \
 		if ((r = fd_statvfs(fd, &sv)) == 0)                            \
+			r = ua_write_ok(out, sizeof(type));                    \
+		if (r == 0)                                                    \
 			conv(&sv, (void *)out);                                \
 		return (int)wrap_ret(r, saved);                                \
 	}
@@ -298,6 +323,8 @@ to_statfs(const struct statvfs *sv, struct statfs *sf)
 			errno = saved;                                         \
 			return REAL(name)(path, out);                          \
 		}                                                              \
+		if (r == 0)                                                    \
+			r = ua_write_ok(out, sizeof(type));                    \
 		if (r == 0)                                                    \
 			conv(&sv, (void *)out);                                \
 		return (int)wrap_ret(r, saved);                                \

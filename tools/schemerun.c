@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <elf.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -36,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../proto/unreach.h"
 #include "../proto/wire/sockpath.h"
 #include "cli.h"
 #include "paths.h"
@@ -200,55 +200,24 @@ resolve(const char *cmd, char *out, size_t len)
 	return false;
 }
 
-/* Whether an ELF file names a program interpreter (is dynamic). */
-static int
-elf_dynamic(const char *file)
-{
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	int fd = open(file, O_RDONLY | O_CLOEXEC), i, r = -1;
-
-	if (fd < 0)
-		return -1;
-	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64)
-		goto out; /* a script, or not ours to judge */
-	r = 0;
-	for (i = 0; i < eh.e_phnum; i++) {
-		if (pread(fd, &ph, sizeof(ph),
-			  (off_t)(eh.e_phoff +
-				  (Elf64_Off)i * eh.e_phentsize)) != sizeof(ph))
-			break;
-		if (ph.p_type == PT_INTERP) {
-			r = 1;
-			break;
-		}
-	}
-out:
-	close(fd);
-	return r;
-}
-
-/* Why the preload could not reach CMD, or NULL. */
+/* Why the preload could not reach CMD (proto/unreach.h), or NULL. */
 static const char *
 unreachable(const char *cmd, char *file, size_t len)
 {
+	unsigned char head[4096];
 	struct stat st;
+	ssize_t n = -1;
+	int fd;
 
 	if (!resolve(cmd, file, len) || stat(file, &st) < 0)
 		return NULL; /* execvp will say */
-	if (elf_dynamic(file) == 0)
-		return "is statically linked: LD_PRELOAD cannot reach it, so "
-		       "it would see no schemes";
-	if (((st.st_mode & S_ISUID) && st.st_uid != getuid()) ||
-	    ((st.st_mode & S_ISGID) && st.st_gid != getgid()))
-		return "is set-user-ID or set-group-ID: the loader drops "
-		       "LD_PRELOAD for it, so it would see no schemes";
-	if (getxattr(file, "security.capability", NULL, 0) > 0)
-		return "has file capabilities: the loader drops LD_PRELOAD "
-		       "for it, so it would see no schemes";
-	return NULL;
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = pread(fd, head, sizeof(head), 0);
+		close(fd);
+	}
+	return unreach_why(
+	    unreach_of(head, n > 0 ? (size_t)n : 0, &st, getuid(), getgid(),
+		       getxattr(file, "security.capability", NULL, 0) > 0));
 }
 
 /* A broker at path: the one there, or one we start; never over another's. */
@@ -283,8 +252,9 @@ main(int argc, char **argv)
 	if (!resolve(argv[optind], file, sizeof(file))) {
 		/* Said before a broker is started for nothing. */
 		fprintf(stderr, "%s: %s: %s\n", prog, argv[optind],
-			strchr(argv[optind], '/') != NULL ? strerror(errno)
-							  : "command not found");
+			strchr(argv[optind], '/') != NULL
+			    ? strerror(errno)
+			    : "command not found");
 		return errno == ENOENT || strchr(argv[optind], '/') == NULL
 			   ? 127
 			   : 126;
