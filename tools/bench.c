@@ -52,6 +52,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -102,18 +103,22 @@ set_affinity(pid_t pid, int cpu)
 	sched_setaffinity(pid, sizeof(set), &set);
 }
 
-/* Every thread of the broker: it is one of the run's processes too. */
-static void
-place_broker(int cpu)
+/*
+ * Every thread of a process that was started before the placement was
+ * chosen (the broker, a daemon a part keeps across placements); threads
+ * it makes later inherit the affinity of the one making them.
+ */
+void
+bench_place_pid(pid_t pid, int placement)
 {
-	const char *b = getenv("SCHEME_BENCH_BROKER");
+	int cpu = placement == BENCH_ONE_CPU ? 0 : -1;
 	struct dirent *de;
 	char path[64];
 	DIR *d;
 
-	if (b == NULL)
+	if (pid <= 0)
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/task", atoi(b));
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	if ((d = opendir(path)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL)
@@ -129,10 +134,11 @@ place_broker(int cpu)
 void
 bench_place(int placement)
 {
-	int cpu = placement == BENCH_ONE_CPU ? 0 : -1;
+	const char *b = getenv("SCHEME_BENCH_BROKER");
 
-	set_affinity(0, cpu);
-	place_broker(cpu);
+	set_affinity(0, placement == BENCH_ONE_CPU ? 0 : -1);
+	if (b != NULL)
+		bench_place_pid(atoi(b), placement);
 }
 
 void
@@ -185,6 +191,28 @@ bench_median_of(double *v, int n)
 	return v[n / 2];
 }
 
+/* The median of n repeats' figures, or -1 if one is missing (< 0). */
+double
+bench_median_all(double *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] < 0)
+			return -1;
+	return bench_median_of(v, n);
+}
+
+/* A table cell w wide: a figure, a ratio (with its x), or - for none. */
+void
+bench_cell(double v, int ratio, int w)
+{
+	if (v <= 0)
+		printf(" %*s", w, "-");
+	else if (ratio)
+		printf(" %*.2fx", w - 1, v);
+	else
+		printf(" %*.1f", w, v);
+}
+
 const char *
 bench_dir(void)
 {
@@ -229,6 +257,26 @@ bench_rss_kb(pid_t pid)
 			break;
 	fclose(f);
 	return kb;
+}
+
+/*
+ * Up to five seconds for path to appear (a scheme registered, a file
+ * system mounted) while pid, which makes it, lives.
+ */
+int
+bench_path_ready(const char *path, pid_t pid)
+{
+	struct timespec ms = {0, 1000000};
+	struct stat st;
+
+	for (int i = 0; i < 5000; i++) {
+		if (stat(path, &st) == 0)
+			return 1;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return 0;
+		nanosleep(&ms, NULL);
+	}
+	return 0;
 }
 
 /* n children say they are ready by a byte each; EOF means one failed. */

@@ -43,15 +43,19 @@ extern struct shared *sh;
 
 uint64_t bench_now(void);
 void bench_place(int placement);
+void bench_place_pid(pid_t pid, int placement);
 void bench_die(const char *what);
 double bench_median_us(uint64_t *v, int n);
 double bench_pct_us(uint64_t *v, int n, double pct);
 double bench_median_of(double *v, int n);
+double bench_median_all(double *v, int n);
+void bench_cell(double v, int ratio, int w);
 const char *bench_dir(void);
 const char *bench_preload(void);
 void bench_raise_nofile(void);
 long bench_rss_kb(pid_t pid);
 int bench_wait_ready(int fd, int n);
+int bench_path_ready(const char *path, pid_t pid);
 void bench_kill(pid_t pid);
 
 /* A line of the final table: ratio against its limit, PASS or MISS. */
