@@ -51,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -297,6 +298,18 @@ bench_wait_ready(int fd, int n)
 	return 0;
 }
 
+/*
+ * In a child just forked from parent: signal sig when parent ends, so
+ * that a helper does not outlive a run stopped by ^C or killed (a FUSE
+ * daemon told SIGTERM unmounts).  A parent already gone ends it at once.
+ */
+void
+bench_tie(pid_t parent, int sig)
+{
+	if (prctl(PR_SET_PDEATHSIG, sig) < 0 || getppid() != parent)
+		_exit(126);
+}
+
 void
 bench_kill(pid_t pid)
 {
@@ -541,6 +554,8 @@ main(int argc, char **argv)
 	cli_init("bench", usage_text);
 	if (getenv("SCHEME_BENCH_ZERO") != NULL)
 		return bench_zero_child();
+	if (getenv("SCHEME_BENCH_PTFS") != NULL)
+		return bench_ptfs_child(argc, argv);
 	if (parse(argc, argv, &parts) < 0)
 		return 2;
 	if (getenv("SCHEME_BENCH_CHILD") == NULL)

@@ -56,6 +56,7 @@ void bench_raise_nofile(void);
 long bench_rss_kb(pid_t pid);
 int bench_wait_ready(int fd, int n);
 int bench_path_ready(const char *path, pid_t pid);
+void bench_tie(pid_t parent, int sig);
 void bench_kill(pid_t pid);
 
 /* A line of the final table: ratio against its limit, PASS or MISS. */
@@ -80,6 +81,15 @@ void bfuse_stop(struct bfuse *f);
 const char *bfuse_skip(void);
 const char *bfuse_version(void);
 void bfuse_cleanup(const char *dir);
+int bfuse_ready(struct bfuse *f, int fd);
+
+/*
+ * The passthrough file system of `bench tree` (bench_ptfs.c): src mounted
+ * at <bench dir>/ptfs, stopped with bfuse_stop(); the daemon is bench run
+ * again without the preload, which calls bench_ptfs_child().
+ */
+int ptfs_start(struct bfuse *f, const char *src);
+int bench_ptfs_child(int argc, char **argv);
 
 /* The parts. */
 void bench_events(void);
