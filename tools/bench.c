@@ -2,7 +2,7 @@
  * bench - figures and ratios against baselines measured in the same run.
  *
  *	bench [--quick] [rtt] [fuse] [scale] [memory] [events] [timers] [view]
- *	      [trace]
+ *	      [trace] [tree]
  *	bench --help | --version
  *
  * With no part named, all of them run.
@@ -30,6 +30,10 @@
  * (bench_view.c).
  * trace: read and open+close on a scheme `schemectl trace` traces,
  * against one nobody traces (bench_trace.c).
+ * tree: everyday commands (find, ls -lR, du, grep -r, tar, cat, cp -r and
+ * rm -rf) on a tree of 1,000 files of 4 KiB and one of 64 MiB, on the
+ * local disk, on a passthrough FUSE file system over it (bench_ptfs.c)
+ * and on a scheme served by scheme-memfs (bench_tree.c).
  *
  * Each figure is measured with every process pinned to CPU 0 and with
  * every process free to run anywhere; the variants are interleaved within
@@ -456,6 +460,7 @@ launch(char **argv)
 	}
 	waitpid(pid, &st, 0);
 	bfuse_cleanup(dir); /* mounts a crashed run may have left */
+	btree_cleanup(dir); /* and the tree's files */
 	kill(broker, SIGTERM);
 	waitpid(broker, NULL, 0);
 	unlink(sock);
@@ -471,11 +476,13 @@ enum {
 	PART_EVENTS = 16,
 	PART_TIMERS = 32,
 	PART_VIEW = 64,
-	PART_TRACE = 128
+	PART_TRACE = 128,
+	PART_TREE = 256
 };
 
-static const char *const part_names[] = {"rtt",	   "fuse",   "scale", "memory",
-					 "events", "timers", "view",  "trace"};
+static const char *const part_names[] = {"rtt",	   "fuse",   "scale",
+					 "memory", "events", "timers",
+					 "view",   "trace",  "tree"};
 #define NPARTS (int)(sizeof(part_names) / sizeof(part_names[0]))
 
 static void
@@ -505,6 +512,8 @@ static const char usage_text[] =
     "  view    the kernel-visible view (scheme-fuse) against the preload\n"
     "          and FUSE\n"
     "  trace   what schemectl trace costs a traced scheme\n"
+    "  tree    find, ls -lR, du, grep, tar, cat, cp on a tree of files:\n"
+    "          native, FUSE passthrough, scheme-memfs\n"
     "\n"
     "  -q, --quick    few iterations and small populations (CI)\n"
     "  -h, --help     print this and exit\n"
@@ -580,6 +589,8 @@ main(int argc, char **argv)
 		bench_view();
 	if (parts & PART_TRACE)
 		bench_trace();
+	if (parts & PART_TREE)
+		bench_tree();
 	bench_targets_print();
 	return 0;
 }

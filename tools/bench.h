@@ -90,6 +90,7 @@ int bfuse_ready(struct bfuse *f, int fd);
  */
 int ptfs_start(struct bfuse *f, const char *src);
 int bench_ptfs_child(int argc, char **argv);
+void btree_cleanup(const char *dir);
 
 /* The parts. */
 void bench_events(void);
@@ -99,6 +100,7 @@ void bench_scale(void);
 void bench_memory(void);
 void bench_view(void);
 void bench_trace(void);
+void bench_tree(void);
 int bench_zero_child(void);
 
 #endif
