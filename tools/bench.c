@@ -423,6 +423,34 @@ start_broker(const char *schemed, const char *sock)
 	return broker;
 }
 
+static volatile sig_atomic_t run_pid;
+
+static void
+forward(int sig)
+{
+	if (run_pid > 0)
+		kill((pid_t)run_pid, sig);
+}
+
+/*
+ * ^C, SIGTERM or SIGHUP stop the run, not us: we pass them on (the
+ * terminal has already sent ^C to the whole group) and still tidy up
+ * after it.  A signal we were started ignoring stays ignored.
+ */
+static void
+forward_signals(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_handler = forward, .sa_flags = SA_RESTART};
+	struct sigaction old;
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+}
+
 /* Start a broker of our own, then run ourselves again under the preload. */
 static int
 launch(char **argv)
@@ -453,12 +481,15 @@ launch(char **argv)
 	 */
 	setenv("SCHEME_MAX_HANDLES", "1000000", 1);
 	fflush(stdout);
+	forward_signals();
 	pid = fork();
 	if (pid == 0) {
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
-	waitpid(pid, &st, 0);
+	run_pid = pid;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
 	bfuse_cleanup(dir); /* mounts a crashed run may have left */
 	btree_cleanup(dir); /* and the tree's files */
 	kill(broker, SIGTERM);
