@@ -635,6 +635,7 @@ bench_ptfs_child(int argc, char **argv)
 	if (argc != 3 || (pt.root.fd = open(argv[1], O_PATH | O_CLOEXEC)) < 0)
 		return say(ready, "ebench-ptfs: no directory to pass through");
 	se = fuse_session_new(&args, &pt_ops, sizeof(pt_ops), NULL);
+	fuse_opt_free_args(&args); /* it may have copied them */
 	if (se == NULL || fuse_set_signal_handlers(se) < 0 ||
 	    fuse_session_mount(se, argv[2]) < 0) {
 		snprintf(msg, sizeof(msg), "e%.280s: mounting failed", argv[2]);
