@@ -2,7 +2,7 @@
  * bench - figures and ratios against baselines measured in the same run.
  *
  *	bench [--quick] [rtt] [fuse] [scale] [memory] [events] [timers] [view]
- *	      [trace]
+ *	      [trace] [tree]
  *	bench --help | --version
  *
  * With no part named, all of them run.
@@ -30,6 +30,10 @@
  * (bench_view.c).
  * trace: read and open+close on a scheme `schemectl trace` traces,
  * against one nobody traces (bench_trace.c).
+ * tree: everyday commands (find, ls -lR, du, grep -r, tar, cat, cp -r and
+ * rm -rf) on a tree of 1,000 files of 4 KiB and one of 64 MiB, on the
+ * local disk, on a passthrough FUSE file system over it (bench_ptfs.c)
+ * and on a scheme served by scheme-memfs (bench_tree.c).
  *
  * Each figure is measured with every process pinned to CPU 0 and with
  * every process free to run anywhere; the variants are interleaved within
@@ -51,7 +55,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -102,18 +108,22 @@ set_affinity(pid_t pid, int cpu)
 	sched_setaffinity(pid, sizeof(set), &set);
 }
 
-/* Every thread of the broker: it is one of the run's processes too. */
-static void
-place_broker(int cpu)
+/*
+ * Every thread of a process that was started before the placement was
+ * chosen (the broker, a daemon a part keeps across placements); threads
+ * it makes later inherit the affinity of the one making them.
+ */
+void
+bench_place_pid(pid_t pid, int placement)
 {
-	const char *b = getenv("SCHEME_BENCH_BROKER");
+	int cpu = placement == BENCH_ONE_CPU ? 0 : -1;
 	struct dirent *de;
 	char path[64];
 	DIR *d;
 
-	if (b == NULL)
+	if (pid <= 0)
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/task", atoi(b));
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	if ((d = opendir(path)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL)
@@ -129,10 +139,11 @@ place_broker(int cpu)
 void
 bench_place(int placement)
 {
-	int cpu = placement == BENCH_ONE_CPU ? 0 : -1;
+	const char *b = getenv("SCHEME_BENCH_BROKER");
 
-	set_affinity(0, cpu);
-	place_broker(cpu);
+	set_affinity(0, placement == BENCH_ONE_CPU ? 0 : -1);
+	if (b != NULL)
+		bench_place_pid(atoi(b), placement);
 }
 
 void
@@ -185,6 +196,28 @@ bench_median_of(double *v, int n)
 	return v[n / 2];
 }
 
+/* The median of n repeats' figures, or -1 if one is missing (< 0). */
+double
+bench_median_all(double *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] < 0)
+			return -1;
+	return bench_median_of(v, n);
+}
+
+/* A table cell w wide: a figure, a ratio (with its x), or - for none. */
+void
+bench_cell(double v, int ratio, int w)
+{
+	if (v <= 0)
+		printf(" %*s", w, "-");
+	else if (ratio)
+		printf(" %*.2fx", w - 1, v);
+	else
+		printf(" %*.1f", w, v);
+}
+
 const char *
 bench_dir(void)
 {
@@ -231,6 +264,26 @@ bench_rss_kb(pid_t pid)
 	return kb;
 }
 
+/*
+ * Up to five seconds for path to appear (a scheme registered, a file
+ * system mounted) while pid, which makes it, lives.
+ */
+int
+bench_path_ready(const char *path, pid_t pid)
+{
+	struct timespec ms = {0, 1000000};
+	struct stat st;
+
+	for (int i = 0; i < 5000; i++) {
+		if (stat(path, &st) == 0)
+			return 1;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return 0;
+		nanosleep(&ms, NULL);
+	}
+	return 0;
+}
+
 /* n children say they are ready by a byte each; EOF means one failed. */
 int
 bench_wait_ready(int fd, int n)
@@ -247,6 +300,18 @@ bench_wait_ready(int fd, int n)
 		n--;
 	}
 	return 0;
+}
+
+/*
+ * In a child just forked from parent: signal sig when parent ends, so
+ * that a helper does not outlive a run stopped by ^C or killed (a FUSE
+ * daemon told SIGTERM unmounts).  A parent already gone ends it at once.
+ */
+void
+bench_tie(pid_t parent, int sig)
+{
+	if (prctl(PR_SET_PDEATHSIG, sig) < 0 || getppid() != parent)
+		_exit(126);
 }
 
 void
@@ -358,6 +423,34 @@ start_broker(const char *schemed, const char *sock)
 	return broker;
 }
 
+static volatile sig_atomic_t run_pid;
+
+static void
+forward(int sig)
+{
+	if (run_pid > 0)
+		kill((pid_t)run_pid, sig);
+}
+
+/*
+ * ^C, SIGTERM or SIGHUP stop the run, not us: we pass them on (the
+ * terminal has already sent ^C to the whole group) and still tidy up
+ * after it.  A signal we were started ignoring stays ignored.
+ */
+static void
+forward_signals(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_handler = forward, .sa_flags = SA_RESTART};
+	struct sigaction old;
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+}
+
 /* Start a broker of our own, then run ourselves again under the preload. */
 static int
 launch(char **argv)
@@ -388,13 +481,17 @@ launch(char **argv)
 	 */
 	setenv("SCHEME_MAX_HANDLES", "1000000", 1);
 	fflush(stdout);
+	forward_signals();
 	pid = fork();
 	if (pid == 0) {
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
-	waitpid(pid, &st, 0);
+	run_pid = pid;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
 	bfuse_cleanup(dir); /* mounts a crashed run may have left */
+	btree_cleanup(dir); /* and the tree's files */
 	kill(broker, SIGTERM);
 	waitpid(broker, NULL, 0);
 	unlink(sock);
@@ -410,11 +507,13 @@ enum {
 	PART_EVENTS = 16,
 	PART_TIMERS = 32,
 	PART_VIEW = 64,
-	PART_TRACE = 128
+	PART_TRACE = 128,
+	PART_TREE = 256
 };
 
-static const char *const part_names[] = {"rtt",	   "fuse",   "scale", "memory",
-					 "events", "timers", "view",  "trace"};
+static const char *const part_names[] = {"rtt",	   "fuse",   "scale",
+					 "memory", "events", "timers",
+					 "view",   "trace",  "tree"};
 #define NPARTS (int)(sizeof(part_names) / sizeof(part_names[0]))
 
 static void
@@ -444,6 +543,8 @@ static const char usage_text[] =
     "  view    the kernel-visible view (scheme-fuse) against the preload\n"
     "          and FUSE\n"
     "  trace   what schemectl trace costs a traced scheme\n"
+    "  tree    find, ls -lR, du, grep, tar, cat, cp on a tree of files:\n"
+    "          native, FUSE passthrough, scheme-memfs\n"
     "\n"
     "  -q, --quick    few iterations and small populations (CI)\n"
     "  -h, --help     print this and exit\n"
@@ -493,6 +594,8 @@ main(int argc, char **argv)
 	cli_init("bench", usage_text);
 	if (getenv("SCHEME_BENCH_ZERO") != NULL)
 		return bench_zero_child();
+	if (getenv("SCHEME_BENCH_PTFS") != NULL)
+		return bench_ptfs_child(argc, argv);
 	if (parse(argc, argv, &parts) < 0)
 		return 2;
 	if (getenv("SCHEME_BENCH_CHILD") == NULL)
@@ -517,6 +620,8 @@ main(int argc, char **argv)
 		bench_view();
 	if (parts & PART_TRACE)
 		bench_trace();
+	if (parts & PART_TREE)
+		bench_tree();
 	bench_targets_print();
 	return 0;
 }

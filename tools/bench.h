@@ -43,15 +43,20 @@ extern struct shared *sh;
 
 uint64_t bench_now(void);
 void bench_place(int placement);
+void bench_place_pid(pid_t pid, int placement);
 void bench_die(const char *what);
 double bench_median_us(uint64_t *v, int n);
 double bench_pct_us(uint64_t *v, int n, double pct);
 double bench_median_of(double *v, int n);
+double bench_median_all(double *v, int n);
+void bench_cell(double v, int ratio, int w);
 const char *bench_dir(void);
 const char *bench_preload(void);
 void bench_raise_nofile(void);
 long bench_rss_kb(pid_t pid);
 int bench_wait_ready(int fd, int n);
+int bench_path_ready(const char *path, pid_t pid);
+void bench_tie(pid_t parent, int sig);
 void bench_kill(pid_t pid);
 
 /* A line of the final table: ratio against its limit, PASS or MISS. */
@@ -76,6 +81,16 @@ void bfuse_stop(struct bfuse *f);
 const char *bfuse_skip(void);
 const char *bfuse_version(void);
 void bfuse_cleanup(const char *dir);
+int bfuse_ready(struct bfuse *f, int fd);
+
+/*
+ * The passthrough file system of `bench tree` (bench_ptfs.c): src mounted
+ * at <bench dir>/ptfs, stopped with bfuse_stop(); the daemon is bench run
+ * again without the preload, which calls bench_ptfs_child().
+ */
+int ptfs_start(struct bfuse *f, const char *src);
+int bench_ptfs_child(int argc, char **argv);
+void btree_cleanup(const char *dir);
 
 /* The parts. */
 void bench_events(void);
@@ -85,6 +100,7 @@ void bench_scale(void);
 void bench_memory(void);
 void bench_view(void);
 void bench_trace(void);
+void bench_tree(void);
 int bench_zero_child(void);
 
 #endif

@@ -57,9 +57,9 @@ void
 bfuse_cleanup(const char *dir)
 {
 	char path[300];
-	const char *sub[] = {"fuse1", "fusem", "view0", "view1"};
+	const char *sub[] = {"fuse1", "fusem", "view0", "view1", "ptfs"};
 
-	for (int i = 0; i < 4; i++) {
+	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, sub[i]);
 		if (access(path, F_OK) == 0) {
 			detach(path);
@@ -225,8 +225,9 @@ bfuse_skip(void)
 	return why[0] != '\0' ? why : NULL;
 }
 
-static int
-fs_ready(struct bfuse *f, int fd)
+/* The daemon's word on fd: 'r' (mounted), or 'e' and why not. */
+int
+bfuse_ready(struct bfuse *f, int fd)
 {
 	char msg[256];
 	ssize_t n = read(fd, msg, sizeof(msg) - 1);
@@ -268,7 +269,7 @@ bfuse_start(struct bfuse *f, int mt)
 		fs_main(f->dir, mt, rd[1]);
 	}
 	close(rd[1]);
-	return fs_ready(f, rd[0]);
+	return bfuse_ready(f, rd[0]);
 }
 
 #else /* !BENCH_HAVE_FUSE */

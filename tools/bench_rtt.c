@@ -474,17 +474,6 @@ fuse_best(double f[][BENCH_NPLACE], enum op op, int pl)
 }
 
 static void
-cell(double v, int width, int ratio)
-{
-	if (v <= 0)
-		printf(" %*s", width, "-");
-	else if (ratio)
-		printf(" %*.2fx", width - 1, v);
-	else
-		printf(" %*.1f", width, v);
-}
-
-static void
 print_row(int i, double f[][BENCH_NPLACE])
 {
 	const struct row *r = &rows[i];
@@ -494,9 +483,10 @@ print_row(int i, double f[][BENCH_NPLACE])
 	printf("  %-40s", r->name);
 	for (pl = 0; pl < BENCH_NPLACE; pl++) {
 		fb = r->src == SRC_SCHEME ? fuse_best(f, r->op, pl) : -1;
-		cell(f[i][pl], 8, 0);
-		cell(b >= 0 && f[b][pl] > 0 ? f[i][pl] / f[b][pl] : -1, 7, 1);
-		cell(fb > 0 && f[i][pl] > 0 ? f[i][pl] / fb : -1, 7, 1);
+		bench_cell(f[i][pl], 0, 8);
+		bench_cell(b >= 0 && f[b][pl] > 0 ? f[i][pl] / f[b][pl] : -1, 1,
+			   7);
+		bench_cell(fb > 0 && f[i][pl] > 0 ? f[i][pl] / fb : -1, 1, 7);
 		printf(pl == 0 ? "  " : "\n");
 	}
 }

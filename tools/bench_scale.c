@@ -349,10 +349,7 @@ print_conc(int reps)
 static double
 state_fig(int what, int cond, int pl, int reps)
 {
-	for (int r = 0; r < reps; r++)
-		if (state[what][cond][pl][r] < 0)
-			return -1;
-	return bench_median_of(state[what][cond][pl], reps);
+	return bench_median_all(state[what][cond][pl], reps);
 }
 
 static const char *const state_names[] = {"read 8 B", "open+close",

@@ -62,22 +62,6 @@ static char buf[BIG];
 static double res[SRC_N][OP_N][BENCH_NPLACE][MAXREP];
 static char why[512];
 
-static bool
-mount_ready(const char *file, pid_t pid)
-{
-	struct timespec ms = {0, 1000000};
-	struct stat st;
-
-	for (int i = 0; i < 5000; i++) {
-		if (stat(file, &st) == 0)
-			return true;
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return false;
-		nanosleep(&ms, NULL);
-	}
-	return false;
-}
-
 /* scheme-fuse -f [--cache 0] at <bench dir>/viewN; false if it cannot. */
 static bool
 view_start(struct bfuse *v, int k, const struct vworld *w, char *file,
@@ -105,7 +89,7 @@ view_start(struct bfuse *v, int k, const struct vworld *w, char *file,
 		      v->dir, (char *)NULL);
 		_exit(127);
 	}
-	if (mount_ready(file, v->pid))
+	if (bench_path_ready(file, v->pid))
 		return true;
 	snprintf(why, sizeof(why), "scheme-fuse did not mount %s", v->dir);
 	bench_kill(v->pid);
@@ -219,24 +203,10 @@ run_world(int rep, int pl)
 	world_stop(&w);
 }
 
-static double
-fig(int s, int o, int pl, int reps)
-{
-	for (int r = 0; r < reps; r++)
-		if (res[s][o][pl][r] < 0)
-			return -1;
-	return bench_median_of(res[s][o][pl], reps);
-}
-
 static void
 cell(double v, int ratio)
 {
-	if (v <= 0)
-		printf(" %7s", "-");
-	else if (ratio)
-		printf(" %6.2fx", v);
-	else
-		printf(" %7.1f", v);
+	bench_cell(v, ratio, 7);
 }
 
 /* FUSE's better loop for op, or -1. */
@@ -294,7 +264,8 @@ bench_view(void)
 	for (s = 0; s < SRC_N; s++)
 		for (o = 0; o < OP_N; o++)
 			for (p = 0; p < BENCH_NPLACE; p++)
-				f[s][o][p] = fig(s, o, p, reps);
+				f[s][o][p] =
+				    bench_median_all(res[s][o][p], reps);
 	printf("\nthe view (scheme-fuse): median of %d repeats' medians of "
 	       "%d; us;\nx prel.: to the same through the preload; x FUSE: "
 	       "to the minimal FUSE\nfile system's better loop (direct_io, "

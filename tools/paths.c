@@ -12,6 +12,19 @@
 
 #include "paths.h"
 
+static const char *
+tool_name(enum paths_what what)
+{
+	switch (what) {
+	case PATHS_VIEW:
+		return "scheme-fuse";
+	case PATHS_MEMFS:
+		return "scheme-memfs";
+	default:
+		return "schemed";
+	}
+}
+
 int
 paths_find(char *buf, size_t len, enum paths_what what)
 {
@@ -32,8 +45,7 @@ paths_find(char *buf, size_t len, enum paths_what what)
 		r = snprintf(buf, len, "%s/%s/%s", dirname(exe),
 			     SCHEME_LIBDIR_REL, SCHEME_PRELOAD_NAME);
 	else
-		r = snprintf(buf, len, "%s/%s", dirname(exe),
-			     what == PATHS_VIEW ? "scheme-fuse" : "schemed");
+		r = snprintf(buf, len, "%s/%s", dirname(exe), tool_name(what));
 	if (r < 0 || (size_t)r >= len)
 		return -ENAMETOOLONG;
 	return access(buf, R_OK) == 0 ? 0 : -ENOENT;

@@ -12,7 +12,7 @@
 #define SCHEME_ASAN_RUNTIME ""
 #endif
 
-enum paths_what { PATHS_PRELOAD, PATHS_SCHEMED, PATHS_VIEW };
+enum paths_what { PATHS_PRELOAD, PATHS_SCHEMED, PATHS_VIEW, PATHS_MEMFS };
 
 int paths_find(char *buf, size_t len, enum paths_what what);
 
