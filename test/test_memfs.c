@@ -489,7 +489,10 @@ chown_child(void)
 	AGREE(0, op_chown, "mine", NOBODY); /* to himself: no change */
 	AGREE(0, op_chgrp, "mine", G1);	    /* one of his groups */
 	AGREE(-EPERM, op_chgrp, "mine", G2);
-	AGREE(0, op_chgrp, "suid", G1); /* takes set-user-ID away */
+	AGREE(0, op_chgrp, "suid", G1);	 /* takes set-user-ID away */
+	AGREE(0, op_chown, "suid2", -1); /* so does chown(f, -1, -1) */
+	AGREE(-EPERM, op_chown, "roots-suid", -1); /* a chmod: not his */
+	AGREE(0, op_chown, "roots", -1);
 }
 
 /* Only root gives files away; the owner changes the group to his own. */
@@ -499,10 +502,14 @@ START_TEST(chown_by_root_chgrp_by_the_owner)
 	make("mine", 0644, NOBODY, NOBODY);
 	make("roots", 0666, 0, 0);
 	make("suid", 04755, NOBODY, NOBODY);
+	make("suid2", 04755, NOBODY, NOBODY);
+	make("roots-suid", 04755, 0, 0);
 	as_nobody(chown_child, NOBODY, 2, NOBODY, G1);
 	same_stat("mine", NOBODY, G1, 0644);
 	same_stat("roots", 0, 0, 0666);
 	same_stat("suid", NOBODY, G1, 0755);
+	same_stat("suid2", NOBODY, NOBODY, 0755);
+	same_stat("roots-suid", 0, 0, 04755);
 }
 END_TEST
 

@@ -422,7 +422,7 @@ append(struct node *f, const void *data, size_t n)
  *			caller outside the file's group
  *	may_chown()	root gives files away; the owner changes the group,
  *			to one of its own
- *	chown_kill()	what chown leaves of set-user-ID and set-group-ID
+ *	chown_mode()	what chown leaves of set-user-ID and set-group-ID
  *	new_group()	a new node's group: the caller's, or a set-group-ID
  *			directory's
  *
@@ -609,7 +609,8 @@ may_chmod(const struct node *n, struct cred *c, mode_t mode)
 
 /*
  * Root changes both; the owner may "change" the uid to its own and the
- * group to one of its own (its gid or a supplementary group).  0 or
+ * group to one of its own (its gid or a supplementary group).  KEEP asks
+ * nothing: chown(f, -1, -1) is anyone's (but see chown_mode()).  0 or
  * -EPERM.
  */
 static int
@@ -617,29 +618,36 @@ may_chown(const struct node *n, struct cred *c, uint32_t uid, uint32_t gid)
 {
 	if (c->uid == 0)
 		return 0;
-	if (c->uid != n->uid || (uid != KEEP && uid != n->uid))
+	if (uid != KEEP && (c->uid != n->uid || uid != n->uid))
 		return -EPERM;
-	if (gid != KEEP && gid != n->gid && !in_group(c, gid))
+	if (gid != KEEP &&
+	    (c->uid != n->uid || (gid != n->gid && !in_group(c, gid))))
 		return -EPERM;
 	return 0;
 }
 
 /*
- * A chown takes set-user-ID from anything but a directory, and
- * set-group-ID when it means "run as the group" (g+x: without it, the bit
- * marks mandatory locking and stays) unless root or a member asks: Linux
- * does so, root's chown included, so that a program given away does not
- * keep running as its old owner.
+ * The mode a chown leaves: set-user-ID goes from anything but a
+ * directory, and set-group-ID when it means "run as the group" (g+x:
+ * without it, the bit marks mandatory locking and stays) unless root or
+ * a member asks.  Linux does so, root's chown and chown(f, -1, -1)
+ * included, so that a program given away does not keep running as its
+ * old owner; and taking the bits away is a chmod, which only the owner
+ * or root may make (a stranger's chown(f, -1, -1) of a set-user-ID file
+ * says EPERM).
  */
-static void
-chown_kill(struct node *n, struct cred *c)
+static mode_t
+chown_mode(const struct node *n, struct cred *c)
 {
+	mode_t mode = n->mode;
+
 	if (n->kind == DIRECTORY)
-		return;
-	n->mode &= ~(mode_t)S_ISUID;
-	if ((n->mode & S_ISGID) &&
-	    ((n->mode & S_IXGRP) || (c->uid != 0 && !in_group(c, n->gid))))
-		n->mode &= ~(mode_t)S_ISGID;
+		return mode;
+	mode &= ~(mode_t)S_ISUID;
+	if ((mode & S_ISGID) &&
+	    ((mode & S_IXGRP) || (c->uid != 0 && !in_group(c, n->gid))))
+		mode &= ~(mode_t)S_ISGID;
+	return mode;
 }
 
 /*
@@ -1239,10 +1247,7 @@ do_chmod(void *ctx, const struct scheme_packet *p, uint64_t hn, uint32_t mode)
 	return 0;
 }
 
-/*
- * KEEP ((uint32_t)-1) leaves one alone; leaving both is asked of anyone
- * and changes nothing (Linux drops set-user-ID then too; not here).
- */
+/* KEEP ((uint32_t)-1) leaves one alone. */
 static int64_t
 do_chown(void *ctx, const struct scheme_packet *p, uint64_t hn, uint32_t uid,
 	 uint32_t gid)
@@ -1250,16 +1255,17 @@ do_chown(void *ctx, const struct scheme_packet *p, uint64_t hn, uint32_t uid,
 	struct cred *c = cred_of(p);
 	struct handle *h = get(hn);
 	struct node *n;
+	mode_t mode;
 	int r;
 
 	if (h == NULL)
 		return -EBADF;
 	n = h->n;
-	if (uid == KEEP && gid == KEEP)
-		return 0;
 	if ((r = may_chown(n, c, uid, gid)) < 0)
 		return r;
-	chown_kill(n, c);
+	if ((mode = chown_mode(n, c)) != n->mode && !owns(n, c))
+		return -EPERM;
+	n->mode = mode;
 	if (uid != KEEP)
 		n->uid = uid;
 	if (gid != KEEP)
