@@ -428,7 +428,7 @@ append(struct node *f, const void *data, size_t n)
  *
  * Who asks is the request's uid and gid (the kernel's: see scheme(7),
  * "Credentials") and the supplementary groups of its process (read by
- * in_group(), see there).  Root is uid 0, and has what CAP_DAC_OVERRIDE,
+ * read_groups(), see there, when in_group() first needs them).  Root is uid 0, and has what CAP_DAC_OVERRIDE,
  * CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_CHOWN and CAP_FSETID give on
  * Linux.
  *
@@ -443,7 +443,9 @@ append(struct node *f, const void *data, size_t n)
  *			may_delete() of what it replaces, else write and
  *			search; write on a directory that changes parent
  *			(its ".." changes)
- *	chmod, chown	may_chmod(), may_chown()
+ *	chmod		may_chmod()
+ *	chown		may_chown(); then chown_mode(), a chmod's rule if
+ *			it changes the mode
  *	utimensat	both times now: the owner, root, or write permission;
  *			other times: the owner or root
  *	ftruncate	a handle opened for writing (checked at its open)
