@@ -1152,8 +1152,12 @@ START_TEST(seteuid_is_the_user_providers_see)
 	}
 	fd = make_file("owned-by-root", "x", 0); /* a parked file, too */
 	close(fd);
+	/* The root is root's 0755: nobody creates in a directory of all. */
+	ck_assert_int_eq(mkdir(S ":for-all", 0777), 0);
+	ck_assert_int_eq(chmod(S ":for-all", 0777), 0);
 	ck_assert_int_eq(seteuid(65534), 0);
-	fd = open(S ":owned-by-nobody", O_CREAT | O_RDWR | O_TRUNC, 0644);
+	fd = open(S ":for-all/owned-by-nobody", O_CREAT | O_RDWR | O_TRUNC,
+		  0644);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(fstat(fd, &st), 0);
 	ck_assert_int_eq(seteuid(0), 0);

@@ -271,7 +271,7 @@ as_nobody(bool member)
 		FAILS(raw_conn(), EACCES);
 		return;
 	}
-	EXPECT((fd = open("nsa:f", O_RDWR | O_CREAT, 0600)) >= 0);
+	EXPECT((fd = open("nsa:pub/f", O_RDWR | O_CREAT, 0600)) >= 0);
 	FAILS(open(":mine", O_CREAT | O_RDWR, 0600), EACCES);
 }
 
@@ -308,6 +308,9 @@ START_TEST(group_policy)
 	ck_assert_int_eq(stat(h_socket(), &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0660);
 	ck_assert_int_eq(st.st_gid, 65534);
+	/* memfs's root is root's 0755: members create in a directory of all. */
+	ck_assert_int_eq(mkdir("nsa:pub", 0777), 0);
+	ck_assert_int_eq(chmod("nsa:pub", 0777), 0);
 	h_in_child(member_child);
 	h_in_child(stranger_child);
 }

@@ -39,11 +39,14 @@
  * fchmod, fchown, futimens, frename and close; reads, writes, seeks,
  * truncation, fsync and fevent on it say EBADF.
  *
- * Permissions: chmod, chown and utimensat check ownership as Linux does
- * (root is the caller's uid 0, as the kernel reports it; a non-owner may
- * set both times to now with write permission by the mode bits, judged
- * by the caller's primary group only).  Opens, reads and writes do not
- * check the mode bits.  atime is set at creation and by utimensat only.
+ * Permissions are checked as a local file system on Linux checks them:
+ * owner, group (the caller's gid and supplementary groups) and other
+ * bits, root's exceptions, sticky directories, search permission along
+ * every path, and the rules of chmod, chown and utimensat.  Each request
+ * is judged by its caller's uid and gid from the packet and the groups
+ * of its process (from /proc); root is uid 0.  All the checks are in one
+ * section, "Permissions", which lists what each request asks: copy it.
+ * atime is set at creation and by utimensat only.
  *
  * Plain POSIX C and libscheme's provider helper (pkg-config --libs
  * scheme): each request kind is a member of a struct scheme_ops that
@@ -59,6 +62,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -402,6 +406,270 @@ append(struct node *f, const void *data, size_t n)
 	return 0;
 }
 
+/* Permissions ------------------------------------------------------------ */
+
+/*
+ * Every permission check of memfs is in this section, as Linux's VFS
+ * makes them (fs/namei.c, fs/attr.c): a request calls one of these before
+ * it changes anything, and answers what it returns.
+ *
+ *	may()		read, write or search/execute permission on a node:
+ *			Linux's generic_permission()
+ *	owns()		the owner, or root: inode_owner_or_capable()
+ *	may_delete()	taking a name out of a directory: write and search
+ *			permission on it, and its sticky bit
+ *	may_chmod()	the owner or root; set-group-ID dropped for a
+ *			caller outside the file's group
+ *	may_chown()	root gives files away; the owner changes the group,
+ *			to one of its own
+ *	chown_mode()	what chown leaves of set-user-ID and set-group-ID
+ *	new_group()	a new node's group: the caller's, or a set-group-ID
+ *			directory's
+ *
+ * Who asks is the request's uid and gid (the kernel's: see scheme(7),
+ * "Credentials") and the supplementary groups of its process (read by
+ * read_groups(), see there, when in_group() first needs them).  Root is uid 0, and has what CAP_DAC_OVERRIDE,
+ * CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_CHOWN and CAP_FSETID give on
+ * Linux.
+ *
+ * What the requests check, with these:
+ *	any path	search (x) on every directory it goes through: walk()
+ *	open		read and/or write on the file, by O_ACCMODE, and write
+ *			for O_TRUNC (none for a file the open creates, none
+ *			with O_PATH)
+ *	create, mkdir	write and search on the directory
+ *	unlink, rmdir	may_delete() on the directory
+ *	rename		may_delete() on the old directory; on the new one,
+ *			may_delete() of what it replaces, else write and
+ *			search; write on a directory that changes parent
+ *			(its ".." changes)
+ *	chmod		may_chmod()
+ *	chown		may_chown(); then chown_mode(), a chmod's rule if
+ *			it changes the mode
+ *	utimensat	both times now: the owner, root, or write permission;
+ *			other times: the owner or root
+ *	ftruncate	a handle opened for writing (checked at its open)
+ * Reads, writes, fstat and the rest are judged by how the handle was
+ * opened, as on Linux: a file's mode changed later does not close it.
+ */
+
+/*
+ * The caller of the request being served.  memfs serves one request at a
+ * time, so one of these is enough: cred_of() fills it at the start of
+ * each request (a threaded provider would keep one per thread).
+ */
+struct cred {
+	uid_t uid; /* effective ids, from the packet */
+	gid_t gid;
+	pid_t pid;
+	int ngroups; /* supplementary groups; -1: not read yet */
+	gid_t groups[NGROUPS_MAX];
+};
+
+static struct cred *
+cred_of(const struct scheme_packet *p)
+{
+	static struct cred c;
+
+	c.uid = p->uid;
+	c.gid = p->gid;
+	c.pid = (pid_t)p->pid;
+	c.ngroups = -1;
+	return &c;
+}
+
+/* The gids of a "Groups:" line of /proc/PID/status, into c. */
+static void
+parse_groups(const char *s, struct cred *c)
+{
+	unsigned long g;
+	char *end;
+
+	for (c->ngroups = 0; c->ngroups < NGROUPS_MAX; s = end) {
+		g = strtoul(s, &end, 10);
+		if (end == s)
+			break;
+		c->groups[c->ngroups++] = (gid_t)g;
+	}
+}
+
+/*
+ * The caller's supplementary groups.  A packet carries the caller's uid
+ * and gid only (SCM_CREDENTIALS has no groups, and the system offers no
+ * other way to learn them), so they are read from /proc/PID/status of the
+ * packet's pid, and believed only if that process has the packet's
+ * effective uid and gid.
+ *
+ * The race: a pid names the caller only while the caller lives.  It waits
+ * for this answer, so it lives, unless it was killed meanwhile: then the
+ * pid may already be another process's, and if that one has the same uid
+ * and gid, its groups stand in for the caller's, for a request whose
+ * answer nobody reads (but whose change stays).  The window is the time
+ * from the kill to this read, and a process of the same uid could mostly
+ * have asked itself.  A caller that changes its ids after asking (a
+ * request by pipe carries the ids its channel was made with) has no
+ * supplementary groups here.  Where /proc says nothing (mounted with
+ * hidepid, or the caller in another pid namespace: pid 0) the caller has
+ * none either: refused what only they would grant, never granted more.
+ */
+static void
+read_groups(struct cred *c)
+{
+	unsigned long euid = ULONG_MAX, egid = ULONG_MAX;
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	c->ngroups = 0;
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)c->pid);
+	if (c->pid <= 0 || (f = fopen(path, "re")) == NULL)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		if (strncmp(line, "Groups:", 7) == 0)
+			parse_groups(line + 7, c);
+		sscanf(line, "Uid: %*u %lu", &euid);
+		sscanf(line, "Gid: %*u %lu", &egid);
+	}
+	free(line);
+	fclose(f);
+	if (euid != c->uid || egid != c->gid)
+		c->ngroups = 0; /* not the caller, or not as it asked */
+}
+
+/* Is gid the caller's, or one of its supplementary groups? */
+static int
+in_group(struct cred *c, gid_t gid)
+{
+	if (gid == c->gid)
+		return 1;
+	if (c->ngroups < 0)
+		read_groups(c);
+	for (int i = 0; i < c->ngroups; i++)
+		if (c->groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+/*
+ * May c read, write or search/execute n?  mask: R_OK, W_OK and X_OK, as
+ * access(2)'s.  The owner's bits if c owns n, else the group's if c is in
+ * n's group, else the others'.  Root may do anything to a directory, read
+ * and write any file, and execute one with an x bit set.  0 or -EACCES.
+ */
+static int
+may(const struct node *n, struct cred *c, int mask)
+{
+	mode_t bits;
+
+	if (c->uid == 0) { /* all but running what nobody may run */
+		if ((mask & X_OK) && n->kind != DIRECTORY && !(n->mode & 0111))
+			return -EACCES;
+		return 0;
+	}
+	if (c->uid == n->uid)
+		bits = n->mode >> 6;
+	else if (in_group(c, n->gid))
+		bits = n->mode >> 3;
+	else
+		bits = n->mode;
+	return (mask & ~bits & 7) == 0 ? 0 : -EACCES;
+}
+
+static int
+owns(const struct node *n, const struct cred *c)
+{
+	return c->uid == 0 || c->uid == n->uid;
+}
+
+/*
+ * May c take n out of d, its directory (unlink, rmdir, rename from or
+ * over)?  In a sticky directory (mode 1000, as /tmp) only the owner of n
+ * or of d, or root, may.  0, -EACCES or -EPERM.
+ */
+static int
+may_delete(const struct node *d, const struct node *n, struct cred *c)
+{
+	if (may(d, c, W_OK | X_OK) < 0)
+		return -EACCES;
+	if ((d->mode & S_ISVTX) && !owns(n, c) && !owns(d, c))
+		return -EPERM;
+	return 0;
+}
+
+/* The mode chmod may set, or -EPERM. */
+static int
+may_chmod(const struct node *n, struct cred *c, mode_t mode)
+{
+	if (!owns(n, c))
+		return -EPERM;
+	if ((mode & S_ISGID) && c->uid != 0 && !in_group(c, n->gid))
+		mode &= ~(mode_t)S_ISGID; /* silently, as Linux does */
+	return (int)(mode & 07777);
+}
+
+#define KEEP ((uint32_t)-1) /* chown's "leave it" */
+
+/*
+ * Root changes both; the owner may "change" the uid to its own and the
+ * group to one of its own (its gid or a supplementary group).  KEEP asks
+ * nothing: chown(f, -1, -1) is anyone's (but see chown_mode()).  0 or
+ * -EPERM.
+ */
+static int
+may_chown(const struct node *n, struct cred *c, uint32_t uid, uint32_t gid)
+{
+	if (c->uid == 0)
+		return 0;
+	if (uid != KEEP && (c->uid != n->uid || uid != n->uid))
+		return -EPERM;
+	if (gid != KEEP &&
+	    (c->uid != n->uid || (gid != n->gid && !in_group(c, gid))))
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * The mode a chown leaves: set-user-ID goes from anything but a
+ * directory, and set-group-ID when it means "run as the group" (g+x:
+ * without it, the bit marks mandatory locking and stays) unless root or
+ * a member asks.  Linux does so, root's chown and chown(f, -1, -1)
+ * included, so that a program given away does not keep running as its
+ * old owner; and taking the bits away is a chmod, which only the owner
+ * or root may make (a stranger's chown(f, -1, -1) of a set-user-ID file
+ * says EPERM).
+ */
+static mode_t
+chown_mode(const struct node *n, struct cred *c)
+{
+	mode_t mode = n->mode;
+
+	if (n->kind == DIRECTORY)
+		return mode;
+	mode &= ~(mode_t)S_ISUID;
+	if ((mode & S_ISGID) &&
+	    ((mode & S_IXGRP) || (c->uid != 0 && !in_group(c, n->gid))))
+		mode &= ~(mode_t)S_ISGID;
+	return mode;
+}
+
+/*
+ * A new node of d gets the caller's gid, unless d is set-group-ID: then
+ * d's, and a new directory is set-group-ID too.  A new file asking to run
+ * as that group (g+s and g+x) loses g+s if its maker is not in it.
+ */
+static gid_t
+new_group(const struct node *d, struct cred *c, enum kind kind, mode_t *mode)
+{
+	if (!(d->mode & S_ISGID))
+		return c->gid;
+	if (kind == DIRECTORY)
+		*mode |= S_ISGID;
+	else if ((*mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
+		 c->uid != 0 && !in_group(c, d->gid))
+		*mode &= ~(mode_t)S_ISGID;
+	return d->gid;
+}
+
 /* Paths ----------------------------------------------------------------- */
 
 /* One name further from w->n, a directory. */
@@ -425,13 +693,15 @@ step(struct where *w, const char *name, size_t len)
 
 /*
  * Where path (len bytes) leads from the root.  Every name but the last
- * must be a directory that exists (-ENOENT, -ENOTDIR); the last one may
- * be missing (w->n NULL), to be made in w->dir.
+ * must be a directory that exists (-ENOENT, -ENOTDIR) and that c may
+ * search (-EACCES), as Linux checks each before looking a name up in it;
+ * the last one may be missing (w->n NULL), to be made in w->dir.
  */
 static int
-walk(const char *path, size_t len, struct where *w)
+walk(const char *path, size_t len, struct cred *c, struct where *w)
 {
 	size_t i = 0, k;
+	int r;
 
 	if (len > MAX_PATH)
 		return -ENAMETOOLONG;
@@ -450,6 +720,8 @@ walk(const char *path, size_t len, struct where *w)
 			return -ENOENT;
 		if (w->n->kind != DIRECTORY)
 			return -ENOTDIR;
+		if ((r = may(w->n, c, X_OK)) < 0)
+			return r;
 		step(w, path + i, k - i);
 		i = k;
 	}
@@ -459,9 +731,9 @@ walk(const char *path, size_t len, struct where *w)
 
 /* A request's path: a C string, scheme_dispatch() saw to it. */
 static int
-walk_path(const char *path, struct where *w)
+walk_path(const char *path, struct cred *c, struct where *w)
 {
-	return walk(path, strlen(path), w);
+	return walk(path, strlen(path), c, w);
 }
 
 /* Handles --------------------------------------------------------------- */
@@ -547,45 +819,75 @@ post_read(struct node *f)
 
 /* Requests on paths ----------------------------------------------------- */
 
-/* O_CREAT of a missing name: a directory with O_DIRECTORY, else a file. */
+/*
+ * O_CREAT of a missing name: a directory with O_DIRECTORY (mkdir, which
+ * keeps only the permission bits and the sticky bit of the mode), else a
+ * file.
+ */
 static int
-make(struct where *w, int flags, mode_t mode, const struct scheme_packet *p)
+make(struct where *w, int flags, mode_t mode, struct cred *c)
 {
 	enum kind kind = REGULAR;
+	gid_t gid;
+	int r;
 
 	if (flags & O_DIRECTORY) {
 		if ((flags & O_ACCMODE) != O_RDONLY)
 			return -EISDIR;
 		kind = DIRECTORY;
+		mode &= 01777;
 	} else if (w->slash) {
 		return -EISDIR; /* "new/": Linux's answer */
 	}
-	w->n = mknode(w->dir, w->name, kind, mode, p->uid, p->gid);
+	if ((r = may(w->dir, c, W_OK | X_OK)) < 0)
+		return r;
+	gid = new_group(w->dir, c, kind, &mode);
+	w->n = mknode(w->dir, w->name, kind, mode, c->uid, gid);
 	return w->n != NULL ? 0 : -ENOSPC;
 }
 
-/* May an existing node be opened so? */
+/*
+ * What an open of an existing node asks of it (R_OK, W_OK), by the
+ * access mode; O_TRUNC writes.
+ */
+static int
+open_mask(int flags)
+{
+	int mask = (flags & O_ACCMODE) == O_RDONLY   ? R_OK
+		   : (flags & O_ACCMODE) == O_WRONLY ? W_OK
+						     : R_OK | W_OK;
+
+	return (flags & O_TRUNC) ? mask | W_OK : mask;
+}
+
+/* May an existing node be opened so, by its kind? */
 static int
 may_open(const struct node *n, const struct where *w, int flags)
 {
 	if (n->kind != DIRECTORY && ((flags & O_DIRECTORY) || w->slash))
 		return -ENOTDIR;
 	if (n->kind == DIRECTORY &&
-	    ((flags & O_ACCMODE) != O_RDONLY ||
+	    ((open_mask(flags) & W_OK) ||
 	     ((flags & O_CREAT) && !(flags & O_DIRECTORY))))
 		return -EISDIR;
 	return 0;
 }
 
-/* oflags: O_* | mode << 32, as the request's d. */
+/*
+ * oflags: O_* | mode << 32, as the request's d.  A file this open creates
+ * is not checked against its own mode (a 0444 file may be created for
+ * writing), as on Linux; O_TRUNC empties a file even opened O_RDONLY, as
+ * Linux does too.
+ */
 static int64_t
 do_open(void *ctx, const struct scheme_packet *p, const char *path,
 	uint64_t oflags)
 {
 	int flags = (int)(uint32_t)oflags, r;
+	struct cred *c = cred_of(p);
 	struct where w;
 
-	if ((r = walk_path(path, &w)) < 0)
+	if ((r = walk_path(path, c, &w)) < 0)
 		return r;
 	if (flags & O_PATH) { /* Linux ignores the other flags then */
 		if (w.n == NULL)
@@ -598,29 +900,36 @@ do_open(void *ctx, const struct scheme_packet *p, const char *path,
 	if (w.n == NULL) {
 		if (!(flags & O_CREAT))
 			return -ENOENT;
-		if ((r = make(&w, flags, (mode_t)(oflags >> 32), p)) < 0)
+		if ((r = make(&w, flags, (mode_t)(oflags >> 32), c)) < 0)
 			return r;
-	} else if ((flags & O_CREAT) && (flags & O_EXCL)) {
-		return -EEXIST;
+		return new_handle(w.n, flags);
 	}
-	if ((r = may_open(w.n, &w, flags)) < 0)
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		return -EEXIST;
+	if ((r = may_open(w.n, &w, flags)) < 0 ||
+	    (r = may(w.n, c, open_mask(flags))) < 0)
 		return r;
-	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY &&
-	    w.n->kind == REGULAR && (r = resize(w.n, 0)) < 0)
+	if ((flags & O_TRUNC) && w.n->kind == REGULAR &&
+	    (r = resize(w.n, 0)) < 0)
 		return r;
 	return new_handle(w.n, flags);
 }
 
+/* Errors in Linux's order: a trailing slash is judged before the rights. */
 static int64_t
 do_unlink(void *ctx, const struct scheme_packet *p, const char *path)
 {
+	struct cred *c = cred_of(p);
 	struct where w;
 	int r;
 
-	if ((r = walk_path(path, &w)) < 0)
+	if ((r = walk_path(path, c, &w)) < 0)
 		return r;
 	if (w.n == NULL)
 		return -ENOENT;
+	if (!w.dot && !w.slash && w.n != root &&
+	    (r = may_delete(w.dir, w.n, c)) < 0)
+		return r;
 	if (w.n->kind == DIRECTORY)
 		return -EISDIR;
 	if (w.slash)
@@ -635,10 +944,11 @@ do_unlink(void *ctx, const struct scheme_packet *p, const char *path)
 static int64_t
 do_rmdir(void *ctx, const struct scheme_packet *p, const char *path)
 {
+	struct cred *c = cred_of(p);
 	struct where w;
 	int r;
 
-	if ((r = walk_path(path, &w)) < 0)
+	if ((r = walk_path(path, c, &w)) < 0)
 		return r;
 	if (w.n == NULL)
 		return -ENOENT;
@@ -646,6 +956,8 @@ do_rmdir(void *ctx, const struct scheme_packet *p, const char *path)
 		return strcmp(w.name, ".") == 0 ? -EINVAL : -ENOTEMPTY;
 	if (w.n == root)
 		return -EBUSY;
+	if ((r = may_delete(w.dir, w.n, c)) < 0)
+		return r;
 	if (w.n->kind != DIRECTORY)
 		return -ENOTDIR;
 	if (w.n->nkids > 0)
@@ -922,66 +1234,46 @@ do_fpath(void *ctx, const struct scheme_packet *p, uint64_t hn, void *out,
 	return (int64_t)len;
 }
 
-static int
-owner(const struct node *n, const struct scheme_packet *p)
-{
-	return p->uid == 0 || p->uid == n->uid;
-}
-
 static int64_t
 do_chmod(void *ctx, const struct scheme_packet *p, uint64_t hn, uint32_t mode)
 {
 	struct handle *h = get(hn);
+	int r;
 
 	if (h == NULL)
 		return -EBADF;
-	if (!owner(h->n, p))
-		return -EPERM;
-	h->n->mode = (mode_t)mode & 07777;
+	if ((r = may_chmod(h->n, cred_of(p), (mode_t)mode & 07777)) < 0)
+		return r;
+	h->n->mode = (mode_t)r;
 	touch(h->n, T_CTIME);
 	return 0;
 }
 
-/*
- * Root changes both; the owner may change the group (to any group: this
- * provider does not know the caller's other groups) and "change" the uid
- * to its own; anyone else nothing.  (uint32_t)-1 leaves one alone.
- */
+/* KEEP ((uint32_t)-1) leaves one alone. */
 static int64_t
 do_chown(void *ctx, const struct scheme_packet *p, uint64_t hn, uint32_t uid,
 	 uint32_t gid)
 {
+	struct cred *c = cred_of(p);
 	struct handle *h = get(hn);
 	struct node *n;
+	mode_t mode;
+	int r;
 
 	if (h == NULL)
 		return -EBADF;
 	n = h->n;
-	if (uid == (uint32_t)-1 && gid == (uint32_t)-1)
-		return 0;
-	if (p->uid != 0) {
-		if (p->uid != n->uid)
-			return -EPERM;
-		if (uid != (uint32_t)-1 && uid != n->uid)
-			return -EPERM;
-	}
-	if (uid != (uint32_t)-1)
+	if ((r = may_chown(n, c, uid, gid)) < 0)
+		return r;
+	if ((mode = chown_mode(n, c)) != n->mode && !owns(n, c))
+		return -EPERM;
+	n->mode = mode;
+	if (uid != KEEP)
 		n->uid = uid;
-	if (gid != (uint32_t)-1)
+	if (gid != KEEP)
 		n->gid = gid;
 	touch(n, T_CTIME);
 	return 0;
-}
-
-/* Write permission by the mode bits (the caller's primary group only). */
-static int
-may_write(const struct node *n, const struct scheme_packet *p)
-{
-	if (p->uid == n->uid)
-		return (n->mode & S_IWUSR) != 0;
-	if (p->gid == n->gid)
-		return (n->mode & S_IWGRP) != 0;
-	return (n->mode & S_IWOTH) != 0;
 }
 
 /*
@@ -993,8 +1285,10 @@ do_utimens(void *ctx, const struct scheme_packet *p, uint64_t hn,
 	   const struct timespec *times)
 {
 	struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}}, now;
+	struct cred *c = cred_of(p);
 	struct handle *h = get(hn);
 	struct node *n;
+	int r;
 
 	if (h == NULL)
 		return -EBADF;
@@ -1007,11 +1301,11 @@ do_utimens(void *ctx, const struct scheme_packet *p, uint64_t hn,
 			return -EINVAL;
 	if (ts[0].tv_nsec == UTIME_OMIT && ts[1].tv_nsec == UTIME_OMIT)
 		return 0;
-	if (!owner(n, p)) {
+	if (!owns(n, c)) { /* "now" is "touch": writers may */
 		if (ts[0].tv_nsec != UTIME_NOW || ts[1].tv_nsec != UTIME_NOW)
 			return -EPERM;
-		if (!may_write(n, p))
-			return -EACCES;
+		if ((r = may(n, c, W_OK)) < 0)
+			return r;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (ts[0].tv_nsec != UTIME_OMIT)
@@ -1032,31 +1326,38 @@ contains(const struct node *a, const struct node *n)
 	return 0;
 }
 
-/* May n be renamed to where w leads?  The checks in rename(2)'s order. */
+/*
+ * May c rename n to where w leads?  The checks in Linux's order: the
+ * names, then the rights on both directories (the new one's as for a
+ * create, or a delete of what n replaces), then the kinds.
+ */
 static int
-may_rename(const struct node *n, const struct where *w)
+may_rename(const struct node *n, const struct where *w, struct cred *c)
 {
 	const struct node *t = w->n;
+	int dir = n->kind == DIRECTORY, r;
 
 	if (n == root || t == root || w->dot)
 		return -EBUSY;
-	if (n->kind != DIRECTORY && w->slash)
+	if (!dir && w->slash)
 		return -ENOTDIR;
 	if (t == n)
 		return 1; /* onto itself: nothing to do */
-	if (special(n) || (t != NULL && special(t)))
-		return -EPERM;
-	if (n->kind == DIRECTORY && contains(n, w->dir))
+	if (dir && contains(n, w->dir))
 		return -EINVAL; /* into its own subtree */
 	if (t != NULL && contains(t, n))
 		return -ENOTEMPTY; /* over one of its ancestors */
-	if (t == NULL)
-		return 0;
-	if (n->kind == DIRECTORY && t->kind != DIRECTORY)
-		return -ENOTDIR;
-	if (n->kind != DIRECTORY && t->kind == DIRECTORY)
-		return -EISDIR;
-	if (t->nkids > 0)
+	if ((r = may_delete(n->parent, n, c)) < 0 ||
+	    (r = t != NULL ? may_delete(w->dir, t, c)
+			   : may(w->dir, c, W_OK | X_OK)) < 0)
+		return r;
+	if (t != NULL && dir != (t->kind == DIRECTORY))
+		return dir ? -ENOTDIR : -EISDIR;
+	if (dir && w->dir != n->parent && (r = may(n, c, W_OK)) < 0)
+		return r; /* its ".." would change */
+	if (special(n) || (t != NULL && special(t)))
+		return -EPERM;
+	if (t != NULL && t->nkids > 0)
 		return -ENOTEMPTY;
 	return 0;
 }
@@ -1066,6 +1367,7 @@ static int64_t
 do_rename(void *ctx, const struct scheme_packet *p, uint64_t hn,
 	  const char *path)
 {
+	struct cred *c = cred_of(p);
 	struct handle *h = get(hn);
 	struct node *n;
 	struct where w;
@@ -1076,9 +1378,9 @@ do_rename(void *ctx, const struct scheme_packet *p, uint64_t hn,
 		return -EBADF;
 	if (!in_tree(n = h->n))
 		return -ENOENT;
-	if ((r = walk_path(path, &w)) < 0)
+	if ((r = walk_path(path, c, &w)) < 0)
 		return r;
-	if ((r = may_rename(n, &w)) != 0)
+	if ((r = may_rename(n, &w, c)) != 0)
 		return r < 0 ? r : 0;
 	if (reserve(w.dir) < 0 || (name = strdup(w.name)) == NULL)
 		return -ENOMEM;
