@@ -68,11 +68,11 @@ runsup_view(const char *sock, struct run_view *v, const char *why)
 	return 0;
 }
 
-static void
-unmount_own(const struct run_view *v)
+void
+runsup_drop(const struct run_view *v)
 {
 	pid_t pid;
-	int st;
+	int st, e = errno; /* for the caller's message */
 
 	if (!v->own)
 		return;
@@ -86,6 +86,7 @@ unmount_own(const struct run_view *v)
 		waitpid(pid, &st, 0);
 	}
 	rmdir(v->dir);
+	errno = e;
 }
 
 static int
@@ -155,7 +156,7 @@ helper(const struct run_view *v, bool supervise, int sock, pid_t program)
 		close(sock); /* the program may go on */
 		wait_exit(pidfd);
 	}
-	unmount_own(v);
+	runsup_drop(v);
 	_exit(0);
 }
 

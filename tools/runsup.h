@@ -22,6 +22,9 @@ struct run_view {
  */
 int runsup_view(const char *sock, struct run_view *v, const char *why);
 
+/* Unmount a view mounted for the run (lazily), and remove its directory. */
+void runsup_drop(const struct run_view *v);
+
 /*
  * Start the helper, detached (not our child, so not the program's), in
  * its own session (a terminal's ^C is the program's alone).  With

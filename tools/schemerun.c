@@ -383,12 +383,17 @@ main(int argc, char **argv)
 		if (runsup_view(path, &v, need) < 0)
 			return 126;
 		on_scheme = sup_view_path(v.dir, cmd, file, sizeof(file)) > 0;
-		if (on_scheme && !runnable(file))
+		if (on_scheme && !runnable(file)) {
+			runsup_drop(&v);
 			return not_found(cmd);
+		}
 	}
-	if (!on_scheme && !resolve(cmd, file, sizeof(file)))
+	if (!on_scheme && !resolve(cmd, file, sizeof(file))) {
+		runsup_drop(&v);
 		return not_found(cmd);
+	}
 	if ((why = unreachable(file)) != NULL) {
+		runsup_drop(&v);
 		fprintf(stderr, "%s: %s %s\n", prog, file, why);
 		return 126;
 	}
@@ -406,8 +411,10 @@ main(int argc, char **argv)
 		drop_preload(lib);
 	else
 		set_preload(lib);
-	if ((v.own || supervise) && runsup_start(&v, supervise) < 0)
+	if ((v.own || supervise) && runsup_start(&v, supervise) < 0) {
+		runsup_drop(&v);
 		return 126;
+	}
 	if (on_scheme || supervise)
 		execv(file, argv + optind);
 	else

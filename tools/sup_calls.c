@@ -355,16 +355,17 @@ c_chdir(struct sup_req *rq, struct sup_answer *a)
 {
 	sup_say(rq, "chdir to a scheme directory (%s) cannot be served to a "
 		    "program schemerun supervises: ENOTSUP",
-		rq->path[0]);
+		rq->asked);
 	a->val = -ENOTSUP;
 }
 
 static void
 c_execve(struct sup_req *rq, struct sup_answer *a)
 {
-	sup_say(rq, "execve of a program on a scheme cannot be served to a "
-		    "program schemerun supervises (run %s itself): EACCES",
-		rq->path[0]);
+	sup_say(rq, "execve of a program stored on a scheme (%s) cannot be "
+		    "served to a program schemerun supervises (schemerun %s "
+		    "can run it): EACCES",
+		rq->asked, rq->asked);
 	a->val = -EACCES;
 }
 

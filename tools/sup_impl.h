@@ -27,6 +27,7 @@ struct sup_req {
 	const char *view;		/* the mount point */
 	const char *prog;		/* for messages */
 	char path[2][PATH_MAX];		/* the view's paths of its paths */
+	char asked[PATH_MAX];		/* its first path, as it gave it */
 	mode_t umask;			/* the caller's */
 };
 

@@ -180,6 +180,8 @@ paths(struct sup_req *rq, const struct sup_call *c)
 				 sizeof(rq->path[i]))) < 0)
 			return r;
 		scheme |= r << i;
+		if (i == 0)
+			memcpy(rq->asked, path, sizeof(path));
 	}
 	if (scheme == 0)
 		return 0;

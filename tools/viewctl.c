@@ -123,16 +123,23 @@ struct find {
 	size_t len;
 };
 
-/* Mounted by our user (fusermount3 says who) for the broker at sock. */
+/*
+ * Mounted by our user (fusermount3 says who) for the broker at sock, and
+ * not one schemerun mounted for a run (SOCK.view.XXXXXX), which goes
+ * away with that run.
+ */
 static bool
 is_ours(const char *point, const char *source, const char *opts, void *arg)
 {
 	struct find *f = arg;
 	char uid[32];
 	const char *p;
+	size_t n = strlen(f->sock);
 
 	snprintf(uid, sizeof(uid), "user_id=%u", (unsigned)geteuid());
-	if (strncmp(source, "scheme:", 7) != 0 ||
+	if ((strncmp(point, f->sock, n) == 0 &&
+	     strncmp(point + n, ".view.", 6) == 0) ||
+	    strncmp(source, "scheme:", 7) != 0 ||
 	    strcmp(source + 7, f->sock) != 0 ||
 	    (p = strstr(opts, uid)) == NULL ||
 	    (p != opts && p[-1] != ',') ||
