@@ -18,12 +18,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,23 +36,38 @@
 #include "sup.h"
 #include "viewctl.h"
 
+/* Whether /dev/fuse is FUSE's device (10, 229) and ours to open. */
+static const char *
+no_fuse(void)
+{
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	struct stat st;
+	bool ok;
+
+	if (fd < 0)
+		return strerror(errno);
+	ok = fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	     st.st_rdev == makedev(10, 229);
+	close(fd);
+	return ok ? NULL : "not the FUSE device";
+}
+
 int
 runsup_view(const char *sock, struct run_view *v, const char *why)
 {
-	int fd;
+	const char *no;
 
 	v->own = false;
 	if (viewctl_find(sock, v->dir, sizeof(v->dir)))
 		return 0;
 	/* Said in one line here, before libfuse says it in several. */
-	if ((fd = open("/dev/fuse", O_RDWR | O_CLOEXEC)) < 0) {
+	if ((no = no_fuse()) != NULL) {
 		fprintf(stderr,
 			"%s: %s needs the kernel-visible view of the schemes, "
 			"and FUSE is not available (/dev/fuse: %s)\n",
-			cli_prog(), why, strerror(errno));
+			cli_prog(), why, no);
 		return -1;
 	}
-	close(fd);
 	snprintf(v->dir, sizeof(v->dir), "%s.view.XXXXXX", sock);
 	if (mkdtemp(v->dir) == NULL) {
 		fprintf(stderr, "%s: %s: %s\n", cli_prog(), v->dir,
