@@ -126,10 +126,11 @@ START_TEST(cc_static_program)
 		SR((char *)TEST_VIEW_STATIC, (char *)dirs[i]);
 		ck_assert_msg(r->status == 0, "%s: %d: %s", dirs[i], r->status,
 			      r->err);
-		ck_assert_str_eq(r->out + 4, "written by a static program\n"
-					     "mapped written by a static program\n"
-					     "entry . dir\nentry .. dir\n"
-					     "entry moved.txt file\n");
+		ck_assert_str_eq(r->out + 4,
+				 "written by a static program\n"
+				 "mapped written by a static program\n"
+				 "entry . dir\nentry .. dir\n"
+				 "entry moved.txt file\n");
 		ck_assert_int_eq(strncmp(r->out, i == 0 ? "one\n" : "two\n", 4),
 				 0);
 		ck_assert_str_eq(r->err, "");
@@ -177,7 +178,8 @@ go_files(const char *bin, const char *name)
 	ck_assert_msg(strstr(r->out, name) != NULL, "ls: %s", r->out);
 	SR((char *)bin, (char *)"cat", (char *)S ":nothing");
 	ck_assert_int_eq(r->status, 1);
-	ck_assert_str_eq(r->err, "open st:nothing: no such file or directory\n");
+	ck_assert_str_eq(r->err,
+			 "open st:nothing: no such file or directory\n");
 }
 
 START_TEST(go_without_cgo)
@@ -203,8 +205,8 @@ START_TEST(colon_paths_on_disk)
 
 	if (!have(BB, "sh tools/install-deps.sh"))
 		return;
-	h_sh_ok(r, 10, "cd %s && echo disk > a:b.txt && echo disk > " S
-		       ":world",
+	h_sh_ok(r, 10,
+		"cd %s && echo disk > a:b.txt && echo disk > " S ":world",
 		h_dir());
 	snprintf(script, sizeof(script), "cd %s && cat a:b.txt " S ":world",
 		 h_dir());
@@ -298,11 +300,12 @@ START_TEST(pid_and_signals_are_its_own)
 	snprintf(pidfile, sizeof(pidfile), "%s/pid", h_dir());
 	unlink(pidfile);
 	snprintf(script, sizeof(script),
-		 "echo $$ > %s.tmp && mv %s.tmp %s && cat " S ":world >/dev/null"
+		 "echo $$ > %s.tmp && mv %s.tmp %s && cat " S
+		 ":world >/dev/null"
 		 " && exec sleep 30",
 		 pidfile, pidfile, pidfile);
 	char *argv[] = {(char *)TEST_SCHEMERUN, (char *)BB, (char *)"sh",
-			(char *)"-c", script, NULL};
+			(char *)"-c",		script,	    NULL};
 	pid = h_spawn(argv, false, -1);
 	for (i = 0; i < 500 && access(pidfile, F_OK) < 0; i++)
 		h_sleep_ms(10);
@@ -328,8 +331,8 @@ START_TEST(dynamic_is_not_supervised)
 	ck_assert_str_eq(r->out, "Seccomp:\t0\n");
 	if (!have(BB, "sh tools/install-deps.sh"))
 		return;
-	SR((char *)BB, (char *)"grep", (char *)"^Seccomp:",
-	   (char *)"/proc/self/status");
+	SR((char *)BB, (char *)"grep",
+	   (char *)"^Seccomp:", (char *)"/proc/self/status");
 	ck_assert_str_eq(r->out, "Seccomp:\t2\n");
 }
 END_TEST
@@ -372,7 +375,7 @@ START_TEST(refused_without_fuse)
 		 "mount --bind /dev/null /dev/fuse && exec %s %s /scheme/" S,
 		 TEST_SCHEMERUN, TEST_VIEW_STATIC);
 	char *argv[] = {(char *)"unshare", (char *)"-m", (char *)"sh",
-			(char *)"-c", script, NULL};
+			(char *)"-c",	   script,	 NULL};
 	h_run(r, false, NULL, 20, argv);
 	ck_assert_int_eq(r->status, 126);
 	ck_assert_msg(strstr(r->err, "FUSE is not available") != NULL &&

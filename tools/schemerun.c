@@ -324,7 +324,8 @@ drop_preload(const char *lib)
 	for (tok = strtok_r(p, ": ", &save); tok != NULL;
 	     tok = strtok_r(NULL, ": ", &save))
 		if (strcmp(tok, lib) != 0)
-			n += (size_t)sprintf(val + n, "%s%s", n ? ":" : "", tok);
+			n +=
+			    (size_t)sprintf(val + n, "%s%s", n ? ":" : "", tok);
 	val[n] = '\0';
 	setenv("LD_PRELOAD", val, 1);
 	free(p);

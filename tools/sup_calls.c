@@ -133,8 +133,8 @@ c_statx(struct sup_req *rq, struct sup_answer *a)
 {
 	struct statx stx;
 
-	if (statx(AT_FDCWD, rq->path[0], (int)ARG(rq, 2),
-		  (unsigned)ARG(rq, 3), &stx) < 0)
+	if (statx(AT_FDCWD, rq->path[0], (int)ARG(rq, 2), (unsigned)ARG(rq, 3),
+		  &stx) < 0)
 		a->val = -errno;
 	else
 		a->val = sup_poke(rq, ARG(rq, 4), &stx, sizeof(stx));
@@ -154,15 +154,15 @@ c_statfs(struct sup_req *rq, struct sup_answer *a)
 static void
 c_access(struct sup_req *rq, struct sup_answer *a)
 {
-	a->val = res(syscall(SYS_faccessat, AT_FDCWD, rq->path[0],
-			     (int)ARG(rq, 1)));
+	a->val =
+	    res(syscall(SYS_faccessat, AT_FDCWD, rq->path[0], (int)ARG(rq, 1)));
 }
 
 static void
 c_faccessat(struct sup_req *rq, struct sup_answer *a)
 {
-	a->val = res(syscall(SYS_faccessat, AT_FDCWD, rq->path[0],
-			     (int)ARG(rq, 2)));
+	a->val =
+	    res(syscall(SYS_faccessat, AT_FDCWD, rq->path[0], (int)ARG(rq, 2)));
 }
 
 static void
@@ -353,8 +353,9 @@ c_enotsup(struct sup_req *rq, struct sup_answer *a)
 static void
 c_chdir(struct sup_req *rq, struct sup_answer *a)
 {
-	sup_say(rq, "chdir to a scheme directory (%s) cannot be served to a "
-		    "program schemerun supervises: ENOTSUP",
+	sup_say(rq,
+		"chdir to a scheme directory (%s) cannot be served to a "
+		"program schemerun supervises: ENOTSUP",
 		rq->asked);
 	a->val = -ENOTSUP;
 }
@@ -362,14 +363,18 @@ c_chdir(struct sup_req *rq, struct sup_answer *a)
 static void
 c_execve(struct sup_req *rq, struct sup_answer *a)
 {
-	sup_say(rq, "execve of a program stored on a scheme (%s) cannot be "
-		    "served to a program schemerun supervises (schemerun %s "
-		    "can run it): EACCES",
+	sup_say(rq,
+		"execve of a program stored on a scheme (%s) cannot be "
+		"served to a program schemerun supervises (schemerun %s "
+		"can run it): EACCES",
 		rq->asked, rq->asked);
 	a->val = -EACCES;
 }
 
-#define ROW(call, p, p2, fn) {SYS_##call, #call, p, p2, fn}
+#define ROW(call, p, p2, fn)                                                   \
+	{                                                                      \
+		SYS_##call, #call, p, p2, fn                                   \
+	}
 
 static const struct sup_call calls[] = {
 #ifdef SYS_open

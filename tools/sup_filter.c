@@ -28,8 +28,9 @@
 #define SUP_ARCH AUDIT_ARCH_AARCH64
 #endif
 
-#define LD_ABS(off) (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
-#define RET(v)      (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, (v))
+#define LD_ABS(off)                                                            \
+	(struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
+#define RET(v) (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, (v))
 
 static int
 load(const struct sock_fprog *prog)
@@ -57,13 +58,14 @@ sup_install(void)
 
 	f[n++] = LD_ABS(offsetof(struct seccomp_data, arch));
 	/* Not our ABI: straight to the last ALLOW. */
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SUP_ARCH, 0,
-			  (unsigned char)(ncalls + 1));
+	f[n++] =
+	    (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SUP_ARCH, 0,
+					 (unsigned char)(ncalls + 1));
 	f[n++] = LD_ABS(offsetof(struct seccomp_data, nr));
 	for (i = 0; i < ncalls; i++)
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-				  (unsigned)sup_call_nr(i),
-				  (unsigned char)(ncalls - i), 0);
+		f[n++] = (struct sock_filter)BPF_JUMP(
+		    BPF_JMP | BPF_JEQ | BPF_K, (unsigned)sup_call_nr(i),
+		    (unsigned char)(ncalls - i), 0);
 	f[n++] = RET(SECCOMP_RET_ALLOW);
 	f[n++] = RET(SECCOMP_RET_USER_NOTIF);
 	prog.len = (unsigned short)n;

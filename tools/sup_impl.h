@@ -23,19 +23,19 @@
 struct sup_req {
 	const struct seccomp_notif *n;
 	int listener;
-	int mem;			/* /proc/TID/mem of the caller */
-	const char *view;		/* the mount point */
-	const char *prog;		/* for messages */
-	char path[2][PATH_MAX];		/* the view's paths of its paths */
-	char asked[PATH_MAX];		/* its first path, as it gave it */
-	mode_t umask;			/* the caller's */
+	int mem;		/* /proc/TID/mem of the caller */
+	const char *view;	/* the mount point */
+	const char *prog;	/* for messages */
+	char path[2][PATH_MAX]; /* the view's paths of its paths */
+	char asked[PATH_MAX];	/* its first path, as it gave it */
+	mode_t umask;		/* the caller's */
 };
 
 /* How a served call is answered. */
 struct sup_answer {
-	int64_t val;		/* >= 0 a value, < 0 -errno */
-	int fd;			/* >= 0: place this fd in the caller */
-	bool cloexec;		/* ... close-on-exec */
+	int64_t val;  /* >= 0 a value, < 0 -errno */
+	int fd;	      /* >= 0: place this fd in the caller */
+	bool cloexec; /* ... close-on-exec */
 };
 
 struct sup_call {

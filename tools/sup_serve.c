@@ -135,8 +135,7 @@ ids_are(const char *status, const char *key, unsigned want)
 	return p != NULL &&
 	       sscanf(p + strlen(key), "%u %u %u %u", &id[0], &id[1], &id[2],
 		      &id[3]) == 4 &&
-	       id[0] == want && id[1] == want && id[2] == want &&
-	       id[3] == want;
+	       id[0] == want && id[1] == want && id[2] == want && id[3] == want;
 }
 
 /* The caller's umask, after checking it is us: 0 or -errno. */
@@ -177,7 +176,7 @@ paths(struct sup_req *rq, const struct sup_call *c)
 		if (r < 0)
 			return r;
 		if ((r = sup_view_path(rq->view, path, rq->path[i],
-				 sizeof(rq->path[i]))) < 0)
+				       sizeof(rq->path[i]))) < 0)
 			return r;
 		scheme |= r << i;
 		if (i == 0)

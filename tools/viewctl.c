@@ -141,8 +141,7 @@ is_ours(const char *point, const char *source, const char *opts, void *arg)
 	     strncmp(point + n, ".view.", 6) == 0) ||
 	    strncmp(source, "scheme:", 7) != 0 ||
 	    strcmp(source + 7, f->sock) != 0 ||
-	    (p = strstr(opts, uid)) == NULL ||
-	    (p != opts && p[-1] != ',') ||
+	    (p = strstr(opts, uid)) == NULL || (p != opts && p[-1] != ',') ||
 	    (p[strlen(uid)] != '\0' && p[strlen(uid)] != ','))
 		return false;
 	return (size_t)snprintf(f->dir, f->len, "%s", point) < f->len;
