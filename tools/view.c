@@ -258,16 +258,44 @@ watcher_below(struct fuse_session *se, int reserve)
 		close(reserve);
 }
 
+/*
+ * The mount's options.  Its source is "scheme:" and the broker's socket,
+ * so that schemerun can find the view of its broker in mountinfo;
+ * fuse_opt takes a backslash before a comma or a backslash as literal.
+ */
+static int
+mount_options(char *buf, size_t len)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	size_t n = 0;
+	const char *p;
+
+	if (sockpath_default(path, sizeof(path)) < 0)
+		path[0] = '\0';
+	n = (size_t)snprintf(buf, len, "fsname=scheme:");
+	for (p = path; *p != '\0' && n + 2 < len; p++) {
+		if (*p == ',' || *p == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *p;
+	}
+	return snprintf(buf + n, len - n,
+			",subtype=scheme,nosuid,nodev,auto_unmount") <
+		       (int)(len - n)
+		   ? 0
+		   : -ENAMETOOLONG;
+}
+
 static struct fuse_session *
 session_new(const struct opts *o)
 {
 	static char name[] = "scheme-fuse", o_flag[] = "-o", d_flag[] = "-d";
-	static char mopts[] = "fsname=scheme,subtype=scheme,nosuid,nodev,"
-			      "auto_unmount";
+	static char mopts[512];
 	char *argv[] = {name, o_flag, mopts, d_flag, NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(o->debug ? 4 : 3, argv);
 	struct fuse_session *se;
 
+	if (mount_options(mopts, sizeof(mopts)) < 0)
+		return NULL;
 	se = fuse_session_new(&args, &view_ops, sizeof(view_ops), NULL);
 	fuse_opt_free_args(&args); /* it may have copied them */
 	return se;

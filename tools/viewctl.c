@@ -57,45 +57,102 @@ unescape(char *s)
 
 /*
  * A line of /proc/self/mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT
- * OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS.
+ * OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS.  Whether it is a
+ * view; its mount point, source and super options, unescaped.
  */
 static bool
-line_is_view(char *line, const char *dir)
+line_view(char *line, char **point, char **source, char **opts)
 {
-	char *save, *tok, *point = NULL;
+	char *save, *tok;
 	int i;
 
-	tok = strtok_r(line, " ", &save);
+	tok = strtok_r(line, " \n", &save);
 	for (i = 1; tok != NULL && i < 5; i++)
-		tok = strtok_r(NULL, " ", &save);
+		tok = strtok_r(NULL, " \n", &save);
 	if (tok == NULL)
 		return false;
-	point = tok;
-	while ((tok = strtok_r(NULL, " ", &save)) != NULL &&
+	*point = tok;
+	while ((tok = strtok_r(NULL, " \n", &save)) != NULL &&
 	       strcmp(tok, "-") != 0)
 		;
-	if (tok == NULL || (tok = strtok_r(NULL, " ", &save)) == NULL ||
-	    strcmp(tok, "fuse.scheme") != 0)
+	if (tok == NULL || (tok = strtok_r(NULL, " \n", &save)) == NULL ||
+	    strcmp(tok, "fuse.scheme") != 0 ||
+	    (*source = strtok_r(NULL, " \n", &save)) == NULL ||
+	    (*opts = strtok_r(NULL, " \n", &save)) == NULL)
 		return false;
-	unescape(point);
-	return strcmp(point, dir) == 0;
+	unescape(*point);
+	unescape(*source);
+	return true;
 }
 
-bool
-viewctl_mounted(const char *dir)
+/* Walk the views: fn(point, source, opts, arg) true stops the walk. */
+static bool
+views_walk(bool (*fn)(const char *, const char *, const char *, void *),
+	   void *arg)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
+	char *line = NULL, *point, *source, *opts;
 	size_t cap = 0;
 	bool found = false;
 
 	if (f == NULL)
 		return false;
 	while (!found && getline(&line, &cap, f) > 0)
-		found = line_is_view(line, dir);
+		found = line_view(line, &point, &source, &opts) &&
+			fn(point, source, opts, arg);
 	free(line);
 	fclose(f);
 	return found;
+}
+
+static bool
+is_dir(const char *point, const char *source, const char *opts, void *dir)
+{
+	return strcmp(point, dir) == 0;
+}
+
+bool
+viewctl_mounted(const char *dir)
+{
+	return views_walk(is_dir, (void *)dir);
+}
+
+struct find {
+	const char *sock;
+	char *dir;
+	size_t len;
+};
+
+/*
+ * Mounted by our user (fusermount3 says who) for the broker at sock, and
+ * not one schemerun mounted for a run (SOCK.view.XXXXXX), which goes
+ * away with that run.
+ */
+static bool
+is_ours(const char *point, const char *source, const char *opts, void *arg)
+{
+	struct find *f = arg;
+	char uid[32];
+	const char *p;
+	size_t n = strlen(f->sock);
+
+	snprintf(uid, sizeof(uid), "user_id=%u", (unsigned)geteuid());
+	if ((strncmp(point, f->sock, n) == 0 &&
+	     strncmp(point + n, ".view.", 6) == 0) ||
+	    strncmp(source, "scheme:", 7) != 0 ||
+	    strcmp(source + 7, f->sock) != 0 ||
+	    (p = strstr(opts, uid)) == NULL || (p != opts && p[-1] != ',') ||
+	    (p[strlen(uid)] != '\0' && p[strlen(uid)] != ','))
+		return false;
+	return (size_t)snprintf(f->dir, f->len, "%s", point) < f->len;
+}
+
+bool
+viewctl_find(const char *sock, char *dir, size_t len)
+{
+	struct find f = {sock, dir, len};
+
+	return views_walk(is_ours, &f);
 }
 
 static int

@@ -25,4 +25,10 @@ int viewctl_umount(const char *dir);
 /* Whether dir (a canonical path) is the mount point of a view. */
 bool viewctl_mounted(const char *dir);
 
+/*
+ * The mount point of a view our user mounted for the broker at sock (the
+ * view's source is "scheme:SOCK"), into dir: whether there is one.
+ */
+bool viewctl_find(const char *sock, char *dir, size_t len);
+
 #endif
