@@ -266,7 +266,7 @@ flock_try(struct lk_tab *t, struct lk_file *f, const struct lk_req *q,
 	return 0;
 }
 
-/* 0: q holds now; -EAGAIN: *blocker's lock is in the way; or -errno. */
+/* 0: q holds now; -EAGAIN: blocker's lock is in the way; or -errno. */
 static int
 try_set(struct lk_tab *t, struct lk_file *f, const struct lk_req *q,
 	struct lk_owner *blocker)
@@ -357,10 +357,8 @@ check(const struct lk_req *q)
 }
 
 static void
-get(const struct lk_file *f, const struct lk_req *q, struct lk_found *found)
+found_set(struct lk_found *found, const struct lk *c)
 {
-	const struct lk *c = f != NULL ? range_conflict(f, q) : NULL;
-
 	found->type = F_UNLCK;
 	if (c == NULL)
 		return;
@@ -368,6 +366,22 @@ get(const struct lk_file *f, const struct lk_req *q, struct lk_found *found)
 	found->start = c->start;
 	found->end = c->end;
 	found->pid = c->o.kind == LK_POSIX ? (int32_t)c->o.pid : -1;
+	found->o = c->o;
+}
+
+/* The lock of blocker's that q met (for the caller's liveness check). */
+static const struct lk *
+blocker_lock(const struct lk_file *f, const struct lk_req *q,
+	     const struct lk_owner *blocker)
+{
+	const struct lk_list *list =
+	    q->o.kind == LK_FLOCK ? &f->flocks : &f->ranges;
+	const struct lk *l;
+
+	TAILQ_FOREACH(l, list, link)
+	if (owner_eq(&l->o, blocker))
+		return l;
+	return NULL;
 }
 
 static int
@@ -405,12 +419,14 @@ lk_do(struct lk_tab *t, const struct lk_file_id *id, const struct lk_req *q,
 		return r;
 	f = file_get(t, id, q->op != LK_GET && q->type != F_UNLCK);
 	if (q->op == LK_GET) {
-		get(f, q, found);
+		found_set(found, f != NULL ? range_conflict(f, q) : NULL);
 		return 0;
 	}
 	if (f == NULL)
 		return q->type == F_UNLCK ? 0 : -ENOMEM;
 	r = try_set(t, f, q, &blocker);
+	if (r == -EAGAIN)
+		found_set(found, blocker_lock(f, q, &blocker));
 	if (r == -EAGAIN && q->op == LK_SETW)
 		r = wait_for(t, f, q, cookie, &blocker);
 	retry(t, f); /* an unlock, a downgrade, a flock conversion */

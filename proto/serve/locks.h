@@ -58,11 +58,16 @@ struct lk_req {
 	struct lk_owner o;
 };
 
-/* What F_GETLK finds: a conflicting lock, or type F_UNLCK. */
+/*
+ * What F_GETLK finds: a conflicting lock, or type F_UNLCK.  A request
+ * refused (EAGAIN) or kept (LK_WAITING) says the same of the lock in its
+ * way, so that the caller may check its owner still lives.
+ */
 struct lk_found {
 	int16_t type;
 	int64_t start, end;
 	int32_t pid; /* the holder's; -1 for an OFD or flock lock */
+	struct lk_owner o;
 };
 
 #define LK_WAITING 1 /* lk_do: kept; the grant callback will answer */

@@ -85,6 +85,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -512,6 +513,59 @@ lk_granted(void *ctx, void *cookie, int res)
 	lkwait_free(w);
 }
 
+static void locks_desc_end(struct serve *s, struct desc *d);
+
+/*
+ * Whether the owner of a lock in the way has ended without our hearing
+ * yet: its process exited (its pidfd is readable) or the last fd of its
+ * description closed (its socket hung up).  The kernel closes a dying
+ * process's fds and marks it exited before its parent's wait returns,
+ * and a program may rely on that (a parent locks what its child held):
+ * so the end is taken now, not when its event comes round.
+ */
+static bool
+holder_gone(struct serve *s, const struct lk_owner *o)
+{
+	struct pollfd pfd = {.events = POLLIN | POLLRDHUP};
+	struct lkpid *lp = NULL;
+	struct desc *d = NULL;
+
+	if (o->kind == LK_POSIX && (lp = pid_find(s, (uint32_t)o->id)) != NULL)
+		pfd.fd = lp->fd;
+	else if (o->kind != LK_POSIX &&
+		 (d = slots_get(&s->descs, o->id)) != NULL && !d->parked)
+		pfd.fd = d->fd;
+	else
+		return false;
+	if (SYS(poll)(&pfd, 1, 0) != 1 ||
+	    (lp == NULL && !(pfd.revents & (POLLHUP | POLLRDHUP | POLLERR))))
+		return false;
+	if (lp != NULL)
+		pid_gone(s, lp);
+	else
+		locks_desc_end(s, d);
+	return true;
+}
+
+/* lk_do, after letting go of what ended holders still held in the way. */
+static int
+lock_settled(struct serve *s, struct desc *d, const struct lk_req *q,
+	     struct lkwait *w, struct lk_found *found)
+{
+	int r = 0;
+
+	for (int i = 0; i < 8; i++) {
+		r = lk_do(s->locks, &d->fid, q, w, found);
+		if (r == LK_WAITING)
+			holder_gone(s, &found->o); /* its release grants */
+		if ((r != -EAGAIN && (r != 0 || q->op != LK_GET ||
+				      found->type == F_UNLCK)) ||
+		    !holder_gone(s, &found->o))
+			break;
+	}
+	return r;
+}
+
 /*
  * A lock request on d, whose identity is known: answered now, or kept.
  * A client gone meanwhile is given nothing (it saw EINTR or died).
@@ -543,8 +597,7 @@ lock_run(struct serve *s, struct sv_chan *ch, enum sv_via via, uint64_t seq,
 	} else if (q.op == LK_SETW &&
 		   (w = lkwait_new(ch, seq, via, posix ? pid : 0)) == NULL) {
 		r = -ENOMEM;
-	} else if ((r = lk_do(s->locks, &d->fid, &q, w, &found)) ==
-		   LK_WAITING) {
+	} else if ((r = lock_settled(s, d, &q, w, &found)) == LK_WAITING) {
 		return;
 	}
 	if (w != NULL)
