@@ -352,6 +352,42 @@ START_TEST(released_on_sigkill)
 }
 END_TEST
 
+/*
+ * As on Linux, a parent whose wait returned finds its child's locks
+ * gone, even when the provider hears of the death and of the parent's
+ * request at once (stopped meanwhile: one batch of events, requests
+ * first).
+ */
+START_TEST(released_before_the_wait_returns)
+{
+	int fd = open_file("rw");
+	struct duo d;
+	pid_t pid, cont;
+
+	duo_init(&d);
+	for (int cmd = 0; cmd < 2; cmd++) {
+		pid = holder(&d, "rw", cmd == 0 ? F_SETLK : F_OFD_SETLK);
+		ck_assert_int_eq(kill(h_memfs, SIGSTOP), 0);
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+		cont = fork();
+		if (cont == 0) {
+			usleep(200 * 1000);
+			kill(h_memfs, SIGCONT);
+			_exit(0);
+		}
+		ck_assert_int_eq(setlk(fd, cmd == 0 ? F_SETLK : F_OFD_SETLK,
+				       F_WRLCK, 0, 0),
+				 0);
+		ck_assert_int_eq(reap(cont), 0);
+		ck_assert_int_eq(setlk(fd, cmd == 0 ? F_SETLK : F_OFD_SETLK,
+				       F_UNLCK, 0, 0),
+				 0);
+	}
+	close(fd);
+}
+END_TEST
+
 /* Waiting -------------------------------------------------------------- */
 
 START_TEST(setlkw_waits_then_proceeds)
@@ -675,6 +711,7 @@ locks_suite(void)
 	tcase_add_test(tc, posix_released_by_any_close);
 	tcase_add_test(tc, released_on_exit);
 	tcase_add_test(tc, released_on_sigkill);
+	tcase_add_test(tc, released_before_the_wait_returns);
 	tcase_add_test(tc, setlkw_waits_then_proceeds);
 	tcase_add_test(tc, eintr_ends_the_wait);
 	tcase_add_test(tc, sa_restart_keeps_waiting);
