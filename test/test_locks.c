@@ -488,6 +488,54 @@ START_TEST(sa_restart_keeps_waiting)
 }
 END_TEST
 
+/* A waiter killed while it waits takes nothing when the holder goes. */
+START_TEST(killed_waiter_takes_nothing)
+{
+	int fd = open_file("kw");
+	pid_t pid;
+
+	for (int cmd = 0; cmd < 3; cmd++) {
+		ck_assert_int_eq(cmd == 0 ? flock(fd, LOCK_EX)
+					  : setlk(fd, cmd == 1 ? F_SETLK
+							       : F_OFD_SETLK,
+						  F_WRLCK, 0, 0),
+				 0);
+		pid = fork();
+		if (pid == 0) {
+			int f = open_file("kw");
+
+			if (cmd == 0)
+				flock(f, LOCK_EX);
+			else
+				setlk(f, cmd == 1 ? F_SETLKW : F_OFD_SETLKW,
+				      F_WRLCK, 0, 0);
+			_exit(0);
+		}
+		usleep(300 * 1000); /* waiting by now */
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+		if (cmd == 0)
+			ck_assert_int_eq(flock(fd, LOCK_UN), 0);
+		else
+			ck_assert_int_eq(setlk(fd, cmd == 1 ? F_SETLK
+							    : F_OFD_SETLK,
+					       F_UNLCK, 0, 0),
+					 0);
+		pid = fork();
+		if (pid == 0) {
+			int f = open_file("kw");
+
+			EXPECT(cmd == 0 ? flock(f, LOCK_EX | LOCK_NB) == 0
+					: setlk(f, F_OFD_SETLK, F_WRLCK, 0, 0) ==
+					      0);
+			_exit(0);
+		}
+		ck_assert_int_eq(reap(pid), 0);
+	}
+	close(fd);
+}
+END_TEST
+
 /* Two processes each waiting for the other: the second is told EDEADLK. */
 START_TEST(edeadlk_between_two_processes)
 {
@@ -715,6 +763,7 @@ locks_suite(void)
 	tcase_add_test(tc, setlkw_waits_then_proceeds);
 	tcase_add_test(tc, eintr_ends_the_wait);
 	tcase_add_test(tc, sa_restart_keeps_waiting);
+	tcase_add_test(tc, killed_waiter_takes_nothing);
 	tcase_add_test(tc, edeadlk_between_two_processes);
 	tcase_add_test(tc, ofd_per_description_across_fork);
 	tcase_add_test(tc, threads_of_one_process);
