@@ -149,8 +149,7 @@ lock_wait(int fd, struct sfd *e, struct wire_lock *wl)
 
 /* The range of fl made absolute, as the kernel's flock_to_posix_lock. */
 static int
-lock_range(int fd, struct sfd *e, const struct flock *fl,
-	   struct wire_lock *wl)
+lock_range(int fd, struct sfd *e, const struct flock *fl, struct wire_lock *wl)
 {
 	int64_t base = 0, start;
 	struct stat st;
@@ -216,8 +215,8 @@ lock_fcntl_cmd(int cmd)
 int
 lock_fcntl(int fd, struct sfd *e, int cmd, struct flock *fl)
 {
-	bool ofd = cmd == F_OFD_GETLK || cmd == F_OFD_SETLK ||
-		   cmd == F_OFD_SETLKW;
+	bool ofd =
+	    cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
 	bool get = cmd == F_GETLK || cmd == F_OFD_GETLK;
 	bool wait = cmd == F_SETLKW || cmd == F_OFD_SETLKW;
 	struct wire_lock wl = {.kind = ofd ? WIRE_LK_OFD : WIRE_LK_POSIX};
@@ -247,8 +246,8 @@ lock_fcntl(int fd, struct sfd *e, int cmd, struct flock *fl)
 int
 lock_flock(int fd, struct sfd *e, int op)
 {
-	struct wire_lock wl = {.kind = WIRE_LK_FLOCK, .cmd = WIRE_LK_SET,
-			       .end = WIRE_LK_EOF};
+	struct wire_lock wl = {
+	    .kind = WIRE_LK_FLOCK, .cmd = WIRE_LK_SET, .end = WIRE_LK_EOF};
 
 	switch (op & ~LOCK_NB) {
 	case LOCK_SH:
@@ -272,8 +271,10 @@ lock_flock(int fd, struct sfd *e, int op)
 void
 lock_closing(int fd, struct sfd *e)
 {
-	struct wire_lock wl = {.kind = WIRE_LK_POSIX, .cmd = WIRE_LK_CLOSE,
-			       .type = F_UNLCK, .end = WIRE_LK_EOF};
+	struct wire_lock wl = {.kind = WIRE_LK_POSIX,
+			       .cmd = WIRE_LK_CLOSE,
+			       .type = F_UNLCK,
+			       .end = WIRE_LK_EOF};
 	uint32_t pid = atomic_load_explicit(&posix_pid, memory_order_relaxed);
 	int saved = errno;
 

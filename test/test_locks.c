@@ -48,8 +48,10 @@ open_file(const char *name)
 static int
 setlk(int fd, int cmd, short type, off_t start, off_t len)
 {
-	struct flock fl = {.l_type = type, .l_whence = SEEK_SET,
-			   .l_start = start, .l_len = len};
+	struct flock fl = {.l_type = type,
+			   .l_whence = SEEK_SET,
+			   .l_start = start,
+			   .l_len = len};
 
 	return fcntl(fd, cmd, &fl);
 }
@@ -58,8 +60,10 @@ setlk(int fd, int cmd, short type, off_t start, off_t len)
 static struct flock
 getlk(int fd, int cmd, off_t start, off_t len)
 {
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
-			   .l_start = start, .l_len = len};
+	struct flock fl = {.l_type = F_WRLCK,
+			   .l_whence = SEEK_SET,
+			   .l_start = start,
+			   .l_len = len};
 
 	ck_assert_int_eq(fcntl(fd, cmd, &fl), 0);
 	return fl;
@@ -252,20 +256,20 @@ START_TEST(ranges_split_merge_whence)
 	ck_assert_int_eq(setlk(fd, F_SETLK, F_UNLCK, 0, 0), 0);
 	ck_assert_int_eq(write(fd, "0123456789", 10), 10);
 	ck_assert_int_eq(lseek(fd, 4, SEEK_SET), 4);
-	fl = (struct flock){.l_type = F_WRLCK, .l_whence = SEEK_CUR,
-			    .l_start = 1, .l_len = -2};
+	fl = (struct flock){
+	    .l_type = F_WRLCK, .l_whence = SEEK_CUR, .l_start = 1, .l_len = -2};
 	ck_assert_int_eq(fcntl(fd, F_SETLK, &fl), 0);
 	fl = getlk(probe, F_OFD_GETLK, 0, 0);
 	ck_assert_int_eq(fl.l_start, 3);
 	ck_assert_int_eq(fl.l_len, 2);
-	fl = (struct flock){.l_type = F_WRLCK, .l_whence = SEEK_END,
-			    .l_start = -1, .l_len = 0};
+	fl = (struct flock){
+	    .l_type = F_WRLCK, .l_whence = SEEK_END, .l_start = -1, .l_len = 0};
 	ck_assert_int_eq(fcntl(fd, F_SETLK, &fl), 0);
 	fl = getlk(probe, F_OFD_GETLK, 6, 0);
 	ck_assert_int_eq(fl.l_start, 9);
 	ck_assert_int_eq(fl.l_len, 0);
-	fl = (struct flock){.l_type = F_WRLCK, .l_whence = SEEK_SET,
-			    .l_start = 2, .l_len = -3};
+	fl = (struct flock){
+	    .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 2, .l_len = -3};
 	ck_assert_int_eq(fcntl(fd, F_SETLK, &fl), -1);
 	ck_assert_int_eq(errno, EINVAL);
 	fl.l_type = 42;
@@ -326,8 +330,8 @@ released_at_end(int cmd, bool kill_it)
 	if (cmd == 0)
 		ck_assert_int_eq(flock(fd, LOCK_EX), 0);
 	else
-		ck_assert_int_eq(setlk(fd, cmd == F_SETLK ? F_SETLKW
-							 : F_OFD_SETLKW,
+		ck_assert_int_eq(setlk(fd,
+				       cmd == F_SETLK ? F_SETLKW : F_OFD_SETLKW,
 				       F_WRLCK, 0, 0),
 				 0);
 	alarm(0);
@@ -376,13 +380,13 @@ START_TEST(released_before_the_wait_returns)
 			kill(h_memfs, SIGCONT);
 			_exit(0);
 		}
-		ck_assert_int_eq(setlk(fd, cmd == 0 ? F_SETLK : F_OFD_SETLK,
-				       F_WRLCK, 0, 0),
-				 0);
+		ck_assert_int_eq(
+		    setlk(fd, cmd == 0 ? F_SETLK : F_OFD_SETLK, F_WRLCK, 0, 0),
+		    0);
 		ck_assert_int_eq(reap(cont), 0);
-		ck_assert_int_eq(setlk(fd, cmd == 0 ? F_SETLK : F_OFD_SETLK,
-				       F_UNLCK, 0, 0),
-				 0);
+		ck_assert_int_eq(
+		    setlk(fd, cmd == 0 ? F_SETLK : F_OFD_SETLK, F_UNLCK, 0, 0),
+		    0);
 	}
 	close(fd);
 }
@@ -413,8 +417,7 @@ START_TEST(setlkw_waits_then_proceeds)
 	hear(d.up[0]);
 	t0 = now_s();
 	ck_assert_int_eq(setlk(fd, F_SETLKW, F_WRLCK, 0, 0), 0);
-	ck_assert_msg(now_s() - t0 > 0.2, "did not wait: %.3f s",
-		      now_s() - t0);
+	ck_assert_msg(now_s() - t0 > 0.2, "did not wait: %.3f s", now_s() - t0);
 	say(d.down[1]);
 	ck_assert_int_eq(reap(pid), 0);
 	close(fd);
@@ -495,11 +498,11 @@ START_TEST(killed_waiter_takes_nothing)
 	pid_t pid;
 
 	for (int cmd = 0; cmd < 3; cmd++) {
-		ck_assert_int_eq(cmd == 0 ? flock(fd, LOCK_EX)
-					  : setlk(fd, cmd == 1 ? F_SETLK
-							       : F_OFD_SETLK,
-						  F_WRLCK, 0, 0),
-				 0);
+		ck_assert_int_eq(
+		    cmd == 0 ? flock(fd, LOCK_EX)
+			     : setlk(fd, cmd == 1 ? F_SETLK : F_OFD_SETLK,
+				     F_WRLCK, 0, 0),
+		    0);
 		pid = fork();
 		if (pid == 0) {
 			int f = open_file("kw");
@@ -517,17 +520,17 @@ START_TEST(killed_waiter_takes_nothing)
 		if (cmd == 0)
 			ck_assert_int_eq(flock(fd, LOCK_UN), 0);
 		else
-			ck_assert_int_eq(setlk(fd, cmd == 1 ? F_SETLK
-							    : F_OFD_SETLK,
+			ck_assert_int_eq(setlk(fd,
+					       cmd == 1 ? F_SETLK : F_OFD_SETLK,
 					       F_UNLCK, 0, 0),
 					 0);
 		pid = fork();
 		if (pid == 0) {
 			int f = open_file("kw");
 
-			EXPECT(cmd == 0 ? flock(f, LOCK_EX | LOCK_NB) == 0
-					: setlk(f, F_OFD_SETLK, F_WRLCK, 0, 0) ==
-					      0);
+			EXPECT(cmd == 0
+				   ? flock(f, LOCK_EX | LOCK_NB) == 0
+				   : setlk(f, F_OFD_SETLK, F_WRLCK, 0, 0) == 0);
 			_exit(0);
 		}
 		ck_assert_int_eq(reap(pid), 0);
@@ -635,7 +638,8 @@ START_TEST(threads_of_one_process)
 	void *res;
 
 	ck_assert_int_eq(setlk(fd, F_SETLK, F_WRLCK, 0, 0), 0);
-	ck_assert_int_eq(pthread_create(&t, NULL, posix_sharer, (void *)"th"), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, posix_sharer, (void *)"th"),
+			 0);
 	ck_assert_int_eq(pthread_join(t, &res), 0);
 	ck_assert_int_eq((intptr_t)res, 0);
 	ck_assert_int_eq(setlk(fd, F_SETLK, F_UNLCK, 0, 0), 0);
@@ -683,9 +687,8 @@ START_TEST(lock_flood_is_capped)
 	int fd = open_file("cap");
 	int i, r = 0;
 
-	for (i = 0; i < 5000 && (r = setlk(fd, F_SETLK, F_WRLCK, 2 * i, 1)) ==
-				    0;
-	     i++)
+	for (i = 0;
+	     i < 5000 && (r = setlk(fd, F_SETLK, F_WRLCK, 2 * i, 1)) == 0; i++)
 		;
 	ck_assert_int_eq(r, -1);
 	ck_assert_int_eq(errno, ENOLCK);
@@ -712,22 +715,22 @@ sqlite_writers(const char *db, int writers, int rows)
 
 	if (system("command -v sqlite3 >/dev/null 2>&1") != 0)
 		ck_abort_msg("sqlite3 is not installed: tools/install-deps.sh");
-	snprintf(script, sizeof(script),
-		 "sqlite3 %s 'CREATE TABLE t(w INTEGER, i INTEGER);' || exit 1; "
-		 "for w in $(seq %d); do "
-		 "  { { echo .timeout 30000; echo .bail on; "
-		 "      for i in $(seq %d); do "
-		 "        echo \"INSERT INTO t VALUES($w, $i);\"; done; } | "
-		 "    sqlite3 %s || echo \"writer $w failed\" >&2; } & "
-		 "done; wait; "
-		 "sqlite3 %s 'SELECT count(*) FROM t; PRAGMA integrity_check;'",
-		 db, writers, rows, db, db);
+	snprintf(
+	    script, sizeof(script),
+	    "sqlite3 %s 'CREATE TABLE t(w INTEGER, i INTEGER);' || exit 1; "
+	    "for w in $(seq %d); do "
+	    "  { { echo .timeout 30000; echo .bail on; "
+	    "      for i in $(seq %d); do "
+	    "        echo \"INSERT INTO t VALUES($w, $i);\"; done; } | "
+	    "    sqlite3 %s || echo \"writer $w failed\" >&2; } & "
+	    "done; wait; "
+	    "sqlite3 %s 'SELECT count(*) FROM t; PRAGMA integrity_check;'",
+	    db, writers, rows, db, db);
 	h_run(&r, true, NULL, 200, argv);
 	snprintf(expect, sizeof(expect), "%d\nok\n", writers * rows);
-	ck_assert_msg(r.status == 0 && strcmp(r.out, expect) == 0 &&
-			  r.errlen == 0,
-		      "%s: status %d, out \"%s\", err %s", db, r.status, r.out,
-		      r.err);
+	ck_assert_msg(
+	    r.status == 0 && strcmp(r.out, expect) == 0 && r.errlen == 0,
+	    "%s: status %d, out \"%s\", err %s", db, r.status, r.out, r.err);
 }
 
 START_TEST(sqlite_writers_lose_no_row)

@@ -347,9 +347,8 @@ deliver(struct lk_tab *t)
 static int
 check(const struct lk_req *q)
 {
-	if (q->o.kind < LK_POSIX || q->o.kind > LK_FLOCK ||
-	    q->op < LK_GET || q->op > LK_SETW || q->start < 0 ||
-	    q->end < q->start ||
+	if (q->o.kind < LK_POSIX || q->o.kind > LK_FLOCK || q->op < LK_GET ||
+	    q->op > LK_SETW || q->start < 0 || q->end < q->start ||
 	    (q->type != F_RDLCK && q->type != F_WRLCK && q->type != F_UNLCK) ||
 	    (q->op == LK_GET && (q->type == F_UNLCK || q->o.kind == LK_FLOCK)))
 		return -EINVAL;

@@ -36,9 +36,9 @@
 enum lk_kind { LK_POSIX = 1, LK_OFD, LK_FLOCK };
 
 struct lk_owner {
-	uint8_t kind;  /* enum lk_kind */
-	uint64_t id;   /* the pid, or the description's key */
-	uint32_t pid;  /* the process that asked (F_GETLK's l_pid) */
+	uint8_t kind; /* enum lk_kind */
+	uint64_t id;  /* the pid, or the description's key */
+	uint32_t pid; /* the process that asked (F_GETLK's l_pid) */
 };
 
 /* A file, as its provider names it. */
@@ -52,8 +52,8 @@ struct lk_file_id {
  * end, whatever it grows to). */
 enum lk_op { LK_GET = 1, LK_SET, LK_SETW };
 struct lk_req {
-	uint8_t op;    /* enum lk_op */
-	int16_t type;  /* F_RDLCK, F_WRLCK, F_UNLCK */
+	uint8_t op;   /* enum lk_op */
+	int16_t type; /* F_RDLCK, F_WRLCK, F_UNLCK */
 	int64_t start, end;
 	struct lk_owner o;
 };
@@ -82,8 +82,8 @@ struct lk_tab;
 struct lk_tab *lk_new(void (*grant)(void *ctx, void *cookie, int res),
 		      void *ctx);
 void lk_free(struct lk_tab *t);
-int lk_do(struct lk_tab *t, const struct lk_file_id *f,
-	  const struct lk_req *q, void *cookie, struct lk_found *found);
+int lk_do(struct lk_tab *t, const struct lk_file_id *f, const struct lk_req *q,
+	  void *cookie, struct lk_found *found);
 void lk_release(struct lk_tab *t, const struct lk_file_id *f, uint8_t kind,
 		uint64_t id);
 void lk_release_all(struct lk_tab *t, uint8_t kind, uint64_t id);

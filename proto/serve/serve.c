@@ -1361,6 +1361,24 @@ admit(struct serve *s, const struct sv_req *r)
 	return SV_PROVIDER;
 }
 
+/*
+ * A packet the serving code asks the provider itself, as p's caller;
+ * counted as a request, since its answer is (schemectl info).
+ */
+static void
+inner_packet(struct serve *s, struct scheme_packet *pkt, const struct pend *p,
+	     uint64_t op, uint64_t handle)
+{
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->id = p->id;
+	pkt->pid = p->cr.pid;
+	pkt->uid = p->cr.uid;
+	pkt->gid = p->cr.gid;
+	pkt->a = op;
+	pkt->b = handle;
+	s->st.requests++;
+}
+
 /* The provider's SYS_CLOSE of d's handle; false if no request slot is free. */
 static bool
 close_packet(struct serve *s, const struct desc *d, struct scheme_packet *pkt)
@@ -1372,14 +1390,7 @@ close_packet(struct serve *s, const struct desc *d, struct scheme_packet *pkt)
 	p->kind = PEND_CLOSE;
 	p->cr = d->cr;
 	sv_trace_asked(s, p, d);
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->id = p->id;
-	pkt->pid = d->cr.pid;
-	pkt->uid = d->cr.uid;
-	pkt->gid = d->cr.gid;
-	pkt->a = SYS_CLOSE;
-	pkt->b = d->handle;
-	s->st.requests++; /* its answer counts: so must it (schemectl info) */
+	inner_packet(s, pkt, p, SYS_CLOSE, d->handle);
 	return true;
 }
 
@@ -1568,16 +1579,9 @@ lockid_ask(struct serve *s, struct sv_req *r, const struct wire_lock *wl,
 	p->buf = r->ch->buf; /* the packet points into it */
 	r->ch->buf = NULL;
 	sv_trace_asked(s, p, r->d);
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->id = p->id;
-	pkt->pid = p->cr.pid;
-	pkt->uid = p->cr.uid;
-	pkt->gid = p->cr.gid;
-	pkt->a = SYS_FSTAT;
-	pkt->b = r->d->handle;
+	inner_packet(s, pkt, p, SYS_FSTAT, r->d->handle);
 	pkt->c = (uintptr_t)buf;
 	pkt->d = p->size;
-	s->st.requests++;
 	return SV_PACKET;
 }
 
