@@ -272,6 +272,18 @@ START_TEST(ranges_split_merge_whence)
 	    .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 2, .l_len = -3};
 	ck_assert_int_eq(fcntl(fd, F_SETLK, &fl), -1);
 	ck_assert_int_eq(errno, EINVAL);
+	/* a read lock needs the file open for reading, a write lock writing */
+	{
+		int ro = open(S ":rg", O_RDONLY), wo = open(S ":rg", O_WRONLY);
+
+		ck_assert_int_eq(setlk(ro, F_SETLK, F_WRLCK, 0, 1), -1);
+		ck_assert_int_eq(errno, EBADF);
+		ck_assert_int_eq(setlk(wo, F_OFD_SETLK, F_RDLCK, 0, 1), -1);
+		ck_assert_int_eq(errno, EBADF);
+		ck_assert_int_eq(flock(ro, LOCK_EX), 0);
+		close(ro);
+		close(wo);
+	}
 	fl.l_type = 42;
 	fl.l_len = 1;
 	ck_assert_int_eq(fcntl(fd, F_SETLK, &fl), -1);

@@ -594,6 +594,11 @@ lock_run(struct serve *s, struct sv_chan *ch, enum sv_via via, uint64_t seq,
 	if (wl->cmd == WIRE_LK_CLOSE) {
 		lk_release(s->locks, &d->fid, LK_POSIX, pid);
 		r = 0;
+	} else if (wl->kind != WIRE_LK_FLOCK && q.op != LK_GET &&
+		   ((wl->type == F_RDLCK && (d->flags & O_ACCMODE) == O_WRONLY) ||
+		    (wl->type == F_WRLCK && (d->flags & O_ACCMODE) == O_RDONLY))) {
+		r = -EBADF; /* fcntl(2): a read lock needs a file open for
+			       reading, a write lock one open for writing */
 	} else if (q.op == LK_SETW &&
 		   (w = lkwait_new(ch, seq, via, posix ? pid : 0)) == NULL) {
 		r = -ENOMEM;
