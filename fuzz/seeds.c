@@ -47,6 +47,19 @@ rec_req(uint8_t ctl, uint32_t op, uint64_t key, uint64_t c, uint64_t d,
 		     rig_req_bytes(m, op, key, c, d, data, len, seq));
 }
 
+/* A WIRE_OP_LOCK of cmd on description 1 (2 for a SETW: another's). */
+static void
+rec_lock(uint8_t ctl, uint32_t cmd, uint8_t kind, int16_t type, uint64_t seq)
+{
+	struct wire_lock wl = {.cmd = (uint8_t)cmd, .kind = kind,
+			       .type = type, .end = WIRE_LK_EOF};
+	uint8_t m[sizeof(struct wire_req) + sizeof(wl)];
+
+	fuzz_put_rec(&b, ctl, m,
+		     rig_req_bytes(m, WIRE_OP_LOCK, cmd == WIRE_LK_SETW ? 2 : 1,
+				   0, 0, (const char *)&wl, sizeof(wl), seq));
+}
+
 static void
 rec_ctl(uint8_t ctl, uint32_t type, uint64_t inst, const void *data, size_t len)
 {
@@ -278,6 +291,18 @@ serve_req_seeds(void)
 	rec_req(0x40, SYS_OPEN, 2, 0, O_RDONLY, "c", 6);
 	rec_req(0x20, SYS_READ, 1, 0, 8, NULL, 7);
 	seed("fuzz_serve_req", "park");
+
+	/* Locks: its file's identity asked, a set, a get, a wait behind
+	 * another description's flock, a close, a withdrawal. */
+	rec_req(0, SYS_OPEN, 0, 0, O_RDWR, "a", 1);
+	rec_req(0, SYS_OPEN, 0, 0, O_RDWR, "a", 2);
+	rec_lock(0, WIRE_LK_SET, WIRE_LK_POSIX, F_WRLCK, 3);
+	rec_lock(0, WIRE_LK_GET, WIRE_LK_OFD, F_RDLCK, 4);
+	rec_lock(0, WIRE_LK_SET, WIRE_LK_FLOCK, F_WRLCK, 5);
+	rec_lock(0, WIRE_LK_SETW, WIRE_LK_FLOCK, F_RDLCK, 6);
+	rec_lock(0, WIRE_LK_CLOSE, WIRE_LK_POSIX, F_UNLCK, 7);
+	rec_req(0x20, WIRE_OP_CANCEL, 0, 0, 0, NULL, 8);
+	seed("fuzz_serve_req", "locks");
 }
 
 /* Answers to every request rig_prelude() leaves pending, as given. */

@@ -49,8 +49,8 @@ sc_umask_set(mode_t m)
  * out dead, attaches the channel when the provider asks, and says EBADF
  * when the provider is gone for good.  Fills *rep; returns 0 or -errno.
  */
-static int
-desc_call(int fd, struct sfd *e, struct wire_req *req,
+int
+sc_call(int fd, struct sfd *e, struct wire_req *req,
 	  const struct iovec *in, int nin, struct iovec *out, int nout,
 	  struct wire_rep *rep, int sendfd, int *rfd)
 {
@@ -107,7 +107,7 @@ wait_event(int fd, struct sfd *e, uint64_t gen)
 
 	wire_req_init(&req, WIRE_OP_WAIT, e->key);
 	req.arg[2] = gen;
-	return desc_call(fd, e, &req, NULL, 0, NULL, 0, &rep, -1, NULL);
+	return sc_call(fd, e, &req, NULL, 0, NULL, 0, &rep, -1, NULL);
 }
 
 /* A request whose answer is a value; EAGAIN waits unless O_NONBLOCK. */
@@ -124,7 +124,7 @@ simple(int fd, struct sfd *e, uint32_t op, uint64_t c, uint64_t d,
 		wire_req_init(&req, op, e->key);
 		req.arg[1] = c;
 		req.arg[2] = d;
-		r = desc_call(fd, e, &req, in, nin, out, nout, rep, -1, NULL);
+		r = sc_call(fd, e, &req, in, nin, out, nout, rep, -1, NULL);
 		if (r < 0)
 			return r;
 		res = (int64_t)rep->result;
@@ -518,7 +518,7 @@ sc_query(int proof, struct sfd *e, uint32_t flags)
 	wire_req_init(&req, WIRE_OP_POLL, e->key);
 	req.arg[1] = flags;
 	req.arg[2] = 0; /* do not wait */
-	r = desc_call(proof, e, &req, NULL, 0, NULL, 0, &rep, proof, NULL);
+	r = sc_call(proof, e, &req, NULL, 0, NULL, 0, &rep, proof, NULL);
 	if (r < 0)
 		return r;
 	return (int64_t)rep.result < 0 ? (int)rep.result
@@ -540,7 +540,7 @@ sc_subscribe(int fd, struct sfd *e, uint32_t flags)
 	pool_shared(); /* its subscriber holds it too */
 	wire_req_init(&req, WIRE_OP_SUBSCRIBE, e->key);
 	req.arg[1] = flags;
-	r = desc_call(fd, e, &req, NULL, 0, NULL, 0, &rep, -1, &sub);
+	r = sc_call(fd, e, &req, NULL, 0, NULL, 0, &rep, -1, &sub);
 	if (r == 0 && (int64_t)rep.result < 0)
 		r = (int)rep.result;
 	if (r == 0 && sub < 0)

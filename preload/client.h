@@ -32,6 +32,11 @@ struct sc_desc {
 	uint64_t broker, inst, key;
 };
 
+struct wire_req;
+struct wire_rep;
+int sc_call(int fd, struct sfd *e, struct wire_req *req,
+	    const struct iovec *in, int nin, struct iovec *out, int nout,
+	    struct wire_rep *rep, int sendfd, int *rfd);
 int sc_open(const struct scheme_path *sp, int flags, mode_t mode,
 	    struct sc_desc *d);
 int sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow);

@@ -12,6 +12,7 @@
 #include "dir.h"
 #include "fd_client.h"
 #include "fdops.h"
+#include "lock.h"
 #include "pool.h"
 #include "real.h"
 #include "stdio.h"
@@ -35,13 +36,17 @@ c_fsync(int fd, struct sfd *e, bool data)
 /*
  * F_GETFL and F_SETFL reach the provider (SYS_FCNTL), which may refuse;
  * the flags are then kept with the description, as on Redox, and the
- * kernel's kept in step.  Everything else is the kernel's.
+ * kernel's kept in step.  Locks are the scheme's (lock.c): the kernel's
+ * would lock this fd's own socket only.  Everything else is the
+ * kernel's.
  */
 static int
 c_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg)
 {
 	int r;
 
+	if (lock_fcntl_cmd(cmd))
+		return lock_fcntl(fd, e, cmd, (struct flock *)arg);
 	if (cmd == F_GETFL || cmd == F_SETFL) {
 		r = sc_fcntl(fd, e, cmd, cmd == F_SETFL ? arg : 0);
 		if (r >= 0 && cmd == F_SETFL)
@@ -105,6 +110,8 @@ const struct sfd_ops fdops_client = {
     .fpath = sc_fpath,
     .fcntl = c_fcntl,
     .ioctl = c_ioctl,
+    .flock = lock_flock,
+    .closing = lock_closing,
     .query = sc_query,
     .subscribe = sc_subscribe,
     .hold = c_hold,

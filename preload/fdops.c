@@ -87,6 +87,16 @@ fd_adopt_copy(int newfd, struct sfd *e)
 	return 0;
 }
 
+/* fd is about to close: its kind may have something to say first. */
+void
+fd_closing(int fd)
+{
+	struct sfd *e = fdtab_get(fd);
+
+	if (e != NULL && e->ops->closing != NULL)
+		e->ops->closing(fd, e);
+}
+
 int
 fd_close(int fd)
 {
@@ -95,6 +105,7 @@ fd_close(int fd)
 
 	if (e != NULL && e->ops->ours)
 		return -EBADF; /* ours, not the program's */
+	fd_closing(fd);
 	e = fdtab_take(fd);
 	if (e != NULL && e->ops->park != NULL && e->ops->park(fd, e))
 		r = 0; /* kept for the next open */

@@ -51,9 +51,12 @@ struct sfd_ops {
 	/* control: F_DUPFD is the table's own (fd_dup) */
 	int (*fcntl)(int, struct sfd *, int cmd, uintptr_t arg);
 	int (*ioctl)(int, struct sfd *, unsigned long, void *);
+	int (*flock)(int, struct sfd *, int op);
 	/* readiness: what is ready now; a subscription socket for epoll */
 	int (*query)(int, struct sfd *, uint32_t flags);
 	int (*subscribe)(int, struct sfd *, uint32_t flags);
+	/* the fd is about to be closed by this process (still open) */
+	void (*closing)(int, struct sfd *);
 	/* the record: copied (a dup), left the table, closed for reuse */
 	void (*hold)(struct sfd *);
 	void (*put)(struct sfd *);
@@ -69,6 +72,7 @@ ssize_t fd_preadv(int fd, const struct iovec *iov, int n, off_t off,
 		  bool write);
 off_t fd_lseek(int fd, off_t off, int whence);
 int fd_close(int fd);
+void fd_closing(int fd);
 int fd_adopt_copy(int newfd, struct sfd *e);
 void fd_release(struct sfd *e);
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/select.h>
@@ -74,7 +75,8 @@
 	X(get_current_dir_name) X(realpath)				\
 	/* fds */							\
 	X(fcntl) X(fcntl64) X(dup) X(dup2) X(dup3) X(close)		\
-	X(close_range) X(closefrom) X(ioctl)				\
+	X(close_range) X(closefrom) X(ioctl) X(flock) X(lockf)		\
+	X(lockf64)							\
 	/* processes */							\
 	X(fork) X(_Fork) X(execve) X(execv) X(execvp) X(execvpe)	\
 	X(fexecve) X(umask) X(daemon)					\

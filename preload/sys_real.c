@@ -40,6 +40,7 @@ THUNK(int, epoll_ctl, (int ep, int op, int fd, struct epoll_event *e),
       (ep, op, fd, e))
 THUNK(int, epoll_wait, (int ep, struct epoll_event *e, int n, int t),
       (ep, e, n, t))
+THUNK(int, poll, (struct pollfd *p, nfds_t n, int t), (p, n, t))
 
 /* The variadic two: every caller in proto/ passes one word. */
 static int
@@ -89,4 +90,5 @@ const struct proto_sys proto_sys = {
     .epoll_create1 = r_epoll_create1,
     .epoll_ctl = r_epoll_ctl,
     .epoll_wait = r_epoll_wait,
+    .poll = r_poll,
 };

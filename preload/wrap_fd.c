@@ -12,8 +12,10 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "fdops.h"
 #include "hidden.h"
@@ -67,6 +69,8 @@ range_close(unsigned lo, unsigned hi, int flags)
 	     fd >= 0 && (uint64_t)fd < end; fd = fdtab_next(fd + 1)) {
 		if ((e = fdtab_get(fd)) == NULL)
 			continue; /* closed by another thread meanwhile */
+		if (!e->ops->ours)
+			fd_closing(fd);
 		if (e->ops->ours) {
 			if ((uint64_t)fd > start && r == 0)
 				r = real_close_range((unsigned)start,
@@ -141,6 +145,8 @@ dup_onto(int old, int new, int flags, bool three)
 	hidden_evict(new);
 	if (new >= 0 && new <= 2 && old != new)
 		stdio_std_flush(new);
+	if (old != new)
+		fd_closing(new); /* dup2 closes it */
 	prev = old != new ? fdtab_take(new) : NULL;
 	r = three ? REAL(dup3)(old, new, flags) : REAL(dup2)(old, new);
 	if (r < 0) {
@@ -224,6 +230,69 @@ fd_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg,
 
 FCNTL(fcntl)
 FCNTL(fcntl64)
+
+/* flock: the fd's kind's (a scheme file's are the scheme's), or the kernel's. */
+EXPORT int
+flock(int fd, int op)
+{
+	struct sfd *e = fdtab_get(fd);
+	int saved = errno;
+
+	if (LIKELY(e == NULL))
+		return REAL(flock)(fd, op);
+	if (e->ops->ours)
+		return (int)wrap_ret(-EBADF, saved);
+	if (e->ops->flock == NULL)
+		return REAL(flock)(fd, op);
+	return (int)wrap_ret(e->ops->flock(fd, e, op), saved);
+}
+
+/*
+ * lockf: glibc's calls its own fcntl, which no preload sees, so it is
+ * made here from ours, as glibc makes it: a POSIX lock from the offset,
+ * len bytes long (0: to the end), F_TEST asking whether another process
+ * holds one there.
+ */
+static int
+fd_lockf(int fd, struct sfd *e, int cmd, off_t len)
+{
+	struct flock fl = {.l_whence = SEEK_CUR, .l_len = len};
+	int r;
+
+	switch (cmd) {
+	case F_TEST:
+		fl.l_type = F_RDLCK;
+		if ((r = fd_fcntl(fd, e, F_GETLK, (uintptr_t)&fl,
+				  REAL(fcntl))) < 0)
+			return r;
+		return fl.l_type == F_UNLCK || fl.l_pid == getpid() ? 0
+								    : -EACCES;
+	case F_ULOCK:
+		fl.l_type = F_UNLCK;
+		return fd_fcntl(fd, e, F_SETLK, (uintptr_t)&fl, REAL(fcntl));
+	case F_LOCK:
+	case F_TLOCK:
+		fl.l_type = F_WRLCK;
+		return fd_fcntl(fd, e, cmd == F_LOCK ? F_SETLKW : F_SETLK,
+				(uintptr_t)&fl, REAL(fcntl));
+	default:
+		return -EINVAL;
+	}
+}
+
+#define LOCKF(name)                                                            \
+	EXPORT int name(int fd, int cmd, off_t len)                            \
+	{                                                                      \
+		struct sfd *e = fdtab_get(fd);                                 \
+		int saved = errno;                                             \
+                                                                               \
+		if (LIKELY(e == NULL))                                         \
+			return REAL(name)(fd, cmd, len);                       \
+		return (int)wrap_ret(fd_lockf(fd, e, cmd, len), saved);        \
+	}
+
+LOCKF(lockf)
+LOCKF(lockf64)
 
 /* ioctl: through the fd's kind (fdops.h), or the kernel's. */
 static int

@@ -13,6 +13,7 @@
 #ifndef PROTO_SYS_H
 #define PROTO_SYS_H
 
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -42,6 +43,7 @@ struct proto_sys {
 	int (*epoll_create1)(int);
 	int (*epoll_ctl)(int, int, int, struct epoll_event *);
 	int (*epoll_wait)(int, struct epoll_event *, int, int);
+	int (*poll)(struct pollfd *, nfds_t, int);
 };
 
 extern const struct proto_sys proto_sys;

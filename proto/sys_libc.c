@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -32,4 +33,5 @@ const struct proto_sys proto_sys = {
     .epoll_create1 = epoll_create1,
     .epoll_ctl = epoll_ctl,
     .epoll_wait = epoll_wait,
+    .poll = poll,
 };

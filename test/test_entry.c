@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -313,6 +314,10 @@ START_TEST(fd_family)
 	ck_assert_int_eq(call("fcntl", "i:ii.p", fd, F_GETFL, NULL) &
 			     O_NONBLOCK,
 			 O_NONBLOCK);
+	ck_assert_int_eq(call("flock", "i:ii", fd, LOCK_EX), 0);
+	ck_assert_int_eq(call("flock", "i:ii", fd, LOCK_UN), 0);
+	ck_assert_int_eq(call("lockf", "i:iil", fd, F_TLOCK, 0L), 0);
+	ck_assert_int_eq(call("lockf64", "i:iil", fd, F_ULOCK, 0L), 0);
 	d = (int)call("dup", "i:i", fd);
 	ck_assert_int_eq(call("dup2", "i:ii", d, 70), 70);
 	ck_assert_int_eq(call("dup3", "i:iii", d, 71, O_CLOEXEC), 71);

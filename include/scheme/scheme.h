@@ -32,7 +32,8 @@
  *	SYS_LSEEK	new offset or -errno.  c = offset (int64), d = whence.
  *	SYS_FCNTL	0 (or a value) to agree, -errno to refuse.  c = cmd,
  *			d = arg.  F_GETFL and F_SETFL are kept by the system
- *			once the provider agrees, as on Redox.
+ *			once the provider agrees, as on Redox.  Locks never
+ *			arrive: see "Locks" below.
  *	SYS_FEVENT	the flags that are ready now (0 if none).  c = wanted.
  *	SYS_FPATH	bytes of path written into c (at most d), or -errno.
  *	SYS_FSTAT	0 after filling the struct stat at c (d bytes), -errno.
@@ -47,6 +48,17 @@
  *			description is gone.  Nobody waits for it, but write
  *			the answer back all the same: until it is, the
  *			request is kept (and counted unanswered).
+ *
+ * Locks.  fcntl(2) record locks, OFD locks, flock(2) and lockf(3) on a
+ * scheme's files are kept by the system, in the serving code inside the
+ * provider's process, by each file's identity: the st_dev and st_ino the
+ * provider answers to a SYS_FSTAT, asked once per open file at its first
+ * lock.  Two opens of one file must answer the same pair; an error or
+ * st_ino 0 gives that open file locks of its own.  They exclude each
+ * other across processes and threads with Linux's rules (owners, release
+ * on close, exit and kill, waits, EINTR, EDEADLK; scheme(7) LOCKS).  No
+ * lock request reaches the provider: today a provider cannot take locks
+ * over.
  *
  * A posted event is a record with id 0:
  *

@@ -85,6 +85,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -98,6 +99,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/tree.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -370,6 +372,284 @@ sv_uncharge_handle(struct serve *s, struct client **cl, struct client **ucl)
 	*cl = *ucl = NULL;
 }
 
+/* Locks --------------------------------------------------------------- */
+
+/*
+ * fcntl, OFD and flock locks of the scheme's files, kept here (locks.c)
+ * by each file's identity, which the provider's SYS_FSTAT gives once per
+ * description.  The owners are the serving code's to say: the pid the
+ * kernel vouches for on the request (POSIX), or the description it names
+ * (OFD, flock).  A lock request that must wait is kept by the table
+ * with a struct lkwait, which holds its channel as a pending request
+ * does; the channel's end, or its WIRE_OP_CANCEL, withdraws it.
+ */
+_Static_assert((int)WIRE_LK_POSIX == (int)LK_POSIX &&
+		   (int)WIRE_LK_OFD == (int)LK_OFD &&
+		   (int)WIRE_LK_FLOCK == (int)LK_FLOCK && WIRE_LK_EOF == LK_EOF,
+	       "wire.h and locks.h number lock kinds alike");
+
+struct lkwait {
+	struct sv_chan *ch;
+	uint64_t seq;
+	enum sv_via via;
+	uint32_t pid; /* a POSIX owner: watched once granted; else 0 */
+};
+
+/* A process holding POSIX locks, watched by a pidfd (SRC_PID). */
+struct lkpid {
+	uint32_t pid;
+	int fd;
+	uint64_t key;
+};
+
+static struct lkpid *
+pid_find(const struct serve *s, uint32_t pid)
+{
+	for (uint32_t i = 0; i < s->pids.used; i++) {
+		struct lkpid *lp = s->pids.obj[i];
+
+		if (lp != NULL && lp->pid == pid)
+			return lp;
+	}
+	return NULL;
+}
+
+/*
+ * A process that took a POSIX lock is watched until it ends (exits, is
+ * killed, execs nothing away: its locks survive exec, as Linux's), and
+ * then its locks go, as the kernel drops them.  One that has ended
+ * already loses what it was just given.  Where pidfds are refused (a
+ * provider in a namespace sandbox), the end of the process's last
+ * channel stands for its own (locks_chan_end).
+ */
+static void
+pid_watch(struct serve *s, uint32_t pid)
+{
+	struct lkpid *lp;
+	int fd, saved = errno;
+
+	if (pid_find(s, pid) != NULL)
+		return;
+	fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (fd < 0 && errno == ESRCH)
+		lk_release_all(s->locks, LK_POSIX, pid);
+	errno = saved;
+	if (fd < 0)
+		return;
+	fd = sv_own_hide(s, fd);
+	lp = calloc(1, sizeof(*lp));
+	if (lp == NULL || (lp->key = slots_put(&s->pids, lp)) == 0 ||
+	    sv_ep_add(s, fd, SRC_PID, lp->key) < 0) {
+		if (lp != NULL)
+			slots_del(&s->pids, lp->key);
+		free(lp);
+		sv_own_close(s, fd);
+		return;
+	}
+	lp->pid = pid;
+	lp->fd = fd;
+}
+
+static void
+pid_unwatch(struct serve *s, struct lkpid *lp)
+{
+	slots_del(&s->pids, lp->key);
+	sv_own_close(s, lp->fd);
+	free(lp);
+}
+
+/* The process ended: its POSIX locks go, and waiters behind them move. */
+static void
+pid_gone(struct serve *s, struct lkpid *lp)
+{
+	uint32_t pid = lp->pid;
+
+	pid_unwatch(s, lp);
+	lk_release_all(s->locks, LK_POSIX, pid);
+}
+
+static struct lkwait *
+lkwait_new(struct sv_chan *ch, uint64_t seq, enum sv_via via, uint32_t pid)
+{
+	struct lkwait *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	w->ch = ch;
+	ch->refs++;
+	ch->pending++;
+	w->seq = seq;
+	w->via = via;
+	w->pid = pid;
+	return w;
+}
+
+static void
+lkwait_free(void *cookie)
+{
+	struct lkwait *w = cookie;
+
+	w->ch->pending--;
+	sv_chan_put(w->ch);
+	free(w);
+}
+
+static bool
+lkwait_of(void *cookie, void *ch)
+{
+	return ((struct lkwait *)cookie)->ch == ch;
+}
+
+/* A kept request is answered (locks.c calls this, after settling). */
+static void
+lk_granted(void *ctx, void *cookie, int res)
+{
+	struct serve *s = ctx;
+	struct lkwait *w = cookie;
+
+	if (res == 0 && w->pid != 0)
+		pid_watch(s, w->pid);
+	sv_reply_err(s, w->ch, w->via, w->seq, res, WIRE_OK);
+	lkwait_free(w);
+}
+
+static void locks_desc_end(struct serve *s, struct desc *d);
+
+/*
+ * Whether the owner of a lock in the way has ended without our hearing
+ * yet: its process exited (its pidfd is readable) or the last fd of its
+ * description closed (its socket hung up).  The kernel closes a dying
+ * process's fds and marks it exited before its parent's wait returns,
+ * and a program may rely on that (a parent locks what its child held):
+ * so the end is taken now, not when its event comes round.
+ */
+static bool
+holder_gone(struct serve *s, const struct lk_owner *o)
+{
+	struct pollfd pfd = {.events = POLLIN | POLLRDHUP};
+	struct lkpid *lp = NULL;
+	struct desc *d = NULL;
+
+	if (o->kind == LK_POSIX && (lp = pid_find(s, (uint32_t)o->id)) != NULL)
+		pfd.fd = lp->fd;
+	else if (o->kind != LK_POSIX &&
+		 (d = slots_get(&s->descs, o->id)) != NULL && !d->parked)
+		pfd.fd = d->fd;
+	else
+		return false;
+	if (SYS(poll)(&pfd, 1, 0) != 1 ||
+	    (lp == NULL && !(pfd.revents & (POLLHUP | POLLRDHUP | POLLERR))))
+		return false;
+	if (lp != NULL)
+		pid_gone(s, lp);
+	else
+		locks_desc_end(s, d);
+	return true;
+}
+
+/* lk_do, after letting go of what ended holders still held in the way. */
+static int
+lock_settled(struct serve *s, struct desc *d, const struct lk_req *q,
+	     struct lkwait *w, struct lk_found *found)
+{
+	int r = 0;
+
+	for (int i = 0; i < 8; i++) {
+		r = lk_do(s->locks, &d->fid, q, w, found);
+		if (r == LK_WAITING)
+			holder_gone(s, &found->o); /* its release grants */
+		if ((r != -EAGAIN && (r != 0 || q->op != LK_GET ||
+				      found->type == F_UNLCK)) ||
+		    !holder_gone(s, &found->o))
+			break;
+	}
+	return r;
+}
+
+/*
+ * A lock request on d, whose identity is known: answered now, or kept.
+ * A client gone meanwhile is given nothing (it saw EINTR or died).
+ */
+static void
+lock_run(struct serve *s, struct sv_chan *ch, enum sv_via via, uint64_t seq,
+	 struct desc *d, const struct wire_lock *wl, uint32_t pid)
+{
+	bool posix = wl->kind == WIRE_LK_POSIX;
+	struct lk_req q = {.type = wl->type, .start = wl->start, .end = wl->end};
+	struct lk_found found = {.type = F_UNLCK};
+	struct wire_lock ans = *wl;
+	struct lkwait *w = NULL;
+	struct wire_rep rep;
+	int r;
+
+	if (ch == NULL || ch->dead)
+		return;
+	q.op = wl->cmd == WIRE_LK_GET	 ? LK_GET
+	       : wl->cmd == WIRE_LK_SET	 ? LK_SET
+	       : wl->cmd == WIRE_LK_SETW ? LK_SETW
+					 : 0;
+	q.o.kind = wl->kind;
+	q.o.id = posix ? pid : d->key;
+	q.o.pid = pid;
+	if (wl->cmd == WIRE_LK_CLOSE) {
+		lk_release(s->locks, &d->fid, LK_POSIX, pid);
+		r = 0;
+	} else if (wl->kind != WIRE_LK_FLOCK && q.op != LK_GET &&
+		   ((wl->type == F_RDLCK && (d->flags & O_ACCMODE) == O_WRONLY) ||
+		    (wl->type == F_WRLCK && (d->flags & O_ACCMODE) == O_RDONLY))) {
+		r = -EBADF; /* fcntl(2): a read lock needs a file open for
+			       reading, a write lock one open for writing */
+	} else if (q.op == LK_SETW &&
+		   (w = lkwait_new(ch, seq, via, posix ? pid : 0)) == NULL) {
+		r = -ENOMEM;
+	} else if ((r = lock_settled(s, d, &q, w, &found)) == LK_WAITING) {
+		return;
+	}
+	if (w != NULL)
+		lkwait_free(w);
+	if (r == 0 && posix && q.op != LK_GET && q.type != F_UNLCK)
+		pid_watch(s, pid);
+	wire_rep_init(&rep, seq);
+	rep.result = (uint64_t)(int64_t)r;
+	rep.gen = d->gen;
+	rep.dflags = d->flags;
+	if (r < 0 || q.op != LK_GET) {
+		sv_reply(s, ch, via, &rep, NULL, 0, -1);
+		return;
+	}
+	ans.type = found.type;
+	ans.start = found.start;
+	ans.end = found.end;
+	ans.pid = found.pid;
+	sv_reply(s, ch, via, &rep, &ans, sizeof(ans), -1);
+}
+
+/* The description's file ended: its OFD and flock locks go. */
+static void
+locks_desc_end(struct serve *s, struct desc *d)
+{
+	if (d->fid_known && s->locks != NULL) {
+		lk_release(s->locks, &d->fid, LK_OFD, d->key);
+		lk_release(s->locks, &d->fid, LK_FLOCK, d->key);
+	}
+	d->fid_known = false; /* a parked one's next file is another */
+}
+
+/*
+ * A channel ended: its waits are withdrawn.  Without a pidfd watching
+ * its owner, the owner's last channel stands for the process.
+ */
+static void
+locks_chan_end(struct serve *s, struct sv_chan *ch)
+{
+	if (s->locks == NULL)
+		return;
+	lk_cancel(s->locks, lkwait_of, ch, lkwait_free);
+	if (ch->owned && ch->cl != NULL && ch->cl->chans == 1 &&
+	    pid_find(s, ch->owner) == NULL)
+		lk_release_all(s->locks, LK_POSIX, ch->owner);
+}
+
 /* Channels ------------------------------------------------------------ */
 
 void
@@ -408,6 +688,7 @@ chan_kill(struct serve *s, struct sv_chan *ch)
 	sv_own_close(s, ch->pw);
 	sv_own_close(s, ch->prr);
 	ch->fd = ch->pr = ch->pw = ch->prr = -1;
+	locks_chan_end(s, ch);
 	chan_uncharge(s, ch);
 	slots_del(&s->chans, ch->key);
 	TAILQ_REMOVE(&s->chanlist, ch, link);
@@ -621,6 +902,7 @@ desc_end_file(struct serve *s, struct desc *d)
 {
 	sv_waiters_drop(s, NULL, d->key);
 	sv_subs_free(s, d);
+	locks_desc_end(s, d);
 	if (!d->parked)
 		RB_REMOVE(handles, &s->handles, d);
 	sv_uncharge_handle(s, &d->cl, &d->ucl);
@@ -1084,6 +1366,24 @@ admit(struct serve *s, const struct sv_req *r)
 	return SV_PROVIDER;
 }
 
+/*
+ * A packet the serving code asks the provider itself, as p's caller;
+ * counted as a request, since its answer is (schemectl info).
+ */
+static void
+inner_packet(struct serve *s, struct scheme_packet *pkt, const struct pend *p,
+	     uint64_t op, uint64_t handle)
+{
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->id = p->id;
+	pkt->pid = p->cr.pid;
+	pkt->uid = p->cr.uid;
+	pkt->gid = p->cr.gid;
+	pkt->a = op;
+	pkt->b = handle;
+	s->st.requests++;
+}
+
 /* The provider's SYS_CLOSE of d's handle; false if no request slot is free. */
 static bool
 close_packet(struct serve *s, const struct desc *d, struct scheme_packet *pkt)
@@ -1095,14 +1395,7 @@ close_packet(struct serve *s, const struct desc *d, struct scheme_packet *pkt)
 	p->kind = PEND_CLOSE;
 	p->cr = d->cr;
 	sv_trace_asked(s, p, d);
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->id = p->id;
-	pkt->pid = d->cr.pid;
-	pkt->uid = d->cr.uid;
-	pkt->gid = d->cr.gid;
-	pkt->a = SYS_CLOSE;
-	pkt->b = d->handle;
-	s->st.requests++; /* its answer counts: so must it (schemectl info) */
+	inner_packet(s, pkt, p, SYS_CLOSE, d->handle);
 	return true;
 }
 
@@ -1230,6 +1523,9 @@ own_wait(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 static enum sv_verdict
 own_cancel(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 {
+	/* A lock granted before this was answered before this: in order. */
+	if (s->locks != NULL)
+		lk_cancel(s->locks, lkwait_of, r->ch, lkwait_free);
 	sv_do_cancel(s, r->ch, r->req);
 	return SV_ANSWERED;
 }
@@ -1260,6 +1556,85 @@ own_poll(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 }
 
 /*
+ * WIRE_OP_LOCK.  The first lock asked on a description learns its file's
+ * identity from the provider (a SYS_FSTAT of ours, PEND_LOCKID; a
+ * provider with no inode numbers gives each description its own), then
+ * the lock table answers.  A CLOSE from a process holding no POSIX lock
+ * anywhere here has nothing to release and asks nobody.
+ */
+static enum sv_verdict
+lockid_ask(struct serve *s, struct sv_req *r, const struct wire_lock *wl,
+	   struct scheme_packet *pkt)
+{
+	struct pend *p = pend_charged(s, r->ch, wire_op(SYS_FSTAT), r->cr);
+	char *buf = r->ch->buf + sizeof(struct wire_req);
+
+	if (p == NULL) {
+		sv_reply_err(s, r->ch, r->via, r->req->seq, -EAGAIN, WIRE_OK);
+		return SV_ANSWERED;
+	}
+	p->kind = PEND_LOCKID;
+	p->seq = r->req->seq;
+	p->key = r->d->key;
+	p->cr = *r->cr;
+	p->via = r->via;
+	p->lk = *wl;
+	p->size = sizeof(struct stat);
+	memset(buf, 0, p->size);
+	p->buf = r->ch->buf; /* the packet points into it */
+	r->ch->buf = NULL;
+	sv_trace_asked(s, p, r->d);
+	inner_packet(s, pkt, p, SYS_FSTAT, r->d->handle);
+	pkt->c = (uintptr_t)buf;
+	pkt->d = p->size;
+	return SV_PACKET;
+}
+
+static void
+lockid_answer(struct serve *s, struct pend *p, int64_t res)
+{
+	struct desc *d = slots_get(&s->descs, p->key);
+	struct stat st;
+
+	if (d == NULL || d->parked) {
+		sv_reply_err(s, p->ch, p->via, p->seq, -EBADF, WIRE_OK);
+		return;
+	}
+	memcpy(&st, p->buf + sizeof(struct wire_req), sizeof(st));
+	if (!d->fid_known) {
+		d->fid_known = true;
+		d->fid.dev = res == 0 && st.st_ino != 0 ? st.st_dev : UINT64_MAX;
+		d->fid.ino = res == 0 && st.st_ino != 0 ? st.st_ino : d->key;
+	}
+	lock_run(s, p->ch, p->via, p->seq, d, &p->lk, p->cr.pid);
+}
+
+static enum sv_verdict
+own_lock(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
+{
+	struct wire_lock wl;
+
+	if (r->req->len != sizeof(wl)) {
+		sv_reply_err(s, r->ch, r->via, r->req->seq, -EINVAL, WIRE_OK);
+		return SV_ANSWERED;
+	}
+	memcpy(&wl, r->req + 1, sizeof(wl));
+	if (s->locks == NULL && (s->locks = lk_new(lk_granted, s)) == NULL) {
+		sv_reply_err(s, r->ch, r->via, r->req->seq, -ENOMEM, WIRE_OK);
+		return SV_ANSWERED;
+	}
+	if (wl.cmd == WIRE_LK_CLOSE && !r->d->fid_known &&
+	    !lk_holds(s->locks, LK_POSIX, r->cr->pid)) {
+		sv_reply_err(s, r->ch, r->via, r->req->seq, 0, WIRE_OK);
+		return SV_ANSWERED;
+	}
+	if (!r->d->fid_known)
+		return lockid_ask(s, r, &wl, pkt);
+	lock_run(s, r->ch, r->via, r->req->seq, r->d, &wl, r->cr->pid);
+	return SV_ANSWERED;
+}
+
+/*
  * What the serving code does itself with its own kinds of request (wire.h
  * rows WIRE_OP_*), and when: at once, before the channel's caps and the
  * description's attachment (the channel's own set-up, and PARK, which
@@ -1281,6 +1656,7 @@ static const struct own_row {
     {WIRE_OP_CANCEL, OWN_ADMITTED, own_cancel},
     {WIRE_OP_SUBSCRIBE, OWN_ADMITTED, own_subscribe},
     {WIRE_OP_POLL, OWN_ADMITTED, own_poll},
+    {WIRE_OP_LOCK, OWN_ADMITTED, own_lock},
 };
 
 static const struct own_row *
@@ -1550,6 +1926,7 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 
 			if ((kind == SRC_PIPE	 ? SRC_CHAN
 			     : kind == SRC_TRACE ? SRC_SUB
+			     : kind == SRC_PID	 ? SRC_WATCH
 						 : kind) != pass)
 				continue;
 			if (kind == SRC_CHAN &&
@@ -1567,6 +1944,9 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 				sv_sub_ready(s, o, ev[i].events);
 			else if (kind == SRC_TRACE)
 				sv_trace_gone(s, (int)key);
+			else if (kind == SRC_PID &&
+				 (o = slots_get(&s->pids, key)) != NULL)
+				pid_gone(s, o);
 			else if (kind == SRC_WATCH &&
 				 (o = slots_get(&s->watchv, key)) != NULL)
 				run_watch(s, o, ev[i].events);
@@ -1754,6 +2134,8 @@ serve_write(struct serve *s, const struct scheme_packet *pkt)
 		if (d != NULL && d->pb_len > 0 && res >= 0)
 			res |= EVENT_READ;
 		sv_fevent_answer(s, p, res);
+	} else if (p->kind == PEND_LOCKID) {
+		lockid_answer(s, p, res);
 	}
 	pend_free(s, p);
 	pthread_mutex_unlock(&s->lock);
@@ -1917,6 +2299,9 @@ serve_stop(struct serve *s)
 		if ((d = s->descs.obj[i]) != NULL) /* parked */
 			desc_free(s, d);
 	sv_trace_close_all(s); /* its tracers read the end */
+	for (uint32_t i = 0; i < s->pids.used; i++)
+		if (s->pids.obj[i] != NULL)
+			pid_unwatch(s, s->pids.obj[i]);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -1953,6 +2338,12 @@ serve_relocate(struct serve *s, int oldfd, int newfd)
 
 		if (sub != NULL && sub->fd == oldfd)
 			sub->fd = newfd;
+	}
+	for (i = 0; i < s->pids.used; i++) {
+		struct lkpid *lp = s->pids.obj[i];
+
+		if (lp != NULL && lp->fd == oldfd)
+			lp->fd = newfd;
 	}
 	pthread_mutex_unlock(&s->lock);
 }
@@ -1998,6 +2389,8 @@ serve_free(struct serve *s)
 	slots_free(&s->pends);
 	slots_free(&s->watchv);
 	slots_free(&s->subs);
+	slots_free(&s->pids);
+	lk_free(s->locks);
 	sv_own_close(s, s->ep);
 	sv_own_close(s, s->kick);
 	pthread_mutex_destroy(&s->lock);

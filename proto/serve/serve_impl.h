@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "locks.h"
 #include "serve.h"
 #include "slots.h"
 #include "../wire/wire.h"
@@ -25,7 +26,8 @@ enum sv_src {
 	SRC_WATCH,
 	SRC_KICK,
 	SRC_PIPE,
-	SRC_TRACE /* a tracer's socket: readable means it went away */
+	SRC_TRACE, /* a tracer's socket: readable means it went away */
+	SRC_PID	   /* a pidfd of a process holding POSIX locks: it ended */
 };
 
 struct sv_chan {
@@ -118,6 +120,12 @@ struct desc {
 	char *pb;
 	size_t pb_off, pb_len; /* the bytes left start at pb + pb_off */
 	bool pb_warned;	       /* a drop past PUSHBACK_MAX was logged */
+	/*
+	 * Its file's identity for locks (locks.h), learnt from the
+	 * provider's SYS_FSTAT at the first lock asked on it.
+	 */
+	bool fid_known;
+	struct lk_file_id fid;
 	TAILQ_HEAD(, sub) subs;
 	RB_ENTRY(desc) by_handle;
 	RB_ENTRY(desc) by_ino;
@@ -135,6 +143,7 @@ enum pend_kind {
 	PEND_CLOSE,   /* SYS_CLOSE: nobody waits */
 	PEND_POLL,    /* our SYS_FEVENT for a client's WIRE_OP_POLL */
 	PEND_SUB,     /* our SYS_FEVENT for a new subscription */
+	PEND_LOCKID,  /* our SYS_FSTAT for a lock's file identity */
 };
 
 struct pend {
@@ -160,6 +169,7 @@ struct pend {
 	/* An open: its file's fd is charged to these until answered. */
 	struct client *hcl, *ucl;
 	char *buf; /* the channel buffer the packet points into */
+	struct wire_lock lk; /* PEND_LOCKID: the lock asked, once known */
 };
 
 /* A request being served (serve.c chan_request): where it came from and
@@ -206,7 +216,7 @@ struct serve {
 	int kick;
 	bool kicked; /* kick holds a count to take back */
 	bool stopped;
-	struct slots chans, descs, pends, watchv, subs;
+	struct slots chans, descs, pends, watchv, subs, pids;
 	TAILQ_HEAD(, sv_chan) chanlist;
 	TAILQ_HEAD(, watch) watches;
 	TAILQ_HEAD(, waiter) waiters;
@@ -225,6 +235,7 @@ struct serve {
 		uint32_t dropped; /* records it could not take since */
 	} traces[WIRE_TRACE_PER_SCHEME];
 	int ntraces;
+	struct lk_tab *locks; /* made at the first lock asked */
 	struct wire_stats st;
 };
 

@@ -54,6 +54,29 @@
 #define WIRE_OP_PIPES	  0x7f000006 /* fd: request pipe; answer: reply pipe */
 #define WIRE_OP_PARK	  0x7f000007 /* closed, kept for reuse; no answer */
 #define WIRE_OP_SHM	  0x7f000008 /* fd: a sealed memfd for pipe answers */
+#define WIRE_OP_LOCK	  0x7f000009 /* a file lock: struct wire_lock */
+
+/*
+ * WIRE_OP_LOCK's payload, both ways (the answer's only for GET: the lock
+ * in the way, or type F_UNLCK).  Whence is resolved by the client; end
+ * is inclusive, WIRE_LK_EOF for "to the end of the file, however it
+ * grows" (l_len 0).  Who owns the lock is the serving code's to say, not
+ * the client's: the process the kernel vouches for (POSIX), or the
+ * description the request names (OFD, FLOCK).  CLOSE: the process closed
+ * an fd of this file, which ends its POSIX locks on it (fcntl(2)).  A
+ * SETW may be kept until it can be granted; WIRE_OP_CANCEL withdraws it
+ * (answered first, if it was granted meanwhile).
+ */
+#define WIRE_LK_EOF INT64_MAX
+enum wire_lk_cmd { WIRE_LK_GET = 1, WIRE_LK_SET, WIRE_LK_SETW, WIRE_LK_CLOSE };
+enum wire_lk_kind { WIRE_LK_POSIX = 1, WIRE_LK_OFD, WIRE_LK_FLOCK };
+struct wire_lock {
+	uint8_t cmd;	/* enum wire_lk_cmd */
+	uint8_t kind;	/* enum wire_lk_kind */
+	int16_t type;	/* F_RDLCK, F_WRLCK, F_UNLCK */
+	int32_t pid;	/* GET's answer: the holder's, -1 for an OFD lock */
+	int64_t start, end;
+};
 
 struct wire_req {
 	uint16_t magic, version;
