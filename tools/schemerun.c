@@ -68,7 +68,7 @@ static const char usage_text[] =
     "served (set-user-ID, file capabilities, no FUSE); 127 CMD not\n"
     "found, or no broker could be had.  See schemerun(1).\n";
 
-static void
+static _Noreturn void
 die(const char *msg, const char *detail)
 {
 	fprintf(stderr, "%s: %s%s%s\n", prog, msg, detail ? ": " : "",
