@@ -413,6 +413,15 @@ h_sh(struct run_result *r, const char *script)
 	h_run(r, true, NULL, 20, argv);
 }
 
+const char *
+h_sh_out(struct run_result *r, const char *script)
+{
+	h_sh(r, script);
+	ck_assert_msg(r->status == 0, "%s: status %d: %s", script, r->status,
+		      r->err);
+	return r->out;
+}
+
 void
 h_sh_ok(struct run_result *r, int seconds, const char *fmt, ...)
 {

@@ -51,6 +51,8 @@ bool h_scheme_listed(int fd, const char *name);
 void h_run(struct run_result *r, bool preload, const char *input, int seconds,
 	   char *const argv[]);
 void h_sh(struct run_result *r, const char *script);
+/* h_sh, which must succeed (else the case fails, saying why): its stdout. */
+const char *h_sh_out(struct run_result *r, const char *script);
 /* sh -c of a formatted script, without the preload; it must succeed. */
 void h_sh_ok(struct run_result *r, int seconds, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

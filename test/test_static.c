@@ -39,16 +39,6 @@ static struct run_result *r;
 		ck_assert_msg(!r->timed_out, "schemerun: timed out");          \
 	} while (0)
 
-/* sh -c script under the preload; it must succeed. */
-static const char *
-preloaded(const char *script)
-{
-	h_sh(r, script);
-	ck_assert_msg(r->status == 0, "%s: status %d: %s", script, r->status,
-		      r->err);
-	return r->out;
-}
-
 static bool
 have(const char *file, const char *what)
 {
@@ -120,8 +110,8 @@ START_TEST(cc_static_program)
 
 	if (!have(TEST_VIEW_STATIC, "cc -static"))
 		return;
-	preloaded("mkdir /scheme/" S "/c1 /scheme/" S "/c2 && "
-		  "echo one > " S ":c1/world && echo two > " S ":c2/world");
+	h_sh_out(r, "mkdir /scheme/" S "/c1 /scheme/" S "/c2 && "
+		    "echo one > " S ":c1/world && echo two > " S ":c2/world");
 	for (int i = 0; i < 2; i++) {
 		SR((char *)TEST_VIEW_STATIC, (char *)dirs[i]);
 		ck_assert_msg(r->status == 0, "%s: %d: %s", dirs[i], r->status,
@@ -135,7 +125,7 @@ START_TEST(cc_static_program)
 				 0);
 		ck_assert_str_eq(r->err, "");
 	}
-	ck_assert_str_eq(preloaded("cat /scheme/" S "/c2/sdir/moved.txt"),
+	ck_assert_str_eq(h_sh_out(r, "cat /scheme/" S "/c2/sdir/moved.txt"),
 			 "written by a static program\n");
 }
 END_TEST
@@ -152,7 +142,7 @@ START_TEST(busybox_static)
 	ck_assert_int_eq(r->status, 1); /* the last ls: it is gone */
 	ck_assert_str_eq(r->out, "one\ntwo\nbb1\nbb2\n2\n4\n");
 	ck_assert_ptr_nonnull(strstr(r->err, "No such file or directory"));
-	ck_assert_str_eq(preloaded("cat /scheme/" S "/bb2"), "two\n");
+	ck_assert_str_eq(h_sh_out(r, "cat /scheme/" S "/bb2"), "two\n");
 }
 END_TEST
 
@@ -238,10 +228,11 @@ END_TEST
 /* schemerun /scheme/x/bin/tool: a dynamic binary, a static one, a script. */
 START_TEST(exec_stored_on_a_scheme)
 {
-	preloaded("mkdir -p /scheme/" S "/bin && "
-		  "cat /bin/echo > /scheme/" S "/bin/echo && "
-		  "printf '#!/bin/sh\\necho script \"$1\"\\n' > " S ":bin/s && "
-		  "chmod +x " S ":bin/echo " S ":bin/s");
+	h_sh_out(r,
+		 "mkdir -p /scheme/" S "/bin && "
+		 "cat /bin/echo > /scheme/" S "/bin/echo && "
+		 "printf '#!/bin/sh\\necho script \"$1\"\\n' > " S ":bin/s && "
+		 "chmod +x " S ":bin/echo " S ":bin/s");
 	SR((char *)"/scheme/" S "/bin/echo", (char *)"hi");
 	ck_assert_msg(r->status == 0, "%s", r->err);
 	ck_assert_str_eq(r->out, "hi\n");
@@ -254,9 +245,9 @@ START_TEST(exec_stored_on_a_scheme)
 				 "/bin/nope: No such file or directory\n");
 	if (!have(BB, "sh tools/install-deps.sh"))
 		return;
-	preloaded("cat " BB " > /scheme/" S "/bin/busybox && "
-		  "chmod +x /scheme/" S "/bin/busybox && "
-		  "echo stored > /scheme/" S "/bb3");
+	h_sh_out(r, "cat " BB " > /scheme/" S "/bin/busybox && "
+		    "chmod +x /scheme/" S "/bin/busybox && "
+		    "echo stored > /scheme/" S "/bb3");
 	SR((char *)"/scheme/" S "/bin/busybox", (char *)"cat",
 	   (char *)S ":bb3");
 	ck_assert_msg(r->status == 0, "%s", r->err);
@@ -269,9 +260,9 @@ START_TEST(exec_and_chdir_from_supervised)
 {
 	if (!have(BB, "sh tools/install-deps.sh"))
 		return;
-	preloaded("mkdir -p /scheme/" S "/bin && "
-		  "cat /bin/true > /scheme/" S "/bin/true && "
-		  "chmod +x /scheme/" S "/bin/true");
+	h_sh_out(r, "mkdir -p /scheme/" S "/bin && "
+		    "cat /bin/true > /scheme/" S "/bin/true && "
+		    "chmod +x /scheme/" S "/bin/true");
 	SR((char *)BB, (char *)"sh", (char *)"-c",
 	   (char *)"/scheme/" S "/bin/true");
 	ck_assert_int_eq(r->status, 126);

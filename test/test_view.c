@@ -69,16 +69,6 @@ sp(const char *rel)
 		ck_assert_msg(!r->timed_out, "%s: timed out", argv_[0]);       \
 	} while (0)
 
-/* cmd through the preload; it must succeed; its output. */
-static const char *
-preloaded(const char *script)
-{
-	h_sh(r, script);
-	ck_assert_msg(r->status == 0, "%s: status %d: %s", script, r->status,
-		      r->err);
-	return r->out;
-}
-
 static void
 put(const char *rel, const char *text)
 {
@@ -224,7 +214,7 @@ START_TEST(cat_and_write)
 		"'\\0' x > %s; wc -c < %s",
 		vp("big"), vp("big"));
 	ck_assert_str_eq(r->out, "163840\n");
-	preloaded("wc -c < /scheme/" S "/big; tr -d x < /scheme/" S "/big");
+	h_sh_out(r, "wc -c < /scheme/" S "/big; tr -d x < /scheme/" S "/big");
 	ck_assert_str_eq(r->out, "163840\n");
 	RUN(false, (char *)"cat", (char *)vp("missing"));
 	ck_assert_int_eq(r->status, 1);
@@ -241,7 +231,7 @@ START_TEST(stat_matches_preload)
 	char through[512], expect[512];
 	struct stat v;
 
-	preloaded("mkdir /scheme/" S "/sd");
+	h_sh_out(r, "mkdir /scheme/" S "/sd");
 	put("sd/f", "some bytes\n");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		RUN(false, (char *)"stat", (char *)"-c", (char *)STAT_FMT " %i",
@@ -279,12 +269,12 @@ START_TEST(names_change)
 	ck_assert_int_eq(errno, ENOTEMPTY);
 	ck_assert_int_eq(unlink(vp("nd/moved/f")), 0);
 	ck_assert_int_eq(rmdir(vp("nd/moved")), 0);
-	preloaded("ls -a /scheme/" S "/nd");
+	h_sh_out(r, "ls -a /scheme/" S "/nd");
 	ck_assert_str_eq(r->out, "");
 	/* Renamed through the preload: the view follows. */
 	put("nd/a", "A\n");
 	ck_assert_str_eq(slurp(vp("nd/a")), "A\n");
-	preloaded("mv /scheme/" S "/nd/a /scheme/" S "/nd/b");
+	h_sh_out(r, "mv /scheme/" S "/nd/a /scheme/" S "/nd/b");
 	ck_assert_str_eq(slurp(vp("nd/b")), "A\n");
 	ck_assert_int_eq(unlink(vp("nd/b")), 0);
 	ck_assert_int_eq(rmdir(vp("nd")), 0);
@@ -301,7 +291,7 @@ START_TEST(chmod_and_touch)
 	put("ct", "x\n");
 	ck_assert_int_eq(chmod(vp("ct"), 0604), 0);
 	h_sh_ok(r, 20, "touch -d '2001-02-03 04:05:06.5 UTC' %s", vp("ct"));
-	preloaded("stat -c '%a %Y %y' /scheme/" S "/ct");
+	h_sh_out(r, "stat -c '%a %Y %y' /scheme/" S "/ct");
 	ck_assert_str_eq(r->out, "604 981173106 2001-02-03 04:05:06.500000000 "
 				 "+0000\n");
 	h_sh_ok(r, 20, "TZ=UTC stat -c '%%a %%Y %%y' %s", vp("ct"));
@@ -326,13 +316,13 @@ START_TEST(mmap_shared_and_private)
 	ck_assert_int_eq(memcmp(p, "0123456789", 10), 0);
 	memcpy(p + 4096, "shared", 6);
 	ck_assert_int_eq(msync(p, 8192, MS_SYNC), 0);
-	preloaded("dd if=/scheme/" S "/mm bs=4096 skip=1 2>/dev/null | "
-		  "head -c 6");
+	h_sh_out(r, "dd if=/scheme/" S "/mm bs=4096 skip=1 2>/dev/null | "
+		    "head -c 6");
 	ck_assert_str_eq(r->out, "shared");
 	memcpy(p, "unmapped", 8);
 	ck_assert_int_eq(munmap(p, 8192), 0);
 	ck_assert_int_eq(close(fd), 0);
-	preloaded("head -c 10 /scheme/" S "/mm");
+	h_sh_out(r, "head -c 10 /scheme/" S "/mm");
 	ck_assert_str_eq(r->out, "unmapped89");
 	/* A private mapping, of a file changed through the preload. */
 	put("mm", "private!");
@@ -359,7 +349,7 @@ START_TEST(exec_binary_and_script)
 	ck_assert_int_eq(errno, EACCES);
 	RUN(false, (char *)"sh", (char *)"-c", (char *)vp("s.sh"));
 	ck_assert_int_eq(r->status, 126);
-	preloaded("chmod +x /scheme/" S "/s.sh");
+	h_sh_out(r, "chmod +x /scheme/" S "/s.sh");
 	RUN(false, (char *)vp("s.sh"), (char *)"x");
 	ck_assert_int_eq(r->status, 0);
 	ck_assert_str_eq(r->out, "script x\n");
@@ -381,7 +371,8 @@ START_TEST(static_program)
 				 "entry moved.txt file\n");
 	ck_assert_str_eq(get("sdir/moved.txt"),
 			 "written by a static program\n");
-	preloaded("ls /scheme/" S "/sdir; test ! -e /scheme/" S "/static.txt");
+	h_sh_out(r,
+		 "ls /scheme/" S "/sdir; test ! -e /scheme/" S "/static.txt");
 	ck_assert_str_eq(r->out, "moved.txt\n");
 }
 END_TEST
@@ -421,7 +412,7 @@ START_TEST(waiting_read_interrupted)
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(h_wait_exit(pid, 5), 128 + SIGKILL);
 	/* The view still serves, that fifo too. */
-	preloaded("echo data > /scheme/" S "/fifo");
+	h_sh_out(r, "echo data > /scheme/" S "/fifo");
 	RUN(false, (char *)"head", (char *)"-c", (char *)"5",
 	    (char *)vp("fifo"));
 	ck_assert_str_eq(r->out, "data\n");
