@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "../proto/wire/sockpath.h"
 #include "bconn.h"
@@ -84,7 +85,38 @@ join(int tok)
 	return sv[0];
 }
 
-/* A new connection, not hidden; -ENOTCONN when no broker answers. */
+/*
+ * The broker's socket is there but not ours to use: a program that
+ * changed its uid before its first scheme call, or one pointed at
+ * another user's broker.  Its scheme paths get EACCES, not ENOENT from
+ * the disk, and it is told why, once.
+ */
+static int
+refused(const char *p, int err)
+{
+	static atomic_bool told;
+	char line[sizeof(path) + 160];
+	int n, saved = errno;
+	ssize_t w = 0;
+
+	if (!atomic_exchange(&told, true)) {
+		n = snprintf(line, sizeof(line),
+			     "scheme: the broker at %s does not admit uid %u "
+			     "(%s): scheme paths are refused; see schemed(8), "
+			     "--group\n",
+			     p, (unsigned)geteuid(), strerror(-err));
+		if (n > 0 && (size_t)n < sizeof(line))
+			w = REAL(write)(2, line, (size_t)n);
+		(void)w; /* nowhere else to say it */
+	}
+	errno = saved;
+	return -EACCES;
+}
+
+/*
+ * A new connection, not hidden; -ENOTCONN when no broker answers, -EACCES
+ * when one is there that we may not connect to.
+ */
 int
 bconn_open(void)
 {
@@ -97,6 +129,8 @@ bconn_open(void)
 	if (p[0] == '\0')
 		return -ENOTCONN;
 	fd = sockpath_connect(p);
+	if (fd == -EACCES || fd == -EPERM)
+		return refused(p, fd);
 	return fd == -EMFILE || fd == -ENFILE || fd >= 0 ? fd : -ENOTCONN;
 }
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -257,6 +258,30 @@ START_TEST(create_in_namespace)
 }
 END_TEST
 
+/*
+ * Our ids changed before our first scheme call (h_in_child's fork drops
+ * the parent's connection), to a uid the broker's socket does not admit:
+ * scheme paths, both forms, are EACCES with one line saying why, never
+ * ENOENT from the disk; ordinary paths are the disk's.
+ */
+static void
+refused_paths(void)
+{
+	char said[512] = "";
+	int log = memfd_create("said", 0), err = dup(2);
+	ssize_t n;
+
+	EXPECT(log >= 0 && err >= 0 && dup2(log, 2) == 2);
+	FAILS(open("nsa:pub/f", O_RDONLY), EACCES);
+	FAILS(open("/scheme/nsa/pub/f", O_RDONLY), EACCES);
+	FAILS(access("/scheme/nsa", F_OK), EACCES);
+	FAILS(open("/nonexistent-disk-path", O_RDONLY), ENOENT);
+	EXPECT(dup2(err, 2) == 2);
+	n = pread(log, said, sizeof(said) - 1, 0);
+	EXPECT(n > 0 && strstr(said, "does not admit uid 65534") != NULL);
+	EXPECT(strchr(said, '\n') == said + n - 1); /* one line, once */
+}
+
 /* With --group: the socket is 0660 for it; members use, others can't. */
 static void
 as_nobody(bool member)
@@ -269,6 +294,7 @@ as_nobody(bool member)
 	EXPECT(setuid(65534) == 0);
 	if (!member) {
 		FAILS(raw_conn(), EACCES);
+		refused_paths();
 		return;
 	}
 	EXPECT((fd = open("nsa:pub/f", O_RDWR | O_CREAT, 0600)) >= 0);
