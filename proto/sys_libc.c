@@ -9,6 +9,12 @@
 
 #include "sys.h"
 
+static int
+open2(const char *path, int flags)
+{
+	return open(path, flags);
+}
+
 const struct proto_sys proto_sys = {
     .close = close,
     .read = read,
@@ -17,6 +23,7 @@ const struct proto_sys proto_sys = {
     .fstat = fstat,
     .stat = stat,
     .mkdir = mkdir,
+    .open = open2,
     .fcntl = fcntl,
     .ioctl = ioctl,
     .pipe2 = pipe2,
