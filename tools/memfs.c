@@ -69,6 +69,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -113,8 +114,9 @@ struct node {
 	struct node *parent; /* NULL: the root, or out of the tree */
 	struct node **kids;  /* a directory's entries, sorted by name */
 	size_t nkids, kidcap;
-	char *data; /* a file's bytes */
+	char *data; /* a file's bytes: malloc'd, or mapped from mfd */
 	size_t size, cap;
+	int mfd; /* -1, or the memfd holding them (see "Mapping") */
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
@@ -206,6 +208,7 @@ node_new(const char *name, enum kind kind, mode_t mode, uid_t uid, gid_t gid)
 		return NULL;
 	}
 	n->kind = kind;
+	n->mfd = -1;
 	n->mode = mode & 07777;
 	n->uid = uid;
 	n->gid = gid;
@@ -219,7 +222,12 @@ node_free(struct node *n)
 {
 	free(n->name);
 	free(n->kids);
-	free(n->data);
+	if (n->mfd >= 0) {
+		munmap(n->data, n->cap);
+		close(n->mfd);
+	} else {
+		free(n->data);
+	}
 	free(n);
 }
 
@@ -371,23 +379,46 @@ listing(const struct node *d, size_t *len)
 	return t;
 }
 
+/*
+ * Room for size bytes: the capacity doubles, in malloc'd memory or, for a
+ * file kept in a memfd, in our mapping of it (which may reach past the
+ * memfd's end; we never touch what does).
+ */
+static int
+grow(struct node *f, size_t size)
+{
+	size_t cap = f->cap ? f->cap : 4096;
+	char *d;
+
+	while (cap < size)
+		cap *= 2;
+	if (f->mfd < 0) {
+		d = realloc(f->data, cap);
+	} else {
+		d = mremap(f->data, f->cap, cap, MREMAP_MAYMOVE);
+		d = d == MAP_FAILED ? NULL : d;
+	}
+	if (d == NULL)
+		return -ENOSPC;
+	f->data = d;
+	f->cap = cap;
+	return 0;
+}
+
+/* A memfd is kept exactly as long as the file: past it, clients' SIGBUS. */
 static int
 resize(struct node *f, size_t size)
 {
+	int r;
+
 	if (size > MAX_SIZE)
 		return -EFBIG;
-	if (size > f->cap) {
-		size_t cap = f->cap ? f->cap : 4096;
-		char *d;
-
-		while (cap < size)
-			cap *= 2;
-		if ((d = realloc(f->data, cap)) == NULL)
-			return -ENOSPC;
-		f->data = d;
-		f->cap = cap;
-	}
-	if (size > f->size)
+	if (size > f->cap && (r = grow(f, size)) < 0)
+		return r;
+	if (f->mfd >= 0 && size != f->size &&
+	    ftruncate(f->mfd, (off_t)size) < 0)
+		return -ENOSPC;
+	if (size > f->size && f->mfd < 0)
 		memset(f->data + f->size, 0, size - f->size);
 	f->size = size;
 	touch(f, T_MTIME | T_CTIME);
@@ -449,6 +480,8 @@ append(struct node *f, const void *data, size_t n)
  *	utimensat	both times now: the owner, root, or write permission;
  *			other times: the owner or root
  *	ftruncate	a handle opened for writing (checked at its open)
+ *	fmap		a handle opened for reading; for a writable shared
+ *			mapping, one opened O_RDWR without O_APPEND
  * Reads, writes, fstat and the rest are judged by how the handle was
  * opened, as on Linux: a file's mode changed later does not close it.
  */
@@ -1455,6 +1488,71 @@ do_fcntl(void *ctx, const struct scheme_packet *p, uint64_t hn, int cmd,
 	return get(hn) != NULL ? 0 : -EBADF;
 }
 
+/* Mapping --------------------------------------------------------------- */
+
+/*
+ * A regular file is kept in malloc'd memory until it is first mapped;
+ * from then on in a memfd, which we map MAP_SHARED and which the answer
+ * to SYS_FMAP hands over (the system passes the client a copy of the
+ * fd, a read-only one for a file not opened O_RDWR).  So every client's
+ * MAP_SHARED mapping and our own reads and writes are the same pages,
+ * and a client's MAP_PRIVATE mapping is the kernel's copy-on-write of
+ * them.  The memfd is as long as the file (resize() truncates it), so a
+ * client touching a page wholly past the end gets SIGBUS, as on Linux.
+ * It stays until the node is freed: a client's mapping may outlive
+ * every handle, and whether one is left is not ours to see (SYS_FUNMAP
+ * is not sent).  Writes through a mapping do not change mtime.
+ */
+static int
+to_memfd(struct node *f)
+{
+	size_t cap = f->cap > 4096 ? f->cap : 4096;
+	char *d;
+	int fd;
+
+	if (f->mfd >= 0)
+		return 0;
+	if ((fd = memfd_create("scheme-memfs", MFD_CLOEXEC)) < 0)
+		return -ENOMEM;
+	if (ftruncate(fd, (off_t)f->size) < 0 ||
+	    (d = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
+		MAP_FAILED) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (f->size > 0)
+		memcpy(d, f->data, f->size);
+	free(f->data);
+	f->data = d;
+	f->cap = cap;
+	f->mfd = fd;
+	return 0;
+}
+
+/* The open file's access mode judges, as mmap(2) does (see Permissions). */
+static int64_t
+do_fmap(void *ctx, const struct scheme_packet *p, uint64_t hn,
+	struct scheme_map *m)
+{
+	struct handle *h = get_io(hn);
+	int prot = SCHEME_MAP_PROT(m->flags);
+	int flags = SCHEME_MAP_FLAGS(m->flags), acc, r;
+
+	if (h == NULL)
+		return -EBADF;
+	if (h->n->kind != REGULAR)
+		return -ENODEV;
+	acc = h->flags & O_ACCMODE;
+	if (acc == O_WRONLY)
+		return -EACCES;
+	if ((flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE) &&
+	    (acc != O_RDWR || (h->flags & O_APPEND)))
+		return -EACCES;
+	if ((r = to_memfd(h->n)) < 0)
+		return r;
+	return h->n->mfd;
+}
+
 /* dup and fstatvfs are not served: NULL members say ENOSYS. */
 static const struct scheme_ops memfs_ops = {
     .open = do_open,
@@ -1474,6 +1572,7 @@ static const struct scheme_ops memfs_ops = {
     .unlink = do_unlink,
     .rmdir = do_rmdir,
     .close = do_close,
+    .fmap = do_fmap,
 };
 
 /* The answer to a request we kept. */
