@@ -23,7 +23,8 @@
  * read-only MAP_SHARED mapping works, but it is not coherent: later
  * writes to the file are not seen in it, by anyone.  A writable MAP_SHARED
  * mapping could only lose its writes, so it is refused with ENODEV, what
- * Linux says of a file system that cannot map.  The memfd is exactly as
+ * Linux says of a file system that cannot map, and so is a file that
+ * cannot be read at an offset (no SYS_LSEEK).  The memfd is exactly as
  * long as the file (or ends at the mapping's end), so a page wholly past
  * the end of the file raises SIGBUS when touched, as a file's would; the
  * seal makes a later mprotect(PROT_WRITE) of a MAP_SHARED copy fail with
@@ -118,6 +119,8 @@ copy_range(int fd, struct sfd *e, size_t len, off_t off)
 	got = read_range(fd, e, buf, len, off);
 	REAL(munmap)(buf, len);
 	ua_forget(); /* buf may have been taken for the program's memory */
+	if (got == -ENOSYS || got == -ESPIPE)
+		got = -ENODEV; /* it cannot be read at an offset: no copy */
 	if (got < 0)
 		goto fail;
 	if (REAL(ftruncate)(mfd, off + (off_t)got) < 0 ||

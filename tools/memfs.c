@@ -1,7 +1,7 @@
 /*
  * scheme-memfs - an example provider: a tree of files kept in memory.
  *
- *	scheme-memfs [--events [--tick MS]] [NAME]	(default: hello)
+ *	scheme-memfs [--events [--tick MS]] [--no-map] [NAME]	(default: hello)
  *
  * Run it under schemerun; then NAME:world holds "Hello, world!\n", any
  * other NAME:path can be created and written, directories can be made
@@ -1529,6 +1529,8 @@ to_memfd(struct node *f)
 	return 0;
 }
 
+static int no_map; /* --no-map: answer SYS_FMAP as if not served */
+
 /* The open file's access mode judges, as mmap(2) does (see Permissions). */
 static int64_t
 do_fmap(void *ctx, const struct scheme_packet *p, uint64_t hn,
@@ -1538,6 +1540,8 @@ do_fmap(void *ctx, const struct scheme_packet *p, uint64_t hn,
 	int prot = SCHEME_MAP_PROT(m->flags);
 	int flags = SCHEME_MAP_FLAGS(m->flags), acc, r;
 
+	if (no_map)
+		return -ENOSYS; /* as a provider without the member */
 	if (h == NULL)
 		return -EBADF;
 	if (h->n->kind != REGULAR)
@@ -1677,7 +1681,7 @@ loop_events(long tick_ms, struct node *stream)
 }
 
 static const char usage_text[] =
-    "usage: scheme-memfs [--events [--tick MS]] [NAME]\n"
+    "usage: scheme-memfs [--events [--tick MS]] [--no-map] [NAME]\n"
     "\n"
     "Serve the scheme NAME (default hello): files and directories kept in\n"
     "memory, NAME:world to start with.  Run it under schemerun:\n"
@@ -1688,6 +1692,7 @@ static const char usage_text[] =
     "  --events       wait in an event: queue, as a Redox daemon does\n"
     "  --tick MS      with --events, a line into NAME:stream every MS\n"
     "                 milliseconds (default 200)\n"
+    "  --no-map       answer no SYS_FMAP: clients map private copies\n"
     "  -h, --help     print this and exit\n"
     "  -V, --version  print the version and exit\n";
 
@@ -1736,6 +1741,7 @@ parse_args(int argc, char **argv, int *events, long *tick_ms)
 	static const struct option opts[] = {
 	    {"events", no_argument, NULL, 'e'},
 	    {"tick", required_argument, NULL, 't'},
+	    {"no-map", no_argument, NULL, 'm'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -1747,6 +1753,8 @@ parse_args(int argc, char **argv, int *events, long *tick_ms)
 	while ((ch = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
 		if (ch == 'e') {
 			*events = 1;
+		} else if (ch == 'm') {
+			no_map = 1;
 		} else if (ch == 't') {
 			errno = 0;
 			*tick_ms = strtol(optarg, &end, 10);
