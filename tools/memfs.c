@@ -48,6 +48,11 @@
  * section, "Permissions", which lists what each request asks: copy it.
  * atime is set at creation and by utimensat only.
  *
+ * A regular file can be mapped (SYS_FMAP): it moves into a memfd when
+ * first mapped, and clients map that memfd, so shared mappings, reads
+ * and writes are the same pages (section "Mapping").  --no-map answers
+ * SYS_FMAP as a provider without it: clients map private copies.
+ *
  * Plain POSIX C and libscheme's provider helper (pkg-config --libs
  * scheme): each request kind is a member of a struct scheme_ops that
  * scheme_serve() calls with the request's arguments decoded; a fifo read
