@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -190,6 +191,9 @@ serve_req_seeds(void)
 {
 	struct stat st;
 	uint8_t m[sizeof(struct wire_req)], m2[sizeof(struct wire_req) + 3];
+	uint8_t m3[sizeof(struct wire_req) + sizeof(struct scheme_map)];
+	struct scheme_map map = {0, 4096,
+				 PROT_READ | (uint64_t)MAP_SHARED << 32, 0};
 
 	rec_req(0, SYS_OPEN, 0, 0, O_RDWR, "a", 1);
 	rec_req(0, SYS_READ, 1, 0, 16, NULL, 2);
@@ -255,6 +259,9 @@ serve_req_seeds(void)
 	rec_req(0, SYS_FCHOWN, 2, 0, 0, NULL, 15);
 	rec_req(0, SYS_FEVENT, 2, EVENT_READ, 0, NULL, 16);
 	rec_req(0x20, SYS_FSYNC, 2, 0, 0, NULL, 17);
+	fuzz_put_rec(&b, 0, m3,
+		     rig_req_bytes(m3, SYS_FMAP, 2, 0, sizeof(map), &map,
+				   sizeof(map), 18));
 	seed("fuzz_serve_req", "every-op");
 
 	rec_req(0, SYS_CLOSE, 1, 0, 0, NULL, 1);

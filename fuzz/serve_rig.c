@@ -65,6 +65,8 @@ rig_start(struct rig *r)
 
 	memset(r, 0, sizeof(*r));
 	r->handle = 100;
+	if ((r->mapfd = memfd_create("rig-map", MFD_CLOEXEC)) < 0)
+		fuzz_fail("memfd_create: %s", strerror(errno));
 	if ((r->s = serve_new(&cfg)) == NULL)
 		fuzz_fail("serve_new");
 	for (i = 0; i < RIG_CHANS; i++) {
@@ -90,6 +92,7 @@ rig_stop(struct rig *r)
 	for (i = 0; i < r->nfds; i++)
 		close(r->fds[i]);
 	r->nfds = 0;
+	close(r->mapfd);
 }
 
 void
@@ -163,6 +166,7 @@ use_input(const struct scheme_packet *p)
 	case SYS_WRITE:
 	case SYS_FRENAME:
 	case SYS_FUTIMENS:
+	case SYS_FMAP:
 		in = (const volatile char *)(uintptr_t)p->c;
 		for (i = 0; i < p->d; i++)
 			sum = (char)(sum + in[i]);
@@ -195,6 +199,8 @@ correct(struct rig *r, const struct scheme_packet *p)
 		return (int64_t)(p->c & (EVENT_READ | EVENT_WRITE));
 	case SYS_LSEEK:
 		return (int64_t)p->c & 0xffff;
+	case SYS_FMAP: /* the map's offset stays: the memfd is the file */
+		return r->mapfd;
 	default:
 		return 0;
 	}

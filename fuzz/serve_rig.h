@@ -35,6 +35,7 @@ struct rig {
 	int cli[RIG_CHANS]; /* the client ends of the channels */
 	int fds[RIG_FDS];   /* fds answers handed to clients */
 	int nfds;
+	int mapfd; /* the memfd SYS_FMAP is answered with */
 	struct scheme_packet held[RIG_HELD];
 	size_t nheld;
 	uint64_t handle;	  /* the next handle an open answers */

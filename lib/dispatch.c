@@ -279,6 +279,20 @@ call_close(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
 	return o->close(ctx, p, p->b);
 }
 
+/* Redox's struct Map, which the member may change (its offset). */
+static int64_t
+call_fmap(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	int r;
+
+	if (o->fmap == NULL)
+		return -ENOSYS;
+	if ((r = struct_ok(p->c, p->d, sizeof(struct scheme_map),
+			   alignof(struct scheme_map))) < 0)
+		return r;
+	return o->fmap(ctx, p, p->b, (struct scheme_map *)(uintptr_t)p->c);
+}
+
 #define NUM(kind) ((kind) % 0x10000) /* the low 16 bits: Redox's number */
 
 static const struct request {
@@ -304,6 +318,7 @@ static const struct request {
     [NUM(SYS_FRENAME)] = {SYS_FRENAME, call_frename},
     [NUM(SYS_FUTIMENS)] = {SYS_FUTIMENS, call_futimens},
     [NUM(SYS_CLOSE)] = {SYS_CLOSE, call_close},
+    [NUM(SYS_FMAP)] = {SYS_FMAP, call_fmap},
 };
 
 int64_t

@@ -64,7 +64,8 @@ make_shm(struct chan *ch)
 	if (REAL(ftruncate)(fd, WIRE_MAX_DATA) == 0 &&
 	    REAL(fcntl)(fd, F_ADD_SEALS,
 			F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0)
-		m = mmap(NULL, WIRE_MAX_DATA, PROT_READ, MAP_SHARED, fd, 0);
+		m = REAL(mmap)(NULL, WIRE_MAX_DATA, PROT_READ, MAP_SHARED, fd,
+			       0);
 	if (m == MAP_FAILED) {
 		REAL(close)(fd);
 		return 0;

@@ -571,3 +571,36 @@ sc_drain(int sub, bool *gone)
 	errno = saved;
 	return flags;
 }
+
+/*
+ * SYS_FMAP: the provider's answer to a mapping of *m.  Returns 0 with
+ * *mfd an fd to map (close-on-exec, ours to close) and *m as the
+ * provider left it (its offset in *mfd), or -errno; *dflags is the
+ * description's status flags either way (its access mode decides what
+ * a mapping may be, fd_map.c).
+ */
+int
+sc_fmap(int fd, struct sfd *e, struct scheme_map *m, int *mfd,
+	uint32_t *dflags)
+{
+	struct iovec in = {m, sizeof(*m)}, out = {m, sizeof(*m)};
+	struct wire_req req;
+	struct wire_rep rep;
+	int r;
+
+	*mfd = -1;
+	wire_req_init(&req, SYS_FMAP, e->key);
+	req.arg[2] = sizeof(*m);
+	r = desc_call(fd, e, &req, &in, 1, &out, 1, &rep, -1, mfd);
+	if (r == 0) {
+		*dflags = rep.dflags;
+		r = (int64_t)rep.result < 0 ? (int)rep.result : 0;
+	}
+	if (r == 0 && (*mfd < 0 || rep.len != sizeof(*m)))
+		r = -EIO;
+	if (r < 0 && *mfd >= 0) {
+		REAL(close)(*mfd);
+		*mfd = -1;
+	}
+	return r;
+}

@@ -11,6 +11,7 @@
 #include "client.h"
 #include "dir.h"
 #include "fd_client.h"
+#include "fd_map.h"
 #include "fdops.h"
 #include "lock.h"
 #include "pool.h"
@@ -102,6 +103,7 @@ const struct sfd_ops fdops_client = {
     .fsync = c_fsync,
     .ftruncate = sc_ftruncate,
     .getdents = sc_getdents64,
+    .mmap = sc_mmap,
     .fstat = sc_fstat,
     .fstatvfs = sc_fstatvfs,
     .fchmod = sc_fchmod,

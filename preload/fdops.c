@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sys/mman.h>
 
 #include "fdops.h"
 #include "fdtab.h"
@@ -57,6 +58,23 @@ fd_lseek(int fd, off_t off, int whence)
 	if (e == NULL || e->ops->lseek == NULL)
 		return kernel(REAL(lseek)(fd, off, whence));
 	return e->ops->lseek(fd, e, off, whence);
+}
+
+/* A kind without its own mmap (a socket, an event: queue) is the kernel's. */
+int
+fd_mmap(int fd, struct fd_map_args *a)
+{
+	struct sfd *e = fdtab_get(fd);
+	void *p;
+
+	if (e == NULL || e->ops->mmap == NULL) {
+		p = REAL(mmap)(a->addr, a->len, a->prot, a->flags, fd, a->off);
+		if (p == MAP_FAILED)
+			return -errno;
+		a->addr = p;
+		return 0;
+	}
+	return e->ops->mmap(fd, e, a);
 }
 
 /* A record that left the table: its kind lets go of it, then it is freed. */

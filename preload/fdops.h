@@ -28,6 +28,14 @@
 
 struct sfd;
 
+/* An mmap's arguments; addr is also where the mapping was made. */
+struct fd_map_args {
+	void *addr;
+	size_t len;
+	int prot, flags;
+	off_t off;
+};
+
 struct sfd_ops {
 	const char *kind;
 	bool ours;     /* the preload's own: the program sees it closed */
@@ -41,6 +49,7 @@ struct sfd_ops {
 	int (*fsync)(int, struct sfd *, bool data);
 	int (*ftruncate)(int, struct sfd *, off_t);
 	ssize_t (*getdents)(int, struct sfd *, void *, size_t);
+	int (*mmap)(int, struct sfd *, struct fd_map_args *);
 	/* metadata */
 	int (*fstat)(int, struct sfd *, struct stat *);
 	int (*fstatvfs)(int, struct sfd *, struct statvfs *);
@@ -71,6 +80,7 @@ ssize_t fd_writev(int fd, const struct iovec *iov, int n);
 ssize_t fd_preadv(int fd, const struct iovec *iov, int n, off_t off,
 		  bool write);
 off_t fd_lseek(int fd, off_t off, int whence);
+int fd_mmap(int fd, struct fd_map_args *a);
 int fd_close(int fd);
 void fd_closing(int fd);
 int fd_adopt_copy(int newfd, struct sfd *e);

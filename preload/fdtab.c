@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "fdtab.h"
 #include "state.h"
@@ -20,6 +22,16 @@
 _Atomic(struct sfd *) *_Atomic fdtab_top[FDTAB_CHUNKS];
 
 static struct sfd *freelist;
+
+/* Zeroed memory of our own, never given back: MAP_FAILED if none. */
+static void *
+sys_anon(size_t len)
+{
+	long r = syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return r == -1 ? MAP_FAILED : (void *)r;
+}
 
 static _Atomic(struct sfd *) *
 chunk_for(unsigned u)
@@ -30,9 +42,12 @@ chunk_for(unsigned u)
 	c = atomic_load(&fdtab_top[u >> FDTAB_CHUNK_BITS]);
 	if (c != NULL)
 		return c;
-	/* mmap, not malloc: this may run inside the program's allocator. */
-	c = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		 -1, 0);
+	/*
+	 * mmap, not malloc: this may run inside the program's allocator; and
+	 * the system call itself, not our wrapper, nor libc's through a
+	 * lookup that might allocate.
+	 */
+	c = sys_anon(len);
 	if (c == MAP_FAILED)
 		return NULL;
 	atomic_store(&fdtab_top[u >> FDTAB_CHUNK_BITS], c);
@@ -106,8 +121,7 @@ sfd_new(const struct sfd_ops *ops)
 
 	st_lock(ST_FDTAB);
 	if (freelist == NULL) {
-		e = mmap(NULL, n * sizeof(*e), PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		e = sys_anon(n * sizeof(*e));
 		if (e == MAP_FAILED) {
 			st_unlock(ST_FDTAB);
 			return NULL;

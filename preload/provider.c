@@ -273,8 +273,8 @@ map_epochs(struct provider *p, int fd)
 	if (seals >= 0 && (seals & need) == need && REAL(fstat)(fd, &st) == 0 &&
 	    st.st_size >= (off_t)sizeof(uint32_t) &&
 	    st.st_size / sizeof(uint32_t) <= UINT32_MAX &&
-	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd,
-		      0)) != MAP_FAILED) {
+	    (m = REAL(mmap)(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd,
+			    0)) != MAP_FAILED) {
 		p->epochs = m;
 		p->nepochs = (uint32_t)(st.st_size / sizeof(uint32_t));
 	}

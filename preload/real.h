@@ -94,8 +94,9 @@
 	X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait)	\
 	X(epoll_pwait2) X(eventfd) X(poll) X(ppoll) X(__poll_chk)	\
 	X(select) X(pselect)						\
-	/* memory given up (uaccess.c) */				\
+	/* memory given up (uaccess.c), files mapped (fd_map.c) */	\
 	X(munmap) X(mremap) X(mprotect) X(pkey_mprotect) X(shmdt)	\
+	X(mmap) X(mmap64)						\
 	/* children ended (relay.c) */					\
 	X(wait) X(waitpid) X(wait3) X(wait4) X(waitid) X(pclose)
 /* clang-format on */

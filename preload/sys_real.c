@@ -22,6 +22,7 @@ THUNK(ssize_t, writev, (int fd, const struct iovec *v, int n), (fd, v, n))
 THUNK(int, fstat, (int fd, struct stat *st), (fd, st))
 THUNK(int, stat, (const char *p, struct stat *st), (p, st))
 THUNK(int, mkdir, (const char *p, mode_t m), (p, m))
+THUNK(int, open, (const char *p, int fl), (p, fl))
 THUNK(int, pipe2, (int p[2], int fl), (p, fl))
 THUNK(int, eventfd, (unsigned int v, int fl), (v, fl))
 THUNK(int, socket, (int d, int t, int p), (d, t, p))
@@ -75,6 +76,7 @@ const struct proto_sys proto_sys = {
     .fstat = r_fstat,
     .stat = r_stat,
     .mkdir = r_mkdir,
+    .open = r_open,
     .fcntl = r_fcntl,
     .ioctl = r_ioctl,
     .pipe2 = r_pipe2,

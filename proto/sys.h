@@ -28,6 +28,7 @@ struct proto_sys {
 	int (*fstat)(int, struct stat *);
 	int (*stat)(const char *, struct stat *);
 	int (*mkdir)(const char *, mode_t);
+	int (*open)(const char *, int); /* no mode: never creates */
 	int (*fcntl)(int, int, ...);
 	int (*ioctl)(int, unsigned long, ...);
 	int (*pipe2)(int[2], int);

@@ -10,6 +10,12 @@
 
 #include "sys.h"
 
+static int
+open2(const char *path, int flags)
+{
+	return open(path, flags);
+}
+
 const struct proto_sys proto_sys = {
     .close = close,
     .read = read,
@@ -18,6 +24,7 @@ const struct proto_sys proto_sys = {
     .fstat = fstat,
     .stat = stat,
     .mkdir = mkdir,
+    .open = open2,
     .fcntl = fcntl,
     .ioctl = ioctl,
     .pipe2 = pipe2,

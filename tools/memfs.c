@@ -1,7 +1,7 @@
 /*
  * scheme-memfs - an example provider: a tree of files kept in memory.
  *
- *	scheme-memfs [--events [--tick MS]] [NAME]	(default: hello)
+ *	scheme-memfs [--events [--tick MS]] [--no-map] [NAME]	(default: hello)
  *
  * Run it under schemerun; then NAME:world holds "Hello, world!\n", any
  * other NAME:path can be created and written, directories can be made
@@ -48,6 +48,11 @@
  * section, "Permissions", which lists what each request asks: copy it.
  * atime is set at creation and by utimensat only.
  *
+ * A regular file can be mapped (SYS_FMAP): it moves into a memfd when
+ * first mapped, and clients map that memfd, so shared mappings, reads
+ * and writes are the same pages (section "Mapping").  --no-map answers
+ * SYS_FMAP as a provider without it: clients map private copies.
+ *
  * Plain POSIX C and libscheme's provider helper (pkg-config --libs
  * scheme): each request kind is a member of a struct scheme_ops that
  * scheme_serve() calls with the request's arguments decoded; a fifo read
@@ -69,6 +74,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -113,8 +119,9 @@ struct node {
 	struct node *parent; /* NULL: the root, or out of the tree */
 	struct node **kids;  /* a directory's entries, sorted by name */
 	size_t nkids, kidcap;
-	char *data; /* a file's bytes */
+	char *data; /* a file's bytes: malloc'd, or mapped from mfd */
 	size_t size, cap;
+	int mfd; /* -1, or the memfd holding them (see "Mapping") */
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
@@ -206,6 +213,7 @@ node_new(const char *name, enum kind kind, mode_t mode, uid_t uid, gid_t gid)
 		return NULL;
 	}
 	n->kind = kind;
+	n->mfd = -1;
 	n->mode = mode & 07777;
 	n->uid = uid;
 	n->gid = gid;
@@ -219,7 +227,12 @@ node_free(struct node *n)
 {
 	free(n->name);
 	free(n->kids);
-	free(n->data);
+	if (n->mfd >= 0) {
+		munmap(n->data, n->cap);
+		close(n->mfd);
+	} else {
+		free(n->data);
+	}
 	free(n);
 }
 
@@ -371,23 +384,46 @@ listing(const struct node *d, size_t *len)
 	return t;
 }
 
+/*
+ * Room for size bytes: the capacity doubles, in malloc'd memory or, for a
+ * file kept in a memfd, in our mapping of it (which may reach past the
+ * memfd's end; we never touch what does).
+ */
+static int
+grow(struct node *f, size_t size)
+{
+	size_t cap = f->cap ? f->cap : 4096;
+	char *d;
+
+	while (cap < size)
+		cap *= 2;
+	if (f->mfd < 0) {
+		d = realloc(f->data, cap);
+	} else {
+		d = mremap(f->data, f->cap, cap, MREMAP_MAYMOVE);
+		d = d == MAP_FAILED ? NULL : d;
+	}
+	if (d == NULL)
+		return -ENOSPC;
+	f->data = d;
+	f->cap = cap;
+	return 0;
+}
+
+/* A memfd is kept exactly as long as the file: past it, clients' SIGBUS. */
 static int
 resize(struct node *f, size_t size)
 {
+	int r;
+
 	if (size > MAX_SIZE)
 		return -EFBIG;
-	if (size > f->cap) {
-		size_t cap = f->cap ? f->cap : 4096;
-		char *d;
-
-		while (cap < size)
-			cap *= 2;
-		if ((d = realloc(f->data, cap)) == NULL)
-			return -ENOSPC;
-		f->data = d;
-		f->cap = cap;
-	}
-	if (size > f->size)
+	if (size > f->cap && (r = grow(f, size)) < 0)
+		return r;
+	if (f->mfd >= 0 && size != f->size &&
+	    ftruncate(f->mfd, (off_t)size) < 0)
+		return -ENOSPC;
+	if (size > f->size && f->mfd < 0)
 		memset(f->data + f->size, 0, size - f->size);
 	f->size = size;
 	touch(f, T_MTIME | T_CTIME);
@@ -449,6 +485,8 @@ append(struct node *f, const void *data, size_t n)
  *	utimensat	both times now: the owner, root, or write permission;
  *			other times: the owner or root
  *	ftruncate	a handle opened for writing (checked at its open)
+ *	fmap		a handle opened for reading; for a writable shared
+ *			mapping, one opened O_RDWR without O_APPEND
  * Reads, writes, fstat and the rest are judged by how the handle was
  * opened, as on Linux: a file's mode changed later does not close it.
  */
@@ -1455,6 +1493,75 @@ do_fcntl(void *ctx, const struct scheme_packet *p, uint64_t hn, int cmd,
 	return get(hn) != NULL ? 0 : -EBADF;
 }
 
+/* Mapping --------------------------------------------------------------- */
+
+/*
+ * A regular file is kept in malloc'd memory until it is first mapped;
+ * from then on in a memfd, which we map MAP_SHARED and which the answer
+ * to SYS_FMAP hands over (the system passes the client a copy of the
+ * fd, a read-only one for a file not opened O_RDWR).  So every client's
+ * MAP_SHARED mapping and our own reads and writes are the same pages,
+ * and a client's MAP_PRIVATE mapping is the kernel's copy-on-write of
+ * them.  The memfd is as long as the file (resize() truncates it), so a
+ * client touching a page wholly past the end gets SIGBUS, as on Linux.
+ * It stays until the node is freed: a client's mapping may outlive
+ * every handle, and whether one is left is not ours to see (SYS_FUNMAP
+ * is not sent).  Writes through a mapping do not change mtime.
+ */
+static int
+to_memfd(struct node *f)
+{
+	size_t cap = f->cap > 4096 ? f->cap : 4096;
+	char *d;
+	int fd;
+
+	if (f->mfd >= 0)
+		return 0;
+	if ((fd = memfd_create("scheme-memfs", MFD_CLOEXEC)) < 0)
+		return -ENOMEM;
+	if (ftruncate(fd, (off_t)f->size) < 0 ||
+	    (d = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
+		MAP_FAILED) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (f->size > 0)
+		memcpy(d, f->data, f->size);
+	free(f->data);
+	f->data = d;
+	f->cap = cap;
+	f->mfd = fd;
+	return 0;
+}
+
+static int no_map; /* --no-map: answer SYS_FMAP as if not served */
+
+/* The open file's access mode judges, as mmap(2) does (see Permissions). */
+static int64_t
+do_fmap(void *ctx, const struct scheme_packet *p, uint64_t hn,
+	struct scheme_map *m)
+{
+	struct handle *h = get_io(hn);
+	int prot = SCHEME_MAP_PROT(m->flags);
+	int flags = SCHEME_MAP_FLAGS(m->flags), acc, r;
+
+	if (no_map)
+		return -ENOSYS; /* as a provider without the member */
+	if (h == NULL)
+		return -EBADF;
+	if (h->n->kind != REGULAR)
+		return -ENODEV;
+	acc = h->flags & O_ACCMODE;
+	if (acc == O_WRONLY)
+		return -EACCES;
+	if ((flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE) &&
+	    (acc != O_RDWR || (h->flags & O_APPEND)))
+		return -EACCES;
+	if ((r = to_memfd(h->n)) < 0)
+		return r;
+	return h->n->mfd;
+}
+
 /* dup and fstatvfs are not served: NULL members say ENOSYS. */
 static const struct scheme_ops memfs_ops = {
     .open = do_open,
@@ -1474,6 +1581,7 @@ static const struct scheme_ops memfs_ops = {
     .unlink = do_unlink,
     .rmdir = do_rmdir,
     .close = do_close,
+    .fmap = do_fmap,
 };
 
 /* The answer to a request we kept. */
@@ -1578,7 +1686,7 @@ loop_events(long tick_ms, struct node *stream)
 }
 
 static const char usage_text[] =
-    "usage: scheme-memfs [--events [--tick MS]] [NAME]\n"
+    "usage: scheme-memfs [--events [--tick MS]] [--no-map] [NAME]\n"
     "\n"
     "Serve the scheme NAME (default hello): files and directories kept in\n"
     "memory, NAME:world to start with.  Run it under schemerun:\n"
@@ -1589,6 +1697,7 @@ static const char usage_text[] =
     "  --events       wait in an event: queue, as a Redox daemon does\n"
     "  --tick MS      with --events, a line into NAME:stream every MS\n"
     "                 milliseconds (default 200)\n"
+    "  --no-map       answer no SYS_FMAP: clients map private copies\n"
     "  -h, --help     print this and exit\n"
     "  -V, --version  print the version and exit\n";
 
@@ -1637,6 +1746,7 @@ parse_args(int argc, char **argv, int *events, long *tick_ms)
 	static const struct option opts[] = {
 	    {"events", no_argument, NULL, 'e'},
 	    {"tick", required_argument, NULL, 't'},
+	    {"no-map", no_argument, NULL, 'm'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -1648,6 +1758,8 @@ parse_args(int argc, char **argv, int *events, long *tick_ms)
 	while ((ch = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
 		if (ch == 'e') {
 			*events = 1;
+		} else if (ch == 'm') {
+			no_map = 1;
 		} else if (ch == 't') {
 			errno = 0;
 			*tick_ms = strtol(optarg, &end, 10);

@@ -44,6 +44,24 @@
  *	SYS_FCHOWN	0 or -errno.  c = uid, d = gid.
  *	SYS_FRENAME	0 or -errno.  c = new path, d = length.
  *	SYS_FUTIMENS	0 or -errno.  c = struct timespec[2], d = bytes.
+ *	SYS_FMAP	an fd of the provider's own, or -errno.  c = struct
+ *			scheme_map (below), d = its size.  The fd (a memfd
+ *			the provider keeps as the file's storage, or any
+ *			regular file) is passed to the client, which maps
+ *			it; the provider keeps its own.  Its bytes from
+ *			map->offset on are the file's from the offset asked:
+ *			the provider may change map->offset (page-aligned)
+ *			to say where in the fd they are.  A MAP_SHARED
+ *			mapping is then shared by every process mapping the
+ *			file, and its writes are the file's.  -ENOSYS or
+ *			-EOPNOTSUPP: not mapped so; the client maps a
+ *			private copy (MAP_PRIVATE, or MAP_SHARED without
+ *			PROT_WRITE) and refuses a writable MAP_SHARED with
+ *			ENODEV.  Any other -errno (-EACCES, -ENODEV) is the
+ *			mmap's.  The system hands a read-only copy of the fd
+ *			to a file not opened O_RDWR.
+ *	SYS_FUNMAP	Not sent: a mapping holds the fd in the client's own
+ *			kernel, and the provider has nothing to let go.
  *	SYS_CLOSE	0: sent once, when the last fd of the open file
  *			description is gone.  Nobody waits for it, but write
  *			the answer back all the same: until it is, the
@@ -120,6 +138,25 @@ struct scheme_timespec { /* 16 bytes (4 bytes padding) */
 #define SYS_FRENAME   0x23000026
 #define SYS_FUTIMENS  0x21000140
 #define SYS_CLOSE     0x20000006
+#define SYS_FMAP      0x21000384 /* Redox: CLASS_FILE | ARG_SLICE | 900 */
+#define SYS_FUNMAP    0x2000005C /* Redox: CLASS_FILE | 92; not sent */
+
+/*
+ * SYS_FMAP's argument: Redox's struct Map (32 bytes), with Linux's
+ * values in flags: the mmap's prot (PROT_*) in the low 32 bits and its
+ * flags (MAP_SHARED, MAP_PRIVATE, ...) in the high 32.  offset is
+ * page-aligned; size is the mapping's length, which may reach past the
+ * end of the file (as mmap(2) allows: the pages past it raise SIGBUS).
+ * address is 0: the client's own kernel places the mapping.
+ */
+struct scheme_map {
+	uint64_t offset;  /* in the file; in the answer: in the fd */
+	uint64_t size;	  /* bytes */
+	uint64_t flags;	  /* PROT_* | MAP_* << 32 */
+	uint64_t address; /* 0 */
+};
+#define SCHEME_MAP_PROT(f)  ((int)((f)&0xffffffffu))
+#define SCHEME_MAP_FLAGS(f) ((int)((f) >> 32))
 
 long getns(void);				    /* 0 = null namespace */
 int setrens(long rns, long ens);		    /* -1 = unchanged */
@@ -150,6 +187,8 @@ long mkns(const char *const names[], size_t count); /* new namespace id */
  *	st	zeroed, aligned, to fill; a request with less room than
  *		sizeof(struct stat) (or statvfs) is refused (-EINVAL).
  *	times	atime then mtime, as utimensat(2); NULL for "both now".
+ *	map	fmap's struct scheme_map, aligned, of its full size (or
+ *		-EINVAL); the member may change its offset.
  *	whence,	lseek's and fcntl's, as lseek(2) and fcntl(2); one that does
  *	cmd	not fit an int is refused (-EINVAL).
  *
@@ -213,6 +252,8 @@ struct scheme_ops {
 			 const char *path);
 	int64_t (*close)(void *ctx, const struct scheme_packet *p,
 			 uint64_t handle);
+	int64_t (*fmap)(void *ctx, const struct scheme_packet *p,
+			uint64_t handle, struct scheme_map *map);
 };
 
 /*
@@ -268,5 +309,7 @@ SCHEME_STATIC_ASSERT(sizeof(struct scheme_event) == 24,
 		     "struct scheme_event must be 24 bytes");
 SCHEME_STATIC_ASSERT(sizeof(struct scheme_timespec) == 16,
 		     "struct scheme_timespec must be 16 bytes");
+SCHEME_STATIC_ASSERT(sizeof(struct scheme_map) == 32,
+		     "struct scheme_map must be 32 bytes");
 
 #endif /* SCHEME_SCHEME_H */

@@ -2075,6 +2075,8 @@ answer(struct serve *s, struct pend *p, int64_t res)
 	}
 	if (p->op->op == SYS_FCNTL && d != NULL)
 		res = fcntl_result(p, d, res);
+	if (p->op->op == SYS_FMAP)
+		res = sv_fmap_answer(d, p->buf, res, &cfd, &data, &len);
 	if (res >= 0 && p->op->out == WIRE_OUT_BYTES)
 		len = (size_t)res;
 	else if (res == 0 && p->op->out == WIRE_OUT_STRUCT)

@@ -254,6 +254,10 @@ ssize_t sv_pipe_recv(const struct sv_chan *ch, struct wire_req *req);
 int sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
 		 const void *data, size_t len, int fd);
 
+/* fmap.c: the answer to SYS_FMAP, an fd */
+int64_t sv_fmap_answer(const struct desc *d, const char *buf, int64_t res,
+		       int *cfd, const char **data, size_t *len);
+
 /* trace.c */
 int sv_trace_add(struct serve *s, int fd);
 void sv_trace_gone(struct serve *s, int fd);

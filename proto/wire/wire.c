@@ -47,6 +47,8 @@ static const struct wire_op ops[] = {
     OP(SYS_FRENAME, WIRE_IN_BUF, WIRE_OUT_NONE, K | WIRE_NAMES),
     OP(SYS_FUTIMENS, WIRE_IN_BUF, WIRE_OUT_NONE, K),
     OP(SYS_CLOSE, WIRE_IN_NONE, WIRE_OUT_NONE, K | WIRE_INNER),
+    /* its answer carries an fd and the struct scheme_map back (fmap.c) */
+    OP(SYS_FMAP, WIRE_IN_BUF, WIRE_OUT_NONE, K),
     OP(WIRE_OP_ATTACH, WIRE_IN_NONE, WIRE_OUT_NONE, K | WIRE_KEY0),
     OP(WIRE_OP_WAIT, WIRE_IN_NONE, WIRE_OUT_NONE, K),
     OP(WIRE_OP_POLL, WIRE_IN_NONE, WIRE_OUT_NONE, K),
