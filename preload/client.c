@@ -591,7 +591,7 @@ sc_fmap(int fd, struct sfd *e, struct scheme_map *m, int *mfd,
 	*mfd = -1;
 	wire_req_init(&req, SYS_FMAP, e->key);
 	req.arg[2] = sizeof(*m);
-	r = desc_call(fd, e, &req, &in, 1, &out, 1, &rep, -1, mfd);
+	r = sc_call(fd, e, &req, &in, 1, &out, 1, &rep, -1, mfd);
 	if (r == 0) {
 		*dflags = rep.dflags;
 		r = (int64_t)rep.result < 0 ? (int)rep.result : 0;

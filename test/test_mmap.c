@@ -449,8 +449,8 @@ START_TEST(sqlite_wal_processes)
 	    "    echo \"INSERT INTO t VALUES($p,$i);\"; done; } |\n"
 	    "    sqlite3 $db >/dev/null &\n"
 	    "done\n"
-	    "for k in 1 2 3 4 5; do sqlite3 -cmd '.timeout 20000' $db\n"
-	    "  'SELECT count(*) >= 0 FROM t;'; done\n"
+	    "for k in 1 2 3 4 5; do sqlite3 -cmd '.timeout 20000' $db \\\n"
+	    "  'SELECT count(*) >= 0 FROM t;' >/dev/null; done\n"
 	    "wait\n"
 	    "sqlite3 $db 'SELECT count(*), count(DISTINCT p*1000+i) FROM t;"
 	    " PRAGMA integrity_check;'\n";
