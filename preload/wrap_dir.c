@@ -40,7 +40,7 @@ sdir_open(const struct scheme_path *sp, int *err)
 EXPORT DIR *
 opendir(const char *path)
 {
-	char buf[PATH_MAX];
+	char buf[RESOLVE_MAX];
 	struct scheme_path sp;
 	struct sdir *d;
 	int saved = errno, dirfd = AT_FDCWD, err;
@@ -242,7 +242,7 @@ scan_ours(const struct scheme_path *sp, struct dirent64 ***list,
 
 #define SCAN_BODY(dirfd, path, list, filter, compar, realcall)                 \
 	do {                                                                   \
-		char buf_[PATH_MAX];                                           \
+		char buf_[RESOLVE_MAX];                                        \
 		struct scheme_path sp;                                         \
 		int saved = errno;                                             \
 		int r =                                                        \
