@@ -32,15 +32,20 @@ struct sc_desc {
 	uint64_t broker, inst, key;
 };
 
+int sc_open_once(const struct scheme_path *sp, int flags, mode_t mode,
+		 struct sc_desc *d);
+
+/* follow.c: the same, with symbolic links followed. */
 int sc_open(const struct scheme_path *sp, int flags, mode_t mode,
 	    struct sc_desc *d);
+int sc_follow(struct scheme_path *sp, bool last, char *buf, size_t len,
+	      int *hops);
+int sc_readlink(const struct scheme_path *sp, char *out, size_t len);
 int sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow);
-ssize_t sc_readv(int fd, struct sfd *e, const struct iovec *iov,
-		 int iovcnt);
-ssize_t sc_writev(int fd, struct sfd *e, const struct iovec *iov,
-		  int iovcnt);
-ssize_t sc_preadv(int fd, struct sfd *e, const struct iovec *iov,
-		  int iovcnt, off_t off, bool write);
+ssize_t sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt);
+ssize_t sc_writev(int fd, struct sfd *e, const struct iovec *iov, int iovcnt);
+ssize_t sc_preadv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
+		  off_t off, bool write);
 off_t sc_lseek(int fd, struct sfd *e, off_t off, int whence);
 int sc_fstat(int fd, struct sfd *e, struct stat *st);
 int sc_fcntl(int fd, struct sfd *e, int cmd, uint64_t arg);

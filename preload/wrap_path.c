@@ -28,27 +28,6 @@
 #include "uaccess.h"
 #include "wrap.h"
 
-/*
- * Body of a wrapper of one path: `call` (which may use `sp`) for a scheme
- * path, `realcall` for any other, and for one whose scheme is not there.
- * dirfd and path are variables: resolve_at may rewrite them for the
- * kernel (a relative path that climbed out of a scheme directory).
- */
-#define ON_PATH_AT(dirfd, path, call, realcall)                                \
-	do {                                                                   \
-		char buf_[RESOLVE_MAX];                                        \
-		struct scheme_path sp;                                         \
-		int saved_ = errno;                                            \
-		int r_ =                                                       \
-		    resolve_at(&(dirfd), &(path), buf_, sizeof(buf_), &sp);    \
-                                                                               \
-		if (LIKELY(r_ == 0))                                           \
-			return realcall;                                       \
-		if (r_ > 0)                                                    \
-			r_ = (call);                                           \
-		PASS_OR_RETURN(r_, saved_, realcall);                          \
-	} while (0)
-
 /* An empty path (read only if it may be) with AT_EMPTY_PATH: the fd. */
 static bool
 empty_path(const char *path, int flags)
@@ -56,12 +35,6 @@ empty_path(const char *path, int flags)
 	return (flags & AT_EMPTY_PATH) && path != NULL &&
 	       ua_strnlen(path, 1) == 0;
 }
-
-#define ON_PATH(path, call, realcall)                                          \
-	do {                                                                   \
-		int dirfd_ = AT_FDCWD;                                         \
-		ON_PATH_AT(dirfd_, path, call, realcall);                      \
-	} while (0)
 
 /*
  * rmdir of a path whose last component is "." is EINVAL, and of one whose
@@ -420,26 +393,38 @@ eaccess(const char *path, int mode)
 		REAL(eaccess)(path, mode));
 }
 
-/* A scheme path is never a symbolic link: EINVAL, if it exists. */
-static int
-not_a_link(const struct scheme_path *sp)
+/*
+ * readlink of a scheme path: the link's target (follow.c), cut to len
+ * bytes and not NUL-terminated, as the kernel gives it.
+ */
+static ssize_t
+read_link(const struct scheme_path *sp, char *buf, size_t len)
 {
-	struct stat st;
-	int r = sc_stat(sp, &st, true);
+	char target[PATH_MAX + 1];
+	int n;
 
-	return r < 0 ? r : -EINVAL;
+	if (len == 0 || len > SSIZE_MAX)
+		return -EINVAL;
+	if ((n = sc_readlink(sp, target, sizeof(target))) < 0)
+		return n;
+	if ((size_t)n > len)
+		n = (int)len;
+	if (ua_write_ok(buf, (size_t)n) < 0)
+		return -EFAULT;
+	memcpy(buf, target, (size_t)n);
+	return n;
 }
 
 EXPORT ssize_t
 readlink(const char *path, char *buf, size_t len)
 {
-	ON_PATH(path, not_a_link(&sp), REAL(readlink)(path, buf, len));
+	ON_PATH(path, read_link(&sp, buf, len), REAL(readlink)(path, buf, len));
 }
 
 EXPORT ssize_t
 readlinkat(int dirfd, const char *path, char *buf, size_t len)
 {
-	ON_PATH_AT(dirfd, path, not_a_link(&sp),
+	ON_PATH_AT(dirfd, path, read_link(&sp, buf, len),
 		   REAL(readlinkat)(dirfd, path, buf, len));
 }
 

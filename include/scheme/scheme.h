@@ -48,6 +48,29 @@
  *			the answer back all the same: until it is, the
  *			request is kept (and counted unanswered).
  *
+ * Symbolic links, the Redox way (optional: a provider without them needs
+ * to do nothing).  A link is a file of type S_IFLNK whose contents are
+ * its target.  SCHEME_O_SYMLINK (Redox's O_SYMLINK) in an open's flags
+ * names the link itself, never what it points to:
+ *
+ *	O_SYMLINK | O_CREAT | O_EXCL | O_WRONLY, mode 0777: a new link
+ *			(symlink(2)); the target is what is then written.
+ *	O_SYMLINK | O_RDONLY: the link, whose read gives the target
+ *			(readlink(2)); -EINVAL when the name is no link.
+ *	O_PATH | O_NOFOLLOW: the link, for SYS_FSTAT (lstat(2)), fchmod...
+ *	O_NOFOLLOW otherwise, on a link: -ELOOP, as Linux.
+ *
+ * A link met on the way (a component before the last, or the last one of
+ * an open without O_NOFOLLOW or O_SYMLINK, and of SYS_UNLINK and
+ * SYS_RMDIR only before the last) is followed by the client, as Redox's
+ * relibc does: the provider answers -EXDEV.  The client then reads the
+ * link (an O_SYMLINK open of each leading part of the path: -EINVAL for
+ * one that is no link) and asks again with its target in place, relative
+ * to the link's directory; an absolute target is followed where it leads,
+ * to another scheme or to a disk path.  After 40 links, -ELOOP.  A
+ * provider may follow links inside itself instead and answer -EXDEV only
+ * for targets outside it.
+ *
  * A posted event is a record with id 0:
  *
  *	(struct scheme_packet){ .a = SYS_FEVENT, .b = handle, .c = flags }
@@ -108,6 +131,12 @@ struct scheme_timespec { /* 16 bytes (4 bytes padding) */
 #define SYS_FRENAME   0x23000026
 #define SYS_FUTIMENS  0x21000140
 #define SYS_CLOSE     0x20000006
+
+/*
+ * Redox's O_SYMLINK, in an open's flags: the last component is the link
+ * itself (above).  The bit is unused by Linux's open(2).
+ */
+#define SCHEME_O_SYMLINK 0x40000000
 
 long getns(void);				    /* 0 = null namespace */
 int setrens(long rns, long ens);		    /* -1 = unchanged */
