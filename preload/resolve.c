@@ -49,6 +49,8 @@ join(const char *base, const char *rel, char *out, size_t len)
 	const char *p, *s;
 	int pass;
 
+	if (len < 2)
+		return -ENAMETOOLONG; /* not even "/" */
 	out[0] = '\0';
 	for (pass = 0; pass < 2; pass++) {
 		for (p = pass == 0 ? base : rel; *p != '\0';) {
@@ -126,11 +128,16 @@ fd_path(int fd, struct sfd *e, char *out, size_t len)
 }
 
 /*
- * Whether the n bytes at p have a component "." or ".." (dots), or one
- * named "scheme" (which, with ".." and a directory, may lead into /scheme).
+ * Whether the n bytes at p have a component "." or ".." (HAS_DOTS), ".."
+ * (HAS_DOTDOT), or "scheme" (HAS_SCHEME: with ".." and a directory, it
+ * may lead into /scheme).
  */
+#define HAS_DOTS   1
+#define HAS_DOTDOT 2
+#define HAS_SCHEME 4
+
 static bool
-has_component(const char *p, size_t n, bool dots, bool scheme)
+has_component(const char *p, size_t n, int what)
 {
 	const char *end = p + n, *e;
 	size_t l;
@@ -139,9 +146,13 @@ has_component(const char *p, size_t n, bool dots, bool scheme)
 		if ((e = memchr(p, '/', (size_t)(end - p))) == NULL)
 			e = end;
 		l = (size_t)(e - p);
-		if (dots && p[0] == '.' && (l == 1 || (l == 2 && p[1] == '.')))
+		if ((what & HAS_DOTS) && l == 1 && p[0] == '.')
 			return true;
-		if (scheme && l == 6 && memcmp(p, "scheme", 6) == 0)
+		if ((what & (HAS_DOTS | HAS_DOTDOT)) && l == 2 && p[0] == '.' &&
+		    p[1] == '.')
+			return true;
+		if ((what & HAS_SCHEME) && l == 6 &&
+		    memcmp(p, "scheme", 6) == 0)
 			return true;
 	}
 	return false;
@@ -168,8 +179,9 @@ resolve_last_dot(const char *path)
  * that may name a scheme file by way of "//", "." or "..": 1 and *sp when
  * it does, and then *path is buf.  Otherwise 0, and the kernel is given
  * the path as it was (it resolves symbolic links before ".."), unless the
- * path went through a component named "scheme": only then is it given
- * the joined one (no disk directory is behind /scheme).  A trailing slash
+ * path has a component named "scheme" and a "..": only then is it given
+ * the joined one ("/scheme/x/../../etc": no disk directory is behind
+ * /scheme for the kernel to climb out of).  A trailing slash
  * or dot is kept as a trailing slash: the name must be a directory.
  */
 static int
@@ -190,7 +202,8 @@ resolve_lexical(int *dirfd, const char **path, size_t n, const char *base,
 		*path = buf;
 		return 1;
 	}
-	if (has_component(p, n, false, true)) {
+	if (has_component(p, n, HAS_SCHEME) &&
+	    has_component(p, n, HAS_DOTDOT)) {
 		*path = buf;
 		*dirfd = AT_FDCWD;
 	}
@@ -228,7 +241,7 @@ resolve_kernel(int *dirfd, const char **path, size_t n, char *buf, size_t len,
 {
 	char base[PATH_MAX];
 
-	if (!has_component(*path, n, false, true) ||
+	if (!has_component(*path, n, HAS_SCHEME) ||
 	    kernel_dir(*dirfd, base, sizeof(base)) < 0)
 		return 0;
 	if (resolve_lexical(dirfd, path, n, base, buf, len, sp) == 0)
@@ -277,7 +290,7 @@ resolve_at(int *dirfd, const char **path, char *buf, size_t len,
 	if ((n = ua_strnlen(p, PATH_MAX)) < 0 || n == PATH_MAX)
 		return n < 0 ? (int)n : -ENAMETOOLONG;
 	if (p[0] == '/')
-		return has_component(p, (size_t)n, true, false) || p[1] == '/'
+		return has_component(p, (size_t)n, HAS_DOTS) || p[1] == '/'
 			   ? resolve_lexical(dirfd, path, (size_t)n, "/", buf,
 					     len, sp)
 			   : path_classify(p, sp);
