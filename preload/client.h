@@ -32,6 +32,16 @@ struct sc_desc {
 	uint64_t broker, inst, key;
 };
 
+/* A record for one call's open file, in no table (path calls). */
+static inline void
+sc_desc_sfd(struct sfd *tmp, const struct sc_desc *d)
+{
+	*tmp = (struct sfd){0};
+	tmp->broker = d->broker;
+	tmp->inst = d->inst;
+	tmp->key = d->key;
+}
+
 int sc_open_once(const struct scheme_path *sp, int flags, mode_t mode,
 		 struct sc_desc *d);
 

@@ -49,10 +49,7 @@ sc_readlink(const struct scheme_path *sp, char *out, size_t len)
 	fd = sc_open_once(sp, SCHEME_O_SYMLINK | O_RDONLY | O_CLOEXEC, 0, &d);
 	if (fd < 0)
 		return fd;
-	memset(&tmp, 0, sizeof(tmp)); /* this call's, in no table */
-	tmp.broker = d.broker;
-	tmp.inst = d.inst;
-	tmp.key = d.key;
+	sc_desc_sfd(&tmp, &d);
 	if (d.key == 0 || (r = sc_fstat(fd, &tmp, &st)) < 0 ||
 	    !S_ISLNK(st.st_mode))
 		n = -EINVAL;
@@ -250,10 +247,7 @@ sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
 	if (d.key == 0) {
 		r = REAL(fstat)(fd, st) < 0 ? -errno : 0;
 	} else {
-		memset(&tmp, 0, sizeof(tmp));
-		tmp.broker = d.broker;
-		tmp.inst = d.inst;
-		tmp.key = d.key;
+		sc_desc_sfd(&tmp, &d);
 		r = sc_fstat(fd, &tmp, st);
 	}
 	REAL(close)(fd);

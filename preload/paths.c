@@ -101,11 +101,8 @@ sc_path_do(const struct scheme_path *sp, int flags,
 
 	fd = sc_open(sp, flags | O_CLOEXEC, 0, &d);
 	if (fd < 0)
-		return fd;	      /* SC_PASS too */
-	memset(&tmp, 0, sizeof(tmp)); /* this call's, in no table */
-	tmp.broker = d.broker;
-	tmp.inst = d.inst;
-	tmp.key = d.key;
+		return fd; /* SC_PASS too */
+	sc_desc_sfd(&tmp, &d);
 	r = d.key != 0 ? fn(fd, &tmp, arg) : -EPERM;
 	REAL(close)(fd);
 	return r;

@@ -80,10 +80,7 @@ make_link(const struct scheme_path *sp, const char *target)
 		     0777, &d);
 	if (fd < 0)
 		return fd;
-	memset(&tmp, 0, sizeof(tmp)); /* this call's, in no table */
-	tmp.broker = d.broker;
-	tmp.inst = d.inst;
-	tmp.key = d.key;
+	sc_desc_sfd(&tmp, &d);
 	iov = (struct iovec){(void *)target, (size_t)n};
 	if (d.key == 0 || (r = sc_fstat(fd, &tmp, &st)) < 0)
 		r = -EPERM;
