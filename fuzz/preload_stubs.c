@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "../preload/client.h"
 #include "../preload/fdops.h"
@@ -44,6 +45,8 @@ real_init(void)
 {
 	real_fn.stat = stat;
 	real_fn.close = fake_close;
+	real_fn.getcwd = getcwd; /* resolve.c: "scheme/..." relative to ours */
+	real_fn.readlink = readlink;
 }
 
 static struct sfd *

@@ -151,6 +151,10 @@ path_seeds(void)
 	/* Found by fuzz_path: a provider's SYS_FPATH that climbs out. */
 	path_seed("escape-dotdot", 0, "hello:../../etc", "passwd");
 	path_seed("escape-root-name", 0, ":\xca\xca", "x");
+	/* Paths as Linux resolves them: lexically back into /scheme. */
+	path_seed("double-slash", 0, "hello:a", "//scheme/hello/x/./y/");
+	path_seed("tmp-dotdot", 0, "/scheme/hello/a", "/tmp/../scheme/x/..");
+	path_seed("dot-scheme", 0, "hello:", "/./scheme/../scheme/hello/.");
 }
 
 static void

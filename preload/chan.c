@@ -321,7 +321,8 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	if (pipe && ch->pipes == 0 && (r = chan_pipe_upgrade(ch)) < 0)
 		return settle(ch, r);
 	if (pipe && ch->pipes > 0)
-		r = chan_pipe_call(ch, req, in, nin, out, nout, rep, fd, rflags);
+		r = chan_pipe_call(ch, req, in, nin, out, nout, rep, fd,
+				   rflags);
 	else
 		r = chan_sock_call(ch, req, in, nin, out, nout, rep, fd, rflags,
 				   sendfd);

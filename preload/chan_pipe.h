@@ -15,9 +15,9 @@ int chan_pipe_upgrade(struct chan *ch);
 bool chan_pipe_takes(const struct chan *ch, const struct wire_req *req,
 		     const struct iovec *in, int nin, const struct iovec *out,
 		     int nout, const int *fd, int sendfd);
-int chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
-		   int nin, struct iovec *out, int nout, struct wire_rep *rep,
-		   int *fd, int rflags);
+int chan_pipe_call(struct chan *ch, struct wire_req *req,
+		   const struct iovec *in, int nin, struct iovec *out, int nout,
+		   struct wire_rep *rep, int *fd, int rflags);
 int chan_pipe_post(struct chan *ch, struct wire_req *req);
 
 #endif

@@ -201,7 +201,8 @@ chan_sock_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 {
 	int r = chan_sock_send(ch, req, in, nin, sendfd);
 
-	return r < 0 ? r : chan_sock_answer(ch, req, rep, out, nout, fd, rflags);
+	return r < 0 ? r
+		     : chan_sock_answer(ch, req, rep, out, nout, fd, rflags);
 }
 
 /* One of the channel's fds moved (hidden.h): follow it. */

@@ -11,16 +11,16 @@
 
 #include "chan.h"
 
-int chan_sock_send(struct chan *ch, struct wire_req *req, const struct iovec *in,
-		   int nin, int sendfd);
-ssize_t chan_sock_recv(struct chan *ch, struct wire_rep *rep,
-		       struct iovec *out, int nout, int *fd, int flags);
+int chan_sock_send(struct chan *ch, struct wire_req *req,
+		   const struct iovec *in, int nin, int sendfd);
+ssize_t chan_sock_recv(struct chan *ch, struct wire_rep *rep, struct iovec *out,
+		       int nout, int *fd, int flags);
 int chan_sock_answer(struct chan *ch, const struct wire_req *req,
 		     struct wire_rep *rep, struct iovec *out, int nout, int *fd,
 		     int rflags);
-int chan_sock_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
-		   int nin, struct iovec *out, int nout, struct wire_rep *rep,
-		   int *fd, int rflags, int sendfd);
+int chan_sock_call(struct chan *ch, struct wire_req *req,
+		   const struct iovec *in, int nin, struct iovec *out, int nout,
+		   struct wire_rep *rep, int *fd, int rflags, int sendfd);
 void chan_sock_spin(int fd);
 void chan_sock_relocate(void *ctx, int oldfd, int newfd);
 

@@ -244,8 +244,8 @@ sc_writev(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
  * kernel pread this is not atomic against other users of the offset.
  */
 ssize_t
-sc_preadv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
-	  off_t off, bool write)
+sc_preadv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt, off_t off,
+	  bool write)
 {
 	off_t cur, r;
 	ssize_t n;
@@ -404,8 +404,8 @@ sc_frename(int fd, struct sfd *e, const char *path, size_t len)
  * is replaced once.
  */
 int
-sc_open(const struct scheme_path *sp, int flags, mode_t mode,
-	struct sc_desc *d)
+sc_open_once(const struct scheme_path *sp, int flags, mode_t mode,
+	     struct sc_desc *d)
 {
 	struct iovec in = {(void *)sp->rest, sp->restlen};
 	struct pool_ticket t;
@@ -464,43 +464,6 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode,
 		return cfd;
 	}
 	return -EIO;
-}
-
-/*
- * stat() on a scheme path: open it for its metadata only, as Redox does.
- * event: is the preload's own: its root is a directory nobody lists.
- */
-int
-sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
-{
-	struct sc_desc d;
-	struct sfd tmp;
-	int fd, r;
-
-	if (strcmp(sp->name, "event") == 0) {
-		if (sp->restlen > 0)
-			return -ENOENT;
-		memset(st, 0, sizeof(*st));
-		st->st_mode = S_IFDIR | 0555;
-		st->st_nlink = 2;
-		st->st_ino = 1; /* 0 is no entry to readdir */
-		return 0;
-	}
-	fd = sc_open(sp, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0), 0,
-		     &d);
-	if (fd < 0)
-		return fd;
-	if (d.key == 0) {
-		r = REAL(fstat)(fd, st) < 0 ? -errno : 0;
-	} else {
-		memset(&tmp, 0, sizeof(tmp));
-		tmp.broker = d.broker;
-		tmp.inst = d.inst;
-		tmp.key = d.key;
-		r = sc_fstat(fd, &tmp, st);
-	}
-	REAL(close)(fd);
-	return r;
 }
 
 /*

@@ -37,15 +37,31 @@ struct wire_rep;
 int sc_call(int fd, struct sfd *e, struct wire_req *req,
 	    const struct iovec *in, int nin, struct iovec *out, int nout,
 	    struct wire_rep *rep, int sendfd, int *rfd);
+
+/* A record for one call's open file, in no table (path calls). */
+static inline void
+sc_desc_sfd(struct sfd *tmp, const struct sc_desc *d)
+{
+	*tmp = (struct sfd){0};
+	tmp->broker = d->broker;
+	tmp->inst = d->inst;
+	tmp->key = d->key;
+}
+
+int sc_open_once(const struct scheme_path *sp, int flags, mode_t mode,
+		 struct sc_desc *d);
+
+/* follow.c: the same, with symbolic links followed. */
 int sc_open(const struct scheme_path *sp, int flags, mode_t mode,
 	    struct sc_desc *d);
+int sc_follow(struct scheme_path *sp, bool last, char *buf, size_t len,
+	      int *hops);
+int sc_readlink(const struct scheme_path *sp, char *out, size_t len);
 int sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow);
-ssize_t sc_readv(int fd, struct sfd *e, const struct iovec *iov,
-		 int iovcnt);
-ssize_t sc_writev(int fd, struct sfd *e, const struct iovec *iov,
-		  int iovcnt);
-ssize_t sc_preadv(int fd, struct sfd *e, const struct iovec *iov,
-		  int iovcnt, off_t off, bool write);
+ssize_t sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt);
+ssize_t sc_writev(int fd, struct sfd *e, const struct iovec *iov, int iovcnt);
+ssize_t sc_preadv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
+		  off_t off, bool write);
 off_t sc_lseek(int fd, struct sfd *e, off_t off, int whence);
 int sc_fstat(int fd, struct sfd *e, struct stat *st);
 int sc_fcntl(int fd, struct sfd *e, int cmd, uint64_t arg);

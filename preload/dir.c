@@ -317,8 +317,8 @@ dents(int fd, struct sfd *e, void *buf, size_t size)
 	ssize_t r;
 	int err;
 
-	if (e->dtext == NULL && ((err = check_dir(fd)) < 0 ||
-				 (err = load(fd, e, &text, &len)) < 0))
+	if (e->dtext == NULL &&
+	    ((err = check_dir(fd)) < 0 || (err = load(fd, e, &text, &len)) < 0))
 		return err;
 	st_lock(ST_FDTAB);
 	if (fdtab_get(fd) != e) {

@@ -485,5 +485,4 @@ fork_child(void)
 			pthread_mutex_init(&e->es->lock, NULL);
 }
 
-const struct st_fork_hook epset_fork_hook = {ST_FDTAB, NULL, NULL,
-					     fork_child};
+const struct st_fork_hook epset_fork_hook = {ST_FDTAB, NULL, NULL, fork_child};

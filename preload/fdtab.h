@@ -20,11 +20,11 @@ struct provider;
 struct sfd_ops;
 
 struct sfd {
-	const struct sfd_ops *ops; /* what its kind does (fdops.h) */
-	uint64_t broker, inst, key;	    /* a scheme file: which description */
-	uint64_t gen;			    /* a scheme file: pool_gen at open */
-	char *dtext;			    /* a scheme file: getdents64's listing */
-	size_t dlen, dpos;		    /* (dir.c, under ST_FDTAB) */
+	const struct sfd_ops *ops;  /* what its kind does (fdops.h) */
+	uint64_t broker, inst, key; /* a scheme file: which description */
+	uint64_t gen;		    /* a scheme file: pool_gen at open */
+	char *dtext;		    /* a scheme file: getdents64's listing */
+	size_t dlen, dpos;	    /* (dir.c, under ST_FDTAB) */
 	long dindex;
 	struct provider *prov;		    /* a scheme this process provides */
 	struct epset *es;		    /* an event: queue or epoll set */

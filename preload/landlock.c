@@ -32,9 +32,9 @@
 
 /* <linux/landlock.h> of Debian 12 predates the scopes (ABI 6). */
 #define LL_CREATE_RULESET_VERSION (1u << 0)
-#define LL_SCOPE_ABSTRACT_UNIX (1ull << 0)
-#define LL_SCOPE_SIGNAL	       (1ull << 1)
-#define LL_ABI_SCOPES	       6
+#define LL_SCOPE_ABSTRACT_UNIX	  (1ull << 0)
+#define LL_SCOPE_SIGNAL		  (1ull << 1)
+#define LL_ABI_SCOPES		  6
 
 struct ll_ruleset_attr {
 	uint64_t handled_access_fs;
@@ -54,8 +54,8 @@ landlock_usable(void)
 int
 landlock_files(void)
 {
-	struct ll_ruleset_attr attr = {
-	    .scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL};
+	struct ll_ruleset_attr attr = {.scoped = LL_SCOPE_ABSTRACT_UNIX |
+						 LL_SCOPE_SIGNAL};
 	int fd, r = 0;
 
 	if ((r = landlock_usable()) < 0)

@@ -34,7 +34,6 @@
 
 #define MKNS_MAX (4096 - 1) /* the broker's control payload */
 
-
 static int
 ns_call(uint32_t type, const void *in, size_t ilen, struct wire_ctl *rep,
 	struct wire_rens *out, int *fd)

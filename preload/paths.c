@@ -31,10 +31,11 @@
 #include "client.h"
 #include "paths.h"
 #include "real.h"
+#include "resolve.h"
 
 /* SYS_UNLINK or SYS_RMDIR: a request naming the path. */
-int
-sc_unlink(const struct scheme_path *sp, bool dir)
+static int
+unlink_once(const struct scheme_path *sp, bool dir)
 {
 	struct iovec in = {(void *)sp->rest, sp->restlen};
 	struct wire_req req;
@@ -60,6 +61,35 @@ sc_unlink(const struct scheme_path *sp, bool dir)
 	return -EIO;
 }
 
+/*
+ * The same, with links before the last component followed (follow.c):
+ * the name itself is what goes, a link or not.
+ */
+int
+sc_unlink(const struct scheme_path *sp, bool dir)
+{
+	char buf[RESOLVE_MAX];
+	struct scheme_path t = *sp;
+	int r, hops = 0, before, saved;
+
+	while ((r = unlink_once(&t, dir)) == -EXDEV) {
+		before = hops;
+		if ((r = sc_follow(&t, false, buf, sizeof(buf), &hops)) == 0) {
+			saved = errno;
+			r = (dir ? REAL(rmdir)(buf) : REAL(unlink)(buf)) < 0
+				? -errno
+				: 0;
+			errno = saved;
+			return r;
+		}
+		if (r < 0)
+			return r;
+		if (hops == before)
+			return -EIO;
+	}
+	return r;
+}
+
 /* Open the path for a moment and call fn on the handle. */
 int
 sc_path_do(const struct scheme_path *sp, int flags,
@@ -72,10 +102,7 @@ sc_path_do(const struct scheme_path *sp, int flags,
 	fd = sc_open(sp, flags | O_CLOEXEC, 0, &d);
 	if (fd < 0)
 		return fd; /* SC_PASS too */
-	memset(&tmp, 0, sizeof(tmp)); /* this call's, in no table */
-	tmp.broker = d.broker;
-	tmp.inst = d.inst;
-	tmp.key = d.key;
+	sc_desc_sfd(&tmp, &d);
 	r = d.key != 0 ? fn(fd, &tmp, arg) : -EPERM;
 	REAL(close)(fd);
 	return r;

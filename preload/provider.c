@@ -178,7 +178,8 @@ ctl_ready(struct serve *s, void *arg, uint32_t events)
 		if (u.m.type == WIRE_CTL_NEWCHAN)
 			new_chan(p, &u.m, u.buf + sizeof(u.m), fd);
 		else if (u.m.type == WIRE_CTL_NEWTRACE && fd >= 0)
-			serve_add_trace(s, fd); /* a tracer (wire.h): ours now */
+			serve_add_trace(s,
+					fd); /* a tracer (wire.h): ours now */
 		else if (fd >= 0)
 			REAL(close)(fd);
 	}

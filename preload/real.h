@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/select.h>
@@ -67,6 +68,10 @@
 	X(getxattr) X(lgetxattr) X(fgetxattr) X(listxattr)		\
 	X(llistxattr) X(flistxattr) X(setxattr) X(lsetxattr)		\
 	X(fsetxattr) X(removexattr) X(lremovexattr) X(fremovexattr)	\
+	/* other nodes (wrap_node.c) */					\
+	X(symlink) X(symlinkat) X(link) X(linkat) X(mknod) X(mknodat)	\
+	X(mkfifo) X(mkfifoat) X(futimesat) X(lchmod)			\
+	X(inotify_add_watch) X(name_to_handle_at)			\
 	/* directories */						\
 	X(opendir) X(fdopendir) X(readdir) X(readdir64) X(readdir_r)	\
 	X(readdir64_r) X(closedir) X(dirfd) X(rewinddir) X(telldir)	\

@@ -49,6 +49,8 @@ join(const char *base, const char *rel, char *out, size_t len)
 	const char *p, *s;
 	int pass;
 
+	if (len < 2)
+		return -ENAMETOOLONG; /* not even "/" */
 	out[0] = '\0';
 	for (pass = 0; pass < 2; pass++) {
 		for (p = pass == 0 ? base : rel; *p != '\0';) {
@@ -125,6 +127,146 @@ fd_path(int fd, struct sfd *e, char *out, size_t len)
 	return resolve_canonical(&sp, out, len);
 }
 
+/*
+ * Whether the n bytes at p have a component "." or ".." (HAS_DOTS), ".."
+ * (HAS_DOTDOT), or "scheme" (HAS_SCHEME: with ".." and a directory, it
+ * may lead into /scheme).
+ */
+#define HAS_DOTS   1
+#define HAS_DOTDOT 2
+#define HAS_SCHEME 4
+
+static bool
+has_component(const char *p, size_t n, int what)
+{
+	const char *end = p + n, *e;
+	size_t l;
+
+	for (; p < end; p = e + 1) {
+		if ((e = memchr(p, '/', (size_t)(end - p))) == NULL)
+			e = end;
+		l = (size_t)(e - p);
+		if ((what & HAS_DOTS) && l == 1 && p[0] == '.')
+			return true;
+		if ((what & (HAS_DOTS | HAS_DOTDOT)) && l == 2 && p[0] == '.' &&
+		    p[1] == '.')
+			return true;
+		if ((what & HAS_SCHEME) && l == 6 &&
+		    memcmp(p, "scheme", 6) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Which of "." (1) or ".." (2) the last component of path is, else 0. */
+int
+resolve_last_dot(const char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (n >= 1 && path[n - 1] == '.' && (n == 1 || path[n - 2] == '/'))
+		return 1;
+	if (n >= 2 && path[n - 1] == '.' && path[n - 2] == '.' &&
+	    (n == 2 || path[n - 3] == '/'))
+		return 2;
+	return 0;
+}
+
+/*
+ * path joined lexically (to base when it is relative) into buf, for a path
+ * that may name a scheme file by way of "//", "." or "..": 1 and *sp when
+ * it does, and then *path is buf.  Otherwise 0, and the kernel is given
+ * the path as it was (it resolves symbolic links before ".."), unless the
+ * path has a component named "scheme" and a "..": only then is it given
+ * the joined one ("/scheme/x/../../etc": no disk directory is behind
+ * /scheme for the kernel to climb out of).  A trailing slash
+ * or dot is kept as a trailing slash: the name must be a directory.
+ */
+static int
+resolve_lexical(int *dirfd, const char **path, size_t n, const char *base,
+		char *buf, size_t len, struct scheme_path *sp)
+{
+	const char *p = *path;
+	size_t m;
+
+	if (join(base, p, buf, len) < 0)
+		return 0; /* the kernel says what is too long */
+	m = strlen(buf);
+	if (m > 1 && m + 1 < len && (p[n - 1] == '/' || resolve_last_dot(p))) {
+		buf[m] = '/';
+		buf[m + 1] = '\0';
+	}
+	if (path_classify(buf, sp)) {
+		*path = buf;
+		return 1;
+	}
+	if (has_component(p, n, HAS_SCHEME) &&
+	    has_component(p, n, HAS_DOTDOT)) {
+		*path = buf;
+		*dirfd = AT_FDCWD;
+	}
+	return 0;
+}
+
+/* The kernel's directory behind dirfd (or its working directory). */
+static int
+kernel_dir(int dirfd, char *out, size_t len)
+{
+	char proc[32];
+	int saved = errno;
+	ssize_t n;
+
+	if (dirfd == AT_FDCWD) {
+		n = REAL(getcwd)(out, len) != NULL ? (ssize_t)strlen(out) : -1;
+	} else {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
+		if ((n = REAL(readlink)(proc, out, len - 1)) >= 0)
+			out[n] = '\0';
+	}
+	errno = saved;
+	return n > 0 && out[0] == '/' ? 0 : -ENOENT;
+}
+
+/*
+ * A relative path the kernel would resolve (against its working directory
+ * or a directory fd of its own) that names a component "scheme": joined to
+ * that directory, it may be a scheme path ("scheme/hello/x" relative to an
+ * fd of "/", as rsync makes it).  Anything else costs nothing more.
+ */
+static int
+resolve_kernel(int *dirfd, const char **path, size_t n, char *buf, size_t len,
+	       struct scheme_path *sp)
+{
+	char base[PATH_MAX];
+
+	if (!has_component(*path, n, HAS_SCHEME) ||
+	    kernel_dir(*dirfd, base, sizeof(base)) < 0)
+		return 0;
+	if (resolve_lexical(dirfd, path, n, base, buf, len, sp) == 0)
+		return 0;
+	*dirfd = AT_FDCWD;
+	return 1;
+}
+
+/*
+ * The first bytes of an absolute path that says nothing of schemes: the
+ * kernel's without looking further, unless it has a ".." (which may climb
+ * back into /scheme: "/tmp/../scheme/x").
+ */
+static bool
+plain_absolute(const char *p)
+{
+	ssize_t n;
+
+	if (!LIKELY(ua_known(p, 8)) || p[0] != '/' || p[1] == '/' ||
+	    p[1] == '.' || strncmp(p, "/scheme", 7) == 0)
+		return false;
+	n = ua_strnlen(p, PATH_MAX);
+	return n < 0 || n == PATH_MAX || memmem(p, (size_t)n, "/..", 3) == NULL;
+}
+
 int
 resolve_at(int *dirfd, const char **path, char *buf, size_t len,
 	   struct scheme_path *sp)
@@ -143,20 +285,23 @@ resolve_at(int *dirfd, const char **path, char *buf, size_t len,
 	 * The usual case first: an absolute path that is not under /scheme
 	 * is the kernel's from its first bytes, and they are known memory.
 	 */
-	if (LIKELY(ua_known(p, 8)) && p[0] == '/' &&
-	    strncmp(p, "/scheme", 7) != 0)
+	if (plain_absolute(p))
 		return 0;
 	if ((n = ua_strnlen(p, PATH_MAX)) < 0 || n == PATH_MAX)
 		return n < 0 ? (int)n : -ENAMETOOLONG;
+	if (p[0] == '/')
+		return has_component(p, (size_t)n, HAS_DOTS) || p[1] == '/'
+			   ? resolve_lexical(dirfd, path, (size_t)n, "/", buf,
+					     len, sp)
+			   : path_classify(p, sp);
 	if (path_classify(p, sp))
 		return 1;
-	if (p[0] == '/')
-		return 0;
 	if (*dirfd == AT_FDCWD) {
 		if (__builtin_expect(
 			!atomic_load_explicit(&in_scheme, memory_order_relaxed),
 			1))
-			return 0;
+			return resolve_kernel(dirfd, path, (size_t)n, buf, len,
+					      sp);
 		st_lock(ST_CWD);
 		memcpy(base, cwd, sizeof(base));
 		st_unlock(ST_CWD);
@@ -164,7 +309,10 @@ resolve_at(int *dirfd, const char **path, char *buf, size_t len,
 			return 0;
 	} else {
 		e = fdtab_get(*dirfd);
-		if (e == NULL || e->ops->fpath == NULL || e->ops->ours)
+		if (e == NULL)
+			return resolve_kernel(dirfd, path, (size_t)n, buf, len,
+					      sp);
+		if (e->ops->fpath == NULL || e->ops->ours)
 			return 0;
 		if ((r = fd_path(*dirfd, e, base, sizeof(base))) < 0)
 			return r;

@@ -96,8 +96,8 @@ sockets_ok(int dir, enum sandbox_level level)
 static int
 fd_dir(void)
 {
-	int dir = REAL(open)("/proc/self/fd",
-			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dir =
+	    REAL(open)("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	return dir < 0 ? -errno : dir;
 }

@@ -111,7 +111,8 @@ apply(const struct sc_rule *rules, size_t n, uint32_t fallback)
 int
 seccomp_null(void)
 {
-	return apply(sc_null_rules, sizeof(sc_null_rules) / sizeof(*sc_null_rules),
+	return apply(sc_null_rules,
+		     sizeof(sc_null_rules) / sizeof(*sc_null_rules),
 		     SCMP_ACT_ERRNO(EACCES));
 }
 

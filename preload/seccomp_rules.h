@@ -49,18 +49,40 @@ struct sc_rule {
 #define SC_SELF 0xfffffffeu /* replaced by getpid() */
 #define SC_EQ32(a, v)                                                          \
 	((struct scmp_arg_cmp){(a), SCMP_CMP_MASKED_EQ, 0xffffffffu, (v)})
-#define SC_BITS(a, m, v) ((struct scmp_arg_cmp){(a), SCMP_CMP_MASKED_EQ, (m), (v)})
-#define SC_EQ64(a, v)	 ((struct scmp_arg_cmp){(a), SCMP_CMP_EQ, (v), 0})
-#define SC_NE64(a, v)	 ((struct scmp_arg_cmp){(a), SCMP_CMP_NE, (v), 0})
-#define SC_ALWAYS	 ((struct scmp_arg_cmp){0, SCMP_CMP_GE, 0, 0})
+#define SC_BITS(a, m, v)                                                       \
+	((struct scmp_arg_cmp){(a), SCMP_CMP_MASKED_EQ, (m), (v)})
+#define SC_EQ64(a, v) ((struct scmp_arg_cmp){(a), SCMP_CMP_EQ, (v), 0})
+#define SC_NE64(a, v) ((struct scmp_arg_cmp){(a), SCMP_CMP_NE, (v), 0})
+#define SC_ALWAYS     ((struct scmp_arg_cmp){0, SCMP_CMP_GE, 0, 0})
 
-#define ALLOW(c, why)	      {SYS_##c, SCMP_ACT_ALLOW, 0, {{0}}, why}
-#define ALLOW_IF(c, x, why)   {SYS_##c, SCMP_ACT_ALLOW, 1, {x}, why}
-#define ALLOW_IF2(c, x, y, w) {SYS_##c, SCMP_ACT_ALLOW, 2, {x, y}, w}
-#define EXCEPT(c, x, why)     {SYS_##c, SCMP_ACT_ERRNO(EPERM), 1, {x}, why}
-#define REFUSE(c, why)	      {SYS_##c, SCMP_ACT_ERRNO(EACCES), 0, {{0}}, why}
-#define REFUSE_IF(c, x, why)  {SYS_##c, SCMP_ACT_ERRNO(EACCES), 1, {x}, why}
-#define NOSYS(c, why)	      {SYS_##c, SCMP_ACT_ERRNO(ENOSYS), 0, {{0}}, why}
+#define ALLOW(c, why)                                                          \
+	{                                                                      \
+		SYS_##c, SCMP_ACT_ALLOW, 0, {{0}}, why                         \
+	}
+#define ALLOW_IF(c, x, why)                                                    \
+	{                                                                      \
+		SYS_##c, SCMP_ACT_ALLOW, 1, {x}, why                           \
+	}
+#define ALLOW_IF2(c, x, y, w)                                                  \
+	{                                                                      \
+		SYS_##c, SCMP_ACT_ALLOW, 2, {x, y}, w                          \
+	}
+#define EXCEPT(c, x, why)                                                      \
+	{                                                                      \
+		SYS_##c, SCMP_ACT_ERRNO(EPERM), 1, {x}, why                    \
+	}
+#define REFUSE(c, why)                                                         \
+	{                                                                      \
+		SYS_##c, SCMP_ACT_ERRNO(EACCES), 0, {{0}}, why                 \
+	}
+#define REFUSE_IF(c, x, why)                                                   \
+	{                                                                      \
+		SYS_##c, SCMP_ACT_ERRNO(EACCES), 1, {x}, why                   \
+	}
+#define NOSYS(c, why)                                                          \
+	{                                                                      \
+		SYS_##c, SCMP_ACT_ERRNO(ENOSYS), 0, {{0}}, why                 \
+	}
 
 /* clone() flags that make a namespace (CLONE_NEWTIME is clone3's only). */
 #define SC_CLONE_NEW                                                           \
@@ -151,8 +173,7 @@ static const struct sc_rule sc_null_rules[] = {
      * setrens() refuses while one is held (sandbox.c). */
     ALLOW_IF2(socketpair, SC_EQ32(0, AF_UNIX), SC_BITS(1, 0xf, SOCK_STREAM),
 	      "an unnamed stream pair"),
-    ALLOW_IF2(socketpair, SC_EQ32(0, AF_UNIX),
-	      SC_BITS(1, 0xf, SOCK_SEQPACKET),
+    ALLOW_IF2(socketpair, SC_EQ32(0, AF_UNIX), SC_BITS(1, 0xf, SOCK_SEQPACKET),
 	      "an unnamed packet pair (the preload's channels)"),
     ALLOW_IF2(sendto, SC_EQ64(4, 0), SC_BITS(3, MSG_FASTOPEN, 0),
 	      "sends on a held socket, to no new address"),
@@ -371,7 +392,6 @@ static const struct sc_rule sc_files_rules[] = {
     REFUSE_IF(fcntl, SC_EQ32(1, F_SETOWN), "signals another process"),
     REFUSE_IF(fcntl, SC_EQ32(1, F_SETOWN_EX), "signals another process"),
 };
-
 
 #undef ALLOW
 #undef ALLOW_IF

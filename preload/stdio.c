@@ -340,5 +340,4 @@ fork_child(void)
 		}
 }
 
-const struct st_fork_hook stdio_fork_hook = {ST_STDIO, NULL, NULL,
-					     fork_child};
+const struct st_fork_hook stdio_fork_hook = {ST_STDIO, NULL, NULL, fork_child};

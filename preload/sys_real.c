@@ -27,12 +27,10 @@ THUNK(int, pipe2, (int p[2], int fl), (p, fl))
 THUNK(int, eventfd, (unsigned int v, int fl), (v, fl))
 THUNK(int, socket, (int d, int t, int p), (d, t, p))
 THUNK(int, socketpair, (int d, int t, int p, int sv[2]), (d, t, p, sv))
-THUNK(int, connect, (int fd, const struct sockaddr *a, socklen_t l),
-      (fd, a, l))
-THUNK(int, setsockopt,
-      (int fd, int lv, int o, const void *v, socklen_t l), (fd, lv, o, v, l))
-THUNK(ssize_t, send, (int fd, const void *b, size_t n, int fl),
-      (fd, b, n, fl))
+THUNK(int, connect, (int fd, const struct sockaddr *a, socklen_t l), (fd, a, l))
+THUNK(int, setsockopt, (int fd, int lv, int o, const void *v, socklen_t l),
+      (fd, lv, o, v, l))
+THUNK(ssize_t, send, (int fd, const void *b, size_t n, int fl), (fd, b, n, fl))
 THUNK(ssize_t, recv, (int fd, void *b, size_t n, int fl), (fd, b, n, fl))
 THUNK(ssize_t, sendmsg, (int fd, const struct msghdr *m, int fl), (fd, m, fl))
 THUNK(ssize_t, recvmsg, (int fd, struct msghdr *m, int fl), (fd, m, fl))

@@ -54,4 +54,32 @@ wrap_ret(long r, int saved)
 		return (int)wrap_ret((r), (saved));                            \
 	} while (0)
 
+/*
+ * Body of a wrapper of one path: `call` (which may use `sp`) for a scheme
+ * path, `realcall` for any other, and for one whose scheme is not there.
+ * dirfd and path are variables: resolve_at may rewrite them for the
+ * kernel (a relative path that climbed out of a scheme directory).
+ * (Needs resolve.h.)
+ */
+#define ON_PATH_AT(dirfd, path, call, realcall)                                \
+	do {                                                                   \
+		char buf_[RESOLVE_MAX];                                        \
+		struct scheme_path sp;                                         \
+		int saved_ = errno;                                            \
+		int r_ =                                                       \
+		    resolve_at(&(dirfd), &(path), buf_, sizeof(buf_), &sp);    \
+                                                                               \
+		if (LIKELY(r_ == 0))                                           \
+			return realcall;                                       \
+		if (r_ > 0)                                                    \
+			r_ = (call);                                           \
+		PASS_OR_RETURN(r_, saved_, realcall);                          \
+	} while (0)
+
+#define ON_PATH(path, call, realcall)                                          \
+	do {                                                                   \
+		int dirfd_ = AT_FDCWD;                                         \
+		ON_PATH_AT(dirfd_, path, call, realcall);                      \
+	} while (0)
+
 #endif

@@ -40,7 +40,7 @@ enter(const struct scheme_path *sp)
 EXPORT int
 chdir(const char *path)
 {
-	char buf[PATH_MAX];
+	char buf[RESOLVE_MAX];
 	struct scheme_path sp;
 	int saved = errno, dirfd = AT_FDCWD, r;
 
@@ -139,7 +139,7 @@ get_current_dir_name(void)
 EXPORT char *
 realpath(const char *path, char *resolved)
 {
-	char buf[PATH_MAX], canon[PATH_MAX];
+	char buf[RESOLVE_MAX], canon[PATH_MAX];
 	struct scheme_path sp;
 	struct stat st;
 	int saved = errno, dirfd = AT_FDCWD, r;

@@ -32,15 +32,47 @@ sdir_open(const struct scheme_path *sp, int *err)
 		*err = fd;
 		return NULL;
 	}
+	if (fdtab_get(fd) == NULL) { /* a link led to the disk: glibc's */
+		if ((d = (struct sdir *)REAL(fdopendir)(fd)) == NULL) {
+			*err = -errno;
+			REAL(close)(fd);
+		}
+		return d;
+	}
 	if ((d = sdir_fdopen(fd, err)) == NULL)
 		fd_close(fd);
 	return d;
 }
 
+/* The next entry of a stream sdir_open made, ours or glibc's. */
+static struct dirent64 *
+any_read(struct sdir *d, int *err)
+{
+	int saved = errno;
+	struct dirent64 *ent;
+
+	if (sdir_is(d))
+		return sdir_read(d, err);
+	errno = 0;
+	ent = REAL(readdir64)((DIR *)d);
+	*err = ent == NULL && errno != 0 ? -errno : 0;
+	errno = saved;
+	return ent;
+}
+
+static void
+any_close(struct sdir *d)
+{
+	if (sdir_is(d))
+		sdir_close(d);
+	else
+		REAL(closedir)((DIR *)d);
+}
+
 EXPORT DIR *
 opendir(const char *path)
 {
-	char buf[PATH_MAX];
+	char buf[RESOLVE_MAX];
 	struct scheme_path sp;
 	struct sdir *d;
 	int saved = errno, dirfd = AT_FDCWD, err;
@@ -209,7 +241,7 @@ scan_ours(const struct scheme_path *sp, struct dirent64 ***list,
 
 	if ((d = sdir_open(sp, &err)) == NULL)
 		return err;
-	while ((ent = sdir_read(d, &err)) != NULL) {
+	while ((ent = any_read(d, &err)) != NULL) {
 		if (filter != NULL && !filter(ent))
 			continue;
 		if (n == cap) {
@@ -226,7 +258,7 @@ scan_ours(const struct scheme_path *sp, struct dirent64 ***list,
 		}
 		memcpy(v[n++], ent, sizeof(*ent));
 	}
-	sdir_close(d);
+	any_close(d);
 	if (err < 0) {
 		while (n > 0)
 			free(v[--n]);
@@ -242,7 +274,7 @@ scan_ours(const struct scheme_path *sp, struct dirent64 ***list,
 
 #define SCAN_BODY(dirfd, path, list, filter, compar, realcall)                 \
 	do {                                                                   \
-		char buf_[PATH_MAX];                                           \
+		char buf_[RESOLVE_MAX];                                        \
 		struct scheme_path sp;                                         \
 		int saved = errno;                                             \
 		int r =                                                        \

@@ -156,7 +156,7 @@ dup_onto(int old, int new, int flags, bool three)
 		return r;
 	}
 	fd_release(prev);
-	if (e != NULL && old != new && fd_adopt_copy(new, e) < 0)
+	if (e != NULL && old != new &&fd_adopt_copy(new, e) < 0)
 		return -ENOMEM;
 	stdio_std_update(new);
 	return new;

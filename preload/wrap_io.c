@@ -281,8 +281,9 @@ copy_chunk(int in, off64_t *inoff, int out, off64_t *outoff, size_t len)
 			  : fd_readv(in, &iov, 1);
 	while (n > 0 && done < n) {
 		iov = (struct iovec){buf + done, (size_t)(n - done)};
-		w = outoff != NULL ? fd_preadv(out, &iov, 1, *outoff + done, true)
-				   : fd_writev(out, &iov, 1);
+		w = outoff != NULL
+			? fd_preadv(out, &iov, 1, *outoff + done, true)
+			: fd_writev(out, &iov, 1);
 		if (w <= 0) {
 			err = w < 0 ? w : -EIO;
 			break;

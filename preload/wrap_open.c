@@ -22,7 +22,7 @@ static int
 try_open(int *dirfd, const char **path, char *buf, int flags, mode_t mode)
 {
 	struct scheme_path sp;
-	int r = resolve_at(dirfd, path, buf, PATH_MAX, &sp);
+	int r = resolve_at(dirfd, path, buf, RESOLVE_MAX, &sp);
 
 	if (LIKELY(r == 0))
 		return SC_PASS;
@@ -41,7 +41,7 @@ try_open(int *dirfd, const char **path, char *buf, int flags, mode_t mode)
 
 /* Each wrapper: a scheme open, or else the real call, untouched. */
 #define OPEN_BODY(realcall)                                                    \
-	char buf_[PATH_MAX];                                                   \
+	char buf_[RESOLVE_MAX];                                                \
 	int saved = errno, r = try_open(&dirfd, &path, buf_, flags, mode);     \
 	if (r == SC_PASS) {                                                    \
 		errno = saved;                                                 \

@@ -28,27 +28,6 @@
 #include "uaccess.h"
 #include "wrap.h"
 
-/*
- * Body of a wrapper of one path: `call` (which may use `sp`) for a scheme
- * path, `realcall` for any other, and for one whose scheme is not there.
- * dirfd and path are variables: resolve_at may rewrite them for the
- * kernel (a relative path that climbed out of a scheme directory).
- */
-#define ON_PATH_AT(dirfd, path, call, realcall)                                \
-	do {                                                                   \
-		char buf_[PATH_MAX];                                           \
-		struct scheme_path sp;                                         \
-		int saved_ = errno;                                            \
-		int r_ =                                                       \
-		    resolve_at(&(dirfd), &(path), buf_, sizeof(buf_), &sp);    \
-                                                                               \
-		if (LIKELY(r_ == 0))                                           \
-			return realcall;                                       \
-		if (r_ > 0)                                                    \
-			r_ = (call);                                           \
-		PASS_OR_RETURN(r_, saved_, realcall);                          \
-	} while (0)
-
 /* An empty path (read only if it may be) with AT_EMPTY_PATH: the fd. */
 static bool
 empty_path(const char *path, int flags)
@@ -57,11 +36,23 @@ empty_path(const char *path, int flags)
 	       ua_strnlen(path, 1) == 0;
 }
 
-#define ON_PATH(path, call, realcall)                                          \
-	do {                                                                   \
-		int dirfd_ = AT_FDCWD;                                         \
-		ON_PATH_AT(dirfd_, path, call, realcall);                      \
-	} while (0)
+/*
+ * rmdir of a path whose last component is "." is EINVAL, and of one whose
+ * last is ".." ENOTEMPTY, as Linux answers before looking: the path given,
+ * not the one joined (where "d/." has become "d").
+ */
+static int
+rmdir_given(const struct scheme_path *sp, const char *given)
+{
+	switch (resolve_last_dot(given)) {
+	case 1:
+		return -EINVAL;
+	case 2:
+		return -ENOTEMPTY;
+	default:
+		return sc_unlink(sp, true);
+	}
+}
 
 EXPORT int
 unlink(const char *path)
@@ -72,14 +63,20 @@ unlink(const char *path)
 EXPORT int
 unlinkat(int dirfd, const char *path, int flags)
 {
-	ON_PATH_AT(dirfd, path, sc_unlink(&sp, (flags & AT_REMOVEDIR) != 0),
+	const char *given = path;
+
+	ON_PATH_AT(dirfd, path,
+		   (flags & AT_REMOVEDIR) ? rmdir_given(&sp, given)
+					  : sc_unlink(&sp, false),
 		   REAL(unlinkat)(dirfd, path, flags));
 }
 
 EXPORT int
 rmdir(const char *path)
 {
-	ON_PATH(path, sc_unlink(&sp, true), REAL(rmdir)(path));
+	const char *given = path;
+
+	ON_PATH(path, rmdir_given(&sp, given), REAL(rmdir)(path));
 }
 
 static int
@@ -115,8 +112,8 @@ try_rename(int *fromfd, const char **from, char *fbuf, int *tofd,
 	   const char **to, char *tbuf, unsigned flags)
 {
 	struct scheme_path a, b;
-	int sa = resolve_at(fromfd, from, fbuf, PATH_MAX, &a);
-	int sb = resolve_at(tofd, to, tbuf, PATH_MAX, &b);
+	int sa = resolve_at(fromfd, from, fbuf, RESOLVE_MAX, &a);
+	int sb = resolve_at(tofd, to, tbuf, RESOLVE_MAX, &b);
 
 	if (LIKELY(sa == 0 && sb == 0))
 		return SC_PASS;
@@ -127,7 +124,7 @@ try_rename(int *fromfd, const char **from, char *fbuf, int *tofd,
 
 #define RENAME_BODY(fromfd, from, tofd, to, flags, realcall)                   \
 	do {                                                                   \
-		char fbuf_[PATH_MAX], tbuf_[PATH_MAX];                         \
+		char fbuf_[RESOLVE_MAX], tbuf_[RESOLVE_MAX];                   \
 		int saved_ = errno;                                            \
 		int r_ = try_rename(&(fromfd), &(from), fbuf_, &(tofd), &(to), \
 				    tbuf_, flags);                             \
@@ -326,7 +323,7 @@ utimensat(int dirfd, const char *path, const struct timespec ts[2], int flags)
 	/* An empty path with AT_EMPTY_PATH, or none, is the fd: futimens. */
 	if (maybe_null(path) == NULL || empty_path(path, flags))
 		ON_FD_DO(dirfd, futimens, fd_utimens(dirfd, e, ts),
-		      REAL(utimensat)(dirfd, path, ts, flags));
+			 REAL(utimensat)(dirfd, path, ts, flags));
 	ON_PATH_AT(dirfd, path,
 		   utimens_ts(&sp, ts, (flags & AT_SYMLINK_NOFOLLOW) != 0),
 		   REAL(utimensat)(dirfd, path, ts, flags));
@@ -396,26 +393,38 @@ eaccess(const char *path, int mode)
 		REAL(eaccess)(path, mode));
 }
 
-/* A scheme path is never a symbolic link: EINVAL, if it exists. */
-static int
-not_a_link(const struct scheme_path *sp)
+/*
+ * readlink of a scheme path: the link's target (follow.c), cut to len
+ * bytes and not NUL-terminated, as the kernel gives it.
+ */
+static ssize_t
+read_link(const struct scheme_path *sp, char *buf, size_t len)
 {
-	struct stat st;
-	int r = sc_stat(sp, &st, true);
+	char target[PATH_MAX + 1];
+	int n;
 
-	return r < 0 ? r : -EINVAL;
+	if (len == 0 || len > SSIZE_MAX)
+		return -EINVAL;
+	if ((n = sc_readlink(sp, target, sizeof(target))) < 0)
+		return n;
+	if ((size_t)n > len)
+		n = (int)len;
+	if (ua_write_ok(buf, (size_t)n) < 0)
+		return -EFAULT;
+	memcpy(buf, target, (size_t)n);
+	return n;
 }
 
 EXPORT ssize_t
 readlink(const char *path, char *buf, size_t len)
 {
-	ON_PATH(path, not_a_link(&sp), REAL(readlink)(path, buf, len));
+	ON_PATH(path, read_link(&sp, buf, len), REAL(readlink)(path, buf, len));
 }
 
 EXPORT ssize_t
 readlinkat(int dirfd, const char *path, char *buf, size_t len)
 {
-	ON_PATH_AT(dirfd, path, not_a_link(&sp),
+	ON_PATH_AT(dirfd, path, read_link(&sp, buf, len),
 		   REAL(readlinkat)(dirfd, path, buf, len));
 }
 
@@ -441,7 +450,7 @@ fill_random(char *x, size_t n)
 static int
 scheme_mktemp(char *tmpl, int suffixlen, int flags, bool dir)
 {
-	char buf[PATH_MAX], *x, *y = NULL;
+	char buf[RESOLVE_MAX], *x, *y = NULL;
 	const char *path = tmpl;
 	struct scheme_path sp;
 	int dirfd = AT_FDCWD, r, tries, fd;
@@ -466,8 +475,9 @@ scheme_mktemp(char *tmpl, int suffixlen, int flags, bool dir)
 			memcpy(y, x, 6);
 		if (dir)
 			r = sc_mkdir(&sp, 0700);
-		else if ((fd = route_open(&sp, O_RDWR | O_CREAT | O_EXCL | flags,
-				       0600)) >= 0 ||
+		else if ((fd =
+			      route_open(&sp, O_RDWR | O_CREAT | O_EXCL | flags,
+					 0600)) >= 0 ||
 			 fd == SC_PASS)
 			return fd;
 		else

@@ -239,7 +239,7 @@ EXPORT int
 posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd,
 				 const char *path, int oflag, mode_t mode)
 {
-	char buf[PATH_MAX];
+	char buf[RESOLVE_MAX];
 	struct scheme_path sp;
 	struct spawn_open *so;
 	int saved = errno, dirfd = AT_FDCWD, cfd, r;
@@ -303,15 +303,28 @@ posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa)
 /*
  * posix_spawn, system and popen make their children with clone, past
  * fork's handlers: the children hold every fd without close-on-exec, so
- * none open now may be parked (pool.h).
+ * none open now may be parked (pool.h).  posix_spawn's child execs with
+ * an internal execve, so the environment it is given is fixed here, as
+ * the exec wrappers fix theirs: a program that spawns with an explicit
+ * environment (make) keeps the preload and the scheme working directory.
  */
+#define SPAWN_ENV(envp, call)                                                  \
+	do {                                                                   \
+		char *space_[env_space(envp)], sock_[128];                     \
+		char cwd_[PATH_MAX + 64];                                      \
+		char **env_ = env_fix(envp, space_, env_space(envp), sock_,    \
+				      sizeof(sock_), cwd_, sizeof(cwd_));      \
+                                                                               \
+		pool_shared();                                                 \
+		return call;                                                   \
+	} while (0)
+
 EXPORT int
 posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 	    const posix_spawnattr_t *attr, char *const argv[],
 	    char *const envp[])
 {
-	pool_shared();
-	return REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
+	SPAWN_ENV(envp, REAL(posix_spawn)(pid, path, fa, attr, argv, env_));
 }
 
 EXPORT int
@@ -319,8 +332,7 @@ posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 	     const posix_spawnattr_t *attr, char *const argv[],
 	     char *const envp[])
 {
-	pool_shared();
-	return REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
+	SPAWN_ENV(envp, REAL(posix_spawnp)(pid, file, fa, attr, argv, env_));
 }
 
 EXPORT int

@@ -69,7 +69,7 @@ path_stat(int *dirfd, const char **path, char *buf, struct stat *st,
 {
 	struct scheme_path sp;
 	struct stat tmp;
-	int r = resolve_at(dirfd, path, buf, PATH_MAX, &sp);
+	int r = resolve_at(dirfd, path, buf, RESOLVE_MAX, &sp);
 
 	if (LIKELY(r == 0))
 		return SC_PASS;
@@ -80,7 +80,7 @@ path_stat(int *dirfd, const char **path, char *buf, struct stat *st,
 #define PATH_STAT(name, type, nofollow)                                        \
 	EXPORT int name(const char *path, type *st)                            \
 	{                                                                      \
-		char buf_[PATH_MAX];                                           \
+		char buf_[RESOLVE_MAX];                                        \
 		int saved = errno, dirfd_ = AT_FDCWD;                          \
 		int r = path_stat(&dirfd_, &path, buf_, (struct stat *)st,     \
 				  nofollow);                                   \
@@ -130,7 +130,7 @@ at_stat(int *dirfd, const char **path, char *buf, struct stat *st, int flags)
 #define AT_STAT(name, type)                                                    \
 	EXPORT int name(int dirfd, const char *path, type *st, int flags)      \
 	{                                                                      \
-		char buf_[PATH_MAX];                                           \
+		char buf_[RESOLVE_MAX];                                        \
 		int saved = errno;                                             \
 		int r =                                                        \
 		    at_stat(&dirfd, &path, buf_, (struct stat *)st, flags);    \
@@ -173,7 +173,7 @@ to_statx(const struct stat *st, struct statx *sx)
 EXPORT int
 statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *sx)
 {
-	char buf[PATH_MAX];
+	char buf[RESOLVE_MAX];
 	struct stat st;
 	int saved = errno;
 	int r = at_stat(&dirfd, &path, buf, &st, flags);
@@ -193,7 +193,7 @@ statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *sx)
 #define XSTAT(name, type, nofollow)                                            \
 	EXPORT int name(int ver, const char *path, type *st)                   \
 	{                                                                      \
-		char buf_[PATH_MAX];                                           \
+		char buf_[RESOLVE_MAX];                                        \
 		int saved = errno, dirfd_ = AT_FDCWD;                          \
 		int r = path_stat(&dirfd_, &path, buf_, (struct stat *)st,     \
 				  nofollow);                                   \
@@ -229,7 +229,7 @@ FXSTAT(__fxstat64, struct stat64)
 	EXPORT int name(int ver, int dirfd, const char *path, type *st,        \
 			int flags)                                             \
 	{                                                                      \
-		char buf_[PATH_MAX];                                           \
+		char buf_[RESOLVE_MAX];                                        \
 		int saved = errno;                                             \
 		int r =                                                        \
 		    at_stat(&dirfd, &path, buf_, (struct stat *)st, flags);    \
@@ -273,7 +273,8 @@ static int
 path_statvfs(const char **path, char *buf, struct statvfs *sv)
 {
 	struct scheme_path sp;
-	int dirfd = AT_FDCWD, r = resolve_at(&dirfd, path, buf, PATH_MAX, &sp);
+	int dirfd = AT_FDCWD,
+	    r = resolve_at(&dirfd, path, buf, RESOLVE_MAX, &sp);
 
 	if (LIKELY(r == 0))
 		return SC_PASS;
@@ -315,7 +316,7 @@ to_statfs(const struct statvfs *sv, struct statfs *sf)
 #define PATH_STATVFS(name, type, conv)                                         \
 	EXPORT int name(const char *path, type *out)                           \
 	{                                                                      \
-		char buf_[PATH_MAX];                                           \
+		char buf_[RESOLVE_MAX];                                        \
 		struct statvfs sv;                                             \
 		int saved = errno, r = path_statvfs(&path, buf_, &sv);         \
                                                                                \

@@ -26,7 +26,7 @@ scheme_fopen(const char **path, char *buf, const char *mode, bool *pass)
 {
 	struct scheme_path sp;
 	int flags, fd, saved = errno, dirfd = AT_FDCWD;
-	int r = resolve_at(&dirfd, path, buf, PATH_MAX, &sp);
+	int r = resolve_at(&dirfd, path, buf, RESOLVE_MAX, &sp);
 	FILE *f;
 
 	*pass = r == 0;
@@ -61,7 +61,7 @@ scheme_fopen(const char **path, char *buf, const char *mode, bool *pass)
 EXPORT FILE *
 fopen(const char *path, const char *mode)
 {
-	char buf[PATH_MAX];
+	char buf[RESOLVE_MAX];
 	bool pass;
 	FILE *f = scheme_fopen(&path, buf, mode, &pass);
 
@@ -71,7 +71,7 @@ fopen(const char *path, const char *mode)
 EXPORT FILE *
 fopen64(const char *path, const char *mode)
 {
-	char buf[PATH_MAX];
+	char buf[RESOLVE_MAX];
 	bool pass;
 	FILE *f = scheme_fopen(&path, buf, mode, &pass);
 
@@ -121,7 +121,7 @@ do_freopen(const char *path, const char *mode, FILE *fp,
 	   FILE *(*real)(const char *, const char *, FILE *))
 {
 	int stdfd = fp == stdin ? 0 : fp == stdout ? 1 : fp == stderr ? 2 : -1;
-	char buf[PATH_MAX];
+	char buf[RESOLVE_MAX];
 	bool pass = true;
 	FILE *f = NULL;
 

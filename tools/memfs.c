@@ -95,9 +95,10 @@
 enum kind {
 	REGULAR,
 	DIRECTORY,
-	FIFO,	/* reads wait for data: the answer is deferred */
-	STREAM, /* reads say EAGAIN until data comes: then a post */
-	STATS,	/* .stats: the counters, a snapshot taken at open */
+	FIFO,	 /* reads wait for data: the answer is deferred */
+	STREAM,	 /* reads say EAGAIN until data comes: then a post */
+	STATS,	 /* .stats: the counters, a snapshot taken at open */
+	SYMLINK, /* a symbolic link: its data is the target */
 };
 
 /* Which times touch() sets to now. */
@@ -198,7 +199,14 @@ in_tree(const struct node *n)
 static int
 special(const struct node *n)
 {
-	return n->kind != REGULAR && n->kind != DIRECTORY;
+	return n->kind != REGULAR && n->kind != DIRECTORY && n->kind != SYMLINK;
+}
+
+/* A file whose bytes are its data: a regular file, or a link's target. */
+static int
+has_data(const struct node *n)
+{
+	return n->kind == REGULAR || n->kind == SYMLINK;
 }
 
 static struct node *
@@ -756,6 +764,8 @@ walk(const char *path, size_t len, struct cred *c, struct where *w)
 			return -ENAMETOOLONG;
 		if (w->n == NULL)
 			return -ENOENT;
+		if (w->n->kind == SYMLINK)
+			return -EXDEV; /* the client follows it (scheme.h) */
 		if (w->n->kind != DIRECTORY)
 			return -ENOTDIR;
 		if ((r = may(w->n, c, X_OK)) < 0)
@@ -869,7 +879,12 @@ make(struct where *w, int flags, mode_t mode, struct cred *c)
 	gid_t gid;
 	int r;
 
-	if (flags & O_DIRECTORY) {
+	if (flags & SCHEME_O_SYMLINK) {
+		if (w->slash)
+			return -ENOENT;
+		kind = SYMLINK;
+		mode = 0777;
+	} else if (flags & O_DIRECTORY) {
 		if ((flags & O_ACCMODE) != O_RDONLY)
 			return -EISDIR;
 		kind = DIRECTORY;
@@ -912,6 +927,34 @@ may_open(const struct node *n, const struct where *w, int flags)
 }
 
 /*
+ * Symbolic links (scheme.h): 0 when the open is of the link itself, -errno
+ * when it cannot be had, 1 when the open goes on as any other.
+ * SCHEME_O_SYMLINK names the link (EINVAL for what is no link, EEXIST
+ * when creating one that is there); O_PATH | O_NOFOLLOW the link too;
+ * O_NOFOLLOW alone ELOOP; anything else, or a trailing slash, is the
+ * client's to follow: EXDEV.
+ */
+static int
+open_link(const struct where *w, int flags)
+{
+	int nofollow = (flags & (O_NOFOLLOW | SCHEME_O_SYMLINK)) != 0;
+
+	if (w->n == NULL || w->n->kind != SYMLINK) {
+		if (w->n == NULL || !(flags & SCHEME_O_SYMLINK))
+			return 1;
+		return (flags & O_CREAT) && (flags & O_EXCL) ? -EEXIST
+							     : -EINVAL;
+	}
+	if (!nofollow || w->slash)
+		return -EXDEV;
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		return -EEXIST;
+	if (flags & (SCHEME_O_SYMLINK | O_PATH))
+		return 0;
+	return -ELOOP;
+}
+
+/*
  * oflags: O_* | mode << 32, as the request's d.  A file this open creates
  * is not checked against its own mode (a 0444 file may be created for
  * writing), as on Linux; O_TRUNC empties a file even opened O_RDONLY, as
@@ -927,6 +970,8 @@ do_open(void *ctx, const struct scheme_packet *p, const char *path,
 
 	if ((r = walk_path(path, c, &w)) < 0)
 		return r;
+	if ((r = open_link(&w, flags)) != 1)
+		return r < 0 ? r : new_handle(w.n, flags);
 	if (flags & O_PATH) { /* Linux ignores the other flags then */
 		if (w.n == NULL)
 			return -ENOENT;
@@ -1044,8 +1089,8 @@ do_read(void *ctx, const struct scheme_packet *p, uint64_t hn, void *buf,
 		return pipe_read(h->n, p, buf, len, h->flags & O_NONBLOCK);
 	if (h->n->kind == DIRECTORY && !h->list)
 		return -EISDIR;
-	src = h->n->kind == REGULAR ? h->n->data : h->text;
-	size = h->n->kind == REGULAR ? h->n->size : h->textlen;
+	src = has_data(h->n) ? h->n->data : h->text;
+	size = has_data(h->n) ? h->n->size : h->textlen;
 	if ((size_t)h->pos >= size)
 		return 0;
 	n = size - (size_t)h->pos < len ? size - (size_t)h->pos : len;
@@ -1105,7 +1150,7 @@ do_write(void *ctx, const struct scheme_packet *p, uint64_t hn, const void *buf,
 		return -EBADF;
 	if (f->kind == DIRECTORY)
 		return -EISDIR;
-	if (f->kind != REGULAR) { /* appends, and wakes the readers */
+	if (!has_data(f)) { /* appends, and wakes the readers */
 		if ((r = append(f, buf, len)) < 0)
 			return r;
 		if (f->kind == FIFO)
@@ -1216,6 +1261,9 @@ do_fstat(void *ctx, const struct scheme_packet *p, uint64_t hn, struct stat *st)
 	case STATS:
 		st->st_mode = S_IFREG;
 		size = h->textlen;
+		break;
+	case SYMLINK:
+		st->st_mode = S_IFLNK;
 		break;
 	default:
 		st->st_mode = S_IFREG;

@@ -78,6 +78,29 @@
  * lock request reaches the provider: today a provider cannot take locks
  * over.
  *
+ * Symbolic links, the Redox way (optional: a provider without them needs
+ * to do nothing).  A link is a file of type S_IFLNK whose contents are
+ * its target.  SCHEME_O_SYMLINK (Redox's O_SYMLINK) in an open's flags
+ * names the link itself, never what it points to:
+ *
+ *	O_SYMLINK | O_CREAT | O_EXCL | O_WRONLY, mode 0777: a new link
+ *			(symlink(2)); the target is what is then written.
+ *	O_SYMLINK | O_RDONLY: the link, whose read gives the target
+ *			(readlink(2)); -EINVAL when the name is no link.
+ *	O_PATH | O_NOFOLLOW: the link, for SYS_FSTAT (lstat(2)), fchmod...
+ *	O_NOFOLLOW otherwise, on a link: -ELOOP, as Linux.
+ *
+ * A link met on the way (a component before the last, or the last one of
+ * an open without O_NOFOLLOW or O_SYMLINK, and of SYS_UNLINK and
+ * SYS_RMDIR only before the last) is followed by the client, as Redox's
+ * relibc does: the provider answers -EXDEV.  The client then reads the
+ * link (an O_SYMLINK open of each leading part of the path: -EINVAL for
+ * one that is no link) and asks again with its target in place, relative
+ * to the link's directory; an absolute target is followed where it leads,
+ * to another scheme or to a disk path.  After 40 links, -ELOOP.  A
+ * provider may follow links inside itself instead and answer -EXDEV only
+ * for targets outside it.
+ *
  * A posted event is a record with id 0:
  *
  *	(struct scheme_packet){ .a = SYS_FEVENT, .b = handle, .c = flags }
@@ -157,6 +180,12 @@ struct scheme_map {
 };
 #define SCHEME_MAP_PROT(f)  ((int)((f)&0xffffffffu))
 #define SCHEME_MAP_FLAGS(f) ((int)((f) >> 32))
+
+/*
+ * Redox's O_SYMLINK, in an open's flags: the last component is the link
+ * itself (above).  The bit is unused by Linux's open(2).
+ */
+#define SCHEME_O_SYMLINK 0x40000000
 
 long getns(void);				    /* 0 = null namespace */
 int setrens(long rns, long ens);		    /* -1 = unchanged */
