@@ -273,6 +273,12 @@ sc_lseek(int fd, struct sfd *e, off_t off, int whence)
 }
 
 /* As on Redox, the device number says which scheme. */
+static dev_t
+scheme_dev(uint64_t inst)
+{
+	return makedev(0, 0xf0000 | (unsigned)(inst & 0xffff));
+}
+
 int
 sc_fstat(int fd, struct sfd *e, struct stat *st)
 {
@@ -285,7 +291,7 @@ sc_fstat(int fd, struct sfd *e, struct stat *st)
 		return (int)r;
 	if (rep.len != sizeof(*st))
 		return -EIO;
-	st->st_dev = makedev(0, 0xf0000 | (unsigned)(e->inst & 0xffff));
+	st->st_dev = scheme_dev(e->inst);
 	return 0;
 }
 
@@ -467,27 +473,64 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode,
 }
 
 /*
- * stat() on a scheme path: open it for its metadata only, as Redox does.
- * event: is the preload's own: its root is a directory nobody lists.
+ * A request on a path in one round trip: the serving code opens the path
+ * for it, asks op on the handle and closes it (wire.h WIRE_OP_AT), so
+ * the provider sees what it would for the three calls.  It names a path,
+ * so it goes on the socket, where the kernel says who asks.  Returns op's
+ * answer, -errno, SC_PASS (no such scheme) or SC_SEPARATE (the open was
+ * answered with a kernel fd, which only an open of our own can take).
  */
-int
-sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
+int64_t
+sc_at(const struct scheme_path *sp, struct sc_at *a)
+{
+	struct iovec in[2] = {{(void *)a->in, a->inlen},
+			      {(void *)sp->rest, sp->restlen}};
+	struct iovec out = {a->out, a->outlen};
+	struct wire_req req;
+	struct wire_rep rep;
+	struct chan *ch;
+	int tries, r;
+
+	if (strcmp(sp->name, "event") == 0)
+		return -EPERM; /* the preload's own: nothing to ask */
+	for (tries = 0; tries < 2; tries++) {
+		r = chan_by_name(sp->name, &ch);
+		if (r == -ENOENT || r == -ENOTCONN)
+			return SC_PASS; /* no such scheme: an ordinary path */
+		if (r < 0)
+			return r;
+		wire_req_init(&req, WIRE_OP_AT, 0);
+		req.arg[0] = WIRE_AT_ARG0(a->op, a->oflags);
+		req.arg[1] = a->c;
+		req.arg[2] = a->d;
+		r = chan_call(ch, &req, in + (a->inlen == 0), 1 + (a->inlen > 0),
+			      &out, a->out != NULL, &rep, NULL, 0, -1);
+		if (r == -ENOTCONN)
+			continue;
+		if (r < 0)
+			return r;
+		a->inst = ch->inst;
+		chan_release(ch);
+		if (rep.status == WIRE_SEPARATE)
+			return SC_SEPARATE;
+		a->got = rep.len;
+		return (int64_t)rep.result;
+	}
+	return -EIO;
+}
+
+/*
+ * stat() on a scheme path by separate requests: open it for its
+ * metadata only, as Redox does.  For an open answered with a kernel fd.
+ */
+static int
+stat_separate(const struct scheme_path *sp, struct stat *st, int flags)
 {
 	struct sc_desc d;
 	struct sfd tmp;
 	int fd, r;
 
-	if (strcmp(sp->name, "event") == 0) {
-		if (sp->restlen > 0)
-			return -ENOENT;
-		memset(st, 0, sizeof(*st));
-		st->st_mode = S_IFDIR | 0555;
-		st->st_nlink = 2;
-		st->st_ino = 1; /* 0 is no entry to readdir */
-		return 0;
-	}
-	fd = sc_open(sp, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0), 0,
-		     &d);
+	fd = sc_open(sp, flags | O_CLOEXEC, 0, &d);
 	if (fd < 0)
 		return fd;
 	if (d.key == 0) {
@@ -501,6 +544,41 @@ sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
 	}
 	REAL(close)(fd);
 	return r;
+}
+
+/*
+ * stat() on a scheme path: SYS_FSTAT on it opened O_PATH, in one round
+ * trip.  event: is the preload's own: its root is a directory nobody
+ * lists.
+ */
+int
+sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
+{
+	struct sc_at a = {.oflags = O_PATH | (nofollow ? O_NOFOLLOW : 0),
+			  .op = SYS_FSTAT,
+			  .d = sizeof(*st),
+			  .out = st,
+			  .outlen = sizeof(*st)};
+	int64_t r;
+
+	if (strcmp(sp->name, "event") == 0) {
+		if (sp->restlen > 0)
+			return -ENOENT;
+		memset(st, 0, sizeof(*st));
+		st->st_mode = S_IFDIR | 0555;
+		st->st_nlink = 2;
+		st->st_ino = 1; /* 0 is no entry to readdir */
+		return 0;
+	}
+	r = sc_at(sp, &a);
+	if (r == SC_SEPARATE)
+		return stat_separate(sp, st, a.oflags);
+	if (r < 0)
+		return (int)r;
+	if (a.got != sizeof(*st))
+		return -EIO;
+	st->st_dev = scheme_dev(a.inst);
+	return 0;
 }
 
 /*

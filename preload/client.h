@@ -22,6 +22,8 @@
 #include "fdtab.h"
 
 #define SC_PASS (-0x40000000)
+/* sc_at: the provider answered with a kernel fd; ask separately. */
+#define SC_SEPARATE (-0x40000001)
 
 /* Whether an open takes a mode: O_TMPFILE includes O_DIRECTORY's bit. */
 #define NEEDS_MODE(flags)                                                      \
@@ -35,6 +37,25 @@ struct sc_desc {
 int sc_open(const struct scheme_path *sp, int flags, mode_t mode,
 	    struct sc_desc *d);
 int sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow);
+
+/*
+ * A request on a path in one round trip (WIRE_OP_AT, wire.h): op with c
+ * and d on the path opened with oflags, its input in[inlen] and its
+ * output into out[outlen] (got: the bytes that came).  inst is the
+ * scheme's instance, for st_dev.
+ */
+struct sc_at {
+	int oflags;
+	uint32_t op;
+	uint64_t c, d;
+	const void *in;
+	size_t inlen;
+	void *out;
+	size_t outlen;
+	size_t got;    /* out */
+	uint64_t inst; /* out */
+};
+int64_t sc_at(const struct scheme_path *sp, struct sc_at *a);
 ssize_t sc_readv(int fd, struct sfd *e, const struct iovec *iov,
 		 int iovcnt);
 ssize_t sc_writev(int fd, struct sfd *e, const struct iovec *iov,
