@@ -361,6 +361,31 @@ sc_fpath(int fd, struct sfd *e, char *buf, size_t len)
 	return rep.len <= len ? (int)rep.len : -EIO;
 }
 
+/*
+ * The directory's next entries with their types (SYS_GETDENTS), as
+ * struct scheme_dirent records in buf: the bytes, 0 at the end, or
+ * -ENOSYS when its provider does not list that way (it said so once on
+ * this thread's channel: the caller reads the listing as text).
+ */
+ssize_t
+sc_getdents(int fd, struct sfd *e, void *buf, size_t len)
+{
+	struct iovec out = {buf, len};
+	struct wire_rep rep;
+	int64_t r;
+
+	if (chan_lacks(e->broker, e->inst, CHAN_LACKS_DENTS))
+		return -ENOSYS;
+	r = simple(fd, e, SYS_GETDENTS, 0, len, NULL, 0, &out, 1, &rep);
+	if (r == -ENOSYS || r == -EOPNOTSUPP) {
+		chan_set_lacks(e->broker, e->inst, CHAN_LACKS_DENTS);
+		return -ENOSYS;
+	}
+	if (r > 0 && (uint64_t)r != rep.len)
+		return -EIO; /* the entries did not come with the count */
+	return r;
+}
+
 /* Metadata: Redox's fchmod, fchown, futimens and frename. */
 int
 sc_fchmod(int fd, struct sfd *e, mode_t mode)

@@ -68,6 +68,7 @@ int sc_fcntl(int fd, struct sfd *e, int cmd, uint64_t arg);
 int sc_fsync(int fd, struct sfd *e);
 int sc_ftruncate(int fd, struct sfd *e, off_t len);
 int sc_fpath(int fd, struct sfd *e, char *buf, size_t len);
+ssize_t sc_getdents(int fd, struct sfd *e, void *buf, size_t len);
 struct statvfs;
 int sc_fstatvfs(int fd, struct sfd *e, struct statvfs *sv);
 int sc_fchmod(int fd, struct sfd *e, mode_t mode);
