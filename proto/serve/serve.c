@@ -1728,11 +1728,29 @@ answer(struct serve *s, struct pend *p, int64_t res)
 }
 
 /*
+ * Whether the client has closed ch, which epoll may not have told us yet:
+ * a provider that took its time over an open has not read since.
+ */
+static bool
+chan_hung_up(const struct sv_chan *ch)
+{
+	int saved = errno;
+	ssize_t n;
+	char c;
+
+	n = SYS(recv)(ch->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	n = n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+	errno = saved;
+	return n != 0;
+}
+
+/*
  * A request by path (at.c) whose open gave handle h: ask the request on
  * it at the provider's next read, under a new id (an answer to the open
  * sent twice must not pass for the next step's).  False when it cannot
- * go on: the client is gone, or no memory.  Either way the handle is
- * closed, now or after the next step (serve_write).
+ * go on: the client is gone (then nothing more is asked on the handle),
+ * or no memory.  Either way the handle is closed, now or after the next
+ * step (serve_write).
  */
 static bool
 at_go_on(struct serve *s, struct pend *p, uint64_t h)
@@ -1740,7 +1758,8 @@ at_go_on(struct serve *s, struct pend *p, uint64_t h)
 	struct synth *y = NULL;
 	uint64_t one = 1;
 
-	if (p->ch != NULL && !p->ch->dead && (y = calloc(1, sizeof(*y))) != NULL) {
+	if (p->ch != NULL && !p->ch->dead && !chan_hung_up(p->ch) &&
+	    (y = calloc(1, sizeof(*y))) != NULL) {
 		slots_del(&s->pends, p->id);
 		p->id = slots_put(&s->pends, p);
 	}
