@@ -189,19 +189,22 @@ is_dot(const char *name, size_t n)
 /*
  * One entry, unless no dirent holds its name (empty, or past NAME_MAX
  * bytes) or it is a "." or ".." of the provider's (ours are the first
- * two).  A NUL inside the name ends it for the program, as a C string.
+ * two).  A NUL inside the name ends it, as it would for the program,
+ * which reads a C string: so "." and a NUL cannot pass for our ".".
  */
 static int
 lb_add(struct lbuf *b, uint64_t ino, unsigned char type, const char *name,
        size_t n)
 {
-	size_t rec = (offsetof(struct linux_dirent64, d_name) + n + 1 + 7) &
-		     ~(size_t)7;
 	struct linux_dirent64 *r;
+	size_t rec;
 	char *p;
 
+	n = strnlen(name, n);
 	if (n == 0 || n > NAME_MAX || (b->n >= 2 && is_dot(name, n)))
 		return 0;
+	rec = (offsetof(struct linux_dirent64, d_name) + n + 1 + 7) &
+	      ~(size_t)7;
 	if (b->cap - b->len < rec) {
 		size_t cap = b->cap ? b->cap * 2 : 4096;
 

@@ -319,7 +319,7 @@ need_broker(const char *path, const char *schemed)
 static void
 drop_preload(const char *lib)
 {
-	char *val, *p, *tok, *save = NULL;
+	char *val, *p = NULL, *tok, *save = NULL;
 	const char *old = getenv("LD_PRELOAD");
 	size_t n = 0;
 
