@@ -528,8 +528,9 @@ sc_at(const struct scheme_path *sp, struct sc_at *a)
 		req.arg[0] = WIRE_AT_ARG0(a->op, a->oflags);
 		req.arg[1] = a->c;
 		req.arg[2] = a->d;
-		r = chan_call(ch, &req, in + (a->inlen == 0), 1 + (a->inlen > 0),
-			      &out, a->out != NULL, &rep, NULL, 0, -1);
+		r = chan_call(ch, &req, in + (a->inlen == 0),
+			      1 + (a->inlen > 0), &out, a->out != NULL, &rep,
+			      NULL, 0, -1);
 		if (r == -ENOTCONN)
 			continue;
 		if (r < 0)

@@ -69,7 +69,8 @@
  * is proto/serve/at.c's.  Answered WIRE_SEPARATE when the open was
  * answered with a kernel fd, which the client must then make itself.
  */
-#define WIRE_AT_ARG0(op, oflags) ((uint64_t)(op) | (uint64_t)(uint32_t)(oflags) << 32)
+#define WIRE_AT_ARG0(op, oflags)                                               \
+	((uint64_t)(op) | (uint64_t)(uint32_t)(oflags) << 32)
 
 struct wire_req {
 	uint16_t magic, version;
