@@ -9,14 +9,19 @@
  *	flags	bit 0: the first read says EISDIR (load_reopened: the path
  *		comes from SYS_FPATH, the listing before the first NUL;
  *		the rest is the listing); bit 1: SYS_FSTAT says a file;
- *		bits 2-3: which read fails with EIO (0: none)
+ *		bits 2-3: which read fails with EIO (0: none); bit 4: the
+ *		provider answers SYS_GETDENTS with the listing's bytes as
+ *		its entries (struct scheme_dirent, as they come: only
+ *		memory safety and the records handed out are checked)
  *	chunk	bytes per read at most (0: as many as asked)
  *	size	uint16_t, getdents64's buffer
  *	seek	entries sdir_seek skips on the second pass
  *
- * Checks: the names handed out are the listing's non-empty lines that a
- * dirent can hold, in order, both ways; getdents64 records are aligned,
- * fit the buffer and end in a NUL; nothing is opened that is not closed.
+ * Checks: "." and ".." first, then the names handed out are the
+ * listing's non-empty lines, cut at a NUL, that a dirent can hold (and
+ * are not "." or "..", which are the reader's own), in order, both ways;
+ * getdents64 records are aligned, fit the buffer and end in a NUL;
+ * nothing is opened that is not closed.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -29,7 +34,16 @@
 #include "fuzz.h"
 #include "preload_stubs.h"
 
-/* The names a correct reader hands out: lines of 1 to 255 bytes. */
+static bool
+is_dot(const char *name)
+{
+	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+}
+
+/*
+ * The names a correct reader hands out: lines of 1 to 255 bytes, cut at
+ * a NUL, but "." and ".." (and those the cut leaves empty).
+ */
 struct names {
 	const char *text;
 	size_t len, pos;
@@ -44,7 +58,13 @@ want_next(struct names *w, const char **name, size_t *n)
 		size_t l = nl ? (size_t)(nl - s) : w->len - w->pos;
 
 		w->pos += l + (nl != NULL);
-		if (l > 0 && l < 256) {
+		if (l == 0 || l >= 256)
+			continue; /* no dirent holds the line */
+		l = strnlen(s, l); /* a NUL ends the name */
+		if ((l == 1 && s[0] == '.') ||
+		    (l == 2 && s[0] == '.' && s[1] == '.'))
+			continue; /* the provider's: dropped */
+		if (l > 0) {
 			*name = s;
 			*n = l;
 			return true;
@@ -54,9 +74,9 @@ want_next(struct names *w, const char **name, size_t *n)
 }
 
 /*
- * The next entry is the listing's next name: its bytes (a NUL inside a
- * line included: the program sees the name up to it), then a NUL, within
- * room bytes.
+ * The next entry is the listing's next name: its bytes (up to a NUL
+ * inside the line: the program sees the name up to it), then a NUL,
+ * within room bytes.
  */
 static void
 expect(struct names *w, const char *got, size_t room, const char *how)
@@ -91,18 +111,20 @@ by_readdir(const uint8_t *listing, size_t len, long seek, bool exact)
 			fuzz_fail("sdir_fdopen: %d", err);
 		return;
 	}
-	while ((ent = sdir_read(d, &err)) != NULL)
-		if (exact)
+	for (i = 0; (ent = sdir_read(d, &err)) != NULL; i++)
+		if (i < 2 && strcmp(ent->d_name, i == 0 ? "." : "..") != 0)
+			fuzz_fail("readdir: no \".\" and \"..\" first");
+		else if (exact && i >= 2)
 			expect(&w, ent->d_name, sizeof(ent->d_name), "readdir");
 	if (exact && err == 0 && want_next(&w, &name, &n))
 		fuzz_fail("readdir: stopped before the end of the listing");
 	/* A second pass from an entry in the middle, as seekdir does. */
 	sdir_seek(d, seek);
 	w.pos = 0;
-	for (i = 0; i < sdir_tell(d); i++)
+	for (i = 2; i < sdir_tell(d); i++) /* past "." and ".." */
 		want_next(&w, &name, &n);
 	while ((ent = sdir_read(d, &err)) != NULL)
-		if (exact)
+		if (exact && !is_dot(ent->d_name))
 			expect(&w, ent->d_name, sizeof(ent->d_name),
 			       "readdir after seekdir");
 	if (sdir_close(d) != 0)
@@ -128,7 +150,7 @@ records(struct names *w, const char *buf, ssize_t r, size_t size, bool exact)
 		n = de->d_reclen - offsetof(struct linux_dirent64, d_name);
 		if (de->d_name[n - 1] != '\0')
 			fuzz_fail("getdents64: a name without its NUL");
-		if (exact)
+		if (exact && !is_dot(de->d_name))
 			expect(w, de->d_name, n, "getdents64");
 		off += de->d_reclen;
 	}
@@ -175,6 +197,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fake.notdir = data[0] & 2;
 	fake.fail_read = (data[0] >> 2) & 3;
 	fake.chunk = data[1];
+	fake.typed = data[0] & 16;
 	bufsize = (size_t)data[2] | (size_t)data[3] << 8;
 	listing = data + 5;
 	len = size - 5;
@@ -188,11 +211,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fake.text = listing;
 	fake.len = len;
 	fake_fd_set(FAKE_FD, ++key);
-	by_readdir(listing, len, data[4], fake.fail_read == 0);
+	by_readdir(listing, len, data[4], fake.fail_read == 0 && !fake.typed);
 	fake.pos = 0;
 	fake.reads = 0;
 	fake_fd_set(FAKE_FD, ++key); /* closedir closed it */
-	by_getdents(listing, len, bufsize, fake.fail_read == 0);
+	by_getdents(listing, len, bufsize, fake.fail_read == 0 && !fake.typed);
 	fake_fd_clear(FAKE_FD);
 	if (fake.opens != fake.closes)
 		fuzz_fail("%d reopens, %d closes", fake.opens, fake.closes);

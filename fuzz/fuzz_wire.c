@@ -85,7 +85,7 @@ op(const uint8_t *data, size_t size)
 		return;
 	memcpy(&v, data, 4);
 	if ((o = wire_op(v)) != NULL &&
-	    (o->op != v || o->name == NULL || o->in > WIRE_IN_BUF ||
+	    (o->op != v || o->name == NULL || o->in > WIRE_IN_AT ||
 	     o->out > WIRE_OUT_STRUCT))
 		fuzz_fail("wire_op(%#x) is wrong", v);
 }

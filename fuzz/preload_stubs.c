@@ -102,6 +102,28 @@ sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 	return (ssize_t)n;
 }
 
+/* SYS_GETDENTS: the listing's bytes as they come, in chunks. */
+ssize_t
+sc_getdents(int fd, struct sfd *e, void *buf, size_t len)
+{
+	size_t n, left = fake.len - fake.pos;
+
+	if (!fake.typed)
+		return -ENOSYS;
+	if (e != entry_of(fd))
+		fuzz_fail("sc_getdents: fd %d", fd);
+	fake.reads++;
+	if (fake.reads == fake.fail_read)
+		return -EIO;
+	n = len < left ? len : left;
+	if (fake.chunk != 0 && n > fake.chunk)
+		n = fake.chunk;
+	memset(buf, 0xa5, len);
+	memcpy(buf, fake.text + fake.pos, n);
+	fake.pos += n;
+	return (ssize_t)n;
+}
+
 int
 sc_fstat(int fd, struct sfd *e, struct stat *st)
 {

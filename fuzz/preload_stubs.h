@@ -29,6 +29,8 @@ struct fake_provider {
 	const char *fpath; /* SYS_FPATH's answer (NULL: ENOSYS) */
 	size_t fpath_len;  /* its bytes, NULs and all */
 	int opens, closes; /* of FAKE_REOPEN, to check they pair */
+	bool typed; /* SYS_GETDENTS answers the listing's bytes as entries
+		       (struct scheme_dirent), else ENOSYS */
 };
 
 extern struct fake_provider fake;

@@ -7,7 +7,9 @@
  * here are rewritten.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +171,50 @@ dir_seed(const char *name, uint8_t flags, uint8_t chunk, uint16_t size,
 	seed("fuzz_dirlist", name);
 }
 
+/* A SYS_GETDENTS answer: entries of name, type and inode, one a name. */
+static size_t
+dirents(char *out, const char *const *names, size_t n)
+{
+	size_t at = 0, k, rec;
+	struct scheme_dirent de;
+
+	for (size_t i = 0; i < n; i++) {
+		k = strlen(names[i]);
+		rec = SCHEME_DIRENT_LEN(k);
+		memset(out + at, 0, rec);
+		de.ino = 100 + i;
+		de.reclen = (uint16_t)rec;
+		de.type = i % 2 ? DT_DIR : DT_REG;
+		memcpy(out + at, &de, offsetof(struct scheme_dirent, name));
+		memcpy(out + at + offsetof(struct scheme_dirent, name),
+		       names[i], k);
+		at += rec;
+	}
+	return at;
+}
+
+static void
+typed_seeds(void)
+{
+	static const char *const names[] = {"a", "..", "dir", "x/y", "."};
+	char buf[256];
+	size_t n = dirents(buf, names, 5);
+
+	dir_seed("typed", 16, 0, 4096, 2, buf, n);
+	dir_seed("typed-short-reads", 16, 7, 64, 1, buf, n);
+	buf[n - 1] = 'z'; /* the last name's NUL, and padding, gone */
+	buf[n - 2] = 'z';
+	buf[n - 3] = 'z';
+	buf[n - 4] = 'z';
+	buf[n - 5] = 'z';
+	buf[n - 6] = 'z';
+	buf[n - 7] = 'z';
+	dir_seed("typed-no-nul", 16, 0, 4096, 0, buf, n);
+	n = dirents(buf, names, 1);
+	buf[8] = (char)0xc8; /* reclen past the answer */
+	dir_seed("typed-long-reclen", 16, 0, 4096, 0, buf, n);
+}
+
 static void
 dirlist_seeds(void)
 {
@@ -187,6 +233,61 @@ dirlist_seeds(void)
 	memcpy(long_line + 300, "\ny\n", 3);
 	dir_seed("long-name", 0, 0, 1024, 0, long_line, sizeof(long_line));
 	dir_seed("nul-inside", 0, 0, 4096, 0, "a\0b\nc\n", 6);
+	dir_seed("dots", 0, 0, 4096, 3, ".\n..\na\n...\n", 12);
+	typed_seeds();
+}
+
+/* WIRE_OP_AT: op on path opened with oflags, in[inlen] first. */
+static void
+rec_at(uint8_t ctl, uint32_t op, int oflags, uint64_t c, uint64_t d,
+       const void *in, size_t inlen, const char *path, uint64_t seq)
+{
+	uint8_t m[sizeof(struct wire_req) + 256];
+	size_t plen = strlen(path);
+	struct wire_req q;
+
+	wire_req_init(&q, WIRE_OP_AT, 0);
+	q.seq = seq;
+	q.arg[0] = WIRE_AT_ARG0(op, oflags);
+	q.arg[1] = c;
+	q.arg[2] = d;
+	q.len = (uint32_t)(inlen + plen);
+	memcpy(m, &q, sizeof(q));
+	if (inlen > 0)
+		memcpy(m + sizeof(q), in, inlen);
+	memcpy(m + sizeof(q) + inlen, path, plen);
+	fuzz_put_rec(&b, ctl, m, sizeof(q) + inlen + plen);
+}
+
+/* Requests by path, good and bad, and listings with types. */
+static void
+by_path_seeds(void)
+{
+	struct timespec ts[2] = {{1, 2}, {3, 4}};
+	struct stat st;
+
+	rec_at(0x40, SYS_FSTAT, O_PATH, 0, sizeof(st), NULL, 0, "a", 1);
+	rec_at(0x40, SYS_FSTAT, O_PATH | O_NOFOLLOW, 0, sizeof(st), NULL, 0,
+	       "dir/b", 2);
+	rec_at(0x40, SYS_FCHMOD, O_PATH, 0600, 0, NULL, 0, "a", 3);
+	rec_at(0x40, SYS_FCHOWN, O_PATH, 1000, 1000, NULL, 0, "a", 4);
+	rec_at(0x40, SYS_FUTIMENS, O_PATH, 0, sizeof(ts), ts, sizeof(ts), "a",
+	       5);
+	rec_at(1 << 3 | 0x40, SYS_FSTAT, O_PATH, 0, sizeof(st), NULL, 0, "a",
+	       6);
+	rec_at(0x20 | 0x40, SYS_FTRUNCATE, O_WRONLY, 10, 0, NULL, 0, "a", 7);
+	seed("fuzz_serve_req", "by-path");
+
+	rec_at(0, SYS_READ, O_PATH, 0, 16, NULL, 0, "a", 1);
+	rec_at(0, SYS_FSTAT, O_CREAT | O_RDWR, 0, sizeof(st), NULL, 0, "a", 2);
+	rec_at(0, SYS_FUTIMENS, O_PATH, 0, 999, ts, sizeof(ts), "a", 3);
+	rec_at(1, SYS_FSTAT, O_PATH, 0, 1 << 30, NULL, 0, "", 5);
+	seed("fuzz_serve_req", "by-path-bad");
+
+	rec_req(0, SYS_OPEN, 0, 0, O_RDONLY | O_DIRECTORY, "d", 1);
+	rec_req(0x40, SYS_GETDENTS, 1, 0, 4096, NULL, 2);
+	rec_req(0x40, SYS_GETDENTS, 1, 0, 0, NULL, 3);
+	seed("fuzz_serve_req", "getdents");
 }
 
 /* serve_req ctl: chan | fd << 1 | mode << 3 | close 0x20 | held 0x40 | post */
@@ -558,6 +659,7 @@ main(int argc, char **argv)
 	path_seeds();
 	dirlist_seeds();
 	serve_req_seeds();
+	by_path_seeds();
 	serve_ans_seeds();
 	control_seeds();
 	builtin_seeds();

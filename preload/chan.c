@@ -252,6 +252,32 @@ chan_release(struct chan *ch)
 		chan_drop(ch);
 }
 
+/*
+ * What a provider said it does not serve (CHAN_LACKS_*), remembered on
+ * this thread's channels to it, so that a fallback costs one round trip
+ * per channel, not one per call.
+ */
+bool
+chan_lacks(uint64_t broker, uint64_t inst, uint32_t what)
+{
+	struct chan *ch;
+
+	for (ch = mine; ch != NULL; ch = ch->tnext)
+		if (ch->inst == inst && ch->broker == broker)
+			return (ch->lacks & what) != 0;
+	return false;
+}
+
+void
+chan_set_lacks(uint64_t broker, uint64_t inst, uint32_t what)
+{
+	struct chan *ch;
+
+	for (ch = mine; ch != NULL; ch = ch->tnext)
+		if (ch->inst == inst && ch->broker == broker)
+			ch->lacks |= what;
+}
+
 /* A transport found the channel unusable: it goes. */
 static int
 settle(struct chan *ch, int r)

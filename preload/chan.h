@@ -21,6 +21,7 @@
 #include "state.h"
 
 #define CHAN_MAX_IOV 64 /* longer vectors are served in parts */
+#define CHAN_LACKS_DENTS 1u /* SYS_GETDENTS: listings are read as text */
 
 struct chan {
 	int fd;
@@ -40,6 +41,7 @@ struct chan {
 	uint32_t ppid; /* the provider's pid: its open files' peer */
 	char name[WIRE_MAX_NAME + 1]; /* "" when reached by instance */
 	uint64_t seq;
+	uint32_t lacks; /* CHAN_LACKS_*: what its provider said it serves not */
 	bool busy, temp;
 	struct chan *tnext;	     /* this thread's channels */
 	struct chan *gnext, **gprev; /* every channel of the process */
@@ -51,6 +53,8 @@ void chan_adopt(int fd, uint64_t broker, const struct wire_chan *wc);
 int chan_insts_of(uint32_t ppid, uint64_t *broker, uint64_t *insts, int max);
 struct chan *chan_idle(uint64_t broker, uint64_t inst);
 void chan_release(struct chan *ch);
+bool chan_lacks(uint64_t broker, uint64_t inst, uint32_t what);
+void chan_set_lacks(uint64_t broker, uint64_t inst, uint32_t what);
 void chan_drop(struct chan *ch);
 int chan_send(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	      int nin, int sendfd);

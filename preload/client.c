@@ -273,6 +273,12 @@ sc_lseek(int fd, struct sfd *e, off_t off, int whence)
 }
 
 /* As on Redox, the device number says which scheme. */
+dev_t
+scheme_dev(uint64_t inst)
+{
+	return makedev(0, 0xf0000 | (unsigned)(inst & 0xffff));
+}
+
 int
 sc_fstat(int fd, struct sfd *e, struct stat *st)
 {
@@ -285,7 +291,7 @@ sc_fstat(int fd, struct sfd *e, struct stat *st)
 		return (int)r;
 	if (rep.len != sizeof(*st))
 		return -EIO;
-	st->st_dev = makedev(0, 0xf0000 | (unsigned)(e->inst & 0xffff));
+	st->st_dev = scheme_dev(e->inst);
 	return 0;
 }
 
@@ -353,6 +359,31 @@ sc_fpath(int fd, struct sfd *e, char *buf, size_t len)
 	if (r < 0)
 		return (int)r;
 	return rep.len <= len ? (int)rep.len : -EIO;
+}
+
+/*
+ * The directory's next entries with their types (SYS_GETDENTS), as
+ * struct scheme_dirent records in buf: the bytes, 0 at the end, or
+ * -ENOSYS when its provider does not list that way (it said so once on
+ * this thread's channel: the caller reads the listing as text).
+ */
+ssize_t
+sc_getdents(int fd, struct sfd *e, void *buf, size_t len)
+{
+	struct iovec out = {buf, len};
+	struct wire_rep rep;
+	int64_t r;
+
+	if (chan_lacks(e->broker, e->inst, CHAN_LACKS_DENTS))
+		return -ENOSYS;
+	r = simple(fd, e, SYS_GETDENTS, 0, len, NULL, 0, &out, 1, &rep);
+	if (r == -ENOSYS || r == -EOPNOTSUPP) {
+		chan_set_lacks(e->broker, e->inst, CHAN_LACKS_DENTS);
+		return -ENOSYS;
+	}
+	if (r > 0 && (uint64_t)r != rep.len)
+		return -EIO; /* the entries did not come with the count */
+	return r;
 }
 
 /* Metadata: Redox's fchmod, fchown, futimens and frename. */
@@ -462,6 +493,54 @@ sc_open_once(const struct scheme_path *sp, int flags, mode_t mode,
 		d->key = rep.key;
 		chan_release(ch);
 		return cfd;
+	}
+	return -EIO;
+}
+
+/*
+ * A request on a path in one round trip: the serving code opens the path
+ * for it, asks op on the handle and closes it (wire.h WIRE_OP_AT), so
+ * the provider sees what it would for the three calls.  It names a path,
+ * so it goes on the socket, where the kernel says who asks.  Returns op's
+ * answer, -errno, SC_PASS (no such scheme) or SC_SEPARATE (the open was
+ * answered with a kernel fd, which only an open of our own can take).
+ */
+int64_t
+sc_at(const struct scheme_path *sp, struct sc_at *a)
+{
+	struct iovec in[2] = {{(void *)a->in, a->inlen},
+			      {(void *)sp->rest, sp->restlen}};
+	struct iovec out = {a->out, a->outlen};
+	struct wire_req req;
+	struct wire_rep rep;
+	struct chan *ch;
+	int tries, r;
+
+	if (strcmp(sp->name, "event") == 0)
+		return -EPERM; /* the preload's own: nothing to ask */
+	for (tries = 0; tries < 2; tries++) {
+		r = chan_by_name(sp->name, &ch);
+		if (r == -ENOENT || r == -ENOTCONN)
+			return SC_PASS; /* no such scheme: an ordinary path */
+		if (r < 0)
+			return r;
+		wire_req_init(&req, WIRE_OP_AT, 0);
+		req.arg[0] = WIRE_AT_ARG0(a->op, a->oflags);
+		req.arg[1] = a->c;
+		req.arg[2] = a->d;
+		r = chan_call(ch, &req, in + (a->inlen == 0),
+			      1 + (a->inlen > 0), &out, a->out != NULL, &rep,
+			      NULL, 0, -1);
+		if (r == -ENOTCONN)
+			continue;
+		if (r < 0)
+			return r;
+		a->inst = ch->inst;
+		chan_release(ch);
+		if (rep.status == WIRE_SEPARATE)
+			return SC_SEPARATE;
+		a->got = rep.len;
+		return (int64_t)rep.result;
 	}
 	return -EIO;
 }

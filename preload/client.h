@@ -22,6 +22,8 @@
 #include "fdtab.h"
 
 #define SC_PASS (-0x40000000)
+/* sc_at: the provider answered with a kernel fd; ask separately. */
+#define SC_SEPARATE (-0x40000001)
 
 /* Whether an open takes a mode: O_TMPFILE includes O_DIRECTORY's bit. */
 #define NEEDS_MODE(flags)                                                      \
@@ -58,16 +60,40 @@ int sc_follow(struct scheme_path *sp, bool last, char *buf, size_t len,
 	      int *hops);
 int sc_readlink(const struct scheme_path *sp, char *out, size_t len);
 int sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow);
-ssize_t sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt);
-ssize_t sc_writev(int fd, struct sfd *e, const struct iovec *iov, int iovcnt);
-ssize_t sc_preadv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
-		  off_t off, bool write);
+
+/*
+ * A request on a path in one round trip (WIRE_OP_AT, wire.h): op with c
+ * and d on the path opened with oflags, its input in[inlen] and its
+ * output into out[outlen] (got: the bytes that came).  inst is the
+ * scheme's instance, for st_dev.
+ */
+struct sc_at {
+	int oflags;
+	uint32_t op;
+	uint64_t c, d;
+	const void *in;
+	size_t inlen;
+	void *out;
+	size_t outlen;
+	size_t got;    /* out */
+	uint64_t inst; /* out */
+};
+int64_t sc_at(const struct scheme_path *sp, struct sc_at *a);
+/* A scheme's st_dev, as on Redox: the device number says which scheme. */
+dev_t scheme_dev(uint64_t inst);
+ssize_t sc_readv(int fd, struct sfd *e, const struct iovec *iov,
+		 int iovcnt);
+ssize_t sc_writev(int fd, struct sfd *e, const struct iovec *iov,
+		  int iovcnt);
+ssize_t sc_preadv(int fd, struct sfd *e, const struct iovec *iov,
+		  int iovcnt, off_t off, bool write);
 off_t sc_lseek(int fd, struct sfd *e, off_t off, int whence);
 int sc_fstat(int fd, struct sfd *e, struct stat *st);
 int sc_fcntl(int fd, struct sfd *e, int cmd, uint64_t arg);
 int sc_fsync(int fd, struct sfd *e);
 int sc_ftruncate(int fd, struct sfd *e, off_t len);
 int sc_fpath(int fd, struct sfd *e, char *buf, size_t len);
+ssize_t sc_getdents(int fd, struct sfd *e, void *buf, size_t len);
 struct statvfs;
 int sc_fstatvfs(int fd, struct sfd *e, struct statvfs *sv);
 int sc_fchmod(int fd, struct sfd *e, mode_t mode);

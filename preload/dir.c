@@ -1,11 +1,19 @@
 /*
  * dir.c - scheme directories as programs read them.
  *
- * Redox reads a directory as text, one name per line.  A DIR of ours reads
- * that text whole on its first readdir (and again after rewinddir), and
- * hands out entries from it; getdents64 on a scheme fd does the same into
- * the kernel's record format.  Entries have d_type DT_UNKNOWN (programs
- * that care stat the name) and d_ino the entry's position, never 0.
+ * A provider lists a directory one of two ways: with SYS_GETDENTS, whose
+ * entries carry their type and inode number (Redox's newer getdents), or,
+ * if it answers that ENOSYS, as Redox read one first, as text, one name
+ * per line (asked once per channel: client.c sc_getdents).  A DIR of ours
+ * reads the listing whole on its first readdir (and again after
+ * rewinddir), as the kernel's records (struct linux_dirent64), and hands
+ * out entries from it; getdents64 on a scheme fd does the same.  "." and
+ * ".." come first, as the kernel gives them (ls -a, and programs that
+ * count entries, expect them), both with the directory's own inode
+ * number (the parent's would cost a stat); a provider's own are dropped.
+ * A text listing's entries have d_type DT_UNKNOWN (programs that care
+ * stat the name) and d_ino the entry's position; a typed one's are the
+ * provider's, its position where it gives no number.  d_ino is never 0.
  *
  * A DIR of ours starts with a magic number where glibc's starts with its
  * fd and lock, so one load tells the two apart without a registry.
@@ -20,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <scheme/scheme.h>
 
 #include "client.h"
 #include "dir.h"
@@ -36,7 +46,8 @@ _Static_assert(sizeof(struct dirent) == sizeof(struct dirent64),
 struct sdir {
 	uint64_t magic; /* first: see above */
 	int fd;
-	char *text; /* the listing: names, each ending in '\n' */
+	uint64_t ino; /* the directory's, for "." and ".." */
+	char *text;   /* the listing: struct linux_dirent64 records */
 	size_t len;
 	size_t pos; /* next byte of text */
 	long index; /* entries handed out */
@@ -147,7 +158,7 @@ next_name(const char *text, size_t len, size_t *pos, size_t *nlen)
 }
 
 static int
-check_dir(int fd)
+check_dir(int fd, uint64_t *ino)
 {
 	struct sfd *e = fdtab_get(fd);
 	struct stat st;
@@ -157,7 +168,177 @@ check_dir(int fd)
 		return -EBADF;
 	if ((r = e->ops->fstat(fd, e, &st)) < 0)
 		return r;
+	*ino = st.st_ino != 0 ? st.st_ino : 1;
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* A listing being made: the kernel's records, n of them so far. */
+struct lbuf {
+	char *p;
+	size_t len, cap;
+	long n;
+};
+
+static bool
+is_dot(const char *name, size_t n)
+{
+	return (n == 1 && name[0] == '.') ||
+	       (n == 2 && name[0] == '.' && name[1] == '.');
+}
+
+/*
+ * One entry, unless no dirent holds its name (empty, or past NAME_MAX
+ * bytes) or it is a "." or ".." of the provider's (ours are the first
+ * two).  A NUL inside the name ends it, as it would for the program,
+ * which reads a C string: so "." and a NUL cannot pass for our ".".
+ */
+static int
+lb_add(struct lbuf *b, uint64_t ino, unsigned char type, const char *name,
+       size_t n)
+{
+	struct linux_dirent64 *r;
+	size_t rec;
+	char *p;
+
+	n = strnlen(name, n);
+	if (n == 0 || n > NAME_MAX || (b->n >= 2 && is_dot(name, n)))
+		return 0;
+	rec = (offsetof(struct linux_dirent64, d_name) + n + 1 + 7) &
+	      ~(size_t)7;
+	if (b->cap - b->len < rec) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+
+		while (cap - b->len < rec)
+			cap *= 2;
+		if ((p = realloc(b->p, cap)) == NULL)
+			return -ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	r = (struct linux_dirent64 *)(b->p + b->len);
+	memset(r, 0, rec);
+	b->n++;
+	r->d_ino = ino != 0 ? ino : (uint64_t)b->n;
+	r->d_off = b->n;
+	r->d_reclen = (unsigned short)rec;
+	r->d_type = type;
+	memcpy(r->d_name, name, n);
+	b->len += rec;
+	return 0;
+}
+
+/* The text listing's names, each an entry of no type. */
+static int
+lb_text(struct lbuf *b, const char *text, size_t len)
+{
+	size_t pos = 0, n;
+	const char *name;
+	int r = 0;
+
+	while (r == 0 && (name = next_name(text, len, &pos, &n)) != NULL)
+		r = lb_add(b, 0, DT_UNKNOWN, name, n);
+	return r;
+}
+
+/* A type the kernel could give, or DT_UNKNOWN. */
+static unsigned char
+dtype(uint8_t t)
+{
+	switch (t) {
+	case DT_FIFO:
+	case DT_CHR:
+	case DT_DIR:
+	case DT_BLK:
+	case DT_REG:
+	case DT_LNK:
+	case DT_SOCK:
+		return t;
+	default:
+		return DT_UNKNOWN;
+	}
+}
+
+/*
+ * A SYS_GETDENTS answer's entries (scheme.h struct scheme_dirent).  One
+ * that does not hold together (a length past the answer, no NUL) makes
+ * the listing EIO; a name with a '/', which no directory entry has, is
+ * left out.
+ */
+static int
+lb_typed(struct lbuf *b, const char *buf, size_t len)
+{
+	const size_t hdr = offsetof(struct scheme_dirent, name);
+	struct scheme_dirent de;
+	const char *name;
+	size_t off = 0, n;
+	int r = 0;
+
+	while (r == 0 && off < len) {
+		if (len - off < hdr + 1)
+			return -EIO;
+		memcpy(&de, buf + off, hdr);
+		if (de.reclen < hdr + 1 || de.reclen > len - off)
+			return -EIO;
+		name = buf + off + hdr;
+		n = strnlen(name, de.reclen - hdr);
+		if (n == de.reclen - hdr)
+			return -EIO;
+		if (memchr(name, '/', n) == NULL)
+			r = lb_add(b, de.ino, dtype(de.type), name, n);
+		off += de.reclen;
+	}
+	return r;
+}
+
+#define DENTS_CHUNK 65536 /* bytes of entries asked for at a time */
+
+/*
+ * The typed listing from the fd's current position: 0 once it is all in
+ * b, -ENOSYS (nothing added) when the provider lists as text, -errno.
+ */
+static int
+load_typed(int fd, struct sfd *e, struct lbuf *b)
+{
+	char *buf = malloc(DENTS_CHUNK);
+	ssize_t n;
+	int r = 0;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	while ((n = sc_getdents(fd, e, buf, DENTS_CHUNK)) > 0 &&
+	       (r = lb_typed(b, buf, (size_t)n)) == 0)
+		;
+	free(buf);
+	return r < 0 ? r : (int)n;
+}
+
+/*
+ * The whole listing, "." and ".." first (see the top), typed if the
+ * provider can, else from its text.
+ */
+static int
+list_load(int fd, struct sfd *e, uint64_t ino, char **recs, size_t *len)
+{
+	struct lbuf b = {NULL, 0, 0, 0};
+	char *text = NULL;
+	size_t tlen = 0;
+	int r;
+
+	if ((r = lb_add(&b, ino, DT_DIR, ".", 1)) == 0 &&
+	    (r = lb_add(&b, ino, DT_DIR, "..", 2)) == 0)
+		r = load_typed(fd, e, &b);
+	if ((r == -ENOSYS || r == -EISDIR) && b.n == 2 &&
+	    (r = load(fd, e, &text, &tlen)) == 0) {
+		r = lb_text(&b, text, tlen);
+		free(text);
+	}
+	if (r < 0) {
+		free(b.p);
+		return r;
+	}
+	*recs = b.p;
+	*len = b.len;
+	return 0;
 }
 
 struct sdir *
@@ -165,7 +346,9 @@ sdir_fdopen(int fd, int *err)
 {
 	struct sdir *d;
 
-	if ((*err = check_dir(fd)) < 0)
+	uint64_t ino = 0;
+
+	if ((*err = check_dir(fd, &ino)) < 0)
 		return NULL;
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		*err = -ENOMEM;
@@ -173,36 +356,37 @@ sdir_fdopen(int fd, int *err)
 	}
 	d->magic = SDIR_MAGIC;
 	d->fd = fd;
+	d->ino = ino;
 	return d;
 }
 
 struct dirent64 *
 sdir_read(struct sdir *d, int *err)
 {
-	const char *name;
-	size_t n;
+	const struct linux_dirent64 *r;
 
 	*err = 0;
 	if (!d->loaded) {
 		struct sfd *e = fdtab_get(d->fd);
 
 		*err = e != NULL && e->ops->requests
-			   ? load(d->fd, e, &d->text, &d->len)
+			   ? list_load(d->fd, e, d->ino, &d->text, &d->len)
 			   : -EBADF;
 		if (*err < 0)
 			return NULL;
 		d->loaded = true;
 	}
-	if ((name = next_name(d->text, d->len, &d->pos, &n)) == NULL)
+	if (d->pos >= d->len)
 		return NULL;
+	r = (const struct linux_dirent64 *)(d->text + d->pos);
+	d->pos += r->d_reclen;
 	d->index++;
 	memset(&d->ent, 0, offsetof(struct dirent64, d_name));
-	d->ent.d_ino = (ino64_t)d->index;
-	d->ent.d_off = d->index;
+	d->ent.d_ino = r->d_ino;
+	d->ent.d_off = r->d_off;
 	d->ent.d_reclen = sizeof(d->ent);
-	d->ent.d_type = DT_UNKNOWN;
-	memcpy(d->ent.d_name, name, n);
-	d->ent.d_name[n] = '\0';
+	d->ent.d_type = r->d_type;
+	memcpy(d->ent.d_name, r->d_name, strlen(r->d_name) + 1);
 	return &d->ent;
 }
 
@@ -277,34 +461,23 @@ sdir_fd_rewound(int fd)
 	free(old);
 }
 
+/* The listing's next whole records that fit in buf. */
 static ssize_t
 fill(struct sfd *s, char *buf, size_t size)
 {
-	size_t used = 0, pos, n, rec;
-	struct linux_dirent64 *r;
-	const char *name;
+	const struct linux_dirent64 *r;
+	size_t used = 0;
 
-	for (;;) {
-		pos = s->dpos;
-		if ((name = next_name(s->dtext, s->dlen, &pos, &n)) == NULL)
+	while (s->dpos < s->dlen) {
+		r = (const struct linux_dirent64 *)(s->dtext + s->dpos);
+		if (r->d_reclen > size - used)
 			break;
-		rec = (offsetof(struct linux_dirent64, d_name) + n + 1 + 7) &
-		      ~(size_t)7;
-		if (used + rec > size)
-			break;
-		r = (struct linux_dirent64 *)(buf + used);
+		memcpy(buf + used, r, r->d_reclen);
+		used += r->d_reclen;
+		s->dpos += r->d_reclen;
 		s->dindex++;
-		r->d_ino = (uint64_t)s->dindex;
-		r->d_off = s->dindex;
-		r->d_reclen = (unsigned short)rec;
-		r->d_type = DT_UNKNOWN;
-		memcpy(r->d_name, name, n);
-		memset(r->d_name + n, 0,
-		       rec - offsetof(struct linux_dirent64, d_name) - n);
-		used += rec;
-		s->dpos = pos;
 	}
-	if (used == 0 && name != NULL)
+	if (used == 0 && s->dpos < s->dlen)
 		return -EINVAL; /* the buffer is too small for one entry */
 	return (ssize_t)used;
 }
@@ -313,12 +486,14 @@ static ssize_t
 dents(int fd, struct sfd *e, void *buf, size_t size)
 {
 	char *text = NULL;
+	uint64_t ino = 0;
 	size_t len = 0;
 	ssize_t r;
 	int err;
 
 	if (e->dtext == NULL &&
-	    ((err = check_dir(fd)) < 0 || (err = load(fd, e, &text, &len)) < 0))
+	    ((err = check_dir(fd, &ino)) < 0 ||
+	     (err = list_load(fd, e, ino, &text, &len)) < 0))
 		return err;
 	st_lock(ST_FDTAB);
 	if (fdtab_get(fd) != e) {

@@ -43,9 +43,24 @@ sc_readlink(const struct scheme_path *sp, char *out, size_t len)
 	struct sc_desc d;
 	struct stat st;
 	struct sfd tmp;
+	struct sc_at a = {.oflags = SCHEME_O_SYMLINK | O_RDONLY,
+			  .op = SYS_FSTAT,
+			  .d = sizeof(st),
+			  .out = &st,
+			  .outlen = sizeof(st)};
+	int64_t at;
 	ssize_t n;
 	int fd, r;
 
+	/*
+	 * Whether it is a link at all, in one round trip: most names asked
+	 * are not (ls -l, cp and realpath ask every one).
+	 */
+	at = sc_at(sp, &a);
+	if (at == SC_PASS || (at < 0 && at != -EXDEV && at != SC_SEPARATE))
+		return (int)at;
+	if (at == 0 && (a.got != sizeof(st) || !S_ISLNK(st.st_mode)))
+		return -EINVAL;
 	fd = sc_open_once(sp, SCHEME_O_SYMLINK | O_RDONLY | O_CLOEXEC, 0, &d);
 	if (fd < 0)
 		return fd;
@@ -221,15 +236,24 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode, struct sc_desc *d)
 }
 
 /*
- * stat() on a scheme path: open it for its metadata only, as Redox does.
- * event: is the preload's own: its root is a directory nobody lists.
+ * stat() on a scheme path: SYS_FSTAT on it opened O_PATH, in one round
+ * trip (sc_at).  With a symbolic link on the way (EXDEV), or an open
+ * answered with a kernel fd, the open is made here, following links,
+ * and the fstat asked on it.  event: is the preload's own: its root is a
+ * directory nobody lists.
  */
 int
 sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
 {
+	struct sc_at a = {.oflags = O_PATH | (nofollow ? O_NOFOLLOW : 0),
+			  .op = SYS_FSTAT,
+			  .d = sizeof(*st),
+			  .out = st,
+			  .outlen = sizeof(*st)};
 	struct sc_desc d;
 	struct sfd tmp;
-	int fd, r;
+	int64_t r;
+	int fd;
 
 	if (strcmp(sp->name, "event") == 0) {
 		if (sp->restlen > 0)
@@ -240,8 +264,16 @@ sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
 		st->st_ino = 1; /* 0 is no entry to readdir */
 		return 0;
 	}
-	fd = sc_open(sp, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0), 0,
-		     &d);
+	r = sc_at(sp, &a);
+	if (r != SC_SEPARATE && r != -EXDEV) {
+		if (r < 0)
+			return (int)r;
+		if (a.got != sizeof(*st))
+			return -EIO;
+		st->st_dev = scheme_dev(a.inst);
+		return 0;
+	}
+	fd = sc_open(sp, a.oflags | O_CLOEXEC, 0, &d);
 	if (fd < 0)
 		return fd;
 	if (d.key == 0) {
@@ -251,5 +283,5 @@ sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
 		r = sc_fstat(fd, &tmp, st);
 	}
 	REAL(close)(fd);
-	return r;
+	return (int)r;
 }

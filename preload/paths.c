@@ -13,6 +13,11 @@
  *	access		stat, and the mode bits checked here as the kernel
  *			would for the caller's ids
  *
+ * chmod, chown, utimensat and truncate (and stat, client.c) are one round
+ * trip: the serving code plays the open, the request and the close
+ * against the provider (sc_at).  Only an open the provider answers with
+ * a kernel fd has them made here, separately.
+ *
  * Each returns >= 0, -errno, or SC_PASS when the scheme is not there (the
  * path is then an ordinary one).
  */
@@ -132,6 +137,28 @@ sc_mkdir(const struct scheme_path *sp, mode_t mode)
 	return 0;
 }
 
+/*
+ * a in one round trip, or fn on the path opened here if it must be: the
+ * open was answered with a kernel fd, or a symbolic link is on the way
+ * (EXDEV: sc_open follows it, follow.c).
+ */
+static int
+at_or_do(const struct scheme_path *sp, struct sc_at *a,
+	 int (*fn)(int fd, struct sfd *e, void *arg), void *arg)
+{
+	int64_t r = sc_at(sp, a);
+
+	return r == SC_SEPARATE || r == -EXDEV
+		   ? sc_path_do(sp, a->oflags, fn, arg)
+		   : (int)r;
+}
+
+static int
+at_flags(bool nofollow)
+{
+	return O_PATH | (nofollow ? O_NOFOLLOW : 0);
+}
+
 static int
 do_chmod(int fd, struct sfd *e, void *arg)
 {
@@ -141,8 +168,11 @@ do_chmod(int fd, struct sfd *e, void *arg)
 int
 sc_chmod(const struct scheme_path *sp, mode_t mode, bool nofollow)
 {
-	return sc_path_do(sp, O_PATH | (nofollow ? O_NOFOLLOW : 0), do_chmod,
-			  &mode);
+	struct sc_at a = {.oflags = at_flags(nofollow),
+			  .op = SYS_FCHMOD,
+			  .c = mode & 07777};
+
+	return at_or_do(sp, &a, do_chmod, &mode);
 }
 
 struct owner {
@@ -162,9 +192,12 @@ int
 sc_chown(const struct scheme_path *sp, uid_t uid, gid_t gid, bool nofollow)
 {
 	struct owner o = {uid, gid};
+	struct sc_at a = {.oflags = at_flags(nofollow),
+			  .op = SYS_FCHOWN,
+			  .c = (uint32_t)uid,
+			  .d = (uint32_t)gid};
 
-	return sc_path_do(sp, O_PATH | (nofollow ? O_NOFOLLOW : 0), do_chown,
-			  &o);
+	return at_or_do(sp, &a, do_chown, &o);
 }
 
 static int
@@ -173,12 +206,19 @@ do_utimens(int fd, struct sfd *e, void *arg)
 	return sc_futimens(fd, e, arg);
 }
 
+/* NULL times: both now, as sc_futimens sends them. */
 int
 sc_utimens(const struct scheme_path *sp, const struct timespec ts[2],
 	   bool nofollow)
 {
-	return sc_path_do(sp, O_PATH | (nofollow ? O_NOFOLLOW : 0), do_utimens,
-			  (void *)ts);
+	static const struct timespec now[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+	struct sc_at a = {.oflags = at_flags(nofollow),
+			  .op = SYS_FUTIMENS,
+			  .d = sizeof(now),
+			  .in = ts != NULL ? ts : now,
+			  .inlen = sizeof(now)};
+
+	return at_or_do(sp, &a, do_utimens, (void *)ts);
 }
 
 static int
@@ -190,9 +230,13 @@ do_truncate(int fd, struct sfd *e, void *arg)
 int
 sc_truncate(const struct scheme_path *sp, off_t len)
 {
+	struct sc_at a = {.oflags = O_WRONLY,
+			  .op = SYS_FTRUNCATE,
+			  .c = (uint64_t)len};
+
 	if (len < 0)
 		return -EINVAL;
-	return sc_path_do(sp, O_WRONLY, do_truncate, &len);
+	return at_or_do(sp, &a, do_truncate, &len);
 }
 
 static int

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,7 +34,7 @@
 #define PIPE_SIZE (256 * 1024)
 #define ZBATCH	  1000
 
-enum op { OP_R8, OP_R64, OP_W8, OP_W64, OP_OC, OP_BARE, OP_PRELOADED };
+enum op { OP_R8, OP_R64, OP_W8, OP_W64, OP_OC, OP_STAT, OP_BARE, OP_PRELOADED };
 enum src { SRC_PIPE, SRC_SCHEME, SRC_FUSE1, SRC_FUSEM, SRC_ZERO, SRC_N };
 
 struct row {
@@ -51,16 +52,19 @@ static const struct row rows[] = {
     {SRC_SCHEME, OP_W8, "scheme write 8 B"},
     {SRC_SCHEME, OP_W64, "scheme write 64 KiB"},
     {SRC_SCHEME, OP_OC, "scheme open+close"},
+    {SRC_SCHEME, OP_STAT, "scheme stat of a path"},
     {SRC_FUSE1, OP_R8, "FUSE 1 thread: read 8 B"},
     {SRC_FUSE1, OP_R64, "FUSE 1 thread: read 64 KiB"},
     {SRC_FUSE1, OP_W8, "FUSE 1 thread: write 8 B"},
     {SRC_FUSE1, OP_W64, "FUSE 1 thread: write 64 KiB"},
     {SRC_FUSE1, OP_OC, "FUSE 1 thread: open+close"},
+    {SRC_FUSE1, OP_STAT, "FUSE 1 thread: stat (attributes cached)"},
     {SRC_FUSEM, OP_R8, "FUSE multi-threaded: read 8 B"},
     {SRC_FUSEM, OP_R64, "FUSE multi-threaded: read 64 KiB"},
     {SRC_FUSEM, OP_W8, "FUSE multi-threaded: write 8 B"},
     {SRC_FUSEM, OP_W64, "FUSE multi-threaded: write 64 KiB"},
     {SRC_FUSEM, OP_OC, "FUSE multi-threaded: open+close"},
+    {SRC_FUSEM, OP_STAT, "FUSE multi-threaded: stat (cached)"},
     {SRC_ZERO, OP_BARE, "read() 1 B of /dev/zero, no preload (ns)"},
     {SRC_ZERO, OP_PRELOADED, "read() 1 B of /dev/zero, preload (ns)"},
 };
@@ -166,6 +170,7 @@ op_pipe(struct world *w, enum op op)
 static int
 op_file(int fd, const char *path, enum op op)
 {
+	struct stat st;
 	int f;
 
 	switch (op) {
@@ -177,6 +182,8 @@ op_file(int fd, const char *path, enum op op)
 		return write(fd, buf, 8) == 8 ? 0 : -1;
 	case OP_W64:
 		return write(fd, buf, BIG) == BIG ? 0 : -1;
+	case OP_STAT:
+		return stat(path, &st);
 	default:
 		if ((f = open(path, O_RDONLY)) < 0)
 			return -1;

@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages the build, the demo and the tests use,
 # those that are missing only (systemd for systemd-socket-activate in
 # test_systemd; build-essential, debhelper and lintian for test_package;
-# gdb for test_fork's backtraces of a hung child; sqlite3 for test_locks).
+# gdb for test_fork's backtraces of a hung child; sqlite3 for test_locks;
+# strace for test_walk's count of a call's round trips).
 # Root runs apt-get itself; others via sudo.
 set -eu
 
@@ -10,7 +11,7 @@ pkgs="cmake gcc make libc6-dev pkg-config libbsd-dev check libffi-dev
 	python3 valgrind qemu-system-x86 busybox cpio xz-utils
 	flex bison bc libelf-dev clang libclang-rt-14-dev libfuse3-dev fuse3
 	libseccomp-dev libseccomp2 man-db groff-base systemd build-essential
-	debhelper lintian gdb golang-go git sqlite3 rsync"
+	debhelper lintian gdb golang-go git sqlite3 rsync strace"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

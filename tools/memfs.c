@@ -55,8 +55,10 @@
  *
  * Plain POSIX C and libscheme's provider helper (pkg-config --libs
  * scheme): each request kind is a member of a struct scheme_ops that
- * scheme_serve() calls with the request's arguments decoded; a fifo read
- * with nothing to read returns SCHEME_DEFER and is answered later.
+ * scheme_dispatch() calls with the request's arguments decoded (as
+ * scheme_serve() would, in serve_batch, which also answers SYS_GETDENTS:
+ * listings with each entry's type and inode number); a fifo read with
+ * nothing to read returns SCHEME_DEFER and is answered later.
  * Without --events it waits with poll() on its scheme fd and a self-pipe
  * (for SIGTERM); with --events it is the Redox daemon loop: one event:
  * queue watching the scheme fd, a timerfd and the self-pipe, all
@@ -64,6 +66,7 @@
  * says so and exits 1, having created nothing.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -1610,6 +1613,63 @@ do_fmap(void *ctx, const struct scheme_packet *p, uint64_t hn,
 	return h->n->mfd;
 }
 
+/* An entry's type as getdents gives it: what fstat's mode says. */
+static uint8_t
+dirent_type(const struct node *n)
+{
+	switch (n->kind) {
+	case DIRECTORY:
+		return DT_DIR;
+	case SYMLINK:
+		return DT_LNK;
+	case FIFO:
+	case STREAM:
+		return DT_FIFO;
+	default:
+		return DT_REG;
+	}
+}
+
+/*
+ * SYS_GETDENTS (scheme.h): the entries from the handle's position, as
+ * many whole ones as fit, each with its type and inode number, so that
+ * a program that wants only the files (find -type f, du) stats none of
+ * them.  The position counts entries; lseek to 0 rewinds, as for a read
+ * of the listing.  libscheme's table has no member for it (a new member
+ * would change struct scheme_ops for programs built before): the loop
+ * (serve_batch) answers it before scheme_dispatch.
+ */
+static int64_t
+do_getdents(const struct scheme_packet *p)
+{
+	struct handle *h = get_io(p->b);
+	char *buf = (char *)(uintptr_t)p->c;
+	struct scheme_dirent *de;
+	size_t used = 0, i, k, rec;
+
+	if (h == NULL)
+		return -EBADF;
+	if (h->n->kind != DIRECTORY)
+		return -ENOTDIR;
+	for (i = (size_t)h->pos; i < h->n->nkids; i++) {
+		k = strlen(h->n->kids[i]->name);
+		rec = SCHEME_DIRENT_LEN(k);
+		if (rec > p->d - used)
+			break;
+		de = (struct scheme_dirent *)(buf + used);
+		memset(de, 0, rec);
+		de->ino = h->n->kids[i]->ino;
+		de->reclen = (uint16_t)rec;
+		de->type = dirent_type(h->n->kids[i]);
+		memcpy(de->name, h->n->kids[i]->name, k);
+		used += rec;
+	}
+	if (used == 0 && i < h->n->nkids)
+		return -EINVAL; /* not even the next one fits */
+	h->pos = (off_t)i;
+	return (int64_t)used;
+}
+
 /* dup and fstatvfs are not served: NULL members say ENOSYS. */
 static const struct scheme_ops memfs_ops = {
     .open = do_open,
@@ -1641,13 +1701,44 @@ answer(struct scheme_packet *p, int64_t result)
 		perror("scheme-memfs: write");
 }
 
+/*
+ * scheme_serve(3) with SYS_GETDENTS answered too: one read of up to 64
+ * requests, each answered (but those kept), the answers in one write.
+ * Returns what scheme_serve does.
+ */
+static int
+serve_batch(void)
+{
+	struct scheme_packet pkts[64];
+	size_t n, out = 0;
+	ssize_t r = read(sfd, pkts, sizeof(pkts));
+
+	if (r <= 0)
+		return (int)r;
+	n = (size_t)r / sizeof(pkts[0]);
+	for (size_t i = 0; i < n; i++) {
+		if (pkts[i].a == SYS_GETDENTS)
+			pkts[i].a = (uint64_t)do_getdents(&pkts[i]);
+		else if (scheme_dispatch(&memfs_ops, NULL, &pkts[i]) ==
+			 SCHEME_DEFER)
+			continue;
+		pkts[out++] = pkts[i];
+	}
+	r = out > 0 ? write(sfd, pkts, out * sizeof(pkts[0])) : 0;
+	if (r < 0 || (size_t)r != out * sizeof(pkts[0])) {
+		errno = r < 0 ? errno : EIO;
+		return -1;
+	}
+	return (int)n;
+}
+
 /* Requests waiting on the scheme fd, until EAGAIN; -1 when it ended. */
 static int
 serve_requests(void)
 {
 	int n;
 
-	while ((n = scheme_serve(sfd, &memfs_ops, NULL)) > 0)
+	while ((n = serve_batch()) > 0)
 		;
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;

@@ -66,6 +66,25 @@
  *			description is gone.  Nobody waits for it, but write
  *			the answer back all the same: until it is, the
  *			request is kept (and counted unanswered).
+ *	SYS_GETDENTS	bytes of whole struct scheme_dirent entries written
+ *			into c (at most d), the directory's next ones from the
+ *			handle's position, which moves past them (lseek to 0
+ *			rewinds); 0 at the end; -EINVAL if d holds not even
+ *			the next one; -errno.  Optional: a provider that
+ *			answers -ENOSYS (as to any request it does not know)
+ *			or -EOPNOTSUPP is listed by SYS_READ of the
+ *			directory, one name a line, and not asked again.
+ *			Programs then see each entry's type and inode number
+ *			without a stat each ("." and ".." are added by the
+ *			system: do not list them).
+ *
+ * A stat, access, readlink, chmod, chown or utimensat of a path costs the
+ * client one round trip, but the provider sees it as it always did:
+ * SYS_OPEN of the path (O_PATH, with O_NOFOLLOW for lstat), then on its
+ * handle SYS_FSTAT (SYS_FCHMOD, SYS_FCHOWN, SYS_FUTIMENS), then
+ * SYS_CLOSE.  The system asks each as the answer to the one before comes
+ * back, and always closes a handle it opened, also when the client has
+ * gone meanwhile.
  *
  * Locks.  fcntl(2) record locks, OFD locks, flock(2) and lockf(3) on a
  * scheme's files are kept by the system, in the serving code inside the
@@ -186,6 +205,25 @@ struct scheme_map {
  * itself (above).  The bit is unused by Linux's open(2).
  */
 #define SCHEME_O_SYMLINK 0x40000000
+
+#define SYS_GETDENTS  0x2200002B /* Redox's newer getdents, numbered here */
+
+/*
+ * An entry of a SYS_GETDENTS answer: Redox's DirentHeader (inode, record
+ * length, kind, then the name) with Linux's DT_* values for the kind.
+ * The name starts at offsetof(struct scheme_dirent, name), is
+ * NUL-terminated, and may run past the struct; the next entry starts
+ * reclen bytes on (SCHEME_DIRENT_LEN: a multiple of 8).
+ */
+struct scheme_dirent {
+	uint64_t ino;	 /* as fstat's st_ino; 0: not said */
+	uint16_t reclen; /* bytes of this entry, name and padding included */
+	uint8_t type;	 /* DT_REG, DT_DIR ... of <dirent.h>; 0 (DT_UNKNOWN) */
+	char name[5];	 /* "name\0", running on past the struct */
+};
+#define SCHEME_DIRENT_LEN(namelen)                                             \
+	((offsetof(struct scheme_dirent, name) + (size_t)(namelen) + 1 + 7) &  \
+	 ~(size_t)7)
 
 long getns(void);				    /* 0 = null namespace */
 int setrens(long rns, long ens);		    /* -1 = unchanged */
@@ -340,5 +378,8 @@ SCHEME_STATIC_ASSERT(sizeof(struct scheme_timespec) == 16,
 		     "struct scheme_timespec must be 16 bytes");
 SCHEME_STATIC_ASSERT(sizeof(struct scheme_map) == 32,
 		     "struct scheme_map must be 32 bytes");
+SCHEME_STATIC_ASSERT(sizeof(struct scheme_dirent) == 16 &&
+			 offsetof(struct scheme_dirent, name) == 11,
+		     "struct scheme_dirent: Redox's DirentHeader layout");
 
 #endif /* SCHEME_SCHEME_H */

@@ -334,7 +334,8 @@ client_admit(struct serve *s, const struct wire_op *op,
 
 	if (!under_cap(s, cl, CAP_PENDING))
 		return -EAGAIN;
-	if (((op->flags & WIRE_OPENS) || op->op == WIRE_OP_SUBSCRIBE) &&
+	if (((op->flags & WIRE_OPENS) || op->op == WIRE_OP_SUBSCRIBE ||
+	     op->op == WIRE_OP_AT) &&
 	    (!under_cap(s, cl, CAP_HANDLES) ||
 	     !under_cap(s, client_find(s, true, cr->uid), CAP_HANDLES)))
 		return -EMFILE;
@@ -1034,7 +1035,7 @@ pend_charged(struct serve *s, struct sv_chan *ch, const struct wire_op *op,
 	}
 	p->cl = cl;
 	cl->pending++;
-	if ((op->flags & WIRE_OPENS) &&
+	if (((op->flags & WIRE_OPENS) || op->op == WIRE_OP_AT) &&
 	    sv_charge_handle(s, cr, &p->hcl, &p->ucl) < 0) {
 		pend_free(s, p);
 		return NULL;
@@ -1206,6 +1207,8 @@ payload_ok(const struct wire_op *op, const struct wire_req *req,
 		return 0;
 	case WIRE_IN_BUF:
 		return 0;
+	case WIRE_IN_AT:
+		return sv_at_check(req);
 	default:
 		return req->len == 0 ? 0 : -EPROTO;
 	}
@@ -1730,7 +1733,10 @@ ask_provider(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 		req->op = SYS_FEVENT;
 		req->arg[2] = 0;
 	}
-	fill_packet(pkt, p, d, req, payload);
+	if (op->in == WIRE_IN_AT)
+		sv_at_open(pkt, p, req, payload);
+	else
+		fill_packet(pkt, p, d, req, payload);
 	if (p->via == SV_PIPE && r->ch->shm != NULL &&
 	    op->out == WIRE_OUT_BYTES) {
 		pkt->c = (uintptr_t)r->ch->shm; /* answered in place */
@@ -1882,11 +1888,17 @@ take_synths(struct serve *s, struct scheme_packet *pkts, size_t max)
 	size_t n = 0;
 
 	while (n < max && (y = TAILQ_FIRST(&s->synths)) != NULL) {
-		p = sv_pend_new(s, NULL, wire_op(SYS_CLOSE));
-		if (p == NULL)
-			break;
-		p->kind = PEND_CLOSE;
-		y->pkt.id = p->id;
+		if ((p = y->p) == NULL) {
+			p = sv_pend_new(s, NULL, wire_op(SYS_CLOSE));
+			if (p == NULL)
+				break;
+			p->kind = PEND_CLOSE;
+			p->cr = (struct wire_creds){(uint32_t)y->pkt.pid,
+						    y->pkt.uid, y->pkt.gid};
+			y->pkt.id = p->id;
+		}
+		sv_trace_asked(s, p, NULL);
+		p->t_handle = y->pkt.b;
 		pkts[n++] = y->pkt;
 		s->st.requests++;
 		TAILQ_REMOVE(&s->synths, y, link);
@@ -2097,6 +2109,76 @@ answer(struct serve *s, struct pend *p, int64_t res)
 		pushback_keep(s, d, data, len);
 }
 
+/*
+ * Whether the client has closed ch, which epoll may not have told us yet:
+ * a provider that took its time over an open has not read since.
+ */
+static bool
+chan_hung_up(const struct sv_chan *ch)
+{
+	int saved = errno;
+	ssize_t n;
+	char c;
+
+	n = SYS(recv)(ch->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	n = n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+	errno = saved;
+	return n != 0;
+}
+
+/*
+ * A request by path (at.c) whose open gave handle h: ask the request on
+ * it at the provider's next read, under a new id (an answer to the open
+ * sent twice must not pass for the next step's).  False when it cannot
+ * go on: the client is gone (then nothing more is asked on the handle),
+ * or no memory.  Either way the handle is closed, now or after the next
+ * step (serve_write).
+ */
+static bool
+at_go_on(struct serve *s, struct pend *p, uint64_t h)
+{
+	struct synth *y = NULL;
+	uint64_t one = 1;
+
+	if (p->ch != NULL && !p->ch->dead && !chan_hung_up(p->ch) &&
+	    (y = calloc(1, sizeof(*y))) != NULL) {
+		slots_del(&s->pends, p->id);
+		p->id = slots_put(&s->pends, p);
+	}
+	if (y == NULL || p->id == 0) {
+		free(y);
+		synth_close(s, h, &p->cr);
+		return false;
+	}
+	p->at_handle = h;
+	sv_at_inner(&y->pkt, p);
+	y->p = p;
+	TAILQ_INSERT_TAIL(&s->synths, y, link);
+	if (!s->kicked && SYS(write)(s->kick, &one, sizeof(one)) == sizeof(one))
+		s->kicked = true;
+	return true;
+}
+
+/*
+ * A client's request answered res by the provider.  A request by path
+ * goes on after its open, and its handle is closed after the request on
+ * it, before the client hears the answer (so that its next request finds
+ * the provider's handle gone, as after a close of its own).
+ */
+static bool
+request_answered(struct serve *s, struct pend *p, int64_t res)
+{
+	if (p->at_step == SV_AT_OPEN && res >= 0) {
+		if (at_go_on(s, p, (uint64_t)res))
+			return false;
+		res = p->ch == NULL || p->ch->dead ? -EIO : -ENOMEM;
+	} else if (p->at_step == SV_AT_INNER) {
+		synth_close(s, p->at_handle, &p->cr);
+	}
+	answer(s, p, res);
+	return true;
+}
+
 void
 serve_write(struct serve *s, const struct scheme_packet *pkt)
 {
@@ -2128,7 +2210,10 @@ serve_write(struct serve *s, const struct scheme_packet *pkt)
 	}
 	sv_trace_answered(s, p, res);
 	if (p->kind == PEND_REQUEST) {
-		answer(s, p, res);
+		if (!request_answered(s, p, res)) {
+			pthread_mutex_unlock(&s->lock);
+			return; /* asked again: p stays */
+		}
 	} else if (p->kind == PEND_POLL || p->kind == PEND_SUB) {
 		struct desc *d = slots_get(&s->descs, p->key);
 
@@ -2165,6 +2250,11 @@ serve_answer_fd(struct serve *s, const struct scheme_packet *pkt, int fd)
 	s->st.answers++;
 	wire_rep_init(&rep, p->seq);
 	rep.key = 0; /* not an open file of the scheme */
+	if (p->at_step != SV_AT_NONE) { /* the client makes it, and asks */
+		rep.status = WIRE_SEPARATE;
+		rep.result = (uint64_t)(int64_t)-EOPNOTSUPP;
+		fd = -1;
+	}
 	sv_reply(s, p->ch, p->via, &rep, NULL, 0, fd);
 	pend_free(s, p);
 	pthread_mutex_unlock(&s->lock);

@@ -170,7 +170,18 @@ struct pend {
 	struct client *hcl, *ucl;
 	char *buf; /* the channel buffer the packet points into */
 	struct wire_lock lk; /* PEND_LOCKID: the lock asked, once known */
+	/*
+	 * A request by path (WIRE_OP_AT, at.c): the step the provider is
+	 * asked now, the request to ask on the handle, its arguments and
+	 * input bytes (at the start of buf's payload), and the handle.
+	 */
+	uint8_t at_step; /* enum sv_at_step */
+	const struct wire_op *at_op;
+	uint64_t at_c, at_d, at_handle;
+	uint32_t at_inlen;
 };
+
+enum sv_at_step { SV_AT_NONE, SV_AT_OPEN, SV_AT_INNER };
 
 /* A request being served (serve.c chan_request): where it came from and
  * what it is, as the checks learn it. */
@@ -200,8 +211,14 @@ struct waiter {
 	TAILQ_ENTRY(waiter) link;
 };
 
+/*
+ * A packet made here, asked at the provider's next read: a close for an
+ * open nobody took (p NULL: its record is made then), or the next step
+ * of a request by path (p, whose id pkt has).
+ */
 struct synth {
 	struct scheme_packet pkt;
+	struct pend *p;
 	TAILQ_ENTRY(synth) link;
 };
 
@@ -266,6 +283,13 @@ void sv_trace_asked(const struct serve *s, struct pend *p,
 void sv_trace_answered(struct serve *s, const struct pend *p, int64_t res);
 void sv_trace_refused(struct serve *s, const struct sv_req *r, int64_t err);
 void sv_trace_close_all(struct serve *s);
+
+/* at.c: requests by path (WIRE_OP_AT), as packets */
+int sv_at_check(const struct wire_req *req);
+size_t sv_at_path(const struct wire_req *req, const char **path);
+void sv_at_open(struct scheme_packet *pkt, struct pend *p,
+		const struct wire_req *req, char *payload);
+void sv_at_inner(struct scheme_packet *pkt, struct pend *p);
 
 /* serve.c */
 int sv_ep_add(struct serve *s, int fd, int kind, uint64_t key);

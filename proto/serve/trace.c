@@ -113,13 +113,17 @@ static void
 take_path(struct wire_trace *t, const struct wire_op *op, const char *buf)
 {
 	const struct wire_req *req = (const struct wire_req *)buf;
+	const char *path = (const char *)(req + 1);
+	size_t n;
 
 	if (buf == NULL || !(op->flags & WIRE_NAMES))
 		return;
-	if (req->len > WIRE_TRACE_PATH)
+	/* A request by path: its open's path follows the inner input. */
+	n = req->op == WIRE_OP_AT ? sv_at_path(req, &path) : req->len;
+	if (n > WIRE_TRACE_PATH)
 		t->flags |= WIRE_TRACE_CUT;
-	t->pathlen = req->len < WIRE_TRACE_PATH ? req->len : WIRE_TRACE_PATH;
-	memcpy(t->path, req + 1, t->pathlen);
+	t->pathlen = n < WIRE_TRACE_PATH ? (uint32_t)n : WIRE_TRACE_PATH;
+	memcpy(t->path, path, t->pathlen);
 }
 
 /* p was answered res. */

@@ -78,6 +78,24 @@ struct wire_lock {
 	int64_t start, end;
 };
 
+#define WIRE_OP_AT	  0x7f00000a /* a request on a path: see below */
+
+/*
+ * WIRE_OP_AT: a request on a description asked of a path in one round
+ * trip (stat, chmod, chown, utimensat by path).  The serving code plays
+ * it against the provider as the client would have: SYS_OPEN of the path
+ * with the flags in arg[0]'s high half, then, if that gave a handle, the
+ * request in arg[0]'s low half on it (c = arg[1], d = arg[2]), then
+ * SYS_CLOSE of the handle; the client is answered once, with the inner
+ * request's answer or the open's error.  The payload is the inner
+ * request's input (arg[2] bytes, for one that takes some), then the
+ * path.  Which requests may be inner, and what flags an open may carry,
+ * is proto/serve/at.c's.  Answered WIRE_SEPARATE when the open was
+ * answered with a kernel fd, which the client must then make itself.
+ */
+#define WIRE_AT_ARG0(op, oflags)                                               \
+	((uint64_t)(op) | (uint64_t)(uint32_t)(oflags) << 32)
+
 struct wire_req {
 	uint16_t magic, version;
 	uint32_t op;	 /* SYS_* or WIRE_OP_* */
@@ -99,6 +117,7 @@ enum wire_status {
 	WIRE_REFUSED = 5,     /* seq 0, unasked: the channel is over a cap
 				 (result -EAGAIN) and closed */
 	WIRE_RESEND = 6,      /* by pipe: send this request on the socket */
+	WIRE_SEPARATE = 7,    /* WIRE_OP_AT: ask it as separate requests */
 };
 
 struct wire_rep {
@@ -260,7 +279,7 @@ struct wire_stats {
 };
 
 /* How a request's arguments travel (see the table in scheme.h). */
-enum wire_in { WIRE_IN_NONE, WIRE_IN_PATH, WIRE_IN_BUF };
+enum wire_in { WIRE_IN_NONE, WIRE_IN_PATH, WIRE_IN_BUF, WIRE_IN_AT };
 enum wire_out { WIRE_OUT_NONE, WIRE_OUT_BYTES, WIRE_OUT_STRUCT };
 
 /*
