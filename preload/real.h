@@ -95,7 +95,9 @@
 	/* memory given up (uaccess.c) */				\
 	X(munmap) X(mremap) X(mprotect) X(pkey_mprotect) X(shmdt)	\
 	/* children ended (relay.c) */					\
-	X(wait) X(waitpid) X(wait3) X(wait4) X(waitid) X(pclose)
+	X(wait) X(waitpid) X(wait3) X(wait4) X(waitid) X(pclose)	\
+	/* raw system calls (wrap_syscall.c) */				\
+	X(syscall)
 /* clang-format on */
 
 /* Declarations glibc only makes under _FORTIFY_SOURCE or not at all. */
