@@ -272,7 +272,7 @@ relay_run(int k, int end, int sync, pid_t prog, const char *lock)
 {
 	int lk = -1, pidfd, keep[6];
 
-	signal(SIGPIPE, SIG_IGN);
+	REAL(signal)(SIGPIPE, SIG_IGN);
 	if (k > 0 && lock[0] != '\0' &&
 	    (lk = REAL(open)(lock, O_WRONLY | O_APPEND | O_CLOEXEC)) >= 0)
 		flock(lk, LOCK_SH);
