@@ -12,9 +12,13 @@
  *  - an inline `syscall` instruction outside libc traps (sigsys.c), and
  *    its handler asks rawsys_call() the same question.
  *
- * A wrapper called here behaves as it does for the program: an ordinary
- * path or fd goes on to libc's function of that name, which makes the
- * same system call.  Where the raw call and libc's function differ, the
+ * Only a call that concerns a scheme goes to a wrapper (ours(): an fd in
+ * the fd table, a path resolve_at() calls a scheme's or rewrites, the
+ * working directory): anything else is libc's syscall() with the
+ * program's own arguments, so the kernel's answer is the raw call's
+ * (libc's named functions differ: glibc's statx and faccessat emulate
+ * what the kernel says ENOSYS to, which a seccomp filter may mean).
+ * Where the raw call and libc's function differ for a scheme call, the
  * raw call's meaning is kept: faccessat and fchmodat without flags,
  * getcwd's length, preadv's offset in one register on x86_64.
  *
@@ -34,7 +38,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <limits.h>
+
 #include "rawsys.h"
+#include "resolve.h"
 #include "wrap.h"
 
 #define P(i) ((void *)a[i])
@@ -243,10 +250,85 @@ fd_call(long nr, const long *a, long *ret)
 	return true;
 }
 
+/* A path the preload serves, or one it must rewrite for the kernel. */
+static bool
+path_ours(long dirfd, long path)
+{
+	char buf[PATH_MAX];
+	struct scheme_path sp;
+	const char *p = (const char *)path;
+	int d = (int)dirfd;
+
+	if (d != AT_FDCWD && fdtab_get(d) != NULL)
+		return true;
+	return resolve_at(&d, &p, buf, sizeof(buf), &sp) != 0 ||
+	       p != (const char *)path || d != (int)dirfd;
+}
+
+static bool
+fd_ours(long fd)
+{
+	return fdtab_get((int)fd) != NULL;
+}
+
+/* Does call nr concern a scheme (or the preload's own state)? */
+static bool
+ours(long nr, const long *a)
+{
+	switch (nr) {
+	case SYS_close_range:
+	case SYS_chdir:
+	case SYS_fchdir:
+		return true;
+	case SYS_getcwd:
+		return resolve_in_scheme();
+	case SYS_dup2:
+	case SYS_dup3:
+	case SYS_sendfile:
+		return fd_ours(a[0]) || fd_ours(a[1]);
+	case SYS_copy_file_range:
+		return fd_ours(a[0]) || fd_ours(a[2]);
+	case SYS_open:
+	case SYS_creat:
+	case SYS_stat:
+	case SYS_lstat:
+	case SYS_access:
+	case SYS_readlink:
+	case SYS_mkdir:
+	case SYS_unlink:
+	case SYS_rmdir:
+	case SYS_chmod:
+	case SYS_chown:
+	case SYS_lchown:
+	case SYS_truncate:
+	case SYS_statfs:
+		return path_ours(AT_FDCWD, a[0]);
+	case SYS_rename:
+		return path_ours(AT_FDCWD, a[0]) || path_ours(AT_FDCWD, a[1]);
+	case SYS_renameat:
+	case SYS_renameat2:
+		return path_ours(a[0], a[1]) || path_ours(a[2], a[3]);
+	case SYS_openat:
+	case SYS_newfstatat:
+	case SYS_statx:
+	case SYS_faccessat:
+	case SYS_faccessat2:
+	case SYS_readlinkat:
+	case SYS_mkdirat:
+	case SYS_unlinkat:
+	case SYS_fchmodat:
+	case SYS_fchownat:
+	case SYS_utimensat:
+		return path_ours(a[0], a[1]);
+	default: /* the fd calls, or a call we do not serve */
+		return fd_ours(a[0]);
+	}
+}
+
 bool
 rawsys_call(long nr, const long a[6], long *ret)
 {
-	return fd_call(nr, a, ret) || path_call(nr, a, ret);
+	return ours(nr, a) && (fd_call(nr, a, ret) || path_call(nr, a, ret));
 }
 
 /*
