@@ -101,50 +101,50 @@ put(const char *path, const char *data)
 	ck_assert_msg(r.status == 0, "%s: %s", script, r.err);
 }
 
-/* Without the trap, a syscall instruction is the kernel's alone. */
-START_TEST(instruction_without_trap)
+/* PROG HOW WHAT PATH must print WANT. */
+static void
+expect(bool trap, const char *how, const char *what, const char *path,
+       const char *want)
 {
 	struct run_result r;
 
-	put("/scheme/" S "/five", "four\\n");
-	prog(&r, false, "asm", "size", S ":five");
-	ck_assert_str_eq(r.out, "size: -2\n");
-	prog(&r, false, "libc", "size", S ":five");
-	ck_assert_str_eq(r.out, "size: 5\n");
+	prog(&r, trap, how, what, path);
+	ck_assert_str_eq(r.out, want);
+}
+
+#define FIVE "/scheme/" S "/five"
+#define SIGSYS_OK                                                              \
+	"sigaction reads back: theirs\ntheir handler: 1\n"                     \
+	"size, SIGSYS blocked: 5\n"
+
+/* Without the trap, a syscall instruction is the kernel's alone. */
+START_TEST(instruction_without_trap)
+{
+	put(FIVE, "four\\n");
+	expect(false, "asm", "size", S ":five", "size: -2\n");
+	expect(false, "libc", "size", S ":five", "size: 5\n");
 }
 END_TEST
 
 START_TEST(threads_fork_exec)
 {
-	struct run_result r;
-
-	put("/scheme/" S "/five", "four\\n");
-	prog(&r, true, "asm", "threads", "/scheme/" S "/five");
-	ck_assert_str_eq(r.out, "threads: 0 wrong\n");
-	prog(&r, true, "asm", "fork", S ":five");
-	ck_assert_str_eq(r.out, "fork child: ok\n");
-	prog(&r, true, "asm", "exec", S ":five");
-	ck_assert_str_eq(r.out, "size: 5\n");
+	put(FIVE, "four\\n");
+	expect(true, "asm", "threads", FIVE, "threads: 0 wrong\n");
+	expect(true, "asm", "fork", S ":five", "fork child: ok\n");
+	expect(true, "asm", "exec", S ":five", "size: 5\n");
 }
 END_TEST
 
 START_TEST(own_sigsys_handler)
 {
-	struct run_result r;
 	char path[4200];
 
-	put("/scheme/" S "/five", "four\\n");
-	prog(&r, true, "asm", "sigsys", S ":five");
-	ck_assert_str_eq(r.out, "sigaction reads back: theirs\n"
-				"their handler: 1\n"
-				"size, SIGSYS blocked: 5\n");
+	put(FIVE, "four\\n");
+	expect(true, "asm", "sigsys", S ":five", SIGSYS_OK);
 	/* Without the trap, the same program on a disk file. */
 	snprintf(path, sizeof(path), "%s/five", disk);
 	put(path, "four\\n");
-	prog(&r, false, "asm", "sigsys", path);
-	ck_assert_str_eq(r.out, "sigaction reads back: theirs\n"
-				"their handler: 1\n"
-				"size, SIGSYS blocked: 5\n");
+	expect(false, "asm", "sigsys", path, SIGSYS_OK);
 }
 END_TEST
 
