@@ -23,11 +23,19 @@ _Atomic(struct sfd *) *_Atomic fdtab_top[FDTAB_CHUNKS];
 
 static struct sfd *freelist;
 
+/*
+ * libc's syscall() itself, bound by its version: the preload exports one
+ * of its own (wrap_syscall.c), which would look the fd table up, and no
+ * REAL() either, which may have to dlsym (and allocate) first.
+ */
+long libc_syscall(long nr, ...);
+__asm__(".symver libc_syscall, syscall@GLIBC_2.2.5");
+
 /* Zeroed memory of our own, never given back: MAP_FAILED if none. */
 static void *
 sys_anon(size_t len)
 {
-	long r = syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE,
+	long r = libc_syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return r == -1 ? MAP_FAILED : (void *)r;

@@ -45,7 +45,7 @@ struct ll_ruleset_attr {
 int
 landlock_usable(void)
 {
-	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	long abi = REAL(syscall)(SYS_landlock_create_ruleset, NULL, 0,
 			   LL_CREATE_RULESET_VERSION);
 
 	return abi >= LL_ABI_SCOPES ? 0 : -EOPNOTSUPP;
@@ -60,11 +60,11 @@ landlock_files(void)
 
 	if ((r = landlock_usable()) < 0)
 		return r;
-	fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	fd = (int)REAL(syscall)(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
 	if (fd < 0)
 		return -errno;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    syscall(SYS_landlock_restrict_self, fd, 0) < 0)
+	    REAL(syscall)(SYS_landlock_restrict_self, fd, 0) < 0)
 		r = -errno;
 	REAL(close)(fd);
 	return r;

@@ -12,6 +12,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,7 +105,10 @@
 	X(munmap) X(mremap) X(mprotect) X(pkey_mprotect) X(shmdt)	\
 	X(mmap) X(mmap64)						\
 	/* children ended (relay.c) */					\
-	X(wait) X(waitpid) X(wait3) X(wait4) X(waitid) X(pclose)
+	X(wait) X(waitpid) X(wait3) X(wait4) X(waitid) X(pclose)	\
+	/* raw system calls (wrap_syscall.c) */				\
+	X(syscall) X(sigaction) X(signal) X(sigprocmask)			\
+	X(pthread_sigmask) X(pthread_create)
 /* clang-format on */
 
 /* Declarations glibc only makes under _FORTIFY_SOURCE or not at all. */

@@ -272,11 +272,11 @@ relay_run(int k, int end, int sync, pid_t prog, const char *lock)
 {
 	int lk = -1, pidfd, keep[6];
 
-	signal(SIGPIPE, SIG_IGN);
+	REAL(signal)(SIGPIPE, SIG_IGN);
 	if (k > 0 && lock[0] != '\0' &&
 	    (lk = REAL(open)(lock, O_WRONLY | O_APPEND | O_CLOEXEC)) >= 0)
 		flock(lk, LOCK_SH);
-	pidfd = (int)syscall(SYS_pidfd_open, prog, 0);
+	pidfd = (int)REAL(syscall)(SYS_pidfd_open, prog, 0);
 	keep[0] = k;
 	keep[1] = end;
 	keep[2] = sync;

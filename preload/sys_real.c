@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
+#include <sys/syscall.h>
 
 #include "../proto/sys.h"
 #include "real.h"
@@ -40,6 +41,13 @@ THUNK(int, epoll_ctl, (int ep, int op, int fd, struct epoll_event *e),
 THUNK(int, epoll_wait, (int ep, struct epoll_event *e, int n, int t),
       (ep, e, n, t))
 THUNK(int, poll, (struct pollfd *p, nfds_t n, int t), (p, n, t))
+
+/* Not a wrapper of ours: libc's syscall(), past the one we export. */
+static int
+r_pidfd_open(pid_t pid, unsigned int flags)
+{
+	return (int)REAL(syscall)(SYS_pidfd_open, pid, flags);
+}
 
 /* The variadic two: every caller in proto/ passes one word. */
 static int
@@ -91,4 +99,5 @@ const struct proto_sys proto_sys = {
     .epoll_ctl = r_epoll_ctl,
     .epoll_wait = r_epoll_wait,
     .poll = r_poll,
+    .pidfd_open = r_pidfd_open,
 };

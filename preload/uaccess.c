@@ -58,6 +58,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "uaccess.h"
 
 #ifndef MADV_POPULATE_READ
@@ -260,12 +261,12 @@ page_ok(uintptr_t page, bool w)
 	long r;
 
 	if (w)
-		r = syscall(SYS_futex, &nobody_waits,
+		r = REAL(syscall)(SYS_futex, &nobody_waits,
 			    FUTEX_WAKE_OP | FUTEX_PRIVATE_FLAG, 0, NULL,
 			    (void *)page,
 			    FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_LT, 0x800));
 	else
-		r = syscall(SYS_epoll_ctl, -1, EPOLL_CTL_ADD, -1, (void *)page);
+		r = REAL(syscall)(SYS_epoll_ctl, -1, EPOLL_CTL_ADD, -1, (void *)page);
 	err = errno;
 	errno = saved;
 	if (r < 0 && err == EFAULT)

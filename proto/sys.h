@@ -45,6 +45,7 @@ struct proto_sys {
 	int (*epoll_ctl)(int, int, int, struct epoll_event *);
 	int (*epoll_wait)(int, struct epoll_event *, int, int);
 	int (*poll)(struct pollfd *, nfds_t, int);
+	int (*pidfd_open)(pid_t, unsigned int);
 };
 
 extern const struct proto_sys proto_sys;

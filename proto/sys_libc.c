@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sys.h"
@@ -14,6 +15,12 @@ static int
 open2(const char *path, int flags)
 {
 	return open(path, flags);
+}
+
+static int
+pidfd_open(pid_t pid, unsigned int flags)
+{
+	return (int)syscall(SYS_pidfd_open, pid, flags);
 }
 
 const struct proto_sys proto_sys = {
@@ -41,4 +48,5 @@ const struct proto_sys proto_sys = {
     .epoll_ctl = epoll_ctl,
     .epoll_wait = epoll_wait,
     .poll = poll,
+    .pidfd_open = pidfd_open,
 };

@@ -431,7 +431,7 @@ pid_watch(struct serve *s, uint32_t pid)
 
 	if (pid_find(s, pid) != NULL)
 		return;
-	fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	fd = SYS(pidfd_open)((pid_t)pid, 0);
 	if (fd < 0 && errno == ESRCH)
 		lk_release_all(s->locks, LK_POSIX, pid);
 	errno = saved;
