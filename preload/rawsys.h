@@ -14,4 +14,7 @@
  */
 bool rawsys_call(long nr, const long a[6], long *ret);
 
+/* Whether io_uring_setup is refused (ENOSYS): wrap_uring.c. */
+bool uring_refused(void);
+
 #endif

@@ -28,6 +28,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
@@ -332,6 +333,11 @@ ours(long nr, const long *a)
 bool
 rawsys_call(long nr, const long a[6], long *ret)
 {
+	if (nr == SYS_io_uring_setup && uring_refused()) {
+		errno = ENOSYS; /* wrap_uring.c says why */
+		*ret = -1;
+		return true;
+	}
 	return ours(nr, a) && (fd_call(nr, a, ret) || path_call(nr, a, ret));
 }
 

@@ -126,6 +126,44 @@ START_TEST(instruction_without_trap)
 }
 END_TEST
 
+/*
+ * io_uring is refused at setup (ENOSYS, as a kernel without it), by
+ * number through libc, by instruction when trapped, and through
+ * liburing; SCHEME_IO_URING=1 lets it through.  Its operations would
+ * pass every wrapper: a write on a scheme fd would vanish.
+ */
+START_TEST(io_uring_refused)
+{
+	static const char refused[] =
+	    "io_uring_setup: Function not implemented\n";
+	struct run_result r;
+	char *allow[] = {(char *)"env",
+			 (char *)"SCHEME_IO_URING=1",
+			 (char *)TEST_RAWSYS_PROG,
+			 (char *)"libc",
+			 (char *)"uring",
+			 (char *)"-",
+			 NULL};
+
+	prog(&r, false, "libc", "uring", "-");
+	ck_assert_msg(strncmp(r.out, refused, sizeof(refused) - 1) == 0, "%s",
+		      r.out);
+	if (strstr(r.out, "liburing: not here") == NULL)
+		ck_assert_ptr_nonnull(strstr(
+		    r.out, "io_uring_queue_init: Function not implemented\n"));
+	prog(&r, true, "asm", "uring", "-");
+	ck_assert_msg(strncmp(r.out, refused, sizeof(refused) - 1) == 0, "%s",
+		      r.out);
+	prog(&r, false, "asm", "uring", "-"); /* not trapped: the kernel's */
+	ck_assert_ptr_nonnull(strstr(r.out, "io_uring_setup: an fd\n"));
+	h_run(&r, true, NULL, 20, allow);
+	ck_assert_ptr_nonnull(strstr(r.out, "io_uring_setup: an fd\n"));
+	if (strstr(r.out, "liburing: not here") == NULL)
+		ck_assert_ptr_nonnull(
+		    strstr(r.out, "io_uring_queue_init: a ring\n"));
+}
+END_TEST
+
 START_TEST(threads_fork_exec)
 {
 	put(FIVE, "four\\n");
@@ -227,6 +265,7 @@ rawsys_suite(void)
 	tcase_add_test(tc, libc_syscall_trapping);
 	tcase_add_test(tc, instruction_trapped);
 	tcase_add_test(tc, instruction_without_trap);
+	tcase_add_test(tc, io_uring_refused);
 	tcase_add_test(tc, threads_fork_exec);
 	tcase_add_test(tc, own_sigsys_handler);
 	tcase_add_test(tc, node_fs);

@@ -4,10 +4,12 @@
  * syscall() function) or `asm` (a `syscall` instruction of its own);
  * WHAT is `files` (one walk of the calls the preload serves, each result
  * printed, so that a disk directory and a scheme directory can be
- * compared line by line), `threads`, `fork`, `exec` or `sigsys`.
+ * compared line by line), `threads`, `fork`, `exec`, `sigsys` or
+ * `uring` (io_uring set up by number, and by liburing.so.2 if there).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -214,6 +216,30 @@ sigsys(const char *path)
 	return theirs != 1;
 }
 
+/*
+ * io_uring set up by number (HOW), then by liburing's io_uring_queue_init
+ * as a program linked with it would bind the name (the first definition
+ * in the global scope), each said with its errno.
+ */
+static int
+uring(void)
+{
+	int (*init)(unsigned, void *, unsigned);
+	static long ring[64], params[15]; /* struct io_uring, _params */
+	long r = SYS(SYS_io_uring_setup, 4, params);
+
+	printf("io_uring_setup: %s\n", r >= 0 ? "an fd" : strerror(errno));
+	if (dlopen("liburing.so.2", RTLD_NOW | RTLD_GLOBAL) == NULL) {
+		printf("liburing: not here\n");
+		return 0;
+	}
+	init = (__typeof__(init))dlsym(RTLD_DEFAULT, "io_uring_queue_init");
+	r = init != NULL ? init(4, ring, 0) : -ENOENT;
+	printf("io_uring_queue_init: %s\n",
+	       r >= 0 ? "a ring" : strerror((int)-r));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -234,6 +260,8 @@ main(int argc, char **argv)
 		      (char *)NULL);
 	else if (strcmp(argv[2], "sigsys") == 0)
 		return sigsys(argv[3]);
+	else if (strcmp(argv[2], "uring") == 0)
+		return uring();
 	else
 		return 2;
 	return 0;
