@@ -2,7 +2,7 @@
  * bench - figures and ratios against baselines measured in the same run.
  *
  *	bench [--quick] [rtt] [fuse] [scale] [memory] [events] [timers] [view]
- *	      [trace] [tree]
+ *	      [trace] [tree] [rawsys]
  *	bench --help | --version
  *
  * With no part named, all of them run.
@@ -34,6 +34,9 @@
  * rm -rf) on a tree of 1,000 files of 4 KiB and one of 64 MiB, on the
  * local disk, on a passthrough FUSE file system over it (bench_ptfs.c)
  * and on a scheme served by scheme-memfs (bench_tree.c).
+ * rawsys: statx of a scheme path and of an ordinary file made by the
+ * program's own `syscall` instruction, trapped and served by the preload
+ * (SCHEME_RAWSYS=trap), against libc's statx() (bench_rawsys.c).
  *
  * Each figure is measured with every process pinned to CPU 0 and with
  * every process free to run anywhere; the variants are interleaved within
@@ -508,12 +511,14 @@ enum {
 	PART_TIMERS = 32,
 	PART_VIEW = 64,
 	PART_TRACE = 128,
-	PART_TREE = 256
+	PART_TREE = 256,
+	PART_RAWSYS = 512
 };
 
 static const char *const part_names[] = {"rtt",	   "fuse",   "scale",
 					 "memory", "events", "timers",
-					 "view",   "trace",  "tree"};
+					 "view",   "trace",  "tree",
+					 "rawsys"};
 #define NPARTS (int)(sizeof(part_names) / sizeof(part_names[0]))
 
 static void
@@ -545,6 +550,8 @@ static const char usage_text[] =
     "  trace   what schemectl trace costs a traced scheme\n"
     "  tree    find, ls -lR, du, grep, tar, cat, cp on a tree of files:\n"
     "          native, FUSE passthrough, scheme-memfs\n"
+    "  rawsys  statx by the program's own instruction, through the\n"
+    "          preload's trap, against libc's statx()\n"
     "\n"
     "  -q, --quick    few iterations and small populations (CI)\n"
     "  -h, --help     print this and exit\n"
@@ -594,6 +601,8 @@ main(int argc, char **argv)
 	cli_init("bench", usage_text);
 	if (getenv("SCHEME_BENCH_ZERO") != NULL)
 		return bench_zero_child();
+	if (getenv("SCHEME_BENCH_RAWSYS") != NULL)
+		return bench_rawsys_child();
 	if (getenv("SCHEME_BENCH_PTFS") != NULL)
 		return bench_ptfs_child(argc, argv);
 	if (parse(argc, argv, &parts) < 0)
@@ -622,6 +631,8 @@ main(int argc, char **argv)
 		bench_trace();
 	if (parts & PART_TREE)
 		bench_tree();
+	if (parts & PART_RAWSYS)
+		bench_rawsys();
 	bench_targets_print();
 	return 0;
 }

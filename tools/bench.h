@@ -101,6 +101,8 @@ void bench_memory(void);
 void bench_view(void);
 void bench_trace(void);
 void bench_tree(void);
+void bench_rawsys(void);
+int bench_rawsys_child(void);
 int bench_zero_child(void);
 
 #endif
