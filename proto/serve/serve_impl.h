@@ -170,6 +170,7 @@ struct pend {
 	struct client *hcl, *ucl;
 	char *buf; /* the channel buffer the packet points into */
 	struct wire_lock lk; /* PEND_LOCKID: the lock asked, once known */
+	struct scheme_io io; /* a WIRE_IO row's arguments: the packet's c */
 };
 
 /* A request being served (serve.c chan_request): where it came from and
