@@ -40,6 +40,7 @@ struct chan {
 	uint32_t ppid; /* the provider's pid: its open files' peer */
 	char name[WIRE_MAX_NAME + 1]; /* "" when reached by instance */
 	uint64_t seq;
+	uint32_t lacks[4]; /* WIRE_IO requests its provider does not serve */
 	bool busy, temp;
 	struct chan *tnext;	     /* this thread's channels */
 	struct chan *gnext, **gprev; /* every channel of the process */

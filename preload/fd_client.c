@@ -101,6 +101,7 @@ const struct sfd_ops fdops_client = {
     .lseek = c_lseek,
     .fsync = c_fsync,
     .ftruncate = sc_ftruncate,
+    .fallocate = sc_fallocate,
     .getdents = sc_getdents64,
     .fstat = sc_fstat,
     .fstatvfs = sc_fstatvfs,
