@@ -294,29 +294,21 @@ io_fallocate(int fd, struct sfd *e, int mode, off64_t off, off64_t len)
 	return REAL(fallocate64)(fd, mode, off, len) < 0 ? -errno : 0;
 }
 
-EXPORT int
-fallocate(int fd, int mode, off_t off, off_t len)
-{
-	struct sfd *e = fdtab_get(fd);
-	int saved;
+#define FALLOCATE(name, otype)                                                 \
+	EXPORT int name(int fd, int mode, otype off, otype len)                \
+	{                                                                      \
+		struct sfd *e = fdtab_get(fd);                                 \
+		int saved;                                                     \
+                                                                               \
+		if (LIKELY(e == NULL))                                         \
+			return REAL(name)(fd, mode, off, len);                 \
+		saved = errno;                                                 \
+		return (int)wrap_ret(io_fallocate(fd, e, mode, off, len),      \
+				     saved);                                   \
+	}
 
-	if (LIKELY(e == NULL))
-		return REAL(fallocate)(fd, mode, off, len);
-	saved = errno;
-	return (int)wrap_ret(io_fallocate(fd, e, mode, off, len), saved);
-}
-
-EXPORT int
-fallocate64(int fd, int mode, off64_t off, off64_t len)
-{
-	struct sfd *e = fdtab_get(fd);
-	int saved;
-
-	if (LIKELY(e == NULL))
-		return REAL(fallocate64)(fd, mode, off, len);
-	saved = errno;
-	return (int)wrap_ret(io_fallocate(fd, e, mode, off, len), saved);
-}
+FALLOCATE(fallocate, off_t)
+FALLOCATE(fallocate64, off64_t)
 
 /*
  * glibc's fallback for a file whose provider does not serve SYS_FALLOCATE:

@@ -1080,6 +1080,16 @@ answer_waiting(struct node *f)
 		post_read(f);
 }
 
+/* A handle writes may go to: opened for writing, not .stats, no dir. */
+static int
+writable(const struct handle *h)
+{
+	if (h == NULL || (h->flags & O_ACCMODE) == O_RDONLY ||
+	    h->n->kind == STATS)
+		return -EBADF;
+	return h->n->kind == DIRECTORY ? -EISDIR : 0;
+}
+
 /* len bytes at off of a regular file, which grows to take them. */
 static int
 copy_in(struct node *f, const void *buf, size_t len, uint64_t off)
@@ -1103,12 +1113,9 @@ do_write(void *ctx, const struct scheme_packet *p, uint64_t hn, const void *buf,
 	size_t at;
 	int r;
 
-	if (h == NULL || (h->flags & O_ACCMODE) == O_RDONLY ||
-	    (f = h->n)->kind == STATS)
-		return -EBADF;
-	if (f->kind == DIRECTORY)
-		return -EISDIR;
-	if (f->kind != REGULAR) { /* appends, and wakes the readers */
+	if ((r = writable(h)) < 0)
+		return r;
+	if ((f = h->n)->kind != REGULAR) { /* appends, and wakes the readers */
 		if ((r = append(f, buf, len)) < 0)
 			return r;
 		if (f->kind == FIFO)
@@ -1137,12 +1144,9 @@ do_write2(void *ctx, const struct scheme_packet *p, uint64_t hn,
 	struct node *f;
 	int r;
 
-	if (h == NULL || (h->flags & O_ACCMODE) == O_RDONLY ||
-	    (f = h->n)->kind == STATS)
-		return -EBADF;
-	if (f->kind == DIRECTORY)
-		return -EISDIR;
-	if (f->kind != REGULAR)
+	if ((r = writable(h)) < 0)
+		return r;
+	if ((f = h->n)->kind != REGULAR)
 		return -ESPIPE;
 	if ((h->flags & O_APPEND) || (flags & RWF_APPEND))
 		off = f->size;
