@@ -404,6 +404,20 @@ serve_req_seeds(void)
 	rec_req(0x20, SYS_READ, 1, 0, 8, NULL, 7);
 	seed("fuzz_serve_req", "park");
 
+	/* The optional requests, in a struct scheme_io: offsets near and
+	 * past the end of off_t, a length past WIRE_MAX_DATA, a WRITE2's
+	 * bytes, fallocate's range; on the socket and then by pipe. */
+	rec_req(0, SYS_OPEN, 0, 0, O_RDWR, "a", 1);
+	rec_req(0, SYS_READ2, 1, 4096, 16, NULL, 2);
+	rec_req(0, SYS_READ2, 1, (uint64_t)INT64_MAX, 1u << 20, NULL, 3);
+	rec_req(0, SYS_WRITE2, 1, 10, 0, "at ten", 4);
+	rec_req(0, SYS_FALLOCATE, 1, 0, 1u << 20, NULL, 5);
+	rec_req(RIG_AGAIN << 3, SYS_READ2, 1, 0, 8, NULL, 6);
+	rec_req(3 << 1, WIRE_OP_PIPES, 0, 0, 0, NULL, 7);
+	rec_req(0, SYS_READ2, 1, 8, 8, NULL, 8);
+	rec_req(0x20, SYS_WRITE2, 1, UINT64_MAX, 0, "x", 9);
+	seed("fuzz_serve_req", "positioned");
+
 	/* Locks: its file's identity asked, a set, a get, a wait behind
 	 * another description's flock, a close, a withdrawal. */
 	rec_req(0, SYS_OPEN, 0, 0, O_RDWR, "a", 1);
@@ -448,6 +462,10 @@ serve_ans_seeds(void)
 			break;
 		case SYS_WRITE:
 			good[i] = (int64_t)p.d;
+			break;
+		case SYS_READ2: /* what its scheme_io says (it is ours) */
+		case SYS_WRITE2:
+			good[i] = 4;
 			break;
 		default:
 			good[i] = 0;

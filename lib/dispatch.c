@@ -26,6 +26,8 @@
 
 #include <scheme/scheme.h>
 
+#include "compat.h"
+
 typedef int64_t call_fn(const struct scheme_ops *o, void *ctx,
 			const struct scheme_packet *p);
 
@@ -270,6 +272,79 @@ call_futimens(const struct scheme_ops *o, void *ctx,
 	return o->futimens(ctx, p, p->b, ts);
 }
 
+/*
+ * The optional requests (scheme.h): their arguments in a struct scheme_io
+ * at c, marked served here for a member that exists, so that the member
+ * (and a deferred answer) need not.  A NULL member leaves it unmarked:
+ * the client does without.
+ */
+static struct scheme_io *
+io_arg(const struct scheme_packet *p, int *err)
+{
+	struct scheme_io *io = (struct scheme_io *)(uintptr_t)p->c;
+
+	if ((*err = struct_ok(p->c, p->d, sizeof(*io), alignof(uint64_t))) < 0)
+		return NULL;
+	if (io->offset > INT64_MAX) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	io->served = SCHEME_SERVED;
+	return io;
+}
+
+static int64_t
+call_read2(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	struct scheme_io *io;
+	int r;
+
+	if (o->read2 == NULL)
+		return -ENOSYS;
+	if ((io = io_arg(p, &r)) == NULL)
+		return r;
+	if (buf_ok(io->buf, io->len) < 0)
+		return -EFAULT;
+	return o->read2(ctx, p, p->b, (void *)(uintptr_t)io->buf,
+			(size_t)io->len, io->offset, io->flags);
+}
+
+static int64_t
+call_write2(const struct scheme_ops *o, void *ctx,
+	    const struct scheme_packet *p)
+{
+	struct scheme_io *io;
+	int r;
+
+	if (o->write2 == NULL)
+		return -ENOSYS;
+	if ((io = io_arg(p, &r)) == NULL)
+		return r;
+	if (buf_ok(io->buf, io->len) < 0)
+		return -EFAULT;
+	return o->write2(ctx, p, p->b, (const void *)(uintptr_t)io->buf,
+			 (size_t)io->len, io->offset, io->flags);
+}
+
+/* fallocate(2)'s own checks: a range of at least a byte, inside 2^63. */
+static int64_t
+call_fallocate(const struct scheme_ops *o, void *ctx,
+	       const struct scheme_packet *p)
+{
+	struct scheme_io *io;
+	int r;
+
+	if (o->fallocate == NULL)
+		return -ENOSYS;
+	if ((io = io_arg(p, &r)) == NULL)
+		return r;
+	if (io->len == 0 || io->len > INT64_MAX)
+		return -EINVAL;
+	if (io->offset > INT64_MAX - io->len)
+		return -EFBIG;
+	return o->fallocate(ctx, p, p->b, io->flags, io->offset, io->len);
+}
+
 /* Nobody waits for it: without a member, there is nothing to do. */
 static int64_t
 call_close(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
@@ -319,11 +394,14 @@ static const struct request {
     [NUM(SYS_FUTIMENS)] = {SYS_FUTIMENS, call_futimens},
     [NUM(SYS_CLOSE)] = {SYS_CLOSE, call_close},
     [NUM(SYS_FMAP)] = {SYS_FMAP, call_fmap},
+    [NUM(SYS_READ2)] = {SYS_READ2, call_read2},
+    [NUM(SYS_WRITE2)] = {SYS_WRITE2, call_write2},
+    [NUM(SYS_FALLOCATE)] = {SYS_FALLOCATE, call_fallocate},
 };
 
 int64_t
-scheme_dispatch(const struct scheme_ops *ops, void *ctx,
-		struct scheme_packet *p)
+scheme_dispatch_0_2(const struct scheme_ops *ops, void *ctx,
+		    struct scheme_packet *p)
 {
 	static const struct scheme_ops none;
 	const struct request *r = NULL;
@@ -339,3 +417,33 @@ scheme_dispatch(const struct scheme_ops *ops, void *ctx,
 		p->a = (uint64_t)res;
 	return res;
 }
+
+/*
+ * SCHEME_0.1's struct scheme_ops ended with close: a provider built with
+ * it passes a shorter struct, whose members are copied into a whole one
+ * (the rest NULL) before anything reads past them.  New builds bind to
+ * SCHEME_0.2 (libscheme.map).
+ */
+#define OPS_0_1 offsetof(struct scheme_ops, fmap)
+
+const struct scheme_ops *
+scheme_ops_0_1(const struct scheme_ops *old, struct scheme_ops *whole)
+{
+	if (old == NULL)
+		return NULL;
+	memset(whole, 0, sizeof(*whole));
+	memcpy(whole, old, OPS_0_1);
+	return whole;
+}
+
+int64_t
+scheme_dispatch_0_1(const struct scheme_ops *ops, void *ctx,
+		    struct scheme_packet *p)
+{
+	struct scheme_ops whole;
+
+	return scheme_dispatch_0_2(scheme_ops_0_1(ops, &whole), ctx, p);
+}
+
+__asm__(".symver scheme_dispatch_0_1, scheme_dispatch@SCHEME_0.1");
+__asm__(".symver scheme_dispatch_0_2, scheme_dispatch@@SCHEME_0.2");

@@ -21,6 +21,8 @@
 
 #include <scheme/scheme.h>
 
+#include "compat.h"
+
 #define BATCH	 64
 #define MAX_NAME 255 /* far more than the broker takes: it says so */
 
@@ -63,7 +65,7 @@ write_all(int fd, const struct scheme_packet *pkts, size_t n)
 }
 
 int
-scheme_serve(int fd, const struct scheme_ops *ops, void *ctx)
+scheme_serve_0_2(int fd, const struct scheme_ops *ops, void *ctx)
 {
 	struct scheme_packet pkts[BATCH];
 	size_t n, answers = 0;
@@ -84,3 +86,15 @@ scheme_serve(int fd, const struct scheme_ops *ops, void *ctx)
 		return -1;
 	return (int)n;
 }
+
+/* A provider built with SCHEME_0.1's shorter struct (dispatch.c). */
+int
+scheme_serve_0_1(int fd, const struct scheme_ops *ops, void *ctx)
+{
+	struct scheme_ops whole;
+
+	return scheme_serve_0_2(fd, scheme_ops_0_1(ops, &whole), ctx);
+}
+
+__asm__(".symver scheme_serve_0_1, scheme_serve@SCHEME_0.1");
+__asm__(".symver scheme_serve_0_2, scheme_serve@@SCHEME_0.2");

@@ -323,6 +323,33 @@ chan_post(struct chan *ch, struct wire_req *req)
 }
 
 /*
+ * An optional request (a WIRE_IO row) its provider answered -ENOSYS is
+ * not asked again on this channel: the caller does without it at once
+ * (scheme.h "Optional requests").  A channel is one thread's, so its
+ * first call of each kind pays the round trip that finds out.
+ */
+static bool
+unserved(const struct chan *ch, uint32_t op)
+{
+	for (size_t i = 0; i < sizeof(ch->unserved) / sizeof(ch->unserved[0]);
+	     i++)
+		if (ch->unserved[i] == op)
+			return true;
+	return false;
+}
+
+static void
+unserved_add(struct chan *ch, uint32_t op)
+{
+	for (size_t i = 0; i < sizeof(ch->unserved) / sizeof(ch->unserved[0]);
+	     i++)
+		if (ch->unserved[i] == 0) {
+			ch->unserved[i] = op;
+			return;
+		}
+}
+
+/*
  * One request and its answer, by the transport that takes it: the pipes
  * when the request's row allows and they exist or can be made now (the
  * upgrade, once per channel), else the socket.  On success the caller
@@ -336,12 +363,20 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	  int nin, struct iovec *out, int nout, struct wire_rep *rep, int *fd,
 	  int rflags, int sendfd)
 {
+	const struct wire_op *op = wire_op(req->op);
 	bool pipe;
 	int r;
 
 	if (nin > CHAN_MAX_IOV || nout > CHAN_MAX_IOV) {
 		chan_release(ch);
 		return -EINVAL;
+	}
+	if (op != NULL && (op->flags & WIRE_IO) && unserved(ch, req->op)) {
+		wire_rep_init(rep, req->seq);
+		rep->result = (uint64_t)-ENOSYS;
+		if (fd != NULL)
+			*fd = -1;
+		return 0;
 	}
 	pipe = chan_pipe_takes(ch, req, in, nin, out, nout, fd, sendfd);
 	if (pipe && ch->pipes == 0 && (r = chan_pipe_upgrade(ch)) < 0)
@@ -352,6 +387,9 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	else
 		r = chan_sock_call(ch, req, in, nin, out, nout, rep, fd, rflags,
 				   sendfd);
+	if (r == 0 && op != NULL && (op->flags & WIRE_IO) &&
+	    (int64_t)rep->result == -ENOSYS)
+		unserved_add(ch, req->op);
 	return settle(ch, r);
 }
 

@@ -42,6 +42,7 @@ struct chan {
 	char name[WIRE_MAX_NAME + 1]; /* "" when reached by instance */
 	uint64_t seq;
 	uint32_t lacks; /* CHAN_LACKS_*: what its provider said it serves not */
+	uint32_t unserved[4]; /* WIRE_IO requests its provider does not serve */
 	bool busy, temp;
 	struct chan *tnext;	     /* this thread's channels */
 	struct chan *gnext, **gprev; /* every channel of the process */

@@ -112,18 +112,15 @@ wait_event(int fd, struct sfd *e, uint64_t gen)
 
 /* A request whose answer is a value; EAGAIN waits unless O_NONBLOCK. */
 static int64_t
-simple(int fd, struct sfd *e, uint32_t op, uint64_t c, uint64_t d,
-       const struct iovec *in, int nin, struct iovec *out, int nout,
-       struct wire_rep *rep)
+ask(int fd, struct sfd *e, const struct wire_req *what, const struct iovec *in,
+    int nin, struct iovec *out, int nout, struct wire_rep *rep)
 {
 	struct wire_req req;
 	int64_t res;
 	int r;
 
 	for (;;) {
-		wire_req_init(&req, op, e->key);
-		req.arg[1] = c;
-		req.arg[2] = d;
+		req = *what;
 		r = sc_call(fd, e, &req, in, nin, out, nout, rep, -1, NULL);
 		if (r < 0)
 			return r;
@@ -133,6 +130,48 @@ simple(int fd, struct sfd *e, uint32_t op, uint64_t c, uint64_t d,
 		if ((r = wait_event(fd, e, rep->gen)) < 0)
 			return r;
 	}
+}
+
+/* The same, for a request of b, c, d (b: the description). */
+static int64_t
+simple(int fd, struct sfd *e, uint32_t op, uint64_t c, uint64_t d,
+       const struct iovec *in, int nin, struct iovec *out, int nout,
+       struct wire_rep *rep)
+{
+	struct wire_req req;
+
+	wire_req_init(&req, op, e->key);
+	req.arg[1] = c;
+	req.arg[2] = d;
+	return ask(fd, e, &req, in, nin, out, nout, rep);
+}
+
+/*
+ * Where a read or write is: the file's own offset (SYS_READ, SYS_WRITE),
+ * or one of its own with preadv2(2)'s flags (SYS_READ2, SYS_WRITE2).
+ */
+struct at {
+	uint32_t op;
+	off_t off;
+	int rwf;
+};
+
+static const struct at at_file[2] = {{SYS_READ, 0, 0}, {SYS_WRITE, 0, 0}};
+
+static int64_t
+ask_at(int fd, struct sfd *e, const struct at *at, size_t done, size_t len,
+       const struct iovec *in, int nin, struct iovec *out, int nout,
+       struct wire_rep *rep)
+{
+	struct wire_req req;
+
+	wire_req_init(&req, at->op, e->key);
+	if (at->op == SYS_READ2 || at->op == SYS_WRITE2) {
+		req.arg[0] = (uint32_t)at->rwf;
+		req.arg[1] = (uint64_t)at->off + done;
+	}
+	req.arg[2] = len;
+	return ask(fd, e, &req, in, nin, out, nout, rep);
 }
 
 /* Those of iov[] that fit in max bytes, skipping `skip` bytes. */
@@ -185,8 +224,9 @@ iov_part(const struct iovec *iov, int n, size_t skip, struct iovec *part,
 }
 
 /* A read returns what one answer holds (at most WIRE_MAX_DATA bytes). */
-ssize_t
-sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
+static ssize_t
+readv_at(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
+	 const struct at *at)
 {
 	struct iovec part[CHAN_MAX_IOV];
 	struct wire_rep rep;
@@ -200,15 +240,26 @@ sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 		return -EFAULT;
 	if ((k = iov_part(iov, iovcnt, 0, part, &total, true)) < 0)
 		return k;
-	res = simple(fd, e, SYS_READ, 0, total, NULL, 0, part, k, &rep);
+	res = ask_at(fd, e, at, 0, total, NULL, 0, part, k, &rep);
 	if (res > 0 && (uint64_t)res != rep.len)
 		return -EIO; /* the data did not come with the count */
 	return res;
 }
 
-/* A write goes out in parts; it stops at the first short or failed one. */
 ssize_t
-sc_writev(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
+sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
+{
+	return readv_at(fd, e, iov, iovcnt, &at_file[0]);
+}
+
+/*
+ * A write goes out in parts; it stops at the first short or failed one.
+ * A positioned one's parts are each atomic, not the whole of it, as a
+ * kernel's write of more than a page may be interleaved with others.
+ */
+static ssize_t
+writev_at(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
+	  const struct at *at)
 {
 	struct iovec part[CHAN_MAX_IOV];
 	struct wire_rep rep;
@@ -228,8 +279,7 @@ sc_writev(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 	do {
 		if ((k = iov_part(iov, iovcnt, done, part, &total, false)) < 0)
 			return done > 0 ? (ssize_t)done : k;
-		res =
-		    simple(fd, e, SYS_WRITE, 0, total, part, k, NULL, 0, &rep);
+		res = ask_at(fd, e, at, done, total, part, k, NULL, 0, &rep);
 		if (res < 0)
 			return done > 0 ? (ssize_t)done : res;
 		if ((uint64_t)res > total)
@@ -239,19 +289,24 @@ sc_writev(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 	return (ssize_t)done;
 }
 
-/*
- * Redox has no pread: like relibc, seek, read, and seek back.  Unlike a
- * kernel pread this is not atomic against other users of the offset.
- */
 ssize_t
-sc_preadv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt, off_t off,
-	  bool write)
+sc_writev(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
+{
+	return writev_at(fd, e, iov, iovcnt, &at_file[1]);
+}
+
+/*
+ * Redox's old way, as relibc did before SYS_READ2: seek, read, and seek
+ * back.  Unlike a kernel pread this is not atomic against other users of
+ * the offset: only for a provider that does not serve SYS_READ2.
+ */
+static ssize_t
+seek_io(int fd, struct sfd *e, const struct iovec *iov, int iovcnt, off_t off,
+	bool write)
 {
 	off_t cur, r;
 	ssize_t n;
 
-	if (off < 0)
-		return -EINVAL;
 	if ((cur = sc_lseek(fd, e, 0, SEEK_CUR)) < 0)
 		return cur;
 	if ((r = sc_lseek(fd, e, off, SEEK_SET)) < 0)
@@ -261,6 +316,29 @@ sc_preadv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt, off_t off,
 	if ((r = sc_lseek(fd, e, cur, SEEK_SET)) < 0 && n >= 0)
 		return r;
 	return n;
+}
+
+/*
+ * pread, pwrite and their vector, 64 and 2 forms: one SYS_READ2 or
+ * SYS_WRITE2 carrying the offset, so atomic and one round trip, the
+ * file's offset left alone.  A provider that does not serve them (told
+ * once per channel: chan.c) gets the old way, seek_io().  rwf is
+ * preadv2's flags; -1 as offset there is the file's own (the caller's).
+ */
+ssize_t
+sc_preadv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
+	  off_t off, int rwf, bool write)
+{
+	struct at at = {write ? SYS_WRITE2 : SYS_READ2, off, rwf};
+	ssize_t n;
+
+	if (off < 0)
+		return -EINVAL;
+	n = write ? writev_at(fd, e, iov, iovcnt, &at)
+		  : readv_at(fd, e, iov, iovcnt, &at);
+	if (n != -ENOSYS)
+		return n;
+	return seek_io(fd, e, iov, iovcnt, off, write);
 }
 
 off_t
@@ -321,6 +399,31 @@ sc_ftruncate(int fd, struct sfd *e, off_t len)
 		return -EINVAL;
 	return (int)simple(fd, e, SYS_FTRUNCATE, (uint64_t)len, 0, NULL, 0,
 			   NULL, 0, &rep);
+}
+
+/*
+ * fallocate(2) as the provider serves it (SYS_FALLOCATE); one that does
+ * not says ENOSYS (scheme.h "Optional requests"), which is EOPNOTSUPP
+ * here, so that posix_fallocate writes instead.  The kernel's checks on
+ * the range come first.
+ */
+int
+sc_fallocate(int fd, struct sfd *e, int mode, off_t off, off_t len)
+{
+	struct wire_req req;
+	struct wire_rep rep;
+	int64_t r;
+
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	if (off > INT64_MAX - len)
+		return -EFBIG;
+	wire_req_init(&req, SYS_FALLOCATE, e->key);
+	req.arg[0] = (uint32_t)mode;
+	req.arg[1] = (uint64_t)off;
+	req.arg[2] = (uint64_t)len;
+	r = ask(fd, e, &req, NULL, 0, NULL, 0, &rep);
+	return r == -ENOSYS ? -EOPNOTSUPP : (int)r;
 }
 
 /*

@@ -86,7 +86,8 @@ ssize_t sc_readv(int fd, struct sfd *e, const struct iovec *iov,
 ssize_t sc_writev(int fd, struct sfd *e, const struct iovec *iov,
 		  int iovcnt);
 ssize_t sc_preadv(int fd, struct sfd *e, const struct iovec *iov,
-		  int iovcnt, off_t off, bool write);
+		  int iovcnt, off_t off, int rwf, bool write);
+int sc_fallocate(int fd, struct sfd *e, int mode, off_t off, off_t len);
 off_t sc_lseek(int fd, struct sfd *e, off_t off, int whence);
 int sc_fstat(int fd, struct sfd *e, struct stat *st);
 int sc_fcntl(int fd, struct sfd *e, int cmd, uint64_t arg);

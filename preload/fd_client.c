@@ -102,6 +102,7 @@ const struct sfd_ops fdops_client = {
     .lseek = c_lseek,
     .fsync = c_fsync,
     .ftruncate = sc_ftruncate,
+    .fallocate = sc_fallocate,
     .getdents = sc_getdents64,
     .mmap = sc_mmap,
     .fstat = sc_fstat,

@@ -86,7 +86,7 @@ read_range(int fd, struct sfd *e, char *buf, size_t len, off_t off)
 	while (got < len) {
 		struct iovec iov = {buf + got, len - got};
 
-		n = sc_preadv(fd, e, &iov, 1, off + (off_t)got, false);
+		n = sc_preadv(fd, e, &iov, 1, off + (off_t)got, 0, false);
 		if (n < 0)
 			return n;
 		if (n == 0)

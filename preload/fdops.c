@@ -40,14 +40,18 @@ fd_writev(int fd, const struct iovec *iov, int n)
 }
 
 ssize_t
-fd_preadv(int fd, const struct iovec *iov, int n, off_t off, bool write)
+fd_preadv(int fd, const struct iovec *iov, int n, off_t off, int rwf,
+	  bool write)
 {
 	struct sfd *e = fdtab_get(fd);
 
+	if ((e == NULL || e->ops->preadv == NULL) && rwf != 0)
+		return kernel(write ? REAL(pwritev2)(fd, iov, n, off, rwf)
+				    : REAL(preadv2)(fd, iov, n, off, rwf));
 	if (e == NULL || e->ops->preadv == NULL)
 		return kernel(write ? REAL(pwritev)(fd, iov, n, off)
 				    : REAL(preadv)(fd, iov, n, off));
-	return e->ops->preadv(fd, e, iov, n, off, write);
+	return e->ops->preadv(fd, e, iov, n, off, rwf, write);
 }
 
 off_t
@@ -142,7 +146,7 @@ badf_io(int fd, struct sfd *e, const struct iovec *iov, int n)
 
 static ssize_t
 badf_pio(int fd, struct sfd *e, const struct iovec *iov, int n, off_t off,
-	 bool write)
+	 int rwf, bool write)
 {
 	return -EBADF;
 }
@@ -208,6 +212,12 @@ badf_path(int fd, struct sfd *e, char *buf, size_t n)
 }
 
 static int
+badf_falloc(int fd, struct sfd *e, int mode, off_t off, off_t len)
+{
+	return -EBADF;
+}
+
+static int
 badf_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg)
 {
 	return -EBADF;
@@ -228,6 +238,7 @@ const struct sfd_ops fdops_ours = {
     .lseek = badf_lseek,
     .fsync = badf_sync,
     .ftruncate = badf_off,
+    .fallocate = badf_falloc,
     .getdents = badf_buf,
     .fstat = badf_stat,
     .fstatvfs = badf_statvfs,

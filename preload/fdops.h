@@ -44,10 +44,11 @@ struct sfd_ops {
 	ssize_t (*readv)(int, struct sfd *, const struct iovec *, int);
 	ssize_t (*writev)(int, struct sfd *, const struct iovec *, int);
 	ssize_t (*preadv)(int, struct sfd *, const struct iovec *, int, off_t,
-			  bool write);
+			  int rwf, bool write); /* rwf: preadv2's flags */
 	off_t (*lseek)(int, struct sfd *, off_t, int);
 	int (*fsync)(int, struct sfd *, bool data);
 	int (*ftruncate)(int, struct sfd *, off_t);
+	int (*fallocate)(int, struct sfd *, int mode, off_t, off_t);
 	ssize_t (*getdents)(int, struct sfd *, void *, size_t);
 	int (*mmap)(int, struct sfd *, struct fd_map_args *);
 	/* metadata */
@@ -77,7 +78,7 @@ extern const struct sfd_ops fdops_ours;
 
 ssize_t fd_readv(int fd, const struct iovec *iov, int n);
 ssize_t fd_writev(int fd, const struct iovec *iov, int n);
-ssize_t fd_preadv(int fd, const struct iovec *iov, int n, off_t off,
+ssize_t fd_preadv(int fd, const struct iovec *iov, int n, off_t off, int rwf,
 		  bool write);
 off_t fd_lseek(int fd, off_t off, int whence);
 int fd_mmap(int fd, struct fd_map_args *a);

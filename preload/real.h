@@ -49,9 +49,12 @@
 	X(read) X(__read_chk) X(readv) X(pread) X(pread64)		\
 	X(__pread_chk) X(__pread64_chk) X(preadv) X(preadv64)		\
 	X(write) X(writev) X(pwrite) X(pwrite64) X(pwritev)		\
-	X(pwritev64) X(lseek) X(lseek64) X(fsync) X(fdatasync)		\
+	X(pwritev64) X(preadv2) X(pwritev2) X(preadv64v2)		\
+	X(pwritev64v2) X(lseek) X(lseek64) X(fsync) X(fdatasync)	\
 	X(ftruncate) X(ftruncate64) X(copy_file_range) X(sendfile)	\
 	X(sendfile64) X(splice) X(posix_fadvise) X(posix_fadvise64)	\
+	X(fallocate) X(fallocate64) X(posix_fallocate)			\
+	X(posix_fallocate64)						\
 	/* stat */							\
 	X(fstat) X(fstat64) X(stat) X(stat64) X(lstat) X(lstat64)	\
 	X(fstatat) X(fstatat64) X(statx) X(__fxstat) X(__fxstat64)	\

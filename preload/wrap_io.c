@@ -93,7 +93,7 @@ pio(int fd, const struct iovec *iov, int n, off_t off, bool write,
 {
 	int saved = errno;
 
-	return wrap_ret(fd_preadv(fd, iov, n, off, write), saved);
+	return wrap_ret(fd_preadv(fd, iov, n, off, 0, write), saved);
 }
 
 /* Positioned I/O: a single buffer, or a vector. */
@@ -127,6 +127,44 @@ PIO_VEC(preadv64, off64_t, false)
 PIO_VEC(pwritev, off_t, true)
 PIO_VEC(pwritev64, off64_t, true)
 
+/*
+ * preadv2 and pwritev2: flags the kernel knows go to the provider with
+ * the offset (struct scheme_io); others are EOPNOTSUPP, as the kernel
+ * says.  An offset of -1 is the file's own: a plain readv or writev,
+ * whose request has no room for flags, so RWF_APPEND there is refused.
+ */
+#define RWF_KNOWN (RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND)
+
+static ssize_t
+pio2(int fd, const struct iovec *iov, int n, off_t off, int rwf, bool write)
+{
+	if (rwf & ~RWF_KNOWN)
+		return -EOPNOTSUPP;
+	if (off != -1)
+		return fd_preadv(fd, iov, n, off, rwf, write);
+	if (write && (rwf & RWF_APPEND))
+		return -EOPNOTSUPP;
+	return write ? fd_writev(fd, iov, n) : fd_readv(fd, iov, n);
+}
+
+#define PIO_VEC2(name, otype, write)                                           \
+	EXPORT ssize_t name(int fd, const struct iovec *iov, int n, otype off, \
+			    int rwf)                                           \
+	{                                                                      \
+		struct sfd *e = fdtab_get(fd);                                 \
+		int saved;                                                     \
+                                                                               \
+		if (LIKELY(e == NULL))                                         \
+			return REAL(name)(fd, iov, n, off, rwf);               \
+		saved = errno;                                                 \
+		return wrap_ret(pio2(fd, iov, n, off, rwf, write), saved);     \
+	}
+
+PIO_VEC2(preadv2, off_t, false)
+PIO_VEC2(preadv64v2, off64_t, false)
+PIO_VEC2(pwritev2, off_t, true)
+PIO_VEC2(pwritev64v2, off64_t, true)
+
 static inline ssize_t
 pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen,
 	  ssize_t (*real)(int, void *, size_t, off_t))
@@ -139,7 +177,7 @@ pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen,
 		__chk_fail();
 	if (LIKELY(e == NULL))
 		return real(fd, buf, n, off);
-	return wrap_ret(fd_preadv(fd, iov, 1, off, false), saved);
+	return wrap_ret(fd_preadv(fd, iov, 1, off, 0, false), saved);
 }
 
 EXPORT ssize_t
@@ -243,12 +281,116 @@ ftruncate64(int fd, off64_t len)
 }
 
 /*
- * copy_file_range, sendfile and splice with a scheme fd on either side:
- * one chunk by read and write, as the kernel copies what it cannot splice
- * (the kernel itself would send a scheme fd's raw socket the bytes, or
- * refuse).  Offsets given are used and advanced; the fds' own are not.
+ * fallocate: a request the provider may serve (SYS_FALLOCATE), else
+ * EOPNOTSUPP.  glibc's posix_fallocate makes the system call itself, not
+ * through fallocate(), and its fallback writes through calls of its own:
+ * both are done here for a scheme file (fd_client.c).
  */
-#define COPY_CHUNK 65536
+static int
+io_fallocate(int fd, struct sfd *e, int mode, off64_t off, off64_t len)
+{
+	if (e->ops->fallocate != NULL)
+		return e->ops->fallocate(fd, e, mode, off, len);
+	return REAL(fallocate64)(fd, mode, off, len) < 0 ? -errno : 0;
+}
+
+#define FALLOCATE(name, otype)                                                 \
+	EXPORT int name(int fd, int mode, otype off, otype len)                \
+	{                                                                      \
+		struct sfd *e = fdtab_get(fd);                                 \
+		int saved;                                                     \
+                                                                               \
+		if (LIKELY(e == NULL))                                         \
+			return REAL(name)(fd, mode, off, len);                 \
+		saved = errno;                                                 \
+		return (int)wrap_ret(io_fallocate(fd, e, mode, off, len),      \
+				     saved);                                   \
+	}
+
+FALLOCATE(fallocate, off_t)
+FALLOCATE(fallocate64, off64_t)
+
+/*
+ * glibc's fallback for a file whose provider does not serve SYS_FALLOCATE:
+ * the file made at least off + len long by writing a zero byte at the
+ * last place, unless it is that long already.  Not atomic, as glibc's is
+ * not: a byte written there by someone else between the fstat and this
+ * write is overwritten.
+ */
+static int
+grow_by_writing(int fd, struct sfd *e, off64_t off, off64_t len)
+{
+	struct iovec iov = {(void *)"", 1};
+	struct stat st;
+	ssize_t w;
+	int r;
+
+	if (e->ops->fstat == NULL || e->ops->preadv == NULL)
+		return -EOPNOTSUPP;
+	if ((r = e->ops->fstat(fd, e, &st)) < 0)
+		return r == -ENOSYS ? -EOPNOTSUPP : r;
+	if (S_ISFIFO(st.st_mode))
+		return -ESPIPE;
+	if (!S_ISREG(st.st_mode))
+		return -ENODEV;
+	if (st.st_size >= off + len)
+		return 0;
+	w = e->ops->preadv(fd, e, &iov, 1, off + len - 1, 0, true);
+	return w == 1 ? 0 : w < 0 ? (int)w : -EIO;
+}
+
+/* posix_fallocate answers an errno value, and leaves errno alone. */
+static int
+posix_falloc(int fd, struct sfd *e, off64_t off, off64_t len)
+{
+	int saved = errno, r;
+
+	if (e->ops->fallocate == NULL)
+		return REAL(posix_fallocate64)(fd, off, len);
+	if (off < 0 || len <= 0)
+		r = -EINVAL;
+	else if (off > INT64_MAX - len)
+		r = -EFBIG;
+	else if ((r = e->ops->fallocate(fd, e, 0, off, len)) == -EOPNOTSUPP)
+		r = grow_by_writing(fd, e, off, len);
+	errno = saved;
+	return -r;
+}
+
+EXPORT int
+posix_fallocate(int fd, off_t off, off_t len)
+{
+	struct sfd *e = fdtab_get(fd);
+
+	if (LIKELY(e == NULL))
+		return REAL(posix_fallocate)(fd, off, len);
+	return posix_falloc(fd, e, off, len);
+}
+
+EXPORT int
+posix_fallocate64(int fd, off64_t off, off64_t len)
+{
+	struct sfd *e = fdtab_get(fd);
+
+	if (LIKELY(e == NULL))
+		return REAL(posix_fallocate64)(fd, off, len);
+	return posix_falloc(fd, e, off, len);
+}
+
+/*
+ * copy_file_range, sendfile and splice with a scheme fd on either side:
+ * by read and write, as the kernel copies what it cannot splice (the
+ * kernel itself would send a scheme fd's raw socket the bytes, or
+ * refuse).  As much as asked is moved in one call, chunk by chunk, up to
+ * what the kernel moves in one (MAX_RW_COUNT), until the input ends or
+ * the output takes less: a program that does not loop gets all of a
+ * file, as from a disk.  splice moves at most a pipe's capacity, as the
+ * kernel's does, so that it never waits for room a reader of the same
+ * thread would make.  Offsets given are used and advanced; the fds' own
+ * are not.
+ */
+#define COPY_CHUNK (256 * 1024) /* a scheme read's most (WIRE_MAX_DATA) */
+#define COPY_MAX   0x7ffff000	/* the kernel's MAX_RW_COUNT */
 
 static bool
 involves_scheme(int a, int b)
@@ -259,11 +401,52 @@ involves_scheme(int a, int b)
 	       (f != NULL && (f->ops->requests || f->ops->ours));
 }
 
+/*
+ * One chunk: read up to len at *ioff (or the fd's offset), and write it
+ * all at *ooff (or the fd's).  The bytes written, with *ioff and *ooff
+ * advanced; *more false when the chunk ended short (end of input, or an
+ * output that took less or failed: then *err says why).
+ */
 static ssize_t
-copy_chunk(int in, off64_t *inoff, int out, off64_t *outoff, size_t len)
+copy_chunk(int in, off64_t *ioff, int out, off64_t *ooff, char *buf,
+	   size_t len, bool *more, ssize_t *err)
 {
-	struct iovec iov;
-	ssize_t n, w, done = 0, err = 0;
+	struct iovec iov = {buf, len};
+	ssize_t n, w, done = 0;
+
+	n = ioff != NULL ? fd_preadv(in, &iov, 1, *ioff, 0, false)
+			 : fd_readv(in, &iov, 1);
+	*more = n == (ssize_t)len;
+	*err = n < 0 ? n : 0;
+	while (n > 0 && done < n) {
+		iov = (struct iovec){buf + done, (size_t)(n - done)};
+		w = ooff != NULL ? fd_preadv(out, &iov, 1, *ooff + done, 0, true)
+				 : fd_writev(out, &iov, 1);
+		if (w <= 0) {
+			*err = w < 0 ? w : -EIO;
+			*more = false;
+			break;
+		}
+		done += w;
+	}
+	/* What was read and not written is unread, where the input can seek
+	 * (from a pipe it is lost, as with a failed write after read). */
+	if (done < n && ioff == NULL)
+		(void)fd_lseek(in, -(off_t)(n - done), SEEK_CUR);
+	if (ioff != NULL)
+		*ioff += done;
+	if (ooff != NULL)
+		*ooff += done;
+	return done;
+}
+
+static ssize_t
+copy_range(int in, off64_t *inoff, int out, off64_t *outoff, size_t len,
+	   size_t max)
+{
+	off64_t ioff = 0, ooff = 0;
+	ssize_t n, err = 0, total = 0;
+	bool more = true;
 	char *buf;
 
 	/* As the kernel: the offsets are read first, written back last. */
@@ -272,41 +455,32 @@ copy_chunk(int in, off64_t *inoff, int out, off64_t *outoff, size_t len)
 		return -EFAULT;
 	if (len == 0)
 		return 0;
-	if ((inoff != NULL && *inoff < 0) || (outoff != NULL && *outoff < 0))
+	if ((inoff != NULL && (ioff = *inoff) < 0) ||
+	    (outoff != NULL && (ooff = *outoff) < 0))
 		return -EINVAL;
 	if ((buf = malloc(COPY_CHUNK)) == NULL)
 		return -ENOMEM;
-	iov = (struct iovec){buf, len < COPY_CHUNK ? len : COPY_CHUNK};
-	n = inoff != NULL ? fd_preadv(in, &iov, 1, *inoff, false)
-			  : fd_readv(in, &iov, 1);
-	while (n > 0 && done < n) {
-		iov = (struct iovec){buf + done, (size_t)(n - done)};
-		w = outoff != NULL
-			? fd_preadv(out, &iov, 1, *outoff + done, true)
-			: fd_writev(out, &iov, 1);
-		if (w <= 0) {
-			err = w < 0 ? w : -EIO;
-			break;
-		}
-		done += w;
+	len = len < max ? len : max;
+	while (more && (size_t)total < len) {
+		size_t want = len - (size_t)total;
+
+		n = copy_chunk(in, inoff != NULL ? &ioff : NULL, out,
+			       outoff != NULL ? &ooff : NULL, buf,
+			       want < COPY_CHUNK ? want : COPY_CHUNK, &more,
+			       &err);
+		total += n;
 	}
 	free(buf);
-	if (n <= 0)
-		return n;
-	/* What was read and not written is unread, where the input can seek
-	 * (from a pipe it is lost, as with a failed write after read). */
-	if (done < n && inoff == NULL)
-		(void)fd_lseek(in, -(off_t)(n - done), SEEK_CUR);
-	if (done == 0)
+	if (total == 0)
 		return err;
 	if ((inoff != NULL && ua_write_ok(inoff, sizeof(*inoff)) < 0) ||
 	    (outoff != NULL && ua_write_ok(outoff, sizeof(*outoff)) < 0))
 		return -EFAULT; /* copied, and cannot say where it got to */
 	if (inoff != NULL)
-		*inoff += done;
+		*inoff = ioff;
 	if (outoff != NULL)
-		*outoff += done;
-	return done;
+		*outoff = ooff;
+	return total;
 }
 
 EXPORT ssize_t
@@ -320,13 +494,14 @@ copy_file_range(int in, off64_t *inoff, int out, off64_t *outoff, size_t len,
 					     flags);
 	if (flags != 0)
 		return wrap_ret(-EINVAL, saved);
-	return wrap_ret(copy_chunk(in, inoff, out, outoff, len), saved);
+	return wrap_ret(copy_range(in, inoff, out, outoff, len, COPY_MAX),
+			saved);
 }
 
 static ssize_t
 send_file(int out, int in, off64_t *off, size_t count)
 {
-	return copy_chunk(in, off, out, NULL, count);
+	return copy_range(in, off, out, NULL, count, COPY_MAX);
 }
 
 EXPORT ssize_t
@@ -349,6 +524,17 @@ sendfile64(int out, int in, off64_t *off, size_t count)
 	return wrap_ret(send_file(out, in, off, count), saved);
 }
 
+/* What one splice moves at most: the capacity of its pipe. */
+static size_t
+pipe_room(int in, int out)
+{
+	int saved = errno;
+	int a = REAL(fcntl)(in, F_GETPIPE_SZ), b = REAL(fcntl)(out, F_GETPIPE_SZ);
+
+	errno = saved;
+	return (size_t)(a > 0 ? a : b > 0 ? b : 65536);
+}
+
 EXPORT ssize_t
 splice(int in, off64_t *inoff, int out, off64_t *outoff, size_t len,
        unsigned flags)
@@ -357,7 +543,8 @@ splice(int in, off64_t *inoff, int out, off64_t *outoff, size_t len,
 
 	if (LIKELY(!involves_scheme(in, out)))
 		return REAL(splice)(in, inoff, out, outoff, len, flags);
-	return wrap_ret(copy_chunk(in, inoff, out, outoff, len), saved);
+	return wrap_ret(copy_range(in, inoff, out, outoff, len, pipe_room(in, out)),
+			saved);
 }
 
 /* Advice about a scheme file is taken, and has no effect. */

@@ -252,13 +252,26 @@ START_TEST(io_family)
 	ck_assert_int_eq(call("pwritev", "l:ipil", fd, wv, 2, 2L), 2);
 	ck_assert_int_eq(call("pwritev64", "l:ipil", fd, wv, 1, 4L), 1);
 	ck_assert_int_eq(call("writev", "l:ipi", fd, wv, 2), 2); /* at 8 */
+	ck_assert_int_eq(call("pwritev2", "l:ipili", fd, wv, 1, 5L, 0), 1);
+	ck_assert_int_eq(call("pwritev64v2", "l:ipili", fd, wv + 1, 1, 6L, 0),
+			 1);
+	ck_assert_int_eq(call("preadv2", "l:ipili", fd, iv, 1, 5L, 0), 1);
+	ck_assert_int_eq(b[0], '1');
+	ck_assert_int_eq(call("preadv64v2", "l:ipili", fd, iv, 1, 6L, 0), 1);
+	ck_assert_int_eq(b[0], '2');
+	ck_assert_int_eq(call("fallocate", "i:iill", fd, 0, 0L, 11L), 0);
+	ck_assert_int_eq(call("fallocate64", "i:iill", fd, 0, 0L, 12L), 0);
+	ck_assert_int_eq(call("posix_fallocate", "i:ill", fd, 0L, 13L), 0);
+	ck_assert_int_eq(call("posix_fallocate64", "i:ill", fd, 0L, 14L), 0);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_END), 14);
+	ck_assert_int_eq(lseek(fd, 10, SEEK_SET), 10);
 	ck_assert_int_eq(call("fsync", "i:i", fd), 0);
 	ck_assert_int_eq(call("fdatasync", "i:i", fd), 0);
 	ck_assert_int_eq(call("ftruncate", "i:il", fd, 9L), 0);
 	ck_assert_int_eq(call("ftruncate64", "i:il", fd, 9L), 0);
 	memset(b, 0, sizeof(b));
 	ck_assert_int_eq(pread(fd, b, sizeof(b), 0), 9);
-	ck_assert_str_eq(b, "XY121fgh1");
+	ck_assert_str_eq(b, "XY12112h1");
 	close(fd);
 }
 END_TEST

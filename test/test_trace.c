@@ -260,6 +260,46 @@ START_TEST(known_sequence)
 }
 END_TEST
 
+/* Positioned I/O and fallocate: offsets, sizes, flags, mode. */
+START_TEST(positioned)
+{
+	char m[3][64], h[64], *all;
+	const char *at;
+
+	start_tracer("memfs", NULL);
+	sync_tracer();
+	h_sh(r, "python3 -c 'import os; "
+		"fd = os.open(\"memfs:pio\", os.O_RDWR | os.O_CREAT, 0o644); "
+		"os.pwrite(fd, b\"abcdef\", 10); os.pread(fd, 4, 12); "
+		"os.pwritev(fd, [b\"x\"], 3, os.RWF_DSYNC); "
+		"os.posix_fallocate(fd, 0, 100)'; rm memfs:pio");
+	ck_assert_msg(r->status == 0, "status %d: %s", r->status, r->err);
+	ck_assert(wait_for("UNLINK(\"pio\") = 0"));
+	all = stop_tracer();
+	at = strstr(all, "\"sync-");
+	ck_assert_ptr_nonnull(at);
+	EXPECT_LINE(&at, m,
+		    TIME "[0-9]+ python3 memfs: OPEN\\(\"pio\", "
+			 "O_RDWR\\|O_CREAT, 0644\\) = ([0-9]+)" LAT);
+	snprintf(h, sizeof(h), "%s", m[0]);
+	EXPECT_LINE(&at, NULL,
+		    TIME "[0-9]+ python3 memfs: WRITE2\\(%s, 6, 10\\) = 6" LAT,
+		    h);
+	EXPECT_LINE(&at, NULL,
+		    TIME "[0-9]+ python3 memfs: READ2\\(%s, 4, 12\\) = 4" LAT,
+		    h);
+	EXPECT_LINE(&at, NULL,
+		    TIME "[0-9]+ python3 memfs: WRITE2\\(%s, 1, 3, RWF_DSYNC\\) "
+			 "= 1" LAT,
+		    h);
+	EXPECT_LINE(&at, NULL,
+		    TIME "[0-9]+ python3 memfs: FALLOCATE\\(%s, 0, 0, 100\\) "
+			 "= 0" LAT,
+		    h);
+	free(all);
+}
+END_TEST
+
 START_TEST(json)
 {
 	char *all, script[4096];
@@ -557,6 +597,7 @@ trace_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, known_sequence);
+	tcase_add_test(tc, positioned);
 	tcase_add_test(tc, json);
 	tcase_add_test(tc, refused);
 	tcase_add_test(tc, scheme_gone);

@@ -66,6 +66,7 @@ void bench_targets_print(void);
 
 /* The minimal provider (bench_prov.c). */
 pid_t bprov_start(const char *name);
+pid_t bprov_start_old(const char *name);
 
 /*
  * FUSE (bench_fuse.c): a mount at dir, single- or multi-threaded loop;

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,11 +25,25 @@
 
 static char data[256 * 1024];
 static uint64_t next_handle = 1;
+static bool rw2; /* serves SYS_READ2 (bprov_start; not bprov_start_old) */
+
+static int64_t
+read2(const struct scheme_packet *p)
+{
+	struct scheme_io *io = (struct scheme_io *)(uintptr_t)p->c;
+	size_t n = io->len < sizeof(data) ? io->len : sizeof(data);
+
+	io->served = SCHEME_SERVED;
+	memcpy((void *)(uintptr_t)io->buf, data, n);
+	return (int64_t)n;
+}
 
 static int64_t
 handle(const struct scheme_packet *p)
 {
 	switch (p->a) {
+	case SYS_READ2:
+		return rw2 ? read2(p) : -ENOSYS;
 	case SYS_OPEN:
 		return (int64_t)next_handle++;
 	case SYS_READ:
@@ -80,8 +95,8 @@ serve(const char *name, int ready)
 }
 
 /* A provider of scheme `name` in a child; its pid once it serves. */
-pid_t
-bprov_start(const char *name)
+static pid_t
+start(const char *name)
 {
 	int rd[2];
 	pid_t pid;
@@ -104,4 +119,19 @@ bprov_start(const char *name)
 	}
 	close(rd[0]);
 	return pid;
+}
+
+pid_t
+bprov_start(const char *name)
+{
+	rw2 = true;
+	return start(name);
+}
+
+/* One that does not serve SYS_READ2: pread is a seek, a read, a seek. */
+pid_t
+bprov_start_old(const char *name)
+{
+	rw2 = false;
+	return start(name);
 }

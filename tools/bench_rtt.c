@@ -34,7 +34,20 @@
 #define PIPE_SIZE (256 * 1024)
 #define ZBATCH	  1000
 
-enum op { OP_R8, OP_R64, OP_W8, OP_W64, OP_OC, OP_STAT, OP_BARE, OP_PRELOADED };
+enum op {
+	OP_R8,
+	OP_R64,
+	OP_W8,
+	OP_W64,
+	OP_OC,
+	OP_STAT,
+	OP_P8, /* pread: one SYS_READ2 */
+	OP_P64,
+	OP_OLD8, /* pread of a provider without it: seek, read, seek */
+	OP_OLD64,
+	OP_BARE,
+	OP_PRELOADED
+};
 enum src { SRC_PIPE, SRC_SCHEME, SRC_FUSE1, SRC_FUSEM, SRC_ZERO, SRC_N };
 
 struct row {
@@ -53,6 +66,10 @@ static const struct row rows[] = {
     {SRC_SCHEME, OP_W64, "scheme write 64 KiB"},
     {SRC_SCHEME, OP_OC, "scheme open+close"},
     {SRC_SCHEME, OP_STAT, "scheme stat of a path"},
+    {SRC_SCHEME, OP_P8, "scheme pread 8 B"},
+    {SRC_SCHEME, OP_P64, "scheme pread 64 KiB"},
+    {SRC_SCHEME, OP_OLD8, "scheme pread 8 B, no READ2"},
+    {SRC_SCHEME, OP_OLD64, "scheme pread 64 KiB, no READ2"},
     {SRC_FUSE1, OP_R8, "FUSE 1 thread: read 8 B"},
     {SRC_FUSE1, OP_R64, "FUSE 1 thread: read 64 KiB"},
     {SRC_FUSE1, OP_W8, "FUSE 1 thread: write 8 B"},
@@ -80,9 +97,9 @@ struct zhelper {
 /* What the clients talk to in one repeat at one placement. */
 struct world {
 	int req, rep; /* the pipe server's request and reply pipes */
-	pid_t pipe_pid, prov_pid;
-	char scheme[64];
-	int sfd, ffd[2];
+	pid_t pipe_pid, prov_pid, old_pid;
+	char scheme[64], old[68]; /* old: its provider serves no READ2 */
+	int sfd, ofd, ffd[2];
 	struct bfuse fuse[2];
 	int have_fuse[2];
 	struct zhelper zero[2]; /* without and with the preload */
@@ -184,6 +201,12 @@ op_file(int fd, const char *path, enum op op)
 		return write(fd, buf, BIG) == BIG ? 0 : -1;
 	case OP_STAT:
 		return stat(path, &st);
+	case OP_P8:
+	case OP_OLD8:
+		return pread(fd, buf, 8, 4096) == 8 ? 0 : -1;
+	case OP_P64:
+	case OP_OLD64:
+		return pread(fd, buf, BIG, 4096) == BIG ? 0 : -1;
 	default:
 		if ((f = open(path, O_RDONLY)) < 0)
 			return -1;
@@ -201,7 +224,9 @@ op_once(struct world *w, const struct row *r)
 		return op_pipe(w, r->op);
 	case SRC_SCHEME:
 		snprintf(path, sizeof(path), "%s:file", w->scheme);
-		return op_file(w->sfd, path, r->op);
+		return op_file(r->op == OP_OLD8 || r->op == OP_OLD64 ? w->ofd
+								     : w->sfd,
+			       path, r->op);
 	default:
 		return op_file(w->ffd[r->src - SRC_FUSE1],
 			       w->fuse[r->src - SRC_FUSE1].file, r->op);
@@ -343,7 +368,7 @@ world_start(struct world *w, int rep, int pl)
 	int i;
 
 	memset(w, 0, sizeof(*w));
-	w->sfd = w->ffd[0] = w->ffd[1] = -1;
+	w->sfd = w->ofd = w->ffd[0] = w->ffd[1] = -1;
 	for (i = 0; i < 2; i++)
 		if (want[SRC_FUSE1 + i] &&
 		    !(w->have_fuse[i] = bfuse_start(&w->fuse[i], i) == 0))
@@ -351,6 +376,8 @@ world_start(struct world *w, int rep, int pl)
 	if (want[SRC_SCHEME]) {
 		snprintf(w->scheme, sizeof(w->scheme), "benchrt%d%d", rep, pl);
 		w->prov_pid = bprov_start(w->scheme);
+		snprintf(w->old, sizeof(w->old), "%so", w->scheme);
+		w->old_pid = bprov_start_old(w->old);
 	}
 	pipe_start(w);
 	if (want[SRC_ZERO])
@@ -359,6 +386,8 @@ world_start(struct world *w, int rep, int pl)
 	if (want[SRC_SCHEME]) {
 		snprintf(path, sizeof(path), "%s:file", w->scheme);
 		w->sfd = open_file(path);
+		snprintf(path, sizeof(path), "%s:file", w->old);
+		w->ofd = open_file(path);
 	}
 	for (i = 0; i < 2; i++)
 		if (w->have_fuse[i])
@@ -376,6 +405,9 @@ world_stop(struct world *w)
 	if (w->sfd >= 0)
 		close(w->sfd);
 	bench_kill(w->prov_pid);
+	if (w->ofd >= 0)
+		close(w->ofd);
+	bench_kill(w->old_pid);
 	if (want[SRC_ZERO])
 		for (i = 0; i < 2; i++)
 			zero_stop(&w->zero[i]);
@@ -464,6 +496,8 @@ base_of(const struct row *r)
 		return r->op == OP_PRELOADED ? find(SRC_ZERO, OP_BARE) : -1;
 	if (r->src == SRC_PIPE)
 		return -1;
+	if (r->op == OP_P64 || r->op == OP_OLD64)
+		return find(SRC_PIPE, OP_R64);
 	if (r->op == OP_R64 || r->op == OP_W64)
 		return find(SRC_PIPE, r->op);
 	return find(SRC_PIPE, OP_R8);
@@ -489,7 +523,9 @@ print_row(int i, double f[][BENCH_NPLACE])
 
 	printf("  %-40s", r->name);
 	for (pl = 0; pl < BENCH_NPLACE; pl++) {
-		fb = r->src == SRC_SCHEME ? fuse_best(f, r->op, pl) : -1;
+		fb = r->src == SRC_SCHEME && r->op <= OP_OC
+			 ? fuse_best(f, r->op, pl)
+			 : -1;
 		bench_cell(f[i][pl], 0, 8);
 		bench_cell(b >= 0 && f[b][pl] > 0 ? f[i][pl] / f[b][pl] : -1, 1,
 			   7);

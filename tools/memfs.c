@@ -74,12 +74,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1078,13 +1080,27 @@ pipe_read(struct node *f, const struct scheme_packet *p, void *buf, size_t len,
 	return (int64_t)n;
 }
 
+/* Up to len bytes of a file (or a listing, .stats) from off into buf. */
+static size_t
+copy_out(const struct handle *h, void *buf, size_t len, uint64_t off)
+{
+	const char *src = has_data(h->n) ? h->n->data : h->text;
+	size_t size = has_data(h->n) ? h->n->size : h->textlen;
+	size_t n;
+
+	if (off >= size)
+		return 0;
+	n = size - (size_t)off < len ? size - (size_t)off : len;
+	memcpy(buf, src + off, n);
+	return n;
+}
+
 static int64_t
 do_read(void *ctx, const struct scheme_packet *p, uint64_t hn, void *buf,
 	size_t len)
 {
 	struct handle *h = get_io(hn);
-	const char *src;
-	size_t size, n;
+	size_t n;
 
 	if (h == NULL || (h->flags & O_ACCMODE) == O_WRONLY)
 		return -EBADF;
@@ -1092,14 +1108,25 @@ do_read(void *ctx, const struct scheme_packet *p, uint64_t hn, void *buf,
 		return pipe_read(h->n, p, buf, len, h->flags & O_NONBLOCK);
 	if (h->n->kind == DIRECTORY && !h->list)
 		return -EISDIR;
-	src = has_data(h->n) ? h->n->data : h->text;
-	size = has_data(h->n) ? h->n->size : h->textlen;
-	if ((size_t)h->pos >= size)
-		return 0;
-	n = size - (size_t)h->pos < len ? size - (size_t)h->pos : len;
-	memcpy(buf, src + h->pos, n);
+	n = copy_out(h, buf, len, (uint64_t)h->pos);
 	h->pos += (off_t)n;
 	return (int64_t)n;
+}
+
+/* pread: the same at an offset of its own; h->pos stays. */
+static int64_t
+do_read2(void *ctx, const struct scheme_packet *p, uint64_t hn, void *buf,
+	 size_t len, uint64_t off, uint32_t flags)
+{
+	struct handle *h = get_io(hn);
+
+	if (h == NULL || (h->flags & O_ACCMODE) == O_WRONLY)
+		return -EBADF;
+	if (h->n->kind == FIFO || h->n->kind == STREAM)
+		return -ESPIPE;
+	if (h->n->kind == DIRECTORY && !h->list)
+		return -EISDIR;
+	return (int64_t)copy_out(h, buf, len, off);
 }
 
 static void answer(struct scheme_packet *p, int64_t result);
@@ -1139,6 +1166,30 @@ answer_waiting(struct node *f)
 		post_read(f);
 }
 
+/* A handle writes may go to: opened for writing, not .stats, no dir. */
+static int
+writable(const struct handle *h)
+{
+	if (h == NULL || (h->flags & O_ACCMODE) == O_RDONLY ||
+	    h->n->kind == STATS)
+		return -EBADF;
+	return h->n->kind == DIRECTORY ? -EISDIR : 0;
+}
+
+/* len bytes at off of a regular file, which grows to take them. */
+static int
+copy_in(struct node *f, const void *buf, size_t len, uint64_t off)
+{
+	int r;
+
+	if (off > MAX_SIZE)
+		return -EFBIG;
+	if ((r = resize(f, off + len > f->size ? off + len : f->size)) < 0)
+		return r;
+	memcpy(f->data + off, buf, len);
+	return 0;
+}
+
 static int64_t
 do_write(void *ctx, const struct scheme_packet *p, uint64_t hn, const void *buf,
 	 size_t len)
@@ -1148,12 +1199,9 @@ do_write(void *ctx, const struct scheme_packet *p, uint64_t hn, const void *buf,
 	size_t at;
 	int r;
 
-	if (h == NULL || (h->flags & O_ACCMODE) == O_RDONLY ||
-	    (f = h->n)->kind == STATS)
-		return -EBADF;
-	if (f->kind == DIRECTORY)
-		return -EISDIR;
-	if (!has_data(f)) { /* appends, and wakes the readers */
+	if ((r = writable(h)) < 0)
+		return r;
+	if (!has_data(f = h->n)) { /* appends, and wakes the readers */
 		if ((r = append(f, buf, len)) < 0)
 			return r;
 		if (f->kind == FIFO)
@@ -1163,13 +1211,77 @@ do_write(void *ctx, const struct scheme_packet *p, uint64_t hn, const void *buf,
 		return (int64_t)len;
 	}
 	at = (h->flags & O_APPEND) ? f->size : (size_t)h->pos;
-	if (at > MAX_SIZE)
-		return -EFBIG;
-	if ((r = resize(f, at + len > f->size ? at + len : f->size)) < 0)
+	if ((r = copy_in(f, buf, len, at)) < 0)
 		return r;
-	memcpy(f->data + at, buf, len);
 	h->pos = (off_t)(at + len);
 	return (int64_t)len;
+}
+
+/*
+ * pwrite: at an offset of its own, h->pos left alone; on a file opened
+ * O_APPEND (or with RWF_APPEND) at the end, as Linux does.  Not on
+ * fifos and streams (ESPIPE).
+ */
+static int64_t
+do_write2(void *ctx, const struct scheme_packet *p, uint64_t hn,
+	  const void *buf, size_t len, uint64_t off, uint32_t flags)
+{
+	struct handle *h = get_io(hn);
+	struct node *f;
+	int r;
+
+	if ((r = writable(h)) < 0)
+		return r;
+	if ((f = h->n)->kind != REGULAR)
+		return -ESPIPE;
+	if ((h->flags & O_APPEND) || (flags & RWF_APPEND))
+		off = f->size;
+	if ((r = copy_in(f, buf, len, off)) < 0)
+		return r;
+	return (int64_t)len;
+}
+
+/*
+ * fallocate(2), as vfs_fallocate() checks it: mode 0 makes the file at
+ * least off + len long; FALLOC_FL_KEEP_SIZE alone has nothing to do in
+ * memory; PUNCH_HOLE (with KEEP_SIZE, as Linux wants) and ZERO_RANGE
+ * zero the range, ZERO_RANGE growing the file unless KEEP_SIZE.  The
+ * other modes (collapse, insert, unshare) are EOPNOTSUPP.
+ */
+static int64_t
+do_fallocate(void *ctx, const struct scheme_packet *p, uint64_t hn,
+	     uint32_t mode, uint64_t off, uint64_t len)
+{
+	struct handle *h = get_io(hn);
+	bool keep = mode & FALLOC_FL_KEEP_SIZE;
+	uint32_t what = mode & ~(uint32_t)FALLOC_FL_KEEP_SIZE;
+	struct node *f;
+	size_t end;
+	int r;
+
+	if ((what != 0 && what != FALLOC_FL_PUNCH_HOLE &&
+	     what != FALLOC_FL_ZERO_RANGE) ||
+	    (what == FALLOC_FL_PUNCH_HOLE && !keep))
+		return -EOPNOTSUPP;
+	if (h == NULL || (h->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	f = h->n;
+	if (f->kind == FIFO || f->kind == STREAM)
+		return -ESPIPE;
+	if (f->kind == DIRECTORY)
+		return -EISDIR;
+	if (f->kind != REGULAR)
+		return -ENODEV;
+	if (off + len > MAX_SIZE)
+		return -EFBIG;
+	if (!keep && off + len > f->size && (r = resize(f, off + len)) < 0)
+		return r;
+	end = off + len < f->size ? off + len : f->size;
+	if (what != 0 && off < end) {
+		memset(f->data + off, 0, end - off);
+		touch(f, T_MTIME | T_CTIME);
+	}
+	return 0;
 }
 
 /* An offset of 0 is rewinddir(): the listing is taken again. */
@@ -1690,6 +1802,9 @@ static const struct scheme_ops memfs_ops = {
     .rmdir = do_rmdir,
     .close = do_close,
     .fmap = do_fmap,
+    .read2 = do_read2,
+    .write2 = do_write2,
+    .fallocate = do_fallocate,
 };
 
 /* The answer to a request we kept. */

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +61,20 @@ static const struct flagname fcntls[] = {
     {F_SETLK, "F_SETLK"},	    {F_SETLKW, "F_SETLKW"},
     {F_OFD_GETLK, "F_OFD_GETLK"},   {F_OFD_SETLK, "F_OFD_SETLK"},
     {F_OFD_SETLKW, "F_OFD_SETLKW"}, {F_DUPFD_CLOEXEC, "F_DUPFD_CLOEXEC"},
+};
+
+static const struct flagname rwfs[] = {
+    {RWF_HIPRI, "RWF_HIPRI"},	{RWF_DSYNC, "RWF_DSYNC"},
+    {RWF_SYNC, "RWF_SYNC"},	{RWF_NOWAIT, "RWF_NOWAIT"},
+    {RWF_APPEND, "RWF_APPEND"},
+};
+
+static const struct flagname fallocs[] = {
+    {FALLOC_FL_KEEP_SIZE, "FALLOC_FL_KEEP_SIZE"},
+    {FALLOC_FL_PUNCH_HOLE, "FALLOC_FL_PUNCH_HOLE"},
+    {FALLOC_FL_COLLAPSE_RANGE, "FALLOC_FL_COLLAPSE_RANGE"},
+    {FALLOC_FL_ZERO_RANGE, "FALLOC_FL_ZERO_RANGE"},
+    {FALLOC_FL_INSERT_RANGE, "FALLOC_FL_INSERT_RANGE"},
 };
 
 static const char *const whences[] = {"SEEK_SET", "SEEK_CUR", "SEEK_END",
@@ -249,6 +264,23 @@ put_args(FILE *f, const struct wire_trace *r, bool json)
 	case SYS_WRITE:
 	case SYS_FPATH:
 	case SYS_DUP:
+		ARG("\"len\":%" PRIu64, "%" PRIu64, d);
+		break;
+	case SYS_READ2: /* as strace's pread64: count, then offset */
+	case SYS_WRITE2:
+		ARG("\"len\":%" PRIu64, "%" PRIu64, d);
+		ARG("\"offset\":%" PRIu64, "%" PRIu64, c);
+		if (r->arg[0] != 0) {
+			flag_names(b1, sizeof(b1), r->arg[0], rwfs,
+				   sizeof(rwfs) / sizeof(rwfs[0]));
+			ARG("\"flags\":\"%s\"", "%s", b1);
+		}
+		break;
+	case SYS_FALLOCATE: /* as strace's: mode, offset, len */
+		flag_names(b1, sizeof(b1), r->arg[0], fallocs,
+			   sizeof(fallocs) / sizeof(fallocs[0]));
+		ARG("\"mode\":\"%s\"", "%s", b1);
+		ARG("\"offset\":%" PRIu64, "%" PRIu64, c);
 		ARG("\"len\":%" PRIu64, "%" PRIu64, d);
 		break;
 	case SYS_LSEEK:

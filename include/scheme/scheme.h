@@ -62,6 +62,16 @@
  *			to a file not opened O_RDWR.
  *	SYS_FUNMAP	Not sent: a mapping holds the fd in the client's own
  *			kernel, and the provider has nothing to let go.
+ *	SYS_READ2	bytes read, or -errno: a read at an offset (pread,
+ *			preadv), one request, atomic, the file's own offset
+ *			left alone.  c = struct scheme_io (below), d = its
+ *			size: io->len bytes at most, from io->offset, into
+ *			io->buf.  Optional: see "Optional requests".
+ *	SYS_WRITE2	bytes written, or -errno: pwrite, pwritev, likewise;
+ *			io->buf holds io->len bytes for io->offset.
+ *	SYS_FALLOCATE	0 or -errno: fallocate(2) of io->len bytes from
+ *			io->offset with mode io->flags (FALLOC_FL_*);
+ *			-EOPNOTSUPP for a mode not served.  Optional.
  *	SYS_CLOSE	0: sent once, when the last fd of the open file
  *			description is gone.  Nobody waits for it, but write
  *			the answer back all the same: until it is, the
@@ -119,6 +129,18 @@
  * to another scheme or to a disk path.  After 40 links, -ELOOP.  A
  * provider may follow links inside itself instead and answer -EXDEV only
  * for targets outside it.
+ *
+ * Optional requests.  SYS_READ2, SYS_WRITE2 and SYS_FALLOCATE carry more
+ * arguments than a packet has room for: c points to a struct scheme_io
+ * the system keeps in the provider's memory until the answer (d is its
+ * size), with `served` 0.  A provider that serves the request sets
+ * io->served to SCHEME_SERVED before it answers (scheme_dispatch() does,
+ * for a member that is not NULL).  An answer without it, or -ENOSYS, says
+ * "not served": the client then does without (a pread becomes SYS_LSEEK,
+ * SYS_READ, SYS_LSEEK, which is not atomic; fallocate says EOPNOTSUPP, so
+ * that posix_fallocate writes instead) and does not ask this provider
+ * again on that channel.  So a provider that answers 0 to any request it
+ * does not know is never taken to have read 0 bytes at an offset.
  *
  * A posted event is a record with id 0:
  *
@@ -225,6 +247,34 @@ struct scheme_dirent {
 	((offsetof(struct scheme_dirent, name) + (size_t)(namelen) + 1 + 7) &  \
 	 ~(size_t)7)
 
+/* Redox's newer positioned read and write (redox_syscall's numbers). */
+#define SYS_READ2     0x22000023
+#define SYS_WRITE2    0x2100002D
+/*
+ * Linux's fallocate, which Redox has not: the number is built as Redox
+ * builds its own (SYS_CLASS_FILE | the i386 Linux call number, as SYS_READ
+ * is 3 and SYS_FUTIMENS 320), from fallocate's, 324.
+ */
+#define SYS_FALLOCATE 0x20000144
+
+/*
+ * What c of SYS_READ2, SYS_WRITE2 and SYS_FALLOCATE points to (32 bytes,
+ * d = its size).  Redox's READ2 passes offset and flags as arguments of
+ * their own; a packet has three, so they ride here (see "Optional
+ * requests" above for `served`).
+ */
+struct scheme_io {
+	uint64_t offset; /* where in the file (at most INT64_MAX) */
+	uint64_t len;	 /* bytes to read or write at most; the range's */
+	uint64_t buf;	 /* READ2: where to put them; WRITE2: where they
+			    are; FALLOCATE: 0 */
+	uint32_t flags;	 /* READ2, WRITE2: preadv2(2)'s RWF_* (0 for
+			    pread); FALLOCATE: its mode, FALLOC_FL_* */
+	uint32_t served; /* the provider sets SCHEME_SERVED: "I know it" */
+};
+
+#define SCHEME_SERVED 0x53525632u /* "2VRS": io->served of a served one */
+
 long getns(void);				    /* 0 = null namespace */
 int setrens(long rns, long ens);		    /* -1 = unchanged */
 long mkns(const char *const names[], size_t count); /* new namespace id */
@@ -249,8 +299,12 @@ long mkns(const char *const names[], size_t count); /* new namespace id */
  *	path	NUL-terminated, relative to the scheme's root, "" for the root
  *		itself; one with a NUL inside is refused (-EINVAL).
  *	flags	of open: d as sent, Linux O_* flags | mode << 32.
- *	buf	the request's own memory: len bytes to fill (read, fpath, of
- *		which the answer says how many) or to take (write, dup).
+ *	buf	the request's own memory: len bytes to fill (read, read2,
+ *		fpath, of which the answer says how many) or to take
+ *		(write, write2, dup).
+ *	offset	of read2, write2, fallocate: at most INT64_MAX (larger is
+ *		refused, -EINVAL), as is offset + len for fallocate
+ *		(-EFBIG); fallocate's len is not 0 (-EINVAL).
  *	st	zeroed, aligned, to fill; a request with less room than
  *		sizeof(struct stat) (or statvfs) is refused (-EINVAL).
  *	times	atime then mtime, as utimensat(2); NULL for "both now".
@@ -319,8 +373,26 @@ struct scheme_ops {
 			 const char *path);
 	int64_t (*close)(void *ctx, const struct scheme_packet *p,
 			 uint64_t handle);
+	/*
+	 * Since SCHEME_0.2 (a provider built with the older, shorter struct
+	 * is served by the old symbols: see scheme_dispatch(3)).  fmap:
+	 * SYS_FMAP, the fd to map or -errno (NULL: clients map a private
+	 * copy).  The optional requests: offset and flags are io's (scheme_io above),
+	 * the served mark is set for the member.  A NULL read2 or write2
+	 * makes clients seek, read and seek back instead (not atomic); a
+	 * NULL fallocate makes fallocate(2) fail with EOPNOTSUPP.
+	 */
 	int64_t (*fmap)(void *ctx, const struct scheme_packet *p,
 			uint64_t handle, struct scheme_map *map);
+	int64_t (*read2)(void *ctx, const struct scheme_packet *p,
+			 uint64_t handle, void *buf, size_t len,
+			 uint64_t offset, uint32_t flags);
+	int64_t (*write2)(void *ctx, const struct scheme_packet *p,
+			  uint64_t handle, const void *buf, size_t len,
+			  uint64_t offset, uint32_t flags);
+	int64_t (*fallocate)(void *ctx, const struct scheme_packet *p,
+			     uint64_t handle, uint32_t mode, uint64_t offset,
+			     uint64_t len);
 };
 
 /*
@@ -374,6 +446,8 @@ SCHEME_STATIC_ASSERT(sizeof(struct scheme_packet) == 56,
 		     "struct scheme_packet must be 56 bytes");
 SCHEME_STATIC_ASSERT(sizeof(struct scheme_event) == 24,
 		     "struct scheme_event must be 24 bytes");
+SCHEME_STATIC_ASSERT(sizeof(struct scheme_io) == 32,
+		     "struct scheme_io must be 32 bytes");
 SCHEME_STATIC_ASSERT(sizeof(struct scheme_timespec) == 16,
 		     "struct scheme_timespec must be 16 bytes");
 SCHEME_STATIC_ASSERT(sizeof(struct scheme_map) == 32,

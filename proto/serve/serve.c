@@ -1246,6 +1246,25 @@ fill_packet(struct scheme_packet *pkt, struct pend *p, const struct desc *d,
 }
 
 /*
+ * A WIRE_IO row's arguments go in p->io, which lives until the answer:
+ * the flags, the offset and the length the client sent (arg[0..2]), and
+ * the buffer fill_packet() gave (or the memfd).  The packet points to it.
+ */
+static void
+io_wrap(struct pend *p, struct scheme_packet *pkt, const struct wire_req *req)
+{
+	p->io.flags = (uint32_t)req->arg[0];
+	p->io.offset = req->arg[1];
+	p->io.len = req->arg[2];
+	if (p->op->in != WIRE_IN_NONE || p->op->out != WIRE_OUT_NONE) {
+		p->io.buf = pkt->c;
+		p->io.len = pkt->d;
+	}
+	pkt->c = (uintptr_t)&p->io;
+	pkt->d = sizeof(p->io);
+}
+
+/*
  * The fd a request on a description may carry: the client's own fd, or a
  * subscription socket of it, as proof of holding it (all WIRE_OP_ATTACH
  * carries, on the socket).
@@ -1742,6 +1761,8 @@ ask_provider(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 		pkt->c = (uintptr_t)r->ch->shm; /* answered in place */
 		p->in_shm = true;
 	}
+	if (op->flags & WIRE_IO)
+		io_wrap(p, pkt, req);
 	if (op->in != WIRE_IN_NONE || op->out != WIRE_OUT_NONE) {
 		p->buf = r->ch->buf; /* the packet points into it */
 		r->ch->buf = NULL;
@@ -2203,6 +2224,12 @@ serve_write(struct serve *s, const struct scheme_packet *pkt)
 	s->st.answers++;
 	if (res == -41) /* Redox's EWOULDBLOCK */
 		res = -EAGAIN;
+	/*
+	 * An optional request answered by a provider that does not know it
+	 * (scheme.h "Optional requests"): whatever it said means ENOSYS.
+	 */
+	if ((p->op->flags & WIRE_IO) && p->io.served != SCHEME_SERVED)
+		res = -ENOSYS;
 	if (p->op->out == WIRE_OUT_BYTES && res > 0 &&
 	    (uint64_t)res > p->size) {
 		s->st.dropped_badsize++;

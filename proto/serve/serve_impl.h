@@ -179,6 +179,7 @@ struct pend {
 	const struct wire_op *at_op;
 	uint64_t at_c, at_d, at_handle;
 	uint32_t at_inlen;
+	struct scheme_io io; /* a WIRE_IO row's arguments: the packet's c */
 };
 
 enum sv_at_step { SV_AT_NONE, SV_AT_OPEN, SV_AT_INNER };

@@ -146,6 +146,7 @@ sv_trace_answered(struct serve *s, const struct pend *p, int64_t res)
 	t.flags = p->via == SV_PIPE ? WIRE_TRACE_BY_PIPE : 0;
 	t.result = res;
 	t.handle = p->t_real != 0 ? p->t_handle : WIRE_TRACE_NOHANDLE;
+	t.arg[0] = p->io.flags; /* a WIRE_IO row's flags; else 0 */
 	t.arg[1] = p->cmd;
 	t.arg[2] = p->arg;
 	take_path(&t, p->op, p->buf);
@@ -172,6 +173,8 @@ sv_trace_refused(struct serve *s, const struct sv_req *r, int64_t err)
 	    WIRE_TRACE_REFUSED | (r->via == SV_PIPE ? WIRE_TRACE_BY_PIPE : 0);
 	t.result = err;
 	t.handle = r->d != NULL ? r->d->handle : WIRE_TRACE_NOHANDLE;
+	if (r->op->flags & WIRE_IO)
+		t.arg[0] = (uint32_t)r->req->arg[0];
 	t.arg[1] = r->req->arg[1];
 	t.arg[2] = r->req->arg[2];
 	take_path(&t, r->op, (const char *)r->req);

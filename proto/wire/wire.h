@@ -297,6 +297,12 @@ enum wire_out { WIRE_OUT_NONE, WIRE_OUT_BYTES, WIRE_OUT_STRUCT };
 #define WIRE_INNER   0x10u /* made by the serving code, never by a client
 			      (SYS_CLOSE: closing the fd is that) */
 #define WIRE_KEY0    0x20u /* key 0 names no description (ATTACH: which?) */
+#define WIRE_IO	     0x200u /* optional, with more arguments than a packet
+			       has: the serving code puts them in a struct
+			       scheme_io (c), and an answer not marked
+			       served is -ENOSYS; a channel answered -ENOSYS
+			       does not ask again (chan.c).  arg[0] is its
+			       flags, arg[1] the offset, arg[2] the length */
 
 struct wire_op {
 	uint32_t op;
