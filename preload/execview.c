@@ -137,8 +137,8 @@ static int
 in_view(const char *dir, const struct scheme_path *sp, char *out, size_t len)
 {
 	int n = snprintf(out, len, "%s%s%s%s%.*s", dir, sp->name[0] ? "/" : "",
-			 sp->name, sp->restlen > 0 ? "/" : "",
-			 (int)sp->restlen, sp->rest);
+			 sp->name, sp->restlen > 0 ? "/" : "", (int)sp->restlen,
+			 sp->rest);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -191,7 +191,7 @@ execview_search(const char **file, char *buf, size_t len)
 	if (strchr(*file, '/') != NULL || (*file)[0] == '\0' ||
 	    !path_has_scheme(path))
 		return 0;
-	for (p = path; ; p = end + 1) {
+	for (p = path;; p = end + 1) {
 		end = strchrnul(p, ':');
 		snprintf(joined, sizeof(joined), "%.*s%s%s", (int)(end - p), p,
 			 end > p ? "/" : "", *file);

@@ -68,15 +68,16 @@ static void
 store(void)
 {
 	setup();
-	h_sh_out(r, "mkdir -p /scheme/" S "/bin && "
-		    "cat /bin/echo > /scheme/" S "/bin/echo && "
-		    "cat /bin/echo > /scheme/" S "/bin/xvtool && "
-		    "printf '#!/bin/sh\\necho script \"$1\"\\n' > " S ":bin/s && "
-		    "printf '#!/bin/sh\\necho failing\\nexit 7\\n' > " S
-		    ":bin/fail && "
-		    "echo plain > " S ":bin/plain && "
-		    "chmod +x " S ":bin/echo " S ":bin/xvtool " S ":bin/s " S
-		    ":bin/fail");
+	h_sh_out(r,
+		 "mkdir -p /scheme/" S "/bin && "
+		 "cat /bin/echo > /scheme/" S "/bin/echo && "
+		 "cat /bin/echo > /scheme/" S "/bin/xvtool && "
+		 "printf '#!/bin/sh\\necho script \"$1\"\\n' > " S ":bin/s && "
+		 "printf '#!/bin/sh\\necho failing\\nexit 7\\n' > " S
+		 ":bin/fail && "
+		 "echo plain > " S ":bin/plain && "
+		 "chmod +x " S ":bin/echo " S ":bin/xvtool " S ":bin/s " S
+		 ":bin/fail");
 	if (access(BB, X_OK) == 0)
 		h_sh_out(r, "cat " BB " > /scheme/" S "/bin/busybox && "
 			    "chmod +x /scheme/" S "/bin/busybox");
@@ -86,8 +87,12 @@ store(void)
 static void
 world_start(void)
 {
-	char *argv[] = {(char *)TEST_SCHEMECTL, (char *)"--socket", NULL,
-			(char *)"mount", mnt, NULL};
+	char *argv[] = {(char *)TEST_SCHEMECTL,
+			(char *)"--socket",
+			NULL,
+			(char *)"mount",
+			mnt,
+			NULL};
 
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	h_world_start(S);
@@ -104,8 +109,12 @@ world_start(void)
 static void
 world_stop(void)
 {
-	char *argv[] = {(char *)TEST_SCHEMECTL, (char *)"--socket",
-			(char *)h_socket(), (char *)"umount", mnt, NULL};
+	char *argv[] = {(char *)TEST_SCHEMECTL,
+			(char *)"--socket",
+			(char *)h_socket(),
+			(char *)"umount",
+			mnt,
+			NULL};
 
 	setup();
 	h_run(r, false, NULL, 20, argv);
@@ -128,8 +137,8 @@ START_TEST(by_scheme_path)
 	/* A missing one is missing, as on disk. */
 	bash("/scheme/" S "/bin/nope");
 	ck_assert_int_eq(r->status, 127);
-	ck_assert_msg(strstr(r->err, "No such file or directory") != NULL,
-		      "%s", r->err);
+	ck_assert_msg(strstr(r->err, "No such file or directory") != NULL, "%s",
+		      r->err);
 	/* Not executable: refused by the kernel, from the view's mode. */
 	bash("/scheme/" S "/bin/plain");
 	ck_assert_int_eq(r->status, 126);
@@ -235,8 +244,7 @@ END_TEST
 START_TEST(schemeruns_view)
 {
 	char *argv[] = {(char *)TEST_SCHEMERUN,
-			(char *)"/scheme/" S "/bin/bash",
-			(char *)"-c",
+			(char *)"/scheme/" S "/bin/bash", (char *)"-c",
 			(char *)"/scheme/" S "/bin/echo inner && "
 				"echo $SCHEME_VIEW",
 			NULL};
