@@ -15,11 +15,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../proto/wire/path.h"
 #include "client.h"
 #include "creds.h"
+#include "execview.h"
 #include "hidden.h"
 #include "resolve.h"
 #include "route.h"
@@ -29,16 +31,49 @@
 #include "provider.h"
 #include "relay.h"
 #include "stdio.h"
+#include "uaccess.h"
 #include "wrap.h"
 
 extern char **environ;
 
 /*
- * The exec itself: the environment fixed (env.c), and the standard
- * streams relayed if the program is one the preload cannot reach
- * (relay.c); all as it was if the exec fails.
+ * The file to exec, into *file: a program stored on a scheme is exec'd
+ * from the kernel-visible view (execview.c).  With search (execvp), a
+ * name without a slash is looked for on PATH's scheme directories too;
+ * "m:tool" is a scheme path, not a name to search.  0, 1 or -errno.
+ */
+static int
+exec_target(const char **file, bool search, char *buf, size_t len)
+{
+	struct scheme_path sp;
+
+	if (*file == NULL || ua_strnlen(*file, PATH_MAX) < 0)
+		return 0; /* the kernel says EFAULT */
+	if (search && strchr(*file, '/') == NULL && !path_classify(*file, &sp))
+		return execview_search(file, buf, len);
+	return execview_path(file, buf, len);
+}
+
+/*
+ * The exec itself: the file to exec translated when it is on a scheme
+ * (file_, which call names), the environment fixed (env.c), and the
+ * standard streams relayed if the program is one the preload cannot
+ * reach (relay.c); all as it was if the exec fails.
  */
 #define WITH_ENV(envp, file, fd, search, call)                                 \
+	do {                                                                   \
+		char xbuf_[RESOLVE_MAX];                                       \
+		const char *file_ = file;                                      \
+		int x_ = exec_target(&file_, search, xbuf_, sizeof(xbuf_));    \
+                                                                               \
+		if (x_ < 0) {                                                  \
+			errno = -x_;                                           \
+			return -1;                                             \
+		}                                                              \
+		WITH_ENV_FIXED(envp, file_, fd, search && x_ == 0, call);      \
+	} while (0)
+
+#define WITH_ENV_FIXED(envp, file, fd, search, call)                           \
 	do {                                                                   \
 		char *space_[env_space(envp)], sock_[128];                     \
 		char cwd_[PATH_MAX + 64];                                      \
@@ -56,25 +91,25 @@ extern char **environ;
 EXPORT int
 execve(const char *path, char *const argv[], char *const envp[])
 {
-	WITH_ENV(envp, path, -1, false, REAL(execve)(path, argv, env_));
+	WITH_ENV(envp, path, -1, false, REAL(execve)(file_, argv, env_));
 }
 
 EXPORT int
 execv(const char *path, char *const argv[])
 {
-	WITH_ENV(environ, path, -1, false, REAL(execve)(path, argv, env_));
+	WITH_ENV(environ, path, -1, false, REAL(execve)(file_, argv, env_));
 }
 
 EXPORT int
 execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	WITH_ENV(envp, file, -1, true, REAL(execvpe)(file, argv, env_));
+	WITH_ENV(envp, file, -1, true, REAL(execvpe)(file_, argv, env_));
 }
 
 EXPORT int
 execvp(const char *file, char *const argv[])
 {
-	WITH_ENV(environ, file, -1, true, REAL(execvpe)(file, argv, env_));
+	WITH_ENV(environ, file, -1, true, REAL(execvpe)(file_, argv, env_));
 }
 
 EXPORT int
@@ -117,7 +152,7 @@ execl(const char *path, const char *arg, ...)
 	char *argv[n + 1];
 	COLLECT(arg, argv, n, ap);
 	va_end(ap);
-	WITH_ENV(environ, path, -1, false, REAL(execve)(path, argv, env_));
+	WITH_ENV(environ, path, -1, false, REAL(execve)(file_, argv, env_));
 }
 
 EXPORT int
@@ -131,7 +166,7 @@ execlp(const char *file, const char *arg, ...)
 	char *argv[n + 1];
 	COLLECT(arg, argv, n, ap);
 	va_end(ap);
-	WITH_ENV(environ, file, -1, true, REAL(execvpe)(file, argv, env_));
+	WITH_ENV(environ, file, -1, true, REAL(execvpe)(file_, argv, env_));
 }
 
 EXPORT int
@@ -148,7 +183,7 @@ execle(const char *path, const char *arg, ...)
 	(void)va_arg(ap, char *); /* the terminating NULL */
 	envp = va_arg(ap, char *const *);
 	va_end(ap);
-	WITH_ENV(envp, path, -1, false, REAL(execve)(path, argv, env_));
+	WITH_ENV(envp, path, -1, false, REAL(execve)(file_, argv, env_));
 }
 
 EXPORT pid_t
@@ -308,13 +343,18 @@ posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa)
  * the exec wrappers fix theirs: a program that spawns with an explicit
  * environment (make) keeps the preload and the scheme working directory.
  */
-#define SPAWN_ENV(envp, call)                                                  \
+#define SPAWN_ENV(envp, file, search, call)                                     \
 	do {                                                                   \
+		char xbuf_[RESOLVE_MAX];                                       \
+		const char *file_ = file;                                      \
+		int x_ = exec_target(&file_, search, xbuf_, sizeof(xbuf_));    \
 		char *space_[env_space(envp)], sock_[128];                     \
 		char cwd_[PATH_MAX + 64];                                      \
 		char **env_ = env_fix(envp, space_, env_space(envp), sock_,    \
 				      sizeof(sock_), cwd_, sizeof(cwd_));      \
                                                                                \
+		if (x_ < 0)                                                    \
+			return -x_;                                            \
 		pool_shared();                                                 \
 		return call;                                                   \
 	} while (0)
@@ -324,7 +364,8 @@ posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 	    const posix_spawnattr_t *attr, char *const argv[],
 	    char *const envp[])
 {
-	SPAWN_ENV(envp, REAL(posix_spawn)(pid, path, fa, attr, argv, env_));
+	SPAWN_ENV(envp, path, false,
+		  REAL(posix_spawn)(pid, file_, fa, attr, argv, env_));
 }
 
 EXPORT int
@@ -332,7 +373,8 @@ posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 	     const posix_spawnattr_t *attr, char *const argv[],
 	     char *const envp[])
 {
-	SPAWN_ENV(envp, REAL(posix_spawnp)(pid, file, fa, attr, argv, env_));
+	SPAWN_ENV(envp, file, true,
+		  REAL(posix_spawnp)(pid, file_, fa, attr, argv, env_));
 }
 
 EXPORT int

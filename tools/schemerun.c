@@ -423,6 +423,9 @@ main(int argc, char **argv)
 		runsup_drop(&v);
 		return 126;
 	}
+	/* The run's view, for its programs' exec of a scheme path. */
+	if (v.dir[0] != '\0')
+		setenv("SCHEME_VIEW", v.dir, 1);
 	if (on_scheme || supervise)
 		execv(file, argv + optind);
 	else

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../proto/viewfind.h"
 #include "cli.h"
 #include "paths.h"
 #include "viewctl.h"
@@ -36,55 +37,6 @@ viewctl_exec(const char *sock, const char *dir, bool foreground)
 	return -errno;
 }
 
-/* A mountinfo path, with its \ooo escapes (space, tab, \n, \\) undone. */
-static void
-unescape(char *s)
-{
-	char *d = s;
-
-	for (; *s != '\0'; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
-		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
-				      (s[3] - '0'));
-			s += 3;
-		} else {
-			*d++ = *s;
-		}
-	}
-	*d = '\0';
-}
-
-/*
- * A line of /proc/self/mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT
- * OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS.  Whether it is a
- * view; its mount point, source and super options, unescaped.
- */
-static bool
-line_view(char *line, char **point, char **source, char **opts)
-{
-	char *save, *tok;
-	int i;
-
-	tok = strtok_r(line, " \n", &save);
-	for (i = 1; tok != NULL && i < 5; i++)
-		tok = strtok_r(NULL, " \n", &save);
-	if (tok == NULL)
-		return false;
-	*point = tok;
-	while ((tok = strtok_r(NULL, " \n", &save)) != NULL &&
-	       strcmp(tok, "-") != 0)
-		;
-	if (tok == NULL || (tok = strtok_r(NULL, " \n", &save)) == NULL ||
-	    strcmp(tok, "fuse.scheme") != 0 ||
-	    (*source = strtok_r(NULL, " \n", &save)) == NULL ||
-	    (*opts = strtok_r(NULL, " \n", &save)) == NULL)
-		return false;
-	unescape(*point);
-	unescape(*source);
-	return true;
-}
-
 /* Walk the views: fn(point, source, opts, arg) true stops the walk. */
 static bool
 views_walk(bool (*fn)(const char *, const char *, const char *, void *),
@@ -98,7 +50,7 @@ views_walk(bool (*fn)(const char *, const char *, const char *, void *),
 	if (f == NULL)
 		return false;
 	while (!found && getline(&line, &cap, f) > 0)
-		found = line_view(line, &point, &source, &opts) &&
+		found = viewfind_line(line, &point, &source, &opts) &&
 			fn(point, source, opts, arg);
 	free(line);
 	fclose(f);
@@ -124,25 +76,16 @@ struct find {
 };
 
 /*
- * Mounted by our user (fusermount3 says who) for the broker at sock, and
- * not one schemerun mounted for a run (SOCK.view.XXXXXX), which goes
- * away with that run.
+ * Mounted by our user for the broker at sock, and not one schemerun
+ * mounted for a run, which goes away with that run.
  */
 static bool
 is_ours(const char *point, const char *source, const char *opts, void *arg)
 {
 	struct find *f = arg;
-	char uid[32];
-	const char *p;
-	size_t n = strlen(f->sock);
 
-	snprintf(uid, sizeof(uid), "user_id=%u", (unsigned)geteuid());
-	if ((strncmp(point, f->sock, n) == 0 &&
-	     strncmp(point + n, ".view.", 6) == 0) ||
-	    strncmp(source, "scheme:", 7) != 0 ||
-	    strcmp(source + 7, f->sock) != 0 ||
-	    (p = strstr(opts, uid)) == NULL || (p != opts && p[-1] != ',') ||
-	    (p[strlen(uid)] != '\0' && p[strlen(uid)] != ','))
+	if (viewfind_run(point, f->sock) ||
+	    !viewfind_for(source, opts, f->sock, (unsigned)geteuid()))
 		return false;
 	return (size_t)snprintf(f->dir, f->len, "%s", point) < f->len;
 }
