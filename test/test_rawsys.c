@@ -253,6 +253,36 @@ START_TEST(node_fs_trapping)
 }
 END_TEST
 
+/*
+ * Rust's std::fs (test/rawsys/fs.rs) on both path forms, line for line
+ * as on the disk.
+ */
+START_TEST(rust_fs)
+{
+	static struct run_result want, got;
+	const char *dirs[] = {"/scheme/" S, S ":"};
+	char *argv[] = {(char *)TEST_RUST_FS, NULL, NULL};
+
+	if (TEST_RUST_FS[0] == '\0') {
+		fprintf(stderr,
+			"test_rawsys: no rustc at build time, skipped\n");
+		return;
+	}
+	argv[1] = disk;
+	h_run(&want, true, NULL, 30, argv);
+	ck_assert_msg(want.status == 0 &&
+			  strstr(want.out, "read_dir \"c:file f:file\"\n"),
+		      "disk: %d\n%s%s", want.status, want.out, want.err);
+	for (size_t i = 0; i < 2; i++) {
+		argv[1] = (char *)dirs[i];
+		h_run(&got, true, NULL, 30, argv);
+		ck_assert_msg(got.status == 0 && strcmp(want.out, got.out) == 0,
+			      "%s: status %d\ngot:\n%s\nwant:\n%s%s", dirs[i],
+			      got.status, got.out, want.out, got.err);
+	}
+}
+END_TEST
+
 static Suite *
 rawsys_suite(void)
 {
@@ -270,6 +300,7 @@ rawsys_suite(void)
 	tcase_add_test(tc, own_sigsys_handler);
 	tcase_add_test(tc, node_fs);
 	tcase_add_test(tc, node_fs_trapping);
+	tcase_add_test(tc, rust_fs);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,7 +11,7 @@ pkgs="cmake gcc make libc6-dev pkg-config libbsd-dev check libffi-dev
 	python3 valgrind qemu-system-x86 busybox cpio xz-utils
 	flex bison bc libelf-dev clang libclang-rt-14-dev libfuse3-dev fuse3
 	libseccomp-dev libseccomp2 man-db groff-base systemd build-essential
-	debhelper lintian gdb golang-go git sqlite3 rsync strace nodejs"
+	debhelper lintian gdb golang-go git sqlite3 rsync strace nodejs rustc"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
