@@ -15,6 +15,19 @@
 #include "real.h"
 
 #define EXPORT	  __attribute__((visibility("default")))
+
+/*
+ * glibc declares some pointers nonnull (utimensat's and statx's path,
+ * statx's buffer) that Linux takes NULL for, or answers EFAULT to
+ * (Rust's std probes statx with NULLs): a copy of one the compiler may
+ * assume nothing of.
+ */
+static inline const void *
+maybe_null(const void *p)
+{
+	__asm__("" : "+r"(p));
+	return p;
+}
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 
 static inline long

@@ -306,17 +306,7 @@ fd_utimens(int fd, struct sfd *e, const struct timespec ts[2])
 	return e->ops->futimens(fd, e, ts);
 }
 
-/*
- * glibc declares utimensat's path nonnull, but Linux takes NULL there
- * (the fd itself): a copy of it the compiler may assume nothing of.
- */
-static const char *
-maybe_null(const char *p)
-{
-	__asm__("" : "+r"(p));
-	return p;
-}
-
+/* glibc declares utimensat's path nonnull; Linux takes NULL (wrap.h). */
 EXPORT int
 utimensat(int dirfd, const char *path, const struct timespec ts[2], int flags)
 {

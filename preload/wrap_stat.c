@@ -170,17 +170,21 @@ to_statx(const struct stat *st, struct statx *sx)
 	sx->stx_dev_minor = minor(st->st_dev);
 }
 
+/* libc's statx, through a type without glibc's nonnull (wrap.h). */
+typedef int statx_fn(int, const char *, int, unsigned, struct statx *);
+
 EXPORT int
 statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *sx)
 {
 	char buf[RESOLVE_MAX];
 	struct stat st;
-	int saved = errno;
-	int r = at_stat(&dirfd, &path, buf, &st, flags);
+	int saved = errno, r;
 
-	if (LIKELY(r == SC_PASS)) {
+	path = maybe_null(path);
+	sx = (struct statx *)maybe_null(sx);
+	if (LIKELY((r = at_stat(&dirfd, &path, buf, &st, flags)) == SC_PASS)) {
 		errno = saved;
-		return REAL(statx)(dirfd, path, flags, mask, sx);
+		return ((statx_fn *)REAL(statx))(dirfd, path, flags, mask, sx);
 	}
 	if (r == 0 && ua_write_ok(sx, sizeof(*sx)) < 0)
 		r = -EFAULT;
