@@ -10,6 +10,8 @@
  *	rename		open the old path O_PATH, SYS_FRENAME with the new
  *			one (same scheme; across schemes or to a disk path:
  *			EXDEV, and mv copies)
+ *	link		open the old path O_PATH, SYS_FLINK with the new
+ *			one (the same scheme: wrap_node.c sees to it)
  *	access		stat, and the mode bits checked here as the kernel
  *			would for the caller's ids
  *
@@ -273,6 +275,27 @@ sc_rename(const struct scheme_path *from, const struct scheme_path *to,
 	    (r = sc_stat(to, &st, true)) != -ENOENT)
 		return r == 0 ? -EEXIST : r;
 	return sc_path_do(from, O_PATH | O_NOFOLLOW, do_rename, (void *)to);
+}
+
+static int
+do_link(int fd, struct sfd *e, void *arg)
+{
+	const struct scheme_path *to = arg;
+
+	return sc_flink(fd, e, to->rest, to->restlen);
+}
+
+/*
+ * link(from, to) within one scheme; a symbolic link at from is followed
+ * only if asked (linkat's AT_SYMLINK_FOLLOW), as Linux does.  -ENOSYS:
+ * the provider has no hard links.
+ */
+int
+sc_link(const struct scheme_path *from, const struct scheme_path *to,
+	bool follow)
+{
+	return sc_path_do(from, O_PATH | (follow ? 0 : O_NOFOLLOW), do_link,
+			  (void *)to);
 }
 
 static bool
