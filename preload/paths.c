@@ -241,12 +241,33 @@ sc_truncate(const struct scheme_path *sp, off_t len)
 	return at_or_do(sp, &a, do_truncate, &len);
 }
 
+/*
+ * Is the open file e in the scheme sp names?  A symbolic link on the old
+ * path may have led the open to another scheme, whose provider must not
+ * be given a new path meant for this one: EXDEV, as Linux across file
+ * systems.  No round trip: the name's channel is this thread's already.
+ */
+static int
+same_scheme(const struct sfd *e, const struct scheme_path *sp)
+{
+	struct chan *ch;
+	bool same;
+	int r;
+
+	if ((r = chan_by_name(sp->name, &ch)) < 0)
+		return r == -ENOENT || r == -ENOTCONN ? -EXDEV : r;
+	same = ch->broker == e->broker && ch->inst == e->inst;
+	chan_release(ch);
+	return same ? 0 : -EXDEV;
+}
+
 static int
 do_rename(int fd, struct sfd *e, void *arg)
 {
 	const struct scheme_path *to = arg;
+	int r = same_scheme(e, to);
 
-	return sc_frename(fd, e, to->rest, to->restlen);
+	return r < 0 ? r : sc_frename(fd, e, to->rest, to->restlen);
 }
 
 /*
@@ -281,8 +302,9 @@ static int
 do_link(int fd, struct sfd *e, void *arg)
 {
 	const struct scheme_path *to = arg;
+	int r = same_scheme(e, to);
 
-	return sc_flink(fd, e, to->rest, to->restlen);
+	return r < 0 ? r : sc_flink(fd, e, to->rest, to->restlen);
 }
 
 /*

@@ -861,7 +861,8 @@ END_TEST
 /*
  * Hard links: SYS_FLINK within a scheme, in either path form; a symbolic
  * link followed only with AT_SYMLINK_FOLLOW; EXDEV to another scheme and
- * between a scheme and the disk, as across Linux file systems.
+ * between a scheme and the disk, as across Linux file systems, and when a
+ * symbolic link leads the old path to another scheme (rename too).
  */
 START_TEST(hard_links)
 {
@@ -890,6 +891,20 @@ START_TEST(hard_links)
 	ck_assert(S_ISLNK(b.st_mode) && b.st_nlink == 2);
 	ck_assert_int_eq(link(S ":hl", "tc2:hl"), -1);
 	ck_assert_int_eq(errno, EXDEV);
+	/* a symbolic link on the old path leading to another scheme */
+	close(open("tc2:f", O_WRONLY | O_CREAT, 0644));
+	ck_assert_int_eq(symlink("/scheme/tc2", S ":hto2"), 0);
+	ck_assert_int_eq(symlink("/scheme/tc2/f", S ":hto2f"), 0);
+	ck_assert_int_eq(link(S ":hto2/f", S ":f"), -1);
+	ck_assert_int_eq(errno, EXDEV);
+	ck_assert_int_eq(linkat(AT_FDCWD, S ":hto2f", AT_FDCWD, S ":f",
+				AT_SYMLINK_FOLLOW),
+			 -1);
+	ck_assert_int_eq(errno, EXDEV);
+	ck_assert_int_eq(rename(S ":hto2/f", S ":f"), -1);
+	ck_assert_int_eq(errno, EXDEV);
+	ck_assert_int_eq(access("tc2:f", F_OK), 0);
+	ck_assert_int_eq(access(S ":f", F_OK), -1);
 	snprintf(disk, sizeof(disk), "%s/hl-disk", h_dir());
 	ck_assert_int_eq(link(S ":hl", disk), -1);
 	ck_assert_int_eq(errno, EXDEV);
