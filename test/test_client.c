@@ -881,9 +881,9 @@ START_TEST(hard_links)
 	ck_assert_uint_eq(a.st_ino, b.st_ino);
 	ck_assert_uint_eq(b.st_nlink, 2);
 	ck_assert_int_eq(symlink("hl", S ":hsl"), 0);
-	ck_assert_int_eq(linkat(AT_FDCWD, S ":hsl", AT_FDCWD, S ":hl3",
-				AT_SYMLINK_FOLLOW),
-			 0);
+	ck_assert_int_eq(
+	    linkat(AT_FDCWD, S ":hsl", AT_FDCWD, S ":hl3", AT_SYMLINK_FOLLOW),
+	    0);
 	ck_assert_int_eq(link(S ":hsl", S ":hsl2"), 0);
 	ck_assert_int_eq(lstat(S ":hl3", &b), 0);
 	ck_assert(S_ISREG(b.st_mode) && b.st_nlink == 3);
@@ -897,9 +897,9 @@ START_TEST(hard_links)
 	ck_assert_int_eq(symlink("/scheme/tc2/f", S ":hto2f"), 0);
 	ck_assert_int_eq(link(S ":hto2/f", S ":f"), -1);
 	ck_assert_int_eq(errno, EXDEV);
-	ck_assert_int_eq(linkat(AT_FDCWD, S ":hto2f", AT_FDCWD, S ":f",
-				AT_SYMLINK_FOLLOW),
-			 -1);
+	ck_assert_int_eq(
+	    linkat(AT_FDCWD, S ":hto2f", AT_FDCWD, S ":f", AT_SYMLINK_FOLLOW),
+	    -1);
 	ck_assert_int_eq(errno, EXDEV);
 	ck_assert_int_eq(rename(S ":hto2/f", S ":f"), -1);
 	ck_assert_int_eq(errno, EXDEV);

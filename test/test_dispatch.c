@@ -254,10 +254,10 @@ static const struct scheme_ops all = {
 };
 
 static const uint64_t kinds[] = {
-    SYS_OPEN,	   SYS_READ,   SYS_WRITE,  SYS_LSEEK,	 SYS_FCNTL,
-    SYS_FEVENT,	   SYS_FPATH,  SYS_FSTAT,  SYS_FSTATVFS, SYS_FSYNC,
-    SYS_FTRUNCATE, SYS_FCHMOD, SYS_FCHOWN, SYS_FRENAME,	 SYS_FUTIMENS,
-    SYS_DUP,	   SYS_UNLINK, SYS_RMDIR,  SYS_CLOSE,	 SYS_READ2,
+    SYS_OPEN,	   SYS_READ,	  SYS_WRITE,  SYS_LSEEK,    SYS_FCNTL,
+    SYS_FEVENT,	   SYS_FPATH,	  SYS_FSTAT,  SYS_FSTATVFS, SYS_FSYNC,
+    SYS_FTRUNCATE, SYS_FCHMOD,	  SYS_FCHOWN, SYS_FRENAME,  SYS_FUTIMENS,
+    SYS_DUP,	   SYS_UNLINK,	  SYS_RMDIR,  SYS_CLOSE,    SYS_READ2,
     SYS_WRITE2,	   SYS_FALLOCATE, SYS_FLINK,
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
@@ -523,11 +523,10 @@ END_TEST
 START_TEST(every_kind_reaches_its_member)
 {
 	static const char *names[] = {
-	    "open",	 "read",   "write",  "lseek",	 "fcntl",
-	    "fevent",	 "fpath",  "fstat",  "fstatvfs", "fsync",
-	    "ftruncate", "fchmod", "fchown", "frename",	 "futimens",
-	    "dup",	 "unlink", "rmdir",  "close",	 "read2",
-	    "write2",	 "fallocate", "flink",
+	    "open",   "read",	 "write",    "lseek",	  "fcntl",     "fevent",
+	    "fpath",  "fstat",	 "fstatvfs", "fsync",	  "ftruncate", "fchmod",
+	    "fchown", "frename", "futimens", "dup",	  "unlink",    "rmdir",
+	    "close",  "read2",	 "write2",   "fallocate", "flink",
 	};
 	struct scheme_packet p;
 

@@ -136,7 +136,7 @@ struct node {
 				the tree */
 	struct dent *kids;   /* a directory's entries, sorted by name */
 	size_t nkids, kidcap;
-	nlink_t links;	     /* entries naming it */
+	nlink_t links; /* entries naming it */
 	char *data; /* a file's bytes: malloc'd, or mapped from mfd */
 	size_t size, cap;
 	int mfd; /* -1, or the memfd holding them (see "Mapping") */
