@@ -165,6 +165,7 @@ use_input(const struct scheme_packet *p)
 	case SYS_DUP:
 	case SYS_WRITE:
 	case SYS_FRENAME:
+	case SYS_FLINK:
 	case SYS_FUTIMENS:
 	case SYS_FMAP:
 		in = (const volatile char *)(uintptr_t)p->c;

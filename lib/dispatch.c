@@ -254,6 +254,19 @@ call_frename(const struct scheme_ops *o, void *ctx,
 	return o->frename(ctx, p, p->b, path);
 }
 
+static int64_t
+call_flink(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	const char *path;
+	int r;
+
+	if (o->flink == NULL)
+		return -ENOSYS;
+	if ((r = path_arg(p->c, p->d, &path)) < 0)
+		return r;
+	return o->flink(ctx, p, p->b, path);
+}
+
 /* No bytes at all: utimensat(2)'s NULL times, both now. */
 static int64_t
 call_futimens(const struct scheme_ops *o, void *ctx,
@@ -391,6 +404,7 @@ static const struct request {
     [NUM(SYS_FCHMOD)] = {SYS_FCHMOD, call_fchmod},
     [NUM(SYS_FCHOWN)] = {SYS_FCHOWN, call_fchown},
     [NUM(SYS_FRENAME)] = {SYS_FRENAME, call_frename},
+    [NUM(SYS_FLINK)] = {SYS_FLINK, call_flink},
     [NUM(SYS_FUTIMENS)] = {SYS_FUTIMENS, call_futimens},
     [NUM(SYS_CLOSE)] = {SYS_CLOSE, call_close},
     [NUM(SYS_FMAP)] = {SYS_FMAP, call_fmap},

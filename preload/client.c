@@ -489,7 +489,7 @@ sc_getdents(int fd, struct sfd *e, void *buf, size_t len)
 	return r;
 }
 
-/* Metadata: Redox's fchmod, fchown, futimens and frename. */
+/* Metadata: Redox's fchmod, fchown, futimens, frename and flink. */
 int
 sc_fchmod(int fd, struct sfd *e, mode_t mode)
 {
@@ -527,6 +527,16 @@ sc_frename(int fd, struct sfd *e, const char *path, size_t len)
 	struct wire_rep rep;
 
 	return (int)simple(fd, e, SYS_FRENAME, 0, len, &in, 1, NULL, 0, &rep);
+}
+
+/* A hard link: the new path is within the same scheme, as Redox's flink. */
+int
+sc_flink(int fd, struct sfd *e, const char *path, size_t len)
+{
+	struct iovec in = {(void *)path, len};
+	struct wire_rep rep;
+
+	return (int)simple(fd, e, SYS_FLINK, 0, len, &in, 1, NULL, 0, &rep);
 }
 
 /*

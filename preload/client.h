@@ -101,6 +101,7 @@ int sc_fchmod(int fd, struct sfd *e, mode_t mode);
 int sc_fchown(int fd, struct sfd *e, uid_t uid, gid_t gid);
 int sc_futimens(int fd, struct sfd *e, const struct timespec ts[2]);
 int sc_frename(int fd, struct sfd *e, const char *path, size_t len);
+int sc_flink(int fd, struct sfd *e, const char *path, size_t len);
 struct scheme_map;
 int sc_fmap(int fd, struct sfd *e, struct scheme_map *m, int *mfd,
 	    uint32_t *dflags);

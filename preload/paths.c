@@ -10,6 +10,8 @@
  *	rename		open the old path O_PATH, SYS_FRENAME with the new
  *			one (same scheme; across schemes or to a disk path:
  *			EXDEV, and mv copies)
+ *	link		open the old path O_PATH, SYS_FLINK with the new
+ *			one (the same scheme: wrap_node.c sees to it)
  *	access		stat, and the mode bits checked here as the kernel
  *			would for the caller's ids
  *
@@ -239,12 +241,33 @@ sc_truncate(const struct scheme_path *sp, off_t len)
 	return at_or_do(sp, &a, do_truncate, &len);
 }
 
+/*
+ * Is the open file e in the scheme sp names?  A symbolic link on the old
+ * path may have led the open to another scheme, whose provider must not
+ * be given a new path meant for this one: EXDEV, as Linux across file
+ * systems.  No round trip: the name's channel is this thread's already.
+ */
+static int
+same_scheme(const struct sfd *e, const struct scheme_path *sp)
+{
+	struct chan *ch;
+	bool same;
+	int r;
+
+	if ((r = chan_by_name(sp->name, &ch)) < 0)
+		return r == -ENOENT || r == -ENOTCONN ? -EXDEV : r;
+	same = ch->broker == e->broker && ch->inst == e->inst;
+	chan_release(ch);
+	return same ? 0 : -EXDEV;
+}
+
 static int
 do_rename(int fd, struct sfd *e, void *arg)
 {
 	const struct scheme_path *to = arg;
+	int r = same_scheme(e, to);
 
-	return sc_frename(fd, e, to->rest, to->restlen);
+	return r < 0 ? r : sc_frename(fd, e, to->rest, to->restlen);
 }
 
 /*
@@ -273,6 +296,28 @@ sc_rename(const struct scheme_path *from, const struct scheme_path *to,
 	    (r = sc_stat(to, &st, true)) != -ENOENT)
 		return r == 0 ? -EEXIST : r;
 	return sc_path_do(from, O_PATH | O_NOFOLLOW, do_rename, (void *)to);
+}
+
+static int
+do_link(int fd, struct sfd *e, void *arg)
+{
+	const struct scheme_path *to = arg;
+	int r = same_scheme(e, to);
+
+	return r < 0 ? r : sc_flink(fd, e, to->rest, to->restlen);
+}
+
+/*
+ * link(from, to) within one scheme; a symbolic link at from is followed
+ * only if asked (linkat's AT_SYMLINK_FOLLOW), as Linux does.  -ENOSYS:
+ * the provider has no hard links.
+ */
+int
+sc_link(const struct scheme_path *from, const struct scheme_path *to,
+	bool follow)
+{
+	return sc_path_do(from, O_PATH | (follow ? 0 : O_NOFOLLOW), do_link,
+			  (void *)to);
 }
 
 static bool

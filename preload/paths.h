@@ -24,6 +24,8 @@ int sc_utimens(const struct scheme_path *sp, const struct timespec ts[2],
 int sc_truncate(const struct scheme_path *sp, off_t len);
 int sc_rename(const struct scheme_path *from, const struct scheme_path *to,
 	      unsigned flags);
+int sc_link(const struct scheme_path *from, const struct scheme_path *to,
+	    bool follow);
 int sc_access(const struct scheme_path *sp, int mode, bool effective,
 	      bool nofollow);
 

@@ -6,9 +6,9 @@
  * forms).
  *
  * In a scheme, each either does what it says (symbolic links, the Redox
- * way: follow.c) or fails with the errno a Linux file system without it
- * gives (the VFS's EPERM for a node it cannot make, EXDEV for a link
- * across file systems).  None may act on the kernel's working directory
+ * way: follow.c; hard links where the provider keeps them) or fails with
+ * the errno a Linux file system without it gives (the VFS's EPERM for a
+ * node it cannot make, EXDEV for a link across file systems).  None may act on the kernel's working directory
  * while ours is a scheme's: that would report success for a file the
  * program did not name.
  */
@@ -108,15 +108,19 @@ symlinkat(const char *target, int dirfd, const char *path)
 }
 
 /*
- * link(old, new): a hard link is the provider's, and no request asks for
- * one yet: within one scheme EPERM (as a file system without link), once
- * both names are checked; across schemes, or between a scheme and the
- * disk, EXDEV.
+ * link(old, new): within one scheme, Redox's flink on the old name opened
+ * O_PATH.  A provider without hard links (-ENOSYS) gets the answers of a
+ * Linux file system without them: EPERM for a directory, else EEXIST if
+ * the new name is there, else EPERM, once both names are checked.
+ * Across schemes, or between a scheme and the disk, EXDEV.  A new name
+ * with a trailing slash is never made (EEXIST, or ENOENT, as Linux says):
+ * joined to a scheme working directory it may have lost the slash.
  */
 static int
 try_link(int *oldfd, const char **old, char *obuf, int *newfd, const char **new,
 	 char *nbuf, int flags)
 {
+	const char *given = *new; /* read by resolve_at when it says 1 */
 	struct scheme_path a, b;
 	struct stat st;
 	int sa = resolve_at(oldfd, old, obuf, RESOLVE_MAX, &a);
@@ -129,6 +133,15 @@ try_link(int *oldfd, const char **old, char *obuf, int *newfd, const char **new,
 		return sa < 0 ? sa : sb;
 	if (sa == 0 || sb == 0 || strcmp(a.name, b.name) != 0)
 		return -EXDEV;
+	if (given[0] != '\0' && given[strlen(given) - 1] == '/') {
+		if ((r = sc_stat(&a, &st, !(flags & AT_SYMLINK_FOLLOW))) < 0)
+			return r;
+		r = sc_stat(&b, &st, true);
+		return r == 0 ? -EEXIST : r;
+	}
+	r = sc_link(&a, &b, (flags & AT_SYMLINK_FOLLOW) != 0);
+	if (r != -ENOSYS)
+		return r;
 	if ((r = sc_stat(&a, &st, !(flags & AT_SYMLINK_FOLLOW))) < 0)
 		return r;
 	if (S_ISDIR(st.st_mode))

@@ -858,6 +858,75 @@ START_TEST(directory_calls)
 }
 END_TEST
 
+/*
+ * Hard links: SYS_FLINK within a scheme, in either path form; a symbolic
+ * link followed only with AT_SYMLINK_FOLLOW; EXDEV to another scheme and
+ * between a scheme and the disk, as across Linux file systems, and when a
+ * symbolic link leads the old path to another scheme (rename too).
+ */
+START_TEST(hard_links)
+{
+	pid_t other = h_start_provider(TEST_MEMFS, "tc2");
+	struct stat a, b;
+	char disk[300], buf[8];
+	int fd;
+
+	ck_assert_int_gt(other, 0);
+	fd = open(S ":hl", O_RDWR | O_CREAT | O_EXCL, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "abc", 3), 3);
+	ck_assert_int_eq(link(S ":hl", "/scheme/" S "/hl2"), 0);
+	ck_assert_int_eq(stat(S ":hl", &a), 0);
+	ck_assert_int_eq(stat(S ":hl2", &b), 0);
+	ck_assert_uint_eq(a.st_ino, b.st_ino);
+	ck_assert_uint_eq(b.st_nlink, 2);
+	ck_assert_int_eq(symlink("hl", S ":hsl"), 0);
+	ck_assert_int_eq(
+	    linkat(AT_FDCWD, S ":hsl", AT_FDCWD, S ":hl3", AT_SYMLINK_FOLLOW),
+	    0);
+	ck_assert_int_eq(link(S ":hsl", S ":hsl2"), 0);
+	ck_assert_int_eq(lstat(S ":hl3", &b), 0);
+	ck_assert(S_ISREG(b.st_mode) && b.st_nlink == 3);
+	ck_assert_int_eq(lstat(S ":hsl2", &b), 0);
+	ck_assert(S_ISLNK(b.st_mode) && b.st_nlink == 2);
+	ck_assert_int_eq(link(S ":hl", "tc2:hl"), -1);
+	ck_assert_int_eq(errno, EXDEV);
+	/* a symbolic link on the old path leading to another scheme */
+	close(open("tc2:f", O_WRONLY | O_CREAT, 0644));
+	ck_assert_int_eq(symlink("/scheme/tc2", S ":hto2"), 0);
+	ck_assert_int_eq(symlink("/scheme/tc2/f", S ":hto2f"), 0);
+	ck_assert_int_eq(link(S ":hto2/f", S ":f"), -1);
+	ck_assert_int_eq(errno, EXDEV);
+	ck_assert_int_eq(
+	    linkat(AT_FDCWD, S ":hto2f", AT_FDCWD, S ":f", AT_SYMLINK_FOLLOW),
+	    -1);
+	ck_assert_int_eq(errno, EXDEV);
+	ck_assert_int_eq(rename(S ":hto2/f", S ":f"), -1);
+	ck_assert_int_eq(errno, EXDEV);
+	ck_assert_int_eq(access("tc2:f", F_OK), 0);
+	ck_assert_int_eq(access(S ":f", F_OK), -1);
+	snprintf(disk, sizeof(disk), "%s/hl-disk", h_dir());
+	ck_assert_int_eq(link(S ":hl", disk), -1);
+	ck_assert_int_eq(errno, EXDEV);
+	ck_assert_int_eq(link("/dev/null", S ":hnull"), -1);
+	ck_assert_int_eq(errno, EXDEV);
+	ck_assert_int_eq(link(S ":hl", S ":hl2"), -1);
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_int_eq(link(S ":", S ":hroot"), -1);
+	ck_assert_int_eq(errno, EPERM);
+	/* the last name gone, the open file lives on */
+	ck_assert_int_eq(unlink(S ":hl"), 0);
+	ck_assert_int_eq(unlink(S ":hl2"), 0);
+	ck_assert_int_eq(unlink(S ":hl3"), 0);
+	ck_assert_int_eq(fstat(fd, &b), 0);
+	ck_assert_uint_eq(b.st_nlink, 0);
+	ck_assert_int_eq(pread(fd, buf, sizeof(buf), 0), 3);
+	ck_assert_int_eq(memcmp(buf, "abc", 3), 0);
+	close(fd);
+	h_stop_daemon(other, "scheme-memfs");
+}
+END_TEST
+
 /* Threads reading and appending on one fd at once: each byte once. */
 struct share {
 	int fd;
@@ -1180,6 +1249,7 @@ client_suite(void)
 	tcase_add_unchecked_fixture(tc, start_world, h_world_stop);
 	tcase_add_test(tc, open_read_close);
 	tcase_add_test(tc, scheme_dir_form);
+	tcase_add_test(tc, hard_links);
 	tcase_add_test(tc, create_write_seek_stat);
 	tcase_add_test(tc, errors_have_errno);
 	tcase_add_test(tc, unknown_scheme_is_a_file);

@@ -162,6 +162,12 @@ r_frename(void *ctx, const struct scheme_packet *p, uint64_t h,
 }
 
 static int64_t
+r_flink(void *ctx, const struct scheme_packet *p, uint64_t h, const char *path)
+{
+	return seen("flink", ctx, p, h, path, 0);
+}
+
+static int64_t
 r_futimens(void *ctx, const struct scheme_packet *p, uint64_t h,
 	   const struct timespec *ts)
 {
@@ -244,14 +250,15 @@ static const struct scheme_ops all = {
     .read2 = r_read2,
     .write2 = r_write2,
     .fallocate = r_fallocate,
+    .flink = r_flink,
 };
 
 static const uint64_t kinds[] = {
-    SYS_OPEN,	   SYS_READ,   SYS_WRITE,  SYS_LSEEK,	 SYS_FCNTL,
-    SYS_FEVENT,	   SYS_FPATH,  SYS_FSTAT,  SYS_FSTATVFS, SYS_FSYNC,
-    SYS_FTRUNCATE, SYS_FCHMOD, SYS_FCHOWN, SYS_FRENAME,	 SYS_FUTIMENS,
-    SYS_DUP,	   SYS_UNLINK, SYS_RMDIR,  SYS_CLOSE,	 SYS_READ2,
-    SYS_WRITE2,	   SYS_FALLOCATE,
+    SYS_OPEN,	   SYS_READ,	  SYS_WRITE,  SYS_LSEEK,    SYS_FCNTL,
+    SYS_FEVENT,	   SYS_FPATH,	  SYS_FSTAT,  SYS_FSTATVFS, SYS_FSYNC,
+    SYS_FTRUNCATE, SYS_FCHMOD,	  SYS_FCHOWN, SYS_FRENAME,  SYS_FUTIMENS,
+    SYS_DUP,	   SYS_UNLINK,	  SYS_RMDIR,  SYS_CLOSE,    SYS_READ2,
+    SYS_WRITE2,	   SYS_FALLOCATE, SYS_FLINK,
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -297,6 +304,7 @@ valid(uint64_t kind)
 	case SYS_RMDIR:
 		return pkt(kind, addr(path), 8, 0);
 	case SYS_FRENAME:
+	case SYS_FLINK:
 		return pkt(kind, 1, addr(path), 8);
 	case SYS_LSEEK:
 	case SYS_FCNTL:
@@ -358,6 +366,10 @@ START_TEST(paths_decoded)
 	p = pkt(SYS_FRENAME, 5, addr(path), 8);
 	call(&p, "frename");
 	ck_assert_uint_eq(last.handle, 5);
+	ck_assert_ptr_eq(last.ptr, path);
+	p = pkt(SYS_FLINK, 6, addr(path), 8);
+	call(&p, "flink");
+	ck_assert_uint_eq(last.handle, 6);
 	ck_assert_ptr_eq(last.ptr, path);
 	p = pkt(SYS_OPEN, addr(""), 0, O_RDONLY); /* the root */
 	call(&p, "open");
@@ -472,6 +484,7 @@ START_TEST(bad_arguments_refused)
 	refused(pkt(SYS_UNLINK, addr(nul_inside), 5, 0), EINVAL);
 	refused(pkt(SYS_RMDIR, 0, 4, 0), EFAULT);
 	refused(pkt(SYS_FRENAME, 1, addr(nul_inside), 5), EINVAL);
+	refused(pkt(SYS_FLINK, 1, addr(unterminated), 3), EINVAL);
 	refused(pkt(SYS_READ, 1, 0, 10), EFAULT);
 	refused(pkt(SYS_WRITE, 1, 0, 10), EFAULT);
 	refused(pkt(SYS_FPATH, 1, 0, 10), EFAULT);
@@ -510,11 +523,10 @@ END_TEST
 START_TEST(every_kind_reaches_its_member)
 {
 	static const char *names[] = {
-	    "open",	 "read",   "write",  "lseek",	 "fcntl",
-	    "fevent",	 "fpath",  "fstat",  "fstatvfs", "fsync",
-	    "ftruncate", "fchmod", "fchown", "frename",	 "futimens",
-	    "dup",	 "unlink", "rmdir",  "close",	 "read2",
-	    "write2",	 "fallocate",
+	    "open",   "read",	 "write",    "lseek",	  "fcntl",     "fevent",
+	    "fpath",  "fstat",	 "fstatvfs", "fsync",	  "ftruncate", "fchmod",
+	    "fchown", "frename", "futimens", "dup",	  "unlink",    "rmdir",
+	    "close",  "read2",	 "write2",   "fallocate", "flink",
 	};
 	struct scheme_packet p;
 
@@ -624,6 +636,10 @@ START_TEST(old_struct_served)
 	ck_assert_int_eq(dispatch01(ops, NULL, &p), -ENOSYS);
 	ck_assert_int_eq(last.calls, 0);
 	ck_assert_uint_eq(io.served, 0);
+	p = valid(SYS_FLINK);
+	reset();
+	ck_assert_int_eq(dispatch01(ops, NULL, &p), -ENOSYS);
+	ck_assert_int_eq(last.calls, 0);
 	free(ops);
 	dlclose(lib);
 }

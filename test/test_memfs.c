@@ -279,6 +279,11 @@ agree(int line, const char *what, int want, int on_disk, int on_memfs)
 	      ret(rename(in(disk, from), in(disk, to))),                       \
 	      ret(rename(in(mem, from), in(mem, to))))
 
+#define AGREE_LINK(want, from, to)                                             \
+	agree(__LINE__, "link " from " " to, want,                             \
+	      ret(link(in(disk, from), in(disk, to))),                         \
+	      ret(link(in(mem, from), in(mem, to))))
+
 /*
  * Run fn in a child as nobody, with primary group gid and the
  * supplementary groups given (n of them; nogroup among them lets the
@@ -668,6 +673,49 @@ START_TEST(rename_needs_both_directories)
 }
 END_TEST
 
+/*
+ * A hard link is a create in the new directory (write and search on it),
+ * of a file that is not a directory.  Only nobody's own file is linked:
+ * the disk's fs.protected_hardlinks, which memfs has not, refuses the
+ * others'.
+ */
+static void
+link_child(void)
+{
+	become();
+	AGREE_LINK(-EACCES, "a/mine", "b/mine"); /* b is not his */
+	AGREE_LINK(-EACCES, "a/mine", "x/mine"); /* x: no search */
+	AGREE_LINK(-EEXIST, "a/mine", "c/there");
+	AGREE_LINK(-ENOENT, "a/none", "c/none");
+	AGREE_LINK(-EPERM, "a/mydir", "c/mydir");
+	AGREE_LINK(0, "a/mine", "c/mine");
+	AGREE(0, op_unlink, "a/mine", 0);
+	AGREE_LINK(0, "c/mine", "a/again");
+}
+
+START_TEST(link_needs_a_writable_directory)
+{
+	struct stat a, b;
+
+	NEEDS_ROOT();
+	make("a", S_IFDIR | 0777, 0, 0);
+	make("b", S_IFDIR | 0755, 0, 0);
+	make("c", S_IFDIR | 0777, 0, 0);
+	make("x", S_IFDIR | 0776, 0, 0);
+	make("a/mine", 0644, NOBODY, NOBODY);
+	make("a/mydir", S_IFDIR | 0755, NOBODY, NOBODY);
+	make("c/there", 0644, 0, 0);
+	as_nobody(link_child, NOBODY, 1, NOBODY);
+	same_stat("c/mine", NOBODY, NOBODY, 0644);
+	ck_assert_int_eq(stat(in(disk, "c/mine"), &a), 0);
+	ck_assert_int_eq(stat(in(mem, "a/again"), &b), 0);
+	ck_assert_uint_eq(a.st_nlink, 2);
+	ck_assert_uint_eq(b.st_nlink, 2);
+	ck_assert_int_eq(stat(in(mem, "c/mine"), &a), 0);
+	ck_assert_uint_eq(a.st_ino, b.st_ino);
+}
+END_TEST
+
 static Suite *
 memfs_suite(void)
 {
@@ -688,6 +736,7 @@ memfs_suite(void)
 	tcase_add_test(tc, ftruncate_needs_a_writable_fd);
 	tcase_add_test(tc, setgid_directory);
 	tcase_add_test(tc, rename_needs_both_directories);
+	tcase_add_test(tc, link_needs_a_writable_directory);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,7 +7,8 @@
  * other NAME:path can be created and written, directories can be made
  * (an open with O_CREAT | O_DIRECTORY, Redox's mkdir), listed, and
  * removed, and files and directories unlinked, renamed, chmod'ed,
- * chown'ed and given times, with Linux's rules and errors.  NAME: is the
+ * chown'ed and given times, and files given more names (hard links),
+ * with Linux's rules and errors.  NAME: is the
  * root directory.  At the top are also:
  *
  *	NAME:fifo	reads wait until someone writes (the provider keeps
@@ -36,7 +37,7 @@
  * so with O_DIRECTORY or without; another directory read without it says
  * EISDIR, as `cat dir` does on Linux.  A directory's st_size is the
  * length of its listing.  An O_PATH handle serves fstat, fpath, fcntl,
- * fchmod, fchown, futimens, frename and close; reads, writes, seeks,
+ * fchmod, fchown, futimens, frename, flink and close; reads, writes, seeks,
  * truncation, fsync and fevent on it say EBADF.
  *
  * Permissions are checked as a local file system on Linux checks them:
@@ -112,19 +113,30 @@ enum kind {
 #define T_CTIME 4
 
 /*
- * A node of the tree.  A directory keeps its entries in kids[], sorted by
- * name (strcmp, so bytewise): a lookup is a binary search and a listing
- * comes out sorted.  A node taken out of the tree (unlinked, removed, or
- * replaced by a rename) has no parent and lives on, still usable through
- * its handles, until the last of them closes.  Only the root is in the
- * tree without a parent.  A directory out of the tree is always empty:
- * only empty ones are removed, and nothing can reach one to add to it.
+ * A node of the tree, and the names it has.  A directory keeps its
+ * entries in kids[], sorted by name (strcmp, so bytewise): a lookup is a
+ * binary search and a listing comes out sorted.  An entry is a name and
+ * the node it names; a file may have several (hard links), counted in
+ * links, a directory one (its name and parent are kept in the node too,
+ * for "..", fpath and rename).  A node whose last name is gone (unlinked,
+ * removed, or replaced by a rename) lives on, still usable through its
+ * handles, until the last of them closes.  Only the root is in the tree
+ * without a name.  A directory out of the tree is always empty: only
+ * empty ones are removed, and nothing can reach one to add to it.
  */
+struct dent {
+	char *name;
+	struct node *node;
+};
+
 struct node {
-	char *name;	     /* "" for the root */
-	struct node *parent; /* NULL: the root, or out of the tree */
-	struct node **kids;  /* a directory's entries, sorted by name */
+	char *name;	     /* as made or renamed: a directory's name,
+				"" for the root */
+	struct node *parent; /* a directory's; NULL: the root, or out of
+				the tree */
+	struct dent *kids;   /* a directory's entries, sorted by name */
 	size_t nkids, kidcap;
+	nlink_t links; /* entries naming it */
 	char *data; /* a file's bytes: malloc'd, or mapped from mfd */
 	size_t size, cap;
 	int mfd; /* -1, or the memfd holding them (see "Mapping") */
@@ -139,6 +151,8 @@ struct node {
 
 struct handle {
 	struct node *n;
+	struct node *dir; /* a file's: the entry it was opened by, dir */
+	char *name;	  /* and name (a directory's are in the node) */
 	char *text; /* a directory's listing, or .stats: a snapshot */
 	size_t textlen;
 	off_t pos;
@@ -198,7 +212,7 @@ touch(struct node *n, int what)
 static int
 in_tree(const struct node *n)
 {
-	return n == root || n->parent != NULL;
+	return n == root || n->links > 0;
 }
 
 static int
@@ -253,8 +267,11 @@ node_free(struct node *n)
 static void
 tree_free(struct node *n)
 {
-	for (size_t i = 0; i < n->nkids; i++)
-		tree_free(n->kids[i]);
+	for (size_t i = 0; i < n->nkids; i++) {
+		free(n->kids[i].name);
+		if (--n->kids[i].node->links == 0)
+			tree_free(n->kids[i].node);
+	}
 	node_free(n);
 }
 
@@ -267,9 +284,9 @@ lookup(const struct node *d, const char *name, size_t *at)
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if ((c = strcmp(name, d->kids[mid]->name)) == 0) {
+		if ((c = strcmp(name, d->kids[mid].name)) == 0) {
 			*at = mid;
-			return d->kids[mid];
+			return d->kids[mid].node;
 		}
 		if (c < 0)
 			hi = mid;
@@ -285,7 +302,7 @@ static int
 reserve(struct node *d)
 {
 	size_t cap = d->kidcap ? d->kidcap * 2 : 8;
-	struct node **k;
+	struct dent *k;
 
 	if (d->nkids < d->kidcap)
 		return 0;
@@ -296,42 +313,49 @@ reserve(struct node *d)
 	return 0;
 }
 
-/* Put n into d (after reserve(d)); n's name is not in d yet. */
+/* Name n in d (after reserve(d)); name, malloc'd, is not in d yet. */
 static void
-attach(struct node *d, struct node *n)
+attach(struct node *d, char *name, struct node *n)
 {
 	size_t at;
 
-	lookup(d, n->name, &at);
+	lookup(d, name, &at);
 	memmove(&d->kids[at + 1], &d->kids[at],
 		(d->nkids - at) * sizeof(d->kids[0]));
-	d->kids[at] = n;
+	d->kids[at] = (struct dent){name, n};
 	d->nkids++;
-	n->parent = d;
+	n->links++;
+	if (n->kind == DIRECTORY)
+		n->parent = d;
 	touch(d, T_MTIME | T_CTIME);
 }
 
+/* Remove d's entry name, which names n. */
 static void
-detach(struct node *n)
+detach(struct node *d, const char *name, struct node *n)
 {
-	struct node *d = n->parent;
 	size_t at;
 
-	if (d == NULL || lookup(d, n->name, &at) != n)
+	if (lookup(d, name, &at) != n)
 		return;
+	free(d->kids[at].name);
 	memmove(&d->kids[at], &d->kids[at + 1],
 		(d->nkids - at - 1) * sizeof(d->kids[0]));
 	d->nkids--;
-	n->parent = NULL;
+	if (--n->links == 0)
+		n->parent = NULL;
 	touch(d, T_MTIME | T_CTIME);
 }
 
-/* Take n out of the tree: freed now, or when its last handle closes. */
+/*
+ * Take d's entry name (naming n) out of the tree: n is freed now, or when
+ * its last handle closes, once no other name is left.
+ */
 static void
-drop(struct node *n)
+drop(struct node *d, const char *name, struct node *n)
 {
-	detach(n);
-	if (n->refs == 0)
+	detach(d, name, n);
+	if (n->links == 0 && n->refs == 0)
 		node_free(n);
 }
 
@@ -348,11 +372,15 @@ mknode(struct node *d, const char *name, enum kind kind, mode_t mode, uid_t uid,
        gid_t gid)
 {
 	struct node *n;
+	char *ename;
 
-	if (reserve(d) < 0 ||
-	    (n = node_new(name, kind, mode, uid, gid)) == NULL)
+	if (reserve(d) < 0 || (ename = strdup(name)) == NULL)
 		return NULL;
-	attach(d, n);
+	if ((n = node_new(name, kind, mode, uid, gid)) == NULL) {
+		free(ename);
+		return NULL;
+	}
+	attach(d, ename, n);
 	return n;
 }
 
@@ -363,7 +391,7 @@ dir_size(const struct node *d)
 	size_t size = 0;
 
 	for (size_t i = 0; i < d->nkids; i++)
-		size += strlen(d->kids[i]->name) + 1;
+		size += strlen(d->kids[i].name) + 1;
 	return size;
 }
 
@@ -373,7 +401,7 @@ dir_links(const struct node *d)
 	nlink_t links = 2;
 
 	for (size_t i = 0; i < d->nkids; i++)
-		if (d->kids[i]->kind == DIRECTORY)
+		if (d->kids[i].node->kind == DIRECTORY)
 			links++;
 	return links;
 }
@@ -388,8 +416,8 @@ listing(const struct node *d, size_t *len)
 	if (t == NULL)
 		return NULL;
 	for (size_t i = 0; i < d->nkids; i++) {
-		k = strlen(d->kids[i]->name);
-		memcpy(t + at, d->kids[i]->name, k);
+		k = strlen(d->kids[i].name);
+		memcpy(t + at, d->kids[i].name, k);
 		t[at + k] = '\n';
 		at += k + 1;
 	}
@@ -823,12 +851,18 @@ stats_text(size_t *len)
 	return t;
 }
 
+/*
+ * A handle on what w names.  A file's keeps the entry it was opened by
+ * (and a reference on its directory): the name that fpath reports and
+ * that frename moves, of the several a file may have.
+ */
 static int64_t
-new_handle(struct node *n, int flags)
+new_handle(const struct where *w, int flags)
 {
+	struct node *n = w->n;
 	int list = n->kind == DIRECTORY && !(flags & O_PATH) &&
 		   ((flags & O_DIRECTORY) || n == root);
-	char *text = NULL;
+	char *text = NULL, *name = NULL;
 	size_t textlen = 0;
 	uint64_t h;
 
@@ -840,9 +874,19 @@ new_handle(struct node *n, int flags)
 		text = listing(n, &textlen);
 	else if (n->kind == STATS)
 		text = stats_text(&textlen);
-	if ((list || n->kind == STATS) && text == NULL)
+	if (n->kind != DIRECTORY)
+		name = strdup(w->name);
+	if (((list || n->kind == STATS) && text == NULL) ||
+	    (n->kind != DIRECTORY && name == NULL)) {
+		free(text);
+		free(name);
 		return -ENOMEM;
+	}
+	if (name != NULL)
+		w->dir->refs++;
 	handles[h] = (struct handle){.n = n,
+				     .dir = name != NULL ? w->dir : NULL,
+				     .name = name,
 				     .text = text,
 				     .textlen = textlen,
 				     .flags = flags,
@@ -976,21 +1020,21 @@ do_open(void *ctx, const struct scheme_packet *p, const char *path,
 	if ((r = walk_path(path, c, &w)) < 0)
 		return r;
 	if ((r = open_link(&w, flags)) != 1)
-		return r < 0 ? r : new_handle(w.n, flags);
+		return r < 0 ? r : new_handle(&w, flags);
 	if (flags & O_PATH) { /* Linux ignores the other flags then */
 		if (w.n == NULL)
 			return -ENOENT;
 		if (w.n->kind != DIRECTORY &&
 		    ((flags & O_DIRECTORY) || w.slash))
 			return -ENOTDIR;
-		return new_handle(w.n, flags);
+		return new_handle(&w, flags);
 	}
 	if (w.n == NULL) {
 		if (!(flags & O_CREAT))
 			return -ENOENT;
 		if ((r = make(&w, flags, (mode_t)(oflags >> 32), c)) < 0)
 			return r;
-		return new_handle(w.n, flags);
+		return new_handle(&w, flags);
 	}
 	if ((flags & O_CREAT) && (flags & O_EXCL))
 		return -EEXIST;
@@ -1000,7 +1044,7 @@ do_open(void *ctx, const struct scheme_packet *p, const char *path,
 	if ((flags & O_TRUNC) && w.n->kind == REGULAR &&
 	    (r = resize(w.n, 0)) < 0)
 		return r;
-	return new_handle(w.n, flags);
+	return new_handle(&w, flags);
 }
 
 /* Errors in Linux's order: a trailing slash is judged before the rights. */
@@ -1025,7 +1069,7 @@ do_unlink(void *ctx, const struct scheme_packet *p, const char *path)
 	if (special(w.n))
 		return -EPERM;
 	touch(w.n, T_CTIME);
-	drop(w.n);
+	drop(w.dir, w.name, w.n);
 	return 0;
 }
 
@@ -1050,7 +1094,7 @@ do_rmdir(void *ctx, const struct scheme_packet *p, const char *path)
 		return -ENOTDIR;
 	if (w.n->nkids > 0)
 		return -ENOTEMPTY;
-	drop(w.n);
+	drop(w.dir, w.name, w.n);
 	return 0;
 }
 
@@ -1362,7 +1406,7 @@ do_fstat(void *ctx, const struct scheme_packet *p, uint64_t hn, struct stat *st)
 	n = h->n;
 	size = n->size;
 	st->st_ino = n->ino;
-	st->st_nlink = 1;
+	st->st_nlink = n->links;
 	switch (n->kind) {
 	case DIRECTORY:
 		st->st_mode = S_IFDIR;
@@ -1399,9 +1443,27 @@ do_fstat(void *ctx, const struct scheme_packet *p, uint64_t hn, struct stat *st)
 }
 
 /*
+ * The entry h was opened by, if it is still there: 0, its directory and
+ * its name (the entry's own string), or -ENOENT.  A directory's is in the
+ * node: it has one.
+ */
+static int
+entry_of(const struct handle *h, struct node **dir, const char **name)
+{
+	const char *key = h->name != NULL ? h->name : h->n->name;
+	size_t at;
+
+	*dir = h->dir != NULL ? h->dir : h->n->parent;
+	if (*dir == NULL || lookup(*dir, key, &at) != h->n)
+		return -ENOENT;
+	*name = (*dir)->kids[at].name;
+	return 0;
+}
+
+/*
  * "NAME:path", cut to d bytes.  Each name is put in with a '/' before it,
- * from the node up; the outermost '/' lands where the colon goes.  A node
- * out of the tree has its name alone.
+ * from the entry up; the outermost '/' lands where the colon goes.  A
+ * node out of the tree has its name alone.
  */
 static int64_t
 do_fpath(void *ctx, const struct scheme_packet *p, uint64_t hn, void *out,
@@ -1409,19 +1471,32 @@ do_fpath(void *ctx, const struct scheme_packet *p, uint64_t hn, void *out,
 {
 	size_t slen = strlen(scheme), len = slen, at, k;
 	struct handle *h = get(hn);
-	const struct node *n;
+	const struct node *n, *top;
+	struct node *dir;
+	const char *name;
 	char *buf;
 
 	if (h == NULL)
 		return -EBADF;
-	for (n = h->n; n != root && n != NULL; n = n->parent)
+	top = h->n;
+	if (h->name != NULL) { /* a file: its name, then its directory up */
+		len += strlen(h->name) + 1;
+		top = entry_of(h, &dir, &name) == 0 ? dir : NULL;
+	}
+	for (n = top; n != root && n != NULL; n = n->parent)
 		len += strlen(n->name) + 1;
 	if (len == slen)
 		len++; /* the root: "NAME:" */
 	if ((buf = malloc(len)) == NULL)
 		return -ENOMEM;
 	at = len;
-	for (n = h->n; n != root && n != NULL; n = n->parent) {
+	if (h->name != NULL) {
+		k = strlen(h->name);
+		at -= k + 1;
+		buf[at] = '/';
+		memcpy(buf + at + 1, h->name, k);
+	}
+	for (n = top; n != root && n != NULL; n = n->parent) {
 		k = strlen(n->name);
 		at -= k + 1;
 		buf[at] = '/';
@@ -1517,6 +1592,33 @@ do_utimens(void *ctx, const struct scheme_packet *p, uint64_t hn,
 	return 0;
 }
 
+/*
+ * n, named oname in od, is to be named name in nd: its handles opened by
+ * that entry follow (fpath and frename use it), and so does its own name.
+ */
+static void
+moved(struct node *n, struct node *od, const char *oname, struct node *nd,
+      char *name)
+{
+	char *copy;
+
+	for (uint64_t hn = 0; hn < handles_hwm; hn++) {
+		struct handle *h = &handles[hn];
+
+		if (!h->used || h->n != n || h->dir != od ||
+		    strcmp(h->name, oname) != 0 ||
+		    (copy = strdup(name)) == NULL)
+			continue;
+		free(h->name);
+		h->name = copy;
+		nd->refs++;
+		node_put(od);
+		h->dir = nd;
+	}
+	free(n->name);
+	n->name = name;
+}
+
 /* Is a an ancestor of n (or n itself)? */
 static int
 contains(const struct node *a, const struct node *n)
@@ -1528,12 +1630,14 @@ contains(const struct node *a, const struct node *n)
 }
 
 /*
- * May c rename n to where w leads?  The checks in Linux's order: the
- * names, then the rights on both directories (the new one's as for a
- * create, or a delete of what n replaces), then the kinds.
+ * May c rename n (named in od) to where w leads?  The checks in Linux's
+ * order: the names, then the rights on both directories (the new one's as
+ * for a create, or a delete of what n replaces), then the kinds.  Onto
+ * another name of n: nothing to do, as Linux.
  */
 static int
-may_rename(const struct node *n, const struct where *w, struct cred *c)
+may_rename(const struct node *n, struct node *od, const struct where *w,
+	   struct cred *c)
 {
 	const struct node *t = w->n;
 	int dir = n->kind == DIRECTORY, r;
@@ -1546,15 +1650,15 @@ may_rename(const struct node *n, const struct where *w, struct cred *c)
 		return 1; /* onto itself: nothing to do */
 	if (dir && contains(n, w->dir))
 		return -EINVAL; /* into its own subtree */
-	if (t != NULL && contains(t, n))
+	if (t != NULL && contains(t, od))
 		return -ENOTEMPTY; /* over one of its ancestors */
-	if ((r = may_delete(n->parent, n, c)) < 0 ||
+	if ((r = may_delete(od, n, c)) < 0 ||
 	    (r = t != NULL ? may_delete(w->dir, t, c)
 			   : may(w->dir, c, W_OK | X_OK)) < 0)
 		return r;
 	if (t != NULL && dir != (t->kind == DIRECTORY))
 		return dir ? -ENOTDIR : -EISDIR;
-	if (dir && w->dir != n->parent && (r = may(n, c, W_OK)) < 0)
+	if (dir && w->dir != od && (r = may(n, c, W_OK)) < 0)
 		return r; /* its ".." would change */
 	if (special(n) || (t != NULL && special(t)))
 		return -EPERM;
@@ -1570,28 +1674,73 @@ do_rename(void *ctx, const struct scheme_packet *p, uint64_t hn,
 {
 	struct cred *c = cred_of(p);
 	struct handle *h = get(hn);
-	struct node *n;
+	struct node *n, *od;
+	const char *oname;
+	struct where w;
+	char *name, *ename;
+	int r;
+
+	if (h == NULL)
+		return -EBADF;
+	n = h->n;
+	if (n == root)
+		return -EBUSY;
+	if (entry_of(h, &od, &oname) < 0)
+		return -ENOENT;
+	if ((r = walk_path(path, c, &w)) < 0)
+		return r;
+	if ((r = may_rename(n, od, &w, c)) != 0)
+		return r < 0 ? r : 0;
+	if (reserve(w.dir) < 0 || (name = strdup(w.name)) == NULL)
+		return -ENOMEM;
+	if ((ename = strdup(w.name)) == NULL) {
+		free(name);
+		return -ENOMEM;
+	}
+	if (w.n != NULL)
+		drop(w.dir, w.name, w.n);
+	moved(n, od, oname, w.dir, name);
+	n->links++; /* not freed between its two entries */
+	detach(od, oname, n);
+	n->links--;
+	attach(w.dir, ename, n);
+	touch(n, T_CTIME);
+	return 0;
+}
+
+/*
+ * A hard link: the open file gets the name path too.  Linux's order: the
+ * new name (EEXIST, ENOENT for a trailing slash), the rights to create
+ * it, then the kind (EPERM for a directory, and for the special files);
+ * a file whose last name is gone cannot get one back (ENOENT).
+ */
+static int64_t
+do_link(void *ctx, const struct scheme_packet *p, uint64_t hn, const char *path)
+{
+	struct cred *c = cred_of(p);
+	struct handle *h = get(hn);
 	struct where w;
 	char *name;
 	int r;
 
 	if (h == NULL)
 		return -EBADF;
-	if (!in_tree(n = h->n))
-		return -ENOENT;
 	if ((r = walk_path(path, c, &w)) < 0)
 		return r;
-	if ((r = may_rename(n, &w, c)) != 0)
-		return r < 0 ? r : 0;
+	if (w.n != NULL)
+		return -EEXIST;
+	if (w.slash)
+		return -ENOENT;
+	if ((r = may(w.dir, c, W_OK | X_OK)) < 0)
+		return r;
+	if (h->n->kind == DIRECTORY || special(h->n))
+		return -EPERM;
+	if (!in_tree(h->n))
+		return -ENOENT;
 	if (reserve(w.dir) < 0 || (name = strdup(w.name)) == NULL)
 		return -ENOMEM;
-	if (w.n != NULL)
-		drop(w.n);
-	detach(n);
-	free(n->name);
-	n->name = name;
-	attach(w.dir, n);
-	touch(n, T_CTIME);
+	attach(w.dir, name, h->n);
+	touch(h->n, T_CTIME);
 	return 0;
 }
 
@@ -1630,6 +1779,9 @@ close_handle(uint64_t hn)
 		}
 	}
 	node_put(h->n);
+	if (h->dir != NULL)
+		node_put(h->dir);
+	free(h->name);
 	free(h->text);
 	memset(h, 0, sizeof(*h));
 	nhandles--;
@@ -1764,16 +1916,16 @@ do_getdents(const struct scheme_packet *p)
 	if (h->n->kind != DIRECTORY)
 		return -ENOTDIR;
 	for (i = (size_t)h->pos; i < h->n->nkids; i++) {
-		k = strlen(h->n->kids[i]->name);
+		k = strlen(h->n->kids[i].name);
 		rec = SCHEME_DIRENT_LEN(k);
 		if (rec > p->d - used)
 			break;
 		de = (struct scheme_dirent *)(buf + used);
 		memset(de, 0, rec);
-		de->ino = h->n->kids[i]->ino;
+		de->ino = h->n->kids[i].node->ino;
 		de->reclen = (uint16_t)rec;
-		de->type = dirent_type(h->n->kids[i]);
-		memcpy(de->name, h->n->kids[i]->name, k);
+		de->type = dirent_type(h->n->kids[i].node);
+		memcpy(de->name, h->n->kids[i].name, k);
 		used += rec;
 	}
 	if (used == 0 && i < h->n->nkids)
@@ -1805,6 +1957,7 @@ static const struct scheme_ops memfs_ops = {
     .read2 = do_read2,
     .write2 = do_write2,
     .fallocate = do_fallocate,
+    .flink = do_link,
 };
 
 /* The answer to a request we kept. */

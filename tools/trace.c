@@ -245,7 +245,9 @@ put_args(FILE *f, const struct wire_trace *r, bool json)
 	if (w != NULL && (w->flags & WIRE_NAMES)) {
 		fputs(first && !json ? "" : sep, f);
 		if (json)
-			fputs(r->op == SYS_FRENAME ? "\"to\":" : "\"path\":",
+			fputs(r->op == SYS_FRENAME || r->op == SYS_FLINK
+				  ? "\"to\":"
+				  : "\"path\":",
 			      f);
 		put_string(f, r->path, r->pathlen, json);
 		if (r->flags & WIRE_TRACE_CUT)

@@ -43,6 +43,14 @@
  *	SYS_FCHMOD	0 or -errno.  c = mode.
  *	SYS_FCHOWN	0 or -errno.  c = uid, d = gid.
  *	SYS_FRENAME	0 or -errno.  c = new path, d = length.
+ *	SYS_FLINK	0 or -errno: give the open file (b, opened O_PATH,
+ *			O_NOFOLLOW unless linkat's AT_SYMLINK_FOLLOW) one
+ *			more name, c = new path (d = length) in the same
+ *			scheme: a hard link.  -EEXIST if the name is
+ *			there, -EPERM for a directory; -ENOSYS (or -EPERM):
+ *			no hard links here, and link(2) says EPERM.  Across
+ *			schemes, or to a disk path, the client says EXDEV
+ *			and sends nothing.
  *	SYS_FUTIMENS	0 or -errno.  c = struct timespec[2], d = bytes.
  *	SYS_FMAP	an fd of the provider's own, or -errno.  c = struct
  *			scheme_map (below), d = its size.  The fd (a memfd
@@ -200,6 +208,7 @@ struct scheme_timespec { /* 16 bytes (4 bytes padding) */
 #define SYS_FCHMOD    0x2000005E
 #define SYS_FCHOWN    0x200000CF
 #define SYS_FRENAME   0x23000026
+#define SYS_FLINK     0x23000009 /* Redox: CLASS_FILE | ARG_PATH | 9 */
 #define SYS_FUTIMENS  0x21000140
 #define SYS_CLOSE     0x20000006
 #define SYS_FMAP      0x21000384 /* Redox: CLASS_FILE | ARG_SLICE | 900 */
@@ -380,7 +389,8 @@ struct scheme_ops {
 	 * copy).  The optional requests: offset and flags are io's (scheme_io above),
 	 * the served mark is set for the member.  A NULL read2 or write2
 	 * makes clients seek, read and seek back instead (not atomic); a
-	 * NULL fallocate makes fallocate(2) fail with EOPNOTSUPP.
+	 * NULL fallocate makes fallocate(2) fail with EOPNOTSUPP.  flink:
+	 * SYS_FLINK, path as frename's (NULL: link(2) says EPERM).
 	 */
 	int64_t (*fmap)(void *ctx, const struct scheme_packet *p,
 			uint64_t handle, struct scheme_map *map);
@@ -393,6 +403,8 @@ struct scheme_ops {
 	int64_t (*fallocate)(void *ctx, const struct scheme_packet *p,
 			     uint64_t handle, uint32_t mode, uint64_t offset,
 			     uint64_t len);
+	int64_t (*flink)(void *ctx, const struct scheme_packet *p,
+			 uint64_t handle, const char *path);
 };
 
 /*

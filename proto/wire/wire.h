@@ -290,7 +290,7 @@ enum wire_out { WIRE_OUT_NONE, WIRE_OUT_BYTES, WIRE_OUT_STRUCT };
  */
 #define WIRE_KEYED   0x01u /* acts on a description, named by key */
 #define WIRE_OPENS   0x02u /* success makes a description */
-#define WIRE_NAMES   0x04u /* names a path (or, FRENAME, a new one): refused
+#define WIRE_NAMES   0x04u /* names a path (FRENAME, FLINK: a new one): refused
 			      on a channel that may not (serve.c may_name) */
 #define WIRE_BY_PIPE 0x08u /* may come down the request pipe, whole in one
 			      write of at most PIPE_BUF bytes */
