@@ -757,6 +757,30 @@ START_TEST(sqlite_writers_lose_no_row)
 	unlink(db);
 }
 END_TEST
+/*
+ * A provider that gives no file identity (scheme-hello: st_ino 0) cannot
+ * have locks that exclude the file's other opens: they fail, ENOLCK, on
+ * every form, and a close still succeeds.  Silently granting both would
+ * be the bug this suite exists for.
+ */
+START_TEST(no_identity_is_enolck)
+{
+	pid_t hello = h_start_provider(TEST_HELLO, "lkhello");
+	int a = open("lkhello:x", O_RDONLY), b = open("lkhello:x", O_RDONLY);
+
+	ck_assert_int_ge(a, 0);
+	ck_assert_int_ge(b, 0);
+	ck_assert_int_eq(flock(a, LOCK_SH | LOCK_NB), -1);
+	ck_assert_int_eq(errno, ENOLCK);
+	ck_assert_int_eq(setlk(b, F_SETLK, F_RDLCK, 0, 0), -1);
+	ck_assert_int_eq(errno, ENOLCK);
+	ck_assert_int_eq(setlk(b, F_OFD_SETLK, F_RDLCK, 0, 0), -1);
+	ck_assert_int_eq(errno, ENOLCK);
+	ck_assert_int_eq(close(b), 0);
+	ck_assert_int_eq(close(a), 0);
+	h_stop(hello);
+}
+END_TEST
 
 static Suite *
 locks_suite(void)
@@ -784,6 +808,7 @@ locks_suite(void)
 	tcase_add_test(tc, threads_of_one_process);
 	tcase_add_test(tc, lockf_excludes);
 	tcase_add_test(tc, lock_flood_is_capped);
+	tcase_add_test(tc, no_identity_is_enolck);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(sq, 240);
 	tcase_add_unchecked_fixture(sq, start_world, h_world_stop);

@@ -109,7 +109,9 @@
  * provider's process, by each file's identity: the st_dev and st_ino the
  * provider answers to a SYS_FSTAT, asked once per open file at its first
  * lock.  Two opens of one file must answer the same pair; an error or
- * st_ino 0 gives that open file locks of its own.  They exclude each
+ * st_ino 0 makes locks on that open file fail with ENOLCK (locks that
+ * could not exclude the file's other opens would be silently wrong).
+ * They exclude each
  * other across processes and threads with Linux's rules (owners, release
  * on close, exit and kill, waits, EINTR, EDEADLK; scheme(7) LOCKS).  No
  * lock request reaches the provider: today a provider cannot take locks

@@ -1625,8 +1625,13 @@ lockid_answer(struct serve *s, struct pend *p, int64_t res)
 	memcpy(&st, p->buf + sizeof(struct wire_req), sizeof(st));
 	if (!d->fid_known) {
 		d->fid_known = true;
-		d->fid.dev = res == 0 && st.st_ino != 0 ? st.st_dev : UINT64_MAX;
-		d->fid.ino = res == 0 && st.st_ino != 0 ? st.st_ino : d->key;
+		d->fid_none = res != 0 || st.st_ino == 0;
+		d->fid.dev = st.st_dev;
+		d->fid.ino = st.st_ino;
+	}
+	if (d->fid_none && p->lk.cmd != WIRE_LK_CLOSE) {
+		sv_reply_err(s, p->ch, p->via, p->seq, -ENOLCK, WIRE_OK);
+		return;
 	}
 	lock_run(s, p->ch, p->via, p->seq, d, &p->lk, p->cr.pid);
 }
@@ -1652,7 +1657,12 @@ own_lock(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 	}
 	if (!r->d->fid_known)
 		return lockid_ask(s, r, &wl, pkt);
-	lock_run(s, r->ch, r->via, r->req->seq, r->d, &wl, r->cr->pid);
+	if (r->d->fid_none) /* no identity: locks that exclude nobody */
+		sv_reply_err(s, r->ch, r->via, r->req->seq,
+			     wl.cmd == WIRE_LK_CLOSE ? 0 : -ENOLCK, WIRE_OK);
+	else
+		lock_run(s, r->ch, r->via, r->req->seq, r->d, &wl,
+			 r->cr->pid);
 	return SV_ANSWERED;
 }
 

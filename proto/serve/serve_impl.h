@@ -122,9 +122,11 @@ struct desc {
 	bool pb_warned;	       /* a drop past PUSHBACK_MAX was logged */
 	/*
 	 * Its file's identity for locks (locks.h), learnt from the
-	 * provider's SYS_FSTAT at the first lock asked on it.
+	 * provider's SYS_FSTAT at the first lock asked on it; none (an
+	 * error, or st_ino 0) makes its locks ENOLCK, never locks that
+	 * would exclude no other open of the file.
 	 */
-	bool fid_known;
+	bool fid_known, fid_none;
 	struct lk_file_id fid;
 	TAILQ_HEAD(, sub) subs;
 	RB_ENTRY(desc) by_handle;
