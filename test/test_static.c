@@ -143,6 +143,18 @@ START_TEST(busybox_static)
 	ck_assert_str_eq(r->out, "one\ntwo\nbb1\nbb2\n2\n4\n");
 	ck_assert_ptr_nonnull(strstr(r->err, "No such file or directory"));
 	ck_assert_str_eq(h_sh_out(r, "cat /scheme/" S "/bb2"), "two\n");
+	/* Links, both kinds, made and read by the static program. */
+	SR((char *)BB, (char *)"sh", (char *)"-c",
+	   (char *)"ln -s bb2 /scheme/" S "/bbl && ln -s /scheme/" S "/bb2 " S
+		   ":bba && ln " S ":bb2 /scheme/" S "/bbh && "
+		   "readlink /scheme/" S "/bbl && readlink " S ":bba && cat " S
+		   ":bbl /scheme/" S "/bba " S ":bbh && ls -l " S
+		   ":bbl | cut -c1 && stat -c %h " S ":bbh");
+	ck_assert_msg(r->status == 0, "%s", r->err);
+	ck_assert_str_eq(r->out,
+			 "bb2\n/scheme/" S "/bb2\ntwo\ntwo\ntwo\nl\n2\n");
+	ck_assert_str_eq(h_sh_out(r, "readlink /scheme/" S "/bba " S ":bbl"),
+			 "/scheme/" S "/bb2\nbb2\n");
 }
 END_TEST
 

@@ -286,6 +286,61 @@ START_TEST(names_change)
 }
 END_TEST
 
+/*
+ * Links, symbolic and hard, made and read both ways; a target naming a
+ * scheme is followed by the kernel to the same place in the view.
+ */
+START_TEST(links)
+{
+	char want[300], got[300];
+	struct stat st, lst;
+	ssize_t n;
+
+	h_sh_out(r, "mkdir /scheme/" S "/lk && echo T > /scheme/" S "/lk/t");
+	ck_assert_int_eq(symlink("t", vp("lk/rel")), 0);
+	ck_assert_int_eq(symlink("t", vp("lk/rel")), -1);
+	ck_assert_int_eq(errno, EEXIST);
+	n = readlink(vp("lk/rel"), got, sizeof(got) - 1);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(got[0], 't');
+	ck_assert_str_eq(slurp(vp("lk/rel")), "T\n");
+	ck_assert_int_eq(lstat(vp("lk/rel"), &lst), 0);
+	ck_assert(S_ISLNK(lst.st_mode));
+	ck_assert_int_eq(stat(vp("lk/rel"), &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	RUN(true, (char *)"readlink", (char *)sp("lk/rel"));
+	ck_assert_str_eq(r->out, "t\n");
+	/* Targets naming a scheme, both forms, made through the preload. */
+	h_sh_out(r, "ln -s /scheme/" S "/lk/t /scheme/" S "/lk/abs && "
+		    "ln -s " S ":lk/t /scheme/" S "/lk/colon");
+	snprintf(want, sizeof(want), "%s/" S "/lk/t", mnt);
+	for (int i = 0; i < 2; i++) {
+		const char *l = vp(i == 0 ? "lk/abs" : "lk/colon");
+
+		n = readlink(l, got, sizeof(got) - 1);
+		ck_assert_int_gt(n, 0);
+		got[n] = '\0';
+		ck_assert_str_eq(got, want);
+		ck_assert_str_eq(slurp(l), "T\n");
+	}
+	RUN(false, (char *)"find", (char *)vp("lk"), (char *)"-type",
+	    (char *)"l", (char *)"-printf", (char *)"%f ");
+	ck_assert_msg(strstr(r->out, "rel") && strstr(r->out, "abs") &&
+			  strstr(r->out, "colon") && !strstr(r->out, "t "),
+		      "%s", r->out);
+	/* A hard link: one file, two names. */
+	ck_assert_int_eq(link(vp("lk/t"), vp("lk/hard")), 0);
+	ck_assert_int_eq(stat(vp("lk/hard"), &st), 0);
+	ck_assert_uint_eq(st.st_nlink, 2);
+	h_sh_ok(r, 20, "echo more >> %s", vp("lk/hard"));
+	ck_assert_str_eq(get("lk/t"), "T\nmore\n");
+	ck_assert_int_eq(link(vp("lk"), vp("lk2")), -1); /* a directory */
+	ck_assert_int_eq(errno, EPERM);
+	h_sh_ok(r, 20, "rm -r %s", vp("lk"));
+	ck_assert_int_eq(lstat(vp("lk"), &st), -1);
+}
+END_TEST
+
 START_TEST(chmod_and_touch)
 {
 	put("ct", "x\n");
@@ -430,9 +485,11 @@ START_TEST(top_is_the_schemes)
 	ck_assert_int_eq(errno, EPERM);
 	ck_assert_int_eq(rmdir(vp("")), -1);
 	ck_assert_int_eq(errno, EPERM);
-	ck_assert_int_eq(link(vp("world"), vp("hard")), -1);
+	snprintf(path, sizeof(path), "%s/hard", mnt);
+	ck_assert_int_eq(link(vp("world"), path), -1);
 	ck_assert_int_eq(errno, EPERM);
-	ck_assert_int_eq(symlink("world", vp("soft")), -1);
+	snprintf(path, sizeof(path), "%s/soft", mnt);
+	ck_assert_int_eq(symlink("world", path), -1);
 	ck_assert_int_eq(errno, EPERM);
 }
 END_TEST
@@ -638,6 +695,7 @@ view_suite(void)
 	tcase_add_test(tc, cat_and_write);
 	tcase_add_test(tc, stat_matches_preload);
 	tcase_add_test(tc, names_change);
+	tcase_add_test(tc, links);
 	tcase_add_test(tc, chmod_and_touch);
 	tcase_add_test(tc, mmap_shared_and_private);
 	tcase_add_test(tc, exec_binary_and_script);

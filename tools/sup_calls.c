@@ -172,22 +172,34 @@ c_faccessat2(struct sup_req *rq, struct sup_answer *a)
 			     (int)ARG(rq, 2), (int)ARG(rq, 3)));
 }
 
+/*
+ * A link's target as stored: the view shows one naming a scheme under
+ * its mount (so the kernel can follow it), the program sees /scheme/...
+ */
 static void
 readlink_view(struct sup_req *rq, struct sup_answer *a, uint64_t buf,
 	      uint64_t size)
 {
-	char link[PATH_MAX];
+	char link[PATH_MAX], shown[PATH_MAX];
+	size_t vl = strlen(rq->view);
 	ssize_t n;
 
 	if ((int64_t)size <= 0) {
 		a->val = -EINVAL;
 		return;
 	}
-	n = readlink(rq->path[0], link,
-		     size < sizeof(link) ? (size_t)size : sizeof(link));
-	if (n < 0)
+	if ((n = readlink(rq->path[0], link, sizeof(link) - 1)) < 0) {
 		a->val = -errno;
-	else if ((a->val = sup_poke(rq, buf, link, (size_t)n)) == 0)
+		return;
+	}
+	link[n] = '\0';
+	if (strncmp(link, rq->view, vl) == 0 && link[vl] == '/' &&
+	    (n = snprintf(shown, sizeof(shown), "/scheme%s", link + vl)) <
+		(ssize_t)sizeof(shown))
+		memcpy(link, shown, (size_t)n + 1);
+	if ((uint64_t)n > size)
+		n = (ssize_t)size; /* as readlink(2): cut, no NUL */
+	if ((a->val = sup_poke(rq, buf, link, (size_t)n)) == 0)
 		a->val = n;
 }
 
@@ -337,7 +349,37 @@ c_utime(struct sup_req *rq, struct sup_answer *a)
 	a->val = res(utime(rq->path[0], ARG(rq, 1) ? &u : NULL));
 }
 
-/* A scheme has no links, device nodes or extended attributes. */
+/* Links are the provider's, through the view (which asks the preload). */
+static void
+c_link(struct sup_req *rq, struct sup_answer *a)
+{
+	a->val = res(link(rq->path[0], rq->path[1]));
+}
+
+static void
+c_linkat(struct sup_req *rq, struct sup_answer *a)
+{
+	a->val = res(linkat(AT_FDCWD, rq->path[0], AT_FDCWD, rq->path[1],
+			    (int)ARG(rq, 4)));
+}
+
+/* The target is stored as the program gave it, never made the view's. */
+static void
+symlink_view(struct sup_req *rq, struct sup_answer *a, uint64_t target)
+{
+	char t[PATH_MAX];
+
+	if ((a->val = sup_peek_string(rq, target, t, sizeof(t))) == 0)
+		a->val = res(symlink(t, rq->path[0]));
+}
+
+static void
+c_symlink(struct sup_req *rq, struct sup_answer *a)
+{
+	symlink_view(rq, a, ARG(rq, 0));
+}
+
+/* A scheme has no device nodes or extended attributes. */
 static void
 c_eperm(struct sup_req *rq, struct sup_answer *a)
 {
@@ -394,8 +436,8 @@ static const struct sup_call calls[] = {
     ROW(utime, 0, -1, c_utime),
     ROW(utimes, 0, -1, c_utimes),
     ROW(futimesat, 1, -1, c_futimesat),
-    ROW(link, 0, 1, c_eperm),
-    ROW(symlink, 1, -1, c_eperm),
+    ROW(link, 0, 1, c_link),
+    ROW(symlink, 1, -1, c_symlink),
     ROW(mknod, 0, -1, c_eperm),
 #endif
     ROW(openat, 1, -1, c_openat),
@@ -414,8 +456,8 @@ static const struct sup_call calls[] = {
     ROW(fchownat, 1, -1, c_fchownat),
     ROW(truncate, 0, -1, c_truncate),
     ROW(utimensat, 1, -1, c_utimensat),
-    ROW(linkat, 1, 3, c_eperm),
-    ROW(symlinkat, 2, -1, c_eperm),
+    ROW(linkat, 1, 3, c_linkat),
+    ROW(symlinkat, 2, -1, c_symlink),
     ROW(mknodat, 1, -1, c_eperm),
     ROW(getxattr, 0, -1, c_enotsup),
     ROW(lgetxattr, 0, -1, c_enotsup),

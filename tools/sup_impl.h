@@ -51,6 +51,8 @@ const struct sup_call *sup_call_find(long nr);
 
 /* The caller's memory, through its /proc/TID/mem (0 or -errno). */
 int sup_peek(struct sup_req *rq, uint64_t addr, void *buf, size_t len);
+/* A string of at most len bytes with its NUL: 0, -EFAULT, -ENAMETOOLONG. */
+int sup_peek_string(struct sup_req *rq, uint64_t addr, char *buf, size_t len);
 int sup_poke(struct sup_req *rq, uint64_t addr, const void *buf, size_t len);
 
 /* One line on stderr, "prog: pid N: ...". */

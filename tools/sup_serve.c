@@ -72,8 +72,8 @@ sup_poke(struct sup_req *rq, uint64_t addr, const void *buf, size_t len)
  * A NUL-terminated string at addr, read a page at a time: the page after
  * a short string may not be mapped.
  */
-static int
-peek_string(struct sup_req *rq, uint64_t addr, char *buf, size_t len)
+int
+sup_peek_string(struct sup_req *rq, uint64_t addr, char *buf, size_t len)
 {
 	size_t got = 0, chunk;
 	ssize_t n;
@@ -169,7 +169,7 @@ paths(struct sup_req *rq, const struct sup_call *c)
 	int i, r, scheme = 0, n = c->path2 >= 0 ? 2 : 1;
 
 	for (i = 0; i < n; i++) {
-		r = peek_string(rq, rq->n->data.args[idx[i]], path,
+		r = sup_peek_string(rq, rq->n->data.args[idx[i]], path,
 				sizeof(path));
 		if (r == -EFAULT && i == 0 && n == 1)
 			return 0; /* NULL (futimens), or the kernel's EFAULT */

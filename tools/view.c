@@ -339,6 +339,7 @@ main(int argc, char **argv)
 	view.uid = geteuid();
 	view.gid = getegid();
 	view.root.linked = true;
+	view.mnt = o.dir;
 	LIST_INIT(&view.root.files);
 	if (broker_check() < 0 || view_interrupts_init() < 0)
 		return 1;

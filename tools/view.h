@@ -78,6 +78,7 @@ struct view {
 	pthread_mutex_t lock;
 	struct vnode root;
 	double timeout; /* seconds the kernel may keep names and attrs */
+	const char *mnt; /* where it is mounted (readlink's targets) */
 	uid_t uid;
 	gid_t gid;
 };

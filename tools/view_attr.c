@@ -10,7 +10,8 @@
  *   number in the top 16 bits of st_ino, keeping the provider's low 48.
  *   (st_dev, st_ino) then stays unique across schemes, as find, du, cp
  *   and tar expect, and a scheme's own numbers show through unchanged.
- * - The type.  A regular file and a directory are what they are; any
+ * - The type.  A regular file, a directory and a symbolic link are what
+ *   they are (a link's target as view_ops.c's readlink shows it); any
  *   other type (memfs's fifo and stream, time:'s character files) is
  *   shown as a regular file, read past the page cache (view_file.c): a
  *   FIFO or a device node would be served by the kernel itself, never
@@ -47,7 +48,8 @@ view_attr(const struct stat *in, struct stat *out)
 	*out = *in;
 	out->st_ino = ino_of(in);
 	out->st_rdev = 0;
-	if (!S_ISDIR(in->st_mode) && !S_ISREG(in->st_mode))
+	if (!S_ISDIR(in->st_mode) && !S_ISREG(in->st_mode) &&
+	    !S_ISLNK(in->st_mode))
 		out->st_mode = S_IFREG | (in->st_mode & 07777);
 }
 
@@ -56,7 +58,7 @@ view_stat(const char *path, struct stat *st)
 {
 	struct stat raw;
 
-	if (stat(path, &raw) < 0)
+	if (lstat(path, &raw) < 0) /* a link is the kernel's to follow */
 		return -errno;
 	view_attr(&raw, st);
 	return 0;
@@ -103,7 +105,7 @@ view_top_stat(const char *name, bool listed, struct stat *st, bool *made_up)
 
 	snprintf(path, sizeof(path), "%s/%s", VIEW_TOP, name);
 	*made_up = false;
-	if (stat(path, &raw) < 0) {
+	if (lstat(path, &raw) < 0) /* a link is the kernel's to follow */ {
 		r = -errno;
 		if (!listed && !view_scheme_listed(name))
 			return r;

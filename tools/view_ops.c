@@ -8,8 +8,12 @@
  * change: creating, removing or renaming an entry there says EPERM (a
  * scheme is made by its provider).  Under it, every call is the same
  * call on the /scheme path, made by this process, with its user's
- * credentials and namespace.  Schemes have no links, hard or symbolic:
- * link and symlink say EPERM.
+ * credentials and namespace.  Links, hard and symbolic, are the
+ * provider's (through the preload's link, symlink and readlink): one it
+ * does not keep says what the preload says (EPERM).  The kernel follows
+ * a symbolic link itself, so a target that names a scheme ("/scheme/y/f"
+ * or "y:f") is shown as the same place in the view, under the mount;
+ * a relative target, or one on disk, as it is.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +23,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "../proto/wire/path.h"
 #include "view.h"
 
 #define REPLY_ERR(req, e) fuse_reply_err(req, view_err(e))
@@ -290,14 +295,78 @@ static void
 op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	const char *newname)
 {
-	fuse_reply_err(req, EPERM);
+	struct vnode *n = vnode_of(ino), *np = vnode_of(newparent);
+	char from[PATH_MAX], to[PATH_MAX];
+	int r = n == &view.root || vnode_is_top(n)
+		    ? -EPERM
+		    : vnode_path(n, from, sizeof(from));
+
+	if (r < 0) {
+		REPLY_ERR(req, r);
+		return;
+	}
+	if (change_path(req, np, newname, to, sizeof(to)) < 0)
+		return;
+	if (link(from, to) < 0)
+		REPLY_ERR(req, errno);
+	else
+		reply_entry(req, np, newname);
 }
 
 static void
-op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 	   const char *name)
 {
-	fuse_reply_err(req, EPERM);
+	struct vnode *p = vnode_of(parent);
+	char path[PATH_MAX];
+
+	if (change_path(req, p, name, path, sizeof(path)) < 0)
+		return;
+	if (symlink(target, path) < 0)
+		REPLY_ERR(req, errno);
+	else
+		reply_entry(req, p, name);
+}
+
+/*
+ * A link's target as the kernel is to follow it: one naming a scheme is
+ * that scheme's directory in the view (see the top); 0 or -ENAMETOOLONG.
+ */
+static int
+view_target(const char *target, char *out, size_t len)
+{
+	struct scheme_path sp;
+	int n;
+
+	if (!path_classify(target, &sp))
+		n = snprintf(out, len, "%s", target);
+	else if (sp.name[0] == '\0')
+		n = snprintf(out, len, "%s/%.*s", view.mnt, (int)sp.restlen,
+			     sp.rest);
+	else
+		n = snprintf(out, len, "%s/%s%s%.*s", view.mnt, sp.name,
+			     sp.restlen ? "/" : "", (int)sp.restlen, sp.rest);
+	return n >= 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+static void
+op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct vnode *n = vnode_of(ino);
+	char path[PATH_MAX], target[PATH_MAX], shown[PATH_MAX];
+	ssize_t got;
+	int r = n == &view.root ? -EINVAL : vnode_path(n, path, sizeof(path));
+
+	if (r == 0 && (got = readlink(path, target, sizeof(target) - 1)) < 0)
+		r = -errno;
+	if (r == 0) {
+		target[got] = '\0';
+		r = view_target(target, shown, sizeof(shown));
+	}
+	if (r < 0)
+		REPLY_ERR(req, r);
+	else
+		fuse_reply_readlink(req, shown);
 }
 
 static void
@@ -370,6 +439,7 @@ const struct fuse_lowlevel_ops view_ops = {
     .rename = op_rename,
     .link = op_link,
     .symlink = op_symlink,
+    .readlink = op_readlink,
     .statfs = op_statfs,
     .access = op_access,
     .open = view_open,
