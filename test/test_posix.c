@@ -1208,10 +1208,6 @@ static const struct pcase cases[] = {
 static const struct {
 	const char *name, *why;
 } known_divergent[] = {
-    {"open_excl", "memfs answers O_CREAT|O_EXCL on a symbolic link EXDEV "
-		  "(follow it), and the client then creates its target"},
-    {"mkdir_cases", "mkdir (O_CREAT|O_EXCL|O_DIRECTORY) on a dangling "
-		    "link: the same, it makes the target"},
     {"rename_dirs", "rename of \"d/.\" renames d: memfs's handle does "
 		    "not remember it was opened by \".\""},
     {"lseek_cases", "memfs knows no SEEK_DATA or SEEK_HOLE (EINVAL)"},

@@ -980,8 +980,10 @@ may_open(const struct node *n, const struct where *w, int flags)
  * when it cannot be had, 1 when the open goes on as any other.
  * SCHEME_O_SYMLINK names the link (EINVAL for what is no link, EEXIST
  * when creating one that is there); O_PATH | O_NOFOLLOW the link too;
- * O_NOFOLLOW alone ELOOP; anything else, or a trailing slash, is the
- * client's to follow: EXDEV.
+ * O_NOFOLLOW alone ELOOP; O_CREAT | O_EXCL EEXIST, as open(2) says
+ * "regardless of where the link points" (mkdir on a dangling link too,
+ * which must not make its target); anything else, or a trailing slash,
+ * is the client's to follow: EXDEV.
  */
 static int
 open_link(const struct where *w, int flags)
@@ -994,10 +996,10 @@ open_link(const struct where *w, int flags)
 		return (flags & O_CREAT) && (flags & O_EXCL) ? -EEXIST
 							     : -EINVAL;
 	}
-	if (!nofollow || w->slash)
-		return -EXDEV;
 	if ((flags & O_CREAT) && (flags & O_EXCL))
 		return -EEXIST;
+	if (!nofollow || w->slash)
+		return -EXDEV;
 	if (flags & (SCHEME_O_SYMLINK | O_PATH))
 		return 0;
 	return -ELOOP;
