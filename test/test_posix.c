@@ -1210,7 +1210,6 @@ static const struct {
 } known_divergent[] = {
     {"rename_dirs", "rename of \"d/.\" renames d: memfs's handle does "
 		    "not remember it was opened by \".\""},
-    {"lseek_cases", "memfs knows no SEEK_DATA or SEEK_HOLE (EINVAL)"},
     {"open_directory", "read() of a directory opened O_DIRECTORY gives "
 		       "its listing (Redox's way) instead of EISDIR"},
     {NULL, NULL},

@@ -1344,6 +1344,24 @@ relist(struct handle *h)
 	h->textlen = len;
 }
 
+/*
+ * SEEK_DATA and SEEK_HOLE as lseek(2) allows the simplest file system to
+ * answer them: the whole file is data, its end the only hole; ENXIO at
+ * or beyond the end.
+ */
+static int64_t
+seek_data(struct handle *h, int64_t off, int whence)
+{
+	off_t size = (off_t)h->n->size;
+
+	if (h->n->kind != REGULAR)
+		return -EINVAL;
+	if (off < 0 || off >= size)
+		return -ENXIO;
+	h->pos = whence == SEEK_DATA ? off : size;
+	return h->pos;
+}
+
 static int64_t
 do_seek(void *ctx, const struct scheme_packet *p, uint64_t hn, int64_t off,
 	int whence)
@@ -1366,6 +1384,9 @@ do_seek(void *ctx, const struct scheme_packet *p, uint64_t hn, int64_t off,
 		base = h->n->kind == REGULAR ? (off_t)h->n->size
 					     : (off_t)h->textlen;
 		break;
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		return seek_data(h, off, whence);
 	default:
 		return -EINVAL;
 	}
