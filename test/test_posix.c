@@ -430,6 +430,14 @@ open_fd_modes(void)
 	close(fd);
 	/* read(2) EBADF on a closed descriptor. */
 	WANT(read(fd, b, 1), EBADF);
+	/* write(2): a count of 0 on a regular file writes nothing and
+	 * returns 0; pwrite(2) of 0 bytes beyond the end extends nothing. */
+	fd = open(P("empty"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	NEED(fd >= 0);
+	IS(write(fd, "", 0) == 0, "write of 0: %s", strerror(errno));
+	IS(pwrite(fd, "", 0, 100) == 0, "pwrite of 0: %s", strerror(errno));
+	IS(size_of(P("empty")) == 0, "size %ld", size_of(P("empty")));
+	close(fd);
 }
 
 static void

@@ -477,6 +477,8 @@ append(struct node *f, const void *data, size_t n)
 	size_t at = f->size;
 	int r;
 
+	if (n == 0)
+		return 0;
 	if ((r = resize(f, at + n)) < 0)
 		return r;
 	memcpy(f->data + at, data, n);
@@ -1230,6 +1232,8 @@ copy_in(struct node *f, const void *buf, size_t len, uint64_t off)
 
 	if (off > MAX_SIZE)
 		return -EFBIG;
+	if (len == 0)
+		return 0; /* an empty file may have no data to copy to */
 	if ((r = resize(f, off + len > f->size ? off + len : f->size)) < 0)
 		return r;
 	memcpy(f->data + off, buf, len);
