@@ -137,7 +137,7 @@ struct node {
 	struct dent *kids;   /* a directory's entries, sorted by name */
 	size_t nkids, kidcap;
 	nlink_t links; /* entries naming it */
-	char *data;    /* a file's bytes: malloc'd, or mapped from mfd */
+	char *data; /* a file's bytes: malloc'd, or mapped from mfd */
 	size_t size, cap;
 	int mfd; /* -1, or the memfd holding them (see "Mapping") */
 	mode_t mode;
@@ -153,7 +153,7 @@ struct handle {
 	struct node *n;
 	struct node *dir; /* a file's: the entry it was opened by, dir */
 	char *name;	  /* and name (a directory's are in the node) */
-	char *text;	  /* a directory's listing, or .stats: a snapshot */
+	char *text; /* a directory's listing, or .stats: a snapshot */
 	size_t textlen;
 	off_t pos;
 	int flags;
