@@ -590,7 +590,7 @@ rmdir_cases(void)
 	WANT(rmdir(P("le")), ENOTDIR);
 	WANT(rmdir(P("d/f/x")), ENOTDIR);
 	WANT(rmdir(P("none")), ENOENT);
-	WANT(rmdir(P("e")), 0);
+	WANT(rmdir(P("e/")), 0); /* a trailing slash names the directory */
 	WANT(stat(P("e"), &(struct stat){0}), ENOENT);
 	WANT(rmdir(P("e")), ENOENT);
 }
@@ -626,6 +626,7 @@ unlink_cases(void)
 	WANT(unlink(P("d")), EISDIR);
 	WANT(unlink(P("none")), ENOENT);
 	WANT(unlink(P("f/x")), ENOTDIR);
+	WANT(unlink(P("f/")), ENOTDIR);
 	/* A symbolic link is removed itself, not what it names. */
 	WANT(unlink(P("l")), 0);
 	WANT(lstat(P("l"), &st), ENOENT);
@@ -679,6 +680,13 @@ rename_files(void)
 	WANT(rename(P("l"), P("l2")), 0);
 	IS(S_ISLNK(mode_of(P("l2"))), "mode %o", mode_of(P("l2")));
 	IS(strcmp(get(P("l2")), "one") == 0, "l2 reads %s", get(P("l2")));
+	/* ... and a link as newpath is replaced, not what it points to. */
+	NEED(put(P("k"), "kk") == 0);
+	WANT(rename(P("k"), P("l2")), 0);
+	IS(S_ISREG(mode_of(P("l2"))), "l2: mode %o", mode_of(P("l2")));
+	IS(strcmp(get(P("g")), "one") == 0, "g holds %s", get(P("g")));
+	/* ENOTDIR: a trailing slash on a file's name (path_resolution(7)). */
+	WANT(rename(P("g/"), P("m")), ENOTDIR);
 }
 
 static void
