@@ -112,6 +112,7 @@ try_rename(int *fromfd, const char **from, char *fbuf, int *tofd,
 	   const char **to, char *tbuf, unsigned flags)
 {
 	struct scheme_path a, b;
+	const char *gfrom = *from, *gto = *to;
 	int sa = resolve_at(fromfd, from, fbuf, RESOLVE_MAX, &a);
 	int sb = resolve_at(tofd, to, tbuf, RESOLVE_MAX, &b);
 
@@ -119,6 +120,14 @@ try_rename(int *fromfd, const char **from, char *fbuf, int *tofd,
 		return SC_PASS;
 	if (sa < 0 || sb < 0)
 		return sa < 0 ? sa : sb;
+	/*
+	 * Within one scheme, "." or ".." as either last component is EBUSY,
+	 * as Linux answers before looking (do_renameat2): the paths given,
+	 * not the joined ones, where "d/." has become "d" and would move d.
+	 */
+	if (sa && sb && strcmp(a.name, b.name) == 0 &&
+	    (resolve_last_dot(gfrom) || resolve_last_dot(gto)))
+		return -EBUSY;
 	return sc_rename(sa ? &a : NULL, sb ? &b : NULL, flags);
 }
 

@@ -477,6 +477,8 @@ append(struct node *f, const void *data, size_t n)
 	size_t at = f->size;
 	int r;
 
+	if (n == 0)
+		return 0;
 	if ((r = resize(f, at + n)) < 0)
 		return r;
 	memcpy(f->data + at, data, n);
@@ -980,8 +982,10 @@ may_open(const struct node *n, const struct where *w, int flags)
  * when it cannot be had, 1 when the open goes on as any other.
  * SCHEME_O_SYMLINK names the link (EINVAL for what is no link, EEXIST
  * when creating one that is there); O_PATH | O_NOFOLLOW the link too;
- * O_NOFOLLOW alone ELOOP; anything else, or a trailing slash, is the
- * client's to follow: EXDEV.
+ * O_NOFOLLOW alone ELOOP; O_CREAT | O_EXCL EEXIST, as open(2) says
+ * "regardless of where the link points" (mkdir on a dangling link too,
+ * which must not make its target); anything else, or a trailing slash,
+ * is the client's to follow: EXDEV.
  */
 static int
 open_link(const struct where *w, int flags)
@@ -994,10 +998,10 @@ open_link(const struct where *w, int flags)
 		return (flags & O_CREAT) && (flags & O_EXCL) ? -EEXIST
 							     : -EINVAL;
 	}
-	if (!nofollow || w->slash)
-		return -EXDEV;
 	if ((flags & O_CREAT) && (flags & O_EXCL))
 		return -EEXIST;
+	if (!nofollow || w->slash)
+		return -EXDEV;
 	if (flags & (SCHEME_O_SYMLINK | O_PATH))
 		return 0;
 	return -ELOOP;
@@ -1228,6 +1232,8 @@ copy_in(struct node *f, const void *buf, size_t len, uint64_t off)
 
 	if (off > MAX_SIZE)
 		return -EFBIG;
+	if (len == 0)
+		return 0; /* an empty file may have no data to copy to */
 	if ((r = resize(f, off + len > f->size ? off + len : f->size)) < 0)
 		return r;
 	memcpy(f->data + off, buf, len);
@@ -1342,6 +1348,24 @@ relist(struct handle *h)
 	h->textlen = len;
 }
 
+/*
+ * SEEK_DATA and SEEK_HOLE as lseek(2) allows the simplest file system to
+ * answer them: the whole file is data, its end the only hole; ENXIO at
+ * or beyond the end.
+ */
+static int64_t
+seek_data(struct handle *h, int64_t off, int whence)
+{
+	off_t size = (off_t)h->n->size;
+
+	if (h->n->kind != REGULAR)
+		return -EINVAL;
+	if (off < 0 || off >= size)
+		return -ENXIO;
+	h->pos = whence == SEEK_DATA ? off : size;
+	return h->pos;
+}
+
 static int64_t
 do_seek(void *ctx, const struct scheme_packet *p, uint64_t hn, int64_t off,
 	int whence)
@@ -1364,6 +1388,9 @@ do_seek(void *ctx, const struct scheme_packet *p, uint64_t hn, int64_t off,
 		base = h->n->kind == REGULAR ? (off_t)h->n->size
 					     : (off_t)h->textlen;
 		break;
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		return seek_data(h, off, whence);
 	default:
 		return -EINVAL;
 	}

@@ -128,6 +128,8 @@
  *			(readlink(2)); -EINVAL when the name is no link.
  *	O_PATH | O_NOFOLLOW: the link, for SYS_FSTAT (lstat(2)), fchmod...
  *	O_NOFOLLOW otherwise, on a link: -ELOOP, as Linux.
+ *	O_CREAT | O_EXCL on a link (mkdir too): -EEXIST, as Linux, wherever
+ *			it points (never -EXDEV: its target is not made).
  *
  * A link met on the way (a component before the last, or the last one of
  * an open without O_NOFOLLOW or O_SYMLINK, and of SYS_UNLINK and
