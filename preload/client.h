@@ -58,8 +58,10 @@ int sc_open(const struct scheme_path *sp, int flags, mode_t mode,
 	    struct sc_desc *d);
 int sc_follow(struct scheme_path *sp, bool last, char *buf, size_t len,
 	      int *hops);
-int sc_readlink(const struct scheme_path *sp, char *out, size_t len);
 int sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow);
+
+/* readlink.c: a link's target (-EINVAL: no link). */
+int sc_readlink(const struct scheme_path *sp, char *out, size_t len);
 
 /*
  * A request on a path in one round trip (WIRE_OP_AT, wire.h): op with c

@@ -122,13 +122,189 @@ const struct sfd_ops fdops_client = {
 };
 
 /*
- * The fd an open's answer brought (route.c): a scheme file of the fd
- * table from now on; fd 0-2 get a cookie stream (stdio.h).
+ * What Linux refuses on two kinds of open file, answered here before any
+ * request: an O_PATH fd (open(2): "operations that act purely at the file
+ * descriptor level", so no I/O, fchmod, fchown, locks: EBADF; F_GETFL
+ * shows O_PATH) and a directory opened with O_DIRECTORY (read(2): EISDIR;
+ * the provider's read of it is Redox's listing, which dir.c reads itself).
+ * A directory opened without O_DIRECTORY is the provider's to refuse.
+ * fds a program inherits across exec (identify.c) are plain scheme
+ * files: the flags of their open are not known there.
+ */
+static ssize_t
+p_rw(int fd, struct sfd *e, const struct iovec *iov, int n)
+{
+	return -EBADF;
+}
+
+static ssize_t
+p_prw(int fd, struct sfd *e, const struct iovec *iov, int n, off_t off,
+      int rwf, bool write)
+{
+	return -EBADF;
+}
+
+static off_t
+p_lseek(int fd, struct sfd *e, off_t off, int whence)
+{
+	return -EBADF;
+}
+
+static int
+p_fsync(int fd, struct sfd *e, bool data)
+{
+	return -EBADF;
+}
+
+static int
+p_ftruncate(int fd, struct sfd *e, off_t len)
+{
+	return -EBADF;
+}
+
+static int
+p_fallocate(int fd, struct sfd *e, int mode, off_t off, off_t len)
+{
+	return -EBADF;
+}
+
+static ssize_t
+p_getdents(int fd, struct sfd *e, void *buf, size_t len)
+{
+	return -EBADF;
+}
+
+static int
+p_mmap(int fd, struct sfd *e, struct fd_map_args *m)
+{
+	return -EBADF;
+}
+
+static int
+p_fchmod(int fd, struct sfd *e, mode_t mode)
+{
+	return -EBADF;
+}
+
+static int
+p_fchown(int fd, struct sfd *e, uid_t uid, gid_t gid)
+{
+	return -EBADF;
+}
+
+static int
+p_futimens(int fd, struct sfd *e, const struct timespec *ts)
+{
+	return -EBADF;
+}
+
+/* The flags are the open's; the fd flags and dups are the kernel's. */
+static int
+p_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg)
+{
+	int r;
+
+	if (cmd == F_GETFL)
+		return O_PATH | O_LARGEFILE;
+	if (cmd == F_SETFL || lock_fcntl_cmd(cmd))
+		return -EBADF;
+	r = REAL(fcntl)(fd, cmd, arg);
+	return r < 0 ? -errno : r;
+}
+
+static int
+p_ioctl(int fd, struct sfd *e, unsigned long req, void *arg)
+{
+	return -EBADF;
+}
+
+static int
+p_flock(int fd, struct sfd *e, int op)
+{
+	return -EBADF;
+}
+
+const struct sfd_ops fdops_client_path = {
+    .kind = "scheme file (O_PATH)",
+    .requests = true,
+    .readv = p_rw,
+    .writev = p_rw,
+    .preadv = p_prw,
+    .lseek = p_lseek,
+    .fsync = p_fsync,
+    .ftruncate = p_ftruncate,
+    .fallocate = p_fallocate,
+    .getdents = p_getdents,
+    .mmap = p_mmap,
+    .fstat = sc_fstat,
+    .fstatvfs = sc_fstatvfs,
+    .fchmod = p_fchmod,
+    .fchown = p_fchown,
+    .futimens = p_futimens,
+    .fpath = sc_fpath,
+    .fcntl = p_fcntl,
+    .ioctl = p_ioctl,
+    .flock = p_flock,
+    .closing = lock_closing,
+    .query = sc_query,
+    .subscribe = sc_subscribe,
+    .hold = c_hold,
+    .park = pool_park,
+};
+
+static ssize_t
+d_read(int fd, struct sfd *e, const struct iovec *iov, int n)
+{
+	return -EISDIR;
+}
+
+static ssize_t
+d_pread(int fd, struct sfd *e, const struct iovec *iov, int n, off_t off,
+	int rwf, bool write)
+{
+	return write ? sc_preadv(fd, e, iov, n, off, rwf, write) : -EISDIR;
+}
+
+const struct sfd_ops fdops_client_dir = {
+    .kind = "scheme directory",
+    .requests = true,
+    .readv = d_read,
+    .writev = sc_writev,
+    .preadv = d_pread,
+    .lseek = c_lseek,
+    .fsync = c_fsync,
+    .ftruncate = sc_ftruncate,
+    .fallocate = sc_fallocate,
+    .getdents = sc_getdents64,
+    .mmap = sc_mmap,
+    .fstat = sc_fstat,
+    .fstatvfs = sc_fstatvfs,
+    .fchmod = sc_fchmod,
+    .fchown = sc_fchown,
+    .futimens = sc_futimens,
+    .fpath = sc_fpath,
+    .fcntl = c_fcntl,
+    .ioctl = c_ioctl,
+    .flock = lock_flock,
+    .closing = lock_closing,
+    .query = sc_query,
+    .subscribe = sc_subscribe,
+    .hold = c_hold,
+    .park = pool_park,
+};
+
+/*
+ * The fd an open's answer brought (route.c), opened with flags: a scheme
+ * file of the fd table from now on; fd 0-2 get a cookie stream (stdio.h).
  */
 int
-fd_client_adopt(int cfd, uint64_t broker, uint64_t inst, uint64_t key)
+fd_client_adopt(int cfd, uint64_t broker, uint64_t inst, uint64_t key,
+		int flags)
 {
-	struct sfd *e = sfd_new(&fdops_client);
+	const struct sfd_ops *ops = flags & O_PATH	  ? &fdops_client_path
+				    : flags & O_DIRECTORY ? &fdops_client_dir
+							  : &fdops_client;
+	struct sfd *e = sfd_new(ops);
 
 	if (e == NULL || fdtab_set(cfd, e) < 0) {
 		sfd_free(e);

@@ -8,8 +8,10 @@
 
 #include <stdint.h>
 
-extern const struct sfd_ops fdops_client;
+/* A scheme file; one opened O_PATH; a directory opened O_DIRECTORY. */
+extern const struct sfd_ops fdops_client, fdops_client_path, fdops_client_dir;
 
-int fd_client_adopt(int cfd, uint64_t broker, uint64_t inst, uint64_t key);
+int fd_client_adopt(int cfd, uint64_t broker, uint64_t inst, uint64_t key,
+		    int flags);
 
 #endif

@@ -7,8 +7,9 @@
  * the working directory once a program has changed into a scheme
  * directory (chdir("/scheme/hello"), cd in a shell, mkdir -p walking
  * down).  Relative paths are joined to that directory and resolved
- * lexically: schemes have no symbolic links.  One that climbs out of
- * /scheme ("..") is an ordinary absolute path again.
+ * lexically, but for a ".." after a name that is a symbolic link of a
+ * scheme, which climbs from the link's target (join_links).  One that
+ * climbs out of /scheme ("..") is an ordinary absolute path again.
  *
  * The kernel's working directory does not move while ours is a scheme's;
  * getcwd() says ours.  It crosses exec in SCHEME_CWD, with the device and
@@ -26,6 +27,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <scheme/scheme.h>
 
 #include "client.h"
 #include "real.h"
@@ -78,6 +81,134 @@ join(const char *base, const char *rel, char *out, size_t len)
 			n += (size_t)(p - s);
 			out[n] = '\0';
 		}
+	}
+	if (n == 0) {
+		out[0] = '/';
+		out[1] = '\0';
+	}
+	return 0;
+}
+
+#define LINKS_MAX 40 /* links on one path, as Linux: then ELOOP */
+
+/* Take the last component off out (length *n). */
+static void
+pop(char *out, size_t *n)
+{
+	while (*n > 0 && out[*n - 1] != '/')
+		(*n)--;
+	if (*n > 0)
+		(*n)--;
+	out[*n] = '\0';
+}
+
+/*
+ * Whether ".." may be taken lexically after out's last component, a name
+ * the caller gave: Linux climbs from where that name leads
+ * (path_resolution(7)), so a symbolic link on a scheme is read first.
+ * 1: it is a link, its target in t (absolute in a scheme's form made
+ * "/scheme/..."); 2: a directory, with no link on the way; 0: lexically,
+ * as ever (not a scheme's, or the provider cannot say); or -ENOENT,
+ * -ENOTDIR, as Linux answers, for a name that is not there or is no
+ * directory.  One round trip (an lstat); a link, two more.
+ */
+static int
+climb_check(const char *out, char *t, size_t tlen)
+{
+	struct scheme_path sp, tp;
+	struct stat st;
+	struct sc_at a = {.oflags = O_PATH | O_NOFOLLOW,
+			  .op = SYS_FSTAT,
+			  .d = sizeof(st),
+			  .out = &st,
+			  .outlen = sizeof(st)};
+	char raw[PATH_MAX];
+	int64_t at;
+	int r;
+
+	if (!path_classify(out, &sp) || sp.name[0] == '\0' || sp.restlen == 0)
+		return 0;
+	at = sc_at(&sp, &a);
+	if (at == -ENOENT || at == -ENOTDIR)
+		return (int)at;
+	if (at != 0 || a.got != sizeof(st))
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return 2;
+	if (!S_ISLNK(st.st_mode))
+		return -ENOTDIR;
+	if ((r = sc_readlink(&sp, raw, sizeof(raw))) < 0)
+		return r;
+	if (raw[0] != '/' && path_classify(raw, &tp))
+		r = snprintf(t, tlen, "/scheme/%s/%.*s", tp.name,
+			     (int)tp.restlen, tp.rest);
+	else
+		r = snprintf(t, tlen, "%s", raw);
+	return r >= 0 && (size_t)r < tlen ? 1 : -ENAMETOOLONG;
+}
+
+/*
+ * join(), but a ".." after a name of rel's (not base's: a working
+ * directory or a directory fd's path has no links) climbs from where a
+ * link there leads, as Linux: "ld/.." with ld -> sub/deep is "sub".  A
+ * path without such a ".." costs nothing more; one with it, a round trip
+ * to the provider for each.
+ */
+static int
+join_links(const char *base, const char *rel, char *out, size_t len)
+{
+	char work[RESOLVE_MAX], next[RESOLVE_MAX], t[PATH_MAX];
+	const char *p, *s;
+	size_t n, sure, l;
+	int hops = 0, r;
+
+	if ((r = join(base, "", out, len)) < 0)
+		return r;
+	n = sure = out[1] == '\0' ? 0 : strlen(out);
+	out[n] = '\0';
+	if ((size_t)snprintf(work, sizeof(work), "%s", rel) >= sizeof(work))
+		return -ENAMETOOLONG;
+	for (p = work; *p != '\0';) {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		s = p;
+		while (*p != '\0' && *p != '/')
+			p++;
+		l = (size_t)(p - s);
+		if (l == 1 && s[0] == '.')
+			continue;
+		if (l == 2 && s[0] == '.' && s[1] == '.') {
+			r = n > sure ? climb_check(out, t, sizeof(t)) : 0;
+			if (r < 0)
+				return r;
+			if (r == 1) {
+				if (++hops > LINKS_MAX)
+					return -ELOOP;
+				pop(out, &n); /* the link's directory */
+				if (t[0] == '/')
+					out[n = 0] = '\0';
+				if ((size_t)snprintf(next, sizeof(next),
+						     "%s/%s", t,
+						     s) >= sizeof(next))
+					return -ENAMETOOLONG;
+				memcpy(work, next, strlen(next) + 1);
+				p = work;
+				sure = n;
+				continue;
+			}
+			pop(out, &n);
+			if (r == 2 || sure > n)
+				sure = n;
+			continue;
+		}
+		if (n + 1 + l + 1 > len)
+			return -ENAMETOOLONG;
+		out[n++] = '/';
+		memcpy(out + n, s, l);
+		n += l;
+		out[n] = '\0';
 	}
 	if (n == 0) {
 		out[0] = '/';
@@ -190,9 +321,12 @@ resolve_lexical(int *dirfd, const char **path, size_t n, const char *base,
 {
 	const char *p = *path;
 	size_t m;
+	int r = join_links(base, p, buf, len);
 
-	if (join(base, p, buf, len) < 0)
+	if (r == -ENAMETOOLONG)
 		return 0; /* the kernel says what is too long */
+	if (r < 0)
+		return r;
 	m = strlen(buf);
 	if (m > 1 && m + 1 < len && (p[n - 1] == '/' || resolve_last_dot(p))) {
 		buf[m] = '/';
@@ -319,7 +453,7 @@ resolve_at(int *dirfd, const char **path, char *buf, size_t len,
 	}
 	if (p[0] == '\0')
 		return -ENOENT;
-	if ((r = join(base, p, buf, len)) < 0)
+	if ((r = join_links(base, p, buf, len)) < 0)
 		return r;
 	*path = buf;
 	if (path_classify(buf, sp))

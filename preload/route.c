@@ -36,5 +36,5 @@ route_open(const struct scheme_path *sp, int flags, mode_t mode)
 	fd = sc_open(sp, flags, mode, &d);
 	if (fd < 0 || d.key == 0)
 		return fd;
-	return fd_client_adopt(fd, d.broker, d.inst, d.key);
+	return fd_client_adopt(fd, d.broker, d.inst, d.key, flags);
 }
