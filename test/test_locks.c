@@ -934,6 +934,7 @@ locks_suite(void)
 	tcase_add_test(own, posix_released_by_any_close);
 	tcase_add_test(own, released_on_exit);
 	tcase_add_test(own, released_on_sigkill);
+	tcase_add_test(own, released_before_the_wait_returns);
 	tcase_add_test(own, setlkw_waits_then_proceeds);
 	tcase_add_test(own, eintr_ends_the_wait);
 	tcase_add_test(own, sa_restart_keeps_waiting);

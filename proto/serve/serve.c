@@ -1751,34 +1751,51 @@ plock_traced(struct pend *p)
 	p->arg = (uint64_t)p->plk.start;
 }
 
+/* p's SYS_LOCK on handle: its c is p->plk. */
+static void
+plock_packet(const struct pend *p, uint64_t handle, struct scheme_packet *pkt)
+{
+	*pkt = (struct scheme_packet){.id = p->id,
+				      .pid = p->cr.pid,
+				      .uid = p->cr.uid,
+				      .gid = p->cr.gid,
+				      .a = SYS_LOCK,
+				      .b = handle,
+				      .c = (uintptr_t)&p->plk,
+				      .d = sizeof(p->plk)};
+}
+
+/* p asked at the provider's next read, after what is queued already. */
+static bool
+plock_queue(struct serve *s, struct pend *p, uint64_t handle)
+{
+	struct synth *y = calloc(1, sizeof(*y));
+
+	if (y == NULL)
+		return false;
+	plock_packet(p, handle, &y->pkt);
+	y->p = p;
+	synth_push(s, y);
+	return true;
+}
+
 /* A SYS_LOCK of ours that nobody waits for, at the provider's next read. */
 static void
 plock_synth(struct serve *s, uint64_t handle, const struct scheme_lock *lk,
 	    const struct wire_creds *cr)
 {
-	struct synth *y = calloc(1, sizeof(*y));
-	struct pend *p = NULL;
+	struct pend *p = sv_pend_new(s, NULL, wire_op(SYS_LOCK));
 
-	if (y == NULL || (p = sv_pend_new(s, NULL, wire_op(SYS_LOCK))) == NULL) {
-		free(y); /* the provider keeps a lock of nobody's, as it
-			    keeps a handle when a close is lost */
-		return;
-	}
+	if (p == NULL)
+		return; /* the provider keeps a lock of nobody's, as it keeps
+			   a handle when a close is lost */
 	p->kind = PEND_LOCK;
 	p->cr = *cr;
 	p->plk = *lk;
 	p->plk.served = 0;
 	plock_traced(p);
-	y->pkt = (struct scheme_packet){.id = p->id,
-					.pid = cr->pid,
-					.uid = cr->uid,
-					.gid = cr->gid,
-					.a = SYS_LOCK,
-					.b = handle,
-					.c = (uintptr_t)&p->plk,
-					.d = sizeof(p->plk)};
-	y->p = p;
-	synth_push(s, y);
+	if (!plock_queue(s, p, handle))
+		pend_free(s, p);
 }
 
 static void
@@ -1818,6 +1835,59 @@ plock_fill(struct pend *p, const struct wire_lock *wl)
 	plock_traced(p);
 }
 
+/*
+ * Holders that have ended without our hearing yet, as holder_gone()
+ * finds them for our table (a parent that locks after its child's wait
+ * returned must find the child's locks gone).  A provider cannot say
+ * whose lock is in the way, so the processes and locked descriptions
+ * watched (up to PLOCK_ENDINGS of each) are looked at, and the releases
+ * of those that ended made up now.  True if any was: the request then
+ * goes after them.
+ */
+#define PLOCK_ENDINGS 64
+
+static bool
+plock_endings(struct serve *s)
+{
+	struct pollfd pfd[2 * PLOCK_ENDINGS];
+	uint64_t keys[2 * PLOCK_ENDINGS];
+	nfds_t np = 0, n;
+	bool any = false;
+
+	for (uint32_t i = 0; i < s->pids.used && np < PLOCK_ENDINGS; i++) {
+		struct lkpid *lp = s->pids.obj[i];
+
+		if (lp != NULL) {
+			pfd[np] = (struct pollfd){.fd = lp->fd, .events = POLLIN};
+			keys[np++] = lp->key;
+		}
+	}
+	n = np;
+	for (uint32_t i = 0; i < s->descs.used && n < np + PLOCK_ENDINGS; i++) {
+		struct desc *d = s->descs.obj[i];
+
+		if (d != NULL && d->plocked && !d->parked) {
+			pfd[n] = (struct pollfd){.fd = d->fd, .events = POLLRDHUP};
+			keys[n++] = d->key;
+		}
+	}
+	if (n == 0 || SYS(poll)(pfd, n, 0) <= 0)
+		return false;
+	for (nfds_t i = 0; i < n; i++) {
+		void *o = i < np ? slots_get(&s->pids, keys[i])
+				 : slots_get(&s->descs, keys[i]);
+
+		if (o == NULL || pfd[i].revents == 0)
+			continue;
+		if (i < np)
+			pid_gone(s, o);
+		else if (pfd[i].revents & (POLLHUP | POLLRDHUP | POLLERR))
+			locks_desc_end(s, o);
+		any = true;
+	}
+	return any;
+}
+
 /* WIRE_OP_LOCK, offered to the provider: its SYS_LOCK. */
 static enum sv_verdict
 plock_ask(struct serve *s, struct sv_req *r, const struct wire_lock *wl,
@@ -1844,10 +1914,18 @@ plock_ask(struct serve *s, struct sv_req *r, const struct wire_lock *wl,
 	}
 	r->d->plocked |= wl->kind != WIRE_LK_POSIX;
 	plock_fill(p, wl);
+	if (s->lock_by == LOCKS_PROVIDER && wl->cmd != WIRE_LK_SETW &&
+	    wl->type != F_UNLCK && plock_endings(s)) {
+		if (!plock_queue(s, p, r->d->handle)) {
+			sv_reply_err(s, r->ch, r->via, r->req->seq, -ENOMEM,
+				     WIRE_OK);
+			pend_free(s, p);
+		}
+		return SV_ANSWERED;
+	}
 	sv_trace_asked(s, p, r->d);
-	inner_packet(s, pkt, p, SYS_LOCK, r->d->handle);
-	pkt->c = (uintptr_t)&p->plk;
-	pkt->d = sizeof(p->plk);
+	plock_packet(p, r->d->handle, pkt);
+	s->st.requests++;
 	return SV_PACKET;
 }
 
