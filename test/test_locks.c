@@ -25,7 +25,7 @@
 
 #include "harness.h"
 
-#define S  "tl"  /* the suite's scheme: the system keeps its locks */
+#define S  "tl"	 /* the suite's scheme: the system keeps its locks */
 #define SO "tlo" /* scheme-memfs --own-locks: the provider keeps them */
 
 static const char *scheme = S; /* the one a case's files are on */
@@ -46,8 +46,8 @@ start_own(void)
 {
 	h_world_start(NULL);
 	scheme = SO;
-	h_memfs = h_start_provider_args(TEST_MEMFS, "--own-locks", NULL, NULL,
-					SO);
+	h_memfs =
+	    h_start_provider_args(TEST_MEMFS, "--own-locks", NULL, NULL, SO);
 	if (h_memfs < 0)
 		abort();
 }

@@ -354,11 +354,8 @@ static void
 send_lock(uint64_t key, uint8_t cmd, uint8_t kind, int16_t type, int64_t start,
 	  int64_t end, uint64_t seq)
 {
-	struct wire_lock wl = {.cmd = cmd,
-			       .kind = kind,
-			       .type = type,
-			       .start = start,
-			       .end = end};
+	struct wire_lock wl = {
+	    .cmd = cmd, .kind = kind, .type = type, .start = start, .end = end};
 
 	send_req(cli, WIRE_OP_LOCK, key, 0, 0, &wl, sizeof(wl), seq);
 }

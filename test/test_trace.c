@@ -325,8 +325,9 @@ START_TEST(lock_offered)
 			 "O_RDWR\\|O_CREAT, 0644\\) = ([0-9]+)" LAT);
 	snprintf(h, sizeof(h), "%s", m[0]);
 	EXPECT_LINE(&at, NULL,
-		    TIME "[0-9]+ python3 memfs: LOCK\\(%s, SET, FLOCK, F_WRLCK, "
-			 "0\\) = -1 ENOSYS [^\n]*" LAT,
+		    TIME
+		    "[0-9]+ python3 memfs: LOCK\\(%s, SET, FLOCK, F_WRLCK, "
+		    "0\\) = -1 ENOSYS [^\n]*" LAT,
 		    h);
 	EXPECT_LINE(&at, NULL,
 		    TIME "[0-9]+ python3 memfs: FSTAT\\(%s\\) = 0" LAT, h);

@@ -1958,8 +1958,8 @@ do_lock(void *ctx, const struct scheme_packet *p, uint64_t hn,
 	struct scheme_lock *lk)
 {
 	struct handle *h = get(hn);
-	bool named = lk->cmd != SCHEME_LOCK_CANCEL &&
-		     lk->cmd != SCHEME_LOCK_RELEASE_ALL;
+	bool named =
+	    lk->cmd != SCHEME_LOCK_CANCEL && lk->cmd != SCHEME_LOCK_RELEASE_ALL;
 
 	if (!own_locks)
 		return -ENOSYS;

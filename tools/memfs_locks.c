@@ -98,8 +98,7 @@ clear(uint64_t ino, const struct scheme_lock *lk)
 		if (l->ino != ino || l->owner != lk->owner ||
 		    (l->kind == SCHEME_LOCK_FLOCK) !=
 			(lk->kind == SCHEME_LOCK_FLOCK) ||
-		    l->end < lk->start ||
-		    lk->end < l->start) {
+		    l->end < lk->start || lk->end < l->start) {
 			i++;
 			continue;
 		}

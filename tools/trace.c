@@ -82,9 +82,8 @@ static const char *const whences[] = {"SEEK_SET", "SEEK_CUR", "SEEK_END",
 
 /* SYS_LOCK's, as the serving code records them: c = cmd | kind << 8 |
  * type << 16, d = start (scheme.h "Locks"). */
-static const char *const lock_cmds[] = {"?",	  "GET",     "SET",
-					"SETW",	  "CANCEL",  "RELEASE",
-					"RELEASE_ALL"};
+static const char *const lock_cmds[] = {
+    "?", "GET", "SET", "SETW", "CANCEL", "RELEASE", "RELEASE_ALL"};
 static const char *const lock_kinds[] = {"?", "POSIX", "OFD", "FLOCK"};
 static const char *const lock_types[] = {"F_RDLCK", "F_WRLCK", "F_UNLCK"};
 
@@ -319,8 +318,7 @@ put_args(FILE *f, const struct wire_trace *r, bool json)
 		ARG("\"length\":%" PRIu64, "%" PRIu64, c);
 		break;
 	case SYS_LOCK:
-		ARG("\"cmd\":\"%s\"", "%s",
-		    lock_name(lock_cmds, 7, c & 0xff));
+		ARG("\"cmd\":\"%s\"", "%s", lock_name(lock_cmds, 7, c & 0xff));
 		ARG("\"kind\":\"%s\"", "%s",
 		    lock_name(lock_kinds, 4, (c >> 8) & 0xff));
 		ARG("\"type\":\"%s\"", "%s",

@@ -1858,7 +1858,8 @@ plock_endings(struct serve *s)
 		struct lkpid *lp = s->pids.obj[i];
 
 		if (lp != NULL) {
-			pfd[np] = (struct pollfd){.fd = lp->fd, .events = POLLIN};
+			pfd[np] =
+			    (struct pollfd){.fd = lp->fd, .events = POLLIN};
 			keys[np++] = lp->key;
 		}
 	}
@@ -1867,7 +1868,8 @@ plock_endings(struct serve *s)
 		struct desc *d = s->descs.obj[i];
 
 		if (d != NULL && d->plocked && !d->parked) {
-			pfd[n] = (struct pollfd){.fd = d->fd, .events = POLLRDHUP};
+			pfd[n] =
+			    (struct pollfd){.fd = d->fd, .events = POLLRDHUP};
 			keys[n++] = d->key;
 		}
 	}
@@ -1945,15 +1947,15 @@ plock_cancel(struct serve *s, const struct sv_chan *ch)
 			continue;
 		p->cancelled = true;
 		d = slots_get(&s->descs, p->key);
-		lk = (struct scheme_lock){.cmd = SCHEME_LOCK_CANCEL,
-					  .kind = p->lk.kind,
-					  .type = p->lk.type,
-					  .start = p->lk.start,
-					  .end = p->lk.end,
-					  .owner = lock_owner(p->key, p->lk.kind,
-							      p->cr.pid),
-					  .wait = p->id,
-					  .pid = (int32_t)p->cr.pid};
+		lk = (struct scheme_lock){
+		    .cmd = SCHEME_LOCK_CANCEL,
+		    .kind = p->lk.kind,
+		    .type = p->lk.type,
+		    .start = p->lk.start,
+		    .end = p->lk.end,
+		    .owner = lock_owner(p->key, p->lk.kind, p->cr.pid),
+		    .wait = p->id,
+		    .pid = (int32_t)p->cr.pid};
 		plock_synth(s, d != NULL && !d->parked ? d->handle : 0, &lk,
 			    &p->cr);
 	}
@@ -1973,8 +1975,8 @@ plock_let_go(struct serve *s, const struct pend *p)
 				 .type = F_UNLCK,
 				 .start = p->lk.start,
 				 .end = p->lk.end,
-				 .owner = lock_owner(p->key, p->lk.kind,
-						     p->cr.pid),
+				 .owner =
+				     lock_owner(p->key, p->lk.kind, p->cr.pid),
 				 .pid = (int32_t)p->cr.pid};
 
 	if (d != NULL && !d->parked)
@@ -1997,8 +1999,8 @@ plock_fall_back(struct serve *s, struct pend *p)
 	s->lock_by = LOCKS_OURS;
 	if (p->ch == NULL || p->ch->dead || p->cancelled)
 		return true;
-	if (p->buf == NULL || (s->locks == NULL &&
-			       (s->locks = lk_new(lk_granted, s)) == NULL)) {
+	if (p->buf == NULL ||
+	    (s->locks == NULL && (s->locks = lk_new(lk_granted, s)) == NULL)) {
 		sv_reply_err(s, p->ch, p->via, p->seq, -ENOMEM, WIRE_OK);
 		return true;
 	}
