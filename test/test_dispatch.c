@@ -685,6 +685,11 @@ START_TEST(old_struct_served)
 	reset();
 	ck_assert_int_eq(dispatch01(ops, NULL, &p), -ENOSYS);
 	ck_assert_int_eq(last.calls, 0);
+	p = valid(SYS_LOCK);
+	reset();
+	ck_assert_int_eq(dispatch01(ops, NULL, &p), -ENOSYS);
+	ck_assert_int_eq(last.calls, 0);
+	ck_assert_uint_eq(lk.served, 0); /* the system keeps its locks */
 	free(ops);
 	dlclose(lib);
 }
