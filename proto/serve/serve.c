@@ -1964,7 +1964,8 @@ plock_cancel(struct serve *s, const struct sv_chan *ch)
 /*
  * A grant nobody is left to hold (the wait was given up, or its client
  * went): let it go.  A description gone already lets go of all its own;
- * a process's range needs the handle, which it still had.
+ * a process's range needs the handle: without it, the lock goes when
+ * the process does (watched from now on).
  */
 static void
 plock_let_go(struct serve *s, const struct pend *p)
@@ -1983,6 +1984,8 @@ plock_let_go(struct serve *s, const struct pend *p)
 		plock_synth(s, d->handle, &lk, &p->cr);
 	else if (p->lk.kind != WIRE_LK_POSIX)
 		plock_release_all(s, lk.owner, SCHEME_LOCK_OFD, &p->cr);
+	else
+		pid_watch(s, p->cr.pid);
 }
 
 /*
