@@ -143,7 +143,9 @@
  *		away): answer the kept SETW whose id is `wait` now (-EINTR)
  *		if it is still kept, then this one (0).  A grant that crossed
  *		the cancel is let go by the serving code (an F_UNLCK SET of
- *		that range for that owner): nobody is left holding it.
+ *		that range for that owner): nobody is left holding it, but
+ *		neither what the owner held there before (an upgrade from a
+ *		read lock loses it; Linux's would keep it).
  *	RELEASE	every lock the owner (POSIX) holds on the handle's file
  *		goes: the process closed an fd of the file (fcntl(2)).
  *	RELEASE_ALL  every lock of the owner goes, on every file, and its
