@@ -358,6 +358,25 @@ call_fallocate(const struct scheme_ops *o, void *ctx,
 	return o->fallocate(ctx, p, p->b, io->flags, io->offset, io->len);
 }
 
+/* A lock the provider keeps (scheme.h "Locks"): marked served, as io_arg. */
+static int64_t
+call_lock(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	struct scheme_lock *lk = (struct scheme_lock *)(uintptr_t)p->c;
+	int r;
+
+	if (o->lock == NULL)
+		return -ENOSYS;
+	if ((r = struct_ok(p->c, p->d, sizeof(*lk), alignof(uint64_t))) < 0)
+		return r;
+	lk->served = SCHEME_SERVED;
+	if (lk->cmd < SCHEME_LOCK_GET || lk->cmd > SCHEME_LOCK_RELEASE_ALL ||
+	    lk->kind < SCHEME_LOCK_POSIX || lk->kind > SCHEME_LOCK_FLOCK ||
+	    lk->start < 0 || lk->end < lk->start)
+		return -EINVAL;
+	return o->lock(ctx, p, p->b, lk);
+}
+
 /* Nobody waits for it: without a member, there is nothing to do. */
 static int64_t
 call_close(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
@@ -411,6 +430,7 @@ static const struct request {
     [NUM(SYS_READ2)] = {SYS_READ2, call_read2},
     [NUM(SYS_WRITE2)] = {SYS_WRITE2, call_write2},
     [NUM(SYS_FALLOCATE)] = {SYS_FALLOCATE, call_fallocate},
+    [NUM(SYS_LOCK)] = {SYS_LOCK, call_lock},
 };
 
 int64_t

@@ -227,6 +227,13 @@ r_fallocate(void *ctx, const struct scheme_packet *p, uint64_t h,
 	return seen("fallocate", ctx, p, h, NULL, 0);
 }
 
+static int64_t
+r_lock(void *ctx, const struct scheme_packet *p, uint64_t h,
+       struct scheme_lock *lk)
+{
+	return seen("lock", ctx, p, h, lk, 0);
+}
+
 static const struct scheme_ops all = {
     .open = r_open,
     .read = r_read,
@@ -251,6 +258,7 @@ static const struct scheme_ops all = {
     .write2 = r_write2,
     .fallocate = r_fallocate,
     .flink = r_flink,
+    .lock = r_lock,
 };
 
 static const uint64_t kinds[] = {
@@ -258,7 +266,7 @@ static const uint64_t kinds[] = {
     SYS_FEVENT,	   SYS_FPATH,	  SYS_FSTAT,  SYS_FSTATVFS, SYS_FSYNC,
     SYS_FTRUNCATE, SYS_FCHMOD,	  SYS_FCHOWN, SYS_FRENAME,  SYS_FUTIMENS,
     SYS_DUP,	   SYS_UNLINK,	  SYS_RMDIR,  SYS_CLOSE,    SYS_READ2,
-    SYS_WRITE2,	   SYS_FALLOCATE, SYS_FLINK,
+    SYS_WRITE2,	   SYS_FALLOCATE, SYS_FLINK,  SYS_LOCK,
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -266,6 +274,7 @@ static int ctx_token;
 static char path[] = "dir/file";
 static _Alignas(16) char buf[512];
 static struct scheme_io io; /* c of the optional requests */
+static struct scheme_lock lk; /* c of SYS_LOCK */
 
 static void
 reset(void)
@@ -316,6 +325,13 @@ valid(uint64_t kind)
 					.len = sizeof(buf),
 					.buf = kind != SYS_FALLOCATE ? addr(buf) : 0};
 		return pkt(kind, 1, addr(&io), sizeof(io));
+	case SYS_LOCK:
+		lk = (struct scheme_lock){.cmd = SCHEME_LOCK_SET,
+					  .kind = SCHEME_LOCK_POSIX,
+					  .type = F_WRLCK,
+					  .end = 9,
+					  .owner = 123};
+		return pkt(kind, 1, addr(&lk), sizeof(lk));
 	default: /* the buffer fits any struct or bytes asked */
 		return pkt(kind, 1, addr(buf), sizeof(buf));
 	}
@@ -526,7 +542,7 @@ START_TEST(every_kind_reaches_its_member)
 	    "open",   "read",	 "write",    "lseek",	  "fcntl",     "fevent",
 	    "fpath",  "fstat",	 "fstatvfs", "fsync",	  "ftruncate", "fchmod",
 	    "fchown", "frename", "futimens", "dup",	  "unlink",    "rmdir",
-	    "close",  "read2",	 "write2",   "fallocate", "flink",
+	    "close",  "read2",	 "write2",   "fallocate", "flink",     "lock",
 	};
 	struct scheme_packet p;
 
@@ -609,6 +625,35 @@ START_TEST(io_decoded)
 END_TEST
 
 /*
+ * SYS_LOCK: the member gets the request's own struct, marked served; a
+ * NULL member leaves it unmarked (the system keeps the locks).
+ */
+START_TEST(lock_decoded)
+{
+	static const struct scheme_ops none;
+	struct scheme_packet p = valid(SYS_LOCK);
+
+	call(&p, "lock");
+	ck_assert_ptr_eq(last.ptr, &lk);
+	ck_assert_uint_eq(last.handle, 1);
+	ck_assert_uint_eq(lk.served, SCHEME_SERVED);
+	p = valid(SYS_LOCK);
+	ck_assert_int_eq(scheme_dispatch(&none, NULL, &p), -ENOSYS);
+	ck_assert_uint_eq(lk.served, 0);
+	p = valid(SYS_LOCK);
+	p.d = sizeof(lk) - 1;
+	refused(p, EINVAL);
+	p = valid(SYS_LOCK);
+	lk.cmd = SCHEME_LOCK_RELEASE_ALL + 1;
+	refused(p, EINVAL);
+	ck_assert_uint_eq(lk.served, SCHEME_SERVED); /* known, refused */
+	p = valid(SYS_LOCK);
+	lk.start = 10; /* past its end */
+	refused(p, EINVAL);
+}
+END_TEST
+
+/*
  * A provider built with SCHEME_0.1's header passes a struct that ends
  * with close: the old symbols read no further (ASan would see it: the
  * struct is allocated to its old size) and answer the new kinds ENOSYS.
@@ -640,6 +685,11 @@ START_TEST(old_struct_served)
 	reset();
 	ck_assert_int_eq(dispatch01(ops, NULL, &p), -ENOSYS);
 	ck_assert_int_eq(last.calls, 0);
+	p = valid(SYS_LOCK);
+	reset();
+	ck_assert_int_eq(dispatch01(ops, NULL, &p), -ENOSYS);
+	ck_assert_int_eq(last.calls, 0);
+	ck_assert_uint_eq(lk.served, 0); /* the system keeps its locks */
 	free(ops);
 	dlclose(lib);
 }
@@ -828,6 +878,7 @@ dispatch_suite(void)
 	tcase_add_test(tc, null_members_enosys);
 	tcase_add_test(tc, every_kind_reaches_its_member);
 	tcase_add_test(tc, io_decoded);
+	tcase_add_test(tc, lock_decoded);
 	tcase_add_test(tc, old_struct_served);
 	tcase_add_test(tc, unknown_kinds_enosys);
 	tcase_add_test(tc, deferred_request_left_alone);

@@ -25,12 +25,31 @@
 
 #include "harness.h"
 
-#define S "tl" /* the suite's scheme */
+#define S  "tl"	 /* the suite's scheme: the system keeps its locks */
+#define SO "tlo" /* scheme-memfs --own-locks: the provider keeps them */
+
+static const char *scheme = S; /* the one a case's files are on */
 
 static void
 start_world(void)
 {
+	scheme = S;
 	h_world_start(S);
+}
+
+/*
+ * The same cases again, against a provider that takes the locks over
+ * (SYS_LOCK, scheme.h "Locks"): the rules are its own table's then.
+ */
+static void
+start_own(void)
+{
+	h_world_start(NULL);
+	scheme = SO;
+	h_memfs =
+	    h_start_provider_args(TEST_MEMFS, "--own-locks", NULL, NULL, SO);
+	if (h_memfs < 0)
+		abort();
 }
 
 static int
@@ -39,7 +58,7 @@ open_file(const char *name)
 	char path[128];
 	int fd;
 
-	snprintf(path, sizeof(path), S ":%s", name);
+	snprintf(path, sizeof(path), "%s:%s", scheme, name);
 	fd = open(path, O_CREAT | O_RDWR, 0600);
 	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
 	return fd;
@@ -782,12 +801,106 @@ START_TEST(no_identity_is_enolck)
 }
 END_TEST
 
+/* Locks the provider keeps -------------------------------------------- */
+
+/* A .stats field of SO, once it says want (a release may come late). */
+static long
+stat_becomes(const char *key, long want)
+{
+	long v = -1;
+
+	for (int i = 0; i < 50 && (v = h_stat_field(SO, key)) != want; i++)
+		h_sleep_ms(100);
+	return v;
+}
+
+/*
+ * The provider holds the locks (its .stats counts them, where the
+ * system's table would leave it at 0), and hears every release: a
+ * close of any fd of the file (the process's POSIX locks on it), the
+ * end of a description (its OFD and flock locks).
+ */
+START_TEST(provider_keeps_them)
+{
+	int fd = open_file("pk"), other = open_file("pk"), third;
+	long rel;
+
+	ck_assert_int_eq(h_stat_field(SO, "locks "), 0);
+	ck_assert_int_eq(setlk(fd, F_SETLK, F_WRLCK, 0, 10), 0);
+	ck_assert_int_eq(setlk(fd, F_SETLK, F_UNLCK, 3, 2), 0); /* a split */
+	ck_assert_int_eq(flock(other, LOCK_SH), 0);
+	ck_assert_int_eq(h_stat_field(SO, "locks "), 3);
+	rel = h_stat_field(SO, "releases ");
+	third = open_file("pk");
+	ck_assert_int_eq(close(third), 0); /* told before it returns */
+	ck_assert_int_eq(h_stat_field(SO, "locks "), 1);
+	ck_assert_int_eq(h_stat_field(SO, "releases "), rel + 1);
+	/* our POSIX locks on the file again, and the description's end */
+	ck_assert_int_eq(close(other), 0);
+	ck_assert_int_eq(stat_becomes("locks ", 0), 0);
+	ck_assert_int_eq(stat_becomes("releases ", rel + 3), rel + 3);
+	close(fd);
+}
+END_TEST
+
+/*
+ * F_GETLK reports what the provider says, and a wait given up (EINTR)
+ * is withdrawn from it: when the holder goes, the lock is nobody's.
+ */
+START_TEST(provider_wait_given_up)
+{
+	int fd = open_file("pg"), probe = open_file("pg");
+	struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART */
+	struct duo d;
+	struct flock fl;
+	pid_t pid;
+
+	duo_init(&d);
+	pid = holder(&d, "pg", F_SETLK);
+	fl = getlk(fd, F_GETLK, 2, 1);
+	ck_assert_int_eq(fl.l_type, F_WRLCK);
+	ck_assert_int_eq(fl.l_pid, pid);
+	ck_assert_int_eq(fl.l_start, 0);
+	ck_assert_int_eq(fl.l_len, 10);
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	alarm(1);
+	ck_assert_int_eq(setlk(fd, F_SETLKW, F_WRLCK, 0, 0), -1);
+	ck_assert_int_eq(errno, EINTR);
+	ck_assert_int_eq(h_stat_field(SO, "locks "), 1); /* the holder's */
+	say(d.down[1]);
+	ck_assert_int_eq(reap(pid), 0);
+	ck_assert_int_eq(stat_becomes("locks ", 0), 0);
+	ck_assert_int_eq(getlk(probe, F_OFD_GETLK, 0, 0).l_type, F_UNLCK);
+	close(probe);
+	close(fd);
+}
+END_TEST
+
+/* Without --own-locks, scheme-memfs answers SYS_LOCK -ENOSYS: ours. */
+START_TEST(unserved_locks_are_the_systems)
+{
+	int fd = open_file("us");
+	struct duo d;
+	pid_t pid;
+
+	duo_init(&d);
+	pid = holder(&d, "us", F_OFD_SETLK);
+	ck_assert_int_eq(setlk(fd, F_SETLK, F_RDLCK, 0, 1), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(h_stat_field(S, "locks "), -1); /* it keeps none */
+	say(d.down[1]);
+	ck_assert_int_eq(reap(pid), 0);
+	close(fd);
+}
+END_TEST
+
 static Suite *
 locks_suite(void)
 {
 	Suite *s = suite_create("locks");
 	TCase *tc = tcase_create("locks");
 	TCase *sq = tcase_create("sqlite");
+	TCase *own = tcase_create("provider");
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_unchecked_fixture(tc, start_world, h_world_stop);
@@ -809,7 +922,27 @@ locks_suite(void)
 	tcase_add_test(tc, lockf_excludes);
 	tcase_add_test(tc, lock_flood_is_capped);
 	tcase_add_test(tc, no_identity_is_enolck);
+	tcase_add_test(tc, unserved_locks_are_the_systems);
 	suite_add_tcase(s, tc);
+	tcase_set_timeout(own, 30);
+	tcase_add_unchecked_fixture(own, start_own, h_world_stop);
+	tcase_add_test(own, provider_keeps_them);
+	tcase_add_test(own, provider_wait_given_up);
+	tcase_add_test(own, posix_excludes_processes);
+	tcase_add_test(own, flock_excludes_descriptions);
+	tcase_add_test(own, flock_excludes_processes);
+	tcase_add_test(own, posix_released_by_any_close);
+	tcase_add_test(own, released_on_exit);
+	tcase_add_test(own, released_on_sigkill);
+	tcase_add_test(own, released_before_the_wait_returns);
+	tcase_add_test(own, setlkw_waits_then_proceeds);
+	tcase_add_test(own, eintr_ends_the_wait);
+	tcase_add_test(own, sa_restart_keeps_waiting);
+	tcase_add_test(own, killed_waiter_takes_nothing);
+	tcase_add_test(own, ofd_per_description_across_fork);
+	tcase_add_test(own, threads_of_one_process);
+	tcase_add_test(own, lockf_excludes);
+	suite_add_tcase(s, own);
 	tcase_set_timeout(sq, 240);
 	tcase_add_unchecked_fixture(sq, start_world, h_world_stop);
 	tcase_add_test(sq, sqlite_writers_lose_no_row);

@@ -349,6 +349,135 @@ START_TEST(fcntl_flags_kept)
 }
 END_TEST
 
+/* A WIRE_OP_LOCK on key, answered with *wl (GET) or not. */
+static void
+send_lock(uint64_t key, uint8_t cmd, uint8_t kind, int16_t type, int64_t start,
+	  int64_t end, uint64_t seq)
+{
+	struct wire_lock wl = {
+	    .cmd = cmd, .kind = kind, .type = type, .start = start, .end = end};
+
+	send_req(cli, WIRE_OP_LOCK, key, 0, 0, &wl, sizeof(wl), seq);
+}
+
+static struct scheme_lock *
+lock_of(const struct scheme_packet *p)
+{
+	ck_assert_uint_eq(p->a, SYS_LOCK);
+	ck_assert_uint_eq(p->d, sizeof(struct scheme_lock));
+	return (struct scheme_lock *)(uintptr_t)p->c;
+}
+
+/*
+ * A provider that answers SYS_LOCK without the served mark (as one that
+ * answers 0 to what it does not know) keeps nothing: the request is the
+ * system's after all (its SYS_FSTAT), and no lock is offered again.
+ */
+START_TEST(lock_not_served_is_ours)
+{
+	struct scheme_packet p;
+	struct wire_rep rep;
+	struct stat *st;
+	uint64_t key;
+	int fd = do_open(cli, "f", 1, &key);
+
+	send_lock(key, WIRE_LK_SET, WIRE_LK_POSIX, F_WRLCK, 0, 9, 2);
+	read_one(&p);
+	ck_assert_int_eq(lock_of(&p)->cmd, SCHEME_LOCK_SET);
+	ck_assert_uint_eq(lock_of(&p)->owner, (uint64_t)getpid());
+	p.a = 0; /* no served mark */
+	serve_write(s, &p);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_FSTAT);
+	st = (struct stat *)(uintptr_t)p.c;
+	st->st_dev = 1;
+	st->st_ino = 7;
+	p.a = 0;
+	serve_write(s, &p);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	ck_assert_uint_eq(rep.seq, 2);
+	ck_assert_int_eq((int64_t)rep.result, 0);
+	send_lock(key, WIRE_LK_SET, WIRE_LK_POSIX, F_UNLCK, 0, 9, 3);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	ck_assert_uint_eq(rep.seq, 3);
+	ck_assert_int_eq((int64_t)rep.result, 0);
+	close(fd);
+}
+END_TEST
+
+/*
+ * A provider that serves SYS_LOCK: GET answers what it says; a SETW it
+ * keeps is cancelled when the client gives up, and a grant that crossed
+ * the cancel is let go (F_UNLCK of the range); the description's end
+ * releases its locks (RELEASE_ALL).
+ */
+START_TEST(lock_served_by_provider)
+{
+	struct scheme_packet p, w, c;
+	struct scheme_lock *lk;
+	struct wire_lock got;
+	struct wire_rep rep;
+	uint64_t key, owner;
+	int fd = do_open(cli, "f", 4, &key);
+
+	send_lock(key, WIRE_LK_GET, WIRE_LK_OFD, F_WRLCK, 0, 99, 2);
+	read_one(&p);
+	lk = lock_of(&p);
+	ck_assert_uint_eq(p.b, 4);
+	ck_assert_int_eq(lk->cmd, SCHEME_LOCK_GET);
+	ck_assert_int_eq(lk->kind, SCHEME_LOCK_OFD);
+	ck_assert_uint_ne(lk->owner, (uint64_t)getpid());
+	lk->served = SCHEME_SERVED;
+	lk->type = F_RDLCK;
+	lk->start = 5;
+	lk->end = 9;
+	lk->pid = 77;
+	p.a = 0;
+	serve_write(s, &p);
+	recv_rep(cli, &rep, &got, sizeof(got), NULL);
+	ck_assert_int_eq((int64_t)rep.result, 0);
+	ck_assert_uint_eq(rep.len, sizeof(got));
+	ck_assert_int_eq(got.type, F_RDLCK);
+	ck_assert_int_eq(got.start, 5);
+	ck_assert_int_eq(got.end, 9);
+	ck_assert_int_eq(got.pid, 77);
+	/* a wait, kept; the client gives up */
+	send_lock(key, WIRE_LK_SETW, WIRE_LK_OFD, F_WRLCK, 0, 9, 3);
+	read_one(&w);
+	lock_of(&w)->served = SCHEME_SERVED;
+	owner = lock_of(&w)->owner;
+	send_req(cli, WIRE_OP_CANCEL, 0, 0, 0, NULL, 0, 4);
+	read_one(&c);
+	ck_assert_int_eq(lock_of(&c)->cmd, SCHEME_LOCK_CANCEL);
+	ck_assert_uint_eq(lock_of(&c)->wait, w.id);
+	ck_assert_uint_eq(lock_of(&c)->owner, owner);
+	recv_rep(cli, &rep, NULL, 0, NULL);
+	ck_assert_uint_eq(rep.seq, 4); /* the wait is not answered */
+	w.a = 0; /* granted all the same: nobody holds it */
+	serve_write(s, &w);
+	read_one(&p);
+	lk = lock_of(&p);
+	ck_assert_int_eq(lk->cmd, SCHEME_LOCK_SET);
+	ck_assert_int_eq(lk->type, F_UNLCK);
+	ck_assert_int_eq(lk->end, 9);
+	ck_assert_uint_eq(lk->owner, owner);
+	lk->served = SCHEME_SERVED;
+	p.a = 0;
+	serve_write(s, &p);
+	lock_of(&c)->served = SCHEME_SERVED;
+	c.a = 0;
+	serve_write(s, &c);
+	close(fd); /* the description ends: its OFD locks go */
+	read_one(&p);
+	if (p.a == SYS_CLOSE) /* in either order: the owner says which */
+		read_one(&p);
+	ck_assert_int_eq(lock_of(&p)->cmd, SCHEME_LOCK_RELEASE_ALL);
+	ck_assert_uint_eq(p.b, 0);
+	ck_assert_uint_eq(lock_of(&p)->owner, owner);
+}
+END_TEST
+
 START_TEST(late_answer_after_client_left)
 {
 	struct scheme_packet p;
@@ -711,6 +840,8 @@ serve_suite(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, open_read_write_roundtrip);
+	tcase_add_test(tc, lock_not_served_is_ours);
+	tcase_add_test(tc, lock_served_by_provider);
 	tcase_add_test(tc, close_reaches_provider_once);
 	tcase_add_test(tc, answers_in_any_order);
 	tcase_add_test(tc, attach_needs_the_right_fd);

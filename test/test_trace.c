@@ -300,6 +300,41 @@ START_TEST(positioned)
 }
 END_TEST
 
+/*
+ * A lock offered to the provider (SYS_LOCK) is named with its command,
+ * kind, type and start; scheme-memfs without --own-locks says ENOSYS,
+ * and the system then asks the file's identity to keep it itself.
+ */
+START_TEST(lock_offered)
+{
+	char m[3][64], h[64], *all;
+	const char *at;
+
+	start_tracer("memfs", NULL);
+	sync_tracer();
+	h_sh(r, "python3 -c 'import os, fcntl; "
+		"fd = os.open(\"memfs:lk\", os.O_RDWR | os.O_CREAT, 0o644); "
+		"fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)'; rm memfs:lk");
+	ck_assert_msg(r->status == 0, "status %d: %s", r->status, r->err);
+	ck_assert(wait_for("UNLINK(\"lk\") = 0"));
+	all = stop_tracer();
+	at = strstr(all, "\"sync-");
+	ck_assert_ptr_nonnull(at);
+	EXPECT_LINE(&at, m,
+		    TIME "[0-9]+ python3 memfs: OPEN\\(\"lk\", "
+			 "O_RDWR\\|O_CREAT, 0644\\) = ([0-9]+)" LAT);
+	snprintf(h, sizeof(h), "%s", m[0]);
+	EXPECT_LINE(&at, NULL,
+		    TIME
+		    "[0-9]+ python3 memfs: LOCK\\(%s, SET, FLOCK, F_WRLCK, "
+		    "0\\) = -1 ENOSYS [^\n]*" LAT,
+		    h);
+	EXPECT_LINE(&at, NULL,
+		    TIME "[0-9]+ python3 memfs: FSTAT\\(%s\\) = 0" LAT, h);
+	free(all);
+}
+END_TEST
+
 START_TEST(json)
 {
 	char *all, script[4096];
@@ -598,6 +633,7 @@ trace_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, known_sequence);
 	tcase_add_test(tc, positioned);
+	tcase_add_test(tc, lock_offered);
 	tcase_add_test(tc, json);
 	tcase_add_test(tc, refused);
 	tcase_add_test(tc, scheme_gone);

@@ -1,7 +1,8 @@
 /*
  * scheme-memfs - an example provider: a tree of files kept in memory.
  *
- *	scheme-memfs [--events [--tick MS]] [--no-map] [NAME]	(default: hello)
+ *	scheme-memfs [--events [--tick MS]] [--no-map] [--own-locks] [NAME]
+ *							(default: hello)
  *
  * Run it under schemerun; then NAME:world holds "Hello, world!\n", any
  * other NAME:path can be created and written, directories can be made
@@ -54,6 +55,11 @@
  * and writes are the same pages (section "Mapping").  --no-map answers
  * SYS_FMAP as a provider without it: clients map private copies.
  *
+ * File locks are the system's to keep (scheme.h "Locks"): SYS_LOCK is
+ * answered -ENOSYS.  --own-locks takes them over instead, into a table
+ * of its own (memfs_locks.c), and NAME:.stats then also says "locks N"
+ * (held now) and "releases N" (RELEASE and RELEASE_ALL requests seen).
+ *
  * Plain POSIX C and libscheme's provider helper (pkg-config --libs
  * scheme): each request kind is a member of a struct scheme_ops that
  * scheme_dispatch() calls with the request's arguments decoded (as
@@ -87,6 +93,8 @@
 #include <unistd.h>
 
 #include <scheme/scheme.h>
+
+#include "memfs_locks.h"
 
 #ifndef SCHEME_VERSION /* the project's build sets it; a copy built apart */
 #define SCHEME_VERSION "(unknown)"
@@ -180,6 +188,7 @@ static unsigned long opens, closes, nhandles;
 static ino_t next_ino = 2; /* the root is 1 */
 static int sfd;
 static int stop_pipe[2];
+static int own_locks; /* --own-locks: SYS_LOCK served (memfs_locks.c) */
 
 /* The self-pipe: poll() and event: see the signal however it lands. */
 static void
@@ -842,13 +851,17 @@ get_io(uint64_t h)
 static char *
 stats_text(size_t *len)
 {
-	char *t = malloc(128);
+	char *t = malloc(256); /* five numbers of 20 digits at most */
 	int n;
 
 	if (t == NULL)
 		return NULL;
-	n = snprintf(t, 128, "handles %lu\nopens %lu\ncloses %lu\n", nhandles,
+	n = snprintf(t, 256, "handles %lu\nopens %lu\ncloses %lu\n", nhandles,
 		     opens + 1, closes);
+	if (own_locks) /* the locks we keep, and the releases we were told */
+		n += snprintf(t + n, 256 - (size_t)n,
+			      "locks %lu\nreleases %lu\n", ml_held(),
+			      ml_releases());
 	*len = (size_t)n;
 	return t;
 }
@@ -1805,6 +1818,7 @@ close_handle(uint64_t hn)
 			i++;
 		}
 	}
+	ml_closed(hn); /* its kept lock waits, likewise */
 	node_put(h->n);
 	if (h->dir != NULL)
 		node_put(h->dir);
@@ -1961,6 +1975,26 @@ do_getdents(const struct scheme_packet *p)
 	return (int64_t)used;
 }
 
+/*
+ * SYS_LOCK: with --own-locks, locks are ours to keep (memfs_locks.c);
+ * without, -ENOSYS says so, and the system keeps them (scheme.h
+ * "Locks").
+ */
+static int64_t
+do_lock(void *ctx, const struct scheme_packet *p, uint64_t hn,
+	struct scheme_lock *lk)
+{
+	struct handle *h = get(hn);
+	bool named =
+	    lk->cmd != SCHEME_LOCK_CANCEL && lk->cmd != SCHEME_LOCK_RELEASE_ALL;
+
+	if (!own_locks)
+		return -ENOSYS;
+	if (named && h == NULL)
+		return -EBADF;
+	return ml_lock(p, named ? (uint64_t)h->n->ino : 0, lk, answer);
+}
+
 /* dup and fstatvfs are not served: NULL members say ENOSYS. */
 static const struct scheme_ops memfs_ops = {
     .open = do_open,
@@ -1985,6 +2019,7 @@ static const struct scheme_ops memfs_ops = {
     .write2 = do_write2,
     .fallocate = do_fallocate,
     .flink = do_link,
+    .lock = do_lock,
 };
 
 /* The answer to a request we kept. */
@@ -2120,7 +2155,8 @@ loop_events(long tick_ms, struct node *stream)
 }
 
 static const char usage_text[] =
-    "usage: scheme-memfs [--events [--tick MS]] [--no-map] [NAME]\n"
+    "usage: scheme-memfs [--events [--tick MS]] [--no-map] [--own-locks] "
+    "[NAME]\n"
     "\n"
     "Serve the scheme NAME (default hello): files and directories kept in\n"
     "memory, NAME:world to start with.  Run it under schemerun:\n"
@@ -2132,6 +2168,7 @@ static const char usage_text[] =
     "  --tick MS      with --events, a line into NAME:stream every MS\n"
     "                 milliseconds (default 200)\n"
     "  --no-map       answer no SYS_FMAP: clients map private copies\n"
+    "  --own-locks    keep file locks here (SYS_LOCK), not in the system\n"
     "  -h, --help     print this and exit\n"
     "  -V, --version  print the version and exit\n";
 
@@ -2181,6 +2218,7 @@ parse_args(int argc, char **argv, int *events, long *tick_ms)
 	    {"events", no_argument, NULL, 'e'},
 	    {"tick", required_argument, NULL, 't'},
 	    {"no-map", no_argument, NULL, 'm'},
+	    {"own-locks", no_argument, NULL, 'l'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -2194,6 +2232,8 @@ parse_args(int argc, char **argv, int *events, long *tick_ms)
 			*events = 1;
 		} else if (ch == 'm') {
 			no_map = 1;
+		} else if (ch == 'l') {
+			own_locks = 1;
 		} else if (ch == 't') {
 			errno = 0;
 			*tick_ms = strtol(optarg, &end, 10);

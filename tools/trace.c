@@ -80,6 +80,19 @@ static const struct flagname fallocs[] = {
 static const char *const whences[] = {"SEEK_SET", "SEEK_CUR", "SEEK_END",
 				      "SEEK_DATA", "SEEK_HOLE"};
 
+/* SYS_LOCK's, as the serving code records them: c = cmd | kind << 8 |
+ * type << 16, d = start (scheme.h "Locks"). */
+static const char *const lock_cmds[] = {
+    "?", "GET", "SET", "SETW", "CANCEL", "RELEASE", "RELEASE_ALL"};
+static const char *const lock_kinds[] = {"?", "POSIX", "OFD", "FLOCK"};
+static const char *const lock_types[] = {"F_RDLCK", "F_WRLCK", "F_UNLCK"};
+
+static const char *
+lock_name(const char *const *names, size_t n, uint64_t v)
+{
+	return v < n ? names[v] : "?";
+}
+
 /* OP out of SYS_OP or WIRE_OP_OP; "0x..." for one we do not know. */
 static const char *
 op_name(uint32_t op, char *buf, size_t len)
@@ -303,6 +316,14 @@ put_args(FILE *f, const struct wire_trace *r, bool json)
 		break;
 	case SYS_FTRUNCATE:
 		ARG("\"length\":%" PRIu64, "%" PRIu64, c);
+		break;
+	case SYS_LOCK:
+		ARG("\"cmd\":\"%s\"", "%s", lock_name(lock_cmds, 7, c & 0xff));
+		ARG("\"kind\":\"%s\"", "%s",
+		    lock_name(lock_kinds, 4, (c >> 8) & 0xff));
+		ARG("\"type\":\"%s\"", "%s",
+		    lock_name(lock_types, 3, (c >> 16) & 0xffff));
+		ARG("\"start\":%" PRIu64, "%" PRIu64, d);
 		break;
 	case SYS_FCHMOD:
 		ARG("\"mode\":\"%#" PRIo64 "\"", "%#" PRIo64, c & 07777);

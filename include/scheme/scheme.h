@@ -32,8 +32,8 @@
  *	SYS_LSEEK	new offset or -errno.  c = offset (int64), d = whence.
  *	SYS_FCNTL	0 (or a value) to agree, -errno to refuse.  c = cmd,
  *			d = arg.  F_GETFL and F_SETFL are kept by the system
- *			once the provider agrees, as on Redox.  Locks never
- *			arrive: see "Locks" below.
+ *			once the provider agrees, as on Redox.  Lock
+ *			commands never arrive here: see "Locks" below.
  *	SYS_FEVENT	the flags that are ready now (0 if none).  c = wanted.
  *	SYS_FPATH	bytes of path written into c (at most d), or -errno.
  *	SYS_FSTAT	0 after filling the struct stat at c (d bytes), -errno.
@@ -80,6 +80,9 @@
  *	SYS_FALLOCATE	0 or -errno: fallocate(2) of io->len bytes from
  *			io->offset with mode io->flags (FALLOC_FL_*);
  *			-EOPNOTSUPP for a mode not served.  Optional.
+ *	SYS_LOCK	0 or -errno: a file lock, taken over by the provider
+ *			(see "Locks" below).  c = struct scheme_lock, d = its
+ *			size.  Optional.
  *	SYS_CLOSE	0: sent once, when the last fd of the open file
  *			description is gone.  Nobody waits for it, but write
  *			the answer back all the same: until it is, the
@@ -105,18 +108,62 @@
  * gone meanwhile.
  *
  * Locks.  fcntl(2) record locks, OFD locks, flock(2) and lockf(3) on a
- * scheme's files are kept by the system, in the serving code inside the
- * provider's process, by each file's identity: the st_dev and st_ino the
- * provider answers to a SYS_FSTAT, asked once per open file at its first
- * lock.  Two opens of one file must answer the same pair; an error or
- * st_ino 0 makes locks on that open file fail with ENOLCK (locks that
- * could not exclude the file's other opens would be silently wrong).
- * They exclude each
- * other across processes and threads with Linux's rules (owners, release
- * on close, exit and kill, waits, EINTR, EDEADLK; scheme(7) LOCKS).  No
- * lock request reaches the provider: today a provider cannot take locks
- * over.
+ * scheme's files are kept by the system by default, in the serving code
+ * inside the provider's process, by each file's identity: the st_dev and
+ * st_ino the provider answers to a SYS_FSTAT, asked once per open file at
+ * its first lock.  Two opens of one file must answer the same pair; an
+ * error or st_ino 0 makes locks on that open file fail with ENOLCK (locks
+ * that could not exclude the file's other opens would be silently
+ * wrong).  They exclude each other across processes and threads with
+ * Linux's rules (owners, release on close, exit and kill, waits, EINTR,
+ * EDEADLK; scheme(7) LOCKS).
  *
+ * A provider may take locks over instead (FUSE's GETLK and SETLK are the
+ * model): the serving code offers it the first lock request as SYS_LOCK,
+ * an optional request (below).  One that serves it gets every lock
+ * request on its files from then on, and the serving code keeps none;
+ * one that does not (no served mark, or -ENOSYS) is not asked again, and
+ * the serving code keeps its locks as above.  c points to a struct
+ * scheme_lock (d = its size), kept until the answer; b is the handle,
+ * except for SCHEME_LOCK_RELEASE_ALL.  By cmd:
+ *
+ *	GET	F_GETLK, F_OFD_GETLK: 0, with type, start, end and pid
+ *		replaced by the first lock of another owner that a lock of
+ *		this type on this range would conflict with (pid: its
+ *		holder's, -1 for an OFD lock), or type F_UNLCK.
+ *	SET	take (F_RDLCK, F_WRLCK) or drop (F_UNLCK) the range for the
+ *		owner: 0, -EAGAIN when another owner's lock is in the way,
+ *		-ENOLCK, -errno.  The serving code has checked the open
+ *		file's access mode (EBADF) already.
+ *	SETW	the same, waiting: the provider keeps the request
+ *		(SCHEME_DEFER) until it can be granted, then answers 0, or
+ *		-EDEADLK at once for a POSIX owner that would wait in a
+ *		circle.
+ *	CANCEL	the client gave the wait up (a signal, EINTR; or it went
+ *		away): answer the kept SETW whose id is `wait` now (-EINTR)
+ *		if it is still kept, then this one (0).  A grant that crossed
+ *		the cancel is let go by the serving code (an F_UNLCK SET of
+ *		that range for that owner): nobody is left holding it, but
+ *		neither what the owner held there before (an upgrade from a
+ *		read lock loses it; Linux's would keep it).
+ *	RELEASE	every lock the owner (POSIX) holds on the handle's file
+ *		goes: the process closed an fd of the file (fcntl(2)).
+ *	RELEASE_ALL  every lock of the owner goes, on every file, and its
+ *		kept SETW requests are answered (-EINTR); b is 0.  Sent when
+ *		an open file description ends (its OFD and flock owner,
+ *		before or after the handle's SYS_CLOSE) and when a process
+ *		that was granted a POSIX lock ends (exit, kill).
+ *
+ * Owners are opaque, and one owner is one holder: a process for POSIX
+ * locks, an open file description for OFD and flock locks (so dup, fork
+ * and SCM_RIGHTS share them), never equal across the two.  POSIX and OFD
+ * locks are ranges that conflict when their owners differ, flock locks
+ * are whole-file and meet only each other, a SET replaces what its owner
+ * held in the range (splitting, merging): Linux's rules are the
+ * provider's to keep.  start and end are absolute, end inclusive,
+ * SCHEME_LOCK_EOF for "to the end of the file, however it grows".
+ *
+ * Symbolic links, the Redox way (optional: a provider without them needs
  * Symbolic links, the Redox way (optional: a provider without them needs
  * to do nothing).  A link is a file of type S_IFLNK whose contents are
  * its target.  SCHEME_O_SYMLINK (Redox's O_SYMLINK) in an open's flags
@@ -145,7 +192,7 @@
  * Optional requests.  SYS_READ2, SYS_WRITE2 and SYS_FALLOCATE carry more
  * arguments than a packet has room for: c points to a struct scheme_io
  * the system keeps in the provider's memory until the answer (d is its
- * size), with `served` 0.  A provider that serves the request sets
+ * size), with `served` 0 (SYS_LOCK's struct scheme_lock, likewise).  A provider that serves the request sets
  * io->served to SCHEME_SERVED before it answers (scheme_dispatch() does,
  * for a member that is not NULL).  An answer without it, or -ENOSYS, says
  * "not served": the client then does without (a pread becomes SYS_LSEEK,
@@ -288,6 +335,46 @@ struct scheme_io {
 
 #define SCHEME_SERVED 0x53525632u /* "2VRS": io->served of a served one */
 
+/*
+ * Linux's file locks, which Redox has not: the number is built as
+ * SYS_FALLOCATE's, from flock(2)'s i386 call number, 143, with Redox's
+ * SYS_ARG_MSLICE (the provider writes into c: GET's answer).  Its low 16
+ * bits are no other request's.
+ */
+#define SYS_LOCK 0x2200008F
+
+/* What c of SYS_LOCK points to (48 bytes, d = its size): see "Locks". */
+struct scheme_lock {
+	int64_t start;	 /* the first byte */
+	int64_t end;	 /* the last byte, or SCHEME_LOCK_EOF */
+	uint64_t owner;	 /* who holds it: opaque, one per holder */
+	uint64_t wait;	 /* CANCEL: the id of the SETW given up; else 0 */
+	int32_t pid;	 /* the process that asks; GET's answer: the
+			    holder's (-1 for an OFD lock) */
+	int16_t type;	 /* F_RDLCK, F_WRLCK, F_UNLCK */
+	uint8_t cmd;	 /* SCHEME_LOCK_GET ... */
+	uint8_t kind;	 /* SCHEME_LOCK_POSIX, _OFD, _FLOCK */
+	uint32_t flags;	 /* 0 */
+	uint32_t served; /* the provider sets SCHEME_SERVED: "I know it" */
+};
+
+#define SCHEME_LOCK_EOF INT64_MAX
+
+enum scheme_lock_cmd {
+	SCHEME_LOCK_GET = 1,
+	SCHEME_LOCK_SET,
+	SCHEME_LOCK_SETW,
+	SCHEME_LOCK_CANCEL,
+	SCHEME_LOCK_RELEASE,
+	SCHEME_LOCK_RELEASE_ALL
+};
+
+enum scheme_lock_kind {
+	SCHEME_LOCK_POSIX = 1, /* fcntl F_SETLK, lockf: owned by a process */
+	SCHEME_LOCK_OFD,       /* F_OFD_SETLK: by an open file description */
+	SCHEME_LOCK_FLOCK      /* flock(2): by an open file description */
+};
+
 long getns(void);				    /* 0 = null namespace */
 int setrens(long rns, long ens);		    /* -1 = unchanged */
 long mkns(const char *const names[], size_t count); /* new namespace id */
@@ -409,6 +496,14 @@ struct scheme_ops {
 			     uint64_t len);
 	int64_t (*flink)(void *ctx, const struct scheme_packet *p,
 			 uint64_t handle, const char *path);
+	/*
+	 * lock: SYS_LOCK, the provider takes locks over ("Locks" above);
+	 * the served mark is set for the member, whose lk is the request's
+	 * own (GET's answer goes there).  handle is 0 for RELEASE_ALL.  A
+	 * SETW may be deferred.  NULL: the system keeps the locks.
+	 */
+	int64_t (*lock)(void *ctx, const struct scheme_packet *p,
+			uint64_t handle, struct scheme_lock *lk);
 };
 
 /*
@@ -464,6 +559,8 @@ SCHEME_STATIC_ASSERT(sizeof(struct scheme_event) == 24,
 		     "struct scheme_event must be 24 bytes");
 SCHEME_STATIC_ASSERT(sizeof(struct scheme_io) == 32,
 		     "struct scheme_io must be 32 bytes");
+SCHEME_STATIC_ASSERT(sizeof(struct scheme_lock) == 48,
+		     "struct scheme_lock must be 48 bytes");
 SCHEME_STATIC_ASSERT(sizeof(struct scheme_timespec) == 16,
 		     "struct scheme_timespec must be 16 bytes");
 SCHEME_STATIC_ASSERT(sizeof(struct scheme_map) == 32,

@@ -389,12 +389,40 @@ _Static_assert((int)WIRE_LK_POSIX == (int)LK_POSIX &&
 		   (int)WIRE_LK_FLOCK == (int)LK_FLOCK && WIRE_LK_EOF == LK_EOF,
 	       "wire.h and locks.h number lock kinds alike");
 
+/*
+ * The owner a provider that keeps the locks is told (scheme.h "Locks"):
+ * the process, or the description, marked so that the two never meet.
+ */
+#define LOCK_DESC_OWNER (1ull << 63)
+
+static uint64_t
+lock_owner(uint64_t dkey, uint8_t kind, uint32_t pid)
+{
+	return kind == WIRE_LK_POSIX ? pid : LOCK_DESC_OWNER | dkey;
+}
+
 struct lkwait {
 	struct sv_chan *ch;
 	uint64_t seq;
 	enum sv_via via;
 	uint32_t pid; /* a POSIX owner: watched once granted; else 0 */
 };
+
+static void plock_release_all(struct serve *s, uint64_t owner, uint8_t kind,
+			      const struct wire_creds *cr);
+static void plock_cancel(struct serve *s, const struct sv_chan *ch);
+
+/* A process's POSIX locks go, wherever they are kept. */
+static void
+owner_ended(struct serve *s, uint32_t pid)
+{
+	struct wire_creds cr = {.pid = pid};
+
+	if (s->lock_by == LOCKS_PROVIDER)
+		plock_release_all(s, pid, SCHEME_LOCK_POSIX, &cr);
+	else if (s->locks != NULL)
+		lk_release_all(s->locks, LK_POSIX, pid);
+}
 
 /* A process holding POSIX locks, watched by a pidfd (SRC_PID). */
 struct lkpid {
@@ -433,7 +461,9 @@ pid_watch(struct serve *s, uint32_t pid)
 		return;
 	fd = SYS(pidfd_open)((pid_t)pid, 0);
 	if (fd < 0 && errno == ESRCH)
-		lk_release_all(s->locks, LK_POSIX, pid);
+		owner_ended(s, pid);
+	else if (fd < 0)
+		s->lock_nopidfd = true;
 	errno = saved;
 	if (fd < 0)
 		return;
@@ -466,7 +496,7 @@ pid_gone(struct serve *s, struct lkpid *lp)
 	uint32_t pid = lp->pid;
 
 	pid_unwatch(s, lp);
-	lk_release_all(s->locks, LK_POSIX, pid);
+	owner_ended(s, pid);
 }
 
 static struct lkwait *
@@ -567,6 +597,41 @@ lock_settled(struct serve *s, struct desc *d, const struct lk_req *q,
 	return r;
 }
 
+/* fcntl(2): a read lock needs a file open for reading, a write lock one
+ * open for writing (flock asks neither). */
+static int
+lock_access(const struct desc *d, const struct wire_lock *wl)
+{
+	uint32_t acc = d->flags & O_ACCMODE;
+
+	if (wl->kind == WIRE_LK_FLOCK ||
+	    (wl->cmd != WIRE_LK_SET && wl->cmd != WIRE_LK_SETW))
+		return 0;
+	if ((wl->type == F_RDLCK && acc == O_WRONLY) ||
+	    (wl->type == F_WRLCK && acc == O_RDONLY))
+		return -EBADF;
+	return 0;
+}
+
+/* A lock request's answer: r, and for a GET the lock found (ans). */
+static void
+lock_reply(struct serve *s, struct sv_chan *ch, enum sv_via via, uint64_t seq,
+	   const struct desc *d, int r, const struct wire_lock *ans)
+{
+	struct wire_rep rep;
+
+	wire_rep_init(&rep, seq);
+	rep.result = (uint64_t)(int64_t)r;
+	if (d != NULL) {
+		rep.gen = d->gen;
+		rep.dflags = d->flags;
+	}
+	if (r < 0 || ans->cmd != WIRE_LK_GET)
+		sv_reply(s, ch, via, &rep, NULL, 0, -1);
+	else
+		sv_reply(s, ch, via, &rep, ans, sizeof(*ans), -1);
+}
+
 /*
  * A lock request on d, whose identity is known: answered now, or kept.
  * A client gone meanwhile is given nothing (it saw EINTR or died).
@@ -580,7 +645,6 @@ lock_run(struct serve *s, struct sv_chan *ch, enum sv_via via, uint64_t seq,
 	struct lk_found found = {.type = F_UNLCK};
 	struct wire_lock ans = *wl;
 	struct lkwait *w = NULL;
-	struct wire_rep rep;
 	int r;
 
 	if (ch == NULL || ch->dead)
@@ -592,14 +656,11 @@ lock_run(struct serve *s, struct sv_chan *ch, enum sv_via via, uint64_t seq,
 	q.o.kind = wl->kind;
 	q.o.id = posix ? pid : d->key;
 	q.o.pid = pid;
+	r = lock_access(d, wl);
 	if (wl->cmd == WIRE_LK_CLOSE) {
 		lk_release(s->locks, &d->fid, LK_POSIX, pid);
-		r = 0;
-	} else if (wl->kind != WIRE_LK_FLOCK && q.op != LK_GET &&
-		   ((wl->type == F_RDLCK && (d->flags & O_ACCMODE) == O_WRONLY) ||
-		    (wl->type == F_WRLCK && (d->flags & O_ACCMODE) == O_RDONLY))) {
-		r = -EBADF; /* fcntl(2): a read lock needs a file open for
-			       reading, a write lock one open for writing */
+	} else if (r < 0) {
+		/* refused as it is */
 	} else if (q.op == LK_SETW &&
 		   (w = lkwait_new(ch, seq, via, posix ? pid : 0)) == NULL) {
 		r = -ENOMEM;
@@ -610,25 +671,21 @@ lock_run(struct serve *s, struct sv_chan *ch, enum sv_via via, uint64_t seq,
 		lkwait_free(w);
 	if (r == 0 && posix && q.op != LK_GET && q.type != F_UNLCK)
 		pid_watch(s, pid);
-	wire_rep_init(&rep, seq);
-	rep.result = (uint64_t)(int64_t)r;
-	rep.gen = d->gen;
-	rep.dflags = d->flags;
-	if (r < 0 || q.op != LK_GET) {
-		sv_reply(s, ch, via, &rep, NULL, 0, -1);
-		return;
-	}
 	ans.type = found.type;
 	ans.start = found.start;
 	ans.end = found.end;
 	ans.pid = found.pid;
-	sv_reply(s, ch, via, &rep, &ans, sizeof(ans), -1);
+	lock_reply(s, ch, via, seq, d, r, &ans);
 }
 
 /* The description's file ended: its OFD and flock locks go. */
 static void
 locks_desc_end(struct serve *s, struct desc *d)
 {
+	if (d->plocked && s->lock_by == LOCKS_PROVIDER)
+		plock_release_all(s, lock_owner(d->key, WIRE_LK_OFD, 0),
+				  SCHEME_LOCK_OFD, &d->cr);
+	d->plocked = false;
 	if (d->fid_known && s->locks != NULL) {
 		lk_release(s->locks, &d->fid, LK_OFD, d->key);
 		lk_release(s->locks, &d->fid, LK_FLOCK, d->key);
@@ -643,11 +700,19 @@ locks_desc_end(struct serve *s, struct desc *d)
 static void
 locks_chan_end(struct serve *s, struct sv_chan *ch)
 {
+	bool last = ch->owned && ch->cl != NULL && ch->cl->chans == 1 &&
+		    pid_find(s, ch->owner) == NULL;
+
+	if (s->lock_by == LOCKS_PROVIDER) {
+		plock_cancel(s, ch);
+		if (last && s->lock_nopidfd) /* else a pidfd tells */
+			owner_ended(s, ch->owner);
+		return;
+	}
 	if (s->locks == NULL)
 		return;
 	lk_cancel(s->locks, lkwait_of, ch, lkwait_free);
-	if (ch->owned && ch->cl != NULL && ch->cl->chans == 1 &&
-	    pid_find(s, ch->owner) == NULL)
+	if (last)
 		lk_release_all(s->locks, LK_POSIX, ch->owner);
 }
 
@@ -975,12 +1040,22 @@ desc_new(struct serve *s, const struct pend *p, uint64_t handle, int *cfd,
 	return d;
 }
 
+/* A packet made up here goes at the provider's next read. */
+static void
+synth_push(struct serve *s, struct synth *y)
+{
+	uint64_t one = 1;
+
+	TAILQ_INSERT_TAIL(&s->synths, y, link);
+	if (!s->kicked && SYS(write)(s->kick, &one, sizeof(one)) == sizeof(one))
+		s->kicked = true;
+}
+
 /* Packets we make up ourselves (a close for an open nobody took). */
 static void
 synth_close(struct serve *s, uint64_t handle, const struct wire_creds *cr)
 {
 	struct synth *y = calloc(1, sizeof(*y));
-	uint64_t one = 1;
 
 	if (y == NULL)
 		return; /* the provider keeps a handle; nothing else breaks */
@@ -989,9 +1064,7 @@ synth_close(struct serve *s, uint64_t handle, const struct wire_creds *cr)
 	y->pkt.pid = cr->pid;
 	y->pkt.uid = cr->uid;
 	y->pkt.gid = cr->gid;
-	TAILQ_INSERT_TAIL(&s->synths, y, link);
-	if (!s->kicked && SYS(write)(s->kick, &one, sizeof(one)) == sizeof(one))
-		s->kicked = true;
+	synth_push(s, y);
 }
 
 /* Pending requests ---------------------------------------------------- */
@@ -1548,6 +1621,7 @@ own_cancel(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 	/* A lock granted before this was answered before this: in order. */
 	if (s->locks != NULL)
 		lk_cancel(s->locks, lkwait_of, r->ch, lkwait_free);
+	plock_cancel(s, r->ch);
 	sv_do_cancel(s, r->ch, r->req);
 	return SV_ANSWERED;
 }
@@ -1636,6 +1710,375 @@ lockid_answer(struct serve *s, struct pend *p, int64_t res)
 	lock_run(s, p->ch, p->via, p->seq, d, &p->lk, p->cr.pid);
 }
 
+/*
+ * Locks the provider keeps (scheme.h "Locks").  Until it has answered a
+ * SYS_LOCK, each WIRE_OP_LOCK is offered to it as one; an answer without
+ * the served mark (or -ENOSYS) makes the locks ours for good, and the
+ * request is served by our table after all (its SYS_FSTAT asked then,
+ * in the channel buffer the request kept for it).  Once the provider
+ * serves them, every lock request is its: the owners are made here as
+ * for our table (lock_owner), and what a client cannot say is said for
+ * it, by requests nobody waits for: a description's end and a process's
+ * (RELEASE_ALL), a wait given up (CANCEL), and a grant that crossed it
+ * (F_UNLCK of what was granted).
+ */
+_Static_assert((int)WIRE_LK_POSIX == (int)SCHEME_LOCK_POSIX &&
+		   (int)WIRE_LK_OFD == (int)SCHEME_LOCK_OFD &&
+		   (int)WIRE_LK_FLOCK == (int)SCHEME_LOCK_FLOCK &&
+		   WIRE_LK_EOF == SCHEME_LOCK_EOF,
+	       "wire.h and scheme.h number lock kinds alike");
+
+static int
+lock_check(const struct wire_lock *wl)
+{
+	if (wl->cmd < WIRE_LK_GET || wl->cmd > WIRE_LK_CLOSE ||
+	    wl->kind < WIRE_LK_POSIX || wl->kind > WIRE_LK_FLOCK ||
+	    wl->start < 0 || wl->end < wl->start ||
+	    (wl->type != F_RDLCK && wl->type != F_WRLCK &&
+	     wl->type != F_UNLCK) ||
+	    (wl->cmd == WIRE_LK_GET &&
+	     (wl->type == F_UNLCK || wl->kind == WIRE_LK_FLOCK)))
+		return -EINVAL;
+	return 0;
+}
+
+/* p's arguments, where the trace (tools/trace.c) finds them. */
+static void
+plock_traced(struct pend *p)
+{
+	p->cmd = p->plk.cmd | (uint64_t)p->plk.kind << 8 |
+		 (uint64_t)(uint16_t)p->plk.type << 16;
+	p->arg = (uint64_t)p->plk.start;
+}
+
+/* p's SYS_LOCK on handle: its c is p->plk. */
+static void
+plock_packet(const struct pend *p, uint64_t handle, struct scheme_packet *pkt)
+{
+	*pkt = (struct scheme_packet){.id = p->id,
+				      .pid = p->cr.pid,
+				      .uid = p->cr.uid,
+				      .gid = p->cr.gid,
+				      .a = SYS_LOCK,
+				      .b = handle,
+				      .c = (uintptr_t)&p->plk,
+				      .d = sizeof(p->plk)};
+}
+
+/* p asked at the provider's next read, after what is queued already. */
+static bool
+plock_queue(struct serve *s, struct pend *p, uint64_t handle)
+{
+	struct synth *y = calloc(1, sizeof(*y));
+
+	if (y == NULL)
+		return false;
+	plock_packet(p, handle, &y->pkt);
+	y->p = p;
+	synth_push(s, y);
+	return true;
+}
+
+/* A SYS_LOCK of ours that nobody waits for, at the provider's next read. */
+static void
+plock_synth(struct serve *s, uint64_t handle, const struct scheme_lock *lk,
+	    const struct wire_creds *cr)
+{
+	struct pend *p = sv_pend_new(s, NULL, wire_op(SYS_LOCK));
+
+	if (p == NULL)
+		return; /* the provider keeps a lock of nobody's, as it keeps
+			   a handle when a close is lost */
+	p->kind = PEND_LOCK;
+	p->cr = *cr;
+	p->plk = *lk;
+	p->plk.served = 0;
+	plock_traced(p);
+	if (!plock_queue(s, p, handle))
+		pend_free(s, p);
+}
+
+static void
+plock_release_all(struct serve *s, uint64_t owner, uint8_t kind,
+		  const struct wire_creds *cr)
+{
+	struct scheme_lock lk = {.cmd = SCHEME_LOCK_RELEASE_ALL,
+				 .kind = kind,
+				 .type = F_UNLCK,
+				 .end = SCHEME_LOCK_EOF,
+				 .owner = owner,
+				 .pid = (int32_t)cr->pid};
+
+	plock_synth(s, 0, &lk, cr);
+}
+
+/* The request p asked, as the provider is told it (wl: the client's). */
+static void
+plock_fill(struct pend *p, const struct wire_lock *wl)
+{
+	static const uint8_t cmds[] = {
+	    [WIRE_LK_GET] = SCHEME_LOCK_GET,
+	    [WIRE_LK_SET] = SCHEME_LOCK_SET,
+	    [WIRE_LK_SETW] = SCHEME_LOCK_SETW,
+	    [WIRE_LK_CLOSE] = SCHEME_LOCK_RELEASE,
+	};
+	struct scheme_lock *lk = &p->plk;
+
+	memset(lk, 0, sizeof(*lk));
+	lk->cmd = cmds[wl->cmd];
+	lk->kind = wl->cmd == WIRE_LK_CLOSE ? SCHEME_LOCK_POSIX : wl->kind;
+	lk->type = wl->cmd == WIRE_LK_CLOSE ? F_UNLCK : wl->type;
+	lk->start = wl->start;
+	lk->end = wl->end;
+	lk->owner = lock_owner(p->key, lk->kind, p->cr.pid);
+	lk->pid = (int32_t)p->cr.pid;
+	plock_traced(p);
+}
+
+/*
+ * Holders that have ended without our hearing yet, as holder_gone()
+ * finds them for our table (a parent that locks after its child's wait
+ * returned must find the child's locks gone).  A provider cannot say
+ * whose lock is in the way, so the processes and locked descriptions
+ * watched (up to PLOCK_ENDINGS of each) are looked at, and the releases
+ * of those that ended made up now.  True if any was: the request then
+ * goes after them.
+ */
+#define PLOCK_ENDINGS 64
+
+static bool
+plock_endings(struct serve *s)
+{
+	struct pollfd pfd[2 * PLOCK_ENDINGS];
+	uint64_t keys[2 * PLOCK_ENDINGS];
+	nfds_t np = 0, n;
+	bool any = false;
+
+	for (uint32_t i = 0; i < s->pids.used && np < PLOCK_ENDINGS; i++) {
+		struct lkpid *lp = s->pids.obj[i];
+
+		if (lp != NULL) {
+			pfd[np] =
+			    (struct pollfd){.fd = lp->fd, .events = POLLIN};
+			keys[np++] = lp->key;
+		}
+	}
+	n = np;
+	for (uint32_t i = 0; i < s->descs.used && n < np + PLOCK_ENDINGS; i++) {
+		struct desc *d = s->descs.obj[i];
+
+		if (d != NULL && d->plocked && !d->parked) {
+			pfd[n] =
+			    (struct pollfd){.fd = d->fd, .events = POLLRDHUP};
+			keys[n++] = d->key;
+		}
+	}
+	if (n == 0 || SYS(poll)(pfd, n, 0) <= 0)
+		return false;
+	for (nfds_t i = 0; i < n; i++) {
+		void *o = i < np ? slots_get(&s->pids, keys[i])
+				 : slots_get(&s->descs, keys[i]);
+
+		if (o == NULL || pfd[i].revents == 0)
+			continue;
+		if (i < np)
+			pid_gone(s, o);
+		else if (pfd[i].revents & (POLLHUP | POLLRDHUP | POLLERR))
+			locks_desc_end(s, o);
+		any = true;
+	}
+	return any;
+}
+
+/* WIRE_OP_LOCK, offered to the provider: its SYS_LOCK. */
+static enum sv_verdict
+plock_ask(struct serve *s, struct sv_req *r, const struct wire_lock *wl,
+	  struct scheme_packet *pkt)
+{
+	struct pend *p;
+	int err;
+
+	if ((err = lock_check(wl)) < 0 || (err = lock_access(r->d, wl)) < 0 ||
+	    (p = pend_charged(s, r->ch, wire_op(SYS_LOCK), r->cr)) == NULL) {
+		sv_reply_err(s, r->ch, r->via, r->req->seq,
+			     err < 0 ? err : -EAGAIN, WIRE_OK);
+		return SV_ANSWERED;
+	}
+	p->kind = PEND_LOCK;
+	p->seq = r->req->seq;
+	p->key = r->d->key;
+	p->cr = *r->cr;
+	p->via = r->via;
+	p->lk = *wl;
+	if (s->lock_by == LOCKS_ASK) { /* for our SYS_FSTAT, if not served */
+		p->buf = r->ch->buf;
+		r->ch->buf = NULL;
+	}
+	r->d->plocked |= wl->kind != WIRE_LK_POSIX;
+	plock_fill(p, wl);
+	if (s->lock_by == LOCKS_PROVIDER && wl->cmd != WIRE_LK_SETW &&
+	    wl->type != F_UNLCK && plock_endings(s)) {
+		if (!plock_queue(s, p, r->d->handle)) {
+			sv_reply_err(s, r->ch, r->via, r->req->seq, -ENOMEM,
+				     WIRE_OK);
+			pend_free(s, p);
+		}
+		return SV_ANSWERED;
+	}
+	sv_trace_asked(s, p, r->d);
+	plock_packet(p, r->d->handle, pkt);
+	s->st.requests++;
+	return SV_PACKET;
+}
+
+/* The client gave up its waits on ch: each is withdrawn at the provider. */
+static void
+plock_cancel(struct serve *s, const struct sv_chan *ch)
+{
+	if (s->lock_by == LOCKS_OURS)
+		return;
+	for (uint32_t i = 0; i < s->pends.used; i++) {
+		struct pend *p = s->pends.obj[i];
+		struct scheme_lock lk;
+		const struct desc *d;
+
+		if (p == NULL || p->kind != PEND_LOCK || p->ch != ch ||
+		    p->cancelled || p->lk.cmd != WIRE_LK_SETW)
+			continue;
+		p->cancelled = true;
+		d = slots_get(&s->descs, p->key);
+		lk = (struct scheme_lock){
+		    .cmd = SCHEME_LOCK_CANCEL,
+		    .kind = p->lk.kind,
+		    .type = p->lk.type,
+		    .start = p->lk.start,
+		    .end = p->lk.end,
+		    .owner = lock_owner(p->key, p->lk.kind, p->cr.pid),
+		    .wait = p->id,
+		    .pid = (int32_t)p->cr.pid};
+		plock_synth(s, d != NULL && !d->parked ? d->handle : 0, &lk,
+			    &p->cr);
+	}
+}
+
+/*
+ * A grant nobody is left to hold (the wait was given up, or its client
+ * went): let it go.  A description gone already lets go of all its own;
+ * a process's range needs the handle: without it, the lock goes when
+ * the process does (watched from now on).
+ */
+static void
+plock_let_go(struct serve *s, const struct pend *p)
+{
+	const struct desc *d = slots_get(&s->descs, p->key);
+	struct scheme_lock lk = {.cmd = SCHEME_LOCK_SET,
+				 .kind = p->lk.kind,
+				 .type = F_UNLCK,
+				 .start = p->lk.start,
+				 .end = p->lk.end,
+				 .owner =
+				     lock_owner(p->key, p->lk.kind, p->cr.pid),
+				 .pid = (int32_t)p->cr.pid};
+
+	if (d != NULL && !d->parked)
+		plock_synth(s, d->handle, &lk, &p->cr);
+	else if (p->lk.kind != WIRE_LK_POSIX)
+		plock_release_all(s, lk.owner, SCHEME_LOCK_OFD, &p->cr);
+	else
+		pid_watch(s, p->cr.pid);
+}
+
+/*
+ * Not served: the locks are ours, and p is served by our table after
+ * all.  False when it was asked again (our SYS_FSTAT for the file's
+ * identity, in the buffer it kept).
+ */
+static bool
+plock_fall_back(struct serve *s, struct pend *p)
+{
+	struct desc *d = slots_get(&s->descs, p->key);
+	struct synth *y;
+
+	s->lock_by = LOCKS_OURS;
+	if (p->ch == NULL || p->ch->dead || p->cancelled)
+		return true;
+	if (p->buf == NULL ||
+	    (s->locks == NULL && (s->locks = lk_new(lk_granted, s)) == NULL)) {
+		sv_reply_err(s, p->ch, p->via, p->seq, -ENOMEM, WIRE_OK);
+		return true;
+	}
+	if (d == NULL || d->parked || d->fid_known) {
+		lockid_answer(s, p, 0); /* EBADF, or the table's answer */
+		return true;
+	}
+	if ((y = calloc(1, sizeof(*y))) == NULL) {
+		sv_reply_err(s, p->ch, p->via, p->seq, -ENOMEM, WIRE_OK);
+		return true;
+	}
+	slots_del(&s->pends, p->id); /* a new id, as at_go_on's */
+	p->id = slots_put(&s->pends, p);
+	p->kind = PEND_LOCKID;
+	p->op = wire_op(SYS_FSTAT);
+	p->size = sizeof(struct stat);
+	memset(p->buf + sizeof(struct wire_req), 0, p->size);
+	y->pkt = (struct scheme_packet){
+	    .id = p->id,
+	    .pid = p->cr.pid,
+	    .uid = p->cr.uid,
+	    .gid = p->cr.gid,
+	    .a = SYS_FSTAT,
+	    .b = d->handle,
+	    .c = (uintptr_t)(p->buf + sizeof(struct wire_req)),
+	    .d = p->size};
+	y->p = p;
+	if (p->id == 0) {
+		free(y);
+		sv_reply_err(s, p->ch, p->via, p->seq, -ENOMEM, WIRE_OK);
+		return true;
+	}
+	synth_push(s, y);
+	return false;
+}
+
+/* The provider's answer to a SYS_LOCK; false when p was asked again. */
+static bool
+plock_answered(struct serve *s, struct pend *p, int64_t res)
+{
+	const struct scheme_lock *lk = &p->plk;
+	bool granted = res == 0 && p->lk.type != F_UNLCK &&
+		       (p->lk.cmd == WIRE_LK_SET || p->lk.cmd == WIRE_LK_SETW);
+	struct wire_lock ans = p->lk;
+
+	if (lk->served != SCHEME_SERVED || res == -ENOSYS) {
+		if (s->lock_by != LOCKS_PROVIDER)
+			return plock_fall_back(s, p);
+		res = -ENOLCK; /* it served them before */
+	}
+	s->lock_by = LOCKS_PROVIDER;
+	if (p->ch == NULL)
+		return true; /* ours: nobody waits */
+	if (p->cancelled || p->ch->dead) {
+		if (granted)
+			plock_let_go(s, p);
+		return true;
+	}
+	if (res > 0 || res < -4095)
+		res = -EIO;
+	if (res == 0 && p->lk.cmd == WIRE_LK_GET) {
+		ans.type = lk->type;
+		ans.start = lk->start;
+		ans.end = lk->end;
+		ans.pid = lk->pid;
+		if (lock_check(&ans) < 0 && ans.type != F_UNLCK)
+			res = -EIO;
+	}
+	if (granted && p->lk.kind == WIRE_LK_POSIX)
+		pid_watch(s, p->cr.pid);
+	lock_reply(s, p->ch, p->via, p->seq, slots_get(&s->descs, p->key),
+		   (int)res, &ans);
+	return true;
+}
+
 static enum sv_verdict
 own_lock(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 {
@@ -1646,6 +2089,8 @@ own_lock(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 		return SV_ANSWERED;
 	}
 	memcpy(&wl, r->req + 1, sizeof(wl));
+	if (s->lock_by != LOCKS_OURS)
+		return plock_ask(s, r, &wl, pkt);
 	if (s->locks == NULL && (s->locks = lk_new(lk_granted, s)) == NULL) {
 		sv_reply_err(s, r->ch, r->via, r->req->seq, -ENOMEM, WIRE_OK);
 		return SV_ANSWERED;
@@ -2169,7 +2614,6 @@ static bool
 at_go_on(struct serve *s, struct pend *p, uint64_t h)
 {
 	struct synth *y = NULL;
-	uint64_t one = 1;
 
 	if (p->ch != NULL && !p->ch->dead && !chan_hung_up(p->ch) &&
 	    (y = calloc(1, sizeof(*y))) != NULL) {
@@ -2184,9 +2628,7 @@ at_go_on(struct serve *s, struct pend *p, uint64_t h)
 	p->at_handle = h;
 	sv_at_inner(&y->pkt, p);
 	y->p = p;
-	TAILQ_INSERT_TAIL(&s->synths, y, link);
-	if (!s->kicked && SYS(write)(s->kick, &one, sizeof(one)) == sizeof(one))
-		s->kicked = true;
+	synth_push(s, y);
 	return true;
 }
 
@@ -2260,6 +2702,9 @@ serve_write(struct serve *s, const struct scheme_packet *pkt)
 		sv_fevent_answer(s, p, res);
 	} else if (p->kind == PEND_LOCKID) {
 		lockid_answer(s, p, res);
+	} else if (p->kind == PEND_LOCK && !plock_answered(s, p, res)) {
+		pthread_mutex_unlock(&s->lock);
+		return; /* asked again: p stays */
 	}
 	pend_free(s, p);
 	pthread_mutex_unlock(&s->lock);

@@ -128,6 +128,7 @@ struct desc {
 	 */
 	bool fid_known, fid_none;
 	struct lk_file_id fid;
+	bool plocked; /* an OFD or flock lock was asked of the provider */
 	TAILQ_HEAD(, sub) subs;
 	RB_ENTRY(desc) by_handle;
 	RB_ENTRY(desc) by_ino;
@@ -146,6 +147,7 @@ enum pend_kind {
 	PEND_POLL,    /* our SYS_FEVENT for a client's WIRE_OP_POLL */
 	PEND_SUB,     /* our SYS_FEVENT for a new subscription */
 	PEND_LOCKID,  /* our SYS_FSTAT for a lock's file identity */
+	PEND_LOCK,    /* SYS_LOCK: a lock the provider keeps (plk) */
 };
 
 struct pend {
@@ -160,7 +162,8 @@ struct pend {
 	uint32_t want;	/* PEND_POLL, PEND_SUB: the flags asked about */
 	uint64_t gen0;	/* the description's gen when we asked */
 	bool wait;	/* PEND_POLL: wait for a post if not ready */
-	bool cancelled; /* PEND_POLL: the client gave up (WIRE_OP_CANCEL) */
+	bool cancelled; /* PEND_POLL, PEND_LOCK: the client gave up
+			   (WIRE_OP_CANCEL) */
 	struct wire_creds cr;
 	enum sv_via via;   /* what it came by, and its answer goes by */
 	uint64_t t_real, t_mono; /* when asked, if traced (trace.c), */
@@ -182,6 +185,7 @@ struct pend {
 	uint64_t at_c, at_d, at_handle;
 	uint32_t at_inlen;
 	struct scheme_io io; /* a WIRE_IO row's arguments: the packet's c */
+	struct scheme_lock plk; /* PEND_LOCK: SYS_LOCK's, the packet's c */
 };
 
 enum sv_at_step { SV_AT_NONE, SV_AT_OPEN, SV_AT_INNER };
@@ -256,6 +260,13 @@ struct serve {
 	} traces[WIRE_TRACE_PER_SCHEME];
 	int ntraces;
 	struct lk_tab *locks; /* made at the first lock asked */
+	/*
+	 * Who keeps the locks: not known until the provider answers its
+	 * first SYS_LOCK (scheme.h "Locks"), then the provider or we.
+	 */
+	enum { LOCKS_ASK, LOCKS_OURS, LOCKS_PROVIDER } lock_by;
+	bool lock_nopidfd; /* pidfds refused: a process's last channel's end
+			      stands for its own */
 	struct wire_stats st;
 };
 

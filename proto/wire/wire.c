@@ -64,6 +64,8 @@ static const struct wire_op ops[] = {
     OP(WIRE_OP_PARK, WIRE_IN_NONE, WIRE_OUT_NONE, K | WIRE_BY_PIPE),
     OP(WIRE_OP_SHM, WIRE_IN_NONE, WIRE_OUT_NONE, 0),
     OP(WIRE_OP_LOCK, WIRE_IN_BUF, WIRE_OUT_NONE, K),
+    /* asked by the serving code, which keeps its struct (serve.c) */
+    OP(SYS_LOCK, WIRE_IN_NONE, WIRE_OUT_NONE, K | WIRE_INNER),
 };
 #undef K
 
