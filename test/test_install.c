@@ -68,15 +68,17 @@ START_TEST(systemd_units_installed)
 END_TEST
 
 /*
- * tools/SRC built with pkg-config alone, run by the installed schemerun
- * as scheme NAME; what `cat NAME:PATH` prints is left in r->out.
+ * tools/SRC (one or more files, by spaces) built with pkg-config alone,
+ * run by the installed schemerun as scheme NAME; what `cat NAME:PATH`
+ * prints is left in r->out.
  */
 static void
 provider_reads(const char *src, const char *name, const char *path)
 {
 	sh("set -e; export PKG_CONFIG_PATH=$(echo '%s'/lib*/pkgconfig);"
 	   "test -f \"$(pkg-config --variable=preload scheme)\";"
-	   "cc $(pkg-config --cflags scheme) -o '%s/%s' '%s/tools/%s'"
+	   "src=; for f in %s; do src=\"$src %s/tools/$f\"; done;"
+	   "cc $(pkg-config --cflags scheme) -o '%s/%s' $src"
 	   " $(pkg-config --libs scheme)"
 	   " -Wl,-rpath,\"$(pkg-config --variable=libdir scheme)\";"
 	   "export SCHEME_SOCKET='%s/%s.sock';"
@@ -85,7 +87,7 @@ provider_reads(const char *src, const char *name, const char *path)
 	   " grep -qx %s && break; sleep 0.05; done;"
 	   "'%s/bin/schemerun' cat %s:%s; kill $p; wait $p || true;"
 	   "'%s/bin/schemectl' stop",
-	   prefix, h_dir(), name, TEST_SOURCE_DIR, src, h_dir(), name, prefix,
+	   prefix, src, TEST_SOURCE_DIR, h_dir(), name, h_dir(), name, prefix,
 	   h_dir(), name, name, prefix, name, prefix, name, path, prefix);
 }
 
@@ -100,7 +102,7 @@ END_TEST
 /* The provider helper is in the installed libscheme: memfs is built on it. */
 START_TEST(pkg_config_helper_provider_runs)
 {
-	provider_reads("memfs.c", "mem", "world");
+	provider_reads("memfs.c memfs_locks.c", "mem", "world");
 	ck_assert_str_eq(r->out, "Hello, world!\n");
 }
 END_TEST

@@ -130,6 +130,8 @@ static const struct {
     {"libscheme-dev",
      "./usr/lib/x86_64-linux-gnu/cmake/Scheme/SchemeConfig.cmake"},
     {"libscheme-dev", "./usr/share/doc/libscheme-dev/examples/memfs.c"},
+    {"libscheme-dev",
+     "./usr/share/doc/libscheme-dev/examples/memfs_locks.c"},
 };
 
 START_TEST(package_holds)
