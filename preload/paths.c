@@ -26,6 +26,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -298,13 +299,49 @@ sc_rename(const struct scheme_path *from, const struct scheme_path *to,
 	return sc_path_do(from, O_PATH | O_NOFOLLOW, do_rename, (void *)to);
 }
 
+/*
+ * SYS_FLINK is newer than most providers, and one that answers 0 to any
+ * request it does not know would seem to have linked.  So the new name
+ * is looked at (two round trips; links are rare): if the provider says
+ * which file the old one is (st_ino) and the new name is not that file,
+ * link(2) fails with EIO and says why, once, never a link that is not
+ * there.
+ */
+static int
+link_made(int fd, struct sfd *e, const struct scheme_path *to)
+{
+	static atomic_bool told;
+	struct stat a, b;
+	char line[200];
+	int n;
+
+	if (sc_fstat(fd, e, &a) < 0 || a.st_ino == 0)
+		return 0; /* no identity to tell by: as answered */
+	if (sc_stat(to, &b, true) == 0 && b.st_ino == a.st_ino &&
+	    b.st_dev == a.st_dev)
+		return 0;
+	if (!atomic_exchange(&told, true)) {
+		n = snprintf(line, sizeof(line),
+			     "scheme %s: the provider answered SYS_FLINK "
+			     "with success but made no link (it does not "
+			     "know the request?): EIO\n",
+			     to->name);
+		if (n > 0 && (size_t)n < sizeof(line) &&
+		    REAL(write)(2, line, (size_t)n) < 0)
+			n = 0; /* nowhere else to say it */
+	}
+	return -EIO;
+}
+
 static int
 do_link(int fd, struct sfd *e, void *arg)
 {
 	const struct scheme_path *to = arg;
 	int r = same_scheme(e, to);
 
-	return r < 0 ? r : sc_flink(fd, e, to->rest, to->restlen);
+	if (r == 0 && (r = sc_flink(fd, e, to->rest, to->restlen)) == 0)
+		r = link_made(fd, e, to);
+	return r;
 }
 
 /*

@@ -675,6 +675,33 @@ START_TEST(user_channel_flood)
 }
 END_TEST
 
+/*
+ * A provider that answers 0 to every request it does not know seems to
+ * link: link(2) says EIO, and why, once; a link is never reported made
+ * when the new name is not the file.
+ */
+START_TEST(sloppy_provider_link_is_loud)
+{
+	const char *const env[] = {"TINY_SLOPPY=1", NULL};
+	pid_t p = tiny_start("sl", env, 0);
+	static struct run_result r;
+	char *argv[] = {(char *)"sh", (char *)"-c",
+			(char *)"ln sl:old sl:new; echo \"ln $?\"; "
+				"ln sl:old sl:new2; echo \"ln $?\"",
+			NULL};
+
+	h_run(&r, true, NULL, 20, argv);
+	ck_assert(!r.timed_out);
+	ck_assert_str_eq(r.out, "ln 1\nln 1\n");
+	ck_assert_msg(strstr(r.err, "Input/output error") != NULL, "%s", r.err);
+	ck_assert_msg(strstr(r.err, "scheme sl: the provider answered "
+				    "SYS_FLINK with success but made no link") !=
+			  NULL,
+		      "%s", r.err);
+	h_stop(p);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
@@ -692,6 +719,7 @@ hostile_suite(void)
 	tcase_add_test(tc, old_channel_null_namespace);
 	tcase_add_test(tc, old_channel_made_namespace);
 	tcase_add_test(tc, old_channel_inherited);
+	tcase_add_test(tc, sloppy_provider_link_is_loud);
 	suite_add_tcase(s, tc);
 
 	/* A world each: a flood's charges must not outlive its case. */

@@ -5,7 +5,9 @@
  * The provider serves NAME: any path opens; reading a "hold..." file is
  * never answered (the request stays with it, as a blocking read with no
  * data does), reading another gives "ok".  Its stderr (serve's refusal
- * lines) goes to DIR/NAME.err.
+ * lines) goes to DIR/NAME.err.  With TINY_SLOPPY in env it is the provider
+ * that answers 0 to every request it does not know, and SYS_FSTAT with
+ * an inode number made from the path opened.
  */
 #ifndef TEST_TINY_H
 #define TEST_TINY_H

@@ -50,7 +50,8 @@
  *			there, -EPERM for a directory; -ENOSYS (or -EPERM):
  *			no hard links here, and link(2) says EPERM.  Across
  *			schemes, or to a disk path, the client says EXDEV
- *			and sends nothing.
+ *			and sends nothing.  After a 0 the client stats the
+ *			new name: not the same st_ino, link(2) says EIO.
  *	SYS_FUTIMENS	0 or -errno.  c = struct timespec[2], d = bytes.
  *	SYS_FMAP	an fd of the provider's own, or -errno.  c = struct
  *			scheme_map (below), d = its size.  The fd (a memfd
