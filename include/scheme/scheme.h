@@ -193,9 +193,10 @@
  * Optional requests.  SYS_READ2, SYS_WRITE2 and SYS_FALLOCATE carry more
  * arguments than a packet has room for: c points to a struct scheme_io
  * the system keeps in the provider's memory until the answer (d is its
- * size), with `served` 0 (SYS_LOCK's struct scheme_lock, likewise).  A provider that serves the request sets
- * io->served to SCHEME_SERVED before it answers (scheme_dispatch() does,
- * for a member that is not NULL).  An answer without it, or -ENOSYS, says
+ * size), with `served` 0 (SYS_LOCK's struct scheme_lock, likewise).  A
+ * provider that serves the request sets io->served to SCHEME_SERVED
+ * before it answers (scheme_dispatch() does, for a member that is not
+ * NULL).  An answer without it, or -ENOSYS, says
  * "not served": the client then does without (a pread becomes SYS_LSEEK,
  * SYS_READ, SYS_LSEEK, which is not atomic; fallocate says EOPNOTSUPP, so
  * that posix_fallocate writes instead) and does not ask this provider
