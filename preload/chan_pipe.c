@@ -144,7 +144,10 @@ answer_fits(const struct chan *ch, size_t want)
  * back: a READ or WRITE, or an open that offers a parked file (pool.h),
  * usually answered without an fd, made by a thread whose user and group
  * are still those the pipes carry (an open's are checked), never on a
- * revoked channel.
+ * revoked channel.  Such an open upgrades a channel that has no pipes
+ * yet, as a read does: the process has closed a file of this scheme and
+ * opens again, and a channel lives on in the threads that come after
+ * (chan.c, spare), so every later open saves the socket's cost.
  */
 bool
 chan_pipe_takes(const struct chan *ch, const struct wire_req *req,
@@ -157,9 +160,9 @@ chan_pipe_takes(const struct chan *ch, const struct wire_req *req,
 	    sendfd >= 0 || sizeof(*req) + iov_sum(in, nin) > PIPE_BUF)
 		return false;
 	if (req->op == SYS_OPEN)
-		return req->key != 0 && ch->pipes > 0 && !ch->revoked &&
-		       (uint32_t)geteuid() == ch->puid &&
-		       (uint32_t)getegid() == ch->pgid;
+		return req->key != 0 && !ch->revoked &&
+		       (ch->pipes == 0 || ((uint32_t)geteuid() == ch->puid &&
+					   (uint32_t)getegid() == ch->pgid));
 	return fd == NULL &&
 	       (ch->pipes == 0 || answer_fits(ch, iov_sum(out, nout)));
 }
