@@ -1119,7 +1119,7 @@ run_thread(void *(*fn)(void *), void *arg)
  */
 START_TEST(thread_channels_serve_later_threads)
 {
-	int fd = make_file("spare", "spare", 0), before = pipe_fds(), st;
+	int fd = make_file("spare", "spare", 0), before = pipe_fds();
 	pthread_t t[2];
 	void *bad;
 	pid_t pid;
@@ -1144,9 +1144,7 @@ START_TEST(thread_channels_serve_later_threads)
 			_exit(2);
 		_exit(bad == NULL ? 0 : 1);
 	}
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	ck_assert(WIFEXITED(st));
-	ck_assert_int_eq(WEXITSTATUS(st), 0);
+	ck_assert_int_eq(h_wait_exit(pid, 10), 0);
 	close(fd);
 }
 END_TEST
