@@ -1129,8 +1129,8 @@ START_TEST(thread_channels_serve_later_threads)
 	run_thread(spare_reader, &fd);
 	ck_assert_int_eq(pipe_fds(), before + 3); /* taken, not made */
 	for (int i = 0; i < 2; i++)
-		ck_assert_int_eq(
-		    pthread_create(&t[i], NULL, spare_reader, &fd), 0);
+		ck_assert_int_eq(pthread_create(&t[i], NULL, spare_reader, &fd),
+				 0);
 	for (int i = 0; i < 2; i++) {
 		ck_assert_int_eq(pthread_join(t[i], &bad), 0);
 		ck_assert_ptr_null(bad);

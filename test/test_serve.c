@@ -610,7 +610,8 @@ START_TEST(pipe_requests_read_together)
 	struct wire_rep rep;
 	uint64_t key, key2;
 	int rq[2], ans, i;
-	int cfd = do_open(cli, "f", 9, &key), cfd2 = do_open(cli, "g", 10, &key2);
+	int cfd = do_open(cli, "f", 9, &key),
+	    cfd2 = do_open(cli, "g", 10, &key2);
 
 	ans = make_pipes(rq, 2);
 	pipe_req(rq[1], WIRE_OP_PARK, key, 0, NULL, 3);

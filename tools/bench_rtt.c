@@ -42,7 +42,7 @@ enum op {
 	OP_OC,
 	OP_STAT,
 	OP_FIRST, /* open+close, a new thread's first */
-	OP_P8, /* pread: one SYS_READ2 */
+	OP_P8,	  /* pread: one SYS_READ2 */
 	OP_P64,
 	OP_OLD8, /* pread of a provider without it: seek, read, seek */
 	OP_OLD64,
