@@ -120,26 +120,43 @@ thread_exit(void *unused)
 	}
 }
 
-/* A spare channel to name (or to broker's inst), taken, or NULL. */
+/*
+ * A spare channel to name (or to broker's inst), taken, or NULL.  Spares
+ * a new namespace revoked (chan_revoke_all) are dropped on the way.
+ */
 static struct chan *
 spare_take(const char *name, uint64_t broker, uint64_t inst)
 {
-	struct chan **pp, *ch;
+	struct chan **pp, *ch, *gone = NULL;
 
 	/* A peek without the lock: at worst the broker is asked. */
 	if (__atomic_load_n(&spare, __ATOMIC_RELAXED) == NULL)
 		return NULL;
 	st_lock(ST_CHANS);
-	for (pp = &spare; (ch = *pp) != NULL; pp = &ch->tnext)
-		if (!ch->revoked &&
-		    (inst != 0 ? ch->inst == inst && ch->broker == broker
-			       : ch->name[0] != '\0' &&
-				     strcmp(ch->name, name) == 0)) {
+	for (pp = &spare; (ch = *pp) != NULL;) {
+		if (ch->revoked) {
+			__atomic_store_n(pp, ch->tnext, __ATOMIC_RELAXED);
+			nspare--;
+			ch->tnext = gone;
+			gone = ch;
+			continue;
+		}
+		if (inst != 0
+			? ch->inst == inst && ch->broker == broker
+			: ch->name[0] != '\0' && strcmp(ch->name, name) == 0) {
 			__atomic_store_n(pp, ch->tnext, __ATOMIC_RELAXED);
 			nspare--;
 			break;
 		}
+		pp = &ch->tnext;
+	}
 	st_unlock(ST_CHANS);
+	while (gone != NULL) {
+		struct chan *next = gone->tnext;
+
+		chan_drop(gone);
+		gone = next;
+	}
 	return ch;
 }
 
