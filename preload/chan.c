@@ -109,6 +109,7 @@ thread_exit(void *unused)
 		st_lock(ST_CHANS);
 		if (sparable(ch) && nspare < SPARE_MAX) {
 			mine = ch->tnext;
+			ch->reopens = CHAN_REOPENS; /* it lives on */
 			ch->tnext = spare;
 			__atomic_store_n(&spare, ch, __ATOMIC_RELAXED);
 			nspare++;
@@ -465,6 +466,9 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 		return 0;
 	}
 	pipe = chan_pipe_takes(ch, req, in, nin, out, nout, fd, sendfd);
+	if (!pipe && req->op == SYS_OPEN && req->key != 0 &&
+	    ch->reopens < CHAN_REOPENS)
+		ch->reopens++;
 	if (pipe && ch->pipes == 0 && (r = chan_pipe_upgrade(ch)) < 0)
 		return settle(ch, r);
 	if (pipe && ch->pipes > 0)

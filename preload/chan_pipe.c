@@ -145,9 +145,10 @@ answer_fits(const struct chan *ch, size_t want)
  * usually answered without an fd, made by a thread whose user and group
  * are still those the pipes carry (an open's are checked), never on a
  * revoked channel.  Such an open upgrades a channel that has no pipes
- * yet, as a read does: the process has closed a file of this scheme and
- * opens again, and a channel lives on in the threads that come after
- * (chan.c, spare), so every later open saves the socket's cost.
+ * yet, as a read does, once the channel has shown it will be used for
+ * more of them (chan.h, reopens): it has reopened CHAN_REOPENS times
+ * already, or it outlived its thread and serves the threads that come
+ * after (chan.c, spare).
  */
 bool
 chan_pipe_takes(const struct chan *ch, const struct wire_req *req,
@@ -161,8 +162,9 @@ chan_pipe_takes(const struct chan *ch, const struct wire_req *req,
 		return false;
 	if (req->op == SYS_OPEN)
 		return req->key != 0 && !ch->revoked &&
-		       (ch->pipes == 0 || ((uint32_t)geteuid() == ch->puid &&
-					   (uint32_t)getegid() == ch->pgid));
+		       (ch->pipes == 0 ? ch->reopens >= CHAN_REOPENS
+				       : (uint32_t)geteuid() == ch->puid &&
+					     (uint32_t)getegid() == ch->pgid);
 	return fd == NULL &&
 	       (ch->pipes == 0 || answer_fits(ch, iov_sum(out, nout)));
 }
