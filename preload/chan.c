@@ -31,8 +31,12 @@
 #include "real.h"
 #include "state.h"
 
+#define SPARE_MAX 8 /* channels of threads gone, kept for new threads */
+
 static __thread struct chan *mine __attribute__((tls_model("initial-exec")));
 static struct chan *all;
+static struct chan *spare; /* by tnext, under ST_CHANS */
+static int nspare;
 static pthread_key_t exit_key;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
 
@@ -75,12 +79,86 @@ chan_drop(struct chan *ch)
 	free(ch);
 }
 
-/* A thread's channels go when the thread does. */
+/*
+ * Whether a channel of a thread that ends may serve another thread of
+ * this process: idle (no request of its own under way, so no answer can
+ * come late), whole, made in this namespace.  A channel answers the
+ * process, not the thread: the provider knows it by its owner's pid
+ * (locks are the process's), and a request on its socket carries the
+ * sending thread's credentials; only those by pipe carry the ones the
+ * pipes were made with, as for the thread that made them.
+ */
+static bool
+sparable(const struct chan *ch)
+{
+	return !ch->busy && !ch->temp && !ch->broken && !ch->revoked;
+}
+
+/*
+ * A thread's channels go when the thread does; up to SPARE_MAX are kept
+ * for the next thread's first call, which then costs what any call
+ * costs, not a round trip to the broker and the making of a channel and
+ * its pipes (a thread pool's, or a program making a thread per task).
+ */
 static void
 thread_exit(void *unused)
 {
-	while (mine != NULL)
-		chan_drop(mine);
+	struct chan *ch;
+
+	while ((ch = mine) != NULL) {
+		st_lock(ST_CHANS);
+		if (sparable(ch) && nspare < SPARE_MAX) {
+			mine = ch->tnext;
+			ch->reopens = CHAN_REOPENS; /* it lives on */
+			ch->tnext = spare;
+			__atomic_store_n(&spare, ch, __ATOMIC_RELAXED);
+			nspare++;
+			ch = NULL;
+		}
+		st_unlock(ST_CHANS);
+		if (ch != NULL)
+			chan_drop(ch);
+	}
+}
+
+/*
+ * A spare channel to name (or to broker's inst), taken, or NULL.  Spares
+ * a new namespace revoked (chan_revoke_all) are dropped on the way.
+ */
+static struct chan *
+spare_take(const char *name, uint64_t broker, uint64_t inst)
+{
+	struct chan **pp, *ch, *gone = NULL;
+
+	/* A peek without the lock: at worst the broker is asked. */
+	if (__atomic_load_n(&spare, __ATOMIC_RELAXED) == NULL)
+		return NULL;
+	st_lock(ST_CHANS);
+	for (pp = &spare; (ch = *pp) != NULL;) {
+		if (ch->revoked) {
+			__atomic_store_n(pp, ch->tnext, __ATOMIC_RELAXED);
+			nspare--;
+			ch->tnext = gone;
+			gone = ch;
+			continue;
+		}
+		if (inst != 0
+			? ch->inst == inst && ch->broker == broker
+			: ch->name[0] != '\0' && strcmp(ch->name, name) == 0) {
+			__atomic_store_n(pp, ch->tnext, __ATOMIC_RELAXED);
+			nspare--;
+			break;
+		}
+		pp = &ch->tnext;
+	}
+	st_unlock(ST_CHANS);
+	while (gone != NULL) {
+		struct chan *next = gone->tnext;
+
+		chan_drop(gone);
+		gone = next;
+	}
+	return ch;
 }
 
 static void
@@ -134,6 +212,15 @@ connect_chan(const char *name, uint64_t broker, uint64_t inst,
 	struct wire_chan wc;
 	int fd = -1, r;
 
+	if ((*out = spare_take(name, broker, inst)) != NULL) {
+		(*out)->busy = true;
+		(*out)->temp = temp;
+		(*out)->tnext = mine;
+		mine = *out;
+		pthread_once(&exit_once, make_exit_key);
+		pthread_setspecific(exit_key, *out);
+		return 0;
+	}
 	wire_ctl_init(&req, WIRE_CTL_CONNECT);
 	req.inst = inst;
 	r = bconn_call(&req, name, inst ? 0 : strlen(name), &rep, &wc,
@@ -379,6 +466,9 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 		return 0;
 	}
 	pipe = chan_pipe_takes(ch, req, in, nin, out, nout, fd, sendfd);
+	if (!pipe && req->op == SYS_OPEN && req->key != 0 &&
+	    ch->reopens < CHAN_REOPENS)
+		ch->reopens++;
 	if (pipe && ch->pipes == 0 && (r = chan_pipe_upgrade(ch)) < 0)
 		return settle(ch, r);
 	if (pipe && ch->pipes > 0)
@@ -430,6 +520,8 @@ fork_child(void)
 		free(ch);
 	}
 	mine = NULL;
+	spare = NULL; /* they were in `all` */
+	nspare = 0;
 }
 
 const struct st_fork_hook chan_fork_hook = {ST_CHANS, NULL, NULL, fork_child};

@@ -22,6 +22,7 @@
 
 #define CHAN_MAX_IOV 64 /* longer vectors are served in parts */
 #define CHAN_LACKS_DENTS 1u /* SYS_GETDENTS: listings are read as text */
+#define CHAN_REOPENS 2
 
 struct chan {
 	int fd;
@@ -43,6 +44,14 @@ struct chan {
 	uint64_t seq;
 	uint32_t lacks; /* CHAN_LACKS_*: what its provider said it serves not */
 	uint32_t unserved[4]; /* WIRE_IO requests its provider does not serve */
+	/*
+	 * Opens offering a parked file that went by the socket, up to
+	 * CHAN_REOPENS: a channel without pipes makes them for such an open
+	 * once it has seen that many, or once it has outlived its thread
+	 * (set to CHAN_REOPENS then): the making costs two round trips and
+	 * a memfd, more than the socket costs a first open.
+	 */
+	uint8_t reopens;
 	bool busy, temp;
 	struct chan *tnext;	     /* this thread's channels */
 	struct chan *gnext, **gprev; /* every channel of the process */

@@ -144,7 +144,11 @@ answer_fits(const struct chan *ch, size_t want)
  * back: a READ or WRITE, or an open that offers a parked file (pool.h),
  * usually answered without an fd, made by a thread whose user and group
  * are still those the pipes carry (an open's are checked), never on a
- * revoked channel.
+ * revoked channel.  Such an open upgrades a channel that has no pipes
+ * yet, as a read does, once the channel has shown it will be used for
+ * more of them (chan.h, reopens): it has reopened CHAN_REOPENS times
+ * already, or it outlived its thread and serves the threads that come
+ * after (chan.c, spare).
  */
 bool
 chan_pipe_takes(const struct chan *ch, const struct wire_req *req,
@@ -157,9 +161,10 @@ chan_pipe_takes(const struct chan *ch, const struct wire_req *req,
 	    sendfd >= 0 || sizeof(*req) + iov_sum(in, nin) > PIPE_BUF)
 		return false;
 	if (req->op == SYS_OPEN)
-		return req->key != 0 && ch->pipes > 0 && !ch->revoked &&
-		       (uint32_t)geteuid() == ch->puid &&
-		       (uint32_t)getegid() == ch->pgid;
+		return req->key != 0 && !ch->revoked &&
+		       (ch->pipes == 0 ? ch->reopens >= CHAN_REOPENS
+				       : (uint32_t)geteuid() == ch->puid &&
+					     (uint32_t)getegid() == ch->pgid);
 	return fd == NULL &&
 	       (ch->pipes == 0 || answer_fits(ch, iov_sum(out, nout)));
 }

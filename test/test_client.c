@@ -1088,6 +1088,98 @@ START_TEST(small_requests_go_by_pipe)
 }
 END_TEST
 
+/* A thread's reads of fd, at its start: "spare" (chan.c's spares). */
+static void *
+spare_reader(void *arg)
+{
+	char buf[8] = {0};
+	int fd = *(int *)arg;
+
+	return pread(fd, buf, 5, 0) == 5 && strcmp(buf, "spare") == 0
+		   ? NULL
+		   : (void *)1;
+}
+
+static void
+run_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_t t;
+	void *bad;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, fn, arg), 0);
+	ck_assert_int_eq(pthread_join(t, &bad), 0);
+	ck_assert_ptr_null(bad);
+}
+
+/*
+ * A thread's channel outlives it for the next thread (chan.c, spare):
+ * the second thread's reads go by the pipes the first made (no new ones,
+ * no broker round trip), while two threads at once each have their own;
+ * a forked child has none of the parent's and makes its own.
+ */
+START_TEST(thread_channels_serve_later_threads)
+{
+	int fd = make_file("spare", "spare", 0), before = pipe_fds();
+	pthread_t t[2];
+	void *bad;
+	pid_t pid;
+
+	run_thread(spare_reader, &fd);
+	ck_assert_int_eq(pipe_fds(), before + 3); /* kept */
+	run_thread(spare_reader, &fd);
+	ck_assert_int_eq(pipe_fds(), before + 3); /* taken, not made */
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, spare_reader, &fd),
+				 0);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(pthread_join(t[i], &bad), 0);
+		ck_assert_ptr_null(bad);
+	}
+	ck_assert_int_le(pipe_fds(), before + 6);
+	if ((pid = fork()) == 0) {
+		pthread_t c;
+
+		if (pthread_create(&c, NULL, spare_reader, &fd) != 0 ||
+		    pthread_join(c, &bad) != 0)
+			_exit(2);
+		_exit(bad == NULL ? 0 : 1);
+	}
+	ck_assert_int_eq(h_wait_exit(pid, 10), 0);
+	close(fd);
+}
+END_TEST
+
+/* Opens and closes in a thread of its own, each open offering the socket
+ * the close before parked: the pipes its channel made, counted.  The
+ * first CHAN_REOPENS (preload/chan.h) go by the socket. */
+#define CHAN_REOPENS_T 2
+static void *
+reopener(void *arg)
+{
+	int fd, *made = arg, before = pipe_fds();
+
+	for (int i = 0; i < CHAN_REOPENS_T + 1; i++)
+		if ((fd = open(S ":spare", O_RDONLY)) < 0 || close(fd) != 0)
+			return (void *)1;
+	*made = pipe_fds() - before;
+	return NULL;
+}
+
+/*
+ * Opens offering a parked file go by pipe even on a channel that no read
+ * has upgraded, once it has reopened a few times (chan_pipe.c): such a
+ * channel makes its pipes then.
+ */
+START_TEST(reopen_upgrades_channel)
+{
+	int fd = make_file("spare", "spare", 0), made = -1;
+
+	close(fd);
+	run_thread(reopener, &made);
+	ck_assert_int_eq(made, 3);
+}
+END_TEST
+
 static void
 assert_reads(int fd, const char *want)
 {
@@ -1276,6 +1368,8 @@ client_suite(void)
 	tcase_add_test(tc, directory_calls);
 	tcase_add_test(tc, small_requests_go_by_pipe);
 	tcase_add_test(tc, closed_file_socket_reused);
+	tcase_add_test(tc, thread_channels_serve_later_threads);
+	tcase_add_test(tc, reopen_upgrades_channel);
 	tcase_add_test(tc, shared_files_not_reused);
 	tcase_add_test(tc, seteuid_is_the_user_providers_see);
 	suite_add_tcase(s, tc);

@@ -726,6 +726,84 @@ START_TEST(pipes_answer_in_shared_memory)
 }
 END_TEST
 
+/*
+ * One read of the request pipe takes what is there (pipe.c): a PARK and
+ * the open behind it come out of one serve_read as two packets; with room
+ * for one, the open waits queued and the next serve_read takes it at once,
+ * with no event from epoll (the pipe is empty by then).  Requests a read
+ * cut in two are put back together, and each is answered in order.
+ */
+START_TEST(pipe_requests_read_together)
+{
+	struct scheme_packet p[2];
+	struct wire_rep rep;
+	uint64_t key, key2;
+	int rq[2], ans, i;
+	int cfd = do_open(cli, "f", 9, &key),
+	    cfd2 = do_open(cli, "g", 10, &key2);
+
+	ans = make_pipes(rq, 2);
+	pipe_req(rq[1], WIRE_OP_PARK, key, 0, NULL, 3);
+	pipe_req(rq[1], SYS_OPEN, key, O_RDWR, "again", 4);
+	ck_assert_int_eq(serve_read(s, p, 2, 100), 2);
+	ck_assert_uint_eq(p[0].a, SYS_CLOSE);
+	ck_assert_uint_eq(p[0].b, 9);
+	ck_assert_uint_eq(p[1].a, SYS_OPEN);
+	ck_assert_uint_eq(p[1].c, 5);
+	ck_assert_str_eq((const char *)(uintptr_t)p[1].b, "again");
+	p[0].a = 0;
+	p[1].a = 11;
+	serve_write(s, &p[0]);
+	serve_write(s, &p[1]);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.seq, 4);
+	ck_assert_uint_eq(rep.status, WIRE_REUSED);
+
+	pipe_req(rq[1], WIRE_OP_PARK, key, 0, NULL, 5);
+	pipe_req(rq[1], SYS_OPEN, key, O_RDWR, "third", 6);
+	ck_assert_int_eq(serve_read(s, p, 1, 100), 1);
+	ck_assert_uint_eq(p[0].a, SYS_CLOSE);
+	ck_assert_uint_eq(p[0].b, 11);
+	p[0].a = 0;
+	serve_write(s, &p[0]);
+	ck_assert(!readable(rq[0])); /* read already: it waits queued */
+	ck_assert_int_eq(serve_read(s, p, 1, 0), 1);
+	ck_assert_uint_eq(p[0].a, SYS_OPEN);
+	ck_assert_str_eq((const char *)(uintptr_t)p[0].b, "third");
+	p[0].a = 12;
+	serve_write(s, &p[0]);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.seq, 6);
+
+	/* 73 parks of nothing (4088 bytes) and a read: a read of PIPE_BUF
+	 * bytes cuts the read's request after 8 of its 56 bytes. */
+	for (i = 0; i < 73; i++)
+		pipe_req(rq[1], WIRE_OP_PARK, 999, 0, NULL, 7 + (uint64_t)i);
+	pipe_req(rq[1], SYS_READ, key2, 8, NULL, 80);
+	pipe_req(rq[1], SYS_READ, key2, 4, NULL, 81);
+	ck_assert_int_eq(serve_read(s, p, 1, 100), 1);
+	ck_assert_uint_eq(p[0].a, SYS_READ);
+	ck_assert_uint_eq(p[0].d, 8);
+	p[0].a = 0;
+	serve_write(s, &p[0]);
+	ck_assert_int_eq(serve_read(s, p, 1, 100), 1);
+	ck_assert_uint_eq(p[0].a, SYS_READ);
+	ck_assert_uint_eq(p[0].d, 4);
+	p[0].a = 0;
+	serve_write(s, &p[0]);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.seq, 80);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.seq, 81);
+	ck_assert(!readable(ans));
+	close(cfd);
+	close(cfd2);
+	close(ans);
+	close(rq[0]);
+	close(rq[1]);
+}
+END_TEST
+
 START_TEST(pipes_park_and_reuse)
 {
 	struct scheme_packet p;
@@ -856,6 +934,7 @@ serve_suite(void)
 	tcase_add_test(tc, path_with_nul_refused);
 	tcase_add_test(tc, stop_ends_reads);
 	tcase_add_test(tc, pipes_park_and_reuse);
+	tcase_add_test(tc, pipe_requests_read_together);
 	tcase_add_test(tc, park_of_a_gone_file_unanswered);
 	tcase_add_test(tc, pipes_answer_in_shared_memory);
 	suite_add_tcase(su, tc);

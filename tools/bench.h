@@ -42,6 +42,7 @@ extern struct bench_opts bench;
 extern struct shared *sh;
 
 uint64_t bench_now(void);
+uint64_t bench_thread_oc(const char *path); /* bench_scale.c */
 void bench_place(int placement);
 void bench_place_pid(pid_t pid, int placement);
 void bench_die(const char *what);

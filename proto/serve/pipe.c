@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -83,31 +84,75 @@ sv_pipe_shm(struct sv_chan *ch, int fd)
 }
 
 /*
- * One request from the pipe into req (room for PIPE_BUF bytes): its
- * header, then its payload, which the same write brought (the client
- * writes each whole, at most PIPE_BUF bytes; a PARK, which has no answer,
- * may have another behind it).  The bytes read; 0 when there is nothing
- * to read now; -EPIPE when the pipe ended, -EPROTO when what came is not
- * a request (either way the channel is done with).
+ * The rest of a request a read cut short: its writer wrote it whole (at
+ * most PIPE_BUF bytes, one write), so it is in the pipe already.
+ */
+static bool
+pipe_rest(int fd, char *p, size_t n)
+{
+	ssize_t r;
+
+	while (n > 0) {
+		r = SYS(read)(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		p += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+/*
+ * One request into req (room for PIPE_BUF bytes): what is queued on the
+ * channel first, else one read of what the pipe holds, up to PIPE_BUF
+ * bytes, which brings a request and its payload together (the client
+ * writes each whole, at most PIPE_BUF bytes).  A PARK, which has no
+ * answer, may have more behind it: the bytes past this request are kept
+ * in ch->pq for the next call.  The request's length; 0 when there is
+ * nothing to read now; -EPIPE when the pipe ended, -EPROTO when what came
+ * is not a request, -ENOMEM when what followed could not be kept (the
+ * channel is done with in each case).
  */
 ssize_t
-sv_pipe_recv(const struct sv_chan *ch, struct wire_req *req)
+sv_pipe_recv(struct sv_chan *ch, struct wire_req *req)
 {
-	ssize_t n, m = 0;
+	char *b = (char *)req;
+	size_t have, want;
+	ssize_t n;
 
-	n = SYS(read)(ch->pr, req, sizeof(*req));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (n == sizeof(*req) && req->len > 0 &&
-	    req->len <= PIPE_BUF - sizeof(*req))
-		m = SYS(read)(ch->pr, req + 1, req->len);
-	if (m > 0)
-		n += m;
-	if (n == 0)
-		return -EPIPE;
-	if (n < 0 || wire_req_check(req, (size_t)n) < 0)
+	if (ch->pq_len > 0) {
+		have = ch->pq_len;
+		memcpy(b, ch->pq, have);
+		ch->pq_len = 0;
+	} else {
+		n = SYS(read)(ch->pr, b, PIPE_BUF);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n <= 0)
+			return n == 0 ? -EPIPE : -EPROTO;
+		have = (size_t)n;
+	}
+	if (have < sizeof(*req)) {
+		if (!pipe_rest(ch->pr, b + have, sizeof(*req) - have))
+			return -EPROTO;
+		have = sizeof(*req);
+	}
+	if (req->len > PIPE_BUF - sizeof(*req))
 		return -EPROTO;
-	return n;
+	want = sizeof(*req) + req->len;
+	if (have < want && !pipe_rest(ch->pr, b + have, want - have))
+		return -EPROTO;
+	if (have > want) {
+		if (ch->pq == NULL && (ch->pq = malloc(PIPE_BUF)) == NULL)
+			return -ENOMEM;
+		memcpy(ch->pq, b + want, have - want);
+		ch->pq_len = (uint32_t)(have - want);
+	}
+	if (wire_req_check(req, want) < 0)
+		return -EPROTO;
+	return (ssize_t)want;
 }
 
 /*

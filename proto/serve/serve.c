@@ -726,6 +726,7 @@ sv_chan_put(struct sv_chan *ch)
 	if (ch->shm != NULL)
 		munmap(ch->shm, WIRE_MAX_DATA);
 	free(ch->buf);
+	free(ch->pq);
 	free(ch);
 }
 
@@ -758,6 +759,10 @@ chan_kill(struct serve *s, struct sv_chan *ch)
 	chan_uncharge(s, ch);
 	slots_del(&s->chans, ch->key);
 	TAILQ_REMOVE(&s->chanlist, ch, link);
+	if (ch->queued) {
+		TAILQ_REMOVE(&s->queued, ch, qlink);
+		ch->queued = false;
+	}
 	sv_waiters_drop(s, ch, 0);
 	sv_chan_put(ch);
 }
@@ -2267,12 +2272,16 @@ chan_request(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 /*
  * One request from the pipe (pipe.c reads it).  Only requests whose row
  * says WIRE_BY_PIPE come this way; anything else ends the channel, as a
- * malformed message on its socket does.
+ * malformed message on its socket does.  Bytes the read brought past the
+ * request (what the client wrote after a PARK) put the channel on the
+ * queued list, which serve_read takes before asking epoll again: no
+ * event will come for them.
  */
 static size_t
 chan_pipe_ready(struct serve *s, struct sv_chan *ch, struct scheme_packet *pkt)
 {
 	struct sv_req r = {.ch = ch, .fd = -1, .cr = &ch->pcr, .via = SV_PIPE};
+	size_t out;
 	ssize_t n;
 
 	if (ch->buf == NULL && (ch->buf = malloc(RECVBUF)) == NULL)
@@ -2287,7 +2296,29 @@ chan_pipe_ready(struct serve *s, struct sv_chan *ch, struct scheme_packet *pkt)
 		chan_kill(s, ch);
 		return 0;
 	}
-	return chan_request(s, &r, pkt);
+	ch->refs++; /* the request may end the channel */
+	out = chan_request(s, &r, pkt);
+	if (ch->pq_len > 0 && !ch->dead && !ch->queued) {
+		TAILQ_INSERT_TAIL(&s->queued, ch, qlink);
+		ch->queued = true;
+	}
+	sv_chan_put(ch);
+	return out;
+}
+
+/* Requests read from pipes and not yet served (chan_pipe_ready). */
+static size_t
+take_queued(struct serve *s, struct scheme_packet *pkts, size_t max)
+{
+	struct sv_chan *ch;
+	size_t out = 0;
+
+	while (out < max && (ch = TAILQ_FIRST(&s->queued)) != NULL) {
+		TAILQ_REMOVE(&s->queued, ch, qlink);
+		ch->queued = false;
+		out += chan_pipe_ready(s, ch, &pkts[out]);
+	}
+	return out;
 }
 
 static size_t
@@ -2467,8 +2498,10 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 			return 0;
 		}
 		out = take_synths(s, pkts, max);
+		out += take_queued(s, pkts + out, max - out);
 		if (out > 0)
 			break;
+		s->sleepers++;
 		pthread_mutex_unlock(&s->lock);
 		w = wait;
 		if (w != 0 && (spin_end != 0 || spin_worth())) { /* spin.h */
@@ -2483,11 +2516,16 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 			spin_pause();
 		if (n < 0) {
 			n = -errno;
+			pthread_mutex_lock(&s->lock);
+			s->sleepers--;
+			pthread_mutex_unlock(&s->lock);
 			errno = saved;
 			return n;
 		}
 		pthread_mutex_lock(&s->lock);
+		s->sleepers--;
 		out = dispatch(s, ev, n, pkts, max);
+		out += take_queued(s, pkts + out, max - out);
 		if (out > 0)
 			break;
 		if (s->stopped)
@@ -2495,6 +2533,11 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 		if (timeout_ms >= 0 && (wait = (int)deadline_left(&dl)) == 0)
 			break;
 	}
+	/* What is left queued is for a thread in epoll_wait, if any. */
+	if (!TAILQ_EMPTY(&s->queued) && s->sleepers > 0 && !s->kicked &&
+	    SYS(write)(s->kick, &(uint64_t){1}, sizeof(uint64_t)) ==
+		sizeof(uint64_t))
+		s->kicked = true;
 	pthread_mutex_unlock(&s->lock);
 	errno = saved;
 	return out > 0 ? (ssize_t)out : -EAGAIN;
@@ -2832,6 +2875,7 @@ serve_new(const struct serve_config *cfg)
 	RB_INIT(&s->inos);
 	pthread_mutex_init(&s->lock, NULL);
 	TAILQ_INIT(&s->chanlist);
+	TAILQ_INIT(&s->queued);
 	TAILQ_INIT(&s->watches);
 	TAILQ_INIT(&s->waiters);
 	TAILQ_INIT(&s->synths);

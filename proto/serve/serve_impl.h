@@ -62,7 +62,18 @@ struct sv_chan {
 	bool dead;
 	unsigned pending;
 	char *buf; /* receive buffer; NULL while lent to a request */
+	/*
+	 * A read of the request pipe takes what is there, up to PIPE_BUF
+	 * bytes: a request and its payload in one call, and, behind a PARK
+	 * (which has no answer), what the client wrote next.  Bytes past
+	 * the request served wait here (pq_len of them), the channel on
+	 * serve's queued list, served before epoll is asked again.
+	 */
+	char *pq;
+	uint32_t pq_len;
+	bool queued;
 	TAILQ_ENTRY(sv_chan) link;
+	TAILQ_ENTRY(sv_chan) qlink;
 };
 
 /* A subscriber's socket: records go down it when matching posts happen. */
@@ -242,6 +253,8 @@ struct serve {
 	bool stopped;
 	struct slots chans, descs, pends, watchv, subs, pids;
 	TAILQ_HEAD(, sv_chan) chanlist;
+	TAILQ_HEAD(, sv_chan) queued; /* with requests read, not served */
+	int sleepers; /* threads in serve_read's epoll_wait */
 	TAILQ_HEAD(, watch) watches;
 	TAILQ_HEAD(, waiter) waiters;
 	TAILQ_HEAD(, synth) synths;
@@ -281,7 +294,7 @@ RB_PROTOTYPE(clients, client, link, sv_client_cmp)
 #define SV_PIPE_FD_FOLLOWS 1
 int sv_pipe_make(const struct sv_chan *ch, int fd, int pp[2]);
 int sv_pipe_shm(struct sv_chan *ch, int fd);
-ssize_t sv_pipe_recv(const struct sv_chan *ch, struct wire_req *req);
+ssize_t sv_pipe_recv(struct sv_chan *ch, struct wire_req *req);
 int sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
 		 const void *data, size_t len, int fd);
 
