@@ -28,6 +28,7 @@
 #include <scheme/scheme.h>
 
 #include "../proto/wire/wire.h"
+#include "attrcache.h"
 #include "chan.h"
 #include "client.h"
 #include "hidden.h"
@@ -44,6 +45,10 @@ sc_umask_set(mode_t m)
 	atomic_store(&cached_umask, m & 0777);
 }
 
+static int call(int fd, struct sfd *e, struct wire_req *req,
+		const struct iovec *in, int nin, struct iovec *out, int nout,
+		struct wire_rep *rep, int sendfd, int *rfd);
+
 /*
  * One request on a description.  Reconnects when the cached channel turns
  * out dead, attaches the channel when the provider asks, and says EBADF
@@ -53,6 +58,22 @@ int
 sc_call(int fd, struct sfd *e, struct wire_req *req,
 	  const struct iovec *in, int nin, struct iovec *out, int nout,
 	  struct wire_rep *rep, int sendfd, int *rfd)
+{
+	bool changes = ac_mutates(req->op);
+	int r;
+
+	if (changes) /* before and after: attrcache.c "Coherence" */
+		ac_drop();
+	r = call(fd, e, req, in, nin, out, nout, rep, sendfd, rfd);
+	if (changes)
+		ac_drop();
+	return r;
+}
+
+static int
+call(int fd, struct sfd *e, struct wire_req *req, const struct iovec *in,
+     int nin, struct iovec *out, int nout, struct wire_rep *rep, int sendfd,
+     int *rfd)
 {
 	struct wire_req att;
 	struct wire_rep arep;
@@ -489,6 +510,71 @@ sc_getdents(int fd, struct sfd *e, void *buf, size_t len)
 	return r;
 }
 
+/*
+ * The same with each entry's struct stat (SYS_GETDENTS_STAT), asked only
+ * of a provider that granted a cache; -ENOSYS when it does not list so
+ * (then not asked again in this process).
+ */
+ssize_t
+sc_getdents_stat(int fd, struct sfd *e, void *buf, size_t len)
+{
+	struct iovec out = {buf, len};
+	struct wire_rep rep;
+	int64_t r;
+
+	if (!ac_lists_stat(e->inst))
+		return -ENOSYS;
+	r = simple(fd, e, SYS_GETDENTS_STAT, 0, len, NULL, 0, &out, 1, &rep);
+	if (r == -ENOSYS || r == -EOPNOTSUPP) {
+		ac_lists_stat_none(e->inst);
+		return -ENOSYS;
+	}
+	if (r > 0 && (uint64_t)r != rep.len)
+		return -EIO;
+	return r;
+}
+
+/*
+ * What sp's scheme (instance inst) lets this process keep: asked
+ * once (SYS_FGRANT on its root, in one round trip) and remembered in
+ * attrcache.c.  Returns the attributes' milliseconds, 0 for none.
+ */
+uint32_t
+sc_grant(const struct scheme_path *sp, uint64_t inst)
+{
+	struct scheme_path root = *sp;
+	struct sc_at a = {.oflags = O_PATH, .op = SYS_FGRANT};
+	uint32_t ms;
+	int64_t r;
+
+	if (ac_granted(inst, &ms))
+		return ms;
+	root.rest = "";
+	root.restlen = 0;
+	r = sc_at(&root, &a);
+	if (r == SC_PASS || r == SC_SEPARATE)
+		r = -ENOSYS;
+	if (r != -ENOTCONN && r != -EIO)
+		ac_grant_set(a.inst != 0 ? a.inst : inst, r);
+	return ac_granted(inst, &ms) ? ms : 0;
+}
+
+/* The same, asked on an open file of the scheme. */
+uint32_t
+sc_grant_fd(int fd, struct sfd *e)
+{
+	struct wire_rep rep;
+	uint32_t ms;
+	int64_t r;
+
+	if (ac_granted(e->inst, &ms))
+		return ms;
+	r = simple(fd, e, SYS_FGRANT, 0, 0, NULL, 0, NULL, 0, &rep);
+	if (r != -EBADF && r != -EIO)
+		ac_grant_set(e->inst, r);
+	return ac_granted(e->inst, &ms) ? ms : 0;
+}
+
 /* Metadata: Redox's fchmod, fchown, futimens, frename and flink. */
 int
 sc_fchmod(int fd, struct sfd *e, mode_t mode)
@@ -547,9 +633,29 @@ sc_flink(int fd, struct sfd *e, const char *path, size_t len)
  * routing's (route.c).  A channel found dead (its provider was replaced)
  * is replaced once.
  */
+static int open_once(const struct scheme_path *sp, int flags, mode_t mode,
+		     struct sc_desc *d);
+
+/* An open that may make, empty or write a file changes what stats say. */
 int
 sc_open_once(const struct scheme_path *sp, int flags, mode_t mode,
 	     struct sc_desc *d)
+{
+	bool changes = (flags & (O_CREAT | O_TRUNC | O_TMPFILE)) != 0 ||
+		       ((flags & O_ACCMODE) != O_RDONLY && !(flags & O_PATH));
+	int r;
+
+	if (changes)
+		ac_drop();
+	r = open_once(sp, flags, mode, d);
+	if (changes)
+		ac_drop();
+	return r;
+}
+
+static int
+open_once(const struct scheme_path *sp, int flags, mode_t mode,
+	  struct sc_desc *d)
 {
 	struct iovec in = {(void *)sp->rest, sp->restlen};
 	struct pool_ticket t;
@@ -605,6 +711,7 @@ sc_open_once(const struct scheme_path *sp, int flags, mode_t mode,
 		d->inst = ch->inst;
 		d->key = rep.key;
 		chan_release(ch);
+		ac_fpath_forget(d->inst, d->key);
 		return cfd;
 	}
 	return -EIO;
@@ -618,8 +725,24 @@ sc_open_once(const struct scheme_path *sp, int flags, mode_t mode,
  * answer, -errno, SC_PASS (no such scheme) or SC_SEPARATE (the open was
  * answered with a kernel fd, which only an open of our own can take).
  */
+static int64_t at_once(const struct scheme_path *sp, struct sc_at *a);
+
 int64_t
 sc_at(const struct scheme_path *sp, struct sc_at *a)
+{
+	bool changes = ac_mutates(a->op);
+	int64_t r;
+
+	if (changes)
+		ac_drop();
+	r = at_once(sp, a);
+	if (changes)
+		ac_drop();
+	return r;
+}
+
+static int64_t
+at_once(const struct scheme_path *sp, struct sc_at *a)
 {
 	struct iovec in[2] = {{(void *)a->in, a->inlen},
 			      {(void *)sp->rest, sp->restlen}};

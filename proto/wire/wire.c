@@ -52,6 +52,8 @@ static const struct wire_op ops[] = {
     OP(SYS_FLINK, WIRE_IN_BUF, WIRE_OUT_NONE, K | WIRE_NAMES),
     OP(SYS_FUTIMENS, WIRE_IN_BUF, WIRE_OUT_NONE, K),
     OP(SYS_FALLOCATE, WIRE_IN_NONE, WIRE_OUT_NONE, K | WIRE_IO),
+    OP(SYS_FGRANT, WIRE_IN_NONE, WIRE_OUT_NONE, K),
+    OP(SYS_GETDENTS_STAT, WIRE_IN_NONE, WIRE_OUT_BYTES, K | WIRE_BY_PIPE),
     OP(SYS_CLOSE, WIRE_IN_NONE, WIRE_OUT_NONE, K | WIRE_INNER),
     /* its answer carries an fd and the struct scheme_map back (fmap.c) */
     OP(SYS_FMAP, WIRE_IN_BUF, WIRE_OUT_NONE, K),
