@@ -30,6 +30,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -43,9 +44,10 @@
 #define AC_PATHS  64   /* kept fd paths */
 #define AC_PATHMAX 256
 #define AC_GRANTS 8    /* scheme instances whose grant is known */
+#define AC_NAMEMAX 65
 
 struct ac_slot {
-	uint64_t hash, gen, inst;
+	uint64_t hash, gen, inst, count;
 	int64_t deadline; /* ns, CLOCK_MONOTONIC_COARSE */
 	int err;	  /* 0: st holds the answer; else -ENOENT */
 	uint16_t len;
@@ -54,7 +56,7 @@ struct ac_slot {
 };
 
 struct ac_path {
-	uint64_t inst, key, gen;
+	uint64_t inst, key, gen, count;
 	int64_t deadline;
 	int n;
 	char path[AC_PATHMAX];
@@ -63,7 +65,9 @@ struct ac_path {
 struct ac_grant {
 	uint64_t inst; /* 0: free */
 	uint32_t attr_ms, neg_ms;
-	bool no_dents_stat; /* SYS_GETDENTS_STAT said ENOSYS */
+	bool no_dents_stat;		/* SYS_GETDENTS_STAT said ENOSYS */
+	const _Atomic uint64_t *count; /* the scheme's change count */
+	char name[AC_NAMEMAX];		/* the scheme's, once known */
 };
 
 static atomic_uint_fast64_t gen = 1;
@@ -185,26 +189,48 @@ ac_granted(uint64_t inst, uint32_t *attr_ms)
 	return known;
 }
 
-/* The answer to SYS_FGRANT: -errno (nothing granted) or SCHEME_GRANT. */
-void
-ac_grant_set(uint64_t inst, int64_t answer)
+static uint32_t
+ms_of(uint64_t v)
 {
-	uint32_t attr = 0, neg = 0;
+	return v < SCHEME_GRANT_MAX_MS ? (uint32_t)v : SCHEME_GRANT_MAX_MS;
+}
+
+/*
+ * The answer to SYS_FGRANT: -errno (nothing granted) or SCHEME_GRANT;
+ * count is the scheme's change count, mapped (without it nothing is
+ * kept: no other process's change could be seen before the grant runs
+ * out).
+ */
+void
+ac_grant_set(uint64_t inst, int64_t answer, const _Atomic uint64_t *count)
+{
 	struct ac_grant *g;
 
-	if (answer > 0) {
-		attr = (uint32_t)answer;
-		neg = (uint32_t)((uint64_t)answer >> 32);
-	}
 	st_lock(ST_ATTR);
 	if ((g = grant_of(inst)) == NULL)
 		g = &grants[grant_next++ % AC_GRANTS];
-	*g = (struct ac_grant){inst,
-			       attr < SCHEME_GRANT_MAX_MS ? attr
-							  : SCHEME_GRANT_MAX_MS,
-			       neg < SCHEME_GRANT_MAX_MS ? neg
-							 : SCHEME_GRANT_MAX_MS,
-			       false};
+	*g = (struct ac_grant){.inst = inst};
+	if (answer > 0 && count != NULL) {
+		g->attr_ms = ms_of((uint32_t)answer);
+		g->neg_ms = ms_of((uint64_t)answer >> 32);
+		g->count = count;
+	}
+	st_unlock(ST_ATTR);
+}
+
+/* The scheme's name, for ac_snap_name(): the latest instance has it. */
+void
+ac_grant_name(uint64_t inst, const char *name)
+{
+	struct ac_grant *g;
+
+	st_lock(ST_ATTR);
+	if ((g = grant_of(inst)) != NULL && strcmp(g->name, name) != 0) {
+		for (size_t i = 0; i < AC_GRANTS; i++)
+			if (strcmp(grants[i].name, name) == 0)
+				grants[i].name[0] = '\0';
+		snprintf(g->name, sizeof(g->name), "%s", name);
+	}
 	st_unlock(ST_ATTR);
 }
 
@@ -232,6 +258,53 @@ ac_lists_stat_none(uint64_t inst)
 	st_unlock(ST_ATTR);
 }
 
+/* Whether g's count still says c (under ST_ATTR). */
+static bool
+unchanged(const struct ac_grant *g, uint64_t c)
+{
+	return g != NULL && g->count != NULL &&
+	       atomic_load_explicit(g->count, memory_order_acquire) == c;
+}
+
+static bool
+snap(const struct ac_grant *g, struct ac_snap *sn)
+{
+	if (g == NULL || g->count == NULL || g->attr_ms == 0)
+		return false;
+	sn->inst = g->inst;
+	sn->gen = ac_gen();
+	sn->count = atomic_load_explicit(g->count, memory_order_acquire);
+	return true;
+}
+
+/*
+ * What an answer about to be asked will be kept against: false if the
+ * scheme (by instance, or by name) grants nothing.
+ */
+bool
+ac_snap_inst(uint64_t inst, struct ac_snap *sn)
+{
+	bool ok;
+
+	st_lock(ST_ATTR);
+	ok = snap(grant_of(inst), sn);
+	st_unlock(ST_ATTR);
+	return ok;
+}
+
+bool
+ac_snap_name(const char *name, struct ac_snap *sn)
+{
+	bool ok = false;
+
+	st_lock(ST_ATTR);
+	for (size_t i = 0; i < AC_GRANTS && !ok; i++)
+		if (grants[i].inst != 0 && strcmp(grants[i].name, name) == 0)
+			ok = snap(&grants[i], sn);
+	st_unlock(ST_ATTR);
+	return ok;
+}
+
 /* 0 (st filled) or -ENOENT when kept and still valid, else AC_MISS. */
 int
 ac_get(const struct ac_key *k, struct stat *st)
@@ -244,7 +317,8 @@ ac_get(const struct ac_key *k, struct stat *st)
 		s = &slots[k->hash & (AC_SLOTS - 1)];
 		if (s->hash == k->hash && s->len == k->len &&
 		    s->gen == ac_gen() && memcmp(s->key, k->s, k->len) == 0 &&
-		    s->deadline - now_ns() > 0) {
+		    s->deadline - now_ns() > 0 &&
+		    unchanged(grant_of(s->inst), s->count)) {
 			r = s->err;
 			if (r == 0)
 				*st = s->st;
@@ -255,13 +329,12 @@ ac_get(const struct ac_key *k, struct stat *st)
 }
 
 /*
- * Keep an answer (st, or err -ENOENT) asked at generation g of inst's
- * provider, for as long as it granted; nothing if the generation moved
- * on meanwhile.
+ * Keep an answer (st, or err -ENOENT) asked after sn was taken, for as
+ * long as its provider granted; nothing if anything changed meanwhile.
  */
 void
-ac_put(const struct ac_key *k, const struct stat *st, int err, uint64_t inst,
-       uint64_t g)
+ac_put(const struct ac_key *k, const struct stat *st, int err,
+       const struct ac_snap *sn)
 {
 	struct ac_grant *gr;
 	struct ac_slot *s;
@@ -270,15 +343,17 @@ ac_put(const struct ac_key *k, const struct stat *st, int err, uint64_t inst,
 	if (err != 0 && err != -ENOENT)
 		return;
 	st_lock(ST_ATTR);
-	gr = grant_of(inst);
+	gr = grant_of(sn->inst);
 	ms = gr == NULL ? 0 : err == 0 ? gr->attr_ms : gr->neg_ms;
 	if (ms > 0 && slots == NULL)
 		slots = calloc(AC_SLOTS, sizeof(*slots));
-	if (ms > 0 && slots != NULL && g == ac_gen()) {
+	if (ms > 0 && slots != NULL && sn->gen == ac_gen() &&
+	    unchanged(gr, sn->count)) {
 		s = &slots[k->hash & (AC_SLOTS - 1)];
 		s->hash = k->hash;
-		s->gen = g;
-		s->inst = inst;
+		s->gen = sn->gen;
+		s->inst = sn->inst;
+		s->count = sn->count;
 		s->deadline = now_ns() + (int64_t)ms * 1000000;
 		s->err = err;
 		s->len = (uint16_t)k->len;
@@ -306,7 +381,8 @@ ac_fpath_get(uint64_t inst, uint64_t key, char *buf, size_t len, int *n)
 	st_lock(ST_ATTR);
 	p = path_slot(inst, key);
 	if (p->inst == inst && p->key == key && p->gen == ac_gen() &&
-	    p->deadline - now_ns() > 0 && (size_t)p->n <= len) {
+	    p->deadline - now_ns() > 0 && (size_t)p->n <= len &&
+	    unchanged(grant_of(inst), p->count)) {
 		memcpy(buf, p->path, (size_t)p->n);
 		*n = p->n;
 		hit = true;
@@ -332,7 +408,7 @@ ac_fpath_forget(uint64_t inst, uint64_t key)
 }
 
 void
-ac_fpath_put(uint64_t inst, uint64_t key, const char *path, int n, uint64_t g)
+ac_fpath_put(uint64_t key, const char *path, int n, const struct ac_snap *sn)
 {
 	struct ac_grant *gr;
 	struct ac_path *p;
@@ -340,12 +416,14 @@ ac_fpath_put(uint64_t inst, uint64_t key, const char *path, int n, uint64_t g)
 	if (n < 0 || n > AC_PATHMAX || key == 0)
 		return;
 	st_lock(ST_ATTR);
-	gr = grant_of(inst);
-	if (gr != NULL && gr->attr_ms > 0 && g == ac_gen()) {
-		p = path_slot(inst, key);
-		p->inst = inst;
+	gr = grant_of(sn->inst);
+	if (gr != NULL && gr->attr_ms > 0 && sn->gen == ac_gen() &&
+	    unchanged(gr, sn->count)) {
+		p = path_slot(sn->inst, key);
+		p->inst = sn->inst;
 		p->key = key;
-		p->gen = g;
+		p->gen = sn->gen;
+		p->count = sn->count;
 		p->deadline = now_ns() + (int64_t)gr->attr_ms * 1000000;
 		p->n = n;
 		memcpy(p->path, path, (size_t)n);

@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -535,8 +536,46 @@ sc_getdents_stat(int fd, struct sfd *e, void *buf, size_t len)
 }
 
 /*
- * What sp's scheme (instance inst) lets this process keep: asked
- * once (SYS_FGRANT on its root, in one round trip) and remembered in
+ * The scheme's change count (WIRE_OP_GENS, proto/serve/gens.c), mapped
+ * read-only for good: what a kept stat is checked against.  NULL if
+ * the channel's provider has none to give.
+ */
+static const _Atomic uint64_t *
+gens_map(struct chan *ch)
+{
+	struct wire_req req;
+	struct wire_rep rep;
+	void *m = MAP_FAILED;
+	int r, fd = -1;
+
+	wire_req_init(&req, WIRE_OP_GENS, 0);
+	r = chan_call(ch, &req, NULL, 0, NULL, 0, &rep, &fd, MSG_CMSG_CLOEXEC,
+		      -1);
+	if (r == 0 && (int64_t)rep.result == 0 && fd >= 0)
+		m = REAL(mmap)(NULL, sizeof(uint64_t), PROT_READ, MAP_SHARED,
+			       fd, 0);
+	if (fd >= 0)
+		REAL(close)(fd);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+/*
+ * Remember what a provider answered to SYS_FGRANT (on ch's scheme); a
+ * grant comes with the change count, or is no grant.
+ */
+static void
+grant_learn(struct chan *ch, int64_t answer)
+{
+	const _Atomic uint64_t *count = NULL;
+
+	if (answer > 0 && (uint32_t)answer > 0)
+		count = gens_map(ch);
+	ac_grant_set(ch->inst, answer, count);
+}
+
+/*
+ * What sp's scheme (instance inst) lets this process keep: asked once
+ * (SYS_FGRANT on its root, in one round trip) and remembered in
  * attrcache.c.  Returns the attributes' milliseconds, 0 for none.
  */
 uint32_t
@@ -544,18 +583,24 @@ sc_grant(const struct scheme_path *sp, uint64_t inst)
 {
 	struct scheme_path root = *sp;
 	struct sc_at a = {.oflags = O_PATH, .op = SYS_FGRANT};
+	struct chan *ch;
 	uint32_t ms;
 	int64_t r;
 
-	if (ac_granted(inst, &ms))
-		return ms;
-	root.rest = "";
-	root.restlen = 0;
-	r = sc_at(&root, &a);
-	if (r == SC_PASS || r == SC_SEPARATE)
-		r = -ENOSYS;
-	if (r != -ENOTCONN && r != -EIO)
-		ac_grant_set(a.inst != 0 ? a.inst : inst, r);
+	if (!ac_granted(inst, &ms)) {
+		root.rest = "";
+		root.restlen = 0;
+		r = sc_at(&root, &a);
+		if (r == SC_PASS || r == SC_SEPARATE)
+			r = -ENOSYS;
+		if (r == -ENOTCONN || r == -EIO || r == -ENOMEM ||
+		    chan_by_name(sp->name, &ch) < 0)
+			return 0;
+		if (ch->inst == inst)
+			grant_learn(ch, r);
+		chan_release(ch);
+	}
+	ac_grant_name(inst, sp->name);
 	return ac_granted(inst, &ms) ? ms : 0;
 }
 
@@ -564,14 +609,18 @@ uint32_t
 sc_grant_fd(int fd, struct sfd *e)
 {
 	struct wire_rep rep;
+	struct chan *ch;
 	uint32_t ms;
 	int64_t r;
 
 	if (ac_granted(e->inst, &ms))
 		return ms;
 	r = simple(fd, e, SYS_FGRANT, 0, 0, NULL, 0, NULL, 0, &rep);
-	if (r != -EBADF && r != -EIO)
-		ac_grant_set(e->inst, r);
+	if (r == -EBADF || r == -EIO || r == -ENOMEM ||
+	    chan_by_inst(e->broker, e->inst, &ch) < 0)
+		return 0;
+	grant_learn(ch, r);
+	chan_release(ch);
 	return ac_granted(e->inst, &ms) ? ms : 0;
 }
 

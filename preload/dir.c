@@ -268,7 +268,7 @@ dtype(uint8_t t)
  */
 struct keep {
 	struct scheme_path sp; /* the directory's */
-	uint64_t inst, gen;
+	struct ac_snap sn;
 	char path[PATH_MAX];
 };
 
@@ -280,14 +280,14 @@ keep_entry(const struct keep *kp, const char *name, size_t n,
 	struct stat st;
 
 	memcpy(&st, stp, sizeof(st));
-	st.st_dev = scheme_dev(kp->inst);
+	st.st_dev = scheme_dev(kp->sn.inst);
 	if (ac_key(&k, kp->sp.name, kp->sp.rest, kp->sp.restlen, name, n,
 		   true))
-		ac_put(&k, &st, 0, kp->inst, kp->gen);
+		ac_put(&k, &st, 0, &kp->sn);
 	if (!S_ISLNK(st.st_mode) &&
 	    ac_key(&k, kp->sp.name, kp->sp.rest, kp->sp.restlen, name, n,
 		   false))
-		ac_put(&k, &st, 0, kp->inst, kp->gen);
+		ac_put(&k, &st, 0, &kp->sn);
 }
 
 /*
@@ -338,12 +338,12 @@ lb_typed(struct lbuf *b, const char *buf, size_t len, const struct keep *kp)
 static bool
 keep_init(int fd, struct sfd *e, struct keep *kp)
 {
-	if (sc_grant_fd(fd, e) == 0 || !ac_lists_stat(e->inst))
+	if (sc_grant_fd(fd, e) == 0 || !ac_lists_stat(e->inst) ||
+	    resolve_fd_path(fd, e, kp->path, sizeof(kp->path)) < 0 ||
+	    !path_classify(kp->path, &kp->sp))
 		return false;
-	kp->gen = ac_gen();
-	kp->inst = e->inst;
-	return resolve_fd_path(fd, e, kp->path, sizeof(kp->path)) == 0 &&
-	       path_classify(kp->path, &kp->sp);
+	ac_grant_name(e->inst, kp->sp.name);
+	return ac_snap_inst(e->inst, &kp->sn);
 }
 
 #define DENTS_CHUNK 65536 /* bytes of entries asked for at a time */

@@ -254,10 +254,10 @@ sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
 			  .out = st,
 			  .outlen = sizeof(*st)};
 	struct sc_desc d;
+	struct ac_snap sn;
 	struct ac_key k;
 	struct sfd tmp;
-	uint64_t gen;
-	bool keyed;
+	bool keyed, snapped;
 	int64_t r;
 	int fd;
 
@@ -273,15 +273,17 @@ sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
 	keyed = ac_key(&k, sp->name, sp->rest, sp->restlen, NULL, 0, nofollow);
 	if (keyed && (r = ac_get(&k, st)) != AC_MISS)
 		return (int)r;
-	gen = ac_gen();
+	snapped = keyed && ac_snap_name(sp->name, &sn);
 	r = sc_at(sp, &a);
 	if (r != SC_SEPARATE && r != -EXDEV) {
 		if (r == 0 && a.got != sizeof(*st))
 			return -EIO;
 		if (r == 0)
 			st->st_dev = scheme_dev(a.inst);
-		if (keyed && (r == 0 || r == -ENOENT) && sc_grant(sp, a.inst))
-			ac_put(&k, st, (int)r, a.inst, gen);
+		if (snapped && sn.inst == a.inst)
+			ac_put(&k, st, (int)r, &sn);
+		else if (keyed && (r == 0 || r == -ENOENT))
+			sc_grant(sp, a.inst); /* the next one is kept */
 		return (int)r;
 	}
 	fd = sc_open(sp, a.oflags | O_CLOEXEC, 0, &d);

@@ -121,15 +121,16 @@ int
 resolve_fd_path(int fd, struct sfd *e, char *out, size_t len)
 {
 	struct scheme_path sp;
+	struct ac_snap sn;
 	char buf[PATH_MAX];
-	uint64_t gen = ac_gen();
 	bool kept = e->ops->requests && e->key != 0;
 	int n;
 
 	if (!kept || !ac_fpath_get(e->inst, e->key, buf, sizeof(buf) - 1, &n)) {
+		kept = kept && ac_snap_inst(e->inst, &sn);
 		n = e->ops->fpath(fd, e, buf, sizeof(buf) - 1);
 		if (kept)
-			ac_fpath_put(e->inst, e->key, buf, n, gen);
+			ac_fpath_put(e->key, buf, n, &sn);
 	}
 	if (n < 0)
 		return n;

@@ -9,7 +9,6 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-#include "attrcache.h"
 #include "relay.h"
 #include "wrap.h"
 
@@ -23,10 +22,8 @@ reap(pid_t pid, int *status, int options, struct rusage *ru)
 	int st = 0, *sp = status != NULL ? status : &st;
 	pid_t r = REAL(wait4)(pid, sp, options, ru);
 
-	if (r > 0) {
+	if (r > 0)
 		relay_reaped(r, sp);
-		ac_drop(); /* what the child changed is seen now */
-	}
 	return r;
 }
 
@@ -59,10 +56,8 @@ waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
 	int r = REAL(waitid)(type, id, info, options);
 
-	if (r == 0) {
+	if (r == 0)
 		relay_reaped_info(info);
-		ac_drop();
-	}
 	return r;
 }
 
@@ -71,9 +66,7 @@ pclose(FILE *f)
 {
 	int r = REAL(pclose)(f);
 
-	if (r != -1) {
+	if (r != -1)
 		relay_reaped_mine(&r);
-		ac_drop();
-	}
 	return r;
 }

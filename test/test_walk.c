@@ -9,7 +9,9 @@
  * open into shared memory, and counts the handles it holds.  As "wcount"
  * it answers SYS_GETDENTS; as "wtext" it does not (ENOSYS), and is listed
  * by reading, as Redox lists.  Neither grants a cache (SYS_FGRANT: ENOSYS);
- * as "wgrant" it grants one of a minute for stats and ENOENTs.
+ * as "wgrant" it grants one for stats and ENOENTs (a minute, unless a
+ * case says), and f's mode may change under it (the provider's own
+ * change, which no request made).
  *
  * Round trips are counted on the client: the call is made by this binary
  * re-run under strace (--call), between two marker writes, and the
@@ -25,9 +27,10 @@
  * The cache a provider grants (issue 15 item 3, scheme.h "Caching"):
  * counted as packets on wgrant and wcount, and as opens (memfs's .stats)
  * on memfs, which grants 1 s and lists with attributes: a stat kept is
- * not asked again, a listing fills the stats that follow, the process's
- * own changes (and a reaped child's, and a forked child's own) are seen
- * at once, another process's once the grant has run out.
+ * not asked again, a listing fills the stats that follow, changes made
+ * through the scheme (the process's own, a forked child's, another
+ * process's) are seen at once, the provider's own once the grant has
+ * run out.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -57,6 +60,8 @@ struct shared {
 	_Atomic int n;	       /* packets logged */
 	_Atomic uint32_t hold; /* SYS_* of "slow" to hold until cleared */
 	_Atomic int held;      /* it is holding one now */
+	_Atomic uint32_t grant_ms; /* what wgrant grants (SYS_FGRANT) */
+	_Atomic uint32_t fmode;	   /* f's mode, if not 0 (wgrant's own) */
 	uint32_t ops[LOGMAX];
 	char paths[LOGMAX][16]; /* an open's path */
 };
@@ -135,6 +140,8 @@ c_fstat(struct hnd *h, const struct scheme_packet *p)
 	memset(st, 0, sizeof(*st));
 	st->st_ino = (ino_t)h->node + 1;
 	st->st_mode = h->node < 2 ? S_IFDIR | 0755 : S_IFREG | 0644;
+	if (h->node == 2 && atomic_load(&sh->fmode) != 0)
+		st->st_mode = S_IFREG | atomic_load(&sh->fmode);
 	st->st_nlink = 1;
 	return 0;
 }
@@ -204,8 +211,10 @@ c_handle(struct hnd *hs, const struct scheme_packet *p, const char *name,
 	case SYS_GETDENTS:
 		return dents ? c_list(h, p) : -ENOSYS;
 	case SYS_FGRANT:
-		return strcmp(name, "wgrant") == 0 ? SCHEME_GRANT(60000, 60000)
-						   : -ENOSYS;
+		return strcmp(name, "wgrant") == 0
+			   ? SCHEME_GRANT(atomic_load(&sh->grant_ms),
+					  atomic_load(&sh->grant_ms))
+			   : -ENOSYS;
 	default:
 		return -ENOSYS;
 	}
@@ -277,6 +286,8 @@ setup(void)
 	r = calloc(1, sizeof(*r));
 	atomic_store(&sh->n, 0);
 	atomic_store(&sh->hold, 0);
+	atomic_store(&sh->grant_ms, 60000);
+	atomic_store(&sh->fmode, 0);
 }
 
 static void
@@ -703,9 +714,10 @@ START_TEST(kept_stat)
 		ck_assert_int_eq(lstat("wgrant:f", &st), 0);
 		ck_assert_int_eq(access("/scheme/wgrant/f", R_OK), 0);
 	}
+	/* The first stat learns the grant; the lstat and access are kept. */
 	logged(from, got, sizeof(got));
 	ck_assert_str_eq(got, "OPEN(f) FSTAT CLOSE OPEN() GRANT CLOSE "
-			      "OPEN(f) FSTAT CLOSE");
+			      "OPEN(f) FSTAT CLOSE OPEN(f) FSTAT CLOSE");
 	settle();
 }
 END_TEST
@@ -727,8 +739,8 @@ START_TEST(kept_enoent)
 	ck_assert_int_eq(chmod("/scheme/wgrant/f", 0600), 0);
 	ck_assert_int_eq(stat("/scheme/wgrant/nope", &st), -1);
 	logged(from, got, sizeof(got));
-	ck_assert_str_eq(got, "OPEN(nope) OPEN() GRANT CLOSE OPEN(f) FCHMOD "
-			      "CLOSE OPEN(nope)");
+	ck_assert_str_eq(got, "OPEN(nope) OPEN() GRANT CLOSE OPEN(nope) "
+			      "OPEN(f) FCHMOD CLOSE OPEN(nope)");
 	settle();
 }
 END_TEST
@@ -849,44 +861,89 @@ START_TEST(listing_fills_stats)
 END_TEST
 
 /*
- * Another process's change: seen once the grant (memfs: 1 s) has run
- * out, or at once after a wait that reaps that process.
+ * The provider's own change (wgrant's f's mode, which no request made) is
+ * seen once the grant (here 300 ms) has run out; a change another
+ * process makes through the scheme (a chmod, from a child not reaped
+ * yet) at once.
  */
-START_TEST(others_changes_late)
+START_TEST(provider_changes_late)
+{
+	struct timespec t0, t1;
+	int p[2], q[2], status;
+	pid_t pid;
+	char c;
+
+	atomic_store(&sh->grant_ms, 300);
+	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0644); /* the grant */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0644); /* kept */
+	atomic_store(&sh->fmode, 0600);
+	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0644);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_msg((t1.tv_sec - t0.tv_sec) * 1000 +
+			      (t1.tv_nsec - t0.tv_nsec) / 1000000 <
+			  300,
+		      "too slow a machine to tell");
+	h_sleep_ms(400);
+	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0600);
+	atomic_store(&sh->fmode, 0640);
+	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0600); /* kept */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(pipe(q), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		bool ok = chmod("/scheme/wgrant/f", 0640) == 0 &&
+			  write(p[1], "x", 1) == 1;
+
+		(void)!read(q[0], &c, 1); /* not reaped before the stat */
+		_exit(ok ? 0 : 1);
+	}
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0640);
+	ck_assert_int_eq(write(q[1], "x", 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	for (int i = 0; i < 2; i++) {
+		close(p[i]);
+		close(q[i]);
+	}
+	settle();
+}
+END_TEST
+
+/* Another process's change through memfs: seen at once. */
+START_TEST(others_changes_seen)
 {
 	const char *f = "/scheme/walk/other";
-	struct timespec t0, t1;
-	int p[2], status;
+	int p[2], q[2], status;
 	pid_t pid;
 	char c;
 
 	memfs_file(f, 1);
 	ck_assert_int_eq(mode_of(f), 0644);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(mode_of(f), 0644);
 	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(pipe(q), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		_exit(chmod(f, 0600) == 0 && write(p[1], "x", 1) == 1 ? 0 : 1);
+		bool ok = chmod(f, 0600) == 0 && truncate(f, 9) == 0 &&
+			  write(p[1], "x", 1) == 1;
+
+		(void)!read(q[0], &c, 1);
+		_exit(ok ? 0 : 1);
 	}
 	ck_assert_int_eq(read(p[0], &c, 1), 1);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (t1.tv_sec - t0.tv_sec < 1) /* unless the machine was that slow */
-		ck_assert_int_eq(mode_of(f), 0644);
-	h_sleep_ms(1100);
 	ck_assert_int_eq(mode_of(f), 0600);
+	ck_assert_int_eq(size_of(f), 9);
+	ck_assert_int_eq(write(q[1], "x", 1), 1);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_int_eq(status, 0);
-	/* Reaped: seen at once. */
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
-		_exit(chmod(f, 0604) == 0 ? 0 : 1);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_int_eq(status, 0);
-	ck_assert_int_eq(mode_of(f), 0604);
-	close(p[0]);
-	close(p[1]);
+	for (int i = 0; i < 2; i++) {
+		close(p[i]);
+		close(q[i]);
+	}
 }
 END_TEST
 
@@ -943,7 +1000,8 @@ walk_suite(void)
 	tcase_add_test(tc, no_grant_no_cache);
 	tcase_add_test(tc, own_changes_seen);
 	tcase_add_test(tc, listing_fills_stats);
-	tcase_add_test(tc, others_changes_late);
+	tcase_add_test(tc, provider_changes_late);
+	tcase_add_test(tc, others_changes_seen);
 	tcase_add_test(tc, fork_child_own);
 	suite_add_tcase(s, tc);
 	return s;

@@ -66,6 +66,7 @@ static const struct wire_op ops[] = {
     OP(WIRE_OP_PARK, WIRE_IN_NONE, WIRE_OUT_NONE, K | WIRE_BY_PIPE),
     OP(WIRE_OP_SHM, WIRE_IN_NONE, WIRE_OUT_NONE, 0),
     OP(WIRE_OP_LOCK, WIRE_IN_BUF, WIRE_OUT_NONE, K),
+    OP(WIRE_OP_GENS, WIRE_IN_NONE, WIRE_OUT_NONE, 0),
 };
 #undef K
 

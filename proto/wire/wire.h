@@ -79,6 +79,8 @@ struct wire_lock {
 };
 
 #define WIRE_OP_AT	  0x7f00000a /* a request on a path: see below */
+#define WIRE_OP_GENS	  0x7f00000b /* answer: fd of the scheme's change
+					count (proto/serve/gens.c) */
 
 /*
  * WIRE_OP_AT: a request on a description asked of a path in one round
