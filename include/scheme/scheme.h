@@ -97,12 +97,13 @@
  *			system: do not list them).
  *	SYS_FGRANT	how long the client may keep what it is told, or
  *			-errno (-ENOSYS: nothing; the default).  b = a
- *			handle of the root (opened "" O_PATH), asked once
- *			per process and scheme.  The answer is
- *			SCHEME_GRANT(attr_ms, neg_ms): a stat's answer (and
- *			a SYS_GETDENTS_STAT entry's) may be used again for
- *			attr_ms, an ENOENT for neg_ms, each at most 60000.
- *			0: never (each stat reaches the provider).  See
+ *			handle (any: the root's, opened "" O_PATH, or a
+ *			directory being listed), asked once per process
+ *			and scheme.  The answer is SCHEME_GRANT(attr_ms,
+ *			neg_ms): a stat's answer (and a SYS_GETDENTS_STAT
+ *			entry's) may be used again for attr_ms, an ENOENT
+ *			for neg_ms, each at most SCHEME_GRANT_MAX_MS.  0:
+ *			never (each stat reaches the provider).  See
  *			"Caching" below.  Optional.
  *	SYS_GETDENTS_STAT
  *			as SYS_GETDENTS, but each entry is followed by the
@@ -160,17 +161,19 @@
  * Caching.  Off unless the provider grants it (SYS_FGRANT): then each
  * process keeps the answers to its stats of paths (stat, lstat, fstatat,
  * statx, access; and the entries of a SYS_GETDENTS_STAT listing) and
- * the path of an fd (SYS_FPATH) for the time granted, shared by its
- * threads, as the kernel keeps FUSE's attributes and names for their
- * timeouts.  The process's own changes are seen at once: any request of
- * its that may change a file of any scheme (a write, truncate, chmod,
- * chown, utimens, rename, link, unlink, rmdir, an open that creates,
- * truncates or may write, an fmap) empties its cache, as does a wait
- * that reaps a child.  Another process's changes, and the provider's
- * own, may be seen up to the time granted late: unlike FUSE, whose
- * cache is the kernel's and so shared by every local process, this one
- * is per process (scheme(7) CACHING).  The fstat of an open fd is never
- * cached.
+ * the path of an open directory (SYS_FPATH, which each *at call asks),
+ * shared by its threads, as the kernel keeps FUSE's attributes and names
+ * for their timeouts.  The serving code counts every request that may
+ * change a file of the scheme (a write, truncate, chmod, chown, utimens,
+ * rename, link, unlink, rmdir, fallocate, fmap, an open that creates,
+ * truncates or may write), from any client, in memory every client maps;
+ * a kept answer is used only while that count has not moved.  So any
+ * change made through the scheme, by any process, is seen by the next
+ * stat once it is done, as on a local file system.  What is seen up to
+ * the time granted late is a change the provider makes on its own (the
+ * files it serves changed underneath it): FUSE's coherence, not NFS's
+ * weaker one (scheme(7) CACHING).  The fstat of an open fd is never
+ * kept.
  *
  * Optional requests.  SYS_READ2, SYS_WRITE2 and SYS_FALLOCATE carry more
  * arguments than a packet has room for: c points to a struct scheme_io
