@@ -14,7 +14,7 @@
  * Coherence.  Every answer is tagged with the generation that was
  * current when its request was sent, and is used only while that is
  * still the current one.  A request of this process that may change a
- * file (ac_mutates(); client.c and paths.c) moves the generation on
+ * file (wire_op_changes(); client.c and paths.c) moves the generation on
  * before it is sent and again once it is answered, so no answer that
  * may predate the change is used after it, nor is kept if it comes in
  * during it: the process never sees a stale answer of its own change.
@@ -37,13 +37,14 @@
 
 #include <scheme/scheme.h>
 
+#include "../proto/wire/wire.h"
 #include "attrcache.h"
 #include "state.h"
 
-#define AC_SLOTS  4096 /* kept stats: a power of two */
-#define AC_PATHS  64   /* kept fd paths */
+#define AC_SLOTS   4096 /* kept stats: a power of two */
+#define AC_PATHS   64	/* kept fd paths */
 #define AC_PATHMAX 256
-#define AC_GRANTS 8    /* scheme instances whose grant is known */
+#define AC_GRANTS  8 /* scheme instances whose grant is known */
 #define AC_NAMEMAX 65
 
 struct ac_slot {
@@ -65,9 +66,9 @@ struct ac_path {
 struct ac_grant {
 	uint64_t inst; /* 0: free */
 	uint32_t attr_ms, neg_ms;
-	bool no_dents_stat;		/* SYS_GETDENTS_STAT said ENOSYS */
+	bool no_dents_stat;	       /* SYS_GETDENTS_STAT said ENOSYS */
 	const _Atomic uint64_t *count; /* the scheme's change count */
-	char name[AC_NAMEMAX];		/* the scheme's, once known */
+	char name[AC_NAMEMAX];	       /* the scheme's, once known */
 };
 
 static atomic_uint_fast64_t gen = 1;
@@ -136,34 +137,6 @@ void
 ac_drop(void)
 {
 	atomic_fetch_add_explicit(&gen, 1, memory_order_acq_rel);
-}
-
-/*
- * Whether a request may change a file, or what a stat says of one: all
- * but those that only read (a whitelist, so that a request added later
- * is taken to change things until said otherwise).
- */
-bool
-ac_mutates(uint32_t op)
-{
-	switch (op) {
-	case SYS_READ:
-	case SYS_READ2:
-	case SYS_LSEEK:
-	case SYS_FEVENT:
-	case SYS_FPATH:
-	case SYS_FSTAT:
-	case SYS_FSTATVFS:
-	case SYS_GETDENTS:
-	case SYS_GETDENTS_STAT:
-	case SYS_FGRANT:
-	case SYS_FSYNC:
-	case SYS_FCNTL:
-	case SYS_CLOSE:
-		return false;
-	default: /* the wire's own (WIRE_OP_*) change nothing */
-		return (op & 0xff000000u) != 0x7f000000u;
-	}
 }
 
 static struct ac_grant *

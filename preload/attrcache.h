@@ -35,12 +35,10 @@ struct ac_snap {
 
 uint64_t ac_gen(void);
 void ac_drop(void);
-bool ac_mutates(uint32_t op);
 
 /* The grant of a scheme instance: false if not asked yet. */
 bool ac_granted(uint64_t inst, uint32_t *attr_ms);
-void ac_grant_set(uint64_t inst, int64_t answer,
-		  const _Atomic uint64_t *count);
+void ac_grant_set(uint64_t inst, int64_t answer, const _Atomic uint64_t *count);
 void ac_grant_name(uint64_t inst, const char *name);
 bool ac_lists_stat(uint64_t inst);
 void ac_lists_stat_none(uint64_t inst);
@@ -51,8 +49,7 @@ int ac_get(const struct ac_key *k, struct stat *st);
 void ac_put(const struct ac_key *k, const struct stat *st, int err,
 	    const struct ac_snap *sn);
 
-bool ac_fpath_get(uint64_t inst, uint64_t key, char *buf, size_t len,
-		  int *n);
+bool ac_fpath_get(uint64_t inst, uint64_t key, char *buf, size_t len, int *n);
 void ac_fpath_forget(uint64_t inst, uint64_t key);
 void ac_fpath_put(uint64_t key, const char *path, int n,
 		  const struct ac_snap *sn);

@@ -60,7 +60,7 @@ sc_call(int fd, struct sfd *e, struct wire_req *req,
 	  const struct iovec *in, int nin, struct iovec *out, int nout,
 	  struct wire_rep *rep, int sendfd, int *rfd)
 {
-	bool changes = ac_mutates(req->op);
+	bool changes = wire_op_changes(req->op);
 	int r;
 
 	if (changes) /* before and after: attrcache.c "Coherence" */
@@ -690,8 +690,7 @@ int
 sc_open_once(const struct scheme_path *sp, int flags, mode_t mode,
 	     struct sc_desc *d)
 {
-	bool changes = (flags & (O_CREAT | O_TRUNC | O_TMPFILE)) != 0 ||
-		       ((flags & O_ACCMODE) != O_RDONLY && !(flags & O_PATH));
+	bool changes = wire_open_changes((uint32_t)flags);
 	int r;
 
 	if (changes)
@@ -779,7 +778,7 @@ static int64_t at_once(const struct scheme_path *sp, struct sc_at *a);
 int64_t
 sc_at(const struct scheme_path *sp, struct sc_at *a)
 {
-	bool changes = ac_mutates(a->op);
+	bool changes = wire_op_changes(a->op);
 	int64_t r;
 
 	if (changes)

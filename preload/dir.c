@@ -273,20 +273,17 @@ struct keep {
 };
 
 static void
-keep_entry(const struct keep *kp, const char *name, size_t n,
-	   const char *stp)
+keep_entry(const struct keep *kp, const char *name, size_t n, const char *stp)
 {
 	struct ac_key k;
 	struct stat st;
 
 	memcpy(&st, stp, sizeof(st));
 	st.st_dev = scheme_dev(kp->sn.inst);
-	if (ac_key(&k, kp->sp.name, kp->sp.rest, kp->sp.restlen, name, n,
-		   true))
+	if (ac_key(&k, kp->sp.name, kp->sp.rest, kp->sp.restlen, name, n, true))
 		ac_put(&k, &st, 0, &kp->sn);
-	if (!S_ISLNK(st.st_mode) &&
-	    ac_key(&k, kp->sp.name, kp->sp.rest, kp->sp.restlen, name, n,
-		   false))
+	if (!S_ISLNK(st.st_mode) && ac_key(&k, kp->sp.name, kp->sp.rest,
+					   kp->sp.restlen, name, n, false))
 		ac_put(&k, &st, 0, &kp->sn);
 }
 

@@ -809,13 +809,17 @@ END_TEST
  */
 START_TEST(exported_names)
 {
-	static const char *api[] = {
-	    "getns@@SCHEME_0.1",	   "setrens@@SCHEME_0.1",
-	    "mkns@@SCHEME_0.1",		   "scheme_create@@SCHEME_0.1",
-	    "scheme_preloaded@@SCHEME_0.1", "scheme_dispatch@SCHEME_0.1",
-	    "scheme_serve@SCHEME_0.1",	   "scheme_dispatch@SCHEME_0.2",
-	    "scheme_serve@SCHEME_0.2",	   "scheme_dispatch@@SCHEME_0.3",
-	    "scheme_serve@@SCHEME_0.3"};
+	static const char *api[] = {"getns@@SCHEME_0.1",
+				    "setrens@@SCHEME_0.1",
+				    "mkns@@SCHEME_0.1",
+				    "scheme_create@@SCHEME_0.1",
+				    "scheme_preloaded@@SCHEME_0.1",
+				    "scheme_dispatch@SCHEME_0.1",
+				    "scheme_serve@SCHEME_0.1",
+				    "scheme_dispatch@SCHEME_0.2",
+				    "scheme_serve@SCHEME_0.2",
+				    "scheme_dispatch@@SCHEME_0.3",
+				    "scheme_serve@@SCHEME_0.3"};
 	void *lib = dlopen("libscheme.so.0", RTLD_NOW | RTLD_NOLOAD);
 	char cmd[PATH_MAX + 64], line[256], name[128];
 	size_t napi = sizeof(api) / sizeof(api[0]), found = 0;

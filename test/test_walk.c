@@ -56,10 +56,10 @@
 
 /* What the counting providers were asked, shared with the suite. */
 struct shared {
-	_Atomic int live;      /* handles held */
-	_Atomic int n;	       /* packets logged */
-	_Atomic uint32_t hold; /* SYS_* of "slow" to hold until cleared */
-	_Atomic int held;      /* it is holding one now */
+	_Atomic int live;	   /* handles held */
+	_Atomic int n;		   /* packets logged */
+	_Atomic uint32_t hold;	   /* SYS_* of "slow" to hold until cleared */
+	_Atomic int held;	   /* it is holding one now */
 	_Atomic uint32_t grant_ms; /* what wgrant grants (SYS_FGRANT) */
 	_Atomic uint32_t fmode;	   /* f's mode, if not 0 (wgrant's own) */
 	uint32_t ops[LOGMAX];
@@ -842,9 +842,8 @@ START_TEST(listing_fills_stats)
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
-		ck_assert_int_eq(fstatat(dirfd(d), e->d_name, &st,
-					 AT_SYMLINK_NOFOLLOW),
-				 0);
+		ck_assert_int_eq(
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW), 0);
 		ck_assert_int_eq(st.st_size, atoi(e->d_name + 1) % 64);
 	}
 	after = memfs_opens();
@@ -861,6 +860,49 @@ START_TEST(listing_fills_stats)
 END_TEST
 
 /*
+ * Another process that chmods path (and truncates it, unless size is
+ * -1), then waits, not reaped, until other_end() lets it go: its change
+ * is done when this returns.
+ */
+static pid_t
+other_change(const char *path, mode_t mode, off_t size, int *release)
+{
+	int p[2], q[2];
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(pipe(q), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		bool ok = chmod(path, mode) == 0 &&
+			  (size < 0 || truncate(path, size) == 0) &&
+			  write(p[1], "x", 1) == 1;
+
+		(void)!read(q[0], &c, 1);
+		_exit(ok ? 0 : 1);
+	}
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	*release = q[1];
+	return pid;
+}
+
+static void
+other_end(pid_t pid, int release)
+{
+	int status;
+
+	ck_assert_int_eq(write(release, "x", 1), 1);
+	close(release);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+}
+
+/*
  * The provider's own change (wgrant's f's mode, which no request made) is
  * seen once the grant (here 300 ms) has run out; a change another
  * process makes through the scheme (a chmod, from a child not reaped
@@ -869,9 +911,8 @@ END_TEST
 START_TEST(provider_changes_late)
 {
 	struct timespec t0, t1;
-	int p[2], q[2], status;
+	int release;
 	pid_t pid;
-	char c;
 
 	atomic_store(&sh->grant_ms, 300);
 	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0644); /* the grant */
@@ -888,26 +929,9 @@ START_TEST(provider_changes_late)
 	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0600);
 	atomic_store(&sh->fmode, 0640);
 	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0600); /* kept */
-	ck_assert_int_eq(pipe(p), 0);
-	ck_assert_int_eq(pipe(q), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		bool ok = chmod("/scheme/wgrant/f", 0640) == 0 &&
-			  write(p[1], "x", 1) == 1;
-
-		(void)!read(q[0], &c, 1); /* not reaped before the stat */
-		_exit(ok ? 0 : 1);
-	}
-	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	pid = other_change("/scheme/wgrant/f", 0640, -1, &release);
 	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0640);
-	ck_assert_int_eq(write(q[1], "x", 1), 1);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_int_eq(status, 0);
-	for (int i = 0; i < 2; i++) {
-		close(p[i]);
-		close(q[i]);
-	}
+	other_end(pid, release);
 	settle();
 }
 END_TEST
@@ -916,34 +940,16 @@ END_TEST
 START_TEST(others_changes_seen)
 {
 	const char *f = "/scheme/walk/other";
-	int p[2], q[2], status;
+	int release;
 	pid_t pid;
-	char c;
 
 	memfs_file(f, 1);
 	ck_assert_int_eq(mode_of(f), 0644);
 	ck_assert_int_eq(mode_of(f), 0644);
-	ck_assert_int_eq(pipe(p), 0);
-	ck_assert_int_eq(pipe(q), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		bool ok = chmod(f, 0600) == 0 && truncate(f, 9) == 0 &&
-			  write(p[1], "x", 1) == 1;
-
-		(void)!read(q[0], &c, 1);
-		_exit(ok ? 0 : 1);
-	}
-	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	pid = other_change(f, 0600, 9, &release);
 	ck_assert_int_eq(mode_of(f), 0600);
 	ck_assert_int_eq(size_of(f), 9);
-	ck_assert_int_eq(write(q[1], "x", 1), 1);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_int_eq(status, 0);
-	for (int i = 0; i < 2; i++) {
-		close(p[i]);
-		close(q[i]);
-	}
+	other_end(pid, release);
 }
 END_TEST
 
@@ -962,7 +968,8 @@ START_TEST(fork_child_own)
 	if (pid == 0) {
 		int fd = open(f, O_WRONLY | O_APPEND);
 		bool ok = chmod(f, 0600) == 0 && mode_of(f) == 0600 &&
-			  fd >= 0 && write(fd, "xyz", 3) == 3 && size_of(f) == 5;
+			  fd >= 0 && write(fd, "xyz", 3) == 3 &&
+			  size_of(f) == 5;
 
 		_exit(ok ? 0 : 1);
 	}

@@ -1926,6 +1926,7 @@ do_getdents(const struct scheme_packet *p)
 	char *buf = (char *)(uintptr_t)p->c;
 	struct scheme_dirent *de;
 	const struct node *kid;
+	struct stat *st;
 	size_t used = 0, i, k, rec;
 
 	if (h == NULL)
@@ -1945,10 +1946,10 @@ do_getdents(const struct scheme_packet *p)
 		de->reclen = (uint16_t)rec;
 		de->type = dirent_type(kid);
 		memcpy(de->name, h->n->kids[i].name, k);
-		if (with_stat) /* a .stats says 0 bytes until opened */
-			node_stat(kid, 0,
-				  (struct stat *)((char *)de +
-						  SCHEME_DIRENT_LEN(k)));
+		if (with_stat) { /* a .stats says 0 bytes until opened */
+			st = (struct stat *)((char *)de + SCHEME_DIRENT_LEN(k));
+			node_stat(kid, 0, st);
+		}
 		used += rec;
 	}
 	if (used == 0 && i < h->n->nkids)
@@ -2026,8 +2027,7 @@ serve_batch(void)
 		return (int)r;
 	n = (size_t)r / sizeof(pkts[0]);
 	for (size_t i = 0; i < n; i++) {
-		if (pkts[i].a == SYS_GETDENTS ||
-		    pkts[i].a == SYS_GETDENTS_STAT)
+		if (pkts[i].a == SYS_GETDENTS || pkts[i].a == SYS_GETDENTS_STAT)
 			pkts[i].a = (uint64_t)do_getdents(&pkts[i]);
 		else if (scheme_dispatch(&memfs_ops, NULL, &pkts[i]) ==
 			 SCHEME_DEFER)

@@ -40,33 +40,11 @@
 bool
 sv_gens_changes(const struct wire_req *req)
 {
-	uint32_t op = req->op, fl;
-
-	if (op == WIRE_OP_AT)
-		op = (uint32_t)req->arg[0];
-	if (op == SYS_OPEN) {
-		fl = (uint32_t)req->arg[2];
-		return (fl & (O_CREAT | O_TRUNC | O_TMPFILE)) != 0 ||
-		       (!(fl & O_PATH) && (fl & O_ACCMODE) != O_RDONLY);
-	}
-	switch (op) {
-	case SYS_READ:
-	case SYS_READ2:
-	case SYS_LSEEK:
-	case SYS_FEVENT:
-	case SYS_FPATH:
-	case SYS_FSTAT:
-	case SYS_FSTATVFS:
-	case SYS_GETDENTS:
-	case SYS_GETDENTS_STAT:
-	case SYS_FGRANT:
-	case SYS_FSYNC:
-	case SYS_FCNTL:
-	case SYS_CLOSE:
-		return false;
-	default: /* the wire's own (WIRE_OP_*) change nothing */
-		return (op & 0xff000000u) != 0x7f000000u;
-	}
+	if (req->op == SYS_OPEN)
+		return wire_open_changes((uint32_t)req->arg[2]);
+	if (req->op == WIRE_OP_AT)
+		return wire_op_changes((uint32_t)req->arg[0]);
+	return wire_op_changes(req->op);
 }
 
 void
