@@ -678,8 +678,9 @@ memfs_file(const char *path, size_t bytes)
 
 	unlink(path);
 	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, bytes), (ssize_t)bytes);
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	ck_assert_msg(write(fd, data, bytes) == (ssize_t)bytes, "%s: %s", path,
+		      strerror(errno));
 	close(fd);
 }
 

@@ -1237,7 +1237,8 @@ copy_in(struct node *f, const void *buf, size_t len, uint64_t off)
 		return -EFBIG;
 	if ((r = resize(f, off + len > f->size ? off + len : f->size)) < 0)
 		return r;
-	memcpy(f->data + off, buf, len);
+	if (len > 0) /* an empty file has no data to copy to */
+		memcpy(f->data + off, buf, len);
 	return 0;
 }
 
