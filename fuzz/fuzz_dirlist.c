@@ -224,8 +224,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fake.pos = 0;
 	fake.reads = 0;
 	fake_fd_set(FAKE_FD, ++key); /* closedir closed it */
-	by_getdents(listing, len, bufsize, fake.fail_read == 0 && !fake.typed &&
-			   !fake.typed_stat);
+	by_getdents(listing, len, bufsize,
+		    fake.fail_read == 0 && !fake.typed && !fake.typed_stat);
 	fake_fd_clear(FAKE_FD);
 	if (fake.opens != fake.closes)
 		fuzz_fail("%d reopens, %d closes", fake.opens, fake.closes);
