@@ -11,17 +11,18 @@
  * each *at call on a directory fd asks, resolve.c) are kept the same
  * way by description, in a smaller table.
  *
- * Coherence.  Every answer is tagged with the generation that was
- * current when its request was sent, and is used only while that is
- * still the current one.  A request of this process that may change a
- * file (wire_op_changes(); client.c and paths.c) moves the generation on
- * before it is sent and again once it is answered, so no answer that
- * may predate the change is used after it, nor is kept if it comes in
- * during it: the process never sees a stale answer of its own change.
- * So does a wait that reaps a child (wrap_wait.c): what a child did is
- * seen by the parent that waited for it.  Anything else (another
- * process's changes, the provider's own) is seen at most the time
- * granted late.
+ * Coherence.  Every answer is kept with what was current when its
+ * request was sent: the scheme's change count (proto/serve/gens.c: the
+ * serving code moves it, in a page every client maps read-only, around
+ * each request of any client that may change a file) and this process's
+ * generation (moved likewise around each such request of its own:
+ * wire_op_changes(), in client.c and paths.c).  It is used again only
+ * while both are unchanged and its deadline is ahead, and it is not kept
+ * at all if either moved while it was asked.  So no answer that may
+ * predate a change made through the scheme is used once the change is
+ * done, whoever made it; the generation also covers a stat one thread
+ * makes while another's change is in flight.  What is seen late (at most
+ * the time granted) is what the provider changes on its own.
  *
  * Lock: ST_ATTR, a leaf, held only to copy a slot in or out.  A fork's
  * child keeps the table and the generation, which are its own from then

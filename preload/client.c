@@ -46,9 +46,18 @@ sc_umask_set(mode_t m)
 	atomic_store(&cached_umask, m & 0777);
 }
 
+/*
+ * Each request that may change a file moves this process's generation
+ * before it is sent and once it is answered (attrcache.c "Coherence"):
+ * sc_call(), sc_open_once() and sc_at() do so around call(), open_once()
+ * and at_once().
+ */
 static int call(int fd, struct sfd *e, struct wire_req *req,
 		const struct iovec *in, int nin, struct iovec *out, int nout,
 		struct wire_rep *rep, int sendfd, int *rfd);
+static int open_once(const struct scheme_path *sp, int flags, mode_t mode,
+		     struct sc_desc *d);
+static int64_t at_once(const struct scheme_path *sp, struct sc_at *a);
 
 /*
  * One request on a description.  Reconnects when the cached channel turns
@@ -63,7 +72,7 @@ sc_call(int fd, struct sfd *e, struct wire_req *req,
 	bool changes = wire_op_changes(req->op);
 	int r;
 
-	if (changes) /* before and after: attrcache.c "Coherence" */
+	if (changes)
 		ac_drop();
 	r = call(fd, e, req, in, nin, out, nout, rep, sendfd, rfd);
 	if (changes)
@@ -680,12 +689,9 @@ sc_flink(int fd, struct sfd *e, const char *path, size_t len)
  * fd the provider handed over, not a scheme file: the broker's VFIO
  * device for a driver).  Making it a record of the fd table is the open
  * routing's (route.c).  A channel found dead (its provider was replaced)
- * is replaced once.
+ * is replaced once.  An open that may make, empty or write a file counts
+ * as a change.
  */
-static int open_once(const struct scheme_path *sp, int flags, mode_t mode,
-		     struct sc_desc *d);
-
-/* An open that may make, empty or write a file changes what stats say. */
 int
 sc_open_once(const struct scheme_path *sp, int flags, mode_t mode,
 	     struct sc_desc *d)
@@ -773,8 +779,6 @@ open_once(const struct scheme_path *sp, int flags, mode_t mode,
  * answer, -errno, SC_PASS (no such scheme) or SC_SEPARATE (the open was
  * answered with a kernel fd, which only an open of our own can take).
  */
-static int64_t at_once(const struct scheme_path *sp, struct sc_at *a);
-
 int64_t
 sc_at(const struct scheme_path *sp, struct sc_at *a)
 {

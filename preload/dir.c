@@ -316,13 +316,12 @@ lb_typed(struct lbuf *b, const char *buf, size_t len, const struct keep *kp)
 		if (kp != NULL &&
 		    de.reclen < SCHEME_DIRENT_LEN(n) + sizeof(struct stat))
 			return -EIO;
-		if (memchr(name, '/', n) != NULL)
-			;
-		else if ((r = lb_add(b, de.ino, dtype(de.type), name, n)) ==
-			     0 &&
-			 kp != NULL)
-			keep_entry(kp, name, n,
-				   buf + off + SCHEME_DIRENT_LEN(n));
+		if (memchr(name, '/', n) == NULL) {
+			r = lb_add(b, de.ino, dtype(de.type), name, n);
+			if (r == 0 && kp != NULL)
+				keep_entry(kp, name, n,
+					   buf + off + SCHEME_DIRENT_LEN(n));
+		}
 		off += de.reclen;
 	}
 	return r;
