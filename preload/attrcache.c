@@ -173,16 +173,19 @@ ms_of(uint64_t v)
  * The answer to SYS_FGRANT: -errno (nothing granted) or SCHEME_GRANT;
  * count is the scheme's change count, mapped (without it nothing is
  * kept: no other process's change could be seen before the grant runs
- * out).
+ * out).  Returns the count of the instance whose place it took (NULL if
+ * none), which nothing reads any more: the caller unmaps it.
  */
-void
+const _Atomic uint64_t *
 ac_grant_set(uint64_t inst, int64_t answer, const _Atomic uint64_t *count)
 {
+	const _Atomic uint64_t *old;
 	struct ac_grant *g;
 
 	st_lock(ST_ATTR);
 	if ((g = grant_of(inst)) == NULL)
 		g = &grants[grant_next++ % AC_GRANTS];
+	old = g->count;
 	*g = (struct ac_grant){.inst = inst};
 	if (answer > 0 && count != NULL) {
 		g->attr_ms = ms_of((uint32_t)answer);
@@ -190,6 +193,7 @@ ac_grant_set(uint64_t inst, int64_t answer, const _Atomic uint64_t *count)
 		g->count = count;
 	}
 	st_unlock(ST_ATTR);
+	return old != count ? old : NULL;
 }
 
 /* The scheme's name, for ac_snap_name(): the latest instance has it. */

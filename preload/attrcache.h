@@ -38,7 +38,8 @@ void ac_drop(void);
 
 /* The grant of a scheme instance: false if not asked yet. */
 bool ac_granted(uint64_t inst, uint32_t *attr_ms);
-void ac_grant_set(uint64_t inst, int64_t answer, const _Atomic uint64_t *count);
+const _Atomic uint64_t *ac_grant_set(uint64_t inst, int64_t answer,
+				     const _Atomic uint64_t *count);
 void ac_grant_name(uint64_t inst, const char *name);
 bool ac_lists_stat(uint64_t inst);
 void ac_lists_stat_none(uint64_t inst);

@@ -575,11 +575,13 @@ gens_map(struct chan *ch)
 static void
 grant_learn(struct chan *ch, int64_t answer)
 {
-	const _Atomic uint64_t *count = NULL;
+	const _Atomic uint64_t *count = NULL, *old;
 
 	if (answer > 0 && (uint32_t)answer > 0)
 		count = gens_map(ch);
-	ac_grant_set(ch->inst, answer, count);
+	old = ac_grant_set(ch->inst, answer, count);
+	if (old != NULL) /* another scheme's, forgotten to make room */
+		REAL(munmap)((void *)old, sizeof(uint64_t));
 }
 
 /*
