@@ -905,7 +905,7 @@ other_end(pid_t pid, int release)
 
 /*
  * The provider's own change (wgrant's f's mode, which no request made) is
- * seen once the grant (here 300 ms) has run out; a change another
+ * seen once the grant (here 1 s) has run out; a change another
  * process makes through the scheme (a chmod, from a child not reaped
  * yet) at once.
  */
@@ -913,20 +913,22 @@ START_TEST(provider_changes_late)
 {
 	struct timespec t0, t1;
 	int release;
+	mode_t mode;
 	pid_t pid;
 
-	atomic_store(&sh->grant_ms, 300);
+	atomic_store(&sh->grant_ms, 1000);
 	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0644); /* the grant */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0644); /* kept */
 	atomic_store(&sh->fmode, 0600);
-	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0644);
+	mode = mode_of("/scheme/wgrant/f");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ck_assert_msg((t1.tv_sec - t0.tv_sec) * 1000 +
-			      (t1.tv_nsec - t0.tv_nsec) / 1000000 <
-			  300,
-		      "too slow a machine to tell");
-	h_sleep_ms(400);
+	/* Kept, unless this took the whole grant (valgrind, a loaded box). */
+	if ((t1.tv_sec - t0.tv_sec) * 1000 +
+		(t1.tv_nsec - t0.tv_nsec) / 1000000 <
+	    800)
+		ck_assert_int_eq(mode, 0644);
+	h_sleep_ms(1100);
 	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0600);
 	atomic_store(&sh->fmode, 0640);
 	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0600); /* kept */
