@@ -12,7 +12,10 @@
  *		bits 2-3: which read fails with EIO (0: none); bit 4: the
  *		provider answers SYS_GETDENTS with the listing's bytes as
  *		its entries (struct scheme_dirent, as they come: only
- *		memory safety and the records handed out are checked)
+ *		memory safety and the records handed out are checked);
+ *		bit 5: it grants a cache and answers SYS_GETDENTS_STAT so
+ *		(struct scheme_dirent and a struct stat each, kept as
+ *		stats: memory safety again)
  *	chunk	bytes per read at most (0: as many as asked)
  *	size	uint16_t, getdents64's buffer
  *	seek	entries sdir_seek skips on the second pass
@@ -198,6 +201,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fake.fail_read = (data[0] >> 2) & 3;
 	fake.chunk = data[1];
 	fake.typed = data[0] & 16;
+	fake.typed_stat = data[0] & 32;
 	bufsize = (size_t)data[2] | (size_t)data[3] << 8;
 	listing = data + 5;
 	len = size - 5;
@@ -208,14 +212,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		listing = nul ? nul + 1 : listing + len;
 		len = (size_t)(data + size - listing);
 	}
+	if (fake.typed_stat && fake.fpath == NULL) {
+		fake.fpath = "fz:d"; /* where the entries' stats are kept */
+		fake.fpath_len = 4;
+	}
 	fake.text = listing;
 	fake.len = len;
 	fake_fd_set(FAKE_FD, ++key);
-	by_readdir(listing, len, data[4], fake.fail_read == 0 && !fake.typed);
+	by_readdir(listing, len, data[4],
+		   fake.fail_read == 0 && !fake.typed && !fake.typed_stat);
 	fake.pos = 0;
 	fake.reads = 0;
 	fake_fd_set(FAKE_FD, ++key); /* closedir closed it */
-	by_getdents(listing, len, bufsize, fake.fail_read == 0 && !fake.typed);
+	by_getdents(listing, len, bufsize,
+		    fake.fail_read == 0 && !fake.typed && !fake.typed_stat);
 	fake_fd_clear(FAKE_FD);
 	if (fake.opens != fake.closes)
 		fuzz_fail("%d reopens, %d closes", fake.opens, fake.closes);

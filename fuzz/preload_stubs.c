@@ -16,6 +16,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <scheme/scheme.h>
+#include <sys/sysmacros.h>
+
+#include "../preload/attrcache.h"
 #include "../preload/client.h"
 #include "../preload/fdops.h"
 #include "../preload/real.h"
@@ -67,6 +71,7 @@ fake_fd_set(int fd, uint64_t key)
 	atomic_store(&fdtab_top[0], chunk0);
 	memset(e, 0, sizeof(*e));
 	e->ops = &fake_client_ops;
+	e->inst = 1;
 	e->key = key;
 	atomic_store(&chunk0[fd], e);
 }
@@ -102,13 +107,13 @@ sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 	return (ssize_t)n;
 }
 
-/* SYS_GETDENTS: the listing's bytes as they come, in chunks. */
-ssize_t
-sc_getdents(int fd, struct sfd *e, void *buf, size_t len)
+/* SYS_GETDENTS (or _STAT): the listing's bytes as they come, in chunks. */
+static ssize_t
+dents(int fd, struct sfd *e, void *buf, size_t len, bool served)
 {
 	size_t n, left = fake.len - fake.pos;
 
-	if (!fake.typed)
+	if (!served)
 		return -ENOSYS;
 	if (e != entry_of(fd))
 		fuzz_fail("sc_getdents: fd %d", fd);
@@ -122,6 +127,38 @@ sc_getdents(int fd, struct sfd *e, void *buf, size_t len)
 	memcpy(buf, fake.text + fake.pos, n);
 	fake.pos += n;
 	return (ssize_t)n;
+}
+
+ssize_t
+sc_getdents(int fd, struct sfd *e, void *buf, size_t len)
+{
+	return dents(fd, e, buf, len, fake.typed);
+}
+
+ssize_t
+sc_getdents_stat(int fd, struct sfd *e, void *buf, size_t len)
+{
+	return dents(fd, e, buf, len, fake.typed_stat);
+}
+
+/* SYS_FGRANT: a second, with a change count that never moves. */
+uint32_t
+sc_grant_fd(int fd, struct sfd *e)
+{
+	static _Atomic uint64_t count;
+
+	if (e != entry_of(fd))
+		fuzz_fail("sc_grant_fd: fd %d", fd);
+	if (!fake.typed_stat)
+		return 0;
+	ac_grant_set(e->inst, SCHEME_GRANT(1000, 0), &count);
+	return 1000;
+}
+
+dev_t
+scheme_dev(uint64_t inst)
+{
+	return makedev(0, 0xf0000 | (unsigned)(inst & 0xffff));
 }
 
 int

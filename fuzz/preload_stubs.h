@@ -31,6 +31,8 @@ struct fake_provider {
 	int opens, closes; /* of FAKE_REOPEN, to check they pair */
 	bool typed; /* SYS_GETDENTS answers the listing's bytes as entries
 		       (struct scheme_dirent), else ENOSYS */
+	bool typed_stat; /* the provider grants a cache, and
+			    SYS_GETDENTS_STAT answers the bytes so */
 };
 
 extern struct fake_provider fake;

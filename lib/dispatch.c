@@ -402,6 +402,14 @@ call_fmap(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
 
 #define NUM(kind) ((kind) % 0x10000) /* the low 16 bits: Redox's number */
 
+static int64_t
+call_grant(const struct scheme_ops *o, void *ctx, const struct scheme_packet *p)
+{
+	if (o->grant == NULL)
+		return -ENOSYS;
+	return o->grant(ctx, p, p->b);
+}
+
 static const struct request {
 	uint64_t kind;
 	call_fn *call;
@@ -431,10 +439,11 @@ static const struct request {
     [NUM(SYS_WRITE2)] = {SYS_WRITE2, call_write2},
     [NUM(SYS_FALLOCATE)] = {SYS_FALLOCATE, call_fallocate},
     [NUM(SYS_LOCK)] = {SYS_LOCK, call_lock},
+    [NUM(SYS_FGRANT)] = {SYS_FGRANT, call_grant},
 };
 
 int64_t
-scheme_dispatch_0_2(const struct scheme_ops *ops, void *ctx,
+scheme_dispatch_0_3(const struct scheme_ops *ops, void *ctx,
 		    struct scheme_packet *p)
 {
 	static const struct scheme_ops none;
@@ -453,21 +462,34 @@ scheme_dispatch_0_2(const struct scheme_ops *ops, void *ctx,
 }
 
 /*
- * SCHEME_0.1's struct scheme_ops ended with close: a provider built with
- * it passes a shorter struct, whose members are copied into a whole one
- * (the rest NULL) before anything reads past them.  New builds bind to
- * SCHEME_0.2 (libscheme.map).
+ * Older builds pass a shorter struct scheme_ops: SCHEME_0.1's ended with
+ * close, SCHEME_0.2's with lock.  Its members are copied into a whole
+ * one (the rest NULL) before anything reads past them.  New builds bind
+ * to SCHEME_0.3 (libscheme.map).
  */
 #define OPS_0_1 offsetof(struct scheme_ops, fmap)
+#define OPS_0_2 offsetof(struct scheme_ops, grant)
 
-const struct scheme_ops *
-scheme_ops_0_1(const struct scheme_ops *old, struct scheme_ops *whole)
+static const struct scheme_ops *
+ops_old(const struct scheme_ops *old, struct scheme_ops *whole, size_t len)
 {
 	if (old == NULL)
 		return NULL;
 	memset(whole, 0, sizeof(*whole));
-	memcpy(whole, old, OPS_0_1);
+	memcpy(whole, old, len);
 	return whole;
+}
+
+const struct scheme_ops *
+scheme_ops_0_1(const struct scheme_ops *old, struct scheme_ops *whole)
+{
+	return ops_old(old, whole, OPS_0_1);
+}
+
+const struct scheme_ops *
+scheme_ops_0_2(const struct scheme_ops *old, struct scheme_ops *whole)
+{
+	return ops_old(old, whole, OPS_0_2);
 }
 
 int64_t
@@ -476,8 +498,18 @@ scheme_dispatch_0_1(const struct scheme_ops *ops, void *ctx,
 {
 	struct scheme_ops whole;
 
-	return scheme_dispatch_0_2(scheme_ops_0_1(ops, &whole), ctx, p);
+	return scheme_dispatch_0_3(scheme_ops_0_1(ops, &whole), ctx, p);
+}
+
+int64_t
+scheme_dispatch_0_2(const struct scheme_ops *ops, void *ctx,
+		    struct scheme_packet *p)
+{
+	struct scheme_ops whole;
+
+	return scheme_dispatch_0_3(scheme_ops_0_2(ops, &whole), ctx, p);
 }
 
 __asm__(".symver scheme_dispatch_0_1, scheme_dispatch@SCHEME_0.1");
-__asm__(".symver scheme_dispatch_0_2, scheme_dispatch@@SCHEME_0.2");
+__asm__(".symver scheme_dispatch_0_2, scheme_dispatch@SCHEME_0.2");
+__asm__(".symver scheme_dispatch_0_3, scheme_dispatch@@SCHEME_0.3");

@@ -65,7 +65,7 @@ write_all(int fd, const struct scheme_packet *pkts, size_t n)
 }
 
 int
-scheme_serve_0_2(int fd, const struct scheme_ops *ops, void *ctx)
+scheme_serve_0_3(int fd, const struct scheme_ops *ops, void *ctx)
 {
 	struct scheme_packet pkts[BATCH];
 	size_t n, answers = 0;
@@ -87,14 +87,23 @@ scheme_serve_0_2(int fd, const struct scheme_ops *ops, void *ctx)
 	return (int)n;
 }
 
-/* A provider built with SCHEME_0.1's shorter struct (dispatch.c). */
+/* A provider built with an older, shorter struct (dispatch.c). */
 int
 scheme_serve_0_1(int fd, const struct scheme_ops *ops, void *ctx)
 {
 	struct scheme_ops whole;
 
-	return scheme_serve_0_2(fd, scheme_ops_0_1(ops, &whole), ctx);
+	return scheme_serve_0_3(fd, scheme_ops_0_1(ops, &whole), ctx);
+}
+
+int
+scheme_serve_0_2(int fd, const struct scheme_ops *ops, void *ctx)
+{
+	struct scheme_ops whole;
+
+	return scheme_serve_0_3(fd, scheme_ops_0_2(ops, &whole), ctx);
 }
 
 __asm__(".symver scheme_serve_0_1, scheme_serve@SCHEME_0.1");
-__asm__(".symver scheme_serve_0_2, scheme_serve@@SCHEME_0.2");
+__asm__(".symver scheme_serve_0_2, scheme_serve@SCHEME_0.2");
+__asm__(".symver scheme_serve_0_3, scheme_serve@@SCHEME_0.3");

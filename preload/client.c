@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include <scheme/scheme.h>
 
 #include "../proto/wire/wire.h"
+#include "attrcache.h"
 #include "chan.h"
 #include "client.h"
 #include "hidden.h"
@@ -45,6 +47,19 @@ sc_umask_set(mode_t m)
 }
 
 /*
+ * Each request that may change a file moves this process's generation
+ * before it is sent and once it is answered (attrcache.c "Coherence"):
+ * sc_call(), sc_open_once() and sc_at() do so around call(), open_once()
+ * and at_once().
+ */
+static int call(int fd, struct sfd *e, struct wire_req *req,
+		const struct iovec *in, int nin, struct iovec *out, int nout,
+		struct wire_rep *rep, int sendfd, int *rfd);
+static int open_once(const struct scheme_path *sp, int flags, mode_t mode,
+		     struct sc_desc *d);
+static int64_t at_once(const struct scheme_path *sp, struct sc_at *a);
+
+/*
  * One request on a description.  Reconnects when the cached channel turns
  * out dead, attaches the channel when the provider asks, and says EBADF
  * when the provider is gone for good.  Fills *rep; returns 0 or -errno.
@@ -53,6 +68,22 @@ int
 sc_call(int fd, struct sfd *e, struct wire_req *req,
 	  const struct iovec *in, int nin, struct iovec *out, int nout,
 	  struct wire_rep *rep, int sendfd, int *rfd)
+{
+	bool changes = wire_op_changes(req->op);
+	int r;
+
+	if (changes)
+		ac_drop();
+	r = call(fd, e, req, in, nin, out, nout, rep, sendfd, rfd);
+	if (changes)
+		ac_drop();
+	return r;
+}
+
+static int
+call(int fd, struct sfd *e, struct wire_req *req, const struct iovec *in,
+     int nin, struct iovec *out, int nout, struct wire_rep *rep, int sendfd,
+     int *rfd)
 {
 	struct wire_req att;
 	struct wire_rep arep;
@@ -489,6 +520,121 @@ sc_getdents(int fd, struct sfd *e, void *buf, size_t len)
 	return r;
 }
 
+/*
+ * The same with each entry's struct stat (SYS_GETDENTS_STAT), asked only
+ * of a provider that granted a cache; -ENOSYS when it does not list so
+ * (then not asked again in this process).
+ */
+ssize_t
+sc_getdents_stat(int fd, struct sfd *e, void *buf, size_t len)
+{
+	struct iovec out = {buf, len};
+	struct wire_rep rep;
+	int64_t r;
+
+	if (!ac_lists_stat(e->inst))
+		return -ENOSYS;
+	r = simple(fd, e, SYS_GETDENTS_STAT, 0, len, NULL, 0, &out, 1, &rep);
+	if (r == -ENOSYS || r == -EOPNOTSUPP) {
+		ac_lists_stat_none(e->inst);
+		return -ENOSYS;
+	}
+	if (r > 0 && (uint64_t)r != rep.len)
+		return -EIO;
+	return r;
+}
+
+/*
+ * The scheme's change count (WIRE_OP_GENS, proto/serve/gens.c), mapped
+ * read-only for good: what a kept stat is checked against.  NULL if
+ * the channel's provider has none to give.
+ */
+static const _Atomic uint64_t *
+gens_map(struct chan *ch)
+{
+	struct wire_req req;
+	struct wire_rep rep;
+	void *m = MAP_FAILED;
+	int r, fd = -1;
+
+	wire_req_init(&req, WIRE_OP_GENS, 0);
+	r = chan_call(ch, &req, NULL, 0, NULL, 0, &rep, &fd, MSG_CMSG_CLOEXEC,
+		      -1);
+	if (r == 0 && (int64_t)rep.result == 0 && fd >= 0)
+		m = REAL(mmap)(NULL, sizeof(uint64_t), PROT_READ, MAP_SHARED,
+			       fd, 0);
+	if (fd >= 0)
+		REAL(close)(fd);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+/*
+ * Remember what a provider answered to SYS_FGRANT (on ch's scheme); a
+ * grant comes with the change count, or is no grant.
+ */
+static void
+grant_learn(struct chan *ch, int64_t answer)
+{
+	const _Atomic uint64_t *count = NULL, *old;
+
+	if (answer > 0 && (uint32_t)answer > 0)
+		count = gens_map(ch);
+	old = ac_grant_set(ch->inst, answer, count);
+	if (old != NULL) /* another scheme's, forgotten to make room */
+		REAL(munmap)((void *)old, sizeof(uint64_t));
+}
+
+/*
+ * What sp's scheme (instance inst) lets this process keep: asked once
+ * (SYS_FGRANT on its root, in one round trip) and remembered in
+ * attrcache.c.  Returns the attributes' milliseconds, 0 for none.
+ */
+uint32_t
+sc_grant(const struct scheme_path *sp, uint64_t inst)
+{
+	struct scheme_path root = *sp;
+	struct sc_at a = {.oflags = O_PATH, .op = SYS_FGRANT};
+	struct chan *ch;
+	uint32_t ms;
+	int64_t r;
+
+	if (!ac_granted(inst, &ms)) {
+		root.rest = "";
+		root.restlen = 0;
+		r = sc_at(&root, &a);
+		if (r == SC_PASS || r == SC_SEPARATE)
+			r = -ENOSYS;
+		if (r == -ENOTCONN || r == -EIO || r == -ENOMEM ||
+		    chan_by_name(sp->name, &ch) < 0)
+			return 0;
+		if (ch->inst == inst)
+			grant_learn(ch, r);
+		chan_release(ch);
+	}
+	ac_grant_name(inst, sp->name);
+	return ac_granted(inst, &ms) ? ms : 0;
+}
+
+/* The same, asked on an open file of the scheme. */
+uint32_t
+sc_grant_fd(int fd, struct sfd *e)
+{
+	struct wire_rep rep;
+	struct chan *ch;
+	uint32_t ms;
+	int64_t r;
+
+	if (ac_granted(e->inst, &ms))
+		return ms;
+	r = simple(fd, e, SYS_FGRANT, 0, 0, NULL, 0, NULL, 0, &rep);
+	if (r == -EBADF || r == -EIO || r == -ENOMEM ||
+	    chan_by_inst(e->broker, e->inst, &ch) < 0)
+		return 0;
+	grant_learn(ch, r);
+	chan_release(ch);
+	return ac_granted(e->inst, &ms) ? ms : 0;
+}
+
 /* Metadata: Redox's fchmod, fchown, futimens, frename and flink. */
 int
 sc_fchmod(int fd, struct sfd *e, mode_t mode)
@@ -545,11 +691,27 @@ sc_flink(int fd, struct sfd *e, const char *path, size_t len)
  * fd the provider handed over, not a scheme file: the broker's VFIO
  * device for a driver).  Making it a record of the fd table is the open
  * routing's (route.c).  A channel found dead (its provider was replaced)
- * is replaced once.
+ * is replaced once.  An open that may make, empty or write a file counts
+ * as a change.
  */
 int
 sc_open_once(const struct scheme_path *sp, int flags, mode_t mode,
 	     struct sc_desc *d)
+{
+	bool changes = wire_open_changes((uint32_t)flags);
+	int r;
+
+	if (changes)
+		ac_drop();
+	r = open_once(sp, flags, mode, d);
+	if (changes)
+		ac_drop();
+	return r;
+}
+
+static int
+open_once(const struct scheme_path *sp, int flags, mode_t mode,
+	  struct sc_desc *d)
 {
 	struct iovec in = {(void *)sp->rest, sp->restlen};
 	struct pool_ticket t;
@@ -605,6 +767,7 @@ sc_open_once(const struct scheme_path *sp, int flags, mode_t mode,
 		d->inst = ch->inst;
 		d->key = rep.key;
 		chan_release(ch);
+		ac_fpath_forget(d->inst, d->key);
 		return cfd;
 	}
 	return -EIO;
@@ -620,6 +783,20 @@ sc_open_once(const struct scheme_path *sp, int flags, mode_t mode,
  */
 int64_t
 sc_at(const struct scheme_path *sp, struct sc_at *a)
+{
+	bool changes = wire_op_changes(a->op);
+	int64_t r;
+
+	if (changes)
+		ac_drop();
+	r = at_once(sp, a);
+	if (changes)
+		ac_drop();
+	return r;
+}
+
+static int64_t
+at_once(const struct scheme_path *sp, struct sc_at *a)
 {
 	struct iovec in[2] = {{(void *)a->in, a->inlen},
 			      {(void *)sp->rest, sp->restlen}};

@@ -31,11 +31,13 @@
 
 #include <scheme/scheme.h>
 
+#include "attrcache.h"
 #include "client.h"
 #include "dir.h"
 #include "state.h"
 #include "fdops.h"
 #include "real.h"
+#include "resolve.h"
 #include "uaccess.h"
 
 _Static_assert(sizeof(struct dirent) == sizeof(struct dirent64),
@@ -259,13 +261,41 @@ dtype(uint8_t t)
 }
 
 /*
- * A SYS_GETDENTS answer's entries (scheme.h struct scheme_dirent).  One
- * that does not hold together (a length past the answer, no NUL) makes
- * the listing EIO; a name with a '/', which no directory entry has, is
- * left out.
+ * A listing whose entries carry their attributes (SYS_GETDENTS_STAT),
+ * from a provider that lets us keep them: each is kept as the answer to
+ * an lstat of dir/name (and to a stat, but of a link), so that the stats
+ * that follow a listing (ls -l, du, tar) cost no request (attrcache.c).
+ */
+struct keep {
+	struct scheme_path sp; /* the directory's */
+	struct ac_snap sn;
+	char path[PATH_MAX];
+};
+
+static void
+keep_entry(const struct keep *kp, const char *name, size_t n, const char *stp)
+{
+	struct ac_key k;
+	struct stat st;
+
+	memcpy(&st, stp, sizeof(st));
+	st.st_dev = scheme_dev(kp->sn.inst);
+	if (ac_key(&k, kp->sp.name, kp->sp.rest, kp->sp.restlen, name, n, true))
+		ac_put(&k, &st, 0, &kp->sn);
+	if (!S_ISLNK(st.st_mode) && ac_key(&k, kp->sp.name, kp->sp.rest,
+					   kp->sp.restlen, name, n, false))
+		ac_put(&k, &st, 0, &kp->sn);
+}
+
+/*
+ * A SYS_GETDENTS answer's entries (scheme.h struct scheme_dirent), or
+ * with kp a SYS_GETDENTS_STAT one's.  One that does not hold together (a
+ * length past the answer, no NUL, no room for the stat) makes the
+ * listing EIO; a name with a '/', which no directory entry has, is left
+ * out.
  */
 static int
-lb_typed(struct lbuf *b, const char *buf, size_t len)
+lb_typed(struct lbuf *b, const char *buf, size_t len, const struct keep *kp)
 {
 	const size_t hdr = offsetof(struct scheme_dirent, name);
 	struct scheme_dirent de;
@@ -283,11 +313,33 @@ lb_typed(struct lbuf *b, const char *buf, size_t len)
 		n = strnlen(name, de.reclen - hdr);
 		if (n == de.reclen - hdr)
 			return -EIO;
-		if (memchr(name, '/', n) == NULL)
+		if (kp != NULL &&
+		    de.reclen < SCHEME_DIRENT_LEN(n) + sizeof(struct stat))
+			return -EIO;
+		if (memchr(name, '/', n) == NULL) {
 			r = lb_add(b, de.ino, dtype(de.type), name, n);
+			if (r == 0 && kp != NULL)
+				keep_entry(kp, name, n,
+					   buf + off + SCHEME_DIRENT_LEN(n));
+		}
 		off += de.reclen;
 	}
 	return r;
+}
+
+/*
+ * Whether the fd's listing may carry its entries' attributes: its
+ * provider granted a cache and lists so; *kp then says where.
+ */
+static bool
+keep_init(int fd, struct sfd *e, struct keep *kp)
+{
+	if (sc_grant_fd(fd, e) == 0 || !ac_lists_stat(e->inst) ||
+	    resolve_fd_path(fd, e, kp->path, sizeof(kp->path)) < 0 ||
+	    !path_classify(kp->path, &kp->sp))
+		return false;
+	ac_grant_name(e->inst, kp->sp.name);
+	return ac_snap_inst(e->inst, &kp->sn);
 }
 
 #define DENTS_CHUNK 65536 /* bytes of entries asked for at a time */
@@ -300,15 +352,28 @@ static int
 load_typed(int fd, struct sfd *e, struct lbuf *b)
 {
 	char *buf = malloc(DENTS_CHUNK);
+	struct keep *kp = malloc(sizeof(*kp));
 	ssize_t n;
 	int r = 0;
 
-	if (buf == NULL)
+	if (buf == NULL || kp == NULL) {
+		free(buf);
+		free(kp);
 		return -ENOMEM;
+	}
+	if (keep_init(fd, e, kp)) {
+		while ((n = sc_getdents_stat(fd, e, buf, DENTS_CHUNK)) > 0 &&
+		       (r = lb_typed(b, buf, (size_t)n, kp)) == 0)
+			;
+		if (n != -ENOSYS || b->n > 2)
+			goto out;
+	}
 	while ((n = sc_getdents(fd, e, buf, DENTS_CHUNK)) > 0 &&
-	       (r = lb_typed(b, buf, (size_t)n)) == 0)
+	       (r = lb_typed(b, buf, (size_t)n, NULL)) == 0)
 		;
+out:
 	free(buf);
+	free(kp);
 	return r < 0 ? r : (int)n;
 }
 

@@ -24,6 +24,7 @@
 
 #include <scheme/scheme.h>
 
+#include "attrcache.h"
 #include "client.h"
 #include "real.h"
 #include "resolve.h"
@@ -196,7 +197,9 @@ sc_open(const struct scheme_path *sp, int flags, mode_t mode, struct sc_desc *d)
  * trip (sc_at).  With a symbolic link on the way (EXDEV), or an open
  * answered with a kernel fd, the open is made here, following links,
  * and the fstat asked on it.  event: is the preload's own: its root is a
- * directory nobody lists.
+ * directory nobody lists.  An answer the provider lets us keep (scheme.h
+ * "Caching") is kept, and used again while valid (attrcache.c): only
+ * those of the one round trip, whose path is the one asked.
  */
 int
 sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
@@ -207,7 +210,10 @@ sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
 			  .out = st,
 			  .outlen = sizeof(*st)};
 	struct sc_desc d;
+	struct ac_snap sn;
+	struct ac_key k;
 	struct sfd tmp;
+	bool keyed, snapped;
 	int64_t r;
 	int fd;
 
@@ -220,14 +226,21 @@ sc_stat(const struct scheme_path *sp, struct stat *st, bool nofollow)
 		st->st_ino = 1; /* 0 is no entry to readdir */
 		return 0;
 	}
+	keyed = ac_key(&k, sp->name, sp->rest, sp->restlen, NULL, 0, nofollow);
+	if (keyed && (r = ac_get(&k, st)) != AC_MISS)
+		return (int)r;
+	snapped = keyed && ac_snap_name(sp->name, &sn);
 	r = sc_at(sp, &a);
 	if (r != SC_SEPARATE && r != -EXDEV) {
-		if (r < 0)
-			return (int)r;
-		if (a.got != sizeof(*st))
+		if (r == 0 && a.got != sizeof(*st))
 			return -EIO;
-		st->st_dev = scheme_dev(a.inst);
-		return 0;
+		if (r == 0)
+			st->st_dev = scheme_dev(a.inst);
+		if (snapped && sn.inst == a.inst)
+			ac_put(&k, st, (int)r, &sn);
+		else if (keyed && (r == 0 || r == -ENOENT))
+			sc_grant(sp, a.inst); /* the next one is kept */
+		return (int)r;
 	}
 	fd = sc_open(sp, a.oflags | O_CLOEXEC, 0, &d);
 	if (fd < 0)

@@ -35,15 +35,29 @@
 #include <scheme/scheme.h>
 
 #include "../proto/wire/wire.h"
+#include "attrcache.h"
 #include "chan.h"
 #include "client.h"
 #include "paths.h"
 #include "real.h"
 #include "resolve.h"
 
+static int unlink_req(const struct scheme_path *sp, bool dir);
+
 /* SYS_UNLINK or SYS_RMDIR: a request naming the path. */
 static int
 unlink_once(const struct scheme_path *sp, bool dir)
+{
+	int r;
+
+	ac_drop(); /* before and after: attrcache.c "Coherence" */
+	r = unlink_req(sp, dir);
+	ac_drop();
+	return r;
+}
+
+static int
+unlink_req(const struct scheme_path *sp, bool dir)
 {
 	struct iovec in = {(void *)sp->rest, sp->restlen};
 	struct wire_req req;

@@ -30,6 +30,7 @@
 
 #include <scheme/scheme.h>
 
+#include "attrcache.h"
 #include "client.h"
 #include "real.h"
 #include "resolve.h"
@@ -242,14 +243,26 @@ resolve_canonical(const struct scheme_path *sp, char *out, size_t len)
 	return 0;
 }
 
-/* The canonical path of a scheme fd, from its provider (SYS_FPATH). */
-static int
-fd_path(int fd, struct sfd *e, char *out, size_t len)
+/*
+ * The canonical path of a scheme fd, from its provider (SYS_FPATH), or
+ * as it answered a moment before, if it lets us keep it (attrcache.c):
+ * each *at call relative to a directory fd asks it.
+ */
+int
+resolve_fd_path(int fd, struct sfd *e, char *out, size_t len)
 {
 	struct scheme_path sp;
+	struct ac_snap sn;
 	char buf[PATH_MAX];
-	int n = e->ops->fpath(fd, e, buf, sizeof(buf) - 1);
+	bool kept = e->ops->requests && e->key != 0;
+	int n;
 
+	if (!kept || !ac_fpath_get(e->inst, e->key, buf, sizeof(buf) - 1, &n)) {
+		kept = kept && ac_snap_inst(e->inst, &sn);
+		n = e->ops->fpath(fd, e, buf, sizeof(buf) - 1);
+		if (kept)
+			ac_fpath_put(e->key, buf, n, &sn);
+	}
 	if (n < 0)
 		return n;
 	buf[n] = '\0';
@@ -448,7 +461,7 @@ resolve_at(int *dirfd, const char **path, char *buf, size_t len,
 					      sp);
 		if (e->ops->fpath == NULL || e->ops->ours)
 			return 0;
-		if ((r = fd_path(*dirfd, e, base, sizeof(base))) < 0)
+		if ((r = resolve_fd_path(*dirfd, e, base, sizeof(base))) < 0)
 			return r;
 	}
 	if (p[0] == '\0')

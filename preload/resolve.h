@@ -26,6 +26,8 @@ int resolve_at(int *dirfd, const char **path, char *buf, size_t len,
 	       struct scheme_path *sp);
 int resolve_last_dot(const char *path);
 int resolve_canonical(const struct scheme_path *sp, char *out, size_t len);
+struct sfd;
+int resolve_fd_path(int fd, struct sfd *e, char *out, size_t len);
 bool resolve_in_scheme(void);
 void resolve_set_cwd(const char *canonical);
 int resolve_getcwd(char *buf, size_t len);

@@ -22,6 +22,7 @@ static struct {
     [ST_PROVIDERS] = {PTHREAD_MUTEX_INITIALIZER, false},
     [ST_CHANS] = {PTHREAD_MUTEX_INITIALIZER, false},
     [ST_FDTAB] = {PTHREAD_MUTEX_INITIALIZER, false},
+    [ST_ATTR] = {PTHREAD_MUTEX_INITIALIZER, false},
 };
 
 #define MAX_HOOKS 16

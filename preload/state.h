@@ -31,6 +31,7 @@ enum st_lock {
 	ST_PROVIDERS,  /* the schemes this process provides (provider.c) */
 	ST_CHANS,      /* every channel of the process (chan.c) */
 	ST_FDTAB,      /* the fd table's writers (fdtab.c) */
+	ST_ATTR,       /* kept stats and fd paths (attrcache.c) */
 	ST_NLOCKS
 };
 

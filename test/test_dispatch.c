@@ -168,6 +168,12 @@ r_flink(void *ctx, const struct scheme_packet *p, uint64_t h, const char *path)
 }
 
 static int64_t
+r_grant(void *ctx, const struct scheme_packet *p, uint64_t h)
+{
+	return seen("grant", ctx, p, h, NULL, 0);
+}
+
+static int64_t
 r_futimens(void *ctx, const struct scheme_packet *p, uint64_t h,
 	   const struct timespec *ts)
 {
@@ -259,6 +265,7 @@ static const struct scheme_ops all = {
     .fallocate = r_fallocate,
     .flink = r_flink,
     .lock = r_lock,
+    .grant = r_grant,
 };
 
 static const uint64_t kinds[] = {
@@ -266,7 +273,7 @@ static const uint64_t kinds[] = {
     SYS_FEVENT,	   SYS_FPATH,	  SYS_FSTAT,  SYS_FSTATVFS, SYS_FSYNC,
     SYS_FTRUNCATE, SYS_FCHMOD,	  SYS_FCHOWN, SYS_FRENAME,  SYS_FUTIMENS,
     SYS_DUP,	   SYS_UNLINK,	  SYS_RMDIR,  SYS_CLOSE,    SYS_READ2,
-    SYS_WRITE2,	   SYS_FALLOCATE, SYS_FLINK,  SYS_LOCK,
+    SYS_WRITE2,	   SYS_FALLOCATE, SYS_FLINK,  SYS_LOCK,   SYS_FGRANT,
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -542,7 +549,7 @@ START_TEST(every_kind_reaches_its_member)
 	    "open",   "read",	 "write",    "lseek",	  "fcntl",     "fevent",
 	    "fpath",  "fstat",	 "fstatvfs", "fsync",	  "ftruncate", "fchmod",
 	    "fchown", "frename", "futimens", "dup",	  "unlink",    "rmdir",
-	    "close",  "read2",	 "write2",   "fallocate", "flink",     "lock",
+	    "close",  "read2",	 "write2",   "fallocate", "flink",     "lock",     "grant",
 	};
 	struct scheme_packet p;
 
@@ -695,6 +702,37 @@ START_TEST(old_struct_served)
 }
 END_TEST
 
+/*
+ * One built with SCHEME_0.2's, which ends with flink: its symbols read
+ * no further, and answer SYS_FGRANT ENOSYS (nothing is cached).
+ */
+START_TEST(struct_0_2_served)
+{
+	void *lib = dlopen("libscheme.so.0", RTLD_NOW | RTLD_NOLOAD);
+	size_t old = offsetof(struct scheme_ops, grant);
+	int64_t (*dispatch02)(const struct scheme_ops *, void *,
+			      struct scheme_packet *);
+	struct scheme_ops *ops = malloc(old);
+	struct scheme_packet p;
+
+	ck_assert_ptr_nonnull(lib);
+	ck_assert_ptr_nonnull(ops);
+	memcpy(ops, &all, old);
+	*(void **)&dispatch02 = dlvsym(lib, "scheme_dispatch", "SCHEME_0.2");
+	ck_assert_ptr_nonnull(dispatch02);
+	p = valid(SYS_FLINK);
+	reset();
+	ck_assert_int_eq(dispatch02(ops, NULL, &p), 42);
+	ck_assert_str_eq(last.op, "flink");
+	p = valid(SYS_FGRANT);
+	reset();
+	ck_assert_int_eq(dispatch02(ops, NULL, &p), -ENOSYS);
+	ck_assert_int_eq(last.calls, 0);
+	free(ops);
+	dlclose(lib);
+}
+END_TEST
+
 static struct scheme_packet kept;
 
 static int64_t
@@ -815,18 +853,23 @@ END_TEST
 /*
  * The library exports its API, each name under its version, and nothing
  * else: what nm(1) lists as defined in its dynamic symbol table.
- * scheme_dispatch and scheme_serve are there twice: SCHEME_0.1's, for
- * the struct scheme_ops that ended with close, and SCHEME_0.2's, the
- * default.
+ * scheme_dispatch and scheme_serve are there three times: SCHEME_0.1's,
+ * for the struct scheme_ops that ended with close, SCHEME_0.2's, for the
+ * one that ended with flink, and SCHEME_0.3's, the default.
  */
 START_TEST(exported_names)
 {
-	static const char *api[] = {
-	    "getns@@SCHEME_0.1",	   "setrens@@SCHEME_0.1",
-	    "mkns@@SCHEME_0.1",		   "scheme_create@@SCHEME_0.1",
-	    "scheme_preloaded@@SCHEME_0.1", "scheme_dispatch@SCHEME_0.1",
-	    "scheme_serve@SCHEME_0.1",	   "scheme_dispatch@@SCHEME_0.2",
-	    "scheme_serve@@SCHEME_0.2"};
+	static const char *api[] = {"getns@@SCHEME_0.1",
+				    "setrens@@SCHEME_0.1",
+				    "mkns@@SCHEME_0.1",
+				    "scheme_create@@SCHEME_0.1",
+				    "scheme_preloaded@@SCHEME_0.1",
+				    "scheme_dispatch@SCHEME_0.1",
+				    "scheme_serve@SCHEME_0.1",
+				    "scheme_dispatch@SCHEME_0.2",
+				    "scheme_serve@SCHEME_0.2",
+				    "scheme_dispatch@@SCHEME_0.3",
+				    "scheme_serve@@SCHEME_0.3"};
 	void *lib = dlopen("libscheme.so.0", RTLD_NOW | RTLD_NOLOAD);
 	char cmd[PATH_MAX + 64], line[256], name[128];
 	size_t napi = sizeof(api) / sizeof(api[0]), found = 0;
@@ -880,6 +923,7 @@ dispatch_suite(void)
 	tcase_add_test(tc, io_decoded);
 	tcase_add_test(tc, lock_decoded);
 	tcase_add_test(tc, old_struct_served);
+	tcase_add_test(tc, struct_0_2_served);
 	tcase_add_test(tc, unknown_kinds_enosys);
 	tcase_add_test(tc, deferred_request_left_alone);
 	tcase_add_test(tc, close_answered_like_any);

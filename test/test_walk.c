@@ -8,7 +8,10 @@
  * open or fstat it can hold), logs each packet's kind and the path of each
  * open into shared memory, and counts the handles it holds.  As "wcount"
  * it answers SYS_GETDENTS; as "wtext" it does not (ENOSYS), and is listed
- * by reading, as Redox lists.
+ * by reading, as Redox lists.  Neither grants a cache (SYS_FGRANT: ENOSYS);
+ * as "wgrant" it grants one for stats and ENOENTs (a minute, unless a
+ * case says), and f's mode may change under it (the provider's own
+ * change, which no request made).
  *
  * Round trips are counted on the client: the call is made by this binary
  * re-run under strace (--call), between two marker writes, and the
@@ -20,6 +23,14 @@
  *
  * Walks: find, du, ls -lR and tar over a tree on disk and a copy of it in
  * scheme-memfs give the same names, types and sizes.
+ *
+ * The cache a provider grants (issue 15 item 3, scheme.h "Caching"):
+ * counted as packets on wgrant and wcount, and as opens (memfs's .stats)
+ * on memfs, which grants 1 s and lists with attributes: a stat kept is
+ * not asked again, a listing fills the stats that follow, changes made
+ * through the scheme (the process's own, a forked child's, another
+ * process's) are seen at once, the provider's own once the grant has
+ * run out.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -45,16 +56,18 @@
 
 /* What the counting providers were asked, shared with the suite. */
 struct shared {
-	_Atomic int live;      /* handles held */
-	_Atomic int n;	       /* packets logged */
-	_Atomic uint32_t hold; /* SYS_* of "slow" to hold until cleared */
-	_Atomic int held;      /* it is holding one now */
+	_Atomic int live;	   /* handles held */
+	_Atomic int n;		   /* packets logged */
+	_Atomic uint32_t hold;	   /* SYS_* of "slow" to hold until cleared */
+	_Atomic int held;	   /* it is holding one now */
+	_Atomic uint32_t grant_ms; /* what wgrant grants (SYS_FGRANT) */
+	_Atomic uint32_t fmode;	   /* f's mode, if not 0 (wgrant's own) */
 	uint32_t ops[LOGMAX];
 	char paths[LOGMAX][16]; /* an open's path */
 };
 
 static struct shared *sh;
-static pid_t counters[2] = {-1, -1};
+static pid_t counters[3] = {-1, -1, -1};
 static struct run_result *r;
 
 /* A command under the preload, its output in r. */
@@ -127,6 +140,8 @@ c_fstat(struct hnd *h, const struct scheme_packet *p)
 	memset(st, 0, sizeof(*st));
 	st->st_ino = (ino_t)h->node + 1;
 	st->st_mode = h->node < 2 ? S_IFDIR | 0755 : S_IFREG | 0644;
+	if (h->node == 2 && atomic_load(&sh->fmode) != 0)
+		st->st_mode = S_IFREG | atomic_load(&sh->fmode);
 	st->st_nlink = 1;
 	return 0;
 }
@@ -195,6 +210,11 @@ c_handle(struct hnd *hs, const struct scheme_packet *p, const char *name,
 		return c_list(h, p);
 	case SYS_GETDENTS:
 		return dents ? c_list(h, p) : -ENOSYS;
+	case SYS_FGRANT:
+		return strcmp(name, "wgrant") == 0
+			   ? SCHEME_GRANT(atomic_load(&sh->grant_ms),
+					  atomic_load(&sh->grant_ms))
+			   : -ENOSYS;
 	default:
 		return -ENOSYS;
 	}
@@ -248,12 +268,13 @@ world_start(void)
 	h_world_start("walk");
 	counters[0] = start_counter("wcount", true);
 	counters[1] = start_counter("wtext", false);
+	counters[2] = start_counter("wgrant", true);
 }
 
 static void
 world_stop(void)
 {
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (counters[i] > 0)
 			h_stop(counters[i]);
 	h_world_stop();
@@ -265,6 +286,8 @@ setup(void)
 	r = calloc(1, sizeof(*r));
 	atomic_store(&sh->n, 0);
 	atomic_store(&sh->hold, 0);
+	atomic_store(&sh->grant_ms, 60000);
+	atomic_store(&sh->fmode, 0);
 }
 
 static void
@@ -291,7 +314,8 @@ logged(int from, char *out, size_t len)
 		    {SYS_CLOSE, "CLOSE"},	{SYS_FCHMOD, "FCHMOD"},
 		    {SYS_FCHOWN, "FCHOWN"},	{SYS_FUTIMENS, "FUTIMENS"},
 		    {SYS_GETDENTS, "GETDENTS"}, {SYS_READ, "READ"},
-		    {SYS_LSEEK, "LSEEK"}};
+		    {SYS_LSEEK, "LSEEK"},	{SYS_FGRANT, "GRANT"},
+		    {SYS_FPATH, "FPATH"}};
 		const char *nm = "?";
 
 		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
@@ -431,8 +455,12 @@ START_TEST(one_round_trip)
 	ck_assert_msg(sent == 1 && recvd == 1, "%s: %d sent, %d received",
 		      calls[_i], sent, recvd);
 	settle();
-	/* The warm-up stat, then the call: each its three packets. */
-	snprintf(want, sizeof(want), "OPEN(f) FSTAT CLOSE OPEN(f) %s CLOSE",
+	/*
+	 * The warm-up stat, then the call: each its three packets; the
+	 * warm-up's answer may be kept? (the grant asked, once: no).
+	 */
+	snprintf(want, sizeof(want),
+		 "OPEN(f) FSTAT CLOSE OPEN() GRANT CLOSE OPEN(f) %s CLOSE",
 		 inner[_i]);
 	logged(from, got, sizeof(got));
 	ck_assert_msg(strcmp(got, want) == 0, "%s: provider saw \"%s\"",
@@ -452,7 +480,7 @@ START_TEST(missing)
 	ck_assert_int_eq(chmod("wcount:nope", 0600), -1);
 	ck_assert_int_eq(errno, ENOENT);
 	logged(from, got, sizeof(got));
-	ck_assert_str_eq(got, "OPEN(nope) OPEN(nope)");
+	ck_assert_str_eq(got, "OPEN(nope) OPEN() GRANT CLOSE OPEN(nope)");
 	settle();
 }
 END_TEST
@@ -624,6 +652,337 @@ START_TEST(walks_match_disk)
 }
 END_TEST
 
+/* memfs's count of opens so far (its .stats; reading it is one more). */
+static long
+memfs_opens(void)
+{
+	char buf[256], *at;
+	int fd = open("/scheme/walk/.stats", O_RDONLY);
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_ptr_nonnull(at = strstr(buf, "opens "));
+	return strtol(at + 6, NULL, 10);
+}
+
+/* A file of memfs, made afresh with `bytes` bytes and mode 0644. */
+static void
+memfs_file(const char *path, size_t bytes)
+{
+	char data[64] = {0};
+	int fd;
+
+	unlink(path);
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	ck_assert_msg(write(fd, data, bytes) == (ssize_t)bytes, "%s: %s", path,
+		      strerror(errno));
+	close(fd);
+}
+
+static mode_t
+mode_of(const char *path)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+static off_t
+size_of(const char *path)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/* A stat the provider lets us keep is asked once; lstat is its own. */
+START_TEST(kept_stat)
+{
+	struct stat st;
+	char got[256];
+	int from = atomic_load(&sh->n);
+
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(stat("/scheme/wgrant/f", &st), 0);
+		ck_assert(S_ISREG(st.st_mode));
+		ck_assert_int_eq(lstat("wgrant:f", &st), 0);
+		ck_assert_int_eq(access("/scheme/wgrant/f", R_OK), 0);
+	}
+	/* The first stat learns the grant; the lstat and access are kept. */
+	logged(from, got, sizeof(got));
+	ck_assert_str_eq(got, "OPEN(f) FSTAT CLOSE OPEN() GRANT CLOSE "
+			      "OPEN(f) FSTAT CLOSE OPEN(f) FSTAT CLOSE");
+	settle();
+}
+END_TEST
+
+/*
+ * ENOENT kept too, where granted (wgrant grants it), until this process
+ * changes something.
+ */
+START_TEST(kept_enoent)
+{
+	struct stat st;
+	char got[256];
+	int from = atomic_load(&sh->n);
+
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(stat("/scheme/wgrant/nope", &st), -1);
+		ck_assert_int_eq(errno, ENOENT);
+	}
+	ck_assert_int_eq(chmod("/scheme/wgrant/f", 0600), 0);
+	ck_assert_int_eq(stat("/scheme/wgrant/nope", &st), -1);
+	logged(from, got, sizeof(got));
+	ck_assert_str_eq(got, "OPEN(nope) OPEN() GRANT CLOSE OPEN(nope) "
+			      "OPEN(f) FCHMOD CLOSE OPEN(nope)");
+	settle();
+}
+END_TEST
+
+/* A provider that grants nothing (ENOSYS) is asked every stat. */
+START_TEST(no_grant_no_cache)
+{
+	struct stat st;
+	char got[256];
+	int from = atomic_load(&sh->n);
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(stat("/scheme/wcount/f", &st), 0);
+	logged(from, got, sizeof(got));
+	ck_assert_str_eq(got, "OPEN(f) FSTAT CLOSE OPEN() GRANT CLOSE "
+			      "OPEN(f) FSTAT CLOSE OPEN(f) FSTAT CLOSE");
+	settle();
+}
+END_TEST
+
+/*
+ * This process's own changes are seen by its next stat, each after a
+ * stat that was kept: by path, and through an fd.
+ */
+START_TEST(own_changes_seen)
+{
+	const char *f = "/scheme/walk/own", *g = "/scheme/walk/own2";
+	struct timespec ts[2] = {{0, UTIME_OMIT}, {12345, 0}};
+	struct stat st;
+	int fd;
+
+	memfs_file(f, 3);
+	unlink(g);
+	ck_assert_int_eq(size_of(f), 3);
+	ck_assert_int_eq(chmod(f, 0600), 0);
+	ck_assert_int_eq(mode_of(f), 0600);
+	ck_assert_int_eq(truncate(f, 7), 0);
+	ck_assert_int_eq(size_of(f), 7);
+	ck_assert_int_ge(fd = open(f, O_WRONLY | O_APPEND), 0);
+	ck_assert_int_eq(size_of(f), 7);
+	ck_assert_int_eq(write(fd, "abc", 3), 3);
+	ck_assert_int_eq(size_of(f), 10);
+	ck_assert_int_eq(ftruncate(fd, 1), 0);
+	ck_assert_int_eq(size_of(f), 1);
+	ck_assert_int_eq(fchmod(fd, 0640), 0);
+	ck_assert_int_eq(mode_of(f), 0640);
+	close(fd);
+	ck_assert_int_eq(utimensat(AT_FDCWD, f, ts, 0), 0);
+	ck_assert_int_eq(stat(f, &st), 0);
+	ck_assert_int_eq(st.st_mtim.tv_sec, 12345);
+	ck_assert_int_eq(link(f, g), 0);
+	ck_assert_int_eq(stat(f, &st), 0);
+	ck_assert_int_eq(st.st_nlink, 2);
+	ck_assert_int_eq(unlink(g), 0);
+	ck_assert_int_eq(stat(f, &st), 0);
+	ck_assert_int_eq(st.st_nlink, 1);
+	ck_assert_int_eq(rename(f, g), 0);
+	ck_assert_int_eq(stat(f, &st), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(size_of(g), 1);
+	ck_assert_int_eq(unlink(g), 0);
+	ck_assert_int_eq(stat(g, &st), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(mkdir(f, 0700), 0);
+	ck_assert(S_ISDIR((stat(f, &st), st.st_mode)));
+	ck_assert_int_eq(rmdir(f), 0);
+	ck_assert_int_eq(symlink("x", f), 0);
+	ck_assert_int_eq(lstat(f, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(unlink(f), 0);
+	ck_assert_int_eq(lstat(f, &st), -1);
+}
+END_TEST
+
+/*
+ * A listing fills the stats that follow: stats of each entry after a
+ * readdir ask memfs nothing, and du over a tree opens a handful of
+ * files where it has 40.
+ */
+START_TEST(listing_fills_stats)
+{
+	char path[300];
+	struct dirent *e;
+	struct stat st;
+	long before, after;
+	int n = 0;
+	DIR *d;
+
+	mkdir("/scheme/walk/lf", 0755);
+	for (int i = 0; i < 40; i++) {
+		snprintf(path, sizeof(path), "/scheme/walk/lf/f%d", i);
+		memfs_file(path, (size_t)i % 64);
+	}
+	ck_assert_ptr_nonnull(d = opendir("/scheme/walk/lf"));
+	while ((e = readdir(d)) != NULL)
+		n++;
+	before = memfs_opens();
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		ck_assert_int_eq(
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW), 0);
+		ck_assert_int_eq(st.st_size, atoi(e->d_name + 1) % 64);
+	}
+	after = memfs_opens();
+	closedir(d);
+	ck_assert_int_eq(n, 42);
+	ck_assert_msg(after - before == 1, "%ld opens for 40 stats",
+		      after - before - 1);
+	before = memfs_opens();
+	RUN(20, "du", "-s", "/scheme/walk/lf");
+	ck_assert_msg(r->status == 0, "du: %s", r->err);
+	after = memfs_opens();
+	ck_assert_msg(after - before < 10, "du: %ld opens", after - before - 1);
+}
+END_TEST
+
+/*
+ * Another process that chmods path (and truncates it, unless size is
+ * -1), then waits, not reaped, until other_end() lets it go: its change
+ * is done when this returns.
+ */
+static pid_t
+other_change(const char *path, mode_t mode, off_t size, int *release)
+{
+	int p[2], q[2];
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(pipe(q), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		bool ok = chmod(path, mode) == 0 &&
+			  (size < 0 || truncate(path, size) == 0) &&
+			  write(p[1], "x", 1) == 1;
+
+		(void)!read(q[0], &c, 1);
+		_exit(ok ? 0 : 1);
+	}
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	*release = q[1];
+	return pid;
+}
+
+static void
+other_end(pid_t pid, int release)
+{
+	int status;
+
+	ck_assert_int_eq(write(release, "x", 1), 1);
+	close(release);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+}
+
+/*
+ * The provider's own change (wgrant's f's mode, which no request made) is
+ * seen once the grant (here 1 s) has run out; a change another
+ * process makes through the scheme (a chmod, from a child not reaped
+ * yet) at once.
+ */
+START_TEST(provider_changes_late)
+{
+	struct timespec t0, t1;
+	int release;
+	mode_t mode;
+	pid_t pid;
+
+	atomic_store(&sh->grant_ms, 1000);
+	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0644); /* the grant */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0644); /* kept */
+	atomic_store(&sh->fmode, 0600);
+	mode = mode_of("/scheme/wgrant/f");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* Kept, unless this took the whole grant (valgrind, a loaded box). */
+	if ((t1.tv_sec - t0.tv_sec) * 1000 +
+		(t1.tv_nsec - t0.tv_nsec) / 1000000 <
+	    800)
+		ck_assert_int_eq(mode, 0644);
+	h_sleep_ms(1100);
+	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0600);
+	atomic_store(&sh->fmode, 0640);
+	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0600); /* kept */
+	pid = other_change("/scheme/wgrant/f", 0640, -1, &release);
+	ck_assert_int_eq(mode_of("/scheme/wgrant/f"), 0640);
+	other_end(pid, release);
+	settle();
+}
+END_TEST
+
+/* Another process's change through memfs: seen at once. */
+START_TEST(others_changes_seen)
+{
+	const char *f = "/scheme/walk/other";
+	int release;
+	pid_t pid;
+
+	memfs_file(f, 1);
+	ck_assert_int_eq(mode_of(f), 0644);
+	ck_assert_int_eq(mode_of(f), 0644);
+	pid = other_change(f, 0600, 9, &release);
+	ck_assert_int_eq(mode_of(f), 0600);
+	ck_assert_int_eq(size_of(f), 9);
+	other_end(pid, release);
+}
+END_TEST
+
+/* A forked child sees its own changes at once, with the parent's kept. */
+START_TEST(fork_child_own)
+{
+	const char *f = "/scheme/walk/forked";
+	int status;
+	pid_t pid;
+
+	memfs_file(f, 2);
+	ck_assert_int_eq(mode_of(f), 0644);
+	ck_assert_int_eq(size_of(f), 2);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(f, O_WRONLY | O_APPEND);
+		bool ok = chmod(f, 0600) == 0 && mode_of(f) == 0600 &&
+			  fd >= 0 && write(fd, "xyz", 3) == 3 &&
+			  size_of(f) == 5;
+
+		_exit(ok ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	ck_assert_int_eq(mode_of(f), 0600);
+	ck_assert_int_eq(size_of(f), 5);
+}
+END_TEST
+
 static Suite *
 walk_suite(void)
 {
@@ -641,6 +1000,19 @@ walk_suite(void)
 	tcase_add_test(tc, find_stats_no_file);
 	tcase_add_test(tc, types_and_inodes);
 	tcase_add_test(tc, walks_match_disk);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cache");
+	tcase_add_unchecked_fixture(tc, world_start, world_stop);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, kept_stat);
+	tcase_add_test(tc, kept_enoent);
+	tcase_add_test(tc, no_grant_no_cache);
+	tcase_add_test(tc, own_changes_seen);
+	tcase_add_test(tc, listing_fills_stats);
+	tcase_add_test(tc, provider_changes_late);
+	tcase_add_test(tc, others_changes_seen);
+	tcase_add_test(tc, fork_child_own);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,8 +1,8 @@
 /*
  * scheme-memfs - an example provider: a tree of files kept in memory.
  *
- *	scheme-memfs [--events [--tick MS]] [--no-map] [--own-locks] [NAME]
- *							(default: hello)
+ *	scheme-memfs [--events [--tick MS]] [--no-map] [--own-locks]
+ *		     [--cache MS] [--negative MS] [NAME]	(default: hello)
  *
  * Run it under schemerun; then NAME:world holds "Hello, world!\n", any
  * other NAME:path can be created and written, directories can be made
@@ -60,10 +60,16 @@
  * of its own (memfs_locks.c), and NAME:.stats then also says "locks N"
  * (held now) and "releases N" (RELEASE and RELEASE_ALL requests seen).
  *
+ * It grants clients a cache of its stat answers (SYS_FGRANT): 1 s, and
+ * none of ENOENTs; --cache MS and --negative MS change them (0: none),
+ * up to 60000 (scheme.h "Caching").  Its listings may carry each entry's
+ * attributes (SYS_GETDENTS_STAT).
+ *
  * Plain POSIX C and libscheme's provider helper (pkg-config --libs
  * scheme): each request kind is a member of a struct scheme_ops that
  * scheme_dispatch() calls with the request's arguments decoded (as
- * scheme_serve() would, in serve_batch, which also answers SYS_GETDENTS:
+ * scheme_serve() would, in serve_batch, which also answers SYS_GETDENTS
+ * and SYS_GETDENTS_STAT:
  * listings with each entry's type and inode number); a fifo read with
  * nothing to read returns SCHEME_DEFER and is answered later.
  * Without --events it waits with poll() on its scheme fd and a self-pipe
@@ -1249,7 +1255,8 @@ copy_in(struct node *f, const void *buf, size_t len, uint64_t off)
 		return 0; /* an empty file may have no data to copy to */
 	if ((r = resize(f, off + len > f->size ? off + len : f->size)) < 0)
 		return r;
-	memcpy(f->data + off, buf, len);
+	if (len > 0) /* an empty file has no data to copy to */
+		memcpy(f->data + off, buf, len);
 	return 0;
 }
 
@@ -1433,18 +1440,15 @@ do_truncate(void *ctx, const struct scheme_packet *p, uint64_t hn,
 	return resize(h->n, (size_t)length);
 }
 
-/* st arrives zeroed (scheme_dispatch). */
-static int64_t
-do_fstat(void *ctx, const struct scheme_packet *p, uint64_t hn, struct stat *st)
+/*
+ * n's attributes into st (zeroed); textlen is the size of a .stats, whose
+ * text is a handle's snapshot.
+ */
+static void
+node_stat(const struct node *n, size_t textlen, struct stat *st)
 {
-	struct handle *h = get(hn);
-	const struct node *n;
-	size_t size;
+	size_t size = n->size;
 
-	if (h == NULL)
-		return -EBADF;
-	n = h->n;
-	size = n->size;
 	st->st_ino = n->ino;
 	st->st_nlink = n->links;
 	switch (n->kind) {
@@ -1459,7 +1463,7 @@ do_fstat(void *ctx, const struct scheme_packet *p, uint64_t hn, struct stat *st)
 		break;
 	case STATS:
 		st->st_mode = S_IFREG;
-		size = h->textlen;
+		size = textlen;
 		break;
 	case SYMLINK:
 		st->st_mode = S_IFLNK;
@@ -1479,6 +1483,17 @@ do_fstat(void *ctx, const struct scheme_packet *p, uint64_t hn, struct stat *st)
 	st->st_atim = n->atime;
 	st->st_mtim = n->mtime;
 	st->st_ctim = n->ctime;
+}
+
+/* st arrives zeroed (scheme_dispatch). */
+static int64_t
+do_fstat(void *ctx, const struct scheme_packet *p, uint64_t hn, struct stat *st)
+{
+	struct handle *h = get(hn);
+
+	if (h == NULL)
+		return -EBADF;
+	node_stat(h->n, h->textlen, st);
 	return 0;
 }
 
@@ -1948,8 +1963,11 @@ static int64_t
 do_getdents(const struct scheme_packet *p)
 {
 	struct handle *h = get_io(p->b);
+	bool with_stat = p->a == SYS_GETDENTS_STAT;
 	char *buf = (char *)(uintptr_t)p->c;
 	struct scheme_dirent *de;
+	const struct node *kid;
+	struct stat *st;
 	size_t used = 0, i, k, rec;
 
 	if (h == NULL)
@@ -1957,16 +1975,22 @@ do_getdents(const struct scheme_packet *p)
 	if (h->n->kind != DIRECTORY)
 		return -ENOTDIR;
 	for (i = (size_t)h->pos; i < h->n->nkids; i++) {
+		kid = h->n->kids[i].node;
 		k = strlen(h->n->kids[i].name);
-		rec = SCHEME_DIRENT_LEN(k);
+		rec = with_stat ? SCHEME_DIRENT_STAT_LEN(k)
+				: SCHEME_DIRENT_LEN(k);
 		if (rec > p->d - used)
 			break;
 		de = (struct scheme_dirent *)(buf + used);
 		memset(de, 0, rec);
-		de->ino = h->n->kids[i].node->ino;
+		de->ino = kid->ino;
 		de->reclen = (uint16_t)rec;
-		de->type = dirent_type(h->n->kids[i].node);
+		de->type = dirent_type(kid);
 		memcpy(de->name, h->n->kids[i].name, k);
+		if (with_stat) { /* a .stats says 0 bytes until opened */
+			st = (struct stat *)((char *)de + SCHEME_DIRENT_LEN(k));
+			node_stat(kid, 0, st);
+		}
 		used += rec;
 	}
 	if (used == 0 && i < h->n->nkids)
@@ -1995,6 +2019,23 @@ do_lock(void *ctx, const struct scheme_packet *p, uint64_t hn,
 	return ml_lock(p, named ? (uint64_t)h->n->ino : 0, lk, answer);
 }
 
+/*
+ * --cache MS and --negative MS (SYS_FGRANT): how long clients may keep
+ * stat answers, and ENOENTs.  1 s and none by default, as libfuse's
+ * attr_timeout, entry_timeout and negative_timeout: a second is short
+ * enough that another process's change is seen about as soon as on FUSE,
+ * and long enough for a walk's stats to follow its listing.  An ENOENT
+ * kept would hide a file another process has just made (a make waiting
+ * for its compiler's output), so none is kept unless asked.
+ */
+static long cache_ms = 1000, negative_ms;
+
+static int64_t
+do_grant(void *ctx, const struct scheme_packet *p, uint64_t hn)
+{
+	return SCHEME_GRANT(cache_ms, negative_ms);
+}
+
 /* dup and fstatvfs are not served: NULL members say ENOSYS. */
 static const struct scheme_ops memfs_ops = {
     .open = do_open,
@@ -2020,6 +2061,7 @@ static const struct scheme_ops memfs_ops = {
     .fallocate = do_fallocate,
     .flink = do_link,
     .lock = do_lock,
+    .grant = do_grant,
 };
 
 /* The answer to a request we kept. */
@@ -2047,7 +2089,7 @@ serve_batch(void)
 		return (int)r;
 	n = (size_t)r / sizeof(pkts[0]);
 	for (size_t i = 0; i < n; i++) {
-		if (pkts[i].a == SYS_GETDENTS)
+		if (pkts[i].a == SYS_GETDENTS || pkts[i].a == SYS_GETDENTS_STAT)
 			pkts[i].a = (uint64_t)do_getdents(&pkts[i]);
 		else if (scheme_dispatch(&memfs_ops, NULL, &pkts[i]) ==
 			 SCHEME_DEFER)
@@ -2155,8 +2197,8 @@ loop_events(long tick_ms, struct node *stream)
 }
 
 static const char usage_text[] =
-    "usage: scheme-memfs [--events [--tick MS]] [--no-map] [--own-locks] "
-    "[NAME]\n"
+    "usage: scheme-memfs [--events [--tick MS]] [--no-map] [--own-locks]\n"
+    "                    [--cache MS] [--negative MS] [NAME]\n"
     "\n"
     "Serve the scheme NAME (default hello): files and directories kept in\n"
     "memory, NAME:world to start with.  Run it under schemerun:\n"
@@ -2169,6 +2211,9 @@ static const char usage_text[] =
     "                 milliseconds (default 200)\n"
     "  --no-map       answer no SYS_FMAP: clients map private copies\n"
     "  --own-locks    keep file locks here (SYS_LOCK), not in the system\n"
+    "  --cache MS     clients may keep stat answers MS milliseconds\n"
+    "                 (default 1000; 0: never)\n"
+    "  --negative MS  and ENOENT answers (default 0)\n"
     "  -h, --help     print this and exit\n"
     "  -V, --version  print the version and exit\n";
 
@@ -2187,6 +2232,22 @@ usage_error(const char *fmt, ...)
 	fputs(" (see 'scheme-memfs --help')\n", stderr);
 	va_end(ap);
 	exit(2);
+}
+
+/* A grant's milliseconds: 0 to SCHEME_GRANT_MAX_MS. */
+static long
+ms_arg(const char *opt)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(optarg, &end, 10);
+	if (errno || end == optarg || *end || v < 0 || v > SCHEME_GRANT_MAX_MS)
+		usage_error("%s: '%s' is not a number of milliseconds up to "
+			    "%d",
+			    opt, optarg, SCHEME_GRANT_MAX_MS);
+	return v;
 }
 
 /*
@@ -2219,6 +2280,8 @@ parse_args(int argc, char **argv, int *events, long *tick_ms)
 	    {"tick", required_argument, NULL, 't'},
 	    {"no-map", no_argument, NULL, 'm'},
 	    {"own-locks", no_argument, NULL, 'l'},
+	    {"cache", required_argument, NULL, 'c'},
+	    {"negative", required_argument, NULL, 'n'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -2234,6 +2297,9 @@ parse_args(int argc, char **argv, int *events, long *tick_ms)
 			no_map = 1;
 		} else if (ch == 'l') {
 			own_locks = 1;
+		} else if (ch == 'c' || ch == 'n') {
+			*(ch == 'c' ? &cache_ms : &negative_ms) =
+			    ms_arg(ch == 'c' ? "--cache" : "--negative");
 		} else if (ch == 't') {
 			errno = 0;
 			*tick_ms = strtol(optarg, &end, 10);

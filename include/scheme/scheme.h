@@ -99,6 +99,24 @@
  *			Programs then see each entry's type and inode number
  *			without a stat each ("." and ".." are added by the
  *			system: do not list them).
+ *	SYS_FGRANT	how long the client may keep what it is told, or
+ *			-errno (-ENOSYS: nothing; the default).  b = a
+ *			handle (any: the root's, opened "" O_PATH, or a
+ *			directory being listed), asked once per process
+ *			and scheme.  The answer is SCHEME_GRANT(attr_ms,
+ *			neg_ms): a stat's answer (and a SYS_GETDENTS_STAT
+ *			entry's) may be used again for attr_ms, an ENOENT
+ *			for neg_ms, each at most SCHEME_GRANT_MAX_MS.  0:
+ *			never (each stat reaches the provider).  See
+ *			"Caching" below.  Optional.
+ *	SYS_GETDENTS_STAT
+ *			as SYS_GETDENTS, but each entry is followed by the
+ *			entry's struct stat (as an lstat of it would answer:
+ *			SCHEME_DIRENT_STAT below), so that the stats that
+ *			follow a listing (ls -l, du, tar) are answered from
+ *			it.  Asked only of a provider that granted attr_ms;
+ *			-ENOSYS or -EOPNOTSUPP: SYS_GETDENTS is asked
+ *			instead, and this not again.  Optional.
  *
  * A stat, access, readlink, chmod, chown or utimensat of a path costs the
  * client one round trip, but the provider sees it as it always did:
@@ -189,6 +207,23 @@
  * to another scheme or to a disk path.  After 40 links, -ELOOP.  A
  * provider may follow links inside itself instead and answer -EXDEV only
  * for targets outside it.
+ *
+ * Caching.  Off unless the provider grants it (SYS_FGRANT): then each
+ * process keeps the answers to its stats of paths (stat, lstat, fstatat,
+ * statx, access; and the entries of a SYS_GETDENTS_STAT listing) and
+ * the path of an open directory (SYS_FPATH, which each *at call asks),
+ * shared by its threads, as the kernel keeps FUSE's attributes and names
+ * for their timeouts.  The serving code counts every request that may
+ * change a file of the scheme (a write, truncate, chmod, chown, utimens,
+ * rename, link, unlink, rmdir, fallocate, fmap, an open that creates,
+ * truncates or may write), from any client, in memory every client maps;
+ * a kept answer is used only while that count has not moved.  So any
+ * change made through the scheme, by any process, is seen by the next
+ * stat once it is done, as on a local file system.  What is seen up to
+ * the time granted late is a change the provider makes on its own (the
+ * files it serves changed underneath it): FUSE's coherence, not NFS's
+ * weaker one (scheme(7) CACHING).  The fstat of an open fd is never
+ * kept.
  *
  * Optional requests.  SYS_READ2, SYS_WRITE2 and SYS_FALLOCATE carry more
  * arguments than a packet has room for: c points to a struct scheme_io
@@ -308,6 +343,24 @@ struct scheme_dirent {
 #define SCHEME_DIRENT_LEN(namelen)                                             \
 	((offsetof(struct scheme_dirent, name) + (size_t)(namelen) + 1 + 7) &  \
 	 ~(size_t)7)
+
+/*
+ * Caching (see the top): numbered here, as SYS_FALLOCATE, from numbers
+ * no Redox or i386 Linux call of the file class uses.
+ */
+#define SYS_FGRANT	  0x20000145
+#define SYS_GETDENTS_STAT 0x22000146
+#define SCHEME_GRANT(attr_ms, neg_ms)                                          \
+	((int64_t)((uint64_t)(uint32_t)(attr_ms) |                             \
+		   (uint64_t)(uint32_t)(neg_ms) << 32))
+#define SCHEME_GRANT_MAX_MS 60000
+/*
+ * A SYS_GETDENTS_STAT entry: a struct scheme_dirent whose reclen covers
+ * the name, its padding and a struct stat (<sys/stat.h>'s, as SYS_FSTAT
+ * fills) at SCHEME_DIRENT_LEN(namelen) bytes from the entry's start.
+ */
+#define SCHEME_DIRENT_STAT_LEN(namelen)                                        \
+	(SCHEME_DIRENT_LEN(namelen) + ((sizeof(struct stat) + 7) & ~(size_t)7))
 
 /* Redox's newer positioned read and write (redox_syscall's numbers). */
 #define SYS_READ2     0x22000023
@@ -506,6 +559,13 @@ struct scheme_ops {
 	 */
 	int64_t (*lock)(void *ctx, const struct scheme_packet *p,
 			uint64_t handle, struct scheme_lock *lk);
+	/*
+	 * Since SCHEME_0.3.  grant: SYS_FGRANT, SCHEME_GRANT(attr_ms,
+	 * neg_ms) (NULL: nothing is cached).  SYS_GETDENTS_STAT has no
+	 * member (nor has SYS_GETDENTS): a provider answers it itself.
+	 */
+	int64_t (*grant)(void *ctx, const struct scheme_packet *p,
+			 uint64_t handle);
 };
 
 /*

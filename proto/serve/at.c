@@ -28,7 +28,7 @@
 /* What may be asked on the handle: the calls by path that need it. */
 static const uint32_t inner_ops[] = {
     SYS_FSTAT,	SYS_FSTATVFS, SYS_FPATH,     SYS_FCHMOD,
-    SYS_FCHOWN, SYS_FUTIMENS, SYS_FTRUNCATE,
+    SYS_FCHOWN, SYS_FUTIMENS, SYS_FTRUNCATE, SYS_FGRANT,
 };
 
 static const struct wire_op *

@@ -1602,6 +1602,22 @@ own_shm(struct serve *s, struct sv_req *q, struct scheme_packet *pkt)
 	return SV_ANSWERED;
 }
 
+/* WIRE_OP_GENS: the scheme's change count, an fd to map (gens.c). */
+static enum sv_verdict
+own_gens(struct serve *s, struct sv_req *q, struct scheme_packet *pkt)
+{
+	struct wire_rep rep;
+	int fd = s->gens_fd;
+
+	if (fd < 0 && (fd = sv_gens_make(&s->gens)) >= 0)
+		s->gens_fd = fd = sv_own_hide(s, fd);
+	sv_xclose(q->fd);
+	wire_rep_init(&rep, q->req->seq);
+	rep.result = (uint64_t)(int64_t)(fd < 0 ? fd : 0);
+	sv_reply(s, q->ch, SV_SOCK, &rep, NULL, 0, fd);
+	return SV_ANSWERED;
+}
+
 /* WIRE_OP_ATTACH: with key 0, which description is this fd?  Else the
  * fd proves the channel holds key's (take_fd). */
 static enum sv_verdict
@@ -2139,6 +2155,7 @@ static const struct own_row {
     {WIRE_OP_SUBSCRIBE, OWN_ADMITTED, own_subscribe},
     {WIRE_OP_POLL, OWN_ADMITTED, own_poll},
     {WIRE_OP_LOCK, OWN_ADMITTED, own_lock},
+    {WIRE_OP_GENS, OWN_AT_ONCE, own_gens},
 };
 
 static const struct own_row *
@@ -2207,6 +2224,8 @@ ask_provider(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 			: (uint32_t)req->arg[2];
 	p->cr = *r->cr;
 	p->via = r->via;
+	if ((p->changes = sv_gens_changes(req)))
+		sv_gens_bump(s); /* and again when answered (gens.c) */
 	sv_trace_asked(s, p, d);
 	if (r->kind != PEND_REQUEST) { /* SYS_FEVENT(handle, flags) */
 		req->op = SYS_FEVENT;
@@ -2617,6 +2636,8 @@ answer(struct serve *s, struct pend *p, int64_t res)
 		rep.dflags = d->flags;
 	}
 	rep.result = (uint64_t)res;
+	if (p->changes)
+		sv_gens_bump(s);
 	sv_reply(s, p->ch, p->via, &rep, data, len, cfd);
 	sv_xclose(cfd);
 	/*
@@ -2869,6 +2890,7 @@ serve_new(const struct serve_config *cfg)
 		snprintf(s->name, sizeof(s->name), "#%llx",
 			 (unsigned long long)cfg->inst);
 	s->cfg.name = s->name;
+	s->gens_fd = -1;
 	caps_init(s, cfg);
 	RB_INIT(&s->clients);
 	RB_INIT(&s->users);
@@ -3009,6 +3031,8 @@ serve_free(struct serve *s)
 	slots_free(&s->subs);
 	slots_free(&s->pids);
 	lk_free(s->locks);
+	sv_gens_unmap(s->gens);
+	sv_own_close(s, s->gens_fd);
 	sv_own_close(s, s->ep);
 	sv_own_close(s, s->kick);
 	pthread_mutex_destroy(&s->lock);

@@ -197,6 +197,7 @@ struct pend {
 	uint32_t at_inlen;
 	struct scheme_io io; /* a WIRE_IO row's arguments: the packet's c */
 	struct scheme_lock plk; /* PEND_LOCK: SYS_LOCK's, the packet's c */
+	bool changes;	     /* it may change a file: gens.c counts it */
 };
 
 enum sv_at_step { SV_AT_NONE, SV_AT_OPEN, SV_AT_INNER };
@@ -281,6 +282,8 @@ struct serve {
 	bool lock_nopidfd; /* pidfds refused: a process's last channel's end
 			      stands for its own */
 	struct wire_stats st;
+	_Atomic uint64_t *gens; /* the change count (gens.c), once made */
+	int gens_fd;
 };
 
 int sv_handle_cmp(const struct desc *a, const struct desc *b);
@@ -310,6 +313,12 @@ void sv_trace_asked(const struct serve *s, struct pend *p,
 void sv_trace_answered(struct serve *s, const struct pend *p, int64_t res);
 void sv_trace_refused(struct serve *s, const struct sv_req *r, int64_t err);
 void sv_trace_close_all(struct serve *s);
+
+/* gens.c: the scheme's change count, for clients keeping stats */
+bool sv_gens_changes(const struct wire_req *req);
+void sv_gens_bump(struct serve *s);
+int sv_gens_make(_Atomic uint64_t **count);
+void sv_gens_unmap(_Atomic uint64_t *count);
 
 /* at.c: requests by path (WIRE_OP_AT), as packets */
 int sv_at_check(const struct wire_req *req);

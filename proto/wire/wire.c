@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +53,8 @@ static const struct wire_op ops[] = {
     OP(SYS_FLINK, WIRE_IN_BUF, WIRE_OUT_NONE, K | WIRE_NAMES),
     OP(SYS_FUTIMENS, WIRE_IN_BUF, WIRE_OUT_NONE, K),
     OP(SYS_FALLOCATE, WIRE_IN_NONE, WIRE_OUT_NONE, K | WIRE_IO),
+    OP(SYS_FGRANT, WIRE_IN_NONE, WIRE_OUT_NONE, K),
+    OP(SYS_GETDENTS_STAT, WIRE_IN_NONE, WIRE_OUT_BYTES, K | WIRE_BY_PIPE),
     OP(SYS_CLOSE, WIRE_IN_NONE, WIRE_OUT_NONE, K | WIRE_INNER),
     /* its answer carries an fd and the struct scheme_map back (fmap.c) */
     OP(SYS_FMAP, WIRE_IN_BUF, WIRE_OUT_NONE, K),
@@ -66,8 +69,47 @@ static const struct wire_op ops[] = {
     OP(WIRE_OP_LOCK, WIRE_IN_BUF, WIRE_OUT_NONE, K),
     /* asked by the serving code, which keeps its struct (serve.c) */
     OP(SYS_LOCK, WIRE_IN_NONE, WIRE_OUT_NONE, K | WIRE_INNER),
+    OP(WIRE_OP_GENS, WIRE_IN_NONE, WIRE_OUT_NONE, 0),
 };
 #undef K
+
+/*
+ * Whether a request may change a file, or what a stat of one says (the
+ * caches of stats, scheme.h "Caching"): all but those that only read, so
+ * that a request added later counts as a change until said otherwise.
+ * An open and WIRE_OP_AT are their callers' to judge (by flags, by the
+ * inner request).
+ */
+bool
+wire_op_changes(uint32_t op)
+{
+	switch (op) {
+	case SYS_READ:
+	case SYS_READ2:
+	case SYS_LSEEK:
+	case SYS_FEVENT:
+	case SYS_FPATH:
+	case SYS_FSTAT:
+	case SYS_FSTATVFS:
+	case SYS_GETDENTS:
+	case SYS_GETDENTS_STAT:
+	case SYS_FGRANT:
+	case SYS_FSYNC:
+	case SYS_FCNTL:
+	case SYS_CLOSE:
+		return false;
+	default: /* the wire's own (WIRE_OP_*) change nothing */
+		return (op & 0xff000000u) != 0x7f000000u;
+	}
+}
+
+/* Whether an open with these flags may make, empty or write a file. */
+bool
+wire_open_changes(uint32_t flags)
+{
+	return (flags & (O_CREAT | O_TRUNC | O_TMPFILE)) != 0 ||
+	       (!(flags & O_PATH) && (flags & O_ACCMODE) != O_RDONLY);
+}
 
 const struct wire_op *
 wire_op(uint32_t op)

@@ -30,6 +30,7 @@
 #ifndef PROTO_WIRE_H
 #define PROTO_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -79,6 +80,7 @@ struct wire_lock {
 };
 
 #define WIRE_OP_AT	  0x7f00000a /* a request on a path: see below */
+#define WIRE_OP_GENS	  0x7f00000b /* answer: fd of the change count */
 
 /*
  * WIRE_OP_AT: a request on a description asked of a path in one round
@@ -318,6 +320,8 @@ struct wire_creds {
 };
 
 const struct wire_op *wire_op(uint32_t op);
+bool wire_op_changes(uint32_t op);
+bool wire_open_changes(uint32_t flags);
 
 ssize_t wire_sendv(int sock, const struct iovec *iov, int iovcnt, int fd,
 		   const struct wire_creds *cr, int flags);
