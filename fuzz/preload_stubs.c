@@ -251,3 +251,23 @@ ua_write_span(void *p, size_t n)
 {
 	return n;
 }
+
+/*
+ * resolve.c's question before a ".." after a name (is it a link?): the
+ * fake provider cannot say, so ".." is taken lexically, as resolve.c
+ * does for a provider without links.
+ */
+int64_t
+sc_at(const struct scheme_path *sp, struct sc_at *a)
+{
+	if (strlen(sp->rest) < sp->restlen)
+		fuzz_fail("sc_at: restlen %zu for %s", sp->restlen, sp->rest);
+	return -ENOSYS;
+}
+
+int
+sc_readlink(const struct scheme_path *sp, char *out, size_t len)
+{
+	fuzz_fail("sc_readlink of %s: no link was said to be there", sp->rest);
+	return -EINVAL;
+}

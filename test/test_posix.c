@@ -87,7 +87,7 @@ path_in(const char *base, const char *rel)
 #define P(rel) path_in(x.dir, rel)
 #define Q(rel) path_in(x.other, rel)
 
-static void
+static void __attribute__((format(printf, 2, 3)))
 fail_at(int line, const char *fmt, ...)
 {
 	va_list ap;
