@@ -144,9 +144,10 @@ h_exec(char *const argv[], bool preload)
 pid_t
 h_spawn(char *const argv[], bool preload, int outfd)
 {
-	pid_t pid = fork();
+	pid_t pid;
 
-	if (pid != 0)
+	(void)h_dir(); /* here, not in the child that execs (h_run) */
+	if ((pid = fork()) != 0)
 		return pid;
 	if (outfd >= 0) {
 		dup2(outfd, 1);
@@ -536,9 +537,11 @@ h_world_stop(void)
 void
 h_in_child(void (*fn)(void))
 {
-	pid_t pid = fork();
+	pid_t pid;
 	int st;
 
+	(void)h_dir(); /* here, not in the child that ends by _exit */
+	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		fn();
