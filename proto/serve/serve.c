@@ -1074,13 +1074,34 @@ synth_close(struct serve *s, uint64_t handle, const struct wire_creds *cr)
 
 /* Pending requests ---------------------------------------------------- */
 
+/*
+ * A request's record.  The last one freed is kept for the next (a
+ * provider with one client frees one a request, and makes the next at
+ * once): a malloc and a free fewer per request.  Not in a sanitizer's
+ * build, whose use-after-free checks must see every record go.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define PEND_KEEP 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PEND_KEEP 0
+#endif
+#endif
+#ifndef PEND_KEEP
+#define PEND_KEEP 1
+#endif
+
 struct pend *
 sv_pend_new(struct serve *s, struct sv_chan *ch, const struct wire_op *op)
 {
-	struct pend *p = calloc(1, sizeof(*p));
+	struct pend *p = s->spare;
 
-	if (p == NULL)
+	if (p != NULL) {
+		s->spare = NULL;
+		memset(p, 0, sizeof(*p));
+	} else if ((p = calloc(1, sizeof(*p))) == NULL) {
 		return NULL;
+	}
 	p->id = slots_put(&s->pends, p);
 	if (p->id == 0) {
 		free(p);
@@ -1139,7 +1160,10 @@ pend_free(struct serve *s, struct pend *p)
 		sv_chan_put(p->ch);
 	}
 	free(p->buf);
-	free(p);
+	if (PEND_KEEP && s->spare == NULL)
+		s->spare = p;
+	else
+		free(p);
 }
 
 /* Pushback ------------------------------------------------------------- */
@@ -3033,6 +3057,7 @@ serve_free(struct serve *s)
 	lk_free(s->locks);
 	sv_gens_unmap(s->gens);
 	sv_own_close(s, s->gens_fd);
+	free(s->spare);
 	sv_own_close(s, s->ep);
 	sv_own_close(s, s->kick);
 	pthread_mutex_destroy(&s->lock);

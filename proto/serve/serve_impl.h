@@ -253,6 +253,7 @@ struct serve {
 	bool kicked; /* kick holds a count to take back */
 	bool stopped;
 	struct slots chans, descs, pends, watchv, subs, pids;
+	struct pend *spare; /* a freed request record, for the next */
 	TAILQ_HEAD(, sv_chan) chanlist;
 	TAILQ_HEAD(, sv_chan) queued; /* with requests read, not served */
 	int sleepers; /* threads in serve_read's epoll_wait */
