@@ -72,6 +72,13 @@ struct provider {
 	pthread_mutex_t lock; /* reported counters */
 	struct wire_stats reported;
 	struct timespec reported_at;
+	/*
+	 * What a report() with nothing to say looks at, without the lock:
+	 * the answers dropped when last reported, and until when (ms of the
+	 * coarse clock) answers alone are not worth a report.
+	 */
+	_Atomic uint64_t quiet_drops;
+	_Atomic int64_t quiet_until;
 	struct provider *next, **prev;
 };
 
@@ -208,6 +215,13 @@ announce(struct provider *p)
  * most every 100 ms while requests come in (schemectl info shows them as
  * last reported).
  */
+static uint64_t
+drops(const struct wire_stats *st)
+{
+	return st->dropped_unknown + st->dropped_badsize +
+	       st->dropped_malformed;
+}
+
 static void
 report(struct provider *p)
 {
@@ -217,6 +231,18 @@ report(struct provider *p)
 	long ms;
 
 	serve_stats(p->s, &st);
+	/*
+	 * Called twice a request: the usual case, no answer dropped and
+	 * under 100 ms since the last report, costs no lock and a coarse
+	 * clock (which lags the other by at most a tick: a report may come
+	 * that much later, never sooner).
+	 */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	if (drops(&st) == atomic_load_explicit(&p->quiet_drops,
+					       memory_order_relaxed) &&
+	    (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 <
+		atomic_load_explicit(&p->quiet_until, memory_order_relaxed))
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&p->lock);
 	ms = (now.tv_sec - p->reported_at.tv_sec) * 1000 +
@@ -230,6 +256,12 @@ report(struct provider *p)
 	}
 	p->reported = st;
 	p->reported_at = now;
+	atomic_store_explicit(&p->quiet_drops, drops(&st),
+			      memory_order_relaxed);
+	atomic_store_explicit(&p->quiet_until,
+			      (int64_t)now.tv_sec * 1000 +
+				  now.tv_nsec / 1000000 + 100,
+			      memory_order_relaxed);
 	pthread_mutex_unlock(&p->lock);
 	wire_ctl_init(&m, WIRE_CTL_STATS);
 	m.len = sizeof(st);
