@@ -2356,6 +2356,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "scheme-memfs: out of memory\n");
 		return 1;
 	}
+	/*
+	 * The stop is caught before the scheme exists: whoever started us
+	 * may send SIGTERM as soon as it sees the scheme (test/harness.c),
+	 * and must see a clean exit then.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return 1;
+	sigaction(SIGTERM, &(struct sigaction){.sa_handler = on_term}, NULL);
+	sigaction(SIGINT, &(struct sigaction){.sa_handler = on_term}, NULL);
 	sfd = scheme_create(scheme, O_NONBLOCK);
 	if (sfd < 0) {
 		if (errno == ENOSYS)
@@ -2368,11 +2378,6 @@ main(int argc, char **argv)
 		tree_free(root);
 		return 1;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		return 1;
-	sigaction(SIGTERM, &(struct sigaction){.sa_handler = on_term}, NULL);
-	sigaction(SIGINT, &(struct sigaction){.sa_handler = on_term}, NULL);
 	if (events)
 		r = loop_events(tick_ms, stream);
 	else
