@@ -43,54 +43,35 @@ static char cwd[PATH_MAX]; /* "/scheme/NAME[/rest]" while in_scheme */
 static atomic_bool in_scheme;
 
 /*
- * Join base and rel (rel relative) into out, resolving "." and ".."
- * lexically.  -ENAMETOOLONG if it does not fit.
+ * The next component of the path at *p, its length in *l, *p moved past
+ * it; NULL at the end.
  */
-static int
-join(const char *base, const char *rel, char *out, size_t len)
+static const char *
+component(const char **p, size_t *l)
 {
-	size_t n = 0;
-	const char *p, *s;
-	int pass;
+	const char *s;
 
-	if (len < 2)
-		return -ENAMETOOLONG; /* not even "/" */
-	out[0] = '\0';
-	for (pass = 0; pass < 2; pass++) {
-		for (p = pass == 0 ? base : rel; *p != '\0';) {
-			while (*p == '/')
-				p++;
-			if (*p == '\0')
-				break;
-			s = p;
-			while (*p != '\0' && *p != '/')
-				p++;
-			if (p - s == 1 && s[0] == '.')
-				continue;
-			if (p - s == 2 && s[0] == '.' && s[1] == '.') {
-				while (n > 0 && out[n - 1] != '/')
-					n--;
-				if (n > 0)
-					n--; /* the slash */
-				out[n] = '\0';
-				continue;
-			}
-			if (n + 1 + (size_t)(p - s) + 1 > len)
-				return -ENAMETOOLONG;
-			out[n++] = '/';
-			memcpy(out + n, s, (size_t)(p - s));
-			n += (size_t)(p - s);
-			out[n] = '\0';
-		}
-	}
-	if (n == 0) {
-		out[0] = '/';
-		out[1] = '\0';
-	}
-	return 0;
+	while (**p == '/')
+		(*p)++;
+	if (**p == '\0')
+		return NULL;
+	for (s = *p; **p != '\0' && **p != '/';)
+		(*p)++;
+	*l = (size_t)(*p - s);
+	return s;
 }
 
-#define LINKS_MAX 40 /* links on one path, as Linux: then ELOOP */
+static bool
+is_dot(const char *s, size_t l)
+{
+	return l == 1 && s[0] == '.';
+}
+
+static bool
+is_dotdot(const char *s, size_t l)
+{
+	return l == 2 && s[0] == '.' && s[1] == '.';
+}
 
 /* Take the last component off out (length *n). */
 static void
@@ -102,6 +83,51 @@ pop(char *out, size_t *n)
 		(*n)--;
 	out[*n] = '\0';
 }
+
+/* Put "/" and the component s (l bytes) on out: 0 or -ENAMETOOLONG. */
+static int
+push(char *out, size_t *n, size_t len, const char *s, size_t l)
+{
+	if (*n + 1 + l + 1 > len)
+		return -ENAMETOOLONG;
+	out[(*n)++] = '/';
+	memcpy(out + *n, s, l);
+	*n += l;
+	out[*n] = '\0';
+	return 0;
+}
+
+/*
+ * Join base and rel (rel relative) into out, resolving "." and ".."
+ * lexically.  -ENAMETOOLONG if it does not fit.
+ */
+static int
+join(const char *base, const char *rel, char *out, size_t len)
+{
+	size_t n = 0, l;
+	const char *p, *s;
+	int pass;
+
+	if (len < 2)
+		return -ENAMETOOLONG; /* not even "/" */
+	out[0] = '\0';
+	for (pass = 0; pass < 2; pass++) {
+		for (p = pass == 0 ? base : rel;
+		     (s = component(&p, &l)) != NULL;) {
+			if (is_dotdot(s, l))
+				pop(out, &n);
+			else if (!is_dot(s, l) && push(out, &n, len, s, l) < 0)
+				return -ENAMETOOLONG;
+		}
+	}
+	if (n == 0) {
+		out[0] = '/';
+		out[1] = '\0';
+	}
+	return 0;
+}
+
+#define LINKS_MAX 40 /* links on one path, as Linux: then ELOOP */
 
 /*
  * Whether ".." may be taken lexically after out's last component, a name
@@ -169,47 +195,34 @@ join_links(const char *base, const char *rel, char *out, size_t len)
 	out[n] = '\0';
 	if ((size_t)snprintf(work, sizeof(work), "%s", rel) >= sizeof(work))
 		return -ENAMETOOLONG;
-	for (p = work; *p != '\0';) {
-		while (*p == '/')
-			p++;
-		if (*p == '\0')
-			break;
-		s = p;
-		while (*p != '\0' && *p != '/')
-			p++;
-		l = (size_t)(p - s);
-		if (l == 1 && s[0] == '.')
+	for (p = work; (s = component(&p, &l)) != NULL;) {
+		if (is_dot(s, l))
 			continue;
-		if (l == 2 && s[0] == '.' && s[1] == '.') {
-			r = n > sure ? climb_check(out, t, sizeof(t)) : 0;
-			if (r < 0)
-				return r;
-			if (r == 1) {
-				if (++hops > LINKS_MAX)
-					return -ELOOP;
-				pop(out, &n); /* the link's directory */
-				if (t[0] == '/')
-					out[n = 0] = '\0';
-				if ((size_t)snprintf(next, sizeof(next),
-						     "%s/%s", t,
-						     s) >= sizeof(next))
-					return -ENAMETOOLONG;
-				memcpy(work, next, strlen(next) + 1);
-				p = work;
-				sure = n;
-				continue;
-			}
-			pop(out, &n);
-			if (r == 2 || sure > n)
-				sure = n;
+		if (!is_dotdot(s, l)) {
+			if (push(out, &n, len, s, l) < 0)
+				return -ENAMETOOLONG;
 			continue;
 		}
-		if (n + 1 + l + 1 > len)
-			return -ENAMETOOLONG;
-		out[n++] = '/';
-		memcpy(out + n, s, l);
-		n += l;
-		out[n] = '\0';
+		r = n > sure ? climb_check(out, t, sizeof(t)) : 0;
+		if (r < 0)
+			return r;
+		if (r == 1) { /* on from the link's directory, with its target */
+			if (++hops > LINKS_MAX)
+				return -ELOOP;
+			pop(out, &n);
+			if (t[0] == '/')
+				out[n = 0] = '\0';
+			if ((size_t)snprintf(next, sizeof(next), "%s/%s", t, s) >=
+			    sizeof(next))
+				return -ENAMETOOLONG;
+			memcpy(work, next, strlen(next) + 1);
+			p = work;
+			sure = n;
+			continue;
+		}
+		pop(out, &n);
+		if (r == 2 || sure > n)
+			sure = n;
 	}
 	if (n == 0) {
 		out[0] = '/';
