@@ -395,9 +395,23 @@ END_TEST
  */
 START_TEST(released_before_the_wait_returns)
 {
-	int fd = open_file("rw");
+	int fd;
 	struct duo d;
 	pid_t pid, cont;
+
+	/*
+	 * A provider that keeps the locks hears of a holder's death by its
+	 * pidfd; one that cannot open pidfds (valgrind has no pidfd_open)
+	 * hears of it when the holder's last channel closes, which a request
+	 * asked at the same instant may come before (scheme(7) LOCKS).
+	 */
+	if (strcmp(scheme, SO) == 0 && getenv("SCHEME_TEST_VALGRIND") != NULL) {
+		fprintf(stderr, "released_before_the_wait_returns: skipped "
+				"for the provider's own locks under valgrind "
+				"(no pidfds)\n");
+		return;
+	}
+	fd = open_file("rw");
 
 	duo_init(&d);
 	for (int cmd = 0; cmd < 2; cmd++) {
@@ -824,21 +838,31 @@ START_TEST(provider_keeps_them)
 {
 	int fd = open_file("pk"), other = open_file("pk"), third;
 	long rel;
+	bool exact;
 
 	ck_assert_int_eq(h_stat_field(SO, "locks "), 0);
 	ck_assert_int_eq(setlk(fd, F_SETLK, F_WRLCK, 0, 10), 0);
 	ck_assert_int_eq(setlk(fd, F_SETLK, F_UNLCK, 3, 2), 0); /* a split */
 	ck_assert_int_eq(flock(other, LOCK_SH), 0);
 	ck_assert_int_eq(h_stat_field(SO, "locks "), 3);
+	/*
+	 * The releases are counted exactly where the provider has pidfds.
+	 * Under valgrind (no pidfd_open) it learns of ended processes from
+	 * their channels, and more releases come than these: then only the
+	 * locks are counted.
+	 */
+	exact = getenv("SCHEME_TEST_VALGRIND") == NULL;
 	rel = h_stat_field(SO, "releases ");
 	third = open_file("pk");
 	ck_assert_int_eq(close(third), 0); /* told before it returns */
 	ck_assert_int_eq(h_stat_field(SO, "locks "), 1);
-	ck_assert_int_eq(h_stat_field(SO, "releases "), rel + 1);
+	if (exact)
+		ck_assert_int_eq(h_stat_field(SO, "releases "), rel + 1);
 	/* our POSIX locks on the file again, and the description's end */
 	ck_assert_int_eq(close(other), 0);
 	ck_assert_int_eq(stat_becomes("locks ", 0), 0);
-	ck_assert_int_eq(stat_becomes("releases ", rel + 3), rel + 3);
+	if (exact)
+		ck_assert_int_eq(stat_becomes("releases ", rel + 3), rel + 3);
 	close(fd);
 }
 END_TEST
