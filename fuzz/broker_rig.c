@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../broker/log.h"
+#include "../proto/serve/serve_impl.h"
 #include "broker_rig.h"
 #include "fuzz.h"
 
@@ -220,4 +221,20 @@ brig_close_all(struct brig_fds *f)
 {
 	while (f->n > 0)
 		close(f->fd[--f->n]);
+}
+
+/*
+ * The built-ins' change counts made so far (WIRE_OP_GENS): one fd each,
+ * made at the first asking and kept for the scheme's life, not a leak.
+ */
+int
+brig_gens_fds(void)
+{
+	struct serve *b[3] = {br->root.scheme.builtin, br->time.scheme.builtin,
+			      br->irq.scheme.builtin};
+	int n = 0;
+
+	for (int i = 0; i < 3; i++)
+		n += b[i] != NULL && b[i]->gens_fd >= 0;
+	return n;
 }

@@ -48,6 +48,9 @@ struct brig_counts {
 
 void brig_counts(struct brig_counts *c);
 void brig_check(const struct brig_counts *before, const char *what);
+/* fds the built-ins keep for their life, made by an input (their
+ * change counts): the fd checks allow them. */
+int brig_gens_fds(void);
 
 void brig_keep(struct brig_fds *f, int fd);
 void brig_close_all(struct brig_fds *f);

@@ -35,14 +35,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../proto/serve/serve_impl.h"
 #include "broker_rig.h"
 #include "fuzz.h"
 
 #define NCHANS 4
 #define REPBUF (sizeof(struct wire_rep) + WIRE_MAX_DATA + 1)
 
-struct fclient {
+struct client {
 	int chan[NCHANS];
 	uint32_t asked[NCHANS]; /* the last request's room for an answer */
 	struct brig_fds got;
@@ -64,7 +63,7 @@ builtin_of(int i)
 }
 
 static void
-channels(struct fclient *cl)
+channels(struct client *cl)
 {
 	int i, sv[2];
 
@@ -96,7 +95,7 @@ room(const uint8_t *m, size_t len)
 }
 
 static void
-drain(struct fclient *cl)
+drain(struct client *cl)
 {
 	static char *buf;
 	struct wire_rep rep;
@@ -135,7 +134,7 @@ drain(struct fclient *cl)
 
 /* The record as sent: a small key becomes an open file's (see above). */
 static uint8_t *
-message(const struct fclient *cl, const struct fuzz_rec *rec)
+message(const struct client *cl, const struct fuzz_rec *rec)
 {
 	uint8_t *m = malloc(rec->len ? rec->len : 1);
 	struct wire_req q;
@@ -152,19 +151,8 @@ message(const struct fclient *cl, const struct fuzz_rec *rec)
 	return m;
 }
 
-/* The built-ins' change counts made so far: one fd each, kept. */
 static int
-gens_fds(void)
-{
-	int n = 0;
-
-	for (int i = 0; i < 3; i++)
-		n += builtin_of(i)->gens_fd >= 0;
-	return n;
-}
-
-static int
-along(struct fclient *cl, unsigned kind, unsigned k, int tmp[2])
+along(struct client *cl, unsigned kind, unsigned k, int tmp[2])
 {
 	tmp[0] = tmp[1] = -1;
 	switch (kind & 3) {
@@ -185,7 +173,7 @@ along(struct fclient *cl, unsigned kind, unsigned k, int tmp[2])
 }
 
 static void
-close_one(struct fclient *cl, unsigned k)
+close_one(struct client *cl, unsigned k)
 {
 	if (cl->got.n == 0)
 		return;
@@ -200,7 +188,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct brig_counts before;
 	struct fuzz_in in = {data, size};
 	struct fuzz_rec rec;
-	struct fclient cl;
+	struct client cl;
 	struct ucred me = {getpid(), geteuid(), getegid()};
 	int nfds, fd, i, tmp[2], conn;
 	unsigned k = 0, which;
@@ -208,7 +196,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	brig_init();
 	brig_counts(&before);
-	nfds = fuzz_fd_count() - gens_fds();
+	nfds = fuzz_fd_count() - brig_gens_fds();
 	memset(&cl, 0, sizeof(cl));
 	/* The process's control connection: its namespace is the root. */
 	conn = brig_connect(&me);
@@ -242,6 +230,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(conn);
 	brig_run();
 	brig_check(&before, "builtin");
-	fuzz_check_fds(nfds + gens_fds(), "builtin");
+	fuzz_check_fds(nfds + brig_gens_fds(), "builtin");
 	return 0;
 }
