@@ -74,6 +74,9 @@ chan_drop(struct chan *ch)
 	hidden_close(ch->pw);
 	hidden_close(ch->prr);
 	hidden_close(ch->pr);
+	hidden_close(ch->post);
+	hidden_close(ch->postr);
+	hidden_close(ch->ptimer);
 	if (ch->shm != NULL)
 		munmap((void *)ch->shm, WIRE_MAX_DATA);
 	free(ch);
@@ -182,7 +185,7 @@ chan_new(int fd, uint64_t broker, const struct wire_chan *wc, const char *name,
 		return NULL;
 	}
 	ch->fd = hidden_move(fd, chan_sock_relocate, ch);
-	ch->pw = ch->prr = ch->pr = -1;
+	ch->pw = ch->prr = ch->pr = ch->post = ch->postr = ch->ptimer = -1;
 	ch->broker = broker;
 	ch->inst = wc->inst;
 	ch->ppid = wc->pid;
@@ -382,6 +385,10 @@ int
 chan_send(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	  int nin, int sendfd)
 {
+	int r = chan_pipe_flush(ch);
+
+	if (r < 0)
+		return settle(ch, r);
 	return settle(ch, chan_sock_send(ch, req, in, nin, sendfd));
 }
 
@@ -474,7 +481,7 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	if (pipe && ch->pipes > 0)
 		r = chan_pipe_call(ch, req, in, nin, out, nout, rep, fd,
 				   rflags);
-	else
+	else if ((r = chan_pipe_flush(ch)) == 0)
 		r = chan_sock_call(ch, req, in, nin, out, nout, rep, fd, rflags,
 				   sendfd);
 	if (r == 0 && op != NULL && (op->flags & WIRE_IO) &&
@@ -515,6 +522,9 @@ fork_child(void)
 		hidden_close(ch->pw);
 		hidden_close(ch->prr);
 		hidden_close(ch->pr);
+		hidden_close(ch->post);
+		hidden_close(ch->postr);
+		hidden_close(ch->ptimer);
 		if (ch->shm != NULL)
 			munmap((void *)ch->shm, WIRE_MAX_DATA);
 		free(ch);

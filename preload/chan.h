@@ -38,6 +38,18 @@ struct chan {
 	bool revoked;	     /* shut by chan_revoke_all (a new namespace) */
 	bool broken;	     /* unusable now: its owner drops it */
 	const char *shm;     /* answers' data by pipe (WIRE_OP_SHM), or NULL */
+	/*
+	 * Posts (WIRE_OP_POSTS), -1 without: PARKs go down post, which the
+	 * provider reads only when asked (WIRE_REQ_DRAIN on the next request,
+	 * or a WIRE_OP_DRAIN) or when ptimer, armed at the first of them,
+	 * fires; posted is how many went since it last read them, and
+	 * armed_until a time (CLOCK_MONOTONIC, ns) before which the timer
+	 * has certainly not fired yet.  Of the post pipe we keep the read
+	 * end too (postr), so that a write never raises SIGPIPE.
+	 */
+	int post, postr, ptimer;
+	uint8_t posted;
+	uint64_t armed_until;
 	uint64_t broker, inst;
 	uint32_t ppid; /* the provider's pid: its open files' peer */
 	char name[WIRE_MAX_NAME + 1]; /* "" when reached by instance */

@@ -17,6 +17,8 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <scheme/scheme.h>
@@ -82,6 +84,36 @@ make_shm(struct chan *ch)
 }
 
 /*
+ * After the pipes, a third for posts (chan.h), and the provider's timerfd
+ * that rings for them.  Any failure leaves PARKs on the request pipe, as
+ * without.  0, or -EIO/-EINTR when the channel died (it is broken).
+ */
+static int
+make_posts(struct chan *ch)
+{
+	struct wire_req req;
+	struct wire_rep rep;
+	int pp[2], tfd = -1, r;
+
+	if (REAL(pipe2)(pp, O_CLOEXEC | O_NONBLOCK) < 0)
+		return 0;
+	wire_req_init(&req, WIRE_OP_POSTS, 0);
+	r = chan_sock_call(ch, &req, NULL, 0, NULL, 0, &rep, &tfd,
+			   MSG_CMSG_CLOEXEC, pp[0]);
+	if (r == 0 && (int64_t)rep.result == 0 && tfd >= 0) {
+		ch->post = hidden_move(pp[1], chan_sock_relocate, ch);
+		ch->postr = hidden_move(pp[0], chan_sock_relocate, ch);
+		ch->ptimer = hidden_move(tfd, chan_sock_relocate, ch);
+		return 0;
+	}
+	REAL(close)(pp[0]);
+	REAL(close)(pp[1]);
+	if (tfd >= 0)
+		REAL(close)(tfd);
+	return r;
+}
+
+/*
  * The upgrade: make the channel's pipes, over its socket (the request
  * pipe's read end goes to the provider, the answer carries the reply
  * pipe's), then the memfd.  0, or -ENOTCONN/-EIO when the channel died
@@ -111,7 +143,9 @@ chan_pipe_upgrade(struct chan *ch)
 		ch->pr = hidden_move(rfd, chan_sock_relocate, ch);
 		ch->pcap = cap > 0 ? (size_t)cap : PIPE_BUF;
 		ch->pipes = 1;
-		return make_shm(ch);
+		if ((r = make_shm(ch)) < 0)
+			return r;
+		return make_posts(ch);
 	}
 	REAL(close)(pp[0]);
 	REAL(close)(pp[1]);
@@ -204,6 +238,10 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 
 	req->seq = ++ch->seq;
 	req->len = (uint32_t)iov_sum(in, nin);
+	if (ch->posted > 0) {
+		req->flags |= WIRE_REQ_DRAIN; /* the PARKs before it first */
+		ch->posted = 0;
+	}
 	iov[0].iov_base = req;
 	iov[0].iov_len = sizeof(*req);
 	for (i = 0; i < nin; i++)
@@ -275,7 +313,53 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	return 0;
 }
 
-/* A request with no answer (WIRE_OP_PARK), down the pipe. */
+/*
+ * Posts.  A PARK needs no answer, and the provider needs it only before
+ * this channel's next request, or, when none comes, soon: its SYS_CLOSE
+ * frees what the file held.  Written down the request pipe, it wakes the
+ * provider, which on one CPU may run at once, before the program's next
+ * open, and the round costs two context switches more (README,
+ * Performance).  Down the post pipe it wakes nobody: the next request
+ * carries WIRE_REQ_DRAIN, and the provider's timer, armed here, rings
+ * POST_NS later in case none comes.  A timer armed earlier that has
+ * certainly not fired yet (armed_until, read after the write) will ring
+ * for this PARK too.
+ */
+#define POST_NS	 200000 /* the longest a PARK waits for its provider */
+#define POST_MAX 16	/* posts between reads; then the request pipe */
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Whether req went down the post pipe (the timer armed for it). */
+static bool
+post(struct chan *ch, struct wire_req *req)
+{
+	struct itimerspec it = {.it_value = {0, POST_NS}};
+	int saved = errno;
+	uint64_t now;
+
+	if (ch->post < 0 || ch->posted >= POST_MAX ||
+	    REAL(write)(ch->post, req, sizeof(*req)) != sizeof(*req)) {
+		errno = saved;
+		return false; /* none, or full: the request pipe takes it */
+	}
+	ch->posted++;
+	now = now_ns();
+	if (now >= ch->armed_until &&
+	    timerfd_settime(ch->ptimer, 0, &it, NULL) == 0)
+		ch->armed_until = now + POST_NS;
+	errno = saved;
+	return true;
+}
+
+/* A request with no answer (WIRE_OP_PARK): posted, else down the pipe. */
 int
 chan_pipe_post(struct chan *ch, struct wire_req *req)
 {
@@ -283,5 +367,31 @@ chan_pipe_post(struct chan *ch, struct wire_req *req)
 
 	req->seq = ++ch->seq;
 	req->len = 0;
+	if (post(ch, req))
+		return now_ns() < ch->armed_until ? 0 : chan_pipe_flush(ch);
+	if (ch->posted > 0) {
+		req->flags |= WIRE_REQ_DRAIN;
+		ch->posted = 0;
+	}
 	return pipe_send(ch, &iov, 1, sizeof(*req));
+}
+
+/*
+ * Before a request by the socket: the provider reads the posts first
+ * (a DRAIN down the request pipe, which it reads in turn with the
+ * socket, as it did the PARKs themselves).  0, or -ENOTCONN.
+ */
+int
+chan_pipe_flush(struct chan *ch)
+{
+	struct wire_req req;
+	struct iovec iov = {&req, sizeof(req)};
+
+	if (ch->posted == 0)
+		return 0;
+	wire_req_init(&req, WIRE_OP_DRAIN, 0);
+	req.seq = ++ch->seq;
+	req.flags = WIRE_REQ_DRAIN;
+	ch->posted = 0;
+	return pipe_send(ch, &iov, 1, sizeof(req));
 }

@@ -19,5 +19,6 @@ int chan_pipe_call(struct chan *ch, struct wire_req *req,
 		   const struct iovec *in, int nin, struct iovec *out, int nout,
 		   struct wire_rep *rep, int *fd, int rflags);
 int chan_pipe_post(struct chan *ch, struct wire_req *req);
+int chan_pipe_flush(struct chan *ch);
 
 #endif

@@ -240,6 +240,8 @@ lock_fcntl(int fd, struct sfd *e, int cmd, struct flock *fl)
 		found_to_flock(&wl, fl);
 	if (r == 0 && !ofd && !get && fl->l_type != F_UNLCK)
 		atomic_store(&posix_pid, my_pid());
+	if (ofd && !get)
+		e->gen = 0; /* its close must reach the provider now */
 	return r;
 }
 
@@ -262,6 +264,12 @@ lock_flock(int fd, struct sfd *e, int op)
 	default:
 		return -EINVAL;
 	}
+	/*
+	 * A description that took a lock is not parked (pool.c): a parked
+	 * file's PARK may wait for the next request (chan_pipe.c, Posts),
+	 * and its locks must end with the close, not up to 200 µs later.
+	 */
+	e->gen = 0;
 	if ((op & LOCK_NB) || wl.type == F_UNLCK)
 		return lock_call(fd, e, &wl);
 	return lock_wait(fd, e, &wl);

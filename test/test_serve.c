@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -571,8 +572,8 @@ END_TEST
 
 /* A request down a request pipe, as the preload writes one. */
 static void
-pipe_req(int w, uint32_t op, uint64_t key, uint64_t d, const char *path,
-	 uint64_t seq)
+pipe_req_flags(int w, uint32_t op, uint64_t key, uint64_t d, const char *path,
+	       uint64_t seq, uint32_t flags)
 {
 	struct wire_req r;
 	struct iovec iov[2];
@@ -582,10 +583,18 @@ pipe_req(int w, uint32_t op, uint64_t key, uint64_t d, const char *path,
 	r.seq = seq;
 	r.arg[2] = d;
 	r.len = (uint32_t)len;
+	r.flags = flags;
 	iov[0] = (struct iovec){&r, sizeof(r)};
 	iov[1] = (struct iovec){(void *)path, len};
 	ck_assert_int_eq(writev(w, iov, len ? 2 : 1),
 			 (ssize_t)(sizeof(r) + len));
+}
+
+static void
+pipe_req(int w, uint32_t op, uint64_t key, uint64_t d, const char *path,
+	 uint64_t seq)
+{
+	pipe_req_flags(w, op, key, d, path, seq, 0);
 }
 
 static bool
@@ -909,6 +918,184 @@ START_TEST(pipes_park_and_reuse)
 }
 END_TEST
 
+
+/* WIRE_OP_POSTS after the pipes: the post pipe in pp; the timerfd. */
+static int
+make_posts(int pp[2], uint64_t seq)
+{
+	int tfd = -1;
+
+	ck_assert_int_eq(pipe2(pp, O_CLOEXEC), 0);
+	ck_assert_int_eq(own_call(WIRE_OP_POSTS, dup(pp[0]), seq, &tfd), 0);
+	ck_assert_int_ge(tfd, 0);
+	return tfd;
+}
+
+static void
+close_all(const int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/*
+ * A PARK down the post pipe wakes nobody (pipe.c, Posts); the next
+ * request, marked WIRE_REQ_DRAIN, brings it in first: the provider hears
+ * the SYS_CLOSE, then the open that reuses what was parked.
+ */
+START_TEST(posts_wait_for_the_next_request)
+{
+	struct scheme_packet p[2];
+	struct wire_rep rep;
+	uint64_t key;
+	int rq[2], pp[2], ans, tfd, cfd = do_open(cli, "f", 9, &key);
+
+	ck_assert_int_eq(own_call(WIRE_OP_POSTS, dup(cfd), 2, NULL), -EINVAL);
+	ans = make_pipes(rq, 3);
+	tfd = make_posts(pp, 4);
+	pipe_req(pp[1], WIRE_OP_PARK, key, 0, NULL, 5);
+	ck_assert_int_eq(serve_read(s, p, 2, 100), -EAGAIN);
+	pipe_req_flags(rq[1], SYS_OPEN, key, O_RDWR, "again", 6,
+		       WIRE_REQ_DRAIN);
+	ck_assert_int_eq(serve_read(s, p, 2, 100), 2);
+	ck_assert_uint_eq(p[0].a, SYS_CLOSE);
+	ck_assert_uint_eq(p[0].b, 9);
+	ck_assert_uint_eq(p[1].a, SYS_OPEN);
+	ck_assert_str_eq((const char *)(uintptr_t)p[1].b, "again");
+	p[0].a = 0;
+	p[1].a = 11;
+	serve_write(s, &p[0]);
+	serve_write(s, &p[1]);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.seq, 6);
+	ck_assert_uint_eq(rep.status, WIRE_REUSED);
+	ck_assert(!readable(ans));
+	close_all((int[]){cfd, ans, tfd, rq[0], rq[1], pp[0], pp[1]}, 7);
+}
+END_TEST
+
+/*
+ * When no request comes, the timer the client armed rings and the posts
+ * are read: the SYS_CLOSE comes without one.  A DRAIN (sent before a
+ * request by the socket) reads them too, and is not answered.
+ */
+START_TEST(posts_read_when_the_timer_rings)
+{
+	struct itimerspec it = {.it_value = {0, 1000000}};
+	struct scheme_packet p;
+	uint64_t key, key2;
+	int rq[2], pp[2], ans, tfd, cfd = do_open(cli, "f", 9, &key);
+	int cfd2 = do_open(cli, "g", 10, &key2);
+
+	ans = make_pipes(rq, 2);
+	tfd = make_posts(pp, 3);
+	pipe_req(pp[1], WIRE_OP_PARK, key, 0, NULL, 4);
+	ck_assert_int_eq(timerfd_settime(tfd, 0, &it, NULL), 0);
+	ck_assert_int_eq(serve_read(s, &p, 1, 2000), 1);
+	ck_assert_uint_eq(p.a, SYS_CLOSE);
+	ck_assert_uint_eq(p.b, 9);
+	p.a = 0;
+	serve_write(s, &p);
+
+	pipe_req(pp[1], WIRE_OP_PARK, key2, 0, NULL, 5);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	pipe_req_flags(rq[1], WIRE_OP_DRAIN, 0, 0, NULL, 6, WIRE_REQ_DRAIN);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), 1);
+	ck_assert_uint_eq(p.a, SYS_CLOSE);
+	ck_assert_uint_eq(p.b, 10);
+	p.a = 0;
+	serve_write(s, &p);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	ck_assert(!readable(ans));
+	close_all((int[]){cfd, cfd2, ans, tfd, rq[0], rq[1], pp[0], pp[1]}, 8);
+}
+END_TEST
+
+/*
+ * The post pipe carries PARKs and nothing else: a read slipped into it,
+ * or a torn record, ends the channel when the posts are read, as a
+ * malformed message on the socket does; nothing reaches the provider.
+ */
+START_TEST(posts_carry_only_parks)
+{
+	struct scheme_packet p;
+	struct wire_stats st;
+	uint64_t key;
+	int rq[2], pp[2], ans, tfd, cfd = do_open(cli, "f", 9, &key);
+	char c;
+
+	ans = make_pipes(rq, 2);
+	tfd = make_posts(pp, 3);
+	pipe_req(pp[1], SYS_READ, key, 8, NULL, 4);
+	pipe_req_flags(rq[1], SYS_READ, key, 8, NULL, 5, WIRE_REQ_DRAIN);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	serve_stats(s, &st);
+	ck_assert_uint_eq(st.dropped_malformed, 1);
+	ck_assert_int_eq(recv(cli, &c, 1, 0), 0); /* hung up on */
+	close_all((int[]){cfd, ans, tfd, rq[0], rq[1], pp[0], pp[1]}, 7);
+}
+END_TEST
+
+START_TEST(posts_torn_record_ends_channel)
+{
+	struct itimerspec it = {.it_value = {0, 1000000}};
+	struct scheme_packet p;
+	struct wire_stats st;
+	uint64_t key;
+	int rq[2], pp[2], ans, tfd, cfd = do_open(cli, "f", 9, &key);
+	char c, junk[20] = "not a whole request";
+
+	ans = make_pipes(rq, 2);
+	tfd = make_posts(pp, 3);
+	ck_assert_int_eq(write(pp[1], junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	ck_assert_int_eq(timerfd_settime(tfd, 0, &it, NULL), 0);
+	ck_assert_int_eq(serve_read(s, &p, 1, 300), -EAGAIN);
+	serve_stats(s, &st);
+	ck_assert_uint_eq(st.dropped_malformed, 1);
+	ck_assert_int_eq(recv(cli, &c, 1, 0), 0);
+	close_all((int[]){cfd, ans, tfd, rq[0], rq[1], pp[0], pp[1]}, 7);
+}
+END_TEST
+
+/*
+ * The timer rings while requests read from the request pipe wait queued:
+ * the posts are read once those are served, and every request comes out,
+ * each PARK's SYS_CLOSE among them.
+ */
+START_TEST(posts_wait_behind_queued_requests)
+{
+	struct itimerspec it = {.it_value = {0, 1000}};
+	struct scheme_packet p;
+	uint64_t key, key2, key3;
+	int rq[2], pp[2], ans, tfd, seen = 0, i;
+	int cfd = do_open(cli, "f", 9, &key), cfd2 = do_open(cli, "g", 10, &key2);
+	int cfd3 = do_open(cli, "h", 12, &key3);
+
+	ans = make_pipes(rq, 2);
+	tfd = make_posts(pp, 3);
+	pipe_req(pp[1], WIRE_OP_PARK, key3, 0, NULL, 4);
+	pipe_req(rq[1], WIRE_OP_PARK, key, 0, NULL, 5);
+	pipe_req(rq[1], SYS_READ, key2, 4, NULL, 6);
+	ck_assert_int_eq(timerfd_settime(tfd, 0, &it, NULL), 0);
+	usleep(10000); /* both ready at the same epoll_wait */
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(serve_read(s, &p, 1, 100), 1);
+		if (p.a == SYS_CLOSE && p.b == 9)
+			seen |= 1;
+		else if (p.a == SYS_READ && p.b == 10)
+			seen |= 2;
+		else if (p.a == SYS_CLOSE && p.b == 12)
+			seen |= 4;
+		p.a = 0;
+		serve_write(s, &p);
+	}
+	ck_assert_int_eq(seen, 7);
+	ck_assert_int_eq(serve_read(s, &p, 1, 100), -EAGAIN);
+	close_all((int[]){cfd, cfd2, cfd3, ans, tfd, rq[0], rq[1], pp[0], pp[1]},
+		  9);
+}
+END_TEST
+
 static Suite *
 serve_suite(void)
 {
@@ -937,6 +1124,11 @@ serve_suite(void)
 	tcase_add_test(tc, pipe_requests_read_together);
 	tcase_add_test(tc, park_of_a_gone_file_unanswered);
 	tcase_add_test(tc, pipes_answer_in_shared_memory);
+	tcase_add_test(tc, posts_wait_for_the_next_request);
+	tcase_add_test(tc, posts_read_when_the_timer_rings);
+	tcase_add_test(tc, posts_carry_only_parks);
+	tcase_add_test(tc, posts_torn_record_ends_channel);
+	tcase_add_test(tc, posts_wait_behind_queued_requests);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -754,7 +754,9 @@ chan_kill(struct serve *s, struct sv_chan *ch)
 	sv_own_close(s, ch->pr);
 	sv_own_close(s, ch->pw);
 	sv_own_close(s, ch->prr);
-	ch->fd = ch->pr = ch->pw = ch->prr = -1;
+	sv_own_close(s, ch->post);
+	sv_own_close(s, ch->ptimer);
+	ch->fd = ch->pr = ch->pw = ch->prr = ch->post = ch->ptimer = -1;
 	locks_chan_end(s, ch);
 	chan_uncharge(s, ch);
 	slots_del(&s->chans, ch->key);
@@ -857,7 +859,7 @@ chan_add(struct serve *s, int fd, uint32_t flags,
 	}
 	pthread_mutex_lock(&s->lock);
 	ch->fd = fd;
-	ch->pr = ch->pw = ch->prr = -1;
+	ch->pr = ch->pw = ch->prr = ch->post = ch->ptimer = -1;
 	ch->flags = flags;
 	ch->refs = 1;
 	if (ci != NULL) {
@@ -1626,6 +1628,37 @@ own_shm(struct serve *s, struct sv_req *q, struct scheme_packet *pkt)
 	return SV_ANSWERED;
 }
 
+/*
+ * WIRE_OP_POSTS, after the pipes: fd is the read end of the post pipe;
+ * the answer carries the timerfd that rings for it (pipe.c, Posts).
+ */
+static enum sv_verdict
+own_posts(struct serve *s, struct sv_req *q, struct scheme_packet *pkt)
+{
+	struct sv_chan *ch = q->ch;
+	struct wire_rep rep;
+	int t = sv_pipe_posts(ch, q->fd), r = t < 0 ? t : 0;
+
+	if (t >= 0) {
+		ch->post = sv_own_hide(s, q->fd);
+		ch->ptimer = sv_own_hide(s, t);
+		r = sv_ep_add(s, ch->ptimer, SRC_POST, ch->key);
+	} else {
+		sv_xclose(q->fd);
+	}
+	wire_rep_init(&rep, q->req->seq);
+	rep.result = (uint64_t)(int64_t)r;
+	sv_reply(s, ch, SV_SOCK, &rep, NULL, 0, r == 0 ? ch->ptimer : -1);
+	return SV_ANSWERED;
+}
+
+/* WIRE_OP_DRAIN: its mark read the posts (chan_pipe_ready); no answer. */
+static enum sv_verdict
+own_drain(struct serve *s, struct sv_req *q, struct scheme_packet *pkt)
+{
+	return SV_ANSWERED;
+}
+
 /* WIRE_OP_GENS: the scheme's change count, an fd to map (gens.c). */
 static enum sv_verdict
 own_gens(struct serve *s, struct sv_req *q, struct scheme_packet *pkt)
@@ -2180,6 +2213,8 @@ static const struct own_row {
     {WIRE_OP_POLL, OWN_ADMITTED, own_poll},
     {WIRE_OP_LOCK, OWN_ADMITTED, own_lock},
     {WIRE_OP_GENS, OWN_AT_ONCE, own_gens},
+    {WIRE_OP_POSTS, OWN_AT_ONCE, own_posts},
+    {WIRE_OP_DRAIN, OWN_AT_ONCE, own_drain},
 };
 
 static const struct own_row *
@@ -2202,7 +2237,7 @@ turn_down(struct serve *s, struct sv_req *r, int err)
 	 * a description gone already (its socket's end came first: the pipe
 	 * is read one request an event) is dropped.
 	 */
-	if (r->req->op == WIRE_OP_PARK)
+	if (r->req->op == WIRE_OP_PARK || r->req->op == WIRE_OP_DRAIN)
 		s->st.dropped_malformed += err != -EBADF;
 	else
 		sv_reply_err(s, r->ch, r->via, r->req->seq, err, WIRE_OK);
@@ -2332,6 +2367,13 @@ chan_pipe_ready(struct serve *s, struct sv_chan *ch, struct scheme_packet *pkt)
 	r.req = (struct wire_req *)ch->buf;
 	if ((n = sv_pipe_recv(ch, r.req)) == 0)
 		return 0;
+	if (n > 0 && (r.req->flags & WIRE_REQ_DRAIN)) {
+		r.req->flags &= ~WIRE_REQ_DRAIN; /* the posts, then it */
+		if ((n = sv_pipe_drain(ch, r.req, (size_t)n)) > 0)
+			n = sv_pipe_recv(ch, r.req);
+		else if (n == 0)
+			n = (ssize_t)sizeof(*r.req) + r.req->len;
+	}
 	if (n < 0 || (r.op = wire_op(r.req->op)) == NULL ||
 	    !(r.op->flags & WIRE_BY_PIPE)) {
 		if (n != -EPIPE)
@@ -2341,12 +2383,42 @@ chan_pipe_ready(struct serve *s, struct sv_chan *ch, struct scheme_packet *pkt)
 	}
 	ch->refs++; /* the request may end the channel */
 	out = chan_request(s, &r, pkt);
+	if (ch->pq_len == 0 && ch->post_due && !ch->dead) {
+		ch->post_due = false;
+		if (sv_pipe_drain(ch, NULL, 0) < 0)
+			chan_kill(s, ch);
+	}
 	if (ch->pq_len > 0 && !ch->dead && !ch->queued) {
 		TAILQ_INSERT_TAIL(&s->queued, ch, qlink);
 		ch->queued = true;
 	}
 	sv_chan_put(ch);
 	return out;
+}
+
+/*
+ * A channel's post timer rang (pipe.c, Posts): its posts join the queue,
+ * or, when requests are queued already, are read once those are served.
+ */
+static void
+chan_post_ready(struct serve *s, struct sv_chan *ch)
+{
+	uint64_t v;
+	int r = 0;
+
+	if (SYS(read)(ch->ptimer, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	if (ch->pq_len > 0 || ch->queued)
+		ch->post_due = true;
+	else
+		r = sv_pipe_drain(ch, NULL, 0);
+	if (r < 0) {
+		s->st.dropped_malformed++;
+		chan_kill(s, ch);
+	} else if (ch->pq_len > 0 && !ch->queued) {
+		TAILQ_INSERT_TAIL(&s->queued, ch, qlink);
+		ch->queued = true;
+	}
 }
 
 /* Requests read from pipes and not yet served (chan_pipe_ready). */
@@ -2486,7 +2558,7 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 			    ev[i].data.u64 & ((1ull << SLOTS_KEY_BITS) - 1);
 			void *o;
 
-			if ((kind == SRC_PIPE	 ? SRC_CHAN
+			if ((kind == SRC_PIPE || kind == SRC_POST ? SRC_CHAN
 			     : kind == SRC_TRACE ? SRC_SUB
 			     : kind == SRC_PID	 ? SRC_WATCH
 						 : kind) != pass)
@@ -2497,6 +2569,9 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 			else if (kind == SRC_PIPE &&
 				 (o = slots_get(&s->chans, key)) != NULL)
 				out += chan_pipe_ready(s, o, &pkts[out]);
+			else if (kind == SRC_POST &&
+				 (o = slots_get(&s->chans, key)) != NULL)
+				chan_post_ready(s, o);
 			else if (kind == SRC_DESC &&
 				 (o = slots_get(&s->descs, key)) != NULL)
 				out +=
@@ -2991,6 +3066,8 @@ serve_relocate(struct serve *s, int oldfd, int newfd)
 		ch->pr = ch->pr == oldfd ? newfd : ch->pr;
 		ch->pw = ch->pw == oldfd ? newfd : ch->pw;
 		ch->prr = ch->prr == oldfd ? newfd : ch->prr;
+		ch->post = ch->post == oldfd ? newfd : ch->post;
+		ch->ptimer = ch->ptimer == oldfd ? newfd : ch->ptimer;
 	}
 	for (i = 0; i < s->descs.used; i++) {
 		d = s->descs.obj[i];

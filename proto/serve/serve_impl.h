@@ -27,7 +27,8 @@ enum sv_src {
 	SRC_KICK,
 	SRC_PIPE,
 	SRC_TRACE, /* a tracer's socket: readable means it went away */
-	SRC_PID	   /* a pidfd of a process holding POSIX locks: it ended */
+	SRC_PID,   /* a pidfd of a process holding POSIX locks: it ended */
+	SRC_POST   /* a channel's post timer (pipe.c, Posts): it rang */
 };
 
 struct sv_chan {
@@ -72,6 +73,14 @@ struct sv_chan {
 	char *pq;
 	uint32_t pq_len;
 	bool queued;
+	/*
+	 * Posts (WIRE_OP_POSTS, pipe.c), -1 until made: PARKs the client
+	 * wrote down post, read when a request says WIRE_REQ_DRAIN or when
+	 * ptimer rings; post_due: it rang while requests were queued, so
+	 * the posts are read once those are served.
+	 */
+	int post, ptimer;
+	bool post_due;
 	TAILQ_ENTRY(sv_chan) link;
 	TAILQ_ENTRY(sv_chan) qlink;
 };
@@ -298,6 +307,8 @@ RB_PROTOTYPE(clients, client, link, sv_client_cmp)
 #define SV_PIPE_FD_FOLLOWS 1
 int sv_pipe_make(const struct sv_chan *ch, int fd, int pp[2]);
 int sv_pipe_shm(struct sv_chan *ch, int fd);
+int sv_pipe_posts(const struct sv_chan *ch, int fd);
+int sv_pipe_drain(struct sv_chan *ch, struct wire_req *req, size_t len);
 ssize_t sv_pipe_recv(struct sv_chan *ch, struct wire_req *req);
 int sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
 		 const void *data, size_t len, int fd);

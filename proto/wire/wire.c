@@ -70,6 +70,8 @@ static const struct wire_op ops[] = {
     /* asked by the serving code, which keeps its struct (serve.c) */
     OP(SYS_LOCK, WIRE_IN_NONE, WIRE_OUT_NONE, K | WIRE_INNER),
     OP(WIRE_OP_GENS, WIRE_IN_NONE, WIRE_OUT_NONE, 0),
+    OP(WIRE_OP_POSTS, WIRE_IN_NONE, WIRE_OUT_NONE, 0),
+    OP(WIRE_OP_DRAIN, WIRE_IN_NONE, WIRE_OUT_NONE, WIRE_BY_PIPE),
 };
 #undef K
 

@@ -81,6 +81,16 @@ struct wire_lock {
 
 #define WIRE_OP_AT	  0x7f00000a /* a request on a path: see below */
 #define WIRE_OP_GENS	  0x7f00000b /* answer: fd of the change count */
+/*
+ * Closes that need not wake the provider (see "Posts" in
+ * proto/serve/pipe.c).  POSTS, on the socket once the pipes exist: fd is
+ * the read end of a third pipe, which carries PARKs only and which the
+ * provider does not watch; the answer carries a timerfd the client arms.
+ * DRAIN, down the request pipe, no answer: read the posts now (a request
+ * that must go by the socket sends one first).
+ */
+#define WIRE_OP_POSTS 0x7f00000c
+#define WIRE_OP_DRAIN 0x7f00000d
 
 /*
  * WIRE_OP_AT: a request on a description asked of a path in one round
@@ -105,8 +115,11 @@ struct wire_req {
 	uint64_t key;	 /* description, 0 for path operations */
 	uint64_t arg[3]; /* the packet's b, c, d; pointers become 0 */
 	uint32_t len;	 /* payload bytes after the header */
-	uint32_t pad;
+	uint32_t flags;	 /* WIRE_REQ_* */
 };
+
+/* Read the channel's posts and serve them before this request. */
+#define WIRE_REQ_DRAIN 1u
 
 enum wire_status {
 	WIRE_OK = 0,
