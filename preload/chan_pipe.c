@@ -18,10 +18,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <scheme/scheme.h>
+
+#include "../proto/spin.h"
 
 #include "chan_pipe.h"
 #include "chan_sock.h"
@@ -323,19 +324,14 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
  * carries WIRE_REQ_DRAIN, and the provider's timer, armed here, rings
  * POST_NS later in case none comes.  A timer armed earlier that has
  * certainly not fired yet (armed_until, read after the write) will ring
- * for this PARK too.
+ * for this PARK too.  Only a thread that may run on one CPU alone posts
+ * (spin.h, spin_worth): where there are more, the woken provider takes
+ * another CPU and hears the close at once, and a provider kept awake by
+ * the PARK answers the next open sooner than one the open must wake
+ * (README, Performance).
  */
 #define POST_NS	 200000 /* the longest a PARK waits for its provider */
 #define POST_MAX 16	/* posts between reads; then the request pipe */
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 /* Whether req went down the post pipe (the timer armed for it). */
 static bool
@@ -345,13 +341,13 @@ post(struct chan *ch, struct wire_req *req)
 	int saved = errno;
 	uint64_t now;
 
-	if (ch->post < 0 || ch->posted >= POST_MAX ||
+	if (ch->post < 0 || ch->posted >= POST_MAX || spin_worth() ||
 	    REAL(write)(ch->post, req, sizeof(*req)) != sizeof(*req)) {
 		errno = saved;
 		return false; /* none, or full: the request pipe takes it */
 	}
 	ch->posted++;
-	now = now_ns();
+	now = spin_now();
 	if (now >= ch->armed_until &&
 	    timerfd_settime(ch->ptimer, 0, &it, NULL) == 0)
 		ch->armed_until = now + POST_NS;
@@ -368,7 +364,7 @@ chan_pipe_post(struct chan *ch, struct wire_req *req)
 	req->seq = ++ch->seq;
 	req->len = 0;
 	if (post(ch, req))
-		return now_ns() < ch->armed_until ? 0 : chan_pipe_flush(ch);
+		return spin_now() < ch->armed_until ? 0 : chan_pipe_flush(ch);
 	if (ch->posted > 0) {
 		req->flags |= WIRE_REQ_DRAIN;
 		ch->posted = 0;
