@@ -129,76 +129,9 @@ const struct sfd_ops fdops_client = {
  * the provider's read of it is Redox's listing, which dir.c reads itself).
  * A directory opened without O_DIRECTORY is the provider's to refuse.
  * fds a program inherits across exec (identify.c) are plain scheme
- * files: the flags of their open are not known there.
+ * files: the flags of their open are not known there.  An O_PATH fd's
+ * flags are the open's; its fd flags and dups are the kernel's.
  */
-static ssize_t
-p_rw(int fd, struct sfd *e, const struct iovec *iov, int n)
-{
-	return -EBADF;
-}
-
-static ssize_t
-p_prw(int fd, struct sfd *e, const struct iovec *iov, int n, off_t off,
-      int rwf, bool write)
-{
-	return -EBADF;
-}
-
-static off_t
-p_lseek(int fd, struct sfd *e, off_t off, int whence)
-{
-	return -EBADF;
-}
-
-static int
-p_fsync(int fd, struct sfd *e, bool data)
-{
-	return -EBADF;
-}
-
-static int
-p_ftruncate(int fd, struct sfd *e, off_t len)
-{
-	return -EBADF;
-}
-
-static int
-p_fallocate(int fd, struct sfd *e, int mode, off_t off, off_t len)
-{
-	return -EBADF;
-}
-
-static ssize_t
-p_getdents(int fd, struct sfd *e, void *buf, size_t len)
-{
-	return -EBADF;
-}
-
-static int
-p_mmap(int fd, struct sfd *e, struct fd_map_args *m)
-{
-	return -EBADF;
-}
-
-static int
-p_fchmod(int fd, struct sfd *e, mode_t mode)
-{
-	return -EBADF;
-}
-
-static int
-p_fchown(int fd, struct sfd *e, uid_t uid, gid_t gid)
-{
-	return -EBADF;
-}
-
-static int
-p_futimens(int fd, struct sfd *e, const struct timespec *ts)
-{
-	return -EBADF;
-}
-
-/* The flags are the open's; the fd flags and dups are the kernel's. */
 static int
 p_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg)
 {
@@ -212,39 +145,27 @@ p_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg)
 	return r < 0 ? -errno : r;
 }
 
-static int
-p_ioctl(int fd, struct sfd *e, unsigned long req, void *arg)
-{
-	return -EBADF;
-}
-
-static int
-p_flock(int fd, struct sfd *e, int op)
-{
-	return -EBADF;
-}
-
 const struct sfd_ops fdops_client_path = {
     .kind = "scheme file (O_PATH)",
     .requests = true,
-    .readv = p_rw,
-    .writev = p_rw,
-    .preadv = p_prw,
-    .lseek = p_lseek,
-    .fsync = p_fsync,
-    .ftruncate = p_ftruncate,
-    .fallocate = p_fallocate,
-    .getdents = p_getdents,
-    .mmap = p_mmap,
+    .readv = badf_io,
+    .writev = badf_io,
+    .preadv = badf_pio,
+    .lseek = badf_lseek,
+    .fsync = badf_sync,
+    .ftruncate = badf_off,
+    .fallocate = badf_falloc,
+    .getdents = badf_buf,
+    .mmap = badf_map,
     .fstat = sc_fstat,
     .fstatvfs = sc_fstatvfs,
-    .fchmod = p_fchmod,
-    .fchown = p_fchown,
-    .futimens = p_futimens,
+    .fchmod = badf_mode,
+    .fchown = badf_own,
+    .futimens = badf_times,
     .fpath = sc_fpath,
     .fcntl = p_fcntl,
-    .ioctl = p_ioctl,
-    .flock = p_flock,
+    .ioctl = badf_ioctl,
+    .flock = badf_flock,
     .closing = lock_closing,
     .query = sc_query,
     .subscribe = sc_subscribe,

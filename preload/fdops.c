@@ -137,94 +137,106 @@ fd_close(int fd)
 	return r;
 }
 
-/* One of our own fds, as the program sees it: none. */
-static ssize_t
+/* EBADF to a call (fdops.h): one of our own fds, as the program sees it. */
+ssize_t
 badf_io(int fd, struct sfd *e, const struct iovec *iov, int n)
 {
 	return -EBADF;
 }
 
-static ssize_t
+ssize_t
 badf_pio(int fd, struct sfd *e, const struct iovec *iov, int n, off_t off,
 	 int rwf, bool write)
 {
 	return -EBADF;
 }
 
-static off_t
+off_t
 badf_lseek(int fd, struct sfd *e, off_t off, int whence)
 {
 	return -EBADF;
 }
 
-static int
+int
 badf_sync(int fd, struct sfd *e, bool data)
 {
 	return -EBADF;
 }
 
-static int
+int
 badf_off(int fd, struct sfd *e, off_t len)
 {
 	return -EBADF;
 }
 
-static ssize_t
+ssize_t
 badf_buf(int fd, struct sfd *e, void *buf, size_t n)
 {
 	return -EBADF;
 }
 
-static int
+int
 badf_stat(int fd, struct sfd *e, struct stat *st)
 {
 	return -EBADF;
 }
 
-static int
+int
 badf_statvfs(int fd, struct sfd *e, struct statvfs *sv)
 {
 	return -EBADF;
 }
 
-static int
+int
 badf_mode(int fd, struct sfd *e, mode_t mode)
 {
 	return -EBADF;
 }
 
-static int
+int
 badf_own(int fd, struct sfd *e, uid_t uid, gid_t gid)
 {
 	return -EBADF;
 }
 
-static int
+int
 badf_times(int fd, struct sfd *e, const struct timespec *ts)
 {
 	return -EBADF;
 }
 
-static int
+int
 badf_path(int fd, struct sfd *e, char *buf, size_t n)
 {
 	return -EBADF;
 }
 
-static int
+int
 badf_falloc(int fd, struct sfd *e, int mode, off_t off, off_t len)
 {
 	return -EBADF;
 }
 
-static int
+int
 badf_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg)
 {
 	return -EBADF;
 }
 
-static int
+int
 badf_ioctl(int fd, struct sfd *e, unsigned long req, void *arg)
+{
+	return -EBADF;
+}
+
+int
+badf_map(int fd, struct sfd *e, struct fd_map_args *m)
+{
+	return -EBADF;
+}
+
+int
+badf_flock(int fd, struct sfd *e, int op)
 {
 	return -EBADF;
 }

@@ -76,6 +76,27 @@ struct sfd_ops {
 /* The ops of one of our own fds: EBADF to everything (hidden.c). */
 extern const struct sfd_ops fdops_ours;
 
+/* EBADF, whatever the arguments: for the members of a kind that refuses
+ * a call (fdops_ours; an O_PATH scheme file, fd_client.c). */
+ssize_t badf_io(int, struct sfd *, const struct iovec *, int);
+ssize_t badf_pio(int, struct sfd *, const struct iovec *, int, off_t, int,
+		 bool);
+off_t badf_lseek(int, struct sfd *, off_t, int);
+int badf_sync(int, struct sfd *, bool);
+int badf_off(int, struct sfd *, off_t);
+int badf_falloc(int, struct sfd *, int, off_t, off_t);
+ssize_t badf_buf(int, struct sfd *, void *, size_t);
+int badf_map(int, struct sfd *, struct fd_map_args *);
+int badf_stat(int, struct sfd *, struct stat *);
+int badf_statvfs(int, struct sfd *, struct statvfs *);
+int badf_mode(int, struct sfd *, mode_t);
+int badf_own(int, struct sfd *, uid_t, gid_t);
+int badf_times(int, struct sfd *, const struct timespec *);
+int badf_path(int, struct sfd *, char *, size_t);
+int badf_fcntl(int, struct sfd *, int, uintptr_t);
+int badf_ioctl(int, struct sfd *, unsigned long, void *);
+int badf_flock(int, struct sfd *, int);
+
 ssize_t fd_readv(int fd, const struct iovec *iov, int n);
 ssize_t fd_writev(int fd, const struct iovec *iov, int n);
 ssize_t fd_preadv(int fd, const struct iovec *iov, int n, off_t off, int rwf,

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -1295,6 +1296,10 @@ opath_fd(void)
 	WANT(write(fd, "x", 1), EBADF);
 	WANT(ftruncate(fd, 0), EBADF);
 	WANT(lseek(fd, 0, SEEK_SET), EBADF);
+	/* flock(2), mmap(2): EBADF, "fd is not an open file descriptor" */
+	WANT(flock(fd, LOCK_SH | LOCK_NB), EBADF);
+	WANT(mmap(NULL, 1, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED ? -1 : 0,
+	     EBADF);
 	close(fd);
 	IS(size_of(P("f")) == 3, "size %ld", size_of(P("f")));
 }
