@@ -460,10 +460,15 @@ pid_watch(struct serve *s, uint32_t pid)
 	if (pid_find(s, pid) != NULL)
 		return;
 	fd = SYS(pidfd_open)((pid_t)pid, 0);
-	if (fd < 0 && errno == ESRCH)
+	if (fd < 0 && errno == ESRCH) {
 		owner_ended(s, pid);
-	else if (fd < 0)
+	} else if (fd < 0) {
+		struct client *cl = client_find(s, false, pid);
+
 		s->lock_nopidfd = true;
+		if (cl != NULL)
+			cl->locks = true; /* locks_chan_end */
+	}
 	errno = saved;
 	if (fd < 0)
 		return;
@@ -695,17 +700,19 @@ locks_desc_end(struct serve *s, struct desc *d)
 
 /*
  * A channel ended: its waits are withdrawn.  Without a pidfd watching
- * its owner, the owner's last channel stands for the process.
+ * its owner, the owner's last channel stands for the process, if it took
+ * POSIX locks: others have none to release (every process reading a
+ * file used to be told so as it went).
  */
 static void
 locks_chan_end(struct serve *s, struct sv_chan *ch)
 {
 	bool last = ch->owned && ch->cl != NULL && ch->cl->chans == 1 &&
-		    pid_find(s, ch->owner) == NULL;
+		    ch->cl->locks && pid_find(s, ch->owner) == NULL;
 
 	if (s->lock_by == LOCKS_PROVIDER) {
 		plock_cancel(s, ch);
-		if (last && s->lock_nopidfd) /* else a pidfd tells */
+		if (last) /* else a pidfd tells, or there is nothing */
 			owner_ended(s, ch->owner);
 		return;
 	}
