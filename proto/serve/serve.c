@@ -1659,10 +1659,12 @@ own_posts(struct serve *s, struct sv_req *q, struct scheme_packet *pkt)
 	return SV_ANSWERED;
 }
 
-/* WIRE_OP_DRAIN: its mark read the posts (chan_pipe_ready); no answer. */
+/* WIRE_OP_DRAIN: its mark read the posts (chan_pipe_ready); no answer.
+ * An fd sent with it (on the socket) is nobody's. */
 static enum sv_verdict
 own_drain(struct serve *s, struct sv_req *q, struct scheme_packet *pkt)
 {
+	sv_xclose(q->fd);
 	return SV_ANSWERED;
 }
 
