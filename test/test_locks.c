@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -235,6 +236,46 @@ START_TEST(flock_excludes_processes)
 	ck_assert_int_eq(flock(fd, LOCK_EX), 0); /* released at its exit */
 	alarm(0);
 	close(fd);
+}
+END_TEST
+
+/*
+ * A flock ends with the close of its description's last fd, also where
+ * a close need not wake the provider at once (a thread on one CPU posts
+ * its PARK: preload/chan_pipe.c, Posts): such a file is not parked, and
+ * another process's try finds it free at once.
+ */
+START_TEST(flock_ends_with_the_close_on_one_cpu)
+{
+	cpu_set_t one;
+	struct duo d;
+	int a, r;
+	pid_t pid;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	h_sleep_ms(150); /* the preload sees the affinity (proto/spin.c) */
+	for (int i = 0; i < 5; i++) {
+		duo_init(&d);
+		pid = fork();
+		if (pid == 0) { /* ready to try the moment it is told */
+			int b = open_file("fc");
+
+			say(d.up[1]);
+			hear(d.down[0]);
+			_exit(flock(b, LOCK_EX | LOCK_NB) == 0 ? 0 : 1);
+		}
+		hear(d.up[0]);
+		a = open_file("fc");
+		ck_assert_int_eq(write(a, "x", 1), 1); /* the pipes, posts */
+		ck_assert_int_eq(flock(a, LOCK_EX), 0);
+		ck_assert_int_eq(close(a), 0);
+		say(d.down[1]);
+		r = reap(pid);
+		ck_assert_msg(r == 0, "round %d: the flock outlived the close",
+			      i);
+	}
 }
 END_TEST
 
@@ -929,6 +970,7 @@ locks_suite(void)
 	tcase_add_test(tc, ranges_split_merge_whence);
 	tcase_add_test(tc, posix_released_by_any_close);
 	tcase_add_test(tc, released_on_exit);
+	tcase_add_test(tc, flock_ends_with_the_close_on_one_cpu);
 	tcase_add_test(tc, released_on_sigkill);
 	tcase_add_test(tc, released_before_the_wait_returns);
 	tcase_add_test(tc, setlkw_waits_then_proceeds);
@@ -952,6 +994,7 @@ locks_suite(void)
 	tcase_add_test(own, flock_excludes_processes);
 	tcase_add_test(own, posix_released_by_any_close);
 	tcase_add_test(own, released_on_exit);
+	tcase_add_test(own, flock_ends_with_the_close_on_one_cpu);
 	tcase_add_test(own, released_on_sigkill);
 	tcase_add_test(own, released_before_the_wait_returns);
 	tcase_add_test(own, setlkw_waits_then_proceeds);

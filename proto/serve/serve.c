@@ -463,11 +463,7 @@ pid_watch(struct serve *s, uint32_t pid)
 	if (fd < 0 && errno == ESRCH) {
 		owner_ended(s, pid);
 	} else if (fd < 0) {
-		struct client *cl = client_find(s, false, pid);
-
 		s->lock_nopidfd = true;
-		if (cl != NULL)
-			cl->locks = true; /* locks_chan_end */
 	}
 	errno = saved;
 	if (fd < 0)
@@ -700,9 +696,10 @@ locks_desc_end(struct serve *s, struct desc *d)
 
 /*
  * A channel ended: its waits are withdrawn.  Without a pidfd watching
- * its owner, the owner's last channel stands for the process, if it took
- * POSIX locks: others have none to release (every process reading a
- * file used to be told so as it went).
+ * its owner, the owner's last channel stands for the process, if it
+ * asked for POSIX locks (a wait withdrawn may have been granted on the
+ * way: this releases that too); others have none to release (every
+ * process reading a file used to be told so as it went).
  */
 static void
 locks_chan_end(struct serve *s, struct sv_chan *ch)
@@ -712,7 +709,7 @@ locks_chan_end(struct serve *s, struct sv_chan *ch)
 
 	if (s->lock_by == LOCKS_PROVIDER) {
 		plock_cancel(s, ch);
-		if (last) /* else a pidfd tells, or there is nothing */
+		if (last && s->lock_nopidfd) /* else a pidfd tells */
 			owner_ended(s, ch->owner);
 		return;
 	}
@@ -2176,6 +2173,13 @@ own_lock(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 		return SV_ANSWERED;
 	}
 	memcpy(&wl, r->req + 1, sizeof(wl));
+	if (wl.kind == WIRE_LK_POSIX && wl.cmd != WIRE_LK_GET &&
+	    wl.type != F_UNLCK) {
+		struct client *cl = client_find(s, false, r->cr->pid);
+
+		if (cl != NULL)
+			cl->locks = true; /* locks_chan_end */
+	}
 	if (s->lock_by != LOCKS_OURS)
 		return plock_ask(s, r, &wl, pkt);
 	if (s->locks == NULL && (s->locks = lk_new(lk_granted, s)) == NULL) {

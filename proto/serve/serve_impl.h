@@ -111,7 +111,7 @@ struct client {
 	uint32_t pending; /* requests with the provider, not yet answered */
 	uint32_t chans;	  /* channels the broker made for it */
 	uint32_t warned;  /* 1 << CAP_*: refusals already logged */
-	bool locks;	  /* took POSIX locks no pidfd watches */
+	bool locks;	  /* asked for POSIX locks (locks_chan_end) */
 	RB_ENTRY(client) link;
 };
 
