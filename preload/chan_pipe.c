@@ -48,6 +48,19 @@ pipe_send(struct chan *ch, const struct iovec *iov, int n, size_t len)
 }
 
 /*
+ * The first request down the pipe after PARKs went down the post pipe
+ * (Posts, below) has the provider read them before it.
+ */
+static void
+drain_first(struct chan *ch, struct wire_req *req)
+{
+	if (ch->posted > 0) {
+		req->flags |= WIRE_REQ_DRAIN;
+		ch->posted = 0;
+	}
+}
+
+/*
  * After the pipes, a memfd for the answers' data: sealed so that it can
  * never shrink under the provider's writes, mapped read-only here.  Any
  * failure leaves the data in the pipe.  0, or -EIO/-EINTR when the
@@ -239,10 +252,7 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 
 	req->seq = ++ch->seq;
 	req->len = (uint32_t)iov_sum(in, nin);
-	if (ch->posted > 0) {
-		req->flags |= WIRE_REQ_DRAIN; /* the PARKs before it first */
-		ch->posted = 0;
-	}
+	drain_first(ch, req);
 	iov[0].iov_base = req;
 	iov[0].iov_len = sizeof(*req);
 	for (i = 0; i < nin; i++)
@@ -333,26 +343,24 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 #define POST_NS	 200000 /* the longest a PARK waits for its provider */
 #define POST_MAX 16	/* posts between reads; then the request pipe */
 
-/* Whether req went down the post pipe (the timer armed for it). */
+/*
+ * After a post: whether the timer will ring for it, armed now if no
+ * earlier arming certainly covers it (armed_until, read after the write).
+ */
 static bool
-post(struct chan *ch, struct wire_req *req)
+armed(struct chan *ch)
 {
 	struct itimerspec it = {.it_value = {0, POST_NS}};
+	uint64_t now = spin_now();
 	int saved = errno;
-	uint64_t now;
+	bool ok = now < ch->armed_until;
 
-	if (ch->post < 0 || ch->posted >= POST_MAX || spin_worth() ||
-	    REAL(write)(ch->post, req, sizeof(*req)) != sizeof(*req)) {
-		errno = saved;
-		return false; /* none, or full: the request pipe takes it */
-	}
-	ch->posted++;
-	now = spin_now();
-	if (now >= ch->armed_until &&
-	    timerfd_settime(ch->ptimer, 0, &it, NULL) == 0)
+	if (!ok && timerfd_settime(ch->ptimer, 0, &it, NULL) == 0) {
 		ch->armed_until = now + POST_NS;
+		ok = true;
+	}
 	errno = saved;
-	return true;
+	return ok;
 }
 
 /* A request with no answer (WIRE_OP_PARK): posted, else down the pipe. */
@@ -360,15 +368,17 @@ int
 chan_pipe_post(struct chan *ch, struct wire_req *req)
 {
 	struct iovec iov = {req, sizeof(*req)};
+	int saved = errno;
 
 	req->seq = ++ch->seq;
 	req->len = 0;
-	if (post(ch, req))
-		return spin_now() < ch->armed_until ? 0 : chan_pipe_flush(ch);
-	if (ch->posted > 0) {
-		req->flags |= WIRE_REQ_DRAIN;
-		ch->posted = 0;
+	if (ch->post >= 0 && ch->posted < POST_MAX && !spin_worth() &&
+	    REAL(write)(ch->post, req, sizeof(*req)) == sizeof(*req)) {
+		ch->posted++;
+		return armed(ch) ? 0 : chan_pipe_flush(ch);
 	}
+	errno = saved; /* none, or full: the request pipe takes it */
+	drain_first(ch, req);
 	return pipe_send(ch, &iov, 1, sizeof(*req));
 }
 
@@ -387,7 +397,6 @@ chan_pipe_flush(struct chan *ch)
 		return 0;
 	wire_req_init(&req, WIRE_OP_DRAIN, 0);
 	req.seq = ++ch->seq;
-	req.flags = WIRE_REQ_DRAIN;
-	ch->posted = 0;
+	drain_first(ch, &req);
 	return pipe_send(ch, &iov, 1, sizeof(req));
 }

@@ -210,7 +210,9 @@ void
 chan_sock_relocate(void *ctx, int oldfd, int newfd)
 {
 	struct chan *ch = ctx;
-	int *fds[] = {&ch->fd, &ch->pw, &ch->prr, &ch->pr, &ch->post, &ch->postr, &ch->ptimer};
+	int *fds[] = {&ch->fd,	 &ch->pw,    &ch->prr,
+		      &ch->pr,	 &ch->post,  &ch->postr,
+		      &ch->ptimer};
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] == oldfd)

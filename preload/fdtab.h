@@ -22,7 +22,9 @@ struct sfd_ops;
 struct sfd {
 	const struct sfd_ops *ops;  /* what its kind does (fdops.h) */
 	uint64_t broker, inst, key; /* a scheme file: which description */
-	uint64_t gen;		    /* a scheme file: pool_gen at open */
+	uint64_t gen;		    /* a scheme file: pool_gen at open, 0 once
+				       it took a flock or OFD lock
+				       (never parked: lock.c) */
 	char *dtext;		    /* a scheme file: getdents64's listing */
 	size_t dlen, dpos;	    /* (dir.c, under ST_FDTAB) */
 	long dindex;

@@ -56,17 +56,6 @@ restart(const char *p, char *name, char *todo, char *out, size_t len)
 	return 1;
 }
 
-/* Take the last component off the walked path (len *dl): its directory. */
-static void
-up(char *done, size_t *dl)
-{
-	while (*dl > 0 && done[*dl - 1] != '/')
-		(*dl)--;
-	if (*dl > 0)
-		(*dl)--;
-	done[*dl] = '\0';
-}
-
 /*
  * The first link on sp's path (its last component too when `last`),
  * replaced by its target: 1 and sp now in a scheme (its rest in buf), or
@@ -90,22 +79,15 @@ sc_follow(struct scheme_path *sp, bool last, char *buf, size_t len, int *hops)
 	memcpy(todo, sp->rest, sp->restlen);
 	todo[sp->restlen] = '\0';
 	done[0] = '\0';
-	for (p = todo;;) {
-		while (*p == '/')
-			p++;
-		if (*p == '\0')
-			break;
-		for (c = p; *p != '\0' && *p != '/'; p++)
-			;
-		cl = (size_t)(p - c);
-		if (cl == 1 && c[0] == '.')
+	for (p = todo; (c = path_next(&p, &cl)) != NULL;) {
+		if (path_is_dot(c, cl))
 			continue;
-		if (cl == 2 && c[0] == '.' && c[1] == '.') {
+		if (path_is_dotdot(c, cl)) {
 			if (dl == 0) { /* above the scheme's root */
 				snprintf(next, sizeof(next), "/scheme%s", p);
 				out = 1;
 			} else {
-				up(done, &dl);
+				path_pop(done, &dl);
 				continue;
 			}
 		} else {
@@ -128,7 +110,7 @@ sc_follow(struct scheme_path *sp, bool last, char *buf, size_t len, int *hops)
 				break;
 			if (++*hops > FOLLOW_MAX)
 				return -ELOOP;
-			up(done, &dl);
+			path_pop(done, &dl);
 			out = target[0] == '/' || path_classify(target, &tmp);
 			if ((size_t)snprintf(next, sizeof(next), "%s%s", target,
 					     p) >= sizeof(todo))

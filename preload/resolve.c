@@ -42,48 +42,6 @@
 static char cwd[PATH_MAX]; /* "/scheme/NAME[/rest]" while in_scheme */
 static atomic_bool in_scheme;
 
-/*
- * The next component of the path at *p, its length in *l, *p moved past
- * it; NULL at the end.
- */
-static const char *
-component(const char **p, size_t *l)
-{
-	const char *s;
-
-	while (**p == '/')
-		(*p)++;
-	if (**p == '\0')
-		return NULL;
-	for (s = *p; **p != '\0' && **p != '/';)
-		(*p)++;
-	*l = (size_t)(*p - s);
-	return s;
-}
-
-static bool
-is_dot(const char *s, size_t l)
-{
-	return l == 1 && s[0] == '.';
-}
-
-static bool
-is_dotdot(const char *s, size_t l)
-{
-	return l == 2 && s[0] == '.' && s[1] == '.';
-}
-
-/* Take the last component off out (length *n). */
-static void
-pop(char *out, size_t *n)
-{
-	while (*n > 0 && out[*n - 1] != '/')
-		(*n)--;
-	if (*n > 0)
-		(*n)--;
-	out[*n] = '\0';
-}
-
 /* Put "/" and the component s (l bytes) on out: 0 or -ENAMETOOLONG. */
 static int
 push(char *out, size_t *n, size_t len, const char *s, size_t l)
@@ -113,10 +71,11 @@ join(const char *base, const char *rel, char *out, size_t len)
 	out[0] = '\0';
 	for (pass = 0; pass < 2; pass++) {
 		for (p = pass == 0 ? base : rel;
-		     (s = component(&p, &l)) != NULL;) {
-			if (is_dotdot(s, l))
-				pop(out, &n);
-			else if (!is_dot(s, l) && push(out, &n, len, s, l) < 0)
+		     (s = path_next(&p, &l)) != NULL;) {
+			if (path_is_dotdot(s, l))
+				path_pop(out, &n);
+			else if (!path_is_dot(s, l) &&
+				 push(out, &n, len, s, l) < 0)
 				return -ENAMETOOLONG;
 		}
 	}
@@ -195,10 +154,10 @@ join_links(const char *base, const char *rel, char *out, size_t len)
 	out[n] = '\0';
 	if ((size_t)snprintf(work, sizeof(work), "%s", rel) >= sizeof(work))
 		return -ENAMETOOLONG;
-	for (p = work; (s = component(&p, &l)) != NULL;) {
-		if (is_dot(s, l))
+	for (p = work; (s = path_next(&p, &l)) != NULL;) {
+		if (path_is_dot(s, l))
 			continue;
-		if (!is_dotdot(s, l)) {
+		if (!path_is_dotdot(s, l)) {
 			if (push(out, &n, len, s, l) < 0)
 				return -ENAMETOOLONG;
 			continue;
@@ -209,7 +168,7 @@ join_links(const char *base, const char *rel, char *out, size_t len)
 		if (r == 1) { /* on from the link's directory, with its target */
 			if (++hops > LINKS_MAX)
 				return -ELOOP;
-			pop(out, &n);
+			path_pop(out, &n);
 			if (t[0] == '/')
 				out[n = 0] = '\0';
 			if ((size_t)snprintf(next, sizeof(next), "%s/%s", t, s) >=
@@ -220,7 +179,7 @@ join_links(const char *base, const char *rel, char *out, size_t len)
 			sure = n;
 			continue;
 		}
-		pop(out, &n);
+		path_pop(out, &n);
 		if (r == 2 || sure > n)
 			sure = n;
 	}

@@ -460,11 +460,10 @@ pid_watch(struct serve *s, uint32_t pid)
 	if (pid_find(s, pid) != NULL)
 		return;
 	fd = SYS(pidfd_open)((pid_t)pid, 0);
-	if (fd < 0 && errno == ESRCH) {
+	if (fd < 0 && errno == ESRCH)
 		owner_ended(s, pid);
-	} else if (fd < 0) {
+	else if (fd < 0)
 		s->lock_nopidfd = true;
-	}
 	errno = saved;
 	if (fd < 0)
 		return;
@@ -2360,6 +2359,31 @@ chan_request(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 	}
 }
 
+/* Bytes wait in ch->pq: serve_read takes them before asking epoll. */
+static void
+chan_queue(struct serve *s, struct sv_chan *ch)
+{
+	if (ch->pq_len > 0 && !ch->dead && !ch->queued) {
+		TAILQ_INSERT_TAIL(&s->queued, ch, qlink);
+		ch->queued = true;
+	}
+}
+
+/*
+ * The channel's posts, nothing queued before them (pipe.c, Posts): they
+ * join the queue; anything but PARKs ends the channel.
+ */
+static void
+posts_read(struct serve *s, struct sv_chan *ch)
+{
+	ch->post_due = false;
+	if (sv_pipe_drain(ch, NULL, 0) < 0) {
+		s->st.dropped_malformed++;
+		chan_kill(s, ch);
+	}
+	chan_queue(s, ch);
+}
+
 /*
  * One request from the pipe (pipe.c reads it).  Only requests whose row
  * says WIRE_BY_PIPE come this way; anything else ends the channel, as a
@@ -2396,15 +2420,9 @@ chan_pipe_ready(struct serve *s, struct sv_chan *ch, struct scheme_packet *pkt)
 	}
 	ch->refs++; /* the request may end the channel */
 	out = chan_request(s, &r, pkt);
-	if (ch->pq_len == 0 && ch->post_due && !ch->dead) {
-		ch->post_due = false;
-		if (sv_pipe_drain(ch, NULL, 0) < 0)
-			chan_kill(s, ch);
-	}
-	if (ch->pq_len > 0 && !ch->dead && !ch->queued) {
-		TAILQ_INSERT_TAIL(&s->queued, ch, qlink);
-		ch->queued = true;
-	}
+	if (ch->pq_len == 0 && ch->post_due && !ch->dead)
+		posts_read(s, ch);
+	chan_queue(s, ch);
 	sv_chan_put(ch);
 	return out;
 }
@@ -2417,21 +2435,13 @@ static void
 chan_post_ready(struct serve *s, struct sv_chan *ch)
 {
 	uint64_t v;
-	int r = 0;
 
 	if (SYS(read)(ch->ptimer, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return;
 	if (ch->pq_len > 0 || ch->queued)
 		ch->post_due = true;
 	else
-		r = sv_pipe_drain(ch, NULL, 0);
-	if (r < 0) {
-		s->st.dropped_malformed++;
-		chan_kill(s, ch);
-	} else if (ch->pq_len > 0 && !ch->queued) {
-		TAILQ_INSERT_TAIL(&s->queued, ch, qlink);
-		ch->queued = true;
-	}
+		posts_read(s, ch);
 }
 
 /* Requests read from pipes and not yet served (chan_pipe_ready). */

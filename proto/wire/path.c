@@ -64,3 +64,33 @@ path_classify(const char *path, struct scheme_path *sp)
 	sp->restlen = strlen(p + 1);
 	return 1;
 }
+
+/*
+ * The next component of the path at *p, its length in *l, *p moved past
+ * it; NULL at the end.
+ */
+const char *
+path_next(const char **p, size_t *l)
+{
+	const char *s;
+
+	while (**p == '/')
+		(*p)++;
+	if (**p == '\0')
+		return NULL;
+	for (s = *p; **p != '\0' && **p != '/';)
+		(*p)++;
+	*l = (size_t)(*p - s);
+	return s;
+}
+
+/* Take the last component off out (length *n): its directory. */
+void
+path_pop(char *out, size_t *n)
+{
+	while (*n > 0 && out[*n - 1] != '/')
+		(*n)--;
+	if (*n > 0)
+		(*n)--;
+	out[*n] = '\0';
+}

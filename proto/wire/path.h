@@ -13,6 +13,7 @@
 #ifndef PROTO_PATH_H
 #define PROTO_PATH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct scheme_path {
@@ -22,5 +23,21 @@ struct scheme_path {
 };
 
 int path_classify(const char *path, struct scheme_path *sp);
+
+/* Walking a path by its components, "/"s skipped. */
+const char *path_next(const char **p, size_t *l);
+void path_pop(char *out, size_t *n);
+
+static inline bool
+path_is_dot(const char *s, size_t l)
+{
+	return l == 1 && s[0] == '.';
+}
+
+static inline bool
+path_is_dotdot(const char *s, size_t l)
+{
+	return l == 2 && s[0] == '.' && s[1] == '.';
+}
 
 #endif
