@@ -2379,7 +2379,8 @@ posts_read(struct serve *s, struct sv_chan *ch)
 	ch->post_due = false;
 	if (sv_pipe_drain(ch, NULL, 0) < 0) {
 		s->st.dropped_malformed++;
-		chan_kill(s, ch);
+		chan_kill(s, ch); /* may free ch: the timer holds no ref */
+		return;
 	}
 	chan_queue(s, ch);
 }
