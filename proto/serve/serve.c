@@ -2379,7 +2379,8 @@ posts_read(struct serve *s, struct sv_chan *ch)
 	ch->post_due = false;
 	if (sv_pipe_drain(ch, NULL, 0) < 0) {
 		s->st.dropped_malformed++;
-		chan_kill(s, ch);
+		chan_kill(s, ch); /* may free ch: the timer holds no ref */
+		return;
 	}
 	chan_queue(s, ch);
 }
@@ -2436,8 +2437,8 @@ chan_post_ready(struct serve *s, struct sv_chan *ch)
 {
 	uint64_t v;
 
-	if (SYS(read)(ch->ptimer, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return;
+	/* only to clear its count: the posts are read whatever it says */
+	(void)SYS(read)(ch->ptimer, &v, sizeof(v));
 	if (ch->pq_len > 0 || ch->queued)
 		ch->post_due = true;
 	else
