@@ -54,9 +54,9 @@
 #include "hidden.h"
 #include "provider.h"
 #include "fdops.h"
+#include "handlers.h"
 #include "real.h"
 #include "state.h"
-#include "sigsys.h"
 #include "uaccess.h"
 
 #define BATCH	  64
@@ -413,7 +413,7 @@ provider_create(const char *name, size_t len, int flags)
 				    .name = p->name,
 				    .epochs = p->epochs,
 				    .nepochs = p->nepochs,
-				    .restarts = sig_restarts};
+				    .restarts = handlers_restart};
 	cfg.max_handles = env_cap("SCHEME_MAX_HANDLES");
 	cfg.max_handles_uid = env_cap("SCHEME_MAX_HANDLES_UID");
 	cfg.max_chans = env_cap("SCHEME_MAX_CHANNELS");

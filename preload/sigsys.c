@@ -45,8 +45,8 @@
 #include <sys/syscall.h>
 #include <ucontext.h>
 
+#include "handlers.h"
 #include "rawsys.h"
-#include "sigsys.h"
 #include "wrap.h"
 
 #ifndef PR_SET_SYSCALL_USER_DISPATCH
@@ -183,33 +183,10 @@ sigsys_init(void)
 	thread_on();
 }
 
-/*
- * Restarting handlers.  A handler installed with SA_RESTART (signal()
- * always sets it) makes the kernel restart a read() it interrupts; the
- * serving code's direct reads (proto/serve/serve.c) are such reads, where
- * epoll_wait() would say EINTR, so it asks here first (provider.c).
- * Never unset: a program that has one is assumed to keep it.
- */
-static atomic_bool restarting;
-
-static void
-note(const struct sigaction *act)
-{
-	if (act != NULL && act->sa_handler != SIG_DFL &&
-	    act->sa_handler != SIG_IGN && (act->sa_flags & SA_RESTART))
-		atomic_store(&restarting, true);
-}
-
-bool
-sig_restarts(void)
-{
-	return atomic_load_explicit(&restarting, memory_order_relaxed);
-}
-
 EXPORT int
 sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	note(act);
+	handlers_note(act);
 	if (LIKELY(sig != SIGSYS || !trap_on))
 		return REAL(sigaction)(sig, act, old);
 	while (atomic_flag_test_and_set(&theirs_lock))
@@ -227,8 +204,8 @@ signal(int sig, sighandler_t h)
 {
 	struct sigaction sa, old;
 
-	if (h != SIG_DFL && h != SIG_IGN && h != SIG_ERR)
-		atomic_store(&restarting, true); /* glibc's: SA_RESTART */
+	handlers_note(&(struct sigaction){.sa_handler = h,
+					  .sa_flags = SA_RESTART}); /* glibc's */
 	if (LIKELY(sig != SIGSYS || !trap_on))
 		return REAL(signal)(sig, h);
 	memset(&sa, 0, sizeof(sa));

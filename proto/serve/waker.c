@@ -91,9 +91,9 @@ sv_waker_here(struct serve *s)
 	pthread_cond_init(&s->w.cv, NULL);
 	s->w.stop = false;
 	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&s->w.t, NULL, waker, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	SYS(pthread_sigmask)(SIG_SETMASK, &all, &old);
+	r = SYS(pthread_create)(&s->w.t, NULL, waker, s);
+	SYS(pthread_sigmask)(SIG_SETMASK, &old, NULL);
 	if (r != 0) {
 		s->w.failed = true;
 		return false;
