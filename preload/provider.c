@@ -54,6 +54,7 @@
 #include "hidden.h"
 #include "provider.h"
 #include "fdops.h"
+#include "handlers.h"
 #include "real.h"
 #include "state.h"
 #include "uaccess.h"
@@ -411,7 +412,8 @@ provider_create(const char *name, size_t len, int flags)
 				    .ctx = p,
 				    .name = p->name,
 				    .epochs = p->epochs,
-				    .nepochs = p->nepochs};
+				    .nepochs = p->nepochs,
+				    .restarts = handlers_restart};
 	cfg.max_handles = env_cap("SCHEME_MAX_HANDLES");
 	cfg.max_handles_uid = env_cap("SCHEME_MAX_HANDLES_UID");
 	cfg.max_chans = env_cap("SCHEME_MAX_CHANNELS");

@@ -45,6 +45,7 @@
 #include <sys/syscall.h>
 #include <ucontext.h>
 
+#include "handlers.h"
 #include "rawsys.h"
 #include "wrap.h"
 
@@ -185,6 +186,7 @@ sigsys_init(void)
 EXPORT int
 sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
+	handlers_note(act);
 	if (LIKELY(sig != SIGSYS || !trap_on))
 		return REAL(sigaction)(sig, act, old);
 	while (atomic_flag_test_and_set(&theirs_lock))
@@ -202,6 +204,8 @@ signal(int sig, sighandler_t h)
 {
 	struct sigaction sa, old;
 
+	handlers_note(&(struct sigaction){.sa_handler = h,
+					  .sa_flags = SA_RESTART}); /* glibc's */
 	if (LIKELY(sig != SIGSYS || !trap_on))
 		return REAL(signal)(sig, h);
 	memset(&sa, 0, sizeof(sa));

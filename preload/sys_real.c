@@ -41,6 +41,12 @@ THUNK(int, epoll_ctl, (int ep, int op, int fd, struct epoll_event *e),
 THUNK(int, epoll_wait, (int ep, struct epoll_event *e, int n, int t),
       (ep, e, n, t))
 THUNK(int, poll, (struct pollfd *p, nfds_t n, int t), (p, n, t))
+/* The waker (proto/serve/waker.c) is ours: no trap set up for it. */
+THUNK(int, pthread_create,
+      (pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg),
+      (t, a, fn, arg))
+THUNK(int, pthread_sigmask, (int how, const sigset_t *set, sigset_t *old),
+      (how, set, old))
 
 /* Not a wrapper of ours: libc's syscall(), past the one we export. */
 static int
@@ -100,4 +106,6 @@ const struct proto_sys proto_sys = {
     .epoll_wait = r_epoll_wait,
     .poll = r_poll,
     .pidfd_open = r_pidfd_open,
+    .pthread_create = r_pthread_create,
+    .pthread_sigmask = r_pthread_sigmask,
 };

@@ -14,6 +14,8 @@
 #define PROTO_SYS_H
 
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -46,6 +48,9 @@ struct proto_sys {
 	int (*epoll_wait)(int, struct epoll_event *, int, int);
 	int (*poll)(struct pollfd *, nfds_t, int);
 	int (*pidfd_open)(pid_t, unsigned int);
+	int (*pthread_create)(pthread_t *, const pthread_attr_t *,
+			      void *(*)(void *), void *);
+	int (*pthread_sigmask)(int, const sigset_t *, sigset_t *);
 };
 
 extern const struct proto_sys proto_sys;

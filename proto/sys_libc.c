@@ -49,4 +49,6 @@ const struct proto_sys proto_sys = {
     .epoll_wait = epoll_wait,
     .poll = poll,
     .pidfd_open = pidfd_open,
+    .pthread_create = pthread_create,
+    .pthread_sigmask = pthread_sigmask,
 };

@@ -1384,6 +1384,81 @@ START_TEST(seteuid_is_the_user_providers_see)
 }
 END_TEST
 
+/*
+ * A provider that stops on a signal whose handler signal() installed,
+ * which restarts reads (SA_RESTART): its read of the scheme fd must still
+ * end with EINTR, as epoll_wait's does, even on one CPU after a run of
+ * requests by one pipe, where serve would otherwise read that pipe
+ * directly (proto/serve/serve.c, Direct reads) and the kernel would
+ * restart the read.
+ */
+static volatile sig_atomic_t sig_term;
+
+static void
+on_sig_term(int sig)
+{
+	(void)sig;
+	sig_term = 1;
+}
+
+static void
+sig_provider(int ready)
+{
+	struct scheme_packet p[8];
+	ssize_t n, i;
+	int fd = open(":tc_sig", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+
+	signal(SIGTERM, on_sig_term);
+	if (fd < 0 || write(ready, "r", 1) != 1)
+		_exit(1);
+	while (!sig_term && (n = read(fd, p, sizeof(p))) > 0) {
+		for (i = 0; i < n / (ssize_t)sizeof(p[0]); i++) {
+			if (p[i].a == SYS_READ) {
+				memset((void *)(uintptr_t)p[i].c, 'x', p[i].d);
+				p[i].a = p[i].d;
+			} else {
+				p[i].a = p[i].a == SYS_OPEN ? 1 : 0;
+			}
+		}
+		if (write(fd, p, (size_t)n) != n)
+			_exit(1);
+	}
+	_exit(sig_term ? 0 : 2);
+}
+
+START_TEST(provider_stops_on_a_restarting_signal)
+{
+	int go[2], status = 0, fd, i;
+	cpu_set_t one;
+	char c, buf[8];
+	pid_t pid;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	ck_assert_int_eq(pipe(go), 0);
+	if ((pid = fork()) == 0)
+		sig_provider(go[1]);
+	close(go[1]);
+	ck_assert_int_eq(read(go[0], &c, 1), 1);
+	close(go[0]);
+	fd = open("tc_sig:f", O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	for (i = 0; i < 40; i++)
+		ck_assert_int_eq(read(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	kill(pid, SIGTERM);
+	for (i = 0; i < 60 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		h_sleep_ms(50);
+	if (i == 60) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		ck_abort_msg("the provider did not stop on SIGTERM");
+	}
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(fd);
+}
+END_TEST
+
 static Suite *
 client_suite(void)
 {
@@ -1426,6 +1501,7 @@ client_suite(void)
 	tcase_add_test(tc, reopen_upgrades_channel);
 	tcase_add_test(tc, shared_files_not_reused);
 	tcase_add_test(tc, seteuid_is_the_user_providers_see);
+	tcase_add_test(tc, provider_stops_on_a_restarting_signal);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,9 +5,14 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -37,7 +42,8 @@ setup(void)
 static void
 teardown(void)
 {
-	close(cli);
+	if (cli >= 0)
+		close(cli);
 	serve_free(s);
 }
 
@@ -1096,6 +1102,296 @@ START_TEST(posts_wait_behind_queued_requests)
 }
 END_TEST
 
+/*
+ * Direct reads (serve.c): on one CPU, once a channel's pipe has brought
+ * every request for a while, serve_read blocks in read() of that pipe,
+ * and the waker (waker.c) ends the read when anything else wants us.
+ */
+static bool
+never(void)
+{
+	return false;
+}
+
+static bool
+always(void)
+{
+	return true;
+}
+
+static void
+direct_setup_with(bool (*restarts)(void))
+{
+	struct serve_config cfg = {.broker = 0xabc, .inst = 42,
+				   .restarts = restarts};
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	s = serve_new(&cfg);
+	ck_assert_ptr_nonnull(s);
+	cli = new_chan(0);
+}
+
+static void
+direct_setup(void)
+{
+	direct_setup_with(never);
+}
+
+static void
+restarting_setup(void)
+{
+	direct_setup_with(always);
+}
+
+/* Threads of this process: a waker is one more. */
+static int
+threads(void)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat("/proc/self/task", &st), 0);
+	return (int)st.st_nlink - 2;
+}
+
+/* Enough reads by the pipe, each served, for the next to read it directly. */
+static void
+reads_by_pipe(int rq, int ans, uint64_t key, uint64_t *seq)
+{
+	struct scheme_packet p;
+	struct wire_rep rep;
+
+	for (int i = 0; i < 12; i++) {
+		pipe_req(rq, SYS_READ, key, 8, NULL, ++*seq);
+		ck_assert_int_eq(serve_read(s, &p, 1, -1), 1);
+		ck_assert_uint_eq(p.a, SYS_READ);
+		p.a = 0;
+		serve_write(s, &p);
+		ck_assert_int_eq(read(ans, &rep, sizeof(rep)),
+				 (ssize_t)sizeof(rep));
+		ck_assert_uint_eq(rep.seq, *seq);
+	}
+}
+
+/* What a thread does to the blocked serve_read, after 100 ms. */
+static int cli2, rq_w;
+static pthread_t reader;
+
+static void *
+then_open_elsewhere(void *arg)
+{
+	(void)arg;
+	usleep(100000);
+	send_req(cli2, SYS_OPEN, 0, 0, O_RDONLY, "other", 5, 7);
+	return NULL;
+}
+
+static void *
+then_hang_up_and_open_elsewhere(void *arg)
+{
+	(void)arg;
+	usleep(100000);
+	close(cli);
+	close(rq_w);
+	cli = -1;
+	usleep(50000);
+	return then_open_elsewhere(NULL);
+}
+
+static void *
+then_garble_and_open_elsewhere(void *arg)
+{
+	struct wire_req bad;
+
+	(void)arg;
+	usleep(100000);
+	memset(&bad, 0xee, sizeof(bad)); /* not a request: ends the channel */
+	ck_assert_int_eq(write(rq_w, &bad, sizeof(bad)), (ssize_t)sizeof(bad));
+	close(rq_w);
+	usleep(50000);
+	return then_open_elsewhere(NULL);
+}
+
+static void *
+then_stop(void *arg)
+{
+	(void)arg;
+	usleep(100000);
+	serve_stop(s);
+	return NULL;
+}
+
+static void
+nothing(int sig)
+{
+	(void)sig;
+}
+
+static void *
+then_signal(void *arg)
+{
+	(void)arg;
+	usleep(100000);
+	pthread_kill(reader, SIGUSR1);
+	return NULL;
+}
+
+/* Whether any fd of ours is still the pipe whose inode is ino. */
+static bool
+pipe_open_here(ino_t ino)
+{
+	char want[64], link[64];
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	bool found = false;
+	ssize_t n;
+
+	ck_assert_ptr_nonnull(d);
+	snprintf(want, sizeof(want), "pipe:[%lu]", (unsigned long)ino);
+	while ((de = readdir(d)) != NULL) {
+		n = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			found |= strcmp(link, want) == 0;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* Blocked in a direct read, a request on another channel is heard. */
+START_TEST(direct_read_hears_other_channels)
+{
+	struct scheme_packet p;
+	uint64_t key, seq = 10;
+	int rq[2], ans, cfd = do_open(cli, "f", 9, &key);
+	pthread_t t;
+
+	cli2 = new_chan(0);
+	ans = make_pipes(rq, 2);
+	ck_assert_int_eq(threads(), 1);
+	reads_by_pipe(rq[1], ans, key, &seq);
+	ck_assert_int_eq(threads(), 2); /* the waker: it read directly */
+	ck_assert_int_eq(pthread_create(&t, NULL, then_open_elsewhere, NULL),
+			 0);
+	ck_assert_int_eq(serve_read(s, &p, 1, -1), 1);
+	ck_assert_uint_eq(p.a, SYS_OPEN);
+	pthread_join(t, NULL);
+	/* and the pipe, back in epoll's set, still brings requests */
+	pipe_req(rq[1], SYS_READ, key, 8, NULL, ++seq);
+	ck_assert_int_eq(serve_read(s, &p, 1, 1000), 1);
+	ck_assert_uint_eq(p.a, SYS_READ);
+	close(cli2);
+	close(cfd);
+	close(ans);
+	close(rq[0]);
+	close(rq[1]);
+}
+END_TEST
+
+/*
+ * The channel read directly ends, by its client's hang-up (heard by the
+ * waker) or by what it sent (heard by the reader): serve's own ends of
+ * the pipe go with it.
+ */
+static void
+direct_channel_ends(void *(*how)(void *))
+{
+	struct scheme_packet p;
+	uint64_t key, seq = 10;
+	int rq[2], ans, cfd = do_open(cli, "f", 9, &key);
+	struct stat st;
+	pthread_t t;
+
+	cli2 = new_chan(0);
+	ans = make_pipes(rq, 2);
+	ck_assert_int_eq(fstat(rq[0], &st), 0);
+	close(rq[0]);
+	reads_by_pipe(rq[1], ans, key, &seq);
+	ck_assert(pipe_open_here(st.st_ino)); /* serve's ends */
+	rq_w = rq[1];
+	ck_assert_int_eq(pthread_create(&t, NULL, how, NULL), 0);
+	ck_assert_int_eq(serve_read(s, &p, 1, -1), 1);
+	ck_assert_uint_eq(p.a, SYS_OPEN);
+	pthread_join(t, NULL);
+	ck_assert(!pipe_open_here(st.st_ino));
+	close(cli2);
+	close(cfd);
+	close(ans);
+}
+
+START_TEST(direct_read_ends_when_its_client_hangs_up)
+{
+	direct_channel_ends(then_hang_up_and_open_elsewhere);
+}
+END_TEST
+
+START_TEST(direct_read_ends_at_a_malformed_request)
+{
+	direct_channel_ends(then_garble_and_open_elsewhere);
+}
+END_TEST
+
+START_TEST(direct_read_ends_at_stop)
+{
+	struct scheme_packet p;
+	uint64_t key, seq = 10;
+	int rq[2], ans, cfd = do_open(cli, "f", 9, &key);
+	pthread_t t;
+
+	ans = make_pipes(rq, 2);
+	reads_by_pipe(rq[1], ans, key, &seq);
+	ck_assert_int_eq(pthread_create(&t, NULL, then_stop, NULL), 0);
+	ck_assert_int_eq(serve_read(s, &p, 1, -1), 0);
+	pthread_join(t, NULL);
+	close(cfd);
+	close(ans);
+	close(rq[0]);
+	close(rq[1]);
+}
+END_TEST
+
+/* A signal handler without SA_RESTART ends it with EINTR, as epoll's. */
+START_TEST(direct_read_interrupted_by_a_signal)
+{
+	struct sigaction sa = {.sa_handler = nothing};
+	struct scheme_packet p;
+	uint64_t key, seq = 10;
+	int rq[2], ans, cfd = do_open(cli, "f", 9, &key);
+	pthread_t t;
+
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	ans = make_pipes(rq, 2);
+	reads_by_pipe(rq[1], ans, key, &seq);
+	reader = pthread_self();
+	ck_assert_int_eq(pthread_create(&t, NULL, then_signal, NULL), 0);
+	ck_assert_int_eq(serve_read(s, &p, 1, -1), -EINTR);
+	pthread_join(t, NULL);
+	close(cfd);
+	close(ans);
+	close(rq[0]);
+	close(rq[1]);
+}
+END_TEST
+
+/* With a handler that would restart the read, there are none. */
+START_TEST(no_direct_read_when_reads_restart)
+{
+	uint64_t key, seq = 10;
+	int rq[2], ans, cfd = do_open(cli, "f", 9, &key);
+
+	ans = make_pipes(rq, 2);
+	reads_by_pipe(rq[1], ans, key, &seq);
+	ck_assert_int_eq(threads(), 1);
+	close(cfd);
+	close(ans);
+	close(rq[0]);
+	close(rq[1]);
+}
+END_TEST
+
 static Suite *
 serve_suite(void)
 {
@@ -1129,6 +1425,20 @@ serve_suite(void)
 	tcase_add_test(tc, posts_carry_only_parks);
 	tcase_add_test(tc, posts_torn_record_ends_channel);
 	tcase_add_test(tc, posts_wait_behind_queued_requests);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("direct");
+	tcase_set_timeout(tc, 10);
+	tcase_add_checked_fixture(tc, direct_setup, teardown);
+	tcase_add_test(tc, direct_read_hears_other_channels);
+	tcase_add_test(tc, direct_read_ends_when_its_client_hangs_up);
+	tcase_add_test(tc, direct_read_ends_at_a_malformed_request);
+	tcase_add_test(tc, direct_read_ends_at_stop);
+	tcase_add_test(tc, direct_read_interrupted_by_a_signal);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("restarting");
+	tcase_set_timeout(tc, 10);
+	tcase_add_checked_fixture(tc, restarting_setup, teardown);
+	tcase_add_test(tc, no_direct_read_when_reads_restart);
 	suite_add_tcase(su, tc);
 	return su;
 }

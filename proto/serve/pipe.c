@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -253,4 +254,49 @@ sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
 	    (ssize_t)(sizeof(head) + len))
 		return -1;
 	return fd >= 0 ? SV_PIPE_FD_FOLLOWS : 0;
+}
+
+/*
+ * Direct reads (serve.c): a thread with nothing else in hand blocks in
+ * read() of the one channel whose requests it has been serving, rather
+ * than in epoll_wait().  It needs an end of the request pipe that blocks,
+ * which pr (shared with the client's end, and read by epoll's rule) does
+ * not; and the waker (waker.c) needs one to write to.  Both are opened
+ * anew through /proc/self/fd, so their modes are ours alone.  0, or
+ * -errno (no /proc, or a pipe of another user's): then the channel is
+ * only read through epoll, as before.
+ */
+int
+sv_pipe_reopen(struct sv_chan *ch)
+{
+	char path[32];
+	int e;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", ch->pr);
+	/* The writer first: a FIFO opened to read waits for one. */
+	if ((ch->dw = SYS(open)(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return -errno;
+	if ((ch->dr = SYS(open)(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		e = errno;
+		SYS(close)(ch->dw);
+		ch->dw = -1;
+		return -e;
+	}
+	return 0;
+}
+
+/*
+ * End a direct read of ch: a DRAIN with no mark, which answers nothing
+ * (a client may send the same, to no effect).  A full pipe needs none:
+ * the reader has requests to read, and looks at the waker's word after.
+ */
+void
+sv_pipe_ring(const struct sv_chan *ch)
+{
+	struct wire_req req;
+	int saved = errno;
+
+	wire_req_init(&req, WIRE_OP_DRAIN, 0);
+	(void)SYS(write)(ch->dw, &req, sizeof(req));
+	errno = saved;
 }

@@ -760,6 +760,14 @@ chan_kill(struct serve *s, struct sv_chan *ch)
 	sv_own_close(s, ch->post);
 	sv_own_close(s, ch->ptimer);
 	ch->fd = ch->pr = ch->pw = ch->prr = ch->post = ch->ptimer = -1;
+	if (s->direct == ch) { /* its reader ends the read, and closes them */
+		s->w.rung = true;
+		sv_pipe_ring(ch);
+	} else {
+		sv_own_close(s, ch->dr);
+		sv_own_close(s, ch->dw);
+		ch->dr = ch->dw = -1;
+	}
 	locks_chan_end(s, ch);
 	chan_uncharge(s, ch);
 	slots_del(&s->chans, ch->key);
@@ -863,6 +871,7 @@ chan_add(struct serve *s, int fd, uint32_t flags,
 	pthread_mutex_lock(&s->lock);
 	ch->fd = fd;
 	ch->pr = ch->pw = ch->prr = ch->post = ch->ptimer = -1;
+	ch->dr = ch->dw = -1;
 	ch->flags = flags;
 	ch->refs = 1;
 	if (ci != NULL) {
@@ -2617,6 +2626,176 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 }
 
 /*
+ * Direct reads.  On one CPU, a round trip with a client is two context
+ * switches, and every system call of ours in it counts: epoll_wait()
+ * before the read of the request pipe made a read of 8 bytes cost 1.42
+ * times a pipe round trip, where a provider that blocks in read() of the
+ * pipe itself is at the floor (README, Performance).  So once the last
+ * DIRECT_AFTER rounds brought one request each, all by the same
+ * channel's pipe and nothing else, a thread that has nothing in hand and
+ * no other thread waiting takes that pipe out of the epoll set and blocks
+ * in read() of it (through an end of its own, pipe.c sv_pipe_reopen),
+ * and stays so from one serve_read to the next.  Anything else ready in
+ * the set wakes the waker (waker.c), which rings the pipe; so does
+ * another thread that comes to serve_read, or the channel's end.  The
+ * reader then puts the pipe back and waits in epoll_wait() again.
+ *
+ * Only on one CPU (spin.h, spin_worth): with more, serve_read spins
+ * before it blocks, which a read cannot.  Never when the program has a
+ * signal handler that restarts reads (serve_config, restarts): a read()
+ * of the pipe would be restarted after it, where epoll_wait() says EINTR,
+ * and a provider that stops on a signal would not stop.
+ */
+#define DIRECT_AFTER	 8
+#define DIRECT_RECHECK 256 /* direct reads between looks at the CPUs */
+
+/* After epoll_wait's n events: the streak of rounds of one pipe alone. */
+static void
+direct_count(struct serve *s, const struct epoll_event *ev, int n)
+{
+	uint64_t key = ev[0].data.u64 & ((1ull << SLOTS_KEY_BITS) - 1);
+
+	if (n == 1 && (int)(ev[0].data.u64 >> SLOTS_KEY_BITS) == SRC_PIPE) {
+		s->streak = key == s->hot ? s->streak + 1 : 1;
+		s->hot = key;
+	} else if (n > 0) {
+		s->streak = 0;
+	}
+}
+
+/* The waker's epoll set (holding ours), and the waker. */
+static bool
+waker_ready(struct serve *s)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	int ep;
+
+	if (s->w.ep < 0 && !s->w.failed) {
+		ep = sv_own_hide(s, SYS(epoll_create1)(EPOLL_CLOEXEC));
+		if (ep < 0 || SYS(epoll_ctl)(ep, EPOLL_CTL_ADD, s->ep, &ev) < 0) {
+			sv_own_close(s, ep);
+			s->w.failed = true;
+			return false;
+		}
+		s->w.ep = ep;
+	}
+	return s->w.ep >= 0 && sv_waker_here(s);
+}
+
+static bool
+direct_enter(struct serve *s, struct sv_chan *ch)
+{
+	if (ch->dead || ch->pr < 0 || ch->dr == -2 || ch->pq_len > 0)
+		return false;
+	if (ch->dr < 0) {
+		if (sv_pipe_reopen(ch) < 0) {
+			ch->dr = ch->dw = -2;
+			return false;
+		}
+		ch->dr = sv_own_hide(s, ch->dr);
+		ch->dw = sv_own_hide(s, ch->dw);
+	}
+	if (!waker_ready(s) ||
+	    SYS(epoll_ctl)(s->ep, EPOLL_CTL_DEL, ch->pr, NULL) < 0)
+		return false;
+	s->direct = ch;
+	ch->refs++;
+	s->w.rung = false;
+	pthread_cond_signal(&s->w.cv);
+	return true;
+}
+
+/* Whether this thread, with nothing in hand, should read directly. */
+static bool
+direct_worth(struct serve *s, int timeout_ms)
+{
+	struct sv_chan *ch = s->direct;
+
+	if (timeout_ms >= 0 || s->sleepers > 0 || s->cfg.restarts == NULL ||
+	    s->cfg.restarts())
+		return false;
+	if (ch != NULL) /* and still on one CPU, asked now and then */
+		return !s->w.rung && !ch->dead && ch->pq_len == 0 &&
+		       (++s->w.reads % DIRECT_RECHECK != 0 || !spin_worth()) &&
+		       waker_ready(s);
+	return s->streak >= DIRECT_AFTER && !spin_worth() &&
+	       (ch = slots_get(&s->chans, s->hot)) != NULL &&
+	       direct_enter(s, ch);
+}
+
+/*
+ * No direct read now: its pipe goes back into the epoll set, or, while
+ * another thread is in the read, that read is rung to an end.
+ */
+static void
+direct_end(struct serve *s)
+{
+	struct sv_chan *ch = s->direct;
+
+	if (ch == NULL)
+		return;
+	if (s->w.busy) {
+		if (!s->w.rung) {
+			s->w.rung = true;
+			sv_pipe_ring(ch);
+		}
+		return;
+	}
+	s->direct = NULL;
+	s->w.rung = false;
+	s->streak = 0;
+	if (!ch->dead && sv_ep_add(s, ch->pr, SRC_PIPE, ch->key) < 0)
+		chan_kill(s, ch);
+	if (ch->dead) {
+		sv_own_close(s, ch->dr);
+		sv_own_close(s, ch->dw);
+		ch->dr = ch->dw = -1;
+	}
+	sv_chan_put(ch);
+}
+
+/*
+ * One blocking read of the direct channel's pipe, the lock dropped
+ * around it; what came joins the channel's queue (behind what is there:
+ * posts another thread read meanwhile) and its first request is served.
+ * Packets made (0 or 1), or -EINTR.
+ */
+static ssize_t
+direct_read(struct serve *s, struct scheme_packet *pkt)
+{
+	struct sv_chan *ch = s->direct;
+	char b[PIPE_BUF];
+	int fd = ch->dr, saved = errno, err;
+	ssize_t n;
+
+	s->sleepers++;
+	s->w.busy = true;
+	pthread_mutex_unlock(&s->lock);
+	n = SYS(read)(fd, b, sizeof(b));
+	err = errno;
+	pthread_mutex_lock(&s->lock);
+	s->w.busy = false;
+	s->sleepers--;
+	errno = saved;
+	if (n < 0 && err == EINTR)
+		return -EINTR;
+	if (n <= 0 || ch->dead) {
+		s->w.rung = true; /* back to epoll, which will say */
+		return 0;
+	}
+	if (ch->pq == NULL && (ch->pq = malloc(2 * PIPE_BUF)) == NULL)
+		return 0; /* not expected: the first read made it */
+	if (ch->pq_len + (size_t)n > 2 * PIPE_BUF) { /* cannot be: see pq */
+		s->st.dropped_malformed++;
+		chan_kill(s, ch);
+		return 0;
+	}
+	memcpy(ch->pq + ch->pq_len, b, (size_t)n);
+	ch->pq_len += (uint32_t)n;
+	return (ssize_t)chan_pipe_ready(s, ch, pkt);
+}
+
+/*
  * Up to max packets: at least one, or -EAGAIN once timeout_ms (-1:
  * forever) has passed with none, or 0 when the scheme has been stopped.
  */
@@ -2643,6 +2822,17 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 		out += take_queued(s, pkts + out, max - out);
 		if (out > 0)
 			break;
+		if (direct_worth(s, timeout_ms)) {
+			if ((n = (int)direct_read(s, pkts)) < 0) {
+				pthread_mutex_unlock(&s->lock);
+				return n;
+			}
+			out = (size_t)n + take_queued(s, pkts + n, max - (size_t)n);
+			if (out > 0)
+				break;
+			continue;
+		}
+		direct_end(s);
 		s->sleepers++;
 		pthread_mutex_unlock(&s->lock);
 		w = wait;
@@ -2666,6 +2856,7 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 		}
 		pthread_mutex_lock(&s->lock);
 		s->sleepers--;
+		direct_count(s, ev, n);
 		out = dispatch(s, ev, n, pkts, max);
 		out += take_queued(s, pkts + out, max - out);
 		if (out > 0)
@@ -3014,6 +3205,7 @@ serve_new(const struct serve_config *cfg)
 			 (unsigned long long)cfg->inst);
 	s->cfg.name = s->name;
 	s->gens_fd = -1;
+	s->w.ep = -1;
 	caps_init(s, cfg);
 	RB_INIT(&s->clients);
 	RB_INIT(&s->users);
@@ -3084,6 +3276,8 @@ serve_relocate(struct serve *s, int oldfd, int newfd)
 		s->ep = newfd;
 	if (s->kick == oldfd)
 		s->kick = newfd;
+	if (s->w.ep == oldfd)
+		s->w.ep = newfd;
 	TAILQ_FOREACH(ch, &s->chanlist, link)
 	{
 		ch->fd = ch->fd == oldfd ? newfd : ch->fd;
@@ -3092,6 +3286,8 @@ serve_relocate(struct serve *s, int oldfd, int newfd)
 		ch->prr = ch->prr == oldfd ? newfd : ch->prr;
 		ch->post = ch->post == oldfd ? newfd : ch->post;
 		ch->ptimer = ch->ptimer == oldfd ? newfd : ch->ptimer;
+		ch->dr = ch->dr == oldfd ? newfd : ch->dr;
+		ch->dw = ch->dw == oldfd ? newfd : ch->dw;
 	}
 	for (i = 0; i < s->descs.used; i++) {
 		d = s->descs.obj[i];
@@ -3129,7 +3325,11 @@ serve_free(struct serve *s)
 
 	if (s == NULL)
 		return;
+	sv_waker_stop(s);
 	serve_stop(s);
+	pthread_mutex_lock(&s->lock);
+	direct_end(s); /* its channel is dead: this frees it */
+	pthread_mutex_unlock(&s->lock);
 	for (i = 0; i < s->pends.used; i++)
 		if (s->pends.obj[i] != NULL)
 			pend_free(s, s->pends.obj[i]);
@@ -3161,6 +3361,7 @@ serve_free(struct serve *s)
 	free(s->spare);
 	sv_own_close(s, s->ep);
 	sv_own_close(s, s->kick);
+	sv_own_close(s, s->w.ep);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -42,6 +42,7 @@
 #ifndef PROTO_SERVE_H
 #define PROTO_SERVE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -91,6 +92,13 @@ struct serve_config {
 	/* The broker's epoch table, nepochs entries, or NULL. */
 	const _Atomic uint32_t *epochs;
 	uint32_t nepochs;
+	/*
+	 * Whether a signal handler of the program may restart a read it
+	 * interrupts (SA_RESTART).  A direct read (serve.c) is a read(),
+	 * which such a handler restarts, where epoll_wait() returns EINTR:
+	 * so while this says true, or is NULL, there are none.
+	 */
+	bool (*restarts)(void);
 };
 
 struct serve *serve_new(const struct serve_config *cfg);

@@ -81,6 +81,13 @@ struct sv_chan {
 	 */
 	int post, ptimer;
 	bool post_due;
+	/*
+	 * Direct reads (serve.c): our own ends of the request pipe, opened
+	 * anew (pipe.c, sv_pipe_reopen): dr blocking, read by a thread with
+	 * nothing else in hand; dw non-blocking, rung by the waker.  -1
+	 * until needed, -2 when they could not be had.
+	 */
+	int dr, dw;
 	TAILQ_ENTRY(sv_chan) link;
 	TAILQ_ENTRY(sv_chan) qlink;
 };
@@ -295,6 +302,25 @@ struct serve {
 	struct wire_stats st;
 	_Atomic uint64_t *gens; /* the change count (gens.c), once made */
 	int gens_fd;
+	/*
+	 * Direct reads (serve.c): the channel a thread reads straight from
+	 * (NULL: none), the channel the last requests came from by pipe,
+	 * alone, and how many rounds in a row; and the thread that ends a
+	 * direct read when anything else wants us (waker.c).
+	 */
+	struct sv_chan *direct;
+	uint64_t hot;
+	unsigned streak;
+	struct sv_waker {
+		pthread_t t;
+		pthread_cond_t cv;
+		int ep;		 /* an epoll set holding ep: ready with it */
+		unsigned forks;	 /* sv_forks when t was made: 0, none */
+		bool stop, rung; /* rung: the direct read was told to end */
+		bool busy;	 /* a thread is in the direct read */
+		unsigned reads;	 /* direct reads made */
+		bool failed;	 /* could not be made: no direct reads */
+	} w;
 };
 
 int sv_handle_cmp(const struct desc *a, const struct desc *b);
@@ -313,6 +339,12 @@ int sv_pipe_drain(struct sv_chan *ch, struct wire_req *req, size_t len);
 ssize_t sv_pipe_recv(struct sv_chan *ch, struct wire_req *req);
 int sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
 		 const void *data, size_t len, int fd);
+int sv_pipe_reopen(struct sv_chan *ch);
+void sv_pipe_ring(const struct sv_chan *ch);
+
+/* waker.c: the thread that ends a direct read (serve.c) */
+bool sv_waker_here(struct serve *s);
+void sv_waker_stop(struct serve *s);
 
 /* fmap.c: the answer to SYS_FMAP, an fd */
 int64_t sv_fmap_answer(const struct desc *d, const char *buf, int64_t res,
