@@ -29,7 +29,11 @@
 #include "hidden.h"
 #include "real.h"
 
-/* One write of a request down the pipe; -ENOTCONN breaks the channel. */
+/*
+ * One write of a request down the pipe; -ENOTCONN breaks the channel.
+ * A request without payload is one buffer: write(), which spares the
+ * kernel importing an iovec.
+ */
 static int
 pipe_send(struct chan *ch, const struct iovec *iov, int n, size_t len)
 {
@@ -37,7 +41,8 @@ pipe_send(struct chan *ch, const struct iovec *iov, int n, size_t len)
 	ssize_t w;
 
 	do
-		w = REAL(writev)(ch->pw, iov, n);
+		w = n == 1 ? REAL(write)(ch->pw, iov->iov_base, iov->iov_len)
+			   : REAL(writev)(ch->pw, iov, n);
 	while (w < 0 && errno == EINTR);
 	errno = saved;
 	if (w != (ssize_t)len) {
@@ -229,7 +234,8 @@ readv_cancellable(struct chan *ch, struct iovec *iov, int n)
 	ssize_t r;
 
 	pthread_cleanup_push(cancelled, ch);
-	r = REAL(readv)(ch->pr, iov, n);
+	r = n == 1 ? REAL(read)(ch->pr, iov->iov_base, iov->iov_len)
+		   : REAL(readv)(ch->pr, iov, n);
 	pthread_cleanup_pop(0);
 	return r < 0 ? -errno : r;
 }
@@ -237,8 +243,11 @@ readv_cancellable(struct chan *ch, struct iovec *iov, int n)
 /*
  * A request by pipe.  It is one write of at most PIPE_BUF bytes, so it
  * arrives whole; its answer is one write the pipe has room for, but is
- * read to its end in case it comes in parts.  An answer with an fd, or
- * an open the provider sends back, continues on the socket.
+ * read to its end in case it comes in parts.  On a channel with the
+ * memfd the answer's data is there, so the first read takes the header
+ * alone (read(), not readv()); data a provider sends by pipe all the
+ * same is read after it.  An answer with an fd, or an open the provider
+ * sends back, continues on the socket.
  */
 int
 chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
@@ -263,7 +272,7 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	iov[0].iov_len = sizeof(*rep);
 	for (i = 0; i < nout; i++)
 		iov[1 + i] = out[i];
-	niov = 1 + nout;
+	niov = ch->shm != NULL ? 1 : 1 + nout;
 	chan_sock_spin(ch->pr);
 	while (got < want) {
 		n = readv_cancellable(ch, iov + k, niov - k);
@@ -277,8 +286,10 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 		if (n <= 0)
 			break;
 		got += (size_t)n;
-		if (got >= sizeof(*rep) && want == sizeof(*rep))
+		if (got >= sizeof(*rep) && want == sizeof(*rep)) {
 			want += rep->len;
+			niov = 1 + nout; /* data by pipe after all */
+		}
 		for (; k < niov && (size_t)n >= iov[k].iov_len; k++)
 			n -= (ssize_t)iov[k].iov_len;
 		if (k < niov) {
