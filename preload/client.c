@@ -238,19 +238,20 @@ iov_clip(const struct iovec *iov, int n, size_t skip, struct iovec *out,
  * cut where the program's memory stops being usable as the kernel would
  * use it: a read or write of the kernel's stops at the first byte it
  * cannot reach, short, and says EFAULT only when that is the first
- * (uaccess.h).  The array itself was checked by the caller.
+ * (uaccess.h).  The array itself was checked by the caller; part[] is
+ * ours.
  */
 static int
 iov_part(const struct iovec *iov, int n, size_t skip, struct iovec *part,
 	 size_t *total, bool write)
 {
 	int k = iov_clip(iov, n, skip, part, total, WIRE_MAX_DATA);
-	ssize_t ok = ua_iov_span(part, k, write, *total);
+	size_t ok = ua_iov_span(part, k, write, *total);
 
-	if (ok < 0 || (ok == 0 && *total > 0))
+	if (ok == 0 && *total > 0)
 		return -EFAULT;
-	if ((size_t)ok < *total)
-		k = iov_clip(iov, n, skip, part, total, (size_t)ok);
+	if (ok < *total)
+		k = iov_clip(iov, n, skip, part, total, ok);
 	return k;
 }
 

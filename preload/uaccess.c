@@ -368,16 +368,12 @@ ua_strnlen(const char *s, size_t max)
 	return (ssize_t)max;
 }
 
-ssize_t
+size_t
 ua_iov_span(const struct iovec *iov, int n, bool write, size_t max)
 {
 	size_t total = 0, take, got;
 	int i;
 
-	if (n < 0 || n > IOV_MAX)
-		return -EINVAL;
-	if (ua_read_ok(iov, (size_t)n * sizeof(*iov)) < 0)
-		return -EFAULT;
 	for (i = 0; i < n && total < max; i++) {
 		take =
 		    iov[i].iov_len < max - total ? iov[i].iov_len : max - total;
@@ -387,7 +383,7 @@ ua_iov_span(const struct iovec *iov, int n, bool write, size_t max)
 		if (got < take)
 			break;
 	}
-	return (ssize_t)total;
+	return total;
 }
 
 int
