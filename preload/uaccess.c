@@ -298,20 +298,37 @@ asked_end(uintptr_t a, uintptr_t end, bool w)
 	return end;
 }
 
-static size_t
-span(uintptr_t p, size_t n, bool w)
+/* span(), from a, the end of known memory at p (0: none), on. */
+static __attribute__((noinline)) size_t
+span_on(uintptr_t p, size_t n, bool w, uintptr_t e)
 {
-	uintptr_t a = p, end = p + n, e;
+	uintptr_t a = p, end = p + n;
 
 	if (end < p)
 		end = UINTPTR_MAX; /* wraps: it faults somewhere anyway */
 	while (a < end) {
-		e = known_end(a, w);
 		if (e == 0 && (e = asked_end(a, end, w)) == a)
 			break;
 		a = e < end ? e : end;
+		if (a < end)
+			e = known_end(a, w);
 	}
 	return a - p;
+}
+
+/*
+ * How many of the n bytes at p may be used.  Usually one known range
+ * holds them all (a buffer on the stack, in the heap, in a segment):
+ * that is decided here, in a few instructions; the rest is span_on's.
+ */
+static inline size_t
+span(uintptr_t p, size_t n, bool w)
+{
+	uintptr_t e = known_end(p, w);
+
+	if (e != 0 && e - p >= n)
+		return n;
+	return span_on(p, n, w, e);
 }
 
 bool
