@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/timerfd.h>
@@ -222,21 +221,13 @@ chan_pipe_takes(const struct chan *ch, const struct wire_req *req,
 	       (ch->pipes == 0 || answer_fits(ch, iov_sum(out, nout)));
 }
 
-static void
-cancelled(void *arg)
-{
-	((struct chan *)arg)->broken = true; /* the thread's end drops it */
-}
-
+/* A wait; a cancelled one leaves the channel busy (chan.h). */
 static ssize_t
-readv_cancellable(struct chan *ch, struct iovec *iov, int n)
+pipe_recv(struct chan *ch, struct iovec *iov, int n)
 {
-	ssize_t r;
+	ssize_t r = n == 1 ? REAL(read)(ch->pr, iov->iov_base, iov->iov_len)
+			   : REAL(readv)(ch->pr, iov, n);
 
-	pthread_cleanup_push(cancelled, ch);
-	r = n == 1 ? REAL(read)(ch->pr, iov->iov_base, iov->iov_len)
-		   : REAL(readv)(ch->pr, iov, n);
-	pthread_cleanup_pop(0);
 	return r < 0 ? -errno : r;
 }
 
@@ -275,7 +266,7 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	niov = ch->shm != NULL ? 1 : 1 + nout;
 	chan_sock_spin(ch->pr);
 	while (got < want) {
-		n = readv_cancellable(ch, iov + k, niov - k);
+		n = pipe_recv(ch, iov + k, niov - k);
 		if (n == -EINTR && got == 0) {
 			errno = saved;
 			ch->broken = true;
