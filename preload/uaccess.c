@@ -385,24 +385,6 @@ ua_strnlen(const char *s, size_t max)
 	return (ssize_t)max;
 }
 
-size_t
-ua_iov_span(const struct iovec *iov, int n, bool write, size_t max)
-{
-	size_t total = 0, take, got;
-	int i;
-
-	for (i = 0; i < n && total < max; i++) {
-		take =
-		    iov[i].iov_len < max - total ? iov[i].iov_len : max - total;
-		got = write ? ua_write_span(iov[i].iov_base, take)
-			    : ua_read_span(iov[i].iov_base, take);
-		total += got;
-		if (got < take)
-			break;
-	}
-	return total;
-}
-
 int
 ua_iov_first(const struct iovec *iov, int n)
 {
