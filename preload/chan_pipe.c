@@ -182,6 +182,14 @@ iov_sum(const struct iovec *iov, int n)
 	return t;
 }
 
+/* The n iovecs of from[] into iov[]; n. */
+static int
+iov_copy(struct iovec *iov, const struct iovec *from, int n)
+{
+	memcpy(iov, from, (size_t)n * sizeof(*from));
+	return n;
+}
+
 /* Whether an answer of up to `want` bytes of data can come by pipe. */
 static bool
 answer_fits(const struct chan *ch, size_t want)
@@ -261,9 +269,7 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 		return -ENOTCONN;
 	iov[0].iov_base = rep;
 	iov[0].iov_len = sizeof(*rep);
-	for (i = 0; i < nout; i++)
-		iov[1 + i] = out[i];
-	niov = ch->shm != NULL ? 1 : 1 + nout;
+	niov = ch->shm != NULL ? 1 : 1 + iov_copy(iov + 1, out, nout);
 	chan_sock_spin(ch->pr);
 	while (got < want) {
 		n = pipe_recv(ch, iov + k, niov - k);
@@ -279,7 +285,8 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 		got += (size_t)n;
 		if (got >= sizeof(*rep) && want == sizeof(*rep)) {
 			want += rep->len;
-			niov = 1 + nout; /* data by pipe after all */
+			if (niov == 1 && rep->len > 0) /* by pipe after all */
+				niov = 1 + iov_copy(iov + 1, out, nout);
 		}
 		for (; k < niov && (size_t)n >= iov[k].iov_len; k++)
 			n -= (ssize_t)iov[k].iov_len;
