@@ -473,7 +473,7 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 			*fd = -1;
 		return 0;
 	}
-	pipe = chan_pipe_takes(ch, req, in, nin, out, nout, fd, sendfd);
+	pipe = chan_pipe_takes(ch, op, req, in, nin, out, nout, fd, sendfd);
 	if (!pipe && req->op == SYS_OPEN && req->key != 0 &&
 	    ch->reopens < CHAN_REOPENS)
 		ch->reopens++;

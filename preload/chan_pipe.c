@@ -200,23 +200,21 @@ answer_fits(const struct chan *ch, size_t want)
 
 /*
  * Whether the pipes take a request (or would, once made): one whose row
- * says WIRE_BY_PIPE, whole in one write, carrying no fd and wanting none
- * back: a READ or WRITE, or an open that offers a parked file (pool.h),
- * usually answered without an fd, made by a thread whose user and group
- * are still those the pipes carry (an open's are checked), never on a
- * revoked channel.  Such an open upgrades a channel that has no pipes
+ * (op, the caller's wire_op(req->op)) says WIRE_BY_PIPE, whole in one
+ * write, carrying no fd and wanting none back: a READ or WRITE, or an
+ * open that offers a parked file (pool.h), usually answered without an
+ * fd, made by a thread whose user and group are still those the pipes
+ * carry (an open's are checked), never on a revoked channel.  Such an open upgrades a channel that has no pipes
  * yet, as a read does, once the channel has shown it will be used for
  * more of them (chan.h, reopens): it has reopened CHAN_REOPENS times
  * already, or it outlived its thread and serves the threads that come
  * after (chan.c, spare).
  */
 bool
-chan_pipe_takes(const struct chan *ch, const struct wire_req *req,
-		const struct iovec *in, int nin, const struct iovec *out,
-		int nout, const int *fd, int sendfd)
+chan_pipe_takes(const struct chan *ch, const struct wire_op *op,
+		const struct wire_req *req, const struct iovec *in, int nin,
+		const struct iovec *out, int nout, const int *fd, int sendfd)
 {
-	const struct wire_op *op = wire_op(req->op);
-
 	if (op == NULL || !(op->flags & WIRE_BY_PIPE) || ch->pipes < 0 ||
 	    sendfd >= 0 || sizeof(*req) + iov_sum(in, nin) > PIPE_BUF)
 		return false;

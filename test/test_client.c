@@ -1222,8 +1222,7 @@ world_reader(void *arg)
 	int fd = *(int *)arg;
 
 	return fstat(fd, &st) == 0 && st.st_size == 14 &&
-			   pread(fd, buf, 5, 0) == 5 &&
-			   memcmp(buf, "Hello", 5) == 0
+		       pread(fd, buf, 5, 0) == 5 && memcmp(buf, "Hello", 5) == 0
 		   ? NULL
 		   : (void *)1;
 }
