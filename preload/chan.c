@@ -85,7 +85,8 @@ chan_drop(struct chan *ch)
 /*
  * Whether a channel of a thread that ends may serve another thread of
  * this process: idle (no request of its own under way, so no answer can
- * come late), whole, made in this namespace.  A channel answers the
+ * come late: a thread cancelled in a wait leaves its channel busy),
+ * whole, made in this namespace.  A channel answers the
  * process, not the thread: the provider knows it by its owner's pid
  * (locks are the process's), and a request on its socket carries the
  * sending thread's credentials; only those by pipe carry the ones the
@@ -472,7 +473,7 @@ chan_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 			*fd = -1;
 		return 0;
 	}
-	pipe = chan_pipe_takes(ch, req, in, nin, out, nout, fd, sendfd);
+	pipe = chan_pipe_takes(ch, op, req, in, nin, out, nout, fd, sendfd);
 	if (!pipe && req->op == SYS_OPEN && req->key != 0 &&
 	    ch->reopens < CHAN_REOPENS)
 		ch->reopens++;

@@ -8,7 +8,11 @@
  * own and proves it holds the fds it inherited).  A request is answered
  * on the channel it came by, and a thread has at most one outstanding:
  * when a wait is interrupted the channel is dropped, so a late answer
- * cannot be taken for the next one.
+ * cannot be taken for the next one.  A wait cut short by cancellation
+ * (read and recvmsg are cancellation points) needs no handler: the
+ * channel stays busy, as its caller never releases it, so no signal
+ * handler's call uses it, and the thread's end drops it (chan.c,
+ * sparable).
  */
 #ifndef PRELOAD_CHAN_H
 #define PRELOAD_CHAN_H

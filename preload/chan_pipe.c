@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/timerfd.h>
@@ -29,7 +28,11 @@
 #include "hidden.h"
 #include "real.h"
 
-/* One write of a request down the pipe; -ENOTCONN breaks the channel. */
+/*
+ * One write of a request down the pipe; -ENOTCONN breaks the channel.
+ * A request without payload is one buffer: write(), which spares the
+ * kernel importing an iovec.
+ */
 static int
 pipe_send(struct chan *ch, const struct iovec *iov, int n, size_t len)
 {
@@ -37,7 +40,8 @@ pipe_send(struct chan *ch, const struct iovec *iov, int n, size_t len)
 	ssize_t w;
 
 	do
-		w = REAL(writev)(ch->pw, iov, n);
+		w = n == 1 ? REAL(write)(ch->pw, iov->iov_base, iov->iov_len)
+			   : REAL(writev)(ch->pw, iov, n);
 	while (w < 0 && errno == EINTR);
 	errno = saved;
 	if (w != (ssize_t)len) {
@@ -178,6 +182,14 @@ iov_sum(const struct iovec *iov, int n)
 	return t;
 }
 
+/* The n iovecs of from[] into iov[]; n. */
+static int
+iov_copy(struct iovec *iov, const struct iovec *from, int n)
+{
+	memcpy(iov, from, (size_t)n * sizeof(*from));
+	return n;
+}
+
 /* Whether an answer of up to `want` bytes of data can come by pipe. */
 static bool
 answer_fits(const struct chan *ch, size_t want)
@@ -188,23 +200,21 @@ answer_fits(const struct chan *ch, size_t want)
 
 /*
  * Whether the pipes take a request (or would, once made): one whose row
- * says WIRE_BY_PIPE, whole in one write, carrying no fd and wanting none
- * back: a READ or WRITE, or an open that offers a parked file (pool.h),
- * usually answered without an fd, made by a thread whose user and group
- * are still those the pipes carry (an open's are checked), never on a
- * revoked channel.  Such an open upgrades a channel that has no pipes
+ * (op, the caller's wire_op(req->op)) says WIRE_BY_PIPE, whole in one
+ * write, carrying no fd and wanting none back: a READ or WRITE, or an
+ * open that offers a parked file (pool.h), usually answered without an
+ * fd, made by a thread whose user and group are still those the pipes
+ * carry (an open's are checked), never on a revoked channel.  Such an open upgrades a channel that has no pipes
  * yet, as a read does, once the channel has shown it will be used for
  * more of them (chan.h, reopens): it has reopened CHAN_REOPENS times
  * already, or it outlived its thread and serves the threads that come
  * after (chan.c, spare).
  */
 bool
-chan_pipe_takes(const struct chan *ch, const struct wire_req *req,
-		const struct iovec *in, int nin, const struct iovec *out,
-		int nout, const int *fd, int sendfd)
+chan_pipe_takes(const struct chan *ch, const struct wire_op *op,
+		const struct wire_req *req, const struct iovec *in, int nin,
+		const struct iovec *out, int nout, const int *fd, int sendfd)
 {
-	const struct wire_op *op = wire_op(req->op);
-
 	if (op == NULL || !(op->flags & WIRE_BY_PIPE) || ch->pipes < 0 ||
 	    sendfd >= 0 || sizeof(*req) + iov_sum(in, nin) > PIPE_BUF)
 		return false;
@@ -217,28 +227,24 @@ chan_pipe_takes(const struct chan *ch, const struct wire_req *req,
 	       (ch->pipes == 0 || answer_fits(ch, iov_sum(out, nout)));
 }
 
-static void
-cancelled(void *arg)
-{
-	((struct chan *)arg)->broken = true; /* the thread's end drops it */
-}
-
+/* A wait; a cancelled one leaves the channel busy (chan.h). */
 static ssize_t
-readv_cancellable(struct chan *ch, struct iovec *iov, int n)
+pipe_recv(struct chan *ch, struct iovec *iov, int n)
 {
-	ssize_t r;
+	ssize_t r = n == 1 ? REAL(read)(ch->pr, iov->iov_base, iov->iov_len)
+			   : REAL(readv)(ch->pr, iov, n);
 
-	pthread_cleanup_push(cancelled, ch);
-	r = REAL(readv)(ch->pr, iov, n);
-	pthread_cleanup_pop(0);
 	return r < 0 ? -errno : r;
 }
 
 /*
  * A request by pipe.  It is one write of at most PIPE_BUF bytes, so it
  * arrives whole; its answer is one write the pipe has room for, but is
- * read to its end in case it comes in parts.  An answer with an fd, or
- * an open the provider sends back, continues on the socket.
+ * read to its end in case it comes in parts.  On a channel with the
+ * memfd the answer's data is there, so the first read takes the header
+ * alone (read(), not readv()); data a provider sends by pipe all the
+ * same is read after it.  An answer with an fd, or an open the provider
+ * sends back, continues on the socket.
  */
 int
 chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
@@ -261,12 +267,10 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 		return -ENOTCONN;
 	iov[0].iov_base = rep;
 	iov[0].iov_len = sizeof(*rep);
-	for (i = 0; i < nout; i++)
-		iov[1 + i] = out[i];
-	niov = 1 + nout;
+	niov = ch->shm != NULL ? 1 : 1 + iov_copy(iov + 1, out, nout);
 	chan_sock_spin(ch->pr);
 	while (got < want) {
-		n = readv_cancellable(ch, iov + k, niov - k);
+		n = pipe_recv(ch, iov + k, niov - k);
 		if (n == -EINTR && got == 0) {
 			errno = saved;
 			ch->broken = true;
@@ -277,8 +281,11 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 		if (n <= 0)
 			break;
 		got += (size_t)n;
-		if (got >= sizeof(*rep) && want == sizeof(*rep))
+		if (got >= sizeof(*rep) && want == sizeof(*rep)) {
 			want += rep->len;
+			if (niov == 1 && rep->len > 0) /* by pipe after all */
+				niov = 1 + iov_copy(iov + 1, out, nout);
+		}
 		for (; k < niov && (size_t)n >= iov[k].iov_len; k++)
 			n -= (ssize_t)iov[k].iov_len;
 		if (k < niov) {

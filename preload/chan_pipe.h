@@ -12,9 +12,10 @@
 #include "chan.h"
 
 int chan_pipe_upgrade(struct chan *ch);
-bool chan_pipe_takes(const struct chan *ch, const struct wire_req *req,
-		     const struct iovec *in, int nin, const struct iovec *out,
-		     int nout, const int *fd, int sendfd);
+bool chan_pipe_takes(const struct chan *ch, const struct wire_op *op,
+		     const struct wire_req *req, const struct iovec *in,
+		     int nin, const struct iovec *out, int nout, const int *fd,
+		     int sendfd);
 int chan_pipe_call(struct chan *ch, struct wire_req *req,
 		   const struct iovec *in, int nin, struct iovec *out, int nout,
 		   struct wire_rep *rep, int *fd, int rflags);

@@ -9,7 +9,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sys/socket.h>
 
 #include "../proto/spin.h"
@@ -92,28 +91,6 @@ chan_sock_send(struct chan *ch, struct wire_req *req, const struct iovec *in,
 }
 
 /*
- * A wait is a cancellation point: a cancelled one breaks the channel (its
- * answer would reach whoever asks next); the thread's end drops it.
- */
-static void
-cancelled(void *arg)
-{
-	((struct chan *)arg)->broken = true;
-}
-
-static ssize_t
-recv_cancellable(struct chan *ch, struct iovec *iov, int niov, int *fd,
-		 int flags)
-{
-	ssize_t n;
-
-	pthread_cleanup_push(cancelled, ch);
-	n = wire_recv(ch->fd, iov, niov, fd, NULL, flags);
-	pthread_cleanup_pop(0);
-	return n;
-}
-
-/*
  * One answer into rep and out[] (and its fd, if any, into *fd).  Returns
  * the bytes received, -EAGAIN (with MSG_DONTWAIT), -EINTR, or -EIO when
  * the provider went away or sent something unreadable.  The channel is
@@ -133,7 +110,7 @@ chan_sock_recv(struct chan *ch, struct wire_rep *rep, struct iovec *out,
 	iov[0].iov_len = sizeof(*rep);
 	for (i = 1; i < niov; i++)
 		iov[i] = out[i - 1];
-	n = recv_cancellable(ch, iov, niov, fd, flags);
+	n = wire_recv(ch->fd, iov, niov, fd, NULL, flags); /* cancel: chan.h */
 	if (n == -EAGAIN || n == -EINTR)
 		return n;
 	if (n <= 0 || wire_rep_check(rep, (size_t)n) < 0) {

@@ -205,52 +205,44 @@ ask_at(int fd, struct sfd *e, const struct at *at, size_t done, size_t len,
 	return ask(fd, e, &req, in, nin, out, nout, rep);
 }
 
-/* Those of iov[] that fit in max bytes, skipping `skip` bytes. */
-static int
-iov_clip(const struct iovec *iov, int n, size_t skip, struct iovec *out,
-	 size_t *total, size_t max)
-{
-	int i, k = 0;
-
-	*total = 0;
-	for (i = 0; i < n && k < CHAN_MAX_IOV && *total < max; i++) {
-		size_t len = iov[i].iov_len;
-		char *base = iov[i].iov_base;
-
-		if (skip >= len) {
-			skip -= len;
-			continue;
-		}
-		base += skip;
-		len -= skip;
-		skip = 0;
-		if (len > max - *total)
-			len = max - *total;
-		out[k].iov_base = base;
-		out[k++].iov_len = len;
-		*total += len;
-	}
-	return k;
-}
-
 /*
- * The part of iov[] (at most max bytes, from skip) one message carries,
- * cut where the program's memory stops being usable as the kernel would
- * use it: a read or write of the kernel's stops at the first byte it
- * cannot reach, short, and says EFAULT only when that is the first
- * (uaccess.h).  The array itself was checked by the caller.
+ * The part of iov[] (at most WIRE_MAX_DATA bytes, from skip) one message
+ * carries, into part[]: its buffers, cut where the program's memory
+ * stops being usable as the kernel would use it.  A read or write of the
+ * kernel's stops at the first byte it cannot reach, short, and says
+ * EFAULT only when that is the first (uaccess.h).  The number of parts,
+ * their bytes in *total, or -EFAULT.  The array itself was checked by
+ * the caller.
  */
 static int
 iov_part(const struct iovec *iov, int n, size_t skip, struct iovec *part,
 	 size_t *total, bool write)
 {
-	int k = iov_clip(iov, n, skip, part, total, WIRE_MAX_DATA);
-	ssize_t ok = ua_iov_span(part, k, write, *total);
+	size_t len, ok;
+	int i, k = 0;
+	char *base;
 
-	if (ok < 0 || (ok == 0 && *total > 0))
-		return -EFAULT;
-	if ((size_t)ok < *total)
-		k = iov_clip(iov, n, skip, part, total, (size_t)ok);
+	*total = 0;
+	for (i = 0; i < n && k < CHAN_MAX_IOV && *total < WIRE_MAX_DATA; i++) {
+		len = iov[i].iov_len;
+		if (skip >= len) {
+			skip -= len;
+			continue;
+		}
+		base = (char *)iov[i].iov_base + skip;
+		len -= skip;
+		skip = 0;
+		if (len > WIRE_MAX_DATA - *total)
+			len = WIRE_MAX_DATA - *total;
+		ok = write ? ua_write_span(base, len) : ua_read_span(base, len);
+		if (ok > 0) {
+			part[k].iov_base = base;
+			part[k++].iov_len = ok;
+			*total += ok;
+		}
+		if (ok < len)
+			return k > 0 ? k : -EFAULT;
+	}
 	return k;
 }
 

@@ -55,14 +55,6 @@ int ua_write_ok(void *p, size_t n);
 ssize_t ua_strnlen(const char *s, size_t max);
 
 /*
- * An iovec array the program gave: -EFAULT if the array cannot be read,
- * else the bytes from the first that its buffers hold and may be written
- * (write) or read (!write), at most max: the count a read or write of the
- * kernel's would reach before it faulted.
- */
-ssize_t ua_iov_span(const struct iovec *iov, int n, bool write, size_t max);
-
-/*
  * The one buffer of a call that takes only iov[0] (a provider's or an
  * event queue's packets): -EINVAL for none, -EFAULT when iov[0] cannot be
  * read, else 0.

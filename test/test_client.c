@@ -1202,6 +1202,75 @@ START_TEST(thread_channels_serve_later_threads)
 }
 END_TEST
 
+/* A thread's read of fd *arg, which waits until the thread is cancelled. */
+static void *
+waiting_reader(void *arg)
+{
+	char buf[8];
+
+	if (read(*(int *)arg, buf, sizeof(buf)) < 0)
+		return (void *)1;
+	return (void *)2;
+}
+
+/* A thread's fstat (by the socket) and pread (by pipe) of NAME:world. */
+static void *
+world_reader(void *arg)
+{
+	char buf[8] = {0};
+	struct stat st;
+	int fd = *(int *)arg;
+
+	return fstat(fd, &st) == 0 && st.st_size == 14 &&
+		       pread(fd, buf, 5, 0) == 5 && memcmp(buf, "Hello", 5) == 0
+		   ? NULL
+		   : (void *)1;
+}
+
+/*
+ * A thread cancelled while it waits in a read of NAME:name, whose answer
+ * then comes late; the next thread must not get its channel (chan.c,
+ * sparable), where it would take that answer for its own.
+ */
+static void
+cancel_wait(const char *name)
+{
+	char path[64], buf[8];
+	int fd, w, world = open(S ":world", O_RDONLY);
+	pthread_t t;
+	void *res;
+
+	snprintf(path, sizeof(path), S ":%s", name);
+	fd = open(path, O_RDONLY);
+	w = open(path, O_WRONLY | O_NONBLOCK);
+	ck_assert_int_ge(world, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(w, 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, waiting_reader, &fd), 0);
+	h_sleep_ms(200); /* it waits */
+	ck_assert_int_eq(pthread_cancel(t), 0);
+	ck_assert_int_eq(pthread_join(t, &res), 0);
+	ck_assert_ptr_eq(res, PTHREAD_CANCELED);
+	ck_assert_int_eq(write(w, "late", 4), 4); /* the wait's answer */
+	run_thread(world_reader, &world);
+	close(fd);
+	fd = open(path, O_RDONLY | O_NONBLOCK);
+	while (read(fd, buf, sizeof(buf)) > 0) /* what no one took */
+		;
+	close(fd);
+	close(w);
+	close(world);
+}
+
+/* The fifo's read waits by pipe (the provider keeps it), the stream's on
+ * the socket (WIRE_OP_WAIT, for the provider's post). */
+START_TEST(cancelled_wait_leaves_no_late_answer)
+{
+	cancel_wait("fifo");
+	cancel_wait("stream");
+}
+END_TEST
+
 /* Opens and closes in a thread of its own, each open offering the socket
  * the close before parked: the pipes its channel made, counted.  The
  * first CHAN_REOPENS (preload/chan.h) go by the socket. */
@@ -1498,6 +1567,7 @@ client_suite(void)
 	tcase_add_test(tc, close_reaches_provider_while_idle);
 	tcase_add_test(tc, closed_file_socket_reused);
 	tcase_add_test(tc, thread_channels_serve_later_threads);
+	tcase_add_test(tc, cancelled_wait_leaves_no_late_answer);
 	tcase_add_test(tc, reopen_upgrades_channel);
 	tcase_add_test(tc, shared_files_not_reused);
 	tcase_add_test(tc, seteuid_is_the_user_providers_see);

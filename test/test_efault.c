@@ -531,6 +531,22 @@ CASE(readv_array)
 {
 	return readv(io_open(c), P, 1);
 }
+/* A good buffer, then the bad one: short, as the kernel stops there. */
+CASE(readv_second)
+{
+	char ok[10];
+	struct iovec iov[2] = {{ok, sizeof(ok)}, {P, 100}};
+
+	return readv(io_open(c), iov, 2);
+}
+/* An empty buffer first: the bad one is still the first byte. */
+CASE(readv_empty_first)
+{
+	char ok[10];
+	struct iovec iov[3] = {{ok, 0}, {P, 100}, {ok, sizeof(ok)}};
+
+	return readv(io_open(c), iov, 3);
+}
 CASE(preadv)
 {
 	struct iovec iov = {P, 100};
@@ -554,6 +570,13 @@ CASE(writev)
 CASE(writev_array)
 {
 	return writev(io_open(c), P, 1);
+}
+CASE(writev_second)
+{
+	char ok[10] = "0123456789";
+	struct iovec iov[2] = {{ok, sizeof(ok)}, {P, 100}};
+
+	return writev(io_open(c), iov, 2);
 }
 CASE(pwritev)
 {
@@ -841,11 +864,14 @@ static const struct row rows[] = {
     ROW(pread_chk, G_IO, OUT),
     ROW(readv, G_IO, OUT),
     ROW(readv_array, G_IO, IN),
+    ROW(readv_second, G_IO, OUT),
+    ROW(readv_empty_first, G_IO, OUT),
     ROW(preadv, G_IO, OUT),
     ROW(write, G_IO, IN),
     ROW(pwrite, G_IO, IN),
     ROW(writev, G_IO, IN),
     ROW(writev_array, G_IO, IN),
+    ROW(writev_second, G_IO, IN),
     ROW(pwritev, G_IO, IN),
     ROW(copy_file_range, G_IO, OUT),
     ROW(sendfile, G_IO, OUT),
