@@ -168,13 +168,16 @@ sv_ep_add(struct serve *s, int fd, int kind, uint64_t key)
 	return 0;
 }
 
+/* Most calls have no fd to close (-1): errno is not even looked at. */
 void
 sv_xclose(int fd)
 {
-	int saved = errno;
+	int saved;
 
-	if (fd >= 0)
-		SYS(close)(fd);
+	if (fd < 0)
+		return;
+	saved = errno;
+	SYS(close)(fd);
 	errno = saved;
 }
 
@@ -2205,37 +2208,43 @@ own_lock(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
  * What the serving code does itself with its own kinds of request (wire.h
  * rows WIRE_OP_*), and when: at once, before the channel's caps and the
  * description's attachment (the channel's own set-up, and PARK, which
- * gives back), or once admitted like a provider's request.
+ * gives back), or once admitted like a provider's request.  Indexed by
+ * the op's low bits, the wire's own being numbered from OWN_BASE + 1: a
+ * provider's request, the usual one, is told apart by one compare.
  */
 enum own_when { OWN_AT_ONCE, OWN_ADMITTED };
 
+#define OWN_BASE 0x7f000000u
+#define OWN(op)	 [(op) - OWN_BASE]
+
 static const struct own_row {
-	uint32_t op;
 	enum own_when when;
 	enum sv_verdict (*fn)(struct serve *, struct sv_req *,
 			      struct scheme_packet *);
 } own_rows[] = {
-    {WIRE_OP_PIPES, OWN_AT_ONCE, own_pipes},
-    {WIRE_OP_SHM, OWN_AT_ONCE, own_shm},
-    {WIRE_OP_PARK, OWN_AT_ONCE, own_park},
-    {WIRE_OP_ATTACH, OWN_AT_ONCE, own_attach},
-    {WIRE_OP_WAIT, OWN_ADMITTED, own_wait},
-    {WIRE_OP_CANCEL, OWN_ADMITTED, own_cancel},
-    {WIRE_OP_SUBSCRIBE, OWN_ADMITTED, own_subscribe},
-    {WIRE_OP_POLL, OWN_ADMITTED, own_poll},
-    {WIRE_OP_LOCK, OWN_ADMITTED, own_lock},
-    {WIRE_OP_GENS, OWN_AT_ONCE, own_gens},
-    {WIRE_OP_POSTS, OWN_AT_ONCE, own_posts},
-    {WIRE_OP_DRAIN, OWN_AT_ONCE, own_drain},
+    OWN(WIRE_OP_PIPES) = {OWN_AT_ONCE, own_pipes},
+    OWN(WIRE_OP_SHM) = {OWN_AT_ONCE, own_shm},
+    OWN(WIRE_OP_PARK) = {OWN_AT_ONCE, own_park},
+    OWN(WIRE_OP_ATTACH) = {OWN_AT_ONCE, own_attach},
+    OWN(WIRE_OP_WAIT) = {OWN_ADMITTED, own_wait},
+    OWN(WIRE_OP_CANCEL) = {OWN_ADMITTED, own_cancel},
+    OWN(WIRE_OP_SUBSCRIBE) = {OWN_ADMITTED, own_subscribe},
+    OWN(WIRE_OP_POLL) = {OWN_ADMITTED, own_poll},
+    OWN(WIRE_OP_LOCK) = {OWN_ADMITTED, own_lock},
+    OWN(WIRE_OP_GENS) = {OWN_AT_ONCE, own_gens},
+    OWN(WIRE_OP_POSTS) = {OWN_AT_ONCE, own_posts},
+    OWN(WIRE_OP_DRAIN) = {OWN_AT_ONCE, own_drain},
 };
 
 static const struct own_row *
 own_row(uint32_t op)
 {
-	for (size_t i = 0; i < sizeof(own_rows) / sizeof(own_rows[0]); i++)
-		if (own_rows[i].op == op)
-			return &own_rows[i];
-	return NULL;
+	uint32_t i = op - OWN_BASE;
+
+	if (i >= sizeof(own_rows) / sizeof(own_rows[0]) ||
+	    own_rows[i].fn == NULL)
+		return NULL;
+	return &own_rows[i];
 }
 
 /* A request turned down before anyone acts on it. */
