@@ -2454,13 +2454,18 @@ chan_post_ready(struct serve *s, struct sv_chan *ch)
 		posts_read(s, ch);
 }
 
-/* Requests read from pipes and not yet served (chan_pipe_ready). */
+/*
+ * Requests read from pipes and not yet served (chan_pipe_ready).  Asked
+ * twice a read, and there are nearly never any: that costs one test.
+ */
 static size_t
 take_queued(struct serve *s, struct scheme_packet *pkts, size_t max)
 {
 	struct sv_chan *ch;
 	size_t out = 0;
 
+	if (TAILQ_EMPTY(&s->queued))
+		return 0;
 	while (out < max && (ch = TAILQ_FIRST(&s->queued)) != NULL) {
 		TAILQ_REMOVE(&s->queued, ch, qlink);
 		ch->queued = false;

@@ -7,8 +7,6 @@
 
 #include "slots.h"
 
-#define GEN_MASK ((1u << (SLOTS_KEY_BITS - 32)) - 1)
-
 static int
 grow(struct slots *s)
 {
@@ -51,19 +49,7 @@ slots_put(struct slots *s, void *obj)
 		i = s->used++;
 	}
 	s->obj[i] = obj;
-	return (uint64_t)(s->gen[i] & GEN_MASK) << 32 | (uint64_t)(i + 1);
-}
-
-void *
-slots_get(const struct slots *s, uint64_t key)
-{
-	uint32_t i = (uint32_t)key - 1;
-
-	if ((uint32_t)key == 0 || i >= s->used || key >> SLOTS_KEY_BITS)
-		return NULL;
-	if ((uint32_t)(key >> 32) != (s->gen[i] & GEN_MASK))
-		return NULL;
-	return s->obj[i];
+	return (uint64_t)(s->gen[i] & SLOTS_GEN_MASK) << 32 | (uint64_t)(i + 1);
 }
 
 void
