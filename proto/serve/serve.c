@@ -1379,8 +1379,8 @@ io_wrap(struct pend *p, struct scheme_packet *pkt, const struct wire_req *req)
  * subscription socket of it, as proof of holding it (all WIRE_OP_ATTACH
  * carries, on the socket).
  */
-static enum sv_verdict
-take_fd(struct serve *s, struct sv_req *r)
+static __attribute__((noinline)) enum sv_verdict
+fd_taken(struct serve *s, struct sv_req *r)
 {
 	int err;
 
@@ -1399,6 +1399,15 @@ take_fd(struct serve *s, struct sv_req *r)
 		return SV_ANSWERED;
 	}
 	return SV_PROVIDER;
+}
+
+/* Nearly every request carries none: one test, inline. */
+static inline enum sv_verdict
+take_fd(struct serve *s, struct sv_req *r)
+{
+	if (r->fd < 0 && r->req->op != WIRE_OP_ATTACH)
+		return SV_PROVIDER;
+	return fd_taken(s, r);
 }
 
 /*
