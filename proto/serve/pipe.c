@@ -236,7 +236,6 @@ sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
 	     const void *data, size_t len, int fd)
 {
 	struct wire_rep head = *rep;
-	struct iovec iov[2] = {{&head, sizeof(head)}, {(void *)data, len}};
 	ssize_t n;
 
 	if (fd >= 0) {
@@ -251,10 +250,14 @@ sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
 		len = 0;
 	}
 	/* The header alone, the usual answer, is one write of one buffer. */
-	if (len == 0)
+	if (len == 0) {
 		n = SYS(write)(ch->pw, &head, sizeof(head));
-	else
+	} else {
+		struct iovec iov[2] = {{&head, sizeof(head)},
+				       {(void *)data, len}};
+
 		n = SYS(writev)(ch->pw, iov, 2);
+	}
 	if (n != (ssize_t)(sizeof(head) + len))
 		return -1;
 	return fd >= 0 ? SV_PIPE_FD_FOLLOWS : 0;
