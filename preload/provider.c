@@ -453,7 +453,7 @@ provider_create(const char *name, size_t len, int flags)
 	return fd;
 }
 
-ssize_t
+static ssize_t
 provider_read(struct sfd *e, void *buf, size_t n)
 {
 	struct scheme_packet pkts[BATCH];
@@ -492,7 +492,7 @@ provider_read(struct sfd *e, void *buf, size_t n)
 	return r * (ssize_t)sizeof(pkts[0]);
 }
 
-ssize_t
+static ssize_t
 provider_write(struct sfd *e, const void *buf, size_t n)
 {
 	struct provider *p = e->prov;
