@@ -217,19 +217,26 @@ client_find(struct serve *s, bool user, uint32_t id)
 	return RB_FIND(clients, client_tree(s, user), &find);
 }
 
-static struct client *
-client_get(struct serve *s, bool user, uint32_t id)
+static __attribute__((noinline)) struct client *
+client_new(struct serve *s, bool user, uint32_t id)
 {
-	struct client *cl = client_find(s, user, id);
+	struct client *cl = calloc(1, sizeof(*cl));
 
-	if (cl != NULL)
-		return cl;
-	if ((cl = calloc(1, sizeof(*cl))) == NULL)
+	if (cl == NULL)
 		return NULL;
 	cl->id = id;
 	cl->user = user;
 	RB_INSERT(clients, client_tree(s, user), cl);
 	return cl;
+}
+
+/* Found, nearly always: inline, since every request asks. */
+static inline struct client *
+client_get(struct serve *s, bool user, uint32_t id)
+{
+	struct client *cl = client_find(s, user, id);
+
+	return cl != NULL ? cl : client_new(s, user, id);
 }
 
 /* A client holding nothing is forgotten (and its log lines with it). */
@@ -1126,8 +1133,11 @@ sv_pend_new(struct serve *s, struct sv_chan *ch, const struct wire_op *op)
 
 static void pend_free(struct serve *s, struct pend *p);
 
-/* A client's request, charged to it until answered (or refused: NULL). */
-static struct pend *
+/*
+ * A client's request, charged to it until answered (or refused: NULL).
+ * Inline: every request to the provider comes this way.
+ */
+static inline struct pend *
 pend_charged(struct serve *s, struct sv_chan *ch, const struct wire_op *op,
 	     const struct wire_creds *cr)
 {
