@@ -243,8 +243,7 @@ report_now(struct provider *p, const struct wire_stats *st)
 	}
 	p->reported = *st;
 	p->reported_at = now;
-	atomic_store_explicit(&p->quiet_drops, drops(st),
-			      memory_order_relaxed);
+	atomic_store_explicit(&p->quiet_drops, drops(st), memory_order_relaxed);
 	atomic_store_explicit(&p->quiet_until,
 			      (int64_t)now.tv_sec * 1000000000 + now.tv_nsec +
 				  100000000,
@@ -270,8 +269,8 @@ report(struct provider *p)
 
 	serve_stats(p->s, &st);
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	if (drops(&st) != atomic_load_explicit(&p->quiet_drops,
-					       memory_order_relaxed) ||
+	if (drops(&st) !=
+		atomic_load_explicit(&p->quiet_drops, memory_order_relaxed) ||
 	    (int64_t)now.tv_sec * 1000000000 + now.tv_nsec >=
 		atomic_load_explicit(&p->quiet_until, memory_order_relaxed))
 		report_now(p, &st);

@@ -2234,7 +2234,7 @@ own_lock(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
 enum own_when { OWN_AT_ONCE, OWN_ADMITTED };
 
 #define OWN_BASE 0x7f000000u
-#define OWN(op)	 [(op) - OWN_BASE]
+#define OWN(op)	 [(op)-OWN_BASE]
 
 static const struct own_row {
 	enum own_when when;
