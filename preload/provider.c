@@ -75,7 +75,7 @@ struct provider {
 	struct timespec reported_at;
 	/*
 	 * What a report() with nothing to say looks at, without the lock:
-	 * the answers dropped when last reported, and until when (ms of the
+	 * the answers dropped when last reported, and until when (ns of the
 	 * coarse clock) answers alone are not worth a report.
 	 */
 	_Atomic uint64_t quiet_drops;
@@ -223,51 +223,58 @@ drops(const struct wire_stats *st)
 	       st->dropped_malformed;
 }
 
-static void
-report(struct provider *p)
+/* The slow part of report(): whether to send, and sending. */
+static __attribute__((noinline)) void
+report_now(struct provider *p, const struct wire_stats *st)
 {
-	struct wire_stats st;
 	struct wire_ctl m;
 	struct timespec now;
 	long ms;
 
-	serve_stats(p->s, &st);
-	/*
-	 * Called twice a request: the usual case, no answer dropped and
-	 * under 100 ms since the last report, costs no lock and a coarse
-	 * clock (which lags the other by at most a tick: a report may come
-	 * that much later, never sooner).
-	 */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	if (drops(&st) == atomic_load_explicit(&p->quiet_drops,
-					       memory_order_relaxed) &&
-	    (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 <
-		atomic_load_explicit(&p->quiet_until, memory_order_relaxed))
-		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&p->lock);
 	ms = (now.tv_sec - p->reported_at.tv_sec) * 1000 +
 	     (now.tv_nsec - p->reported_at.tv_nsec) / 1000000;
-	if (st.dropped_unknown == p->reported.dropped_unknown &&
-	    st.dropped_badsize == p->reported.dropped_badsize &&
-	    st.dropped_malformed == p->reported.dropped_malformed &&
-	    (st.answers == p->reported.answers || ms < 100)) {
+	if (st->dropped_unknown == p->reported.dropped_unknown &&
+	    st->dropped_badsize == p->reported.dropped_badsize &&
+	    st->dropped_malformed == p->reported.dropped_malformed &&
+	    (st->answers == p->reported.answers || ms < 100)) {
 		pthread_mutex_unlock(&p->lock);
 		return;
 	}
-	p->reported = st;
+	p->reported = *st;
 	p->reported_at = now;
-	atomic_store_explicit(&p->quiet_drops, drops(&st),
-			      memory_order_relaxed);
+	atomic_store_explicit(&p->quiet_drops, drops(st), memory_order_relaxed);
 	atomic_store_explicit(&p->quiet_until,
-			      (int64_t)now.tv_sec * 1000 +
-				  now.tv_nsec / 1000000 + 100,
+			      (int64_t)now.tv_sec * 1000000000 + now.tv_nsec +
+				  100000000,
 			      memory_order_relaxed);
 	pthread_mutex_unlock(&p->lock);
 	wire_ctl_init(&m, WIRE_CTL_STATS);
-	m.len = sizeof(st);
-	wire_send(atomic_load(&p->ctl), &m, sizeof(m), &st, sizeof(st), -1,
+	m.len = sizeof(*st);
+	wire_send(atomic_load(&p->ctl), &m, sizeof(m), st, sizeof(*st), -1,
 		  NULL, MSG_DONTWAIT);
+}
+
+/*
+ * Called twice a request: the usual case, no answer dropped and under
+ * 100 ms since the last report, costs no lock and a coarse clock (which
+ * lags the other by at most a tick: a report may come that much later,
+ * never sooner), inline in the caller.
+ */
+static inline void
+report(struct provider *p)
+{
+	struct wire_stats st;
+	struct timespec now;
+
+	serve_stats(p->s, &st);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	if (drops(&st) !=
+		atomic_load_explicit(&p->quiet_drops, memory_order_relaxed) ||
+	    (int64_t)now.tv_sec * 1000000000 + now.tv_nsec >=
+		atomic_load_explicit(&p->quiet_until, memory_order_relaxed))
+		report_now(p, &st);
 }
 
 /* A cap from the environment; 0 (serve's default) unless a number. */
@@ -447,20 +454,22 @@ provider_create(const char *name, size_t len, int flags)
 	return fd;
 }
 
-ssize_t
+static ssize_t
 provider_read(struct sfd *e, void *buf, size_t n)
 {
 	struct scheme_packet pkts[BATCH];
 	struct provider *p = e->prov;
 	size_t want = n / sizeof(pkts[0]);
+	bool aligned;
 	ssize_t r;
 
 	if (want == 0)
 		return -EINVAL;
 	if (p->s == NULL)
 		return 0; /* a forked child's copy: the scheme is not here */
-	want = ua_write_span(buf,
-			     (want < BATCH ? want : BATCH) * sizeof(pkts[0])) /
+	if (want > BATCH)
+		want = BATCH;
+	want = ua_write_span(buf, want * sizeof(pkts[0])) /
 	       sizeof(pkts[0]); /* as far as buf may be written */
 	if (want == 0)
 		return -EFAULT;
@@ -470,16 +479,21 @@ provider_read(struct sfd *e, void *buf, size_t n)
 	 * counters' difference means what schemectl info says it does.
 	 */
 	report(p);
-	r = serve_read(p->s, pkts, want < BATCH ? want : BATCH,
+	/*
+	 * The program's buffer need not be aligned for the struct: then the
+	 * packets come into ours and are copied.
+	 */
+	aligned = (uintptr_t)buf % _Alignof(struct scheme_packet) == 0;
+	r = serve_read(p->s, aligned ? buf : pkts, want,
 		       atomic_load(&p->nonblock) ? 0 : -1);
 	if (r <= 0)
 		return r;
-	/* The program's buffer need not be aligned for the struct. */
-	memcpy(buf, pkts, (size_t)r * sizeof(pkts[0]));
+	if (!aligned)
+		memcpy(buf, pkts, (size_t)r * sizeof(pkts[0]));
 	return r * (ssize_t)sizeof(pkts[0]);
 }
 
-ssize_t
+static ssize_t
 provider_write(struct sfd *e, const void *buf, size_t n)
 {
 	struct provider *p = e->prov;

@@ -17,8 +17,6 @@
 #include "state.h"
 
 int provider_create(const char *name, size_t len, int flags);
-ssize_t provider_read(struct sfd *e, void *buf, size_t n);
-ssize_t provider_write(struct sfd *e, const void *buf, size_t n);
 void provider_hold(struct sfd *e);
 void provider_put(struct sfd *e);
 void provider_keep_on_fork(bool keep);

@@ -237,7 +237,7 @@ sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
 	     const void *data, size_t len, int fd)
 {
 	struct wire_rep head = *rep;
-	struct iovec iov[2] = {{&head, sizeof(head)}, {(void *)data, len}};
+	ssize_t n;
 
 	if (fd >= 0) {
 		head.status = WIRE_FD_FOLLOWS;
@@ -250,8 +250,16 @@ sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
 		head.len = 0;
 		len = 0;
 	}
-	if (SYS(writev)(ch->pw, iov, len ? 2 : 1) !=
-	    (ssize_t)(sizeof(head) + len))
+	/* The header alone, the usual answer, is one write of one buffer. */
+	if (len == 0) {
+		n = SYS(write)(ch->pw, &head, sizeof(head));
+	} else {
+		struct iovec iov[2] = {{&head, sizeof(head)},
+				       {(void *)data, len}};
+
+		n = SYS(writev)(ch->pw, iov, 2);
+	}
+	if (n != (ssize_t)(sizeof(head) + len))
 		return -1;
 	return fd >= 0 ? SV_PIPE_FD_FOLLOWS : 0;
 }

@@ -168,13 +168,16 @@ sv_ep_add(struct serve *s, int fd, int kind, uint64_t key)
 	return 0;
 }
 
+/* Most calls have no fd to close (-1): errno is not even looked at. */
 void
 sv_xclose(int fd)
 {
-	int saved = errno;
+	int saved;
 
-	if (fd >= 0)
-		SYS(close)(fd);
+	if (fd < 0)
+		return;
+	saved = errno;
+	SYS(close)(fd);
 	errno = saved;
 }
 
@@ -214,19 +217,26 @@ client_find(struct serve *s, bool user, uint32_t id)
 	return RB_FIND(clients, client_tree(s, user), &find);
 }
 
-static struct client *
-client_get(struct serve *s, bool user, uint32_t id)
+static __attribute__((noinline)) struct client *
+client_new(struct serve *s, bool user, uint32_t id)
 {
-	struct client *cl = client_find(s, user, id);
+	struct client *cl = calloc(1, sizeof(*cl));
 
-	if (cl != NULL)
-		return cl;
-	if ((cl = calloc(1, sizeof(*cl))) == NULL)
+	if (cl == NULL)
 		return NULL;
 	cl->id = id;
 	cl->user = user;
 	RB_INSERT(clients, client_tree(s, user), cl);
 	return cl;
+}
+
+/* Found, nearly always: inline, since every request asks. */
+static inline struct client *
+client_get(struct serve *s, bool user, uint32_t id)
+{
+	struct client *cl = client_find(s, user, id);
+
+	return cl != NULL ? cl : client_new(s, user, id);
 }
 
 /* A client holding nothing is forgotten (and its log lines with it). */
@@ -1132,8 +1142,11 @@ sv_pend_new(struct serve *s, struct sv_chan *ch, const struct wire_op *op)
 
 static void pend_free(struct serve *s, struct pend *p);
 
-/* A client's request, charged to it until answered (or refused: NULL). */
-static struct pend *
+/*
+ * A client's request, charged to it until answered (or refused: NULL).
+ * Inline: every request to the provider comes this way.
+ */
+static inline struct pend *
 pend_charged(struct serve *s, struct sv_chan *ch, const struct wire_op *op,
 	     const struct wire_creds *cr)
 {
@@ -1385,8 +1398,8 @@ io_wrap(struct pend *p, struct scheme_packet *pkt, const struct wire_req *req)
  * subscription socket of it, as proof of holding it (all WIRE_OP_ATTACH
  * carries, on the socket).
  */
-static enum sv_verdict
-take_fd(struct serve *s, struct sv_req *r)
+static __attribute__((noinline)) enum sv_verdict
+fd_taken(struct serve *s, struct sv_req *r)
 {
 	int err;
 
@@ -1405,6 +1418,15 @@ take_fd(struct serve *s, struct sv_req *r)
 		return SV_ANSWERED;
 	}
 	return SV_PROVIDER;
+}
+
+/* Nearly every request carries none: one test, inline. */
+static inline enum sv_verdict
+take_fd(struct serve *s, struct sv_req *r)
+{
+	if (r->fd < 0 && r->req->op != WIRE_OP_ATTACH)
+		return SV_PROVIDER;
+	return fd_taken(s, r);
 }
 
 /*
@@ -2214,37 +2236,43 @@ own_lock(struct serve *s, struct sv_req *r, struct scheme_packet *pkt)
  * What the serving code does itself with its own kinds of request (wire.h
  * rows WIRE_OP_*), and when: at once, before the channel's caps and the
  * description's attachment (the channel's own set-up, and PARK, which
- * gives back), or once admitted like a provider's request.
+ * gives back), or once admitted like a provider's request.  Indexed by
+ * the op's low bits, the wire's own being numbered from OWN_BASE + 1: a
+ * provider's request, the usual one, is told apart by one compare.
  */
 enum own_when { OWN_AT_ONCE, OWN_ADMITTED };
 
+#define OWN_BASE 0x7f000000u
+#define OWN(op)	 [(op)-OWN_BASE]
+
 static const struct own_row {
-	uint32_t op;
 	enum own_when when;
 	enum sv_verdict (*fn)(struct serve *, struct sv_req *,
 			      struct scheme_packet *);
 } own_rows[] = {
-    {WIRE_OP_PIPES, OWN_AT_ONCE, own_pipes},
-    {WIRE_OP_SHM, OWN_AT_ONCE, own_shm},
-    {WIRE_OP_PARK, OWN_AT_ONCE, own_park},
-    {WIRE_OP_ATTACH, OWN_AT_ONCE, own_attach},
-    {WIRE_OP_WAIT, OWN_ADMITTED, own_wait},
-    {WIRE_OP_CANCEL, OWN_ADMITTED, own_cancel},
-    {WIRE_OP_SUBSCRIBE, OWN_ADMITTED, own_subscribe},
-    {WIRE_OP_POLL, OWN_ADMITTED, own_poll},
-    {WIRE_OP_LOCK, OWN_ADMITTED, own_lock},
-    {WIRE_OP_GENS, OWN_AT_ONCE, own_gens},
-    {WIRE_OP_POSTS, OWN_AT_ONCE, own_posts},
-    {WIRE_OP_DRAIN, OWN_AT_ONCE, own_drain},
+    OWN(WIRE_OP_PIPES) = {OWN_AT_ONCE, own_pipes},
+    OWN(WIRE_OP_SHM) = {OWN_AT_ONCE, own_shm},
+    OWN(WIRE_OP_PARK) = {OWN_AT_ONCE, own_park},
+    OWN(WIRE_OP_ATTACH) = {OWN_AT_ONCE, own_attach},
+    OWN(WIRE_OP_WAIT) = {OWN_ADMITTED, own_wait},
+    OWN(WIRE_OP_CANCEL) = {OWN_ADMITTED, own_cancel},
+    OWN(WIRE_OP_SUBSCRIBE) = {OWN_ADMITTED, own_subscribe},
+    OWN(WIRE_OP_POLL) = {OWN_ADMITTED, own_poll},
+    OWN(WIRE_OP_LOCK) = {OWN_ADMITTED, own_lock},
+    OWN(WIRE_OP_GENS) = {OWN_AT_ONCE, own_gens},
+    OWN(WIRE_OP_POSTS) = {OWN_AT_ONCE, own_posts},
+    OWN(WIRE_OP_DRAIN) = {OWN_AT_ONCE, own_drain},
 };
 
 static const struct own_row *
 own_row(uint32_t op)
 {
-	for (size_t i = 0; i < sizeof(own_rows) / sizeof(own_rows[0]); i++)
-		if (own_rows[i].op == op)
-			return &own_rows[i];
-	return NULL;
+	uint32_t i = op - OWN_BASE;
+
+	if (i >= sizeof(own_rows) / sizeof(own_rows[0]) ||
+	    own_rows[i].fn == NULL)
+		return NULL;
+	return &own_rows[i];
 }
 
 /* A request turned down before anyone acts on it. */
@@ -2454,13 +2482,18 @@ chan_post_ready(struct serve *s, struct sv_chan *ch)
 		posts_read(s, ch);
 }
 
-/* Requests read from pipes and not yet served (chan_pipe_ready). */
+/*
+ * Requests read from pipes and not yet served (chan_pipe_ready).  Asked
+ * twice a read, and there are nearly never any: that costs one test.
+ */
 static size_t
 take_queued(struct serve *s, struct scheme_packet *pkts, size_t max)
 {
 	struct sv_chan *ch;
 	size_t out = 0;
 
+	if (TAILQ_EMPTY(&s->queued))
+		return 0;
 	while (out < max && (ch = TAILQ_FIRST(&s->queued)) != NULL) {
 		TAILQ_REMOVE(&s->queued, ch, qlink);
 		ch->queued = false;

@@ -1,16 +1,14 @@
 /*
- * slots.c - see slots.h.  Key layout: bits 0-31 are index + 1 (so no key
- * is 0), bits 32-55 the generation.
+ * slots.c - see slots.h: making room, and freeing the table.  The rest,
+ * on every request's path, is inline in slots.h.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
 
 #include "slots.h"
 
-#define GEN_MASK ((1u << (SLOTS_KEY_BITS - 32)) - 1)
-
-static int
-grow(struct slots *s)
+int
+slots_grow(struct slots *s)
 {
 	uint32_t ncap = s->cap ? s->cap * 2 : 64;
 	void **obj;
@@ -36,46 +34,6 @@ grow(struct slots *s)
 	}
 	s->cap = ncap;
 	return 0;
-}
-
-uint64_t
-slots_put(struct slots *s, void *obj)
-{
-	uint32_t i;
-
-	if (s->nfree > 0) {
-		i = s->freelist[--s->nfree];
-	} else {
-		if (s->used == s->cap && grow(s) < 0)
-			return 0;
-		i = s->used++;
-	}
-	s->obj[i] = obj;
-	return (uint64_t)(s->gen[i] & GEN_MASK) << 32 | (uint64_t)(i + 1);
-}
-
-void *
-slots_get(const struct slots *s, uint64_t key)
-{
-	uint32_t i = (uint32_t)key - 1;
-
-	if ((uint32_t)key == 0 || i >= s->used || key >> SLOTS_KEY_BITS)
-		return NULL;
-	if ((uint32_t)(key >> 32) != (s->gen[i] & GEN_MASK))
-		return NULL;
-	return s->obj[i];
-}
-
-void
-slots_del(struct slots *s, uint64_t key)
-{
-	uint32_t i = (uint32_t)key - 1;
-
-	if (slots_get(s, key) == NULL)
-		return;
-	s->obj[i] = NULL;
-	s->gen[i]++;
-	s->freelist[s->nfree++] = i;
 }
 
 void
