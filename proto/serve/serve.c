@@ -2750,7 +2750,7 @@ direct_worth(struct serve *s, int timeout_ms)
 	if (ch != NULL) /* and still on one CPU, asked now and then */
 		return !s->w.rung && !ch->dead && ch->pq_len == 0 &&
 		       (++s->w.reads % DIRECT_RECHECK != 0 || !spin_worth()) &&
-		       waker_ready(s);
+		       sv_waker_here(s);
 	return s->streak >= DIRECT_AFTER && !spin_worth() &&
 	       (ch = slots_get(&s->chans, s->hot)) != NULL &&
 	       direct_enter(s, ch);

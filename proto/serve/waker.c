@@ -81,12 +81,13 @@ sv_waker_here(struct serve *s)
 	sigset_t all, old;
 	int r;
 
-	pthread_once(&once, hook);
-	now = atomic_load(&forks);
-	if (s->w.forks == now)
+	now = atomic_load_explicit(&forks, memory_order_relaxed);
+	if (s->w.forks == now) /* every request of a direct read asks */
 		return true;
 	if (s->w.failed)
 		return false;
+	pthread_once(&once, hook); /* before the first waker: then counted */
+	now = atomic_load(&forks);
 	/* First, or in a child, where nobody waits on the parent's copy. */
 	pthread_cond_init(&s->w.cv, NULL);
 	s->w.stop = false;
