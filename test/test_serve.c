@@ -1334,22 +1334,35 @@ START_TEST(direct_read_ends_at_a_malformed_request)
 }
 END_TEST
 
-START_TEST(direct_read_ends_at_stop)
+/*
+ * Reads by pipe until the next one is direct; then serve_read, while a
+ * thread does `then`: what serve_read returned.
+ */
+static ssize_t
+direct_then(void *(*then)(void *))
 {
 	struct scheme_packet p;
 	uint64_t key, seq = 10;
 	int rq[2], ans, cfd = do_open(cli, "f", 9, &key);
 	pthread_t t;
+	ssize_t n;
 
 	ans = make_pipes(rq, 2);
 	reads_by_pipe(rq[1], ans, key, &seq);
-	ck_assert_int_eq(pthread_create(&t, NULL, then_stop, NULL), 0);
-	ck_assert_int_eq(serve_read(s, &p, 1, -1), 0);
+	reader = pthread_self();
+	ck_assert_int_eq(pthread_create(&t, NULL, then, NULL), 0);
+	n = serve_read(s, &p, 1, -1);
 	pthread_join(t, NULL);
 	close(cfd);
 	close(ans);
 	close(rq[0]);
 	close(rq[1]);
+	return n;
+}
+
+START_TEST(direct_read_ends_at_stop)
+{
+	ck_assert_int_eq(direct_then(then_stop), 0);
 }
 END_TEST
 
@@ -1357,22 +1370,9 @@ END_TEST
 START_TEST(direct_read_interrupted_by_a_signal)
 {
 	struct sigaction sa = {.sa_handler = nothing};
-	struct scheme_packet p;
-	uint64_t key, seq = 10;
-	int rq[2], ans, cfd = do_open(cli, "f", 9, &key);
-	pthread_t t;
 
 	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
-	ans = make_pipes(rq, 2);
-	reads_by_pipe(rq[1], ans, key, &seq);
-	reader = pthread_self();
-	ck_assert_int_eq(pthread_create(&t, NULL, then_signal, NULL), 0);
-	ck_assert_int_eq(serve_read(s, &p, 1, -1), -EINTR);
-	pthread_join(t, NULL);
-	close(cfd);
-	close(ans);
-	close(rq[0]);
-	close(rq[1]);
+	ck_assert_int_eq(direct_then(then_signal), -EINTR);
 }
 END_TEST
 
