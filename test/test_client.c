@@ -306,8 +306,8 @@ START_TEST(fcntl_flags)
 }
 END_TEST
 
-/* A blocking read waits for data a writer provides later; O_NONBLOCK
- * turns the wait into EAGAIN. */
+/* A blocking read waits for data a writer provides later; O_NONBLOCK,
+ * at the open or set later, turns the wait into EAGAIN. */
 START_TEST(deferred_read_and_nonblock)
 {
 	char buf[32] = {0};
@@ -328,6 +328,13 @@ START_TEST(deferred_read_and_nonblock)
 	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 5);
 	ck_assert_str_eq(buf, "later");
 	ck_assert_int_eq(h_wait_exit(pid, 5), 0);
+	close(fd);
+	/* opened blocking: a provider that keeps reads hears of F_SETFL */
+	fd = open(S ":fifo", O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), -1);
+	ck_assert_int_eq(errno, EAGAIN);
 	close(fd);
 }
 END_TEST

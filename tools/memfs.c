@@ -1857,11 +1857,22 @@ do_fsync(void *ctx, const struct scheme_packet *p, uint64_t hn)
 	return get_io(hn) != NULL ? 0 : -EBADF;
 }
 
+/*
+ * The system keeps the status flags (scheme(7), SYS_FCNTL); a fifo read
+ * needs O_NONBLOCK here too, or one set by F_SETFL after the open would
+ * still be kept (pipe_read) and its reader wait.
+ */
 static int64_t
 do_fcntl(void *ctx, const struct scheme_packet *p, uint64_t hn, int cmd,
 	 uint64_t arg)
 {
-	return get(hn) != NULL ? 0 : -EBADF;
+	struct handle *h = get(hn);
+
+	if (h == NULL)
+		return -EBADF;
+	if (cmd == F_SETFL)
+		h->flags = (h->flags & ~O_NONBLOCK) | ((int)arg & O_NONBLOCK);
+	return 0;
 }
 
 /* Mapping --------------------------------------------------------------- */
