@@ -2728,9 +2728,16 @@ direct_enter(struct serve *s, struct sv_chan *ch)
 		ch->dr = sv_own_hide(s, ch->dr);
 		ch->dw = sv_own_hide(s, ch->dw);
 	}
-	if (!waker_ready(s) ||
-	    SYS(epoll_ctl)(s->ep, EPOLL_CTL_DEL, ch->pr, NULL) < 0)
+	if (!waker_ready(s))
 		return false;
+	if (SYS(epoll_ctl)(s->ep, EPOLL_CTL_DEL, ch->pr, NULL) < 0) {
+		/* moved by the program (serve_relocate): its item is the
+		 * old number's, so never on this channel */
+		sv_own_close(s, ch->dr);
+		sv_own_close(s, ch->dw);
+		ch->dr = ch->dw = -2;
+		return false;
+	}
 	s->direct = ch;
 	ch->refs++;
 	s->w.rung = false;
