@@ -204,11 +204,11 @@ answer_fits(const struct chan *ch, size_t want)
  * write, carrying no fd and wanting none back: a READ or WRITE, or an
  * open that offers a parked file (pool.h), usually answered without an
  * fd, made by a thread whose user and group are still those the pipes
- * carry (an open's are checked), never on a revoked channel.  Such an open upgrades a channel that has no pipes
- * yet, as a read does, once the channel has shown it will be used for
- * more of them (chan.h, reopens): it has reopened CHAN_REOPENS times
- * already, or it outlived its thread and serves the threads that come
- * after (chan.c, spare).
+ * carry (an open's are checked), never on a revoked channel.  Such an
+ * open upgrades a channel that has no pipes yet, as a read does, once
+ * the channel has shown it will be used for more of them (chan.h,
+ * reopens): it has reopened CHAN_REOPENS times already, or it outlived
+ * its thread and serves the threads that come after (chan.c, spare).
  */
 bool
 chan_pipe_takes(const struct chan *ch, const struct wire_op *op,

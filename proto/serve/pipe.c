@@ -85,6 +85,13 @@ sv_pipe_shm(struct sv_chan *ch, int fd)
 	return 0;
 }
 
+/* The channel's queue of bytes read past a request (ch->pq), made once. */
+bool
+sv_pipe_pq(struct sv_chan *ch)
+{
+	return ch->pq != NULL || (ch->pq = malloc(2 * PIPE_BUF)) != NULL;
+}
+
 /*
  * Posts.  A client's close parks its file (WIRE_OP_PARK, no answer).
  * Down the request pipe, the PARK woke us; on one CPU we then often ran
@@ -142,7 +149,7 @@ sv_pipe_drain(struct sv_chan *ch, struct wire_req *req, size_t len)
 		if (b[i].op != WIRE_OP_PARK || b[i].flags != 0 ||
 		    wire_req_check(&b[i], sizeof(b[0])) < 0)
 			return -EPROTO;
-	if (ch->pq == NULL && (ch->pq = malloc(2 * PIPE_BUF)) == NULL)
+	if (!sv_pipe_pq(ch))
 		return -ENOMEM;
 	memmove(ch->pq + n + len, ch->pq, ch->pq_len);
 	memcpy(ch->pq, b, (size_t)n);
@@ -214,7 +221,7 @@ sv_pipe_recv(struct sv_chan *ch, struct wire_req *req)
 	if (have < want && !pipe_rest(ch->pr, b + have, want - have))
 		return -EPROTO;
 	if (have > want) {
-		if (ch->pq == NULL && (ch->pq = malloc(2 * PIPE_BUF)) == NULL)
+		if (!sv_pipe_pq(ch))
 			return -ENOMEM;
 		memcpy(ch->pq, b + want, have - want);
 		ch->pq_len = (uint32_t)(have - want);

@@ -757,6 +757,18 @@ chan_uncharge(struct serve *s, struct sv_chan *ch)
 		}
 }
 
+/*
+ * Serve's own ends of the channel's request pipe (Direct reads, below)
+ * closed; mark: -1 (made again if wanted) or -2 (never on this channel).
+ */
+static void
+direct_close(struct serve *s, struct sv_chan *ch, int mark)
+{
+	sv_own_close(s, ch->dr);
+	sv_own_close(s, ch->dw);
+	ch->dr = ch->dw = mark;
+}
+
 static void
 chan_kill(struct serve *s, struct sv_chan *ch)
 {
@@ -774,9 +786,7 @@ chan_kill(struct serve *s, struct sv_chan *ch)
 		s->w.rung = true;
 		sv_pipe_ring(ch);
 	} else {
-		sv_own_close(s, ch->dr);
-		sv_own_close(s, ch->dw);
-		ch->dr = ch->dw = -1;
+		direct_close(s, ch, -1);
 	}
 	locks_chan_end(s, ch);
 	chan_uncharge(s, ch);
@@ -2686,9 +2696,10 @@ dispatch(struct serve *s, const struct epoll_event *ev, int n,
 static void
 direct_count(struct serve *s, const struct epoll_event *ev, int n)
 {
-	uint64_t key = ev[0].data.u64 & ((1ull << SLOTS_KEY_BITS) - 1);
+	uint64_t key;
 
 	if (n == 1 && (int)(ev[0].data.u64 >> SLOTS_KEY_BITS) == SRC_PIPE) {
+		key = ev[0].data.u64 & ((1ull << SLOTS_KEY_BITS) - 1);
 		s->streak = key == s->hot ? s->streak + 1 : 1;
 		s->hot = key;
 	} else if (n > 0) {
@@ -2720,6 +2731,9 @@ direct_enter(struct serve *s, struct sv_chan *ch)
 {
 	if (ch->dead || ch->pr < 0 || ch->dr == -2 || ch->pq_len > 0)
 		return false;
+	/* where what a read brings goes: had now, it cannot fail after */
+	if (!sv_pipe_pq(ch))
+		return false;
 	if (ch->dr < 0) {
 		if (sv_pipe_reopen(ch) < 0) {
 			ch->dr = ch->dw = -2;
@@ -2733,9 +2747,7 @@ direct_enter(struct serve *s, struct sv_chan *ch)
 	if (SYS(epoll_ctl)(s->ep, EPOLL_CTL_DEL, ch->pr, NULL) < 0) {
 		/* moved by the program (serve_relocate): its item is the
 		 * old number's, so never on this channel */
-		sv_own_close(s, ch->dr);
-		sv_own_close(s, ch->dw);
-		ch->dr = ch->dw = -2;
+		direct_close(s, ch, -2);
 		return false;
 	}
 	s->direct = ch;
@@ -2786,11 +2798,8 @@ direct_end(struct serve *s)
 	s->streak = 0;
 	if (!ch->dead && sv_ep_add(s, ch->pr, SRC_PIPE, ch->key) < 0)
 		chan_kill(s, ch);
-	if (ch->dead) {
-		sv_own_close(s, ch->dr);
-		sv_own_close(s, ch->dw);
-		ch->dr = ch->dw = -1;
-	}
+	if (ch->dead)
+		direct_close(s, ch, -1);
 	sv_chan_put(ch);
 }
 
@@ -2823,8 +2832,6 @@ direct_read(struct serve *s, struct scheme_packet *pkt)
 		s->w.rung = true; /* back to epoll, which will say */
 		return 0;
 	}
-	if (ch->pq == NULL && (ch->pq = malloc(2 * PIPE_BUF)) == NULL)
-		return 0; /* not expected: the first read made it */
 	if (ch->pq_len + (size_t)n > 2 * PIPE_BUF) { /* cannot be: see pq */
 		s->st.dropped_malformed++;
 		chan_kill(s, ch);

@@ -339,6 +339,7 @@ int sv_pipe_drain(struct sv_chan *ch, struct wire_req *req, size_t len);
 ssize_t sv_pipe_recv(struct sv_chan *ch, struct wire_req *req);
 int sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
 		 const void *data, size_t len, int fd);
+bool sv_pipe_pq(struct sv_chan *ch);
 int sv_pipe_reopen(struct sv_chan *ch);
 void sv_pipe_ring(const struct sv_chan *ch);
 
