@@ -239,6 +239,20 @@ client_get(struct serve *s, bool user, uint32_t id)
 	return cl != NULL ? cl : client_new(s, user, id);
 }
 
+/*
+ * The process cr of a request on ch: nearly always the one the broker
+ * made the channel for, which the channel holds (chan_charge), so no
+ * search of the tree; NULL if it holds nothing here.
+ */
+static inline struct client *
+req_client(struct serve *s, const struct sv_chan *ch,
+	   const struct wire_creds *cr)
+{
+	if (ch != NULL && ch->cl != NULL && ch->cl->id == cr->pid)
+		return ch->cl;
+	return client_find(s, false, cr->pid);
+}
+
 /* A client holding nothing is forgotten (and its log lines with it). */
 static void
 client_put(struct serve *s, struct client *cl)
@@ -337,10 +351,10 @@ under_cap(struct serve *s, struct client *cl, int kind)
  * user's cap.
  */
 static int
-client_admit(struct serve *s, const struct wire_op *op,
-	     const struct wire_creds *cr)
+client_admit(struct serve *s, const struct sv_chan *ch,
+	     const struct wire_op *op, const struct wire_creds *cr)
 {
-	struct client *cl = client_find(s, false, cr->pid);
+	struct client *cl = req_client(s, ch, cr);
 
 	if (!under_cap(s, cl, CAP_PENDING))
 		return -EAGAIN;
@@ -1160,10 +1174,10 @@ static inline struct pend *
 pend_charged(struct serve *s, struct sv_chan *ch, const struct wire_op *op,
 	     const struct wire_creds *cr)
 {
-	struct client *cl = client_get(s, false, cr->pid);
+	struct client *cl = req_client(s, ch, cr);
 	struct pend *p;
 
-	if (cl == NULL)
+	if (cl == NULL && (cl = client_new(s, false, cr->pid)) == NULL)
 		return NULL;
 	if ((p = sv_pend_new(s, ch, op)) == NULL) {
 		client_put(s, cl);
@@ -1528,7 +1542,7 @@ admit(struct serve *s, const struct sv_req *r)
 	if (r->ch->pending >= CHAN_MAX_PENDING)
 		err = -EAGAIN;
 	else if (r->req->op != WIRE_OP_WAIT)
-		err = client_admit(s, r->op, r->cr);
+		err = client_admit(s, r->ch, r->op, r->cr);
 	if (err < 0) {
 		refuse(s, r, err);
 		return SV_ANSWERED;
