@@ -51,7 +51,11 @@ START_TEST(op_table)
 	ck_assert(!(wire_op(SYS_FSTAT)->flags & WIRE_NAMES));
 	ck_assert(wire_op(SYS_READ)->flags & WIRE_BY_PIPE);
 	ck_assert(wire_op(WIRE_OP_PARK)->flags & WIRE_BY_PIPE);
-	ck_assert(!(wire_op(SYS_FSTAT)->flags & WIRE_BY_PIPE));
+	ck_assert(wire_op(SYS_FSTAT)->flags & WIRE_BY_PIPE);
+	ck_assert(wire_op(SYS_LSEEK)->flags & WIRE_BY_PIPE);
+	/* the pipe's credentials are its maker's: not where they count */
+	ck_assert(!(wire_op(SYS_FCHMOD)->flags & WIRE_BY_PIPE));
+	ck_assert(!(wire_op(WIRE_OP_AT)->flags & WIRE_BY_PIPE));
 	ck_assert(wire_op(SYS_CLOSE)->flags & WIRE_INNER);
 	ck_assert(wire_op(WIRE_OP_ATTACH)->flags & WIRE_KEY0);
 	ck_assert_int_eq(wire_op(SYS_READ)->out, WIRE_OUT_BYTES);

@@ -732,6 +732,28 @@ START_TEST(pipes_answer_in_shared_memory)
 	ck_assert_uint_eq(rep.result, 100000);
 	ck_assert(map[0] == 'z' && map[99999] == 'z');
 	ck_assert(!readable(ans));
+
+	/*
+	 * A struct's answer (fstat's: result 0) follows its header down the
+	 * pipe: the client takes an answer in the memfd to be result bytes.
+	 */
+	pipe_req(rq[1], SYS_FSTAT, key, sizeof(struct stat), NULL, 7);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_FSTAT);
+	((struct stat *)(uintptr_t)p.c)->st_size = 4242;
+	p.a = 0;
+	serve_write(s, &p);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.status, WIRE_OK);
+	ck_assert_uint_eq(rep.result, 0);
+	ck_assert_uint_eq(rep.len, sizeof(struct stat));
+	{
+		struct stat st;
+
+		ck_assert_int_eq(read(ans, &st, sizeof(st)),
+				 (ssize_t)sizeof(st));
+		ck_assert_int_eq(st.st_size, 4242);
+	}
 	munmap(bad, WIRE_MAX_DATA);
 	munmap(map, WIRE_MAX_DATA);
 	close(cfd);
