@@ -17,9 +17,6 @@
 	}
 
 THUNK(int, close, (int fd), (fd))
-THUNK(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n))
-THUNK(ssize_t, write, (int fd, const void *b, size_t n), (fd, b, n))
-THUNK(ssize_t, writev, (int fd, const struct iovec *v, int n), (fd, v, n))
 THUNK(int, fstat, (int fd, struct stat *st), (fd, st))
 THUNK(int, stat, (const char *p, struct stat *st), (p, st))
 THUNK(int, mkdir, (const char *p, mode_t m), (p, m))
@@ -55,6 +52,38 @@ r_pidfd_open(pid_t pid, unsigned int flags)
 	return (int)REAL(syscall)(SYS_pidfd_open, pid, flags);
 }
 
+/* Not cancellation points (proto/sys.h): libc's syscall(). */
+static ssize_t
+r_read(int fd, void *b, size_t n)
+{
+	return REAL(syscall)(SYS_read, fd, b, n);
+}
+
+static ssize_t
+r_write(int fd, const void *b, size_t n)
+{
+	return REAL(syscall)(SYS_write, fd, b, n);
+}
+
+static ssize_t
+r_writev(int fd, const struct iovec *v, int n)
+{
+	return REAL(syscall)(SYS_writev, fd, v, n);
+}
+
+/* libc's read: a cancellation point. */
+static ssize_t
+r_read_wait(int fd, void *b, size_t n)
+{
+	return REAL(read)(fd, b, n);
+}
+
+static long
+r_futex(uint32_t *w, int op, uint32_t val)
+{
+	return REAL(syscall)(SYS_futex, w, op, val, NULL);
+}
+
 /* The variadic two: every caller in proto/ passes one word. */
 static int
 r_fcntl(int fd, int cmd, ...)
@@ -85,6 +114,7 @@ const struct proto_sys proto_sys = {
     .read = r_read,
     .write = r_write,
     .writev = r_writev,
+    .read_wait = r_read_wait,
     .fstat = r_fstat,
     .stat = r_stat,
     .mkdir = r_mkdir,
@@ -108,4 +138,5 @@ const struct proto_sys proto_sys = {
     .pidfd_open = r_pidfd_open,
     .pthread_create = r_pthread_create,
     .pthread_sigmask = r_pthread_sigmask,
+    .futex = r_futex,
 };

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,9 +25,17 @@
 
 struct proto_sys {
 	int (*close)(int);
+	/*
+	 * read, write and writev are never cancellation points: serve makes
+	 * them with its lock held, which a cancelled thread would keep for
+	 * ever, and they cost less than libc's, which are.  read_wait is
+	 * the one read that blocks (serve.c, direct reads), made without
+	 * the lock: a cancellation point, as the program's own read() is.
+	 */
 	ssize_t (*read)(int, void *, size_t);
 	ssize_t (*write)(int, const void *, size_t);
 	ssize_t (*writev)(int, const struct iovec *, int);
+	ssize_t (*read_wait)(int, void *, size_t);
 	int (*fstat)(int, struct stat *);
 	int (*stat)(const char *, struct stat *);
 	int (*mkdir)(const char *, mode_t);
@@ -51,6 +60,8 @@ struct proto_sys {
 	int (*pthread_create)(pthread_t *, const pthread_attr_t *,
 			      void *(*)(void *), void *);
 	int (*pthread_sigmask)(int, const sigset_t *, sigset_t *);
+	/* FUTEX_WAIT and FUTEX_WAKE, no timeout (serve/mutex.c) */
+	long (*futex)(uint32_t *, int, uint32_t);
 };
 
 extern const struct proto_sys proto_sys;

@@ -23,11 +23,37 @@ pidfd_open(pid_t pid, unsigned int flags)
 	return (int)syscall(SYS_pidfd_open, pid, flags);
 }
 
+/* Not cancellation points (sys.h). */
+static ssize_t
+raw_read(int fd, void *b, size_t n)
+{
+	return syscall(SYS_read, fd, b, n);
+}
+
+static ssize_t
+raw_write(int fd, const void *b, size_t n)
+{
+	return syscall(SYS_write, fd, b, n);
+}
+
+static ssize_t
+raw_writev(int fd, const struct iovec *v, int n)
+{
+	return syscall(SYS_writev, fd, v, n);
+}
+
+static long
+futex(uint32_t *w, int op, uint32_t val)
+{
+	return syscall(SYS_futex, w, op, val, NULL);
+}
+
 const struct proto_sys proto_sys = {
     .close = close,
-    .read = read,
-    .write = write,
-    .writev = writev,
+    .read = raw_read,
+    .write = raw_write,
+    .writev = raw_writev,
+    .read_wait = read,
     .fstat = fstat,
     .stat = stat,
     .mkdir = mkdir,
@@ -51,4 +77,5 @@ const struct proto_sys proto_sys = {
     .pidfd_open = pidfd_open,
     .pthread_create = pthread_create,
     .pthread_sigmask = pthread_sigmask,
+    .futex = futex,
 };

@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include <scheme/scheme.h>
 
 #include "../proto/wire/path.h"
+#include "../proto/serve/mutex.h"
 #include "../proto/serve/slots.h"
 #include "../proto/wire/wire.h"
 #include "harness.h"
@@ -48,7 +51,11 @@ START_TEST(op_table)
 	ck_assert(!(wire_op(SYS_FSTAT)->flags & WIRE_NAMES));
 	ck_assert(wire_op(SYS_READ)->flags & WIRE_BY_PIPE);
 	ck_assert(wire_op(WIRE_OP_PARK)->flags & WIRE_BY_PIPE);
-	ck_assert(!(wire_op(SYS_FSTAT)->flags & WIRE_BY_PIPE));
+	ck_assert(wire_op(SYS_FSTAT)->flags & WIRE_BY_PIPE);
+	ck_assert(wire_op(SYS_LSEEK)->flags & WIRE_BY_PIPE);
+	/* the pipe's credentials are its maker's: not where they count */
+	ck_assert(!(wire_op(SYS_FCHMOD)->flags & WIRE_BY_PIPE));
+	ck_assert(!(wire_op(WIRE_OP_AT)->flags & WIRE_BY_PIPE));
 	ck_assert(wire_op(SYS_CLOSE)->flags & WIRE_INNER);
 	ck_assert(wire_op(WIRE_OP_ATTACH)->flags & WIRE_KEY0);
 	ck_assert_int_eq(wire_op(SYS_READ)->out, WIRE_OUT_BYTES);
@@ -263,6 +270,79 @@ START_TEST(slot_keys)
 }
 END_TEST
 
+/*
+ * serve's lock (mutex.h) excludes: threads add to a plain counter, each
+ * addition a read, a pause and a write, so that any two overlapping
+ * lose one.  Some hold it across a yield, so that others find it taken
+ * and sleep in the futex (the slow paths).
+ */
+#define MX_THREADS 4
+#define MX_ROUNDS 20000
+
+static struct sv_mutex mx = SV_MUTEX_INIT;
+static unsigned long mx_count;
+
+static void *
+mx_adder(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < MX_ROUNDS; i++) {
+		sv_lock(&mx);
+		unsigned long v = mx_count;
+		for (volatile int k = 0; k < 20; k++)
+			;
+		if (i % 500 == 0)
+			sched_yield(); /* held: the others wait in the futex */
+		mx_count = v + 1;
+		sv_unlock(&mx);
+	}
+	return NULL;
+}
+
+START_TEST(mutex_excludes)
+{
+	pthread_t t[MX_THREADS];
+
+	for (int i = 0; i < MX_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, mx_adder, NULL), 0);
+	for (int i = 0; i < MX_THREADS; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_uint_eq(mx_count, (unsigned long)MX_THREADS * MX_ROUNDS);
+	ck_assert_uint_eq(atomic_load(&mx.v), 0); /* free, no waiter marked */
+}
+END_TEST
+
+/* A waiter on the condition wakes at a signal made with the lock held. */
+static struct sv_cond cv;
+static int cv_flag;
+
+static void *
+cv_waiter(void *arg)
+{
+	(void)arg;
+	sv_lock(&mx);
+	while (cv_flag == 0)
+		sv_cond_wait(&cv, &mx);
+	cv_flag = 2;
+	sv_unlock(&mx);
+	return NULL;
+}
+
+START_TEST(cond_wakes_its_waiter)
+{
+	pthread_t t;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, cv_waiter, NULL), 0);
+	usleep(50 * 1000); /* asleep in the futex, or not yet: either way */
+	sv_lock(&mx);
+	cv_flag = 1;
+	sv_cond_signal(&cv);
+	sv_unlock(&mx);
+	pthread_join(t, NULL); /* the case's timeout if it never wakes */
+	ck_assert_int_eq(cv_flag, 2);
+}
+END_TEST
+
 static Suite *
 proto_suite(void)
 {
@@ -286,6 +366,11 @@ proto_suite(void)
 	tc = tcase_create("slots");
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, slot_keys);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("mutex");
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, mutex_excludes);
+	tcase_add_test(tc, cond_wakes_its_waiter);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -732,6 +732,28 @@ START_TEST(pipes_answer_in_shared_memory)
 	ck_assert_uint_eq(rep.result, 100000);
 	ck_assert(map[0] == 'z' && map[99999] == 'z');
 	ck_assert(!readable(ans));
+
+	/*
+	 * A struct's answer (fstat's: result 0) follows its header down the
+	 * pipe: the client takes an answer in the memfd to be result bytes.
+	 */
+	pipe_req(rq[1], SYS_FSTAT, key, sizeof(struct stat), NULL, 7);
+	read_one(&p);
+	ck_assert_uint_eq(p.a, SYS_FSTAT);
+	((struct stat *)(uintptr_t)p.c)->st_size = 4242;
+	p.a = 0;
+	serve_write(s, &p);
+	ck_assert_int_eq(read(ans, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	ck_assert_uint_eq(rep.status, WIRE_OK);
+	ck_assert_uint_eq(rep.result, 0);
+	ck_assert_uint_eq(rep.len, sizeof(struct stat));
+	{
+		struct stat st;
+
+		ck_assert_int_eq(read(ans, &st, sizeof(st)),
+				 (ssize_t)sizeof(st));
+		ck_assert_int_eq(st.st_size, 4242);
+	}
 	munmap(bad, WIRE_MAX_DATA);
 	munmap(map, WIRE_MAX_DATA);
 	close(cfd);
@@ -1238,14 +1260,14 @@ then_signal(void *arg)
 	return NULL;
 }
 
-/* Whether any fd of ours is still the pipe whose inode is ino. */
-static bool
-pipe_open_here(ino_t ino)
+/* Our fds that are the pipe whose inode is ino. */
+static int
+pipe_fds(ino_t ino)
 {
 	char want[64], link[64];
 	struct dirent *de;
 	DIR *d = opendir("/proc/self/fd");
-	bool found = false;
+	int found = 0;
 	ssize_t n;
 
 	ck_assert_ptr_nonnull(d);
@@ -1254,11 +1276,17 @@ pipe_open_here(ino_t ino)
 		n = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
 		if (n > 0) {
 			link[n] = '\0';
-			found |= strcmp(link, want) == 0;
+			found += strcmp(link, want) == 0;
 		}
 	}
 	closedir(d);
 	return found;
+}
+
+static bool
+pipe_open_here(ino_t ino)
+{
+	return pipe_fds(ino) > 0;
 }
 
 /* Blocked in a direct read, a request on another channel is heard. */
@@ -1392,6 +1420,43 @@ START_TEST(no_direct_read_when_reads_restart)
 }
 END_TEST
 
+/*
+ * The program moved the channel's pipe (dup2 over its number: the
+ * preload moves ours, serve_relocate).  Epoll's item stays under the old
+ * number, so the pipe cannot leave the set to be read directly: it never
+ * is on this channel, and its requests are still served.
+ */
+START_TEST(no_direct_read_of_a_moved_pipe)
+{
+	uint64_t key, seq = 10;
+	int rq[2], ans, cfd = do_open(cli, "f", 9, &key), pr = -1, moved;
+	struct stat st;
+
+	ans = make_pipes(rq, 2);
+	ck_assert_int_eq(fstat(rq[0], &st), 0);
+	close(rq[0]);
+	ck_assert_int_eq(pipe_fds(st.st_ino), 2); /* rq[1], serve's */
+	for (int fd = 0; fd < 1024 && pr < 0; fd++) {
+		struct stat fs;
+
+		if (fd != rq[1] && fstat(fd, &fs) == 0 &&
+		    fs.st_dev == st.st_dev && fs.st_ino == st.st_ino)
+			pr = fd;
+	}
+	moved = fcntl(pr, F_DUPFD_CLOEXEC, 200);
+	ck_assert_int_ge(moved, 200);
+	close(pr);
+	serve_relocate(s, pr, moved);
+	reads_by_pipe(rq[1], ans, key, &seq);
+	reads_by_pipe(rq[1], ans, key, &seq);
+	/* rq[1] and serve's moved end: no ends opened for a direct read */
+	ck_assert_int_eq(pipe_fds(st.st_ino), 2);
+	close(cfd);
+	close(ans);
+	close(rq[1]);
+}
+END_TEST
+
 static Suite *
 serve_suite(void)
 {
@@ -1434,6 +1499,7 @@ serve_suite(void)
 	tcase_add_test(tc, direct_read_ends_at_a_malformed_request);
 	tcase_add_test(tc, direct_read_ends_at_stop);
 	tcase_add_test(tc, direct_read_interrupted_by_a_signal);
+	tcase_add_test(tc, no_direct_read_of_a_moved_pipe);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("restarting");
 	tcase_set_timeout(tc, 10);

@@ -235,7 +235,9 @@ sv_pipe_recv(struct sv_chan *ch, struct wire_req *req)
  * An answer down the reply pipe.  An fd cannot go down a pipe: the
  * answer then says one follows on the socket (SV_PIPE_FD_FOLLOWS: the
  * caller sends rep there, with the fd); data goes into the memfd when the
- * client gave one.  All at once (the client asked for no more than
+ * client gave one and the result is its length (a read's bytes: the
+ * client takes the result for it; a struct, as fstat's, whose result is
+ * 0, follows the header down the pipe).  All at once (the client asked for no more than
  * fits), or the client is not reading: it sees the pipe end.  0 when
  * done, -1 when the channel is done with.
  */
@@ -250,7 +252,8 @@ sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
 		head.status = WIRE_FD_FOLLOWS;
 		head.len = 0;
 		len = 0;
-	} else if (len > 0 && ch->shm != NULL && len <= WIRE_MAX_DATA) {
+	} else if (len > 0 && ch->shm != NULL && len <= WIRE_MAX_DATA &&
+		   rep->result == len) {
 		if (data != ch->shm)
 			memcpy(ch->shm, data, len);
 		head.status = WIRE_IN_SHM;

@@ -239,6 +239,20 @@ client_get(struct serve *s, bool user, uint32_t id)
 	return cl != NULL ? cl : client_new(s, user, id);
 }
 
+/*
+ * The process cr of a request on ch: nearly always the one the broker
+ * made the channel for, which the channel holds (chan_charge), so no
+ * search of the tree; NULL if it holds nothing here.
+ */
+static inline struct client *
+req_client(struct serve *s, const struct sv_chan *ch,
+	   const struct wire_creds *cr)
+{
+	if (ch != NULL && ch->cl != NULL && ch->cl->id == cr->pid)
+		return ch->cl;
+	return client_find(s, false, cr->pid);
+}
+
 /* A client holding nothing is forgotten (and its log lines with it). */
 static void
 client_put(struct serve *s, struct client *cl)
@@ -337,10 +351,10 @@ under_cap(struct serve *s, struct client *cl, int kind)
  * user's cap.
  */
 static int
-client_admit(struct serve *s, const struct wire_op *op,
-	     const struct wire_creds *cr)
+client_admit(struct serve *s, const struct sv_chan *ch,
+	     const struct wire_op *op, const struct wire_creds *cr)
 {
-	struct client *cl = client_find(s, false, cr->pid);
+	struct client *cl = req_client(s, ch, cr);
 
 	if (!under_cap(s, cl, CAP_PENDING))
 		return -EAGAIN;
@@ -888,7 +902,7 @@ chan_add(struct serve *s, int fd, uint32_t flags,
 		sv_own_close(s, fd); /* ours either way, as below */
 		return r;
 	}
-	pthread_mutex_lock(&s->lock);
+	sv_lock(&s->lock);
 	ch->fd = fd;
 	ch->pr = ch->pw = ch->prr = ch->post = ch->ptimer = -1;
 	ch->dr = ch->dw = -1;
@@ -917,7 +931,7 @@ chan_add(struct serve *s, int fd, uint32_t flags,
 		wire_setsockbuf(fd);
 		TAILQ_INSERT_TAIL(&s->chanlist, ch, link);
 	}
-	pthread_mutex_unlock(&s->lock);
+	sv_unlock(&s->lock);
 	return r;
 }
 
@@ -931,13 +945,13 @@ serve_add_trace(struct serve *s, int fd)
 {
 	int r;
 
-	pthread_mutex_lock(&s->lock);
+	sv_lock(&s->lock);
 	fd = sv_own_hide(s, fd);
 	/* Watched: readable means it went away (trace.c sv_trace_gone). */
 	if ((r = sv_ep_add(s, fd, SRC_TRACE, (uint64_t)fd)) < 0 ||
 	    (r = sv_trace_add(s, fd)) < 0)
 		sv_own_close(s, fd);
-	pthread_mutex_unlock(&s->lock);
+	sv_unlock(&s->lock);
 	return r;
 }
 
@@ -1160,10 +1174,10 @@ static inline struct pend *
 pend_charged(struct serve *s, struct sv_chan *ch, const struct wire_op *op,
 	     const struct wire_creds *cr)
 {
-	struct client *cl = client_get(s, false, cr->pid);
+	struct client *cl = req_client(s, ch, cr);
 	struct pend *p;
 
-	if (cl == NULL)
+	if (cl == NULL && (cl = client_new(s, false, cr->pid)) == NULL)
 		return NULL;
 	if ((p = sv_pend_new(s, ch, op)) == NULL) {
 		client_put(s, cl);
@@ -1528,7 +1542,7 @@ admit(struct serve *s, const struct sv_req *r)
 	if (r->ch->pending >= CHAN_MAX_PENDING)
 		err = -EAGAIN;
 	else if (r->req->op != WIRE_OP_WAIT)
-		err = client_admit(s, r->op, r->cr);
+		err = client_admit(s, r->ch, r->op, r->cr);
 	if (err < 0) {
 		refuse(s, r, err);
 		return SV_ANSWERED;
@@ -2615,9 +2629,9 @@ take_synths(struct serve *s, struct scheme_packet *pkts, size_t max)
 static void
 run_watch(struct serve *s, struct watch *w, uint32_t events)
 {
-	pthread_mutex_unlock(&s->lock);
+	sv_unlock(&s->lock);
 	w->fn(s, w->arg, events);
-	pthread_mutex_lock(&s->lock);
+	sv_lock(&s->lock);
 }
 
 static size_t
@@ -2753,7 +2767,7 @@ direct_enter(struct serve *s, struct sv_chan *ch)
 	s->direct = ch;
 	ch->refs++;
 	s->w.rung = false;
-	pthread_cond_signal(&s->w.cv);
+	sv_cond_signal(&s->w.cv);
 	return true;
 }
 
@@ -2819,10 +2833,10 @@ direct_read(struct serve *s, struct scheme_packet *pkt)
 
 	s->sleepers++;
 	s->w.busy = true;
-	pthread_mutex_unlock(&s->lock);
-	n = SYS(read)(fd, b, sizeof(b));
+	sv_unlock(&s->lock);
+	n = SYS(read_wait)(fd, b, sizeof(b));
 	err = errno;
-	pthread_mutex_lock(&s->lock);
+	sv_lock(&s->lock);
 	s->w.busy = false;
 	s->sleepers--;
 	errno = saved;
@@ -2859,10 +2873,10 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 	if (max == 0)
 		return -EINVAL;
 	deadline_start(&dl, timeout_ms);
-	pthread_mutex_lock(&s->lock);
+	sv_lock(&s->lock);
 	for (;;) {
 		if (s->stopped) {
-			pthread_mutex_unlock(&s->lock);
+			sv_unlock(&s->lock);
 			return 0;
 		}
 		out = take_synths(s, pkts, max);
@@ -2871,7 +2885,7 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 			break;
 		if (direct_worth(s, timeout_ms)) {
 			if ((n = (int)direct_read(s, pkts)) < 0) {
-				pthread_mutex_unlock(&s->lock);
+				sv_unlock(&s->lock);
 				return n;
 			}
 			out = (size_t)n + take_queued(s, pkts + n, max - (size_t)n);
@@ -2881,7 +2895,7 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 		}
 		direct_end(s);
 		s->sleepers++;
-		pthread_mutex_unlock(&s->lock);
+		sv_unlock(&s->lock);
 		w = wait;
 		if (w != 0 && (spin_end != 0 || spin_worth())) { /* spin.h */
 			if (spin_end == 0)
@@ -2895,13 +2909,13 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 			spin_pause();
 		if (n < 0) {
 			n = -errno;
-			pthread_mutex_lock(&s->lock);
+			sv_lock(&s->lock);
 			s->sleepers--;
-			pthread_mutex_unlock(&s->lock);
+			sv_unlock(&s->lock);
 			errno = saved;
 			return n;
 		}
-		pthread_mutex_lock(&s->lock);
+		sv_lock(&s->lock);
 		s->sleepers--;
 		direct_count(s, ev, n);
 		out = dispatch(s, ev, n, pkts, max);
@@ -2918,7 +2932,7 @@ serve_read(struct serve *s, struct scheme_packet *pkts, size_t max,
 	    SYS(write)(s->kick, &(uint64_t){1}, sizeof(uint64_t)) ==
 		sizeof(uint64_t))
 		s->kicked = true;
-	pthread_mutex_unlock(&s->lock);
+	sv_unlock(&s->lock);
 	errno = saved;
 	return out > 0 ? (ssize_t)out : -EAGAIN;
 }
@@ -3083,19 +3097,19 @@ serve_write(struct serve *s, const struct scheme_packet *pkt)
 	struct pend *p;
 	int64_t res = (int64_t)pkt->a;
 
-	pthread_mutex_lock(&s->lock);
+	sv_lock(&s->lock);
 	if (pkt->id == 0) {
 		if (pkt->a == SYS_FEVENT)
 			sv_post(s, pkt->b, pkt->c);
 		else
 			s->st.dropped_malformed++;
-		pthread_mutex_unlock(&s->lock);
+		sv_unlock(&s->lock);
 		return;
 	}
 	p = slots_get(&s->pends, pkt->id);
 	if (p == NULL) {
 		s->st.dropped_unknown++;
-		pthread_mutex_unlock(&s->lock);
+		sv_unlock(&s->lock);
 		return;
 	}
 	s->st.answers++;
@@ -3115,7 +3129,7 @@ serve_write(struct serve *s, const struct scheme_packet *pkt)
 	sv_trace_answered(s, p, res);
 	if (p->kind == PEND_REQUEST) {
 		if (!request_answered(s, p, res)) {
-			pthread_mutex_unlock(&s->lock);
+			sv_unlock(&s->lock);
 			return; /* asked again: p stays */
 		}
 	} else if (p->kind == PEND_POLL || p->kind == PEND_SUB) {
@@ -3128,11 +3142,11 @@ serve_write(struct serve *s, const struct scheme_packet *pkt)
 	} else if (p->kind == PEND_LOCKID) {
 		lockid_answer(s, p, res);
 	} else if (p->kind == PEND_LOCK && !plock_answered(s, p, res)) {
-		pthread_mutex_unlock(&s->lock);
+		sv_unlock(&s->lock);
 		return; /* asked again: p stays */
 	}
 	pend_free(s, p);
-	pthread_mutex_unlock(&s->lock);
+	sv_unlock(&s->lock);
 }
 
 /*
@@ -3146,12 +3160,12 @@ serve_answer_fd(struct serve *s, const struct scheme_packet *pkt, int fd)
 	struct wire_rep rep;
 	struct pend *p;
 
-	pthread_mutex_lock(&s->lock);
+	sv_lock(&s->lock);
 	p = slots_get(&s->pends, pkt->id);
 	if (p == NULL || !(p->op->flags & WIRE_OPENS) ||
 	    p->kind != PEND_REQUEST) {
 		s->st.dropped_unknown++;
-		pthread_mutex_unlock(&s->lock);
+		sv_unlock(&s->lock);
 		return;
 	}
 	s->st.answers++;
@@ -3164,7 +3178,7 @@ serve_answer_fd(struct serve *s, const struct scheme_packet *pkt, int fd)
 	}
 	sv_reply(s, p->ch, p->via, &rep, NULL, 0, fd);
 	pend_free(s, p);
-	pthread_mutex_unlock(&s->lock);
+	sv_unlock(&s->lock);
 }
 
 /* Set up and tear down ------------------------------------------------- */
@@ -3181,7 +3195,7 @@ serve_watch(struct serve *s, int fd, serve_watch_fn fn, void *arg)
 	w->fd = fd;
 	w->fn = fn;
 	w->arg = arg;
-	pthread_mutex_lock(&s->lock);
+	sv_lock(&s->lock);
 	key = slots_put(&s->watchv, w);
 	r = key ? sv_ep_add(s, fd, SRC_WATCH, key) : -ENOMEM;
 	if (r < 0) {
@@ -3190,7 +3204,7 @@ serve_watch(struct serve *s, int fd, serve_watch_fn fn, void *arg)
 	} else {
 		TAILQ_INSERT_TAIL(&s->watches, w, link);
 	}
-	pthread_mutex_unlock(&s->lock);
+	sv_unlock(&s->lock);
 	return r;
 }
 
@@ -3257,7 +3271,6 @@ serve_new(const struct serve_config *cfg)
 	RB_INIT(&s->clients);
 	RB_INIT(&s->users);
 	RB_INIT(&s->inos);
-	pthread_mutex_init(&s->lock, NULL);
 	TAILQ_INIT(&s->chanlist);
 	TAILQ_INIT(&s->queued);
 	TAILQ_INIT(&s->watches);
@@ -3291,7 +3304,7 @@ serve_stop(struct serve *s)
 	struct sv_chan *ch;
 	struct desc *d;
 
-	pthread_mutex_lock(&s->lock);
+	sv_lock(&s->lock);
 	s->stopped = true;
 	while ((ch = TAILQ_FIRST(&s->chanlist)) != NULL)
 		chan_kill(s, ch);
@@ -3304,7 +3317,7 @@ serve_stop(struct serve *s)
 	for (uint32_t i = 0; i < s->pids.used; i++)
 		if (s->pids.obj[i] != NULL)
 			pid_unwatch(s, s->pids.obj[i]);
-	pthread_mutex_unlock(&s->lock);
+	sv_unlock(&s->lock);
 }
 
 /*
@@ -3318,7 +3331,7 @@ serve_relocate(struct serve *s, int oldfd, int newfd)
 	struct desc *d;
 	uint32_t i;
 
-	pthread_mutex_lock(&s->lock);
+	sv_lock(&s->lock);
 	if (s->ep == oldfd)
 		s->ep = newfd;
 	if (s->kick == oldfd)
@@ -3353,7 +3366,7 @@ serve_relocate(struct serve *s, int oldfd, int newfd)
 		if (lp != NULL && lp->fd == oldfd)
 			lp->fd = newfd;
 	}
-	pthread_mutex_unlock(&s->lock);
+	sv_unlock(&s->lock);
 }
 
 int
@@ -3374,9 +3387,9 @@ serve_free(struct serve *s)
 		return;
 	sv_waker_stop(s);
 	serve_stop(s);
-	pthread_mutex_lock(&s->lock);
+	sv_lock(&s->lock);
 	direct_end(s); /* its channel is dead: this frees it */
-	pthread_mutex_unlock(&s->lock);
+	sv_unlock(&s->lock);
 	for (i = 0; i < s->pends.used; i++)
 		if (s->pends.obj[i] != NULL)
 			pend_free(s, s->pends.obj[i]);
@@ -3409,7 +3422,6 @@ serve_free(struct serve *s)
 	sv_own_close(s, s->ep);
 	sv_own_close(s, s->kick);
 	sv_own_close(s, s->w.ep);
-	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
@@ -3417,13 +3429,13 @@ serve_free(struct serve *s)
 void
 serve_lock(struct serve *s)
 {
-	pthread_mutex_lock(&s->lock);
+	sv_lock(&s->lock);
 }
 
 void
 serve_unlock(struct serve *s)
 {
-	pthread_mutex_unlock(&s->lock);
+	sv_unlock(&s->lock);
 }
 
 /*
@@ -3434,7 +3446,7 @@ serve_unlock(struct serve *s)
 void
 serve_abandon(struct serve *s)
 {
-	pthread_mutex_unlock(&s->lock);
+	sv_unlock(&s->lock);
 	serve_free(s);
 }
 

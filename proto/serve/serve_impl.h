@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "locks.h"
+#include "mutex.h"
 #include "serve.h"
 #include "slots.h"
 #include "../wire/wire.h"
@@ -264,7 +265,7 @@ RB_HEAD(clients, client);
 
 struct serve {
 	struct serve_config cfg;
-	pthread_mutex_t lock;
+	struct sv_mutex lock;
 	int ep;
 	int kick;
 	bool kicked; /* kick holds a count to take back */
@@ -313,7 +314,7 @@ struct serve {
 	unsigned streak;
 	struct sv_waker {
 		pthread_t t;
-		pthread_cond_t cv;
+		struct sv_cond cv;
 		int ep;		 /* an epoll set holding ep: ready with it */
 		unsigned forks;	 /* sv_forks when t was made: 0, none */
 		bool stop, rung; /* rung: the direct read was told to end */

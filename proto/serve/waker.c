@@ -49,23 +49,23 @@ waker(void *arg)
 	struct epoll_event ev;
 	int n, ep;
 
-	pthread_mutex_lock(&s->lock);
+	sv_lock(&s->lock);
 	while (!s->w.stop) {
 		if (s->direct == NULL || s->w.rung) {
-			pthread_cond_wait(&s->w.cv, &s->lock);
+			sv_cond_wait(&s->w.cv, &s->lock);
 			continue;
 		}
 		ep = s->w.ep;
-		pthread_mutex_unlock(&s->lock);
+		sv_unlock(&s->lock);
 		n = SYS(epoll_wait)(ep, &ev, 1, -1);
-		pthread_mutex_lock(&s->lock);
+		sv_lock(&s->lock);
 		/* An error too ends the read: its reader will see epoll's. */
 		if (n != 0 && s->direct != NULL && !s->w.rung) {
 			s->w.rung = true;
 			sv_pipe_ring(s->direct);
 		}
 	}
-	pthread_mutex_unlock(&s->lock);
+	sv_unlock(&s->lock);
 	return NULL;
 }
 
@@ -89,7 +89,6 @@ sv_waker_here(struct serve *s)
 	pthread_once(&once, hook); /* before the first waker: then counted */
 	now = atomic_load(&forks);
 	/* First, or in a child, where nobody waits on the parent's copy. */
-	pthread_cond_init(&s->w.cv, NULL);
 	s->w.stop = false;
 	sigfillset(&all);
 	SYS(pthread_sigmask)(SIG_SETMASK, &all, &old);
@@ -111,14 +110,13 @@ sv_waker_stop(struct serve *s)
 
 	if (s->w.forks == 0 || s->w.forks != atomic_load(&forks))
 		return;
-	pthread_mutex_lock(&s->lock);
+	sv_lock(&s->lock);
 	s->w.stop = true;
-	pthread_cond_signal(&s->w.cv);
-	pthread_mutex_unlock(&s->lock);
+	sv_cond_signal(&s->w.cv);
+	sv_unlock(&s->lock);
 	/* Out of its epoll_wait(), if it is in one: the kick is in the set. */
 	(void)SYS(write)(s->kick, &(uint64_t){1}, sizeof(uint64_t));
 	pthread_join(s->w.t, NULL);
-	pthread_cond_destroy(&s->w.cv);
 	s->w.forks = 0;
 	errno = saved;
 }
