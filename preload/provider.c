@@ -455,7 +455,7 @@ provider_create(const char *name, size_t len, int flags)
 }
 
 static ssize_t
-provider_read(struct sfd *e, void *buf, size_t n)
+provider_read(int fd, struct sfd *e, void *buf, size_t n)
 {
 	struct scheme_packet pkts[BATCH];
 	struct provider *p = e->prov;
@@ -494,7 +494,7 @@ provider_read(struct sfd *e, void *buf, size_t n)
 }
 
 static ssize_t
-provider_write(struct sfd *e, const void *buf, size_t n)
+provider_write(int fd, struct sfd *e, const void *buf, size_t n)
 {
 	struct provider *p = e->prov;
 	struct scheme_packet pkt;
@@ -599,7 +599,7 @@ p_readv(int fd, struct sfd *e, const struct iovec *iov, int n)
 {
 	int r = ua_iov_first(iov, n);
 
-	return r < 0 ? r : provider_read(e, iov[0].iov_base, iov[0].iov_len);
+	return r < 0 ? r : provider_read(fd, e, iov[0].iov_base, iov[0].iov_len);
 }
 
 static ssize_t
@@ -607,7 +607,7 @@ p_writev(int fd, struct sfd *e, const struct iovec *iov, int n)
 {
 	int r = ua_iov_first(iov, n);
 
-	return r < 0 ? r : provider_write(e, iov[0].iov_base, iov[0].iov_len);
+	return r < 0 ? r : provider_write(fd, e, iov[0].iov_base, iov[0].iov_len);
 }
 
 static int
@@ -625,6 +625,8 @@ const struct sfd_ops fdops_provider = {
     .kind = "scheme provided",
     .readv = p_readv,
     .writev = p_writev,
+    .read = provider_read,
+    .write = provider_write,
     .fcntl = p_fcntl,
     .hold = provider_hold,
     .put = provider_put,

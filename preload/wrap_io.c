@@ -15,24 +15,28 @@
 
 void __chk_fail(void) __attribute__((noreturn));
 
+/* e is fd's record, looked up once by the wrapper. */
 static __attribute__((noinline)) ssize_t
-do_read(int fd, void *buf, size_t n)
+do_read(int fd, struct sfd *e, void *buf, size_t n)
 {
-	struct sfd *e = fdtab_get(fd);
 	struct iovec iov = {buf, n};
 	int saved;
 
 	if (e == NULL)
 		return REAL(read)(fd, buf, n);
 	saved = errno;
+	if (e->ops->read != NULL)
+		return wrap_ret(e->ops->read(fd, e, buf, n), saved);
 	return wrap_ret(fd_readv(fd, &iov, 1), saved);
 }
 
 EXPORT ssize_t
 read(int fd, void *buf, size_t n)
 {
-	TAIL_IF_NOT_OURS(fd, read, fd, buf, n);
-	return do_read(fd, buf, n);
+	struct sfd *e;
+
+	TAIL_IF_NOT_OURS(e, fd, read, fd, buf, n);
+	return do_read(fd, e, buf, n);
 }
 
 EXPORT ssize_t
@@ -40,7 +44,7 @@ __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	if (n > buflen)
 		__chk_fail();
-	return do_read(fd, buf, n);
+	return do_read(fd, fdtab_get(fd), buf, n);
 }
 
 EXPORT ssize_t
@@ -56,23 +60,26 @@ readv(int fd, const struct iovec *iov, int n)
 }
 
 static __attribute__((noinline)) ssize_t
-do_write(int fd, const void *buf, size_t n)
+do_write(int fd, struct sfd *e, const void *buf, size_t n)
 {
-	struct sfd *e = fdtab_get(fd);
 	struct iovec iov = {(void *)buf, n};
 	int saved;
 
 	if (e == NULL)
 		return REAL(write)(fd, buf, n);
 	saved = errno;
+	if (e->ops->write != NULL)
+		return wrap_ret(e->ops->write(fd, e, buf, n), saved);
 	return wrap_ret(fd_writev(fd, &iov, 1), saved);
 }
 
 EXPORT ssize_t
 write(int fd, const void *buf, size_t n)
 {
-	TAIL_IF_NOT_OURS(fd, write, fd, buf, n);
-	return do_write(fd, buf, n);
+	struct sfd *e;
+
+	TAIL_IF_NOT_OURS(e, fd, write, fd, buf, n);
+	return do_write(fd, e, buf, n);
 }
 
 EXPORT ssize_t
