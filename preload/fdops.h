@@ -46,7 +46,10 @@ struct sfd_ops {
 	/*
 	 * read() and write() of one buffer, for a kind whose every call
 	 * counts (a provider's packets): the same as readv and writev of
-	 * one iovec, without making and checking one.  NULL: through those.
+	 * one iovec, without making and checking one.  Unlike the other
+	 * members each is the wrapper's whole work, called in its tail:
+	 * it returns as read() does, -1 with errno set, errno untouched on
+	 * success (wrap_ret, wrap.h).  NULL: through readv and writev.
 	 */
 	ssize_t (*read)(int, struct sfd *, void *, size_t);
 	ssize_t (*write)(int, struct sfd *, const void *, size_t);

@@ -58,6 +58,7 @@
 #include "real.h"
 #include "state.h"
 #include "uaccess.h"
+#include "wrap.h"
 
 #define BATCH	  64
 #define MAX_WRITE 4096 /* packets one write() takes: 224 KiB */
@@ -454,7 +455,7 @@ provider_create(const char *name, size_t len, int flags)
 	return fd;
 }
 
-static ssize_t
+static inline __attribute__((always_inline)) ssize_t
 provider_read(int fd, struct sfd *e, void *buf, size_t n)
 {
 	struct scheme_packet pkts[BATCH];
@@ -493,7 +494,7 @@ provider_read(int fd, struct sfd *e, void *buf, size_t n)
 	return r * (ssize_t)sizeof(pkts[0]);
 }
 
-static ssize_t
+static inline __attribute__((always_inline)) ssize_t
 provider_write(int fd, struct sfd *e, const void *buf, size_t n)
 {
 	struct provider *p = e->prov;
@@ -610,6 +611,23 @@ p_writev(int fd, struct sfd *e, const struct iovec *iov, int n)
 	return r < 0 ? r : provider_write(fd, e, iov[0].iov_base, iov[0].iov_len);
 }
 
+/* read() and write() themselves (fdops.h): errno is set here. */
+static ssize_t
+p_read(int fd, struct sfd *e, void *buf, size_t n)
+{
+	int saved = errno;
+
+	return wrap_ret(provider_read(fd, e, buf, n), saved);
+}
+
+static ssize_t
+p_write(int fd, struct sfd *e, const void *buf, size_t n)
+{
+	int saved = errno;
+
+	return wrap_ret(provider_write(fd, e, buf, n), saved);
+}
+
 static int
 p_fcntl(int fd, struct sfd *e, int cmd, uintptr_t arg)
 {
@@ -625,8 +643,8 @@ const struct sfd_ops fdops_provider = {
     .kind = "scheme provided",
     .readv = p_readv,
     .writev = p_writev,
-    .read = provider_read,
-    .write = provider_write,
+    .read = p_read,
+    .write = p_write,
     .fcntl = p_fcntl,
     .hold = provider_hold,
     .put = provider_put,

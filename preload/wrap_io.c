@@ -15,7 +15,7 @@
 
 void __chk_fail(void) __attribute__((noreturn));
 
-/* e is fd's record, looked up once by the wrapper. */
+/* The rest of read(): e is fd's record, which the wrapper looked up. */
 static __attribute__((noinline)) ssize_t
 do_read(int fd, struct sfd *e, void *buf, size_t n)
 {
@@ -25,9 +25,19 @@ do_read(int fd, struct sfd *e, void *buf, size_t n)
 	if (e == NULL)
 		return REAL(read)(fd, buf, n);
 	saved = errno;
-	if (e->ops->read != NULL)
-		return wrap_ret(e->ops->read(fd, e, buf, n), saved);
 	return wrap_ret(fd_readv(fd, &iov, 1), saved);
+}
+
+/*
+ * A kind with a read member is its whole work (fdops.h): a tail call,
+ * with no frame of ours around it.
+ */
+static inline ssize_t
+read_on(int fd, struct sfd *e, void *buf, size_t n)
+{
+	if (e != NULL && e->ops->read != NULL)
+		return e->ops->read(fd, e, buf, n);
+	return do_read(fd, e, buf, n);
 }
 
 EXPORT ssize_t
@@ -36,7 +46,7 @@ read(int fd, void *buf, size_t n)
 	struct sfd *e;
 
 	TAIL_IF_NOT_OURS(e, fd, read, fd, buf, n);
-	return do_read(fd, e, buf, n);
+	return read_on(fd, e, buf, n);
 }
 
 EXPORT ssize_t
@@ -44,7 +54,7 @@ __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	if (n > buflen)
 		__chk_fail();
-	return do_read(fd, fdtab_get(fd), buf, n);
+	return read_on(fd, fdtab_get(fd), buf, n);
 }
 
 EXPORT ssize_t
@@ -68,8 +78,6 @@ do_write(int fd, struct sfd *e, const void *buf, size_t n)
 	if (e == NULL)
 		return REAL(write)(fd, buf, n);
 	saved = errno;
-	if (e->ops->write != NULL)
-		return wrap_ret(e->ops->write(fd, e, buf, n), saved);
 	return wrap_ret(fd_writev(fd, &iov, 1), saved);
 }
 
@@ -79,6 +87,8 @@ write(int fd, const void *buf, size_t n)
 	struct sfd *e;
 
 	TAIL_IF_NOT_OURS(e, fd, write, fd, buf, n);
+	if (e != NULL && e->ops->write != NULL)
+		return e->ops->write(fd, e, buf, n); /* as read_on */
 	return do_write(fd, e, buf, n);
 }
 
