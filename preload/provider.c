@@ -460,7 +460,7 @@ provider_read(int fd, struct sfd *e, void *buf, size_t n)
 {
 	struct scheme_packet pkts[BATCH];
 	struct provider *p = e->prov;
-	size_t want = n / sizeof(pkts[0]);
+	size_t want = n / sizeof(pkts[0]), len, ok;
 	bool aligned;
 	ssize_t r;
 
@@ -470,8 +470,9 @@ provider_read(int fd, struct sfd *e, void *buf, size_t n)
 		return 0; /* a forked child's copy: the scheme is not here */
 	if (want > BATCH)
 		want = BATCH;
-	want = ua_write_span(buf, want * sizeof(pkts[0])) /
-	       sizeof(pkts[0]); /* as far as buf may be written */
+	len = want * sizeof(pkts[0]);
+	if ((ok = ua_write_span(buf, len)) != len)
+		want = ok / sizeof(pkts[0]); /* as far as buf may be written */
 	if (want == 0)
 		return -EFAULT;
 	/*
@@ -499,7 +500,7 @@ provider_write(int fd, struct sfd *e, const void *buf, size_t n)
 {
 	struct provider *p = e->prov;
 	struct scheme_packet pkt;
-	size_t i;
+	size_t i, ok;
 
 	if (n % sizeof(pkt) != 0)
 		return -EINVAL;
@@ -507,8 +508,8 @@ provider_write(int fd, struct sfd *e, const void *buf, size_t n)
 		return -EBADF;
 	if (n > MAX_WRITE * sizeof(pkt))
 		n = MAX_WRITE * sizeof(pkt); /* a short count: the rest later */
-	if (n > 0 &&
-	    (n = ua_read_span(buf, n) / sizeof(pkt) * sizeof(pkt)) == 0)
+	if (n > 0 && (ok = ua_read_span(buf, n)) != n &&
+	    (n = ok / sizeof(pkt) * sizeof(pkt)) == 0)
 		return -EFAULT; /* buf cannot be read (uaccess.h) */
 	for (i = 0; i < n; i += sizeof(pkt)) {
 		memcpy(&pkt, (const char *)buf + i, sizeof(pkt));
