@@ -24,6 +24,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -1535,6 +1536,81 @@ START_TEST(provider_stops_on_a_restarting_signal)
 }
 END_TEST
 
+/*
+ * A provider's read() and write() are the preload's own calls (fdops.h):
+ * errno stays as it was when they succeed, through read(), __read_chk
+ * (a fortified program's read) and readv alike; the child says which
+ * went wrong by its exit status.
+ */
+ssize_t __read_chk(int, void *, size_t, size_t);
+
+static void
+errno_provider(int ready)
+{
+	struct scheme_packet p[8];
+	struct iovec iov = {p, sizeof(p)};
+	int fd = open(":tc_errno", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	ssize_t n, i;
+
+	if (fd < 0 || write(ready, "r", 1) != 1)
+		_exit(1);
+	for (unsigned round = 0;; round++) {
+		errno = 4242;
+		if (round % 3 == 0)
+			n = read(fd, p, sizeof(p));
+		else if (round % 3 == 1)
+			n = __read_chk(fd, p, sizeof(p), sizeof(p));
+		else
+			n = readv(fd, &iov, 1);
+		if (n <= 0)
+			_exit(n == 0 ? 0 : 2);
+		if (errno != 4242)
+			_exit(10 + round % 3);
+		for (i = 0; i < n / (ssize_t)sizeof(p[0]); i++) {
+			if (p[i].a == SYS_READ) {
+				memset((void *)(uintptr_t)p[i].c, 'x', p[i].d);
+				p[i].a = p[i].d;
+			} else {
+				p[i].a = p[i].a == SYS_OPEN ? 1 : 0;
+			}
+		}
+		errno = 4242;
+		if (write(fd, p, (size_t)n) != n)
+			_exit(3);
+		if (errno != 4242)
+			_exit(4);
+	}
+}
+
+START_TEST(provider_calls_keep_errno)
+{
+	int go[2], status = 0, fd, i;
+	char c, buf[8];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(go), 0);
+	if ((pid = fork()) == 0)
+		errno_provider(go[1]);
+	close(go[1]);
+	ck_assert_int_eq(read(go[0], &c, 1), 1);
+	close(go[0]);
+	fd = open("tc_errno:f", O_RDONLY);
+	for (i = 0; fd >= 0 && i < 12; i++)
+		if (read(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+			break;
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		status = 0; /* still serving: nothing went wrong */
+	}
+	ck_assert_msg(status == 0, "the provider exited, status %d",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(i, 12);
+	close(fd);
+}
+END_TEST
+
 static Suite *
 client_suite(void)
 {
@@ -1579,6 +1655,7 @@ client_suite(void)
 	tcase_add_test(tc, shared_files_not_reused);
 	tcase_add_test(tc, seteuid_is_the_user_providers_see);
 	tcase_add_test(tc, provider_stops_on_a_restarting_signal);
+	tcase_add_test(tc, provider_calls_keep_errno);
 	suite_add_tcase(s, tc);
 	return s;
 }
