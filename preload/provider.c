@@ -601,7 +601,8 @@ p_readv(int fd, struct sfd *e, const struct iovec *iov, int n)
 {
 	int r = ua_iov_first(iov, n);
 
-	return r < 0 ? r : provider_read(fd, e, iov[0].iov_base, iov[0].iov_len);
+	return r < 0 ? r
+		     : provider_read(fd, e, iov[0].iov_base, iov[0].iov_len);
 }
 
 static ssize_t
@@ -609,7 +610,8 @@ p_writev(int fd, struct sfd *e, const struct iovec *iov, int n)
 {
 	int r = ua_iov_first(iov, n);
 
-	return r < 0 ? r : provider_write(fd, e, iov[0].iov_base, iov[0].iov_len);
+	return r < 0 ? r
+		     : provider_write(fd, e, iov[0].iov_base, iov[0].iov_len);
 }
 
 /* read() and write() themselves (fdops.h): errno is set here. */
