@@ -43,6 +43,16 @@ struct sfd_ops {
 	/* I/O */
 	ssize_t (*readv)(int, struct sfd *, const struct iovec *, int);
 	ssize_t (*writev)(int, struct sfd *, const struct iovec *, int);
+	/*
+	 * read() and write() of one buffer, for a kind whose every call
+	 * counts (a provider's packets): the same as readv and writev of
+	 * one iovec, without making and checking one.  Unlike the other
+	 * members each is the wrapper's whole work, called in its tail:
+	 * it returns as read() does, -1 with errno set, errno untouched on
+	 * success (wrap_ret, wrap.h).  NULL: through readv and writev.
+	 */
+	ssize_t (*read)(int, struct sfd *, void *, size_t);
+	ssize_t (*write)(int, struct sfd *, const void *, size_t);
 	ssize_t (*preadv)(int, struct sfd *, const struct iovec *, int, off_t,
 			  int rwf, bool write); /* rwf: preadv2's flags */
 	off_t (*lseek)(int, struct sfd *, off_t, int);

@@ -58,6 +58,7 @@
 #include "real.h"
 #include "state.h"
 #include "uaccess.h"
+#include "wrap.h"
 
 #define BATCH	  64
 #define MAX_WRITE 4096 /* packets one write() takes: 224 KiB */
@@ -454,12 +455,12 @@ provider_create(const char *name, size_t len, int flags)
 	return fd;
 }
 
-static ssize_t
-provider_read(struct sfd *e, void *buf, size_t n)
+static inline __attribute__((always_inline)) ssize_t
+provider_read(int fd, struct sfd *e, void *buf, size_t n)
 {
 	struct scheme_packet pkts[BATCH];
 	struct provider *p = e->prov;
-	size_t want = n / sizeof(pkts[0]);
+	size_t want = n / sizeof(pkts[0]), len, ok;
 	bool aligned;
 	ssize_t r;
 
@@ -469,8 +470,9 @@ provider_read(struct sfd *e, void *buf, size_t n)
 		return 0; /* a forked child's copy: the scheme is not here */
 	if (want > BATCH)
 		want = BATCH;
-	want = ua_write_span(buf, want * sizeof(pkts[0])) /
-	       sizeof(pkts[0]); /* as far as buf may be written */
+	len = want * sizeof(pkts[0]);
+	if ((ok = ua_write_span(buf, len)) != len)
+		want = ok / sizeof(pkts[0]); /* as far as buf may be written */
 	if (want == 0)
 		return -EFAULT;
 	/*
@@ -493,12 +495,12 @@ provider_read(struct sfd *e, void *buf, size_t n)
 	return r * (ssize_t)sizeof(pkts[0]);
 }
 
-static ssize_t
-provider_write(struct sfd *e, const void *buf, size_t n)
+static inline __attribute__((always_inline)) ssize_t
+provider_write(int fd, struct sfd *e, const void *buf, size_t n)
 {
 	struct provider *p = e->prov;
 	struct scheme_packet pkt;
-	size_t i;
+	size_t i, ok;
 
 	if (n % sizeof(pkt) != 0)
 		return -EINVAL;
@@ -506,8 +508,8 @@ provider_write(struct sfd *e, const void *buf, size_t n)
 		return -EBADF;
 	if (n > MAX_WRITE * sizeof(pkt))
 		n = MAX_WRITE * sizeof(pkt); /* a short count: the rest later */
-	if (n > 0 &&
-	    (n = ua_read_span(buf, n) / sizeof(pkt) * sizeof(pkt)) == 0)
+	if (n > 0 && (ok = ua_read_span(buf, n)) != n &&
+	    (n = ok / sizeof(pkt) * sizeof(pkt)) == 0)
 		return -EFAULT; /* buf cannot be read (uaccess.h) */
 	for (i = 0; i < n; i += sizeof(pkt)) {
 		memcpy(&pkt, (const char *)buf + i, sizeof(pkt));
@@ -599,7 +601,8 @@ p_readv(int fd, struct sfd *e, const struct iovec *iov, int n)
 {
 	int r = ua_iov_first(iov, n);
 
-	return r < 0 ? r : provider_read(e, iov[0].iov_base, iov[0].iov_len);
+	return r < 0 ? r
+		     : provider_read(fd, e, iov[0].iov_base, iov[0].iov_len);
 }
 
 static ssize_t
@@ -607,7 +610,25 @@ p_writev(int fd, struct sfd *e, const struct iovec *iov, int n)
 {
 	int r = ua_iov_first(iov, n);
 
-	return r < 0 ? r : provider_write(e, iov[0].iov_base, iov[0].iov_len);
+	return r < 0 ? r
+		     : provider_write(fd, e, iov[0].iov_base, iov[0].iov_len);
+}
+
+/* read() and write() themselves (fdops.h): errno is set here. */
+static ssize_t
+p_read(int fd, struct sfd *e, void *buf, size_t n)
+{
+	int saved = errno;
+
+	return wrap_ret(provider_read(fd, e, buf, n), saved);
+}
+
+static ssize_t
+p_write(int fd, struct sfd *e, const void *buf, size_t n)
+{
+	int saved = errno;
+
+	return wrap_ret(provider_write(fd, e, buf, n), saved);
 }
 
 static int
@@ -625,6 +646,8 @@ const struct sfd_ops fdops_provider = {
     .kind = "scheme provided",
     .readv = p_readv,
     .writev = p_writev,
+    .read = p_read,
+    .write = p_write,
     .fcntl = p_fcntl,
     .hold = provider_hold,
     .put = provider_put,

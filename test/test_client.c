@@ -24,6 +24,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -1477,25 +1478,49 @@ on_sig_term(int sig)
 	sig_term = 1;
 }
 
+/* The test providers' answers to n bytes of packets: reads get 'x'. */
+static void
+answer(struct scheme_packet *p, ssize_t n)
+{
+	for (ssize_t i = 0; i < n / (ssize_t)sizeof(p[0]); i++) {
+		if (p[i].a == SYS_READ) {
+			memset((void *)(uintptr_t)p[i].c, 'x', p[i].d);
+			p[i].a = p[i].d;
+		} else {
+			p[i].a = p[i].a == SYS_OPEN ? 1 : 0;
+		}
+	}
+}
+
+/* fn(ready) in a child, returned once it wrote to ready: its pid. */
+static pid_t
+fork_provider(void (*fn)(int))
+{
+	int go[2];
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(pipe(go), 0);
+	if ((pid = fork()) == 0)
+		fn(go[1]);
+	close(go[1]);
+	ck_assert_int_eq(read(go[0], &c, 1), 1);
+	close(go[0]);
+	return pid;
+}
+
 static void
 sig_provider(int ready)
 {
 	struct scheme_packet p[8];
-	ssize_t n, i;
+	ssize_t n;
 	int fd = open(":tc_sig", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
 
 	signal(SIGTERM, on_sig_term);
 	if (fd < 0 || write(ready, "r", 1) != 1)
 		_exit(1);
 	while (!sig_term && (n = read(fd, p, sizeof(p))) > 0) {
-		for (i = 0; i < n / (ssize_t)sizeof(p[0]); i++) {
-			if (p[i].a == SYS_READ) {
-				memset((void *)(uintptr_t)p[i].c, 'x', p[i].d);
-				p[i].a = p[i].d;
-			} else {
-				p[i].a = p[i].a == SYS_OPEN ? 1 : 0;
-			}
-		}
+		answer(p, n);
 		if (write(fd, p, (size_t)n) != n)
 			_exit(1);
 	}
@@ -1504,20 +1529,15 @@ sig_provider(int ready)
 
 START_TEST(provider_stops_on_a_restarting_signal)
 {
-	int go[2], status = 0, fd, i;
+	int status = 0, fd, i;
 	cpu_set_t one;
-	char c, buf[8];
+	char buf[8];
 	pid_t pid;
 
 	CPU_ZERO(&one);
 	CPU_SET(0, &one);
 	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
-	ck_assert_int_eq(pipe(go), 0);
-	if ((pid = fork()) == 0)
-		sig_provider(go[1]);
-	close(go[1]);
-	ck_assert_int_eq(read(go[0], &c, 1), 1);
-	close(go[0]);
+	pid = fork_provider(sig_provider);
 	fd = open("tc_sig:f", O_RDONLY);
 	ck_assert_int_ge(fd, 0);
 	for (i = 0; i < 40; i++)
@@ -1531,6 +1551,68 @@ START_TEST(provider_stops_on_a_restarting_signal)
 		ck_abort_msg("the provider did not stop on SIGTERM");
 	}
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(fd);
+}
+END_TEST
+
+/*
+ * A provider's read() and write() are the preload's own calls (fdops.h):
+ * errno stays as it was when they succeed, through read(), __read_chk
+ * (a fortified program's read) and readv alike; the child says which
+ * went wrong by its exit status.
+ */
+ssize_t __read_chk(int, void *, size_t, size_t);
+
+static void
+errno_provider(int ready)
+{
+	struct scheme_packet p[8];
+	struct iovec iov = {p, sizeof(p)};
+	int fd = open(":tc_errno", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	ssize_t n;
+
+	if (fd < 0 || write(ready, "r", 1) != 1)
+		_exit(1);
+	for (unsigned round = 0;; round++) {
+		errno = 4242;
+		if (round % 3 == 0)
+			n = read(fd, p, sizeof(p));
+		else if (round % 3 == 1)
+			n = __read_chk(fd, p, sizeof(p), sizeof(p));
+		else
+			n = readv(fd, &iov, 1);
+		if (n <= 0)
+			_exit(n == 0 ? 0 : 2);
+		if (errno != 4242)
+			_exit(10 + round % 3);
+		answer(p, n);
+		errno = 4242;
+		if (write(fd, p, (size_t)n) != n)
+			_exit(3);
+		if (errno != 4242)
+			_exit(4);
+	}
+}
+
+START_TEST(provider_calls_keep_errno)
+{
+	pid_t pid = fork_provider(errno_provider);
+	int status = 0, fd, i;
+	char buf[8];
+
+	fd = open("tc_errno:f", O_RDONLY);
+	for (i = 0; fd >= 0 && i < 12; i++)
+		if (read(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+			break;
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		status = 0; /* still serving: nothing went wrong */
+	}
+	ck_assert_msg(status == 0, "the provider exited, status %d",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(i, 12);
 	close(fd);
 }
 END_TEST
@@ -1579,6 +1661,7 @@ client_suite(void)
 	tcase_add_test(tc, shared_files_not_reused);
 	tcase_add_test(tc, seteuid_is_the_user_providers_see);
 	tcase_add_test(tc, provider_stops_on_a_restarting_signal);
+	tcase_add_test(tc, provider_calls_keep_errno);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -739,6 +739,14 @@ CASE(provider_read)
 
 	return fd < 0 ? -2 : read(fd, P, 4 * sizeof(struct scheme_packet));
 }
+CASE(provider_read_chk)
+{
+	int fd = open(":" S "-prov", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+
+	return fd < 0 ? -2
+		      : __read_chk(fd, P, 4 * sizeof(struct scheme_packet),
+				   4 * sizeof(struct scheme_packet));
+}
 CASE(provider_write)
 {
 	int fd = open(":" S "-prov", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
@@ -897,6 +905,7 @@ static const struct row rows[] = {
     ROW(waitid, G_ARGS, OUT),
 
     ROW(provider_read, G_OURS, OUT),
+    ROW(provider_read_chk, G_OURS, OUT),
     ROW(provider_write, G_OURS, IN),
     ROW(equeue_read, G_OURS, OUT),
     ROW(equeue_write, G_OURS, IN),
