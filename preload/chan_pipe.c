@@ -238,13 +238,50 @@ pipe_recv(struct chan *ch, struct iovec *iov, int n)
 }
 
 /*
+ * The rest of an answer that came in parts, or with data by pipe: read
+ * to its end into iov[0..niov) (rep first), got bytes of it (not 0) in
+ * already.  The bytes in all, or fewer when the pipe ended or failed.
+ */
+static size_t
+pipe_rest(struct chan *ch, struct wire_rep *rep, struct iovec *iov, int niov,
+	  struct iovec *out, int nout, size_t got)
+{
+	size_t want = sizeof(*rep);
+	int k = 0;
+	ssize_t n = (ssize_t)got;
+
+	for (;;) {
+		if (got >= sizeof(*rep) && want == sizeof(*rep)) {
+			want += rep->len;
+			if (niov == 1 && rep->len > 0) /* by pipe after all */
+				niov = 1 + iov_copy(iov + 1, out, nout);
+		}
+		for (; k < niov && (size_t)n >= iov[k].iov_len; k++)
+			n -= (ssize_t)iov[k].iov_len;
+		if (k < niov) {
+			iov[k].iov_base = (char *)iov[k].iov_base + n;
+			iov[k].iov_len -= (size_t)n;
+		}
+		if (k == niov || got >= want)
+			return got;
+		do
+			n = pipe_recv(ch, iov + k, niov - k);
+		while (n == -EINTR); /* the rest is on its way */
+		if (n <= 0)
+			return got;
+		got += (size_t)n;
+	}
+}
+
+/*
  * A request by pipe.  It is one write of at most PIPE_BUF bytes, so it
  * arrives whole; its answer is one write the pipe has room for, but is
- * read to its end in case it comes in parts.  On a channel with the
- * memfd the answer's data is there, so the first read takes the header
- * alone (read(), not readv()); data a provider sends by pipe all the
- * same is read after it.  An answer with an fd, or an open the provider
- * sends back, continues on the socket.
+ * read to its end in case it comes in parts (pipe_rest).  On a channel
+ * with the memfd the answer's data is there, so the first read takes the
+ * header alone (read(), not readv()), and is usually the whole answer;
+ * data a provider sends by pipe all the same is read after it.  An
+ * answer with an fd, or an open the provider sends back, continues on
+ * the socket.
  */
 int
 chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
@@ -252,8 +289,8 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	       int *fd, int rflags)
 {
 	struct iovec iov[1 + CHAN_MAX_IOV];
-	size_t got = 0, want = sizeof(*rep);
-	int saved = errno, i, k = 0, niov;
+	int saved = errno, i, niov;
+	size_t got, sum;
 	ssize_t n;
 
 	req->seq = ++ch->seq;
@@ -269,32 +306,15 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	iov[0].iov_len = sizeof(*rep);
 	niov = ch->shm != NULL ? 1 : 1 + iov_copy(iov + 1, out, nout);
 	chan_sock_spin(ch->pr);
-	while (got < want) {
-		n = pipe_recv(ch, iov + k, niov - k);
-		if (n == -EINTR && got == 0) {
-			errno = saved;
-			ch->broken = true;
-			return -EINTR;
-		}
-		if (n == -EINTR)
-			continue; /* the rest is on its way */
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got >= sizeof(*rep) && want == sizeof(*rep)) {
-			want += rep->len;
-			if (niov == 1 && rep->len > 0) /* by pipe after all */
-				niov = 1 + iov_copy(iov + 1, out, nout);
-		}
-		for (; k < niov && (size_t)n >= iov[k].iov_len; k++)
-			n -= (ssize_t)iov[k].iov_len;
-		if (k < niov) {
-			iov[k].iov_base = (char *)iov[k].iov_base + n;
-			iov[k].iov_len -= (size_t)n;
-		}
-		if (k == niov)
-			break;
+	n = pipe_recv(ch, iov, niov);
+	if (n == -EINTR) {
+		errno = saved;
+		ch->broken = true;
+		return -EINTR;
 	}
+	got = n > 0 ? (size_t)n : 0;
+	if (n > 0 && (got != sizeof(*rep) || rep->len != 0))
+		got = pipe_rest(ch, rep, iov, niov, out, nout, got);
 	errno = saved;
 	if (got < sizeof(*rep) || wire_rep_check(rep, got) < 0 ||
 	    rep->seq != req->seq) {
@@ -307,9 +327,9 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 				      rflags, -1);
 	}
 	if (rep->status == WIRE_IN_SHM) {
+		sum = iov_sum(out, nout);
 		if (ch->shm == NULL || (int64_t)rep->result < 0 ||
-		    rep->result > iov_sum(out, nout) ||
-		    rep->result > WIRE_MAX_DATA) {
+		    rep->result > sum || rep->result > WIRE_MAX_DATA) {
 			ch->broken = true;
 			return -EIO;
 		}
