@@ -31,19 +31,18 @@
 /*
  * One write of a request down the pipe; -ENOTCONN breaks the channel.
  * A request without payload is one buffer: write(), which spares the
- * kernel importing an iovec.
+ * kernel importing an iovec.  errno is the caller's to keep (a failure
+ * sets it).
  */
 static int
 pipe_send(struct chan *ch, const struct iovec *iov, int n, size_t len)
 {
-	int saved = errno;
 	ssize_t w;
 
 	do
 		w = n == 1 ? REAL(write)(ch->pw, iov->iov_base, iov->iov_len)
 			   : REAL(writev)(ch->pw, iov, n);
 	while (w < 0 && errno == EINTR);
-	errno = saved;
 	if (w != (ssize_t)len) {
 		ch->broken = true;
 		return -ENOTCONN;
@@ -300,8 +299,10 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	iov[0].iov_len = sizeof(*req);
 	for (i = 0; i < nin; i++)
 		iov[1 + i] = in[i];
-	if (pipe_send(ch, iov, 1 + nin, sizeof(*req) + req->len) < 0)
+	if (pipe_send(ch, iov, 1 + nin, sizeof(*req) + req->len) < 0) {
+		errno = saved;
 		return -ENOTCONN;
+	}
 	iov[0].iov_base = rep;
 	iov[0].iov_len = sizeof(*rep);
 	niov = ch->shm != NULL ? 1 : 1 + iov_copy(iov + 1, out, nout);
@@ -395,7 +396,7 @@ int
 chan_pipe_post(struct chan *ch, struct wire_req *req)
 {
 	struct iovec iov = {req, sizeof(*req)};
-	int saved = errno;
+	int saved = errno, r;
 
 	req->seq = ++ch->seq;
 	req->len = 0;
@@ -406,7 +407,9 @@ chan_pipe_post(struct chan *ch, struct wire_req *req)
 	}
 	errno = saved; /* none, or full: the request pipe takes it */
 	drain_first(ch, req);
-	return pipe_send(ch, &iov, 1, sizeof(*req));
+	r = pipe_send(ch, &iov, 1, sizeof(*req));
+	errno = saved;
+	return r;
 }
 
 /*
@@ -419,11 +422,14 @@ chan_pipe_flush(struct chan *ch)
 {
 	struct wire_req req;
 	struct iovec iov = {&req, sizeof(req)};
+	int saved = errno, r;
 
 	if (ch->posted == 0)
 		return 0;
 	wire_req_init(&req, WIRE_OP_DRAIN, 0);
 	req.seq = ++ch->seq;
 	drain_first(ch, &req);
-	return pipe_send(ch, &iov, 1, sizeof(req));
+	r = pipe_send(ch, &iov, 1, sizeof(req));
+	errno = saved;
+	return r;
 }
