@@ -227,7 +227,7 @@ chan_pipe_takes(const struct chan *ch, const struct wire_op *op,
 }
 
 /* A wait; a cancelled one leaves the channel busy (chan.h). */
-static ssize_t
+static inline ssize_t
 pipe_recv(struct chan *ch, struct iovec *iov, int n)
 {
 	ssize_t r = n == 1 ? REAL(read)(ch->pr, iov->iov_base, iov->iov_len)
@@ -336,14 +336,17 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 		}
 		rep->len = (uint32_t)rep->result;
 		rep->status = WIRE_OK;
-		for (i = 0, got = 0; i < nout && got < rep->len; i++) {
-			size_t part = out[i].iov_len < rep->len - got
-					  ? out[i].iov_len
-					  : rep->len - got;
+		if (nout == 1) /* the usual read(): no parts to cut */
+			memcpy(out[0].iov_base, ch->shm, rep->len);
+		else
+			for (i = 0, got = 0; i < nout && got < rep->len; i++) {
+				size_t part = out[i].iov_len < rep->len - got
+						  ? out[i].iov_len
+						  : rep->len - got;
 
-			memcpy(out[i].iov_base, ch->shm + got, part);
-			got += part;
-		}
+				memcpy(out[i].iov_base, ch->shm + got, part);
+				got += part;
+			}
 	}
 	if (fd != NULL)
 		*fd = -1;
