@@ -346,14 +346,6 @@ wire_req_check(const struct wire_req *r, size_t n)
 }
 
 int
-wire_rep_check(const struct wire_rep *r, size_t n)
-{
-	return n < sizeof(*r)
-		   ? -EPROTO
-		   : check(n, sizeof(*r), r->magic, r->version, r->len);
-}
-
-int
 wire_ctl_check(const struct wire_ctl *c, size_t n)
 {
 	return n < sizeof(*c)

@@ -30,6 +30,7 @@
 #ifndef PROTO_WIRE_H
 #define PROTO_WIRE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -349,7 +350,18 @@ ssize_t wire_recv_fds(int sock, struct iovec *iov, int iovcnt, int *fds,
 		      int *nfds, int flags);
 
 int wire_req_check(const struct wire_req *r, size_t n);
-int wire_rep_check(const struct wire_rep *r, size_t n);
+
+/* 0 when r's n bytes are a whole answer of this wire, else -EPROTO. */
+static inline int
+wire_rep_check(const struct wire_rep *r, size_t n)
+{
+	if (n < sizeof(*r) || r->magic != WIRE_MAGIC ||
+	    r->version != WIRE_VERSION || r->len > WIRE_MAX_DATA ||
+	    n - sizeof(*r) != r->len)
+		return -EPROTO;
+	return 0;
+}
+
 int wire_ctl_check(const struct wire_ctl *c, size_t n);
 int wire_name_check(const char *name, size_t len);
 int wire_chans_check(const void *payload, size_t len, int nfds);
