@@ -415,16 +415,6 @@ wire_newchan_get(const void *payload, size_t len, struct wire_newchan *nc)
 }
 
 void
-wire_req_init(struct wire_req *r, uint32_t op, uint64_t key)
-{
-	memset(r, 0, sizeof(*r));
-	r->magic = WIRE_MAGIC;
-	r->version = WIRE_VERSION;
-	r->op = op;
-	r->key = key;
-}
-
-void
 wire_rep_init(struct wire_rep *r, uint64_t seq)
 {
 	memset(r, 0, sizeof(*r));

@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -367,7 +368,17 @@ int wire_name_check(const char *name, size_t len);
 int wire_chans_check(const void *payload, size_t len, int nfds);
 int wire_newchan_get(const void *payload, size_t len, struct wire_newchan *nc);
 
-void wire_req_init(struct wire_req *r, uint32_t op, uint64_t key);
+/* A request header of op on description key (0: none), all else 0. */
+static inline void
+wire_req_init(struct wire_req *r, uint32_t op, uint64_t key)
+{
+	memset(r, 0, sizeof(*r)); /* padding too: it goes on the wire */
+	r->magic = WIRE_MAGIC;
+	r->version = WIRE_VERSION;
+	r->op = op;
+	r->key = key;
+}
+
 void wire_rep_init(struct wire_rep *r, uint64_t seq);
 void wire_ctl_init(struct wire_ctl *c, uint32_t type);
 
