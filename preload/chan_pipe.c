@@ -34,7 +34,7 @@
  * kernel importing an iovec.  errno is the caller's to keep (a failure
  * sets it).
  */
-static int
+static inline int
 pipe_send(struct chan *ch, const struct iovec *iov, int n, size_t len)
 {
 	ssize_t w;
