@@ -52,9 +52,9 @@ sc_umask_set(mode_t m)
  * sc_call(), sc_open_once() and sc_at() do so around call(), open_once()
  * and at_once().
  */
-static int call(int fd, struct sfd *e, struct wire_req *req,
-		const struct iovec *in, int nin, struct iovec *out, int nout,
-		struct wire_rep *rep, int sendfd, int *rfd);
+static inline int call(int fd, struct sfd *e, struct wire_req *req,
+		       const struct iovec *in, int nin, struct iovec *out,
+		       int nout, struct wire_rep *rep, int sendfd, int *rfd);
 static int open_once(const struct scheme_path *sp, int flags, mode_t mode,
 		     struct sc_desc *d);
 static int64_t at_once(const struct scheme_path *sp, struct sc_at *a);
@@ -80,7 +80,7 @@ sc_call(int fd, struct sfd *e, struct wire_req *req,
 	return r;
 }
 
-static int
+static inline int
 call(int fd, struct sfd *e, struct wire_req *req, const struct iovec *in,
      int nin, struct iovec *out, int nout, struct wire_rep *rep, int sendfd,
      int *rfd)
