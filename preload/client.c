@@ -218,7 +218,7 @@ ask_at(int fd, struct sfd *e, const struct at *at, size_t done, size_t len,
  * their bytes in *total, or -EFAULT.  The array itself was checked by
  * the caller.
  */
-static int
+static inline int
 iov_part(const struct iovec *iov, int n, size_t skip, struct iovec *part,
 	 size_t *total, bool write)
 {
