@@ -171,59 +171,12 @@ chan_pipe_upgrade(struct chan *ch)
 	return r;
 }
 
-static size_t
-iov_sum(const struct iovec *iov, int n)
-{
-	size_t t = 0;
-
-	for (int i = 0; i < n; i++)
-		t += iov[i].iov_len;
-	return t;
-}
-
 /* The n iovecs of from[] into iov[]; n. */
 static int
 iov_copy(struct iovec *iov, const struct iovec *from, int n)
 {
 	memcpy(iov, from, (size_t)n * sizeof(*from));
 	return n;
-}
-
-/* Whether an answer of up to `want` bytes of data can come by pipe. */
-static bool
-answer_fits(const struct chan *ch, size_t want)
-{
-	return sizeof(struct wire_rep) + want <= ch->pcap ||
-	       (ch->shm != NULL && want <= WIRE_MAX_DATA);
-}
-
-/*
- * Whether the pipes take a request (or would, once made): one whose row
- * (op, the caller's wire_op(req->op)) says WIRE_BY_PIPE, whole in one
- * write, carrying no fd and wanting none back: a READ or WRITE, or an
- * open that offers a parked file (pool.h), usually answered without an
- * fd, made by a thread whose user and group are still those the pipes
- * carry (an open's are checked), never on a revoked channel.  Such an
- * open upgrades a channel that has no pipes yet, as a read does, once
- * the channel has shown it will be used for more of them (chan.h,
- * reopens): it has reopened CHAN_REOPENS times already, or it outlived
- * its thread and serves the threads that come after (chan.c, spare).
- */
-bool
-chan_pipe_takes(const struct chan *ch, const struct wire_op *op,
-		const struct wire_req *req, const struct iovec *in, int nin,
-		const struct iovec *out, int nout, const int *fd, int sendfd)
-{
-	if (op == NULL || !(op->flags & WIRE_BY_PIPE) || ch->pipes < 0 ||
-	    sendfd >= 0 || sizeof(*req) + iov_sum(in, nin) > PIPE_BUF)
-		return false;
-	if (req->op == SYS_OPEN)
-		return req->key != 0 && !ch->revoked &&
-		       (ch->pipes == 0 ? ch->reopens >= CHAN_REOPENS
-				       : (uint32_t)geteuid() == ch->puid &&
-					     (uint32_t)getegid() == ch->pgid);
-	return fd == NULL &&
-	       (ch->pipes == 0 || answer_fits(ch, iov_sum(out, nout)));
 }
 
 /* A wait; a cancelled one leaves the channel busy (chan.h). */
@@ -293,7 +246,7 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	ssize_t n;
 
 	req->seq = ++ch->seq;
-	req->len = (uint32_t)iov_sum(in, nin);
+	req->len = (uint32_t)chan_iov_sum(in, nin);
 	drain_first(ch, req);
 	iov[0].iov_base = req;
 	iov[0].iov_len = sizeof(*req);
@@ -328,7 +281,7 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 				      rflags, -1);
 	}
 	if (rep->status == WIRE_IN_SHM) {
-		sum = iov_sum(out, nout);
+		sum = chan_iov_sum(out, nout);
 		if (ch->shm == NULL || (int64_t)rep->result < 0 ||
 		    rep->result > sum || rep->result > WIRE_MAX_DATA) {
 			ch->broken = true;
