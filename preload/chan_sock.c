@@ -123,25 +123,15 @@ chan_sock_recv(struct chan *ch, struct wire_rep *rep, struct iovec *out,
 	return n;
 }
 
-static __attribute__((noinline)) void
-spin(int fd)
+/* Wait awake for fd to be readable, briefly (chan_sock.h). */
+void
+chan_sock_spin_now(int fd)
 {
 	struct pollfd pfd = {fd, POLLIN, 0};
 	uint64_t t0 = spin_now();
 
 	while (REAL(poll)(&pfd, 1, 0) == 0 && spin_now() - t0 < SPIN_NS)
 		spin_pause();
-}
-
-/*
- * Wait awake for fd to be readable, briefly and only if it pays (spin.h);
- * when it does not (one CPU), the test is all it costs.
- */
-void
-chan_sock_spin(int fd)
-{
-	if (spin_worth())
-		spin(fd);
 }
 
 /*
