@@ -335,14 +335,6 @@ chan_by_inst(uint64_t broker, uint64_t inst, struct chan **out)
 	return connect_chan("", broker, inst, out, temp);
 }
 
-void
-chan_release(struct chan *ch)
-{
-	ch->busy = false;
-	if (ch->temp)
-		chan_drop(ch);
-}
-
 /*
  * What a provider said it does not serve (CHAN_LACKS_*), remembered on
  * this thread's channels to it, so that a fallback costs one round trip

@@ -78,10 +78,19 @@ int chan_by_inst(uint64_t broker, uint64_t inst, struct chan **out);
 void chan_adopt(int fd, uint64_t broker, const struct wire_chan *wc);
 int chan_insts_of(uint32_t ppid, uint64_t *broker, uint64_t *insts, int max);
 struct chan *chan_idle(uint64_t broker, uint64_t inst);
-void chan_release(struct chan *ch);
 bool chan_lacks(uint64_t broker, uint64_t inst, uint32_t what);
 void chan_set_lacks(uint64_t broker, uint64_t inst, uint32_t what);
 void chan_drop(struct chan *ch);
+
+/* A channel taken (chan_by_name, chan_by_inst, chan_idle) is done with. */
+static inline void
+chan_release(struct chan *ch)
+{
+	ch->busy = false;
+	if (ch->temp)
+		chan_drop(ch);
+}
+
 int chan_send(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	      int nin, int sendfd);
 ssize_t chan_recv(struct chan *ch, struct wire_rep *rep, struct iovec *out,

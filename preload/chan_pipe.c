@@ -31,19 +31,18 @@
 /*
  * One write of a request down the pipe; -ENOTCONN breaks the channel.
  * A request without payload is one buffer: write(), which spares the
- * kernel importing an iovec.
+ * kernel importing an iovec.  errno is the caller's to keep (a failure
+ * sets it).
  */
-static int
+static inline int
 pipe_send(struct chan *ch, const struct iovec *iov, int n, size_t len)
 {
-	int saved = errno;
 	ssize_t w;
 
 	do
 		w = n == 1 ? REAL(write)(ch->pw, iov->iov_base, iov->iov_len)
 			   : REAL(writev)(ch->pw, iov, n);
 	while (w < 0 && errno == EINTR);
-	errno = saved;
 	if (w != (ssize_t)len) {
 		ch->broken = true;
 		return -ENOTCONN;
@@ -172,16 +171,6 @@ chan_pipe_upgrade(struct chan *ch)
 	return r;
 }
 
-static size_t
-iov_sum(const struct iovec *iov, int n)
-{
-	size_t t = 0;
-
-	for (int i = 0; i < n; i++)
-		t += iov[i].iov_len;
-	return t;
-}
-
 /* The n iovecs of from[] into iov[]; n. */
 static int
 iov_copy(struct iovec *iov, const struct iovec *from, int n)
@@ -190,45 +179,8 @@ iov_copy(struct iovec *iov, const struct iovec *from, int n)
 	return n;
 }
 
-/* Whether an answer of up to `want` bytes of data can come by pipe. */
-static bool
-answer_fits(const struct chan *ch, size_t want)
-{
-	return sizeof(struct wire_rep) + want <= ch->pcap ||
-	       (ch->shm != NULL && want <= WIRE_MAX_DATA);
-}
-
-/*
- * Whether the pipes take a request (or would, once made): one whose row
- * (op, the caller's wire_op(req->op)) says WIRE_BY_PIPE, whole in one
- * write, carrying no fd and wanting none back: a READ or WRITE, or an
- * open that offers a parked file (pool.h), usually answered without an
- * fd, made by a thread whose user and group are still those the pipes
- * carry (an open's are checked), never on a revoked channel.  Such an
- * open upgrades a channel that has no pipes yet, as a read does, once
- * the channel has shown it will be used for more of them (chan.h,
- * reopens): it has reopened CHAN_REOPENS times already, or it outlived
- * its thread and serves the threads that come after (chan.c, spare).
- */
-bool
-chan_pipe_takes(const struct chan *ch, const struct wire_op *op,
-		const struct wire_req *req, const struct iovec *in, int nin,
-		const struct iovec *out, int nout, const int *fd, int sendfd)
-{
-	if (op == NULL || !(op->flags & WIRE_BY_PIPE) || ch->pipes < 0 ||
-	    sendfd >= 0 || sizeof(*req) + iov_sum(in, nin) > PIPE_BUF)
-		return false;
-	if (req->op == SYS_OPEN)
-		return req->key != 0 && !ch->revoked &&
-		       (ch->pipes == 0 ? ch->reopens >= CHAN_REOPENS
-				       : (uint32_t)geteuid() == ch->puid &&
-					     (uint32_t)getegid() == ch->pgid);
-	return fd == NULL &&
-	       (ch->pipes == 0 || answer_fits(ch, iov_sum(out, nout)));
-}
-
 /* A wait; a cancelled one leaves the channel busy (chan.h). */
-static ssize_t
+static inline ssize_t
 pipe_recv(struct chan *ch, struct iovec *iov, int n)
 {
 	ssize_t r = n == 1 ? REAL(read)(ch->pr, iov->iov_base, iov->iov_len)
@@ -238,49 +190,19 @@ pipe_recv(struct chan *ch, struct iovec *iov, int n)
 }
 
 /*
- * A request by pipe.  It is one write of at most PIPE_BUF bytes, so it
- * arrives whole; its answer is one write the pipe has room for, but is
- * read to its end in case it comes in parts.  On a channel with the
- * memfd the answer's data is there, so the first read takes the header
- * alone (read(), not readv()); data a provider sends by pipe all the
- * same is read after it.  An answer with an fd, or an open the provider
- * sends back, continues on the socket.
+ * The rest of an answer that came in parts, or with data by pipe: read
+ * to its end into iov[0..niov) (rep first), got bytes of it (not 0) in
+ * already.  The bytes in all, or fewer when the pipe ended or failed.
  */
-int
-chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
-	       int nin, struct iovec *out, int nout, struct wire_rep *rep,
-	       int *fd, int rflags)
+static size_t
+pipe_rest(struct chan *ch, struct wire_rep *rep, struct iovec *iov, int niov,
+	  struct iovec *out, int nout, size_t got)
 {
-	struct iovec iov[1 + CHAN_MAX_IOV];
-	size_t got = 0, want = sizeof(*rep);
-	int saved = errno, i, k = 0, niov;
-	ssize_t n;
+	size_t want = sizeof(*rep);
+	int k = 0;
+	ssize_t n = (ssize_t)got;
 
-	req->seq = ++ch->seq;
-	req->len = (uint32_t)iov_sum(in, nin);
-	drain_first(ch, req);
-	iov[0].iov_base = req;
-	iov[0].iov_len = sizeof(*req);
-	for (i = 0; i < nin; i++)
-		iov[1 + i] = in[i];
-	if (pipe_send(ch, iov, 1 + nin, sizeof(*req) + req->len) < 0)
-		return -ENOTCONN;
-	iov[0].iov_base = rep;
-	iov[0].iov_len = sizeof(*rep);
-	niov = ch->shm != NULL ? 1 : 1 + iov_copy(iov + 1, out, nout);
-	chan_sock_spin(ch->pr);
-	while (got < want) {
-		n = pipe_recv(ch, iov + k, niov - k);
-		if (n == -EINTR && got == 0) {
-			errno = saved;
-			ch->broken = true;
-			return -EINTR;
-		}
-		if (n == -EINTR)
-			continue; /* the rest is on its way */
-		if (n <= 0)
-			break;
-		got += (size_t)n;
+	for (;;) {
 		if (got >= sizeof(*rep) && want == sizeof(*rep)) {
 			want += rep->len;
 			if (niov == 1 && rep->len > 0) /* by pipe after all */
@@ -292,9 +214,64 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 			iov[k].iov_base = (char *)iov[k].iov_base + n;
 			iov[k].iov_len -= (size_t)n;
 		}
-		if (k == niov)
-			break;
+		if (k == niov || got >= want)
+			return got;
+		do
+			n = pipe_recv(ch, iov + k, niov - k);
+		while (n == -EINTR); /* the rest is on its way */
+		if (n <= 0)
+			return got;
+		got += (size_t)n;
 	}
+}
+
+/*
+ * A request by pipe.  It is one write of at most PIPE_BUF bytes, so it
+ * arrives whole; its answer is one write the pipe has room for, but is
+ * read to its end in case it comes in parts (pipe_rest).  On a channel
+ * with the memfd the answer's data is there, so the first read takes the
+ * header alone (read(), not readv()), and is usually the whole answer;
+ * data a provider sends by pipe all the same is read after it.  An
+ * answer with an fd, or an open the provider sends back, continues on
+ * the socket.
+ */
+int
+chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
+	       int nin, struct iovec *out, int nout, struct wire_rep *rep,
+	       int *fd, int rflags)
+{
+	struct iovec iov[1 + CHAN_MAX_IOV];
+	int saved = errno, i, niov;
+	size_t got, sum;
+	ssize_t n;
+
+	req->seq = ++ch->seq;
+	req->len = (uint32_t)chan_iov_sum(in, nin);
+	drain_first(ch, req);
+	iov[0].iov_base = req;
+	iov[0].iov_len = sizeof(*req);
+	for (i = 0; i < nin; i++)
+		iov[1 + i] = in[i];
+	if (pipe_send(ch, iov, 1 + nin, sizeof(*req) + req->len) < 0) {
+		errno = saved;
+		return -ENOTCONN;
+	}
+	iov[0].iov_base = rep;
+	iov[0].iov_len = sizeof(*rep);
+	niov = ch->shm != NULL ? 1 : 1 + iov_copy(iov + 1, out, nout);
+	chan_sock_spin(ch->pr);
+	n = pipe_recv(ch, iov, niov);
+	if (n == -EINTR) {
+		errno = saved;
+		ch->broken = true;
+		return -EINTR;
+	}
+	if (n == (ssize_t)sizeof(*rep) && rep->len == 0)
+		got = sizeof(*rep); /* whole */
+	else
+		got = n > 0 ? pipe_rest(ch, rep, iov, niov, out, nout,
+					(size_t)n)
+			    : 0;
 	errno = saved;
 	if (got < sizeof(*rep) || wire_rep_check(rep, got) < 0 ||
 	    rep->seq != req->seq) {
@@ -307,22 +284,25 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 				      rflags, -1);
 	}
 	if (rep->status == WIRE_IN_SHM) {
+		sum = chan_iov_sum(out, nout);
 		if (ch->shm == NULL || (int64_t)rep->result < 0 ||
-		    rep->result > iov_sum(out, nout) ||
-		    rep->result > WIRE_MAX_DATA) {
+		    rep->result > sum || rep->result > WIRE_MAX_DATA) {
 			ch->broken = true;
 			return -EIO;
 		}
 		rep->len = (uint32_t)rep->result;
 		rep->status = WIRE_OK;
-		for (i = 0, got = 0; i < nout && got < rep->len; i++) {
-			size_t part = out[i].iov_len < rep->len - got
-					  ? out[i].iov_len
-					  : rep->len - got;
+		if (nout == 1) /* the usual read(): no parts to cut */
+			memcpy(out[0].iov_base, ch->shm, rep->len);
+		else
+			for (i = 0, got = 0; i < nout && got < rep->len; i++) {
+				size_t part = out[i].iov_len < rep->len - got
+						  ? out[i].iov_len
+						  : rep->len - got;
 
-			memcpy(out[i].iov_base, ch->shm + got, part);
-			got += part;
-		}
+				memcpy(out[i].iov_base, ch->shm + got, part);
+				got += part;
+			}
 	}
 	if (fd != NULL)
 		*fd = -1;
@@ -375,7 +355,7 @@ int
 chan_pipe_post(struct chan *ch, struct wire_req *req)
 {
 	struct iovec iov = {req, sizeof(*req)};
-	int saved = errno;
+	int saved = errno, r;
 
 	req->seq = ++ch->seq;
 	req->len = 0;
@@ -386,7 +366,9 @@ chan_pipe_post(struct chan *ch, struct wire_req *req)
 	}
 	errno = saved; /* none, or full: the request pipe takes it */
 	drain_first(ch, req);
-	return pipe_send(ch, &iov, 1, sizeof(*req));
+	r = pipe_send(ch, &iov, 1, sizeof(*req));
+	errno = saved;
+	return r;
 }
 
 /*
@@ -399,11 +381,14 @@ chan_pipe_flush(struct chan *ch)
 {
 	struct wire_req req;
 	struct iovec iov = {&req, sizeof(req)};
+	int saved = errno, r;
 
 	if (ch->posted == 0)
 		return 0;
 	wire_req_init(&req, WIRE_OP_DRAIN, 0);
 	req.seq = ++ch->seq;
 	drain_first(ch, &req);
-	return pipe_send(ch, &iov, 1, sizeof(req));
+	r = pipe_send(ch, &iov, 1, sizeof(req));
+	errno = saved;
+	return r;
 }

@@ -123,16 +123,13 @@ chan_sock_recv(struct chan *ch, struct wire_rep *rep, struct iovec *out,
 	return n;
 }
 
-/* Wait awake for fd to be readable, briefly and only if it pays (spin.h). */
+/* Wait awake for fd to be readable, briefly (chan_sock.h). */
 void
-chan_sock_spin(int fd)
+chan_sock_spin_now(int fd)
 {
 	struct pollfd pfd = {fd, POLLIN, 0};
-	uint64_t t0;
+	uint64_t t0 = spin_now();
 
-	if (!spin_worth())
-		return;
-	t0 = spin_now();
 	while (REAL(poll)(&pfd, 1, 0) == 0 && spin_now() - t0 < SPIN_NS)
 		spin_pause();
 }

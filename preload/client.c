@@ -52,9 +52,9 @@ sc_umask_set(mode_t m)
  * sc_call(), sc_open_once() and sc_at() do so around call(), open_once()
  * and at_once().
  */
-static int call(int fd, struct sfd *e, struct wire_req *req,
-		const struct iovec *in, int nin, struct iovec *out, int nout,
-		struct wire_rep *rep, int sendfd, int *rfd);
+static inline int call(int fd, struct sfd *e, struct wire_req *req,
+		       const struct iovec *in, int nin, struct iovec *out,
+		       int nout, struct wire_rep *rep, int sendfd, int *rfd);
 static int open_once(const struct scheme_path *sp, int flags, mode_t mode,
 		     struct sc_desc *d);
 static int64_t at_once(const struct scheme_path *sp, struct sc_at *a);
@@ -80,7 +80,7 @@ sc_call(int fd, struct sfd *e, struct wire_req *req,
 	return r;
 }
 
-static int
+static inline int
 call(int fd, struct sfd *e, struct wire_req *req, const struct iovec *in,
      int nin, struct iovec *out, int nout, struct wire_rep *rep, int sendfd,
      int *rfd)
@@ -141,18 +141,21 @@ wait_event(int fd, struct sfd *e, uint64_t gen)
 	return sc_call(fd, e, &req, NULL, 0, NULL, 0, &rep, -1, NULL);
 }
 
-/* A request whose answer is a value; EAGAIN waits unless O_NONBLOCK. */
+/*
+ * A request whose answer is a value; EAGAIN waits unless O_NONBLOCK.  A
+ * sending sets req's seq, len and flags (WIRE_REQ_DRAIN): seq and len are
+ * set anew by the next, flags are put back as they were.
+ */
 static int64_t
-ask(int fd, struct sfd *e, const struct wire_req *what, const struct iovec *in,
+ask(int fd, struct sfd *e, struct wire_req *req, const struct iovec *in,
     int nin, struct iovec *out, int nout, struct wire_rep *rep)
 {
-	struct wire_req req;
+	uint32_t flags = req->flags;
 	int64_t res;
 	int r;
 
 	for (;;) {
-		req = *what;
-		r = sc_call(fd, e, &req, in, nin, out, nout, rep, -1, NULL);
+		r = sc_call(fd, e, req, in, nin, out, nout, rep, -1, NULL);
 		if (r < 0)
 			return r;
 		res = (int64_t)rep->result;
@@ -160,6 +163,7 @@ ask(int fd, struct sfd *e, const struct wire_req *what, const struct iovec *in,
 			return res;
 		if ((r = wait_event(fd, e, rep->gen)) < 0)
 			return r;
+		req->flags = flags;
 	}
 }
 
@@ -214,7 +218,7 @@ ask_at(int fd, struct sfd *e, const struct at *at, size_t done, size_t len,
  * their bytes in *total, or -EFAULT.  The array itself was checked by
  * the caller.
  */
-static int
+static inline int
 iov_part(const struct iovec *iov, int n, size_t skip, struct iovec *part,
 	 size_t *total, bool write)
 {

@@ -325,7 +325,7 @@ span_on(uintptr_t p, size_t n, bool w, uintptr_t e)
  * holds them all (a buffer on the stack, in the heap, in a segment):
  * that is decided here, in a few instructions; the rest is span_on's.
  */
-static inline size_t
+static inline __attribute__((always_inline)) size_t
 span(uintptr_t p, size_t n, bool w)
 {
 	uintptr_t e = known_end(p, w);
@@ -358,13 +358,13 @@ ua_write_span(void *p, size_t n)
 int
 ua_read_ok(const void *p, size_t n)
 {
-	return ua_read_span(p, n) == n ? 0 : -EFAULT;
+	return span((uintptr_t)p, n, false) == n ? 0 : -EFAULT;
 }
 
 int
 ua_write_ok(void *p, size_t n)
 {
-	return ua_write_span(p, n) == n ? 0 : -EFAULT;
+	return span((uintptr_t)p, n, true) == n ? 0 : -EFAULT;
 }
 
 ssize_t

@@ -346,14 +346,6 @@ wire_req_check(const struct wire_req *r, size_t n)
 }
 
 int
-wire_rep_check(const struct wire_rep *r, size_t n)
-{
-	return n < sizeof(*r)
-		   ? -EPROTO
-		   : check(n, sizeof(*r), r->magic, r->version, r->len);
-}
-
-int
 wire_ctl_check(const struct wire_ctl *c, size_t n)
 {
 	return n < sizeof(*c)
@@ -420,16 +412,6 @@ wire_newchan_get(const void *payload, size_t len, struct wire_newchan *nc)
 	if ((nc->flags & ~WIRE_CHAN_NOPATHS) != 0)
 		return -EPROTO; /* a restriction we do not know: refuse */
 	return 0;
-}
-
-void
-wire_req_init(struct wire_req *r, uint32_t op, uint64_t key)
-{
-	memset(r, 0, sizeof(*r));
-	r->magic = WIRE_MAGIC;
-	r->version = WIRE_VERSION;
-	r->op = op;
-	r->key = key;
 }
 
 void

@@ -30,9 +30,11 @@
 #ifndef PROTO_WIRE_H
 #define PROTO_WIRE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -349,13 +351,34 @@ ssize_t wire_recv_fds(int sock, struct iovec *iov, int iovcnt, int *fds,
 		      int *nfds, int flags);
 
 int wire_req_check(const struct wire_req *r, size_t n);
-int wire_rep_check(const struct wire_rep *r, size_t n);
+
+/* 0 when r's n bytes are a whole answer of this wire, else -EPROTO. */
+static inline int
+wire_rep_check(const struct wire_rep *r, size_t n)
+{
+	if (n < sizeof(*r) || r->magic != WIRE_MAGIC ||
+	    r->version != WIRE_VERSION || r->len > WIRE_MAX_DATA ||
+	    n - sizeof(*r) != r->len)
+		return -EPROTO;
+	return 0;
+}
+
 int wire_ctl_check(const struct wire_ctl *c, size_t n);
 int wire_name_check(const char *name, size_t len);
 int wire_chans_check(const void *payload, size_t len, int nfds);
 int wire_newchan_get(const void *payload, size_t len, struct wire_newchan *nc);
 
-void wire_req_init(struct wire_req *r, uint32_t op, uint64_t key);
+/* A request header of op on description key (0: none), all else 0. */
+static inline void
+wire_req_init(struct wire_req *r, uint32_t op, uint64_t key)
+{
+	memset(r, 0, sizeof(*r)); /* padding too: it goes on the wire */
+	r->magic = WIRE_MAGIC;
+	r->version = WIRE_VERSION;
+	r->op = op;
+	r->key = key;
+}
+
 void wire_rep_init(struct wire_rep *r, uint64_t seq);
 void wire_ctl_init(struct wire_ctl *c, uint32_t type);
 
