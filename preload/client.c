@@ -37,6 +37,7 @@
 #include "pool.h"
 #include "real.h"
 #include "uaccess.h"
+#include "wrap.h"
 
 static atomic_uint cached_umask = 022;
 
@@ -250,10 +251,13 @@ iov_part(const struct iovec *iov, int n, size_t skip, struct iovec *part,
 	return k;
 }
 
-/* A read returns what one answer holds (at most WIRE_MAX_DATA bytes). */
-static ssize_t
-readv_at(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
-	 const struct at *at)
+/*
+ * A read returns what one answer holds (at most WIRE_MAX_DATA bytes).
+ * iov[] is checked already: the program's by readv_at, or our own.
+ */
+static inline ssize_t
+read_parts(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
+	   const struct at *at)
 {
 	struct iovec part[CHAN_MAX_IOV];
 	struct wire_rep rep;
@@ -261,10 +265,6 @@ readv_at(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
 	int64_t res;
 	int k;
 
-	if (iovcnt < 0 || iovcnt > IOV_MAX)
-		return -EINVAL;
-	if (ua_read_ok(iov, (size_t)iovcnt * sizeof(*iov)) < 0)
-		return -EFAULT;
 	if ((k = iov_part(iov, iovcnt, 0, part, &total, true)) < 0)
 		return k;
 	res = ask_at(fd, e, at, 0, total, NULL, 0, part, k, &rep);
@@ -273,10 +273,31 @@ readv_at(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
 	return res;
 }
 
+static ssize_t
+readv_at(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
+	 const struct at *at)
+{
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
+		return -EINVAL;
+	if (ua_read_ok(iov, (size_t)iovcnt * sizeof(*iov)) < 0)
+		return -EFAULT;
+	return read_parts(fd, e, iov, iovcnt, at);
+}
+
 ssize_t
 sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 {
 	return readv_at(fd, e, iov, iovcnt, &at_file[0]);
+}
+
+/* read() of one buffer (fdops.h): no iovec of the program's to check. */
+ssize_t
+sc_read(int fd, struct sfd *e, void *buf, size_t n)
+{
+	struct iovec iov = {buf, n};
+	int saved = errno;
+
+	return wrap_ret(read_parts(fd, e, &iov, 1, &at_file[0]), saved);
 }
 
 /*
@@ -284,25 +305,16 @@ sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
  * A positioned one's parts are each atomic, not the whole of it, as a
  * kernel's write of more than a page may be interleaved with others.
  */
-static ssize_t
-writev_at(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
-	  const struct at *at)
+static inline ssize_t
+write_parts(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
+	    size_t want, const struct at *at)
 {
 	struct iovec part[CHAN_MAX_IOV];
 	struct wire_rep rep;
-	size_t total, want = 0, done = 0;
+	size_t total, done = 0;
 	int64_t res;
-	int i, k;
+	int k;
 
-	if (iovcnt < 0 || iovcnt > IOV_MAX)
-		return -EINVAL;
-	if (ua_read_ok(iov, (size_t)iovcnt * sizeof(*iov)) < 0)
-		return -EFAULT;
-	for (i = 0; i < iovcnt; i++) {
-		if (iov[i].iov_len > SSIZE_MAX - want)
-			return -EINVAL;
-		want += iov[i].iov_len;
-	}
 	do {
 		if ((k = iov_part(iov, iovcnt, done, part, &total, false)) < 0)
 			return done > 0 ? (ssize_t)done : k;
@@ -316,10 +328,41 @@ writev_at(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
 	return (ssize_t)done;
 }
 
+static ssize_t
+writev_at(int fd, struct sfd *e, const struct iovec *iov, int iovcnt,
+	  const struct at *at)
+{
+	size_t want = 0;
+	int i;
+
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
+		return -EINVAL;
+	if (ua_read_ok(iov, (size_t)iovcnt * sizeof(*iov)) < 0)
+		return -EFAULT;
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > SSIZE_MAX - want)
+			return -EINVAL;
+		want += iov[i].iov_len;
+	}
+	return write_parts(fd, e, iov, iovcnt, want, at);
+}
+
 ssize_t
 sc_writev(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 {
 	return writev_at(fd, e, iov, iovcnt, &at_file[1]);
+}
+
+/* write() of one buffer (fdops.h), as sc_read. */
+ssize_t
+sc_write(int fd, struct sfd *e, const void *buf, size_t n)
+{
+	struct iovec iov = {(void *)buf, n};
+	int saved = errno;
+
+	if (n > SSIZE_MAX)
+		return wrap_ret(-EINVAL, saved);
+	return wrap_ret(write_parts(fd, e, &iov, 1, n, &at_file[1]), saved);
 }
 
 /*

@@ -87,6 +87,9 @@ ssize_t sc_readv(int fd, struct sfd *e, const struct iovec *iov,
 		 int iovcnt);
 ssize_t sc_writev(int fd, struct sfd *e, const struct iovec *iov,
 		  int iovcnt);
+/* fdops.h's read and write: as read() and write(), -1 and errno */
+ssize_t sc_read(int fd, struct sfd *e, void *buf, size_t n);
+ssize_t sc_write(int fd, struct sfd *e, const void *buf, size_t n);
 ssize_t sc_preadv(int fd, struct sfd *e, const struct iovec *iov,
 		  int iovcnt, off_t off, int rwf, bool write);
 int sc_fallocate(int fd, struct sfd *e, int mode, off_t off, off_t len);
