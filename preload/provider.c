@@ -269,13 +269,14 @@ report(struct provider *p)
 	struct wire_stats st;
 	struct timespec now;
 
-	serve_stats(p->s, &st);
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	if (drops(&st) !=
+	if (serve_drops(p->s) !=
 		atomic_load_explicit(&p->quiet_drops, memory_order_relaxed) ||
 	    (int64_t)now.tv_sec * 1000000000 + now.tv_nsec >=
-		atomic_load_explicit(&p->quiet_until, memory_order_relaxed))
+		atomic_load_explicit(&p->quiet_until, memory_order_relaxed)) {
+		serve_stats(p->s, &st);
 		report_now(p, &st);
+	}
 }
 
 /* A cap from the environment; 0 (serve's default) unless a number. */

@@ -3456,6 +3456,13 @@ serve_stats(const struct serve *s, struct wire_stats *st)
 	*st = s->st;
 }
 
+uint64_t
+serve_drops(const struct serve *s)
+{
+	return s->st.dropped_unknown + s->st.dropped_badsize +
+	       s->st.dropped_malformed;
+}
+
 size_t
 serve_count_descs(const struct serve *s)
 {

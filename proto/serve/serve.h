@@ -120,6 +120,8 @@ void serve_unlock(struct serve *s);
 void serve_abandon(struct serve *s);
 int serve_stopped(const struct serve *s);
 void serve_stats(const struct serve *s, struct wire_stats *st);
+/* Answers dropped so far, of every kind: what serve_stats sums, cheaply. */
+uint64_t serve_drops(const struct serve *s);
 size_t serve_count_descs(const struct serve *s);
 
 #endif
