@@ -179,6 +179,15 @@ iov_copy(struct iovec *iov, const struct iovec *from, int n)
 	return n;
 }
 
+/* Whether op's answer is a struct (its data is not result bytes). */
+static inline bool
+chan_pipe_struct(uint32_t op)
+{
+	const struct wire_op *row = op == SYS_READ ? NULL : wire_op(op);
+
+	return row != NULL && row->out == WIRE_OUT_STRUCT;
+}
+
 /* A wait; a cancelled one leaves the channel busy (chan.h). */
 static inline ssize_t
 pipe_recv(struct chan *ch, struct iovec *iov, int n)
@@ -258,7 +267,14 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	}
 	iov[0].iov_base = rep;
 	iov[0].iov_len = sizeof(*rep);
-	niov = ch->shm != NULL ? 1 : 1 + iov_copy(iov + 1, out, nout);
+	/*
+	 * With the memfd, a read's bytes are there and the header comes
+	 * alone; a struct's answer (fstat's: its result is not its length)
+	 * follows the header down the pipe, read with it.
+	 */
+	niov = ch->shm != NULL && !chan_pipe_struct(req->op)
+		   ? 1
+		   : 1 + iov_copy(iov + 1, out, nout);
 	chan_sock_spin(ch->pr);
 	n = pipe_recv(ch, iov, niov);
 	if (n == -EINTR) {
