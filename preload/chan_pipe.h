@@ -45,7 +45,8 @@ chan_pipe_fits(const struct chan *ch, size_t want)
 /*
  * Whether the pipes take a request (or would, once made): one whose row
  * (op, the caller's wire_op(req->op)) says WIRE_BY_PIPE, whole in one
- * write, carrying no fd and wanting none back: a READ or WRITE, or an
+ * write, carrying no fd and wanting none back: a READ or WRITE (or a
+ * seek, fstat, fsync...: wire.c's rows say which), or an
  * open that offers a parked file (pool.h), usually answered without an
  * fd, made by a thread whose user and group are still those the pipes
  * carry (an open's are checked), never on a revoked channel.  Such an

@@ -45,7 +45,8 @@ struct sfd_ops {
 	ssize_t (*writev)(int, struct sfd *, const struct iovec *, int);
 	/*
 	 * read() and write() of one buffer, for a kind whose every call
-	 * counts (a provider's packets): the same as readv and writev of
+	 * counts (a provider's packets, a scheme file's small reads and
+	 * writes): the same as readv and writev of
 	 * one iovec, without making and checking one.  Unlike the other
 	 * members each is the wrapper's whole work, called in its tail:
 	 * it returns as read() does, -1 with errno set, errno untouched on
