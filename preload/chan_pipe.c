@@ -285,9 +285,9 @@ chan_pipe_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	if (n == (ssize_t)sizeof(*rep) && rep->len == 0)
 		got = sizeof(*rep); /* whole */
 	else
-		got = n > 0 ? pipe_rest(ch, rep, iov, niov, out, nout,
-					(size_t)n)
-			    : 0;
+		got = n > 0
+			  ? pipe_rest(ch, rep, iov, niov, out, nout, (size_t)n)
+			  : 0;
 	errno = saved;
 	if (got < sizeof(*rep) || wire_rep_check(rep, got) < 0 ||
 	    rep->seq != req->seq) {

@@ -304,7 +304,8 @@ START_TEST(mutex_excludes)
 	pthread_t t[MX_THREADS];
 
 	for (int i = 0; i < MX_THREADS; i++)
-		ck_assert_int_eq(pthread_create(&t[i], NULL, mx_adder, NULL), 0);
+		ck_assert_int_eq(pthread_create(&t[i], NULL, mx_adder, NULL),
+				 0);
 	for (int i = 0; i < MX_THREADS; i++)
 		pthread_join(t[i], NULL);
 	ck_assert_uint_eq(mx_count, (unsigned long)MX_THREADS * MX_ROUNDS);

@@ -22,7 +22,10 @@ struct sv_mutex {
 	_Atomic uint32_t v;
 };
 
-#define SV_MUTEX_INIT {0}
+#define SV_MUTEX_INIT                                                          \
+	{                                                                      \
+		0                                                              \
+	}
 
 void sv_mutex_wait(struct sv_mutex *m, uint32_t seen);
 void sv_mutex_wake(struct sv_mutex *m);
@@ -32,9 +35,8 @@ sv_lock(struct sv_mutex *m)
 {
 	uint32_t seen = 0;
 
-	if (!atomic_compare_exchange_strong_explicit(&m->v, &seen, 1,
-						     memory_order_acquire,
-						     memory_order_relaxed))
+	if (!atomic_compare_exchange_strong_explicit(
+		&m->v, &seen, 1, memory_order_acquire, memory_order_relaxed))
 		sv_mutex_wait(m, seen);
 }
 

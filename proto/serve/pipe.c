@@ -237,9 +237,9 @@ sv_pipe_recv(struct sv_chan *ch, struct wire_req *req)
  * caller sends rep there, with the fd); data goes into the memfd when the
  * client gave one and the result is its length (a read's bytes: the
  * client takes the result for it; a struct, as fstat's, whose result is
- * 0, follows the header down the pipe).  All at once (the client asked for no more than
- * fits), or the client is not reading: it sees the pipe end.  0 when
- * done, -1 when the channel is done with.
+ * 0, follows the header down the pipe).  All at once (the client asked
+ * for no more than fits), or the client is not reading: it sees the pipe
+ * end.  0 when done, -1 when the channel is done with.
  */
 int
 sv_pipe_send(const struct sv_chan *ch, const struct wire_rep *rep,
