@@ -520,6 +520,27 @@ provider_write(int fd, struct sfd *e, const void *buf, size_t n)
 	return (ssize_t)n;
 }
 
+/*
+ * A thread in a direct read (serve.c) is in no cancellation point: every
+ * scheme of the process wakes its reader, which then waits in
+ * epoll_wait, where the cancellation is acted on.  After the real call,
+ * so that the woken thread finds it pending.
+ */
+EXPORT int
+pthread_cancel(pthread_t t)
+{
+	struct provider *p;
+	int r = REAL(pthread_cancel)(t), saved = errno;
+
+	st_lock(ST_PROVIDERS);
+	for (p = plist; p != NULL; p = p->next)
+		if (p->s != NULL)
+			serve_wake(p->s);
+	st_unlock(ST_PROVIDERS);
+	errno = saved;
+	return r;
+}
+
 void
 provider_hold(struct sfd *e)
 {

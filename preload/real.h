@@ -111,7 +111,9 @@
 	X(wait) X(waitpid) X(wait3) X(wait4) X(waitid) X(pclose)	\
 	/* raw system calls (wrap_syscall.c) */				\
 	X(syscall) X(sigaction) X(signal) X(sigprocmask)			\
-	X(pthread_sigmask) X(pthread_create)
+	X(pthread_sigmask) X(pthread_create)				\
+	/* a provider's direct reads woken (provider.c) */		\
+	X(pthread_cancel)
 /* clang-format on */
 
 /* Declarations glibc only makes under _FORTIFY_SOURCE or not at all. */

@@ -71,13 +71,6 @@ r_writev(int fd, const struct iovec *v, int n)
 	return REAL(syscall)(SYS_writev, fd, v, n);
 }
 
-/* libc's read: a cancellation point. */
-static ssize_t
-r_read_wait(int fd, void *b, size_t n)
-{
-	return REAL(read)(fd, b, n);
-}
-
 static long
 r_futex(uint32_t *w, int op, uint32_t val)
 {
@@ -114,7 +107,6 @@ const struct proto_sys proto_sys = {
     .read = r_read,
     .write = r_write,
     .writev = r_writev,
-    .read_wait = r_read_wait,
     .fstat = r_fstat,
     .stat = r_stat,
     .mkdir = r_mkdir,

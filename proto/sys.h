@@ -28,14 +28,12 @@ struct proto_sys {
 	/*
 	 * read, write and writev are never cancellation points: serve makes
 	 * them with its lock held, which a cancelled thread would keep for
-	 * ever, and they cost less than libc's, which are.  read_wait is
-	 * the one read that blocks (serve.c, direct reads), made without
-	 * the lock: a cancellation point, as the program's own read() is.
+	 * ever, and they cost less than libc's, which are.  The one read
+	 * that blocks (serve.c, direct reads) is woken instead (serve_wake).
 	 */
 	ssize_t (*read)(int, void *, size_t);
 	ssize_t (*write)(int, const void *, size_t);
 	ssize_t (*writev)(int, const struct iovec *, int);
-	ssize_t (*read_wait)(int, void *, size_t);
 	int (*fstat)(int, struct stat *);
 	int (*stat)(const char *, struct stat *);
 	int (*mkdir)(const char *, mode_t);

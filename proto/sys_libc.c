@@ -53,7 +53,6 @@ const struct proto_sys proto_sys = {
     .read = raw_read,
     .write = raw_write,
     .writev = raw_writev,
-    .read_wait = read,
     .fstat = fstat,
     .stat = stat,
     .mkdir = mkdir,

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -1556,6 +1557,94 @@ START_TEST(provider_stops_on_a_restarting_signal)
 END_TEST
 
 /*
+ * A provider thread blocked in read() of its scheme fd is cancelled by
+ * pthread_cancel, though a direct read is no cancellation point: the
+ * preload's pthread_cancel wakes it (serve_wake).  The provider's main
+ * thread then serves the next request itself: the channel goes on.  The
+ * child says by its exit status what went wrong (3: not cancelled).
+ */
+static int cancel_fd, cancel_go[2], cancel_done[2];
+
+static void *
+cancel_worker(void *arg)
+{
+	struct scheme_packet p[8];
+	ssize_t n;
+
+	(void)arg;
+	while ((n = read(cancel_fd, p, sizeof(p))) > 0) {
+		answer(p, n);
+		if (write(cancel_fd, p, (size_t)n) != n)
+			break;
+	}
+	return NULL;
+}
+
+static void
+cancel_provider(int ready)
+{
+	struct scheme_packet p[8];
+	struct timespec until;
+	pthread_t t;
+	void *ret;
+	ssize_t n;
+	char c;
+
+	cancel_fd = open(":tc_cancel", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	if (cancel_fd < 0 || pthread_create(&t, NULL, cancel_worker, NULL) ||
+	    write(ready, "r", 1) != 1 || read(cancel_go[0], &c, 1) != 1)
+		_exit(1);
+	h_sleep_ms(100); /* the worker back in its (direct) read */
+	if (pthread_cancel(t) != 0)
+		_exit(2);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 3;
+	if (pthread_timedjoin_np(t, &ret, &until) != 0 ||
+	    ret != PTHREAD_CANCELED)
+		_exit(3);
+	if (write(cancel_done[1], "d", 1) != 1 ||
+	    (n = read(cancel_fd, p, sizeof(p))) <= 0)
+		_exit(4);
+	answer(p, n);
+	_exit(write(cancel_fd, p, (size_t)n) == n ? 0 : 5);
+}
+
+START_TEST(provider_thread_cancelled_in_its_read)
+{
+	int status = 0, fd, i;
+	cpu_set_t one;
+	char buf[8];
+	pid_t pid;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	ck_assert_int_eq(pipe(cancel_go), 0);
+	ck_assert_int_eq(pipe(cancel_done), 0);
+	pid = fork_provider(cancel_provider);
+	fd = open("tc_cancel:f", O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	for (i = 0; i < 40; i++)
+		ck_assert_int_eq(read(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	ck_assert_int_eq(write(cancel_go[1], "g", 1), 1);
+	/* the worker is gone (or never will be: the child's status says) */
+	if (poll(&(struct pollfd){.fd = cancel_done[0], .events = POLLIN}, 1,
+		 5000) == 1)
+		ck_assert_int_eq(read(fd, buf, sizeof(buf)),
+				 (ssize_t)sizeof(buf));
+	for (i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		h_sleep_ms(50);
+	if (i == 100) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		ck_abort_msg("the provider did not end");
+	}
+	ck_assert_int_eq(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+	close(fd);
+}
+END_TEST
+
+/*
  * A provider's read() and write() are the preload's own calls (fdops.h):
  * errno stays as it was when they succeed, through read(), __read_chk
  * (a fortified program's read) and readv alike; the child says which
@@ -1661,6 +1750,7 @@ client_suite(void)
 	tcase_add_test(tc, shared_files_not_reused);
 	tcase_add_test(tc, seteuid_is_the_user_providers_see);
 	tcase_add_test(tc, provider_stops_on_a_restarting_signal);
+	tcase_add_test(tc, provider_thread_cancelled_in_its_read);
 	tcase_add_test(tc, provider_calls_keep_errno);
 	suite_add_tcase(s, tc);
 	return s;

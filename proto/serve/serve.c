@@ -2834,7 +2834,7 @@ direct_read(struct serve *s, struct scheme_packet *pkt)
 	s->sleepers++;
 	s->w.busy = true;
 	sv_unlock(&s->lock);
-	n = SYS(read_wait)(fd, b, sizeof(b));
+	n = SYS(read)(fd, b, sizeof(b)); /* no cancellation point: serve_wake */
 	err = errno;
 	sv_lock(&s->lock);
 	s->w.busy = false;
@@ -2854,6 +2854,29 @@ direct_read(struct serve *s, struct scheme_packet *pkt)
 	memcpy(ch->pq + ch->pq_len, b, (size_t)n);
 	ch->pq_len += (uint32_t)n;
 	return (ssize_t)chan_pipe_ready(s, ch, pkt);
+}
+
+/*
+ * A direct read is a raw read(): libc's, a cancellation point, costs a
+ * switch to asynchronous cancellation and back (two atomics and some 60
+ * instructions a request), and a thread cancelled in it would leave the
+ * channel's pipe out of the epoll set for good (w.busy).  So a thread
+ * that is cancelled must be woken (the preload's pthread_cancel calls
+ * this): the read is rung to its end, and every thread's next wait is
+ * epoll_wait, a cancellation point, at least once (the streak starts
+ * again), where the cancellation is acted on.
+ */
+void
+serve_wake(struct serve *s)
+{
+	sv_lock(&s->lock);
+	s->streak = 0;
+	if (s->direct != NULL) {
+		if (s->w.busy && !s->w.rung)
+			sv_pipe_ring(s->direct);
+		s->w.rung = true;
+	}
+	sv_unlock(&s->lock);
 }
 
 /*

@@ -115,6 +115,11 @@ void serve_write(struct serve *s, const struct scheme_packet *pkt);
 void serve_answer_fd(struct serve *s, const struct scheme_packet *pkt, int fd);
 void serve_stop(struct serve *s);
 void serve_relocate(struct serve *s, int oldfd, int newfd);
+/*
+ * A thread of the process is being cancelled: a thread in a direct read
+ * (not a cancellation point) goes on to epoll_wait (one).
+ */
+void serve_wake(struct serve *s);
 void serve_lock(struct serve *s);
 void serve_unlock(struct serve *s);
 void serve_abandon(struct serve *s);
