@@ -457,7 +457,7 @@ provider_create(const char *name, size_t len, int flags)
 }
 
 static inline __attribute__((always_inline)) ssize_t
-provider_read(int fd, struct sfd *e, void *buf, size_t n)
+provider_read(struct sfd *e, void *buf, size_t n)
 {
 	struct scheme_packet pkts[BATCH];
 	struct provider *p = e->prov;
@@ -497,7 +497,7 @@ provider_read(int fd, struct sfd *e, void *buf, size_t n)
 }
 
 static inline __attribute__((always_inline)) ssize_t
-provider_write(int fd, struct sfd *e, const void *buf, size_t n)
+provider_write(struct sfd *e, const void *buf, size_t n)
 {
 	struct provider *p = e->prov;
 	struct scheme_packet pkt;
@@ -623,8 +623,7 @@ p_readv(int fd, struct sfd *e, const struct iovec *iov, int n)
 {
 	int r = ua_iov_first(iov, n);
 
-	return r < 0 ? r
-		     : provider_read(fd, e, iov[0].iov_base, iov[0].iov_len);
+	return r < 0 ? r : provider_read(e, iov[0].iov_base, iov[0].iov_len);
 }
 
 static ssize_t
@@ -632,8 +631,7 @@ p_writev(int fd, struct sfd *e, const struct iovec *iov, int n)
 {
 	int r = ua_iov_first(iov, n);
 
-	return r < 0 ? r
-		     : provider_write(fd, e, iov[0].iov_base, iov[0].iov_len);
+	return r < 0 ? r : provider_write(e, iov[0].iov_base, iov[0].iov_len);
 }
 
 /* read() and write() themselves (fdops.h): errno is set here. */
@@ -642,7 +640,7 @@ p_read(int fd, struct sfd *e, void *buf, size_t n)
 {
 	int saved = errno;
 
-	return wrap_ret(provider_read(fd, e, buf, n), saved);
+	return wrap_ret(provider_read(e, buf, n), saved);
 }
 
 static ssize_t
@@ -650,7 +648,7 @@ p_write(int fd, struct sfd *e, const void *buf, size_t n)
 {
 	int saved = errno;
 
-	return wrap_ret(provider_write(fd, e, buf, n), saved);
+	return wrap_ret(provider_write(e, buf, n), saved);
 }
 
 static int
