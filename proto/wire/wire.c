@@ -327,30 +327,20 @@ wire_recv(int sock, struct iovec *iov, int iovcnt, int *fd,
 	return r;
 }
 
-/* A header of hlen bytes, then exactly len bytes of payload, in n bytes. */
-static int
-check(size_t n, size_t hlen, uint16_t magic, uint16_t version, uint32_t len)
-{
-	if (n < hlen || magic != WIRE_MAGIC || version != WIRE_VERSION ||
-	    len > WIRE_MAX_DATA || n - hlen != len)
-		return -EPROTO;
-	return 0;
-}
-
 int
 wire_req_check(const struct wire_req *r, size_t n)
 {
-	return n < sizeof(*r)
-		   ? -EPROTO
-		   : check(n, sizeof(*r), r->magic, r->version, r->len);
+	return n < sizeof(*r) ? -EPROTO
+			      : wire_hdr_check(n, sizeof(*r), r->magic,
+					       r->version, r->len);
 }
 
 int
 wire_ctl_check(const struct wire_ctl *c, size_t n)
 {
-	return n < sizeof(*c)
-		   ? -EPROTO
-		   : check(n, sizeof(*c), c->magic, c->version, c->len);
+	return n < sizeof(*c) ? -EPROTO
+			      : wire_hdr_check(n, sizeof(*c), c->magic,
+					       c->version, c->len);
 }
 
 /*

@@ -350,17 +350,30 @@ ssize_t wire_recv(int sock, struct iovec *iov, int iovcnt, int *fd,
 ssize_t wire_recv_fds(int sock, struct iovec *iov, int iovcnt, int *fds,
 		      int *nfds, int flags);
 
+/*
+ * A header of hlen bytes, then exactly len bytes of payload, in n bytes:
+ * 0, or -EPROTO.  Its callers test n >= hlen before they read the header
+ * for magic, version and len.  Inline: the client checks every answer.
+ */
+static inline int
+wire_hdr_check(size_t n, size_t hlen, uint16_t magic, uint16_t version,
+	       uint32_t len)
+{
+	if (n < hlen || magic != WIRE_MAGIC || version != WIRE_VERSION ||
+	    len > WIRE_MAX_DATA || n - hlen != len)
+		return -EPROTO;
+	return 0;
+}
+
 int wire_req_check(const struct wire_req *r, size_t n);
 
 /* 0 when r's n bytes are a whole answer of this wire, else -EPROTO. */
 static inline int
 wire_rep_check(const struct wire_rep *r, size_t n)
 {
-	if (n < sizeof(*r) || r->magic != WIRE_MAGIC ||
-	    r->version != WIRE_VERSION || r->len > WIRE_MAX_DATA ||
-	    n - sizeof(*r) != r->len)
-		return -EPROTO;
-	return 0;
+	return n < sizeof(*r) ? -EPROTO
+			      : wire_hdr_check(n, sizeof(*r), r->magic,
+					       r->version, r->len);
 }
 
 int wire_ctl_check(const struct wire_ctl *c, size_t n);
