@@ -1528,30 +1528,52 @@ sig_provider(int ready)
 	_exit(sig_term ? 0 : 2);
 }
 
-START_TEST(provider_stops_on_a_restarting_signal)
+/*
+ * On CPU 0 alone, fn's provider in a child (*pid), and 40 reads of path
+ * from it: enough for the provider to read its requests directly (serve.c).
+ * The fd read.
+ */
+static int
+pinned_reads(void (*fn)(int), const char *path, pid_t *pid)
 {
-	int status = 0, fd, i;
 	cpu_set_t one;
 	char buf[8];
-	pid_t pid;
+	int fd;
 
 	CPU_ZERO(&one);
 	CPU_SET(0, &one);
 	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
-	pid = fork_provider(sig_provider);
-	fd = open("tc_sig:f", O_RDONLY);
+	*pid = fork_provider(fn);
+	fd = open(path, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
-	for (i = 0; i < 40; i++)
+	for (int i = 0; i < 40; i++)
 		ck_assert_int_eq(read(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
-	kill(pid, SIGTERM);
-	for (i = 0; i < 60 && waitpid(pid, &status, WNOHANG) == 0; i++)
+	return fd;
+}
+
+/* The child's exit status, or -1; killed, and the case failed, past ms. */
+static int
+provider_end(pid_t pid, int ms, const char *what)
+{
+	int status = 0, i;
+
+	for (i = 0; i < ms / 50 && waitpid(pid, &status, WNOHANG) == 0; i++)
 		h_sleep_ms(50);
-	if (i == 60) {
+	if (i == ms / 50) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		ck_abort_msg("the provider did not stop on SIGTERM");
+		ck_abort_msg("the provider did not %s", what);
 	}
-	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+START_TEST(provider_stops_on_a_restarting_signal)
+{
+	pid_t pid;
+	int fd = pinned_reads(sig_provider, "tc_sig:f", &pid);
+
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(provider_end(pid, 3000, "stop on SIGTERM"), 0);
 	close(fd);
 }
 END_TEST
@@ -1611,35 +1633,20 @@ cancel_provider(int ready)
 
 START_TEST(provider_thread_cancelled_in_its_read)
 {
-	int status = 0, fd, i;
-	cpu_set_t one;
 	char buf[8];
 	pid_t pid;
+	int fd;
 
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
 	ck_assert_int_eq(pipe(cancel_go), 0);
 	ck_assert_int_eq(pipe(cancel_done), 0);
-	pid = fork_provider(cancel_provider);
-	fd = open("tc_cancel:f", O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	for (i = 0; i < 40; i++)
-		ck_assert_int_eq(read(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	fd = pinned_reads(cancel_provider, "tc_cancel:f", &pid);
 	ck_assert_int_eq(write(cancel_go[1], "g", 1), 1);
 	/* the worker is gone (or never will be: the child's status says) */
 	if (poll(&(struct pollfd){.fd = cancel_done[0], .events = POLLIN}, 1,
 		 5000) == 1)
 		ck_assert_int_eq(read(fd, buf, sizeof(buf)),
 				 (ssize_t)sizeof(buf));
-	for (i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
-		h_sleep_ms(50);
-	if (i == 100) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		ck_abort_msg("the provider did not end");
-	}
-	ck_assert_int_eq(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+	ck_assert_int_eq(provider_end(pid, 5000, "end"), 0);
 	close(fd);
 }
 END_TEST
