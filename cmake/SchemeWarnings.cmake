@@ -1,5 +1,5 @@
 # SchemeWarnings.cmake - the warning set of STYLE.md, -Werror on request,
-# and the sanitizer build.
+# the sanitizer build, and link-time optimisation where neither is asked.
 #
 #   -DSCHEME_WERROR=ON     warnings are errors (CI)
 #   -DSCHEME_SANITIZE=ON   ASan + UBSan, no recovery from UB
@@ -12,6 +12,25 @@ add_compile_options(
 if(SCHEME_WERROR)
   add_compile_options(-Werror)
 endif()
+
+# Link-time optimisation for the preload and proto/: a read's
+# or a write's path crosses client, channel, wire and serving code, and
+# is flattened into one function each (see preload/client.c, sc_read).
+# Not in sanitizer or fuzz builds, which measure nothing.
+set(SCHEME_LTO OFF)
+if(NOT SCHEME_SANITIZE AND NOT SCHEME_FUZZ)
+  include(CheckIPOSupported)
+  check_ipo_supported(RESULT SCHEME_LTO LANGUAGES C)
+endif()
+
+# Turn it on for target: its objects stay usable without it (fat), as
+# proto/'s are by the daemons and nm reads them (test/layers.py).
+function(scheme_lto target)
+  if(SCHEME_LTO)
+    set_property(TARGET ${target} PROPERTY INTERPROCEDURAL_OPTIMIZATION ON)
+    target_compile_options(${target} PRIVATE -ffat-lto-objects)
+  endif()
+endfunction()
 
 set(SCHEME_ASAN_RUNTIME "")
 if(SCHEME_SANITIZE)

@@ -30,6 +30,7 @@
 #include "hidden.h"
 #include "real.h"
 #include "state.h"
+#include "../proto/hot.h"
 
 #define SPARE_MAX 8 /* channels of threads gone, kept for new threads */
 
@@ -65,7 +66,7 @@ unlink_global(struct chan *ch)
 	st_unlock(ST_CHANS);
 }
 
-void
+COLD void
 chan_drop(struct chan *ch)
 {
 	unlink_thread(ch);
@@ -208,7 +209,7 @@ chan_new(int fd, uint64_t broker, const struct wire_chan *wc, const char *name,
 }
 
 /* CONNECT's answer: one channel, its fd, to whom (wire.h). */
-static int
+COLD static int
 connect_chan(const char *name, uint64_t broker, uint64_t inst,
 	     struct chan **out, bool temp)
 {
@@ -425,7 +426,7 @@ unserved(const struct chan *ch, uint32_t op)
 	return false;
 }
 
-static void
+COLD static void
 unserved_add(struct chan *ch, uint32_t op)
 {
 	for (size_t i = 0; i < sizeof(ch->unserved) / sizeof(ch->unserved[0]);

@@ -27,6 +27,7 @@
 #include "chan_sock.h"
 #include "hidden.h"
 #include "real.h"
+#include "../proto/hot.h"
 
 /*
  * One write of a request down the pipe; -ENOTCONN breaks the channel.
@@ -136,7 +137,7 @@ make_posts(struct chan *ch)
  * pipe's), then the memfd.  0, or -ENOTCONN/-EIO when the channel died
  * (it is broken); a refusal only marks it (pipes -1: the socket only).
  */
-int
+COLD int
 chan_pipe_upgrade(struct chan *ch)
 {
 	struct wire_req req;
@@ -203,7 +204,7 @@ pipe_recv(struct chan *ch, struct iovec *iov, int n)
  * to its end into iov[0..niov) (rep first), got bytes of it (not 0) in
  * already.  The bytes in all, or fewer when the pipe ended or failed.
  */
-static size_t
+OUTLINE static size_t
 pipe_rest(struct chan *ch, struct wire_rep *rep, struct iovec *iov, int niov,
 	  struct iovec *out, int nout, size_t got)
 {
@@ -392,7 +393,7 @@ chan_pipe_post(struct chan *ch, struct wire_req *req)
  * (a DRAIN down the request pipe, which it reads in turn with the
  * socket, as it did the PARKs themselves).  0, or -ENOTCONN.
  */
-int
+COLD int
 chan_pipe_flush(struct chan *ch)
 {
 	struct wire_req req;

@@ -15,6 +15,7 @@
 #include "chan_sock.h"
 #include "creds.h"
 #include "real.h"
+#include "../proto/hot.h"
 
 static ssize_t
 send_req(struct chan *ch, struct iovec *iov, int n, int sendfd)
@@ -139,7 +140,7 @@ chan_sock_spin_now(int fd)
  * broken (a late answer must not be taken for the next one's), or the
  * errno of the provider's refusal of the channel (a cap: EAGAIN).
  */
-int
+OUTLINE int
 chan_sock_answer(struct chan *ch, const struct wire_req *req,
 		 struct wire_rep *rep, struct iovec *out, int nout, int *fd,
 		 int rflags)
@@ -168,7 +169,7 @@ chan_sock_answer(struct chan *ch, const struct wire_req *req,
 }
 
 /* A request on the socket, and its answer. */
-int
+OUTLINE int
 chan_sock_call(struct chan *ch, struct wire_req *req, const struct iovec *in,
 	       int nin, struct iovec *out, int nout, struct wire_rep *rep,
 	       int *fd, int rflags, int sendfd)

@@ -38,6 +38,7 @@
 #include "real.h"
 #include "uaccess.h"
 #include "wrap.h"
+#include "../proto/hot.h"
 
 static atomic_uint cached_umask = 022;
 
@@ -131,7 +132,7 @@ call(int fd, struct sfd *e, struct wire_req *req, const struct iovec *in,
 }
 
 /* Wait until the provider posts an event newer than gen. */
-static int
+COLD static int
 wait_event(int fd, struct sfd *e, uint64_t gen)
 {
 	struct wire_req req;
@@ -291,7 +292,7 @@ sc_readv(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 }
 
 /* read() of one buffer (fdops.h): no iovec of the program's to check. */
-ssize_t
+HOT ssize_t
 sc_read(int fd, struct sfd *e, void *buf, size_t n)
 {
 	struct iovec iov = {buf, n};
@@ -354,7 +355,7 @@ sc_writev(int fd, struct sfd *e, const struct iovec *iov, int iovcnt)
 }
 
 /* write() of one buffer (fdops.h), as sc_read. */
-ssize_t
+HOT ssize_t
 sc_write(int fd, struct sfd *e, const void *buf, size_t n)
 {
 	struct iovec iov = {(void *)buf, n};

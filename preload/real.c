@@ -10,13 +10,14 @@
 #include <dlfcn.h>
 #include <stdatomic.h>
 
+#include "../proto/hot.h"
 #include "real.h"
 
 struct real_fns real_fn;
 
 static atomic_int resolving;
 
-void
+COLD void
 real_init(void)
 {
 	int expected = 0;
