@@ -393,7 +393,7 @@ chan_pipe_post(struct chan *ch, struct wire_req *req)
  * (a DRAIN down the request pipe, which it reads in turn with the
  * socket, as it did the PARKs themselves).  0, or -ENOTCONN.
  */
-COLD int
+OUTLINE int
 chan_pipe_flush(struct chan *ch)
 {
 	struct wire_req req;
