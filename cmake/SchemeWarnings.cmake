@@ -13,9 +13,9 @@ if(SCHEME_WERROR)
   add_compile_options(-Werror)
 endif()
 
-# Link-time optimisation for the preload and proto/: a read's
-# or a write's path crosses client, channel, wire and serving code, and
-# is flattened into one function each (see preload/client.c, sc_read).
+# Link-time optimisation for the preload and proto/: a read's or a
+# write's path crosses client, channel and wire code, which the client's
+# sc_read and sc_write flatten into one function each (preload/hot.h).
 # Not in sanitizer or fuzz builds, which measure nothing.
 set(SCHEME_LTO OFF)
 if(NOT SCHEME_SANITIZE AND NOT SCHEME_FUZZ)

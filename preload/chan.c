@@ -28,9 +28,9 @@
 #include "chan_sock.h"
 #include "creds.h"
 #include "hidden.h"
+#include "hot.h"
 #include "real.h"
 #include "state.h"
-#include "../proto/hot.h"
 
 #define SPARE_MAX 8 /* channels of threads gone, kept for new threads */
 

@@ -26,8 +26,8 @@
 #include "chan_pipe.h"
 #include "chan_sock.h"
 #include "hidden.h"
+#include "hot.h"
 #include "real.h"
-#include "../proto/hot.h"
 
 /*
  * One write of a request down the pipe; -ENOTCONN breaks the channel.

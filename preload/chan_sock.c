@@ -14,8 +14,8 @@
 #include "../proto/spin.h"
 #include "chan_sock.h"
 #include "creds.h"
+#include "hot.h"
 #include "real.h"
-#include "../proto/hot.h"
 
 static ssize_t
 send_req(struct chan *ch, struct iovec *iov, int n, int sendfd)

@@ -34,11 +34,11 @@
 #include "client.h"
 #include "hidden.h"
 #include "fdops.h"
+#include "hot.h"
 #include "pool.h"
 #include "real.h"
 #include "uaccess.h"
 #include "wrap.h"
-#include "../proto/hot.h"
 
 static atomic_uint cached_umask = 022;
 

@@ -10,7 +10,7 @@
 #include <dlfcn.h>
 #include <stdatomic.h>
 
-#include "../proto/hot.h"
+#include "hot.h"
 #include "real.h"
 
 struct real_fns real_fn;

@@ -2,7 +2,7 @@
  * hot.h - how the hot paths are compiled.
  *
  * A read or write of a scheme fd crosses the client, its channel and
- * the wire: five calls deep, each passing eight or ten arguments on.
+ * the wire: six calls deep, each passing eight or ten arguments on.
  * With link-time optimisation (cmake/SchemeWarnings.cmake) the entry
  * points are flattened (HOT): everything they call is inlined into them,
  * and the compiler specialises it to the one case, a read of one buffer
@@ -16,8 +16,8 @@
  * for what other paths use often (the socket's calls, which every open
  * makes).  Without them each entry point grew to megabytes.
  */
-#ifndef PROTO_HOT_H
-#define PROTO_HOT_H
+#ifndef PRELOAD_HOT_H
+#define PRELOAD_HOT_H
 
 #define HOT	__attribute__((flatten))
 #define COLD	__attribute__((noinline, cold))
